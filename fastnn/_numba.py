@@ -1,0 +1,45 @@
+"""The one place that decides how fastnn compiles its numba kernels.
+
+Every kernel is compiled with the same options, so that a change of policy
+(caching, fast-math flags, the error model) is made here once:
+
+* ``cache=True`` -- a new process loads compiled code from ``__pycache__``
+  instead of paying seconds of LLVM time on its first call;
+* ``error_model="numpy"`` -- the default "python" model adds a zero-division
+  check to every ``/``, which blocks vectorisation;
+* ``fastmath`` restricted to :data:`FASTMATH_FLAGS` -- never ``nnan`` or
+  ``ninf``, so NaN and inf keep their IEEE meaning (see stumpy#219).
+
+Kernels that rely on exact floating-point compensation (the elementary
+functions in :mod:`fastnn.kernels._math`) use :data:`EXACT_FLAGS` instead:
+``reassoc`` would let LLVM fold ``(x + C) - C`` into ``x`` and delete the
+rounding step they depend on.  Fast-math flags are attached per instruction,
+so those helpers stay exact even after LLVM inlines them into a loop compiled
+with :data:`FASTMATH_FLAGS`.
+"""
+
+from __future__ import annotations
+
+import numba
+
+FASTMATH_FLAGS = frozenset({"nsz", "arcp", "contract", "afn", "reassoc"})
+EXACT_FLAGS = frozenset({"nsz", "contract"})
+
+
+def njit(*, parallel: bool = False, exact: bool = False):
+    """Return fastnn's ``numba.njit`` decorator.
+
+    Parameters
+    ----------
+    parallel : bool, default False
+        Compile with ``parallel=True`` so ``numba.prange`` loops run on threads.
+    exact : bool, default False
+        Use :data:`EXACT_FLAGS` (no reassociation) instead of
+        :data:`FASTMATH_FLAGS`.
+    """
+    return numba.njit(
+        cache=True,
+        parallel=parallel,
+        error_model="numpy",
+        fastmath=set(EXACT_FLAGS if exact else FASTMATH_FLAGS),
+    )

@@ -1,0 +1,40 @@
+"""fastnn's numerical core, compiled with numba (the fast path).
+
+Mirrors :mod: name for name and signature for signature.
+Mirrors fastnn.reference name for name and signature for signature.
+
+from fastnn.kernels.activations import (
+    log_sigmoid,
+    log_sigmoid_derivative,
+    sigmoid,
+    sigmoid_derivative,
+    softplus,
+    softplus_derivative,
+)
+from fastnn.kernels.linear import (
+    bce_from_logits,
+    bce_loss,
+    bce_loss_grad,
+    linear_logits,
+    mse_loss,
+    mse_loss_grad,
+)
+from fastnn.kernels.train_linear import linear_gd, linear_minibatch, linear_sgd
+
+__all__ = [
+    "bce_from_logits",
+    "bce_loss",
+    "bce_loss_grad",
+    "linear_gd",
+    "linear_logits",
+    "linear_minibatch",
+    "linear_sgd",
+    "log_sigmoid",
+    "log_sigmoid_derivative",
+    "mse_loss",
+    "mse_loss_grad",
+    "sigmoid",
+    "sigmoid_derivative",
+    "softplus",
+    "softplus_derivative",
+]

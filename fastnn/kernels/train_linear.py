@@ -1,0 +1,112 @@
+"""Training loops of the linear and logistic models, whole inside numba.
+
+Common contract of the three loops (reference: :mod:`fastnn.reference.train_linear`):
+
+* ``theta`` (``[intercept, w_1..w_d]``) is updated in place: on return it holds
+  the final parameters;
+* ``loss`` is a code from :mod:`fastnn._losses`; the gradient is that of the
+  mean loss over the (mini)batch; ``fit_intercept=False`` freezes ``theta[0]``;
+* ``loss_curve[t]`` receives the loss of iteration (GD) or epoch (SGD,
+  minibatch) ``t``: for GD the loss at the iterate before its update, for the
+  epoch loops the batch losses weighted by batch size (as scikit-learn does);
+* when ``trajectory`` has rows, ``trajectory[k]`` receives theta at the start
+  of iteration/epoch ``k * record_every`` and, in the row after the last of
+  those, the final theta;
+* sample orders are drawn by the caller (``order[epoch]`` is a permutation of
+  the sample indices), so every backend sees the same draws;
+* the loop stops at the first non-finite loss: ``theta`` is set back to the
+  last iterate whose loss was finite and the number of completed
+  iterations/epochs is returned (``loss_curve.size`` when nothing diverged).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fastnn._numba import njit
+from fastnn.kernels.linear import _loss_grad
+
+
+@njit()
+def _record_start(trajectory, t, record_every, theta):
+    if trajectory.shape[0] > 0 and t % record_every == 0:
+        trajectory[t // record_every, :] = theta
+
+
+@njit()
+def _record_final(trajectory, n_done, record_every, theta):
+    if trajectory.shape[0] > 0:
+        trajectory[(n_done + record_every - 1) // record_every, :] = theta
+
+
+@njit()
+def _descend(theta, grad, lr, fit_intercept, previous):
+    """Keep theta in ``previous``, then take one step against the gradient."""
+    previous[:] = theta
+    first = 0 if fit_intercept else 1
+    for j in range(first, theta.size):
+        theta[j] -= lr * grad[j]
+
+
+@njit()
+def linear_gd(X, y, theta, loss, lr, fit_intercept, loss_curve, trajectory, record_every):
+    """Full-batch gradient descent for ``loss_curve.size`` iterations."""
+    z = np.empty(X.shape[0])
+    grad = np.empty(theta.size)
+    previous = theta.copy()
+    for t in range(loss_curve.size):
+        _record_start(trajectory, t, record_every, theta)
+        value = _loss_grad(X, y, theta, loss, z, grad)
+        if not np.isfinite(value):
+            theta[:] = previous
+            _record_final(trajectory, t, record_every, theta)
+            return t
+        loss_curve[t] = value
+        _descend(theta, grad, lr, fit_intercept, previous)
+    _record_final(trajectory, loss_curve.size, record_every, theta)
+    return loss_curve.size
+
+
+@njit()
+def linear_minibatch(
+    X, y, theta, loss, lr, fit_intercept, order, batch_size, loss_curve, trajectory, record_every
+):
+    """Minibatch gradient descent over ``order.shape[0]`` epochs.
+
+    Epoch ``e`` visits the samples ``order[e]`` in consecutive batches of
+    ``batch_size`` (the last one may be smaller), one update per batch.
+    """
+    n_epochs, n = order.shape
+    batch_size = min(batch_size, n)
+    X_batch = np.empty((batch_size, X.shape[1]))
+    y_batch = np.empty(batch_size)
+    z = np.empty(batch_size)
+    grad = np.empty(theta.size)
+    previous = theta.copy()
+    for epoch in range(n_epochs):
+        _record_start(trajectory, epoch, record_every, theta)
+        total = 0.0
+        for start in range(0, n, batch_size):
+            m = min(batch_size, n - start)
+            for k in range(m):
+                sample = order[epoch, start + k]
+                X_batch[k, :] = X[sample, :]
+                y_batch[k] = y[sample]
+            value = _loss_grad(X_batch[:m], y_batch[:m], theta, loss, z[:m], grad)
+            if not np.isfinite(value):
+                theta[:] = previous
+                _record_final(trajectory, epoch, record_every, theta)
+                return epoch
+            total += value * m
+            _descend(theta, grad, lr, fit_intercept, previous)
+        loss_curve[epoch] = total / n
+    _record_final(trajectory, n_epochs, record_every, theta)
+    return n_epochs
+
+
+@njit()
+def linear_sgd(X, y, theta, loss, lr, fit_intercept, order, loss_curve, trajectory, record_every):
+    """Stochastic gradient descent: one update per sample, ``order.shape[0]`` epochs."""
+    return linear_minibatch(
+        X, y, theta, loss, lr, fit_intercept, order, 1, loss_curve, trajectory, record_every
+    )

@@ -1,0 +1,49 @@
+"""numpy twins of :mod:`fastnn.kernels.activations` (the correctness oracle).
+
+Same names, same signatures, same formulas -- written for clarity.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _exp_minus_abs(z):
+    return np.exp(-np.abs(z))
+
+
+def sigmoid(z, out):
+    """Logistic sigmoid ``1 / (1 + exp(-z))``, elementwise."""
+    e = _exp_minus_abs(z)
+    s = 1.0 / (1.0 + e)
+    out[...] = np.where(z >= 0.0, s, e * s)
+    return out
+
+
+def sigmoid_derivative(z, out):
+    """``sigma(z) * (1 - sigma(z))``, elementwise."""
+    e = _exp_minus_abs(z)
+    out[...] = e / (1.0 + e) ** 2
+    return out
+
+
+def softplus(z, out):
+    """``log(1 + exp(z))``, elementwise."""
+    out[...] = np.maximum(z, 0.0) + np.log1p(_exp_minus_abs(z))
+    return out
+
+
+def softplus_derivative(z, out):
+    """``d softplus / dz = sigma(z)``, elementwise."""
+    return sigmoid(z, out)
+
+
+def log_sigmoid(z, out):
+    """``log sigma(z) = -softplus(-z)``, elementwise."""
+    out[...] = np.minimum(z, 0.0) - np.log1p(_exp_minus_abs(z))
+    return out
+
+
+def log_sigmoid_derivative(z, out):
+    """``d log sigma(z) / dz = sigma(-z)``, elementwise."""
+    return sigmoid(-z, out)

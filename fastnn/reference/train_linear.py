@@ -1,0 +1,77 @@
+"""numpy twins of :mod:`fastnn.kernels.train_linear` (the correctness oracle).
+
+Same contract, documented in the kernel module; the loops are plain Python
+around vectorised numpy per (mini)batch.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fastnn.reference.linear import _loss_grad
+
+
+def _record_start(trajectory, t, record_every, theta):
+    if trajectory.shape[0] > 0 and t % record_every == 0:
+        trajectory[t // record_every] = theta
+
+
+def _record_final(trajectory, n_done, record_every, theta):
+    if trajectory.shape[0] > 0:
+        trajectory[-(-n_done // record_every)] = theta
+
+
+def _descend(theta, grad, lr, fit_intercept, previous):
+    previous[:] = theta
+    first = 0 if fit_intercept else 1
+    theta[first:] -= lr * grad[first:]
+
+
+def linear_gd(X, y, theta, loss, lr, fit_intercept, loss_curve, trajectory, record_every):
+    """Full-batch gradient descent for ``loss_curve.size`` iterations."""
+    grad = np.empty_like(theta)
+    previous = theta.copy()
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t in range(loss_curve.size):
+            _record_start(trajectory, t, record_every, theta)
+            value = _loss_grad(X, y, theta, loss, grad)
+            if not np.isfinite(value):
+                theta[:] = previous
+                _record_final(trajectory, t, record_every, theta)
+                return t
+            loss_curve[t] = value
+            _descend(theta, grad, lr, fit_intercept, previous)
+    _record_final(trajectory, loss_curve.size, record_every, theta)
+    return loss_curve.size
+
+
+def linear_minibatch(
+    X, y, theta, loss, lr, fit_intercept, order, batch_size, loss_curve, trajectory, record_every
+):
+    """Minibatch gradient descent over ``order.shape[0]`` epochs."""
+    n_epochs, n = order.shape
+    grad = np.empty_like(theta)
+    previous = theta.copy()
+    with np.errstate(over="ignore", invalid="ignore"):
+        for epoch in range(n_epochs):
+            _record_start(trajectory, epoch, record_every, theta)
+            total = 0.0
+            for start in range(0, n, batch_size):
+                batch = order[epoch, start : start + batch_size]
+                value = _loss_grad(X[batch], y[batch], theta, loss, grad)
+                if not np.isfinite(value):
+                    theta[:] = previous
+                    _record_final(trajectory, epoch, record_every, theta)
+                    return epoch
+                total += value * batch.size
+                _descend(theta, grad, lr, fit_intercept, previous)
+            loss_curve[epoch] = total / n
+    _record_final(trajectory, n_epochs, record_every, theta)
+    return n_epochs
+
+
+def linear_sgd(X, y, theta, loss, lr, fit_intercept, order, loss_curve, trajectory, record_every):
+    """Stochastic gradient descent: one update per sample, ``order.shape[0]`` epochs."""
+    return linear_minibatch(
+        X, y, theta, loss, lr, fit_intercept, order, 1, loss_curve, trajectory, record_every
+    )
