@@ -1,7 +1,7 @@
 """fastnn's numerical core, compiled with numba (the fast path).
 
-Mirrors :mod: name for name and signature for signature.
 Mirrors fastnn.reference name for name and signature for signature.
+"""
 
 from fastnn.kernels.activations import (
     log_sigmoid,

@@ -1,7 +1,7 @@
 """fastnn's numerical core in plain numpy: the correctness oracle and benchmark baseline.
 
-Mirrors :mod: name for name and signature for signature.
 Mirrors fastnn.kernels name for name and signature for signature.
+"""
 
 from fastnn.reference.activations import (
     log_sigmoid,
