@@ -132,4 +132,3 @@ def _log1p(x):
     result = -_INF if u == 0.0 else result
     result = _NAN if (x < -1.0 or x != x) else result
     return result
-

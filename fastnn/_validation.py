@@ -1,0 +1,186 @@
+"""Every input check of fastnn, in one place.
+
+Each check raises ``ValueError`` (``TypeError`` for sparse matrices) with a
+message that names the argument and says what was expected, and returns the
+input converted to what the kernels need (float64, C-contiguous).
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+# Arrays are small enough to show in an error message up to this many items.
+_SHOW = 10
+
+
+def _describe(values) -> str:
+    values = list(values)
+    head = ", ".join(repr(v.item() if hasattr(v, "item") else v) for v in values[:_SHOW])
+    return f"[{head}{', ...' if len(values) > _SHOW else ''}]"
+
+
+def _as_float_array(a, name: str) -> np.ndarray:
+    if a is None:
+        raise ValueError(f"{name} is required, but {name} is None")
+    if hasattr(a, "tocsr") or hasattr(a, "toarray"):
+        raise TypeError(
+            f"{name} is a sparse matrix; fastnn needs a dense array: pass {name}.toarray()"
+        )
+    try:
+        arr = np.asarray(a, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must contain only numbers: {exc}") from None
+    return arr
+
+
+def check_finite(arr: np.ndarray, name: str) -> None:
+    """Raise if ``arr`` holds NaN or +-inf, naming the first offending position."""
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        kind = "NaN" if np.isnan(arr[where]) else "infinity"
+        index = where if len(where) > 1 else where[0]
+        raise ValueError(
+            f"{name} contains NaN or infinity ({kind} at index {index}); fastnn needs finite values"
+        )
+
+
+def check_X(X, name: str = "X", n_features: int | None = None) -> np.ndarray:
+    """Validate a 2-D design matrix of shape ``(n_samples, n_features)``."""
+    arr = _as_float_array(X, name)
+    if arr.ndim != 2:
+        hint = f" (reshape 1-D data with {name}.reshape(-1, 1))" if arr.ndim == 1 else ""
+        raise ValueError(
+            f"{name} must be a 2-D array of shape (n_samples, n_features); "
+            f"got {arr.ndim}-D with shape {arr.shape}{hint}"
+        )
+    if arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise ValueError(
+            f"{name} is empty (shape {arr.shape}); need at least 1 sample and 1 feature"
+        )
+    if n_features is not None and arr.shape[1] != n_features:
+        raise ValueError(
+            f"{name} has {arr.shape[1]} features, but the model was fitted with {n_features}"
+        )
+    check_finite(arr, name)
+    return np.ascontiguousarray(arr)
+
+
+def check_vector(v, name: str, size: int | None = None) -> np.ndarray:
+    """Validate a finite 1-D float vector (a column vector ``(n, 1)`` is accepted)."""
+    arr = _as_float_array(v, name)
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be 1-D (or a column (n, 1)); got shape {arr.shape}")
+    if arr.size == 0:
+        raise ValueError(f"{name} is empty")
+    if size is not None and arr.size != size:
+        raise ValueError(f"{name} must have {size} entries; got {arr.size}")
+    check_finite(arr, name)
+    return np.ascontiguousarray(arr)
+
+
+def check_X_y(X, y, y_name: str = "y") -> tuple[np.ndarray, np.ndarray]:
+    """Validate ``X`` (2-D) and a numeric target ``y`` with one value per row of ``X``."""
+    X = check_X(X)
+    if y is None:
+        raise ValueError(f"this estimator requires y to be passed, but the target {y_name} is None")
+    y = check_vector(y, y_name)
+    if y.size != X.shape[0]:
+        raise ValueError(
+            f"{y_name} has {y.size} entries but X has {X.shape[0]} rows; they must match"
+        )
+    return X, y
+
+
+def check_labels(y, n_samples: int, name: str = "y") -> np.ndarray:
+    """Validate class labels (any comparable values), one per sample; returns a 1-D array."""
+    if y is None:
+        raise ValueError(f"this estimator requires y to be passed, but the target {name} is None")
+    arr = np.asarray(y)
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.ndim != 1:
+        raise ValueError(
+            f"{name} must be 1-D class labels (or a column (n, 1)); got shape {arr.shape}"
+        )
+    if arr.size != n_samples:
+        raise ValueError(
+            f"{name} has {arr.size} entries but X has {n_samples} rows; they must match"
+        )
+    if arr.dtype.kind in "fc":
+        check_finite(arr, name)
+    return arr
+
+
+def check_binary_labels(y, n_samples: int, estimator: str) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``(classes, y01)``: the two sorted distinct labels and y mapped to 0.0/1.0."""
+    y = check_labels(y, n_samples)
+    classes = np.unique(y)
+    if classes.size != 2:
+        more = " (use MLPClassifier for more than two classes)" if classes.size > 2 else ""
+        raise ValueError(
+            f"{estimator} needs y with exactly 2 distinct classes; got {classes.size}: "
+            f"{_describe(classes)}{more}"
+        )
+    return classes, (y == classes[1]).astype(np.float64)
+
+
+def check_positive(value, name: str) -> float:
+    """A finite real number > 0 (a learning rate, a width, ...)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name} must be a positive finite number; got {value!r}")
+    value = float(value)
+    if not (np.isfinite(value) and value > 0.0):
+        raise ValueError(f"{name} must be a positive finite number; got {value!r}")
+    return value
+
+
+def check_int(value, name: str, minimum: int = 1) -> int:
+    """An integer >= ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
+    return int(value)
+
+
+def check_bool(value, name: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False; got {value!r}")
+    return bool(value)
+
+
+def check_option(value, name: str, options) -> str:
+    """One of a fixed set of strings."""
+    if not isinstance(value, str) or value not in options:
+        raise ValueError(
+            f"{name} must be one of {', '.join(repr(o) for o in options)}; got {value!r}"
+        )
+    return value
+
+
+def check_batch_size(value, n_samples: int) -> int:
+    """``"auto"`` (``min(200, n_samples)``, as scikit-learn) or an integer >= 1, capped at n."""
+    if isinstance(value, str) and value == "auto":
+        return min(200, n_samples)
+    return min(check_int(value, "batch_size"), n_samples)
+
+
+def check_record_every(value) -> int:
+    """``record_trajectory``: False/0 (off), True (every iteration) or an int k >= 1."""
+    if isinstance(value, (bool, np.bool_)):
+        return int(bool(value))
+    return check_int(value, "record_trajectory", minimum=0)
+
+
+def check_random_state(seed) -> np.random.Generator:
+    """A ``numpy.random.Generator`` from None, an int seed or a Generator."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool)):
+        if seed is not None and seed < 0:
+            raise ValueError(f"random_state must be None, an int >= 0 or a Generator; got {seed!r}")
+        return np.random.default_rng(seed)
+    raise ValueError(f"random_state must be None, an int >= 0 or a Generator; got {seed!r}")

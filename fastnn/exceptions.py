@@ -1,0 +1,20 @@
+"""Warnings and errors that fastnn raises (besides ``ValueError`` for bad input)."""
+
+from __future__ import annotations
+
+
+class FastnnWarning(UserWarning):
+    """Base class of every warning fastnn emits."""
+
+
+class DivergenceWarning(FastnnWarning, RuntimeWarning):
+    """An optimiser diverged: its loss (or iterate) became non-finite or kept growing.
+
+    Training stops at that point and keeps the history up to it; the message
+    names the iteration and the learning rate.
+    """
+
+
+class NotFittedError(ValueError, AttributeError):
+    """An estimator was used before ``fit`` (a ``ValueError`` and an ``AttributeError``,
+    as in scikit-learn)."""

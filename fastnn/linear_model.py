@@ -1,0 +1,474 @@
+"""Linear and logistic regression estimators, and the lecture's 1-D closed form.
+
+Both estimators keep one flat parameter vector ``theta_ = [intercept, w_1..w_d]``
+(``coef_`` and ``intercept_`` are views of it) and train it with the kernels
+of :mod:`fastnn.kernels.train_linear` (or their numpy twins, ``backend="numpy"``).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from fastnn._base import BaseEstimator, backend_module, r2_score
+from fastnn._losses import LOSS_CODES
+from fastnn._validation import (
+    check_batch_size,
+    check_binary_labels,
+    check_bool,
+    check_int,
+    check_labels,
+    check_option,
+    check_positive,
+    check_random_state,
+    check_record_every,
+    check_vector,
+    check_X,
+)
+from fastnn.exceptions import DivergenceWarning
+from fastnn.optim import sample_orders
+
+__all__ = ["LinearRegression", "LogisticRegression", "linear_fit_1d"]
+
+# Sample orders of SGD / minibatch epochs are drawn this many bytes at a time,
+# so that many epochs over a large data set never hold every order at once.
+_ORDER_BYTES = 64 * 2**20
+
+
+def linear_fit_1d(x, y) -> tuple[float, float]:
+    """Closed-form least-squares line through 1-D data: ``(intercept, slope)``.
+
+    ``slope = sum((x - mean x)(y - mean y)) / sum((x - mean x)^2)``: the
+    covariance over the variance with the *same* normalisation (the lecture's
+    ``np.cov(x, y)[0, 1] / np.var(x)`` mixes ddof=1 with ddof=0 and is off by
+    N/(N-1)).  Centring first keeps full accuracy far from the origin.
+
+    Parameters
+    ----------
+    x, y : array-like of shape (n,)
+        At least two samples; ``x`` not constant.
+
+    Returns
+    -------
+    intercept, slope : float
+    """
+    x = check_vector(x, "x")
+    y = check_vector(y, "y", size=x.size)
+    dx = x - x.mean()
+    sxx = dx @ dx
+    if sxx == 0.0:
+        raise ValueError("x is constant: the slope of a line through it is undefined")
+    slope = float(dx @ (y - y.mean()) / sxx)
+    return float(y.mean() - slope * x.mean()), slope
+
+
+def _ols(X, y, fit_intercept):
+    """Least squares on centred data (as scikit-learn): minimum-norm when rank-deficient."""
+    if fit_intercept:
+        x_mean, y_mean = X.mean(axis=0), y.mean()
+        w, _, rank, singular = np.linalg.lstsq(X - x_mean, y - y_mean, rcond=None)
+        intercept = y_mean - x_mean @ w
+    else:
+        w, _, rank, singular = np.linalg.lstsq(X, y, rcond=None)
+        intercept = 0.0
+    return np.concatenate([[intercept], w]), int(rank), singular
+
+
+class _LinearModel(BaseEstimator):
+    """Shared training of the linear models; subclasses set the loss and the target."""
+
+    _loss: str
+    _solvers: tuple[str, ...]
+
+    def _encode_target(self, y, n_samples):
+        raise NotImplementedError
+
+    def _fit_target(self, y, n_samples):
+        return self._encode_target(y, n_samples)
+
+    def fit(self, X, y, theta0=None):
+        """Fit the model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data, without a column of ones.
+        y : array-like of shape (n_samples,)
+            Targets.
+        theta0 : array-like of shape (n_features + 1,), optional
+            Starting parameters ``[intercept, w_1..w_d]`` of the iterative
+            solvers (default zeros), e.g. the lecture's ``[-3, 1]``.
+
+        Returns
+        -------
+        self
+
+        Warns
+        -----
+        DivergenceWarning
+            When the loss becomes non-finite: training stops there, keeping
+            the loss curve so far and the last parameters with a finite loss.
+        """
+        solver = check_option(self.solver, "solver", self._solvers)
+        impl = backend_module(self.backend)
+        fit_intercept = check_bool(self.fit_intercept, "fit_intercept")
+        X = check_X(X)
+        target = self._fit_target(y, X.shape[0])
+        n_samples, n_features = X.shape
+        if solver == "ols":
+            theta, self.rank_, self.singular_ = _ols(X, target, fit_intercept)
+            self._set_theta(theta, fit_intercept, n_features)
+            self.loss_curve_ = np.empty(0)
+            self.n_iter_ = 0
+        else:
+            self._fit_iterative(impl, solver, X, target, theta0, fit_intercept)
+        self.loss_ = float(self._loss_grad(impl, X, target, self.theta_)[0])
+        return self
+
+    def _fit_iterative(self, impl, solver, X, target, theta0, fit_intercept):
+        n_samples, n_features = X.shape
+        lr = check_positive(self.learning_rate_init, "learning_rate_init")
+        max_iter = check_int(self.max_iter, "max_iter")
+        every = check_record_every(self.record_trajectory)
+        batch_size = check_batch_size(self.batch_size, n_samples)
+        rng = check_random_state(self.random_state)
+        theta = self._initial_theta(theta0, n_features, fit_intercept)
+        code = LOSS_CODES[self._loss]
+        loss_curve = np.empty(max_iter)
+        stride = max(every, 1)
+        trajectory = np.empty((-(-max_iter // stride) + 1 if every else 0, n_features + 1))
+        if solver == "gd":
+            n_done = impl.linear_gd(
+                X, target, theta, code, lr, fit_intercept, loss_curve, trajectory, stride
+            )
+        else:
+            n_done = self._run_epochs(
+                impl,
+                solver,
+                X,
+                target,
+                theta,
+                code,
+                lr,
+                fit_intercept,
+                batch_size,
+                rng,
+                loss_curve,
+                trajectory,
+                stride,
+            )
+        if n_done < max_iter:
+            unit = "iteration" if solver == "gd" else "epoch"
+            warnings.warn(
+                f"{type(self).__name__} diverged at {unit} {n_done} "
+                f"(solver={solver!r}, learning_rate_init={lr:g}): the loss became non-finite. "
+                f"Training stopped; loss_curve_ keeps the {n_done} finite losses and theta_ "
+                "the last parameters with a finite loss. Lower learning_rate_init.",
+                DivergenceWarning,
+                stacklevel=3,
+            )
+        self._set_theta(theta, fit_intercept, n_features)
+        self.loss_curve_ = loss_curve[:n_done].copy()
+        self.n_iter_ = n_done
+        if every:
+            self.trajectory_ = trajectory[: -(-n_done // stride) + 1].copy()
+
+    @staticmethod
+    def _run_epochs(
+        impl,
+        solver,
+        X,
+        target,
+        theta,
+        code,
+        lr,
+        fit_intercept,
+        batch_size,
+        rng,
+        loss_curve,
+        trajectory,
+        stride,
+    ):
+        """SGD / minibatch epochs, the sample orders drawn a bounded chunk at a time."""
+        n_samples = X.shape[0]
+        n_epochs = loss_curve.size
+        chunk = max(1, _ORDER_BYTES // (8 * n_samples)) // stride * stride or stride
+        done = 0
+        while done < n_epochs:
+            k = min(chunk, n_epochs - done)
+            order = sample_orders(rng, n_samples, k)
+            curve = loss_curve[done : done + k]
+            # The chunk's last trajectory row is the next chunk's first: same theta.
+            rows = trajectory[done // stride : done // stride + (-(-k // stride)) + 1]
+            if solver == "sgd":
+                ran = impl.linear_sgd(
+                    X, target, theta, code, lr, fit_intercept, order, curve, rows, stride
+                )
+            else:
+                ran = impl.linear_minibatch(
+                    X,
+                    target,
+                    theta,
+                    code,
+                    lr,
+                    fit_intercept,
+                    order,
+                    batch_size,
+                    curve,
+                    rows,
+                    stride,
+                )
+            done += ran
+            if ran < k:
+                break
+        return done
+
+    @staticmethod
+    def _initial_theta(theta0, n_features, fit_intercept):
+        if theta0 is None:
+            return np.zeros(n_features + 1)
+        theta = check_vector(theta0, "theta0", size=n_features + 1).copy()
+        if not fit_intercept and theta[0] != 0.0:
+            raise ValueError("theta0[0] (the intercept) must be 0 when fit_intercept=False")
+        return theta
+
+    def _loss_grad(self, impl, X, target, theta):
+        grad = np.empty(theta.size)
+        kernel = impl.mse_loss_grad if self._loss == "squared_error" else impl.bce_loss_grad
+        return kernel(X, target, theta, grad), grad
+
+    def loss_grad(self, X, y, theta=None):
+        """Mean training loss and its gradient with respect to ``theta``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        theta : array-like of shape (n_features + 1,), optional
+            ``[intercept, w_1..w_d]``; default the fitted ``theta_``.
+
+        Returns
+        -------
+        loss : float
+        grad : ndarray of shape (n_features + 1,)
+        """
+        if theta is None:
+            self._check_fitted()
+        n_features = getattr(self, "n_features_in_", None)
+        X = check_X(X, n_features=n_features)
+        target = self._encode_target(y, X.shape[0])
+        theta = self.theta_ if theta is None else check_vector(theta, "theta", size=X.shape[1] + 1)
+        loss, grad = self._loss_grad(backend_module(self.backend), X, target, theta)
+        return float(loss), grad
+
+    def _logits(self, X):
+        self._check_fitted()
+        X = check_X(X, n_features=self.n_features_in_)
+        impl = backend_module(self.backend)
+        return impl.linear_logits(X, self.theta_, np.empty(X.shape[0]))
+
+
+class LinearRegression(_LinearModel):
+    """Least-squares linear regression, solved in closed form or by gradient descent.
+
+    Parameters
+    ----------
+    solver : {"ols", "gd", "sgd", "minibatch"}, default "ols"
+        ``"ols"``: least squares on centred data (``numpy.linalg.lstsq``,
+        minimum-norm when ``X`` is rank-deficient, accurate far from the
+        origin).  ``"gd"``: full-batch gradient descent; ``"sgd"``: one sample
+        per step; ``"minibatch"``: ``batch_size`` samples per step -- all on
+        the mean squared error, ``max_iter`` iterations (gd) or epochs.
+    fit_intercept : bool, default True
+    learning_rate_init : float, default 0.01
+        Step size of the iterative solvers.
+    max_iter : int, default 1000
+        Iterations (gd) or epochs (sgd, minibatch).
+    batch_size : int or "auto", default "auto"
+        Minibatch size; "auto" is ``min(200, n_samples)``.
+    random_state : None, int or numpy.random.Generator
+        Seeds the sample order of sgd and minibatch.
+    backend : {"numba", "numpy"}, default "numba"
+        The compiled kernels or their numpy reference.
+    record_trajectory : bool or int, default False
+        Keep theta every iteration/epoch (True) or every k-th (int k) in
+        ``trajectory_``.
+
+    Attributes
+    ----------
+    theta_ : ndarray of shape (n_features + 1,)
+        ``[intercept, w_1..w_d]``.
+    coef_ : ndarray of shape (n_features,)
+        View of ``theta_[1:]``.
+    intercept_ : float
+    loss_ : float
+        Mean squared error at ``theta_``.
+    loss_curve_ : ndarray of shape (n_iter_,)
+        Loss per iteration (before its update) or per epoch; empty for "ols".
+    n_iter_ : int
+        Iterations/epochs run (0 for "ols"; fewer than ``max_iter`` after divergence).
+    trajectory_ : ndarray of shape (n_rows, n_features + 1)
+        Only with ``record_trajectory``: theta at the recorded iterations, then the final theta.
+    rank_, singular_ : int, ndarray
+        Rank and singular values of the (centred) ``X``; "ols" only.
+    n_features_in_ : int
+    """
+
+    _estimator_type = "regressor"
+    _loss = "squared_error"
+    _solvers = ("ols", "gd", "sgd", "minibatch")
+
+    def __init__(
+        self,
+        *,
+        solver="ols",
+        fit_intercept=True,
+        learning_rate_init=0.01,
+        max_iter=1000,
+        batch_size="auto",
+        random_state=None,
+        backend="numba",
+        record_trajectory=False,
+    ):
+        self.solver = solver
+        self.fit_intercept = fit_intercept
+        self.learning_rate_init = learning_rate_init
+        self.max_iter = max_iter
+        self.batch_size = batch_size
+        self.random_state = random_state
+        self.backend = backend
+        self.record_trajectory = record_trajectory
+
+    def _encode_target(self, y, n_samples):
+        if y is None:
+            raise ValueError("LinearRegression requires y to be passed, but the target y is None")
+        return check_vector(y, "y", size=n_samples)
+
+    def _set_theta(self, theta, fit_intercept, n_features):
+        self.theta_ = theta
+        self.coef_ = theta[1:]
+        self.intercept_ = float(theta[0])
+        self.n_features_in_ = n_features
+
+    def predict(self, X):
+        """Predicted targets ``intercept_ + X @ coef_``, shape (n_samples,)."""
+        return self._logits(X)
+
+    def score(self, X, y):
+        """Coefficient of determination R^2 of the predictions."""
+        y_pred = self.predict(X)
+        return r2_score(check_vector(y, "y", size=y_pred.size), y_pred)
+
+
+class LogisticRegression(_LinearModel):
+    """Binary logistic regression: sigmoid of a linear model, mean cross-entropy, gradient descent.
+
+    Takes any two distinct labels (sorted into ``classes_``; the second is the
+    positive class).  The loss is computed from the logits, so it is exact and
+    finite for any parameters.
+
+    Parameters
+    ----------
+    solver : {"gd", "sgd", "minibatch"}, default "gd"
+    fit_intercept : bool, default True
+    learning_rate_init : float, default 0.1
+    max_iter : int, default 1000
+        Iterations (gd) or epochs (sgd, minibatch).
+    batch_size : int or "auto", default "auto"
+        ``min(200, n_samples)`` for "auto".
+    random_state : None, int or numpy.random.Generator
+    backend : {"numba", "numpy"}, default "numba"
+    record_trajectory : bool or int, default False
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (2,)
+    theta_ : ndarray of shape (n_features + 1,)
+        ``[intercept, w_1..w_d]``.
+    coef_ : ndarray of shape (1, n_features)
+        View of ``theta_[1:]`` (scikit-learn's shape).
+    intercept_ : ndarray of shape (1,)
+        View of ``theta_[:1]``.
+    loss_, loss_curve_, n_iter_, trajectory_, n_features_in_
+        As in :class:`LinearRegression`, for the cross-entropy.
+    """
+
+    _estimator_type = "classifier"
+    _loss = "log_loss"
+    _solvers = ("gd", "sgd", "minibatch")
+
+    def __init__(
+        self,
+        *,
+        solver="gd",
+        fit_intercept=True,
+        learning_rate_init=0.1,
+        max_iter=1000,
+        batch_size="auto",
+        random_state=None,
+        backend="numba",
+        record_trajectory=False,
+    ):
+        self.solver = solver
+        self.fit_intercept = fit_intercept
+        self.learning_rate_init = learning_rate_init
+        self.max_iter = max_iter
+        self.batch_size = batch_size
+        self.random_state = random_state
+        self.backend = backend
+        self.record_trajectory = record_trajectory
+
+    def _fit_target(self, y, n_samples):
+        self.classes_, y01 = check_binary_labels(y, n_samples, "LogisticRegression")
+        return y01
+
+    def _encode_target(self, y, n_samples):
+        classes = getattr(self, "classes_", None)
+        if classes is None:
+            return check_binary_labels(y, n_samples, "LogisticRegression")[1]
+        labels = check_labels(y, n_samples)
+        unknown = ~np.isin(labels, classes)
+        if unknown.any():
+            raise ValueError(
+                f"y contains labels not seen in fit: {labels[unknown][:5].tolist()}; "
+                f"classes_ are {classes.tolist()}"
+            )
+        return (labels == classes[1]).astype(np.float64)
+
+    def _set_theta(self, theta, fit_intercept, n_features):
+        self.theta_ = theta
+        self.coef_ = theta[1:][None, :]
+        self.intercept_ = theta[:1]
+        self.n_features_in_ = n_features
+
+    def decision_function(self, X):
+        """Logits ``intercept_ + X @ coef_.T``, shape (n_samples,)."""
+        return self._logits(X)
+
+    def predict_proba(self, X):
+        """Class probabilities, shape (n_samples, 2), columns in ``classes_`` order."""
+        z = self._logits(X)
+        impl = backend_module(self.backend)
+        proba = np.empty((z.size, 2))
+        # Each column from its own logit: no 1 - p cancellation for confident predictions.
+        proba[:, 1] = impl.sigmoid(z, np.empty(z.size))
+        proba[:, 0] = impl.sigmoid(-z, np.empty(z.size))
+        return proba
+
+    def predict_log_proba(self, X):
+        """Log of :meth:`predict_proba`, computed stably from the logits."""
+        z = self._logits(X)
+        impl = backend_module(self.backend)
+        return np.column_stack(
+            [impl.log_sigmoid(-z, np.empty(z.size)), impl.log_sigmoid(z, np.empty(z.size))]
+        )
+
+    def predict(self, X):
+        """Predicted labels: ``classes_[1]`` where the logit is positive."""
+        return self.classes_[(self._logits(X) > 0.0).astype(np.intp)]
+
+    def score(self, X, y):
+        """Mean accuracy of :meth:`predict` on ``(X, y)``."""
+        y_pred = self.predict(X)
+        return float(np.mean(y_pred == check_labels(y, y_pred.size)))
