@@ -28,10 +28,14 @@ def _as_float_array(a, name: str) -> np.ndarray:
         raise TypeError(
             f"{name} is a sparse matrix; fastnn needs a dense array: pass {name}.toarray()"
         )
+    raw = np.asarray(a)
+    if raw.dtype.kind == "c":
+        raise ValueError(f"{name} holds complex numbers: Complex data not supported")
     try:
-        arr = np.asarray(a, dtype=np.float64)
+        arr = raw.astype(np.float64, copy=False)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must contain only numbers: {exc}") from None
+        # Keep numpy's exception type: TypeError for objects that are no numbers at all.
+        raise type(exc)(f"{name} must contain only numbers: {exc}") from None
     return arr
 
 
@@ -47,22 +51,34 @@ def check_finite(arr: np.ndarray, name: str) -> None:
         )
 
 
-def check_X(X, name: str = "X", n_features: int | None = None) -> np.ndarray:
-    """Validate a 2-D design matrix of shape ``(n_samples, n_features)``."""
+def check_X(
+    X, name: str = "X", n_features: int | None = None, estimator: str = "the model"
+) -> np.ndarray:
+    """Validate a 2-D design matrix of shape ``(n_samples, n_features)``.
+
+    With ``n_features``, ``X`` must have that many columns (those ``estimator`` was fitted on).
+    """
     arr = _as_float_array(X, name)
     if arr.ndim != 2:
-        hint = f" (reshape 1-D data with {name}.reshape(-1, 1))" if arr.ndim == 1 else ""
+        hint = (
+            f". Reshape your data with {name}.reshape(-1, 1) if it has a single feature"
+            if arr.ndim == 1
+            else ""
+        )
         raise ValueError(
             f"{name} must be a 2-D array of shape (n_samples, n_features); "
-            f"got {arr.ndim}-D with shape {arr.shape}{hint}"
+            f"got {arr.ndim}-D, shape {arr.shape}{hint}"
         )
-    if arr.shape[0] == 0 or arr.shape[1] == 0:
-        raise ValueError(
-            f"{name} is empty (shape {arr.shape}); need at least 1 sample and 1 feature"
-        )
+    for axis, what in enumerate(("sample", "feature")):
+        if arr.shape[axis] == 0:
+            raise ValueError(
+                f"{name} is empty: it has 0 {what}(s) (shape={arr.shape}) "
+                "while a minimum of 1 is required."
+            )
     if n_features is not None and arr.shape[1] != n_features:
         raise ValueError(
-            f"{name} has {arr.shape[1]} features, but the model was fitted with {n_features}"
+            f"{name} has {arr.shape[1]} features, but {estimator} is expecting {n_features} "
+            "features as input (the number it was fitted with)"
         )
     check_finite(arr, name)
     return np.ascontiguousarray(arr)
@@ -119,12 +135,20 @@ def check_labels(y, n_samples: int, name: str = "y") -> np.ndarray:
 def check_binary_labels(y, n_samples: int, estimator: str) -> tuple[np.ndarray, np.ndarray]:
     """Return ``(classes, y01)``: the two sorted distinct labels and y mapped to 0.0/1.0."""
     y = check_labels(y, n_samples)
+    if y.dtype.kind == "f" and np.any(y != np.round(y)):
+        raise ValueError(
+            f"Unknown label type: y is continuous (non-integer floats such as {y[y != np.round(y)][0]!r}); "
+            f"{estimator} needs class labels"
+        )
     classes = np.unique(y)
     if classes.size != 2:
-        more = " (use MLPClassifier for more than two classes)" if classes.size > 2 else ""
+        if classes.size > 2:
+            more = "Only binary classification is supported. (MLPClassifier handles more classes.)"
+        else:
+            more = "There is only 1 class: nothing to separate."
         raise ValueError(
             f"{estimator} needs y with exactly 2 distinct classes; got {classes.size}: "
-            f"{_describe(classes)}{more}"
+            f"{_describe(classes)}. {more}".rstrip()
         )
     return classes, (y == classes[1]).astype(np.float64)
 

@@ -120,7 +120,7 @@ class _LinearModel(BaseEstimator):
             theta, self.rank_, self.singular_ = _ols(X, target, fit_intercept)
             self._set_theta(theta, fit_intercept, n_features)
             self.loss_curve_ = np.empty(0)
-            self.n_iter_ = 0
+            self.n_iter_ = 1  # one direct solve (scikit-learn expects n_iter_ >= 1)
         else:
             self._fit_iterative(impl, solver, X, target, theta0, fit_intercept)
         self.loss_ = float(self._loss_grad(impl, X, target, self.theta_)[0])
@@ -256,7 +256,7 @@ class _LinearModel(BaseEstimator):
         if theta is None:
             self._check_fitted()
         n_features = getattr(self, "n_features_in_", None)
-        X = check_X(X, n_features=n_features)
+        X = check_X(X, n_features=n_features, estimator=type(self).__name__)
         target = self._encode_target(y, X.shape[0])
         theta = self.theta_ if theta is None else check_vector(theta, "theta", size=X.shape[1] + 1)
         loss, grad = self._loss_grad(backend_module(self.backend), X, target, theta)
@@ -264,7 +264,7 @@ class _LinearModel(BaseEstimator):
 
     def _logits(self, X):
         self._check_fitted()
-        X = check_X(X, n_features=self.n_features_in_)
+        X = check_X(X, n_features=self.n_features_in_, estimator=type(self).__name__)
         impl = backend_module(self.backend)
         return impl.linear_logits(X, self.theta_, np.empty(X.shape[0]))
 
@@ -307,7 +307,7 @@ class LinearRegression(_LinearModel):
     loss_curve_ : ndarray of shape (n_iter_,)
         Loss per iteration (before its update) or per epoch; empty for "ols".
     n_iter_ : int
-        Iterations/epochs run (0 for "ols"; fewer than ``max_iter`` after divergence).
+        Iterations/epochs run (1 for "ols"; fewer than ``max_iter`` after divergence).
     trajectory_ : ndarray of shape (n_rows, n_features + 1)
         Only with ``record_trajectory``: theta at the recorded iterations, then the final theta.
     rank_, singular_ : int, ndarray

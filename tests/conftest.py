@@ -1,0 +1,15 @@
+import numpy as np
+import pytest
+
+SEEDS = [0, 1, 2]
+# (n_samples, n_features): a single sample, a single feature, and ordinary sizes.
+SHAPES = [(1, 1), (1, 3), (7, 1), (50, 2), (257, 5)]
+
+
+@pytest.fixture(params=SEEDS)
+def rng(request):
+    return np.random.default_rng(request.param)
+
+
+def assert_close(actual, expected, rtol=1e-12, atol=0.0, err_msg=""):
+    np.testing.assert_allclose(actual, expected, rtol=rtol, atol=atol, err_msg=err_msg)

@@ -1,0 +1,70 @@
+"""The lecture's data generators."""
+
+import numpy as np
+import pytest
+
+from fastnn import data
+
+
+@pytest.mark.parametrize("make", [data.blobs, data.donut])
+@pytest.mark.parametrize("n", [1, 2, 7, 101, 1000, 2001])
+def test_class_counts_are_exact_for_any_n(make, n):
+    X, y = make(n, seed=0)
+    assert X.shape == (n, 2) and y.shape == (n,)
+    assert X.dtype == y.dtype == np.float64
+    assert set(np.unique(y)) <= {0.0, 1.0}
+    assert int(y.sum()) == n // 2
+    assert np.all(np.isfinite(X))
+
+
+@pytest.mark.parametrize("make", [data.linear, data.blobs, data.donut])
+def test_seeded_and_reproducible(make):
+    a, b, c = make(seed=3), make(seed=3), make(seed=4)
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
+    assert not np.array_equal(a[1], c[1]) or not np.array_equal(a[0], c[0])
+
+
+def test_linear_follows_the_line():
+    X, y = data.linear(100_000, seed=0)
+    assert X.shape == (100_000, 1)
+    assert X[0, 0] == -4.0 and X[-1, 0] == 6.0
+    residual = y - (3.0 + 2.5 * X[:, 0])
+    assert abs(residual.mean()) < 0.05
+    assert abs(residual.std() - 5.0) < 0.05
+
+
+def test_blobs_class_statistics():
+    X, y = data.blobs(100_000, seed=1)
+    for label, mean in [(0.0, [0.0, 0.0]), (1.0, [-1.0, 5.0])]:
+        part = X[y == label]
+        np.testing.assert_allclose(part.mean(axis=0), mean, atol=0.02)
+        np.testing.assert_allclose(np.cov(part.T), [[1, 0.7], [0.7, 1]], atol=0.02)
+
+
+def test_blobs_are_shuffled():
+    _, y = data.blobs(1000, seed=0)
+    assert 0.3 < y[:500].mean() < 0.7
+
+
+def test_donut_geometry():
+    X, y = data.donut(100_000, seed=2)
+    inner, ring = X[y == 0], X[y == 1]
+    np.testing.assert_allclose(inner.mean(axis=0), [0, 0], atol=0.03)
+    np.testing.assert_allclose(np.cov(inner.T), 2 * np.eye(2), atol=0.05)
+    # Without radius noise the ring shows its angles: 100 distinct, evenly spaced in
+    # [0, 2 pi) (the lecture's linspace repeated 0 = 2 pi), shared as evenly as n allows.
+    X0, y0 = data.donut(1001, seed=2, radius_std=0.0)
+    angles = np.mod(np.arctan2(X0[y0 == 1, 1], X0[y0 == 1, 0]), 2 * np.pi)
+    steps = np.rint(angles / (2 * np.pi / 100)).astype(int) % 100
+    np.testing.assert_allclose(angles, 2 * np.pi * steps / 100, atol=1e-12)
+    counts = np.bincount(steps, minlength=100)
+    assert counts.max() - counts.min() <= 1 and counts.sum() == 500
+    assert abs(np.hypot(*ring.T).mean() - 5.0) < 0.1
+
+
+def test_bad_n():
+    with pytest.raises(ValueError, match="n must be an integer >= 1"):
+        data.blobs(0)
+    with pytest.raises(ValueError, match="random_state"):
+        data.linear(10, seed="x")

@@ -1,0 +1,156 @@
+"""Linear-model loss/gradient kernels and training loops against their numpy twins."""
+
+import numpy as np
+import pytest
+
+from fastnn import kernels, reference
+from fastnn._losses import LOG_LOSS, SQUARED_ERROR
+from fastnn.optim import sample_orders
+from tests.conftest import SHAPES, assert_close
+
+BACKENDS = [kernels, reference]
+
+
+def _problem(rng, n, d, loss, scale=1.0):
+    X = rng.normal(size=(n, d))
+    theta = rng.normal(size=d + 1) * scale
+    if loss == SQUARED_ERROR:
+        y = rng.normal(size=n) * 3
+    else:
+        y = (rng.random(n) < 0.5).astype(float)
+    return X, y, theta
+
+
+@pytest.mark.parametrize("n, d", SHAPES)
+@pytest.mark.parametrize("name, loss", [("mse", SQUARED_ERROR), ("bce", LOG_LOSS)])
+@pytest.mark.parametrize("scale", [1.0, 300.0])
+def test_loss_and_gradient_match_reference(rng, n, d, name, loss, scale):
+    X, y, theta = _problem(rng, n, d, loss, scale)
+    g_kernel, g_ref = np.empty(d + 1), np.empty(d + 1)
+    v_kernel = getattr(kernels, f"{name}_loss_grad")(X, y, theta, g_kernel)
+    v_ref = getattr(reference, f"{name}_loss_grad")(X, y, theta, g_ref)
+    assert_close(v_kernel, v_ref)
+    assert_close(g_kernel, g_ref, atol=1e-14 * np.abs(g_ref).max())
+    assert_close(getattr(kernels, f"{name}_loss")(X, y, theta), v_ref)
+    assert_close(getattr(reference, f"{name}_loss")(X, y, theta), v_ref)
+
+
+@pytest.mark.parametrize("name, loss", [("mse", SQUARED_ERROR), ("bce", LOG_LOSS)])
+def test_gradient_matches_central_differences(rng, name, loss):
+    X, y, theta = _problem(rng, 40, 3, loss)
+    grad = np.empty(4)
+    getattr(kernels, f"{name}_loss_grad")(X, y, theta, grad)
+    f = getattr(kernels, f"{name}_loss")
+    h = 1e-6
+    for j in range(4):
+        step = np.zeros(4)
+        step[j] = h
+        numeric = (f(X, y, theta + step) - f(X, y, theta - step)) / (2 * h)
+        assert_close(grad[j], numeric, rtol=1e-7, atol=1e-9)
+
+
+def test_losses_against_textbook_formulas(rng):
+    X, y, theta = _problem(rng, 30, 2, LOG_LOSS)
+    z = theta[0] + X @ theta[1:]
+    p = 1 / (1 + np.exp(-z))
+    assert_close(kernels.bce_loss(X, y, theta), -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)),
+                 rtol=1e-12)
+    assert_close(kernels.mse_loss(X, y, theta), np.mean((z - y) ** 2), rtol=1e-12)
+    assert_close(kernels.linear_logits(X, theta, np.empty(30)), z, rtol=1e-13, atol=1e-15)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_bce_is_exact_and_finite_at_extreme_logits(backend):
+    z = np.array([800.0, -800.0, 800.0, -800.0, 40.0])
+    y = np.array([1.0, 0.0, 0.0, 1.0, 1.0])
+    # Confidently right costs exp(-800) (0 in float64) and log1p(exp(-40)); wrong costs 800.
+    expected = (0.0 + 0.0 + 800.0 + 800.0 + np.log1p(np.exp(-40.0))) / 5
+    assert backend.bce_from_logits(z, y) == pytest.approx(expected, rel=1e-15)
+
+
+def test_bce_from_logits_matches_reference(rng):
+    z = np.concatenate([rng.normal(0, 10, 500), [800.0, -800.0]])
+    y = (rng.random(z.size) < 0.5).astype(float)
+    assert_close(kernels.bce_from_logits(z, y), reference.bce_from_logits(z, y))
+
+
+def _train(backend, solver, X, y, theta0, loss, lr, n_iter, fit_intercept, order=None,
+           batch_size=4, record_every=3):
+    theta = theta0.copy()
+    curve = np.full(n_iter, np.nan)
+    trajectory = np.full((-(-n_iter // record_every) + 1, theta.size), np.nan)
+    if solver == "gd":
+        done = backend.linear_gd(X, y, theta, loss, lr, fit_intercept, curve, trajectory,
+                                 record_every)
+    elif solver == "sgd":
+        done = backend.linear_sgd(X, y, theta, loss, lr, fit_intercept, order, curve, trajectory,
+                                  record_every)
+    else:
+        done = backend.linear_minibatch(X, y, theta, loss, lr, fit_intercept, order, batch_size,
+                                        curve, trajectory, record_every)
+    return done, theta, curve, trajectory
+
+
+@pytest.mark.parametrize("solver", ["gd", "sgd", "minibatch"])
+@pytest.mark.parametrize("loss", [SQUARED_ERROR, LOG_LOSS])
+@pytest.mark.parametrize("n, d", SHAPES)
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_training_loop_matches_reference(rng, solver, loss, n, d, fit_intercept):
+    X, y, theta0 = _problem(rng, n, d, loss)
+    if not fit_intercept:
+        theta0[0] = 0.0
+    n_iter = 10
+    order = sample_orders(rng, n, n_iter)
+    lr = 0.05
+    got = _train(kernels, solver, X, y, theta0, loss, lr, n_iter, fit_intercept, order)
+    expected = _train(reference, solver, X, y, theta0, loss, lr, n_iter, fit_intercept, order)
+    assert got[0] == expected[0] == n_iter
+    for a, b in zip(got[1:], expected[1:]):
+        assert_close(a, b, rtol=1e-12, atol=1e-14)
+    theta, curve, trajectory = got[1:]
+    assert np.all(np.isfinite(curve)) and np.all(np.isfinite(trajectory))
+    assert_close(trajectory[0], theta0, rtol=0)
+    assert_close(trajectory[-1], theta, rtol=0)
+    if not fit_intercept:
+        assert theta[0] == 0.0
+
+
+def test_gd_loop_equals_repeated_gradient_steps(rng):
+    X, y, theta0 = _problem(rng, 20, 2, SQUARED_ERROR)
+    done, theta, curve, trajectory = _train(kernels, "gd", X, y, theta0, SQUARED_ERROR, 0.1, 6,
+                                            True, record_every=1)
+    manual = theta0.copy()
+    for t in range(6):
+        grad = np.empty(3)
+        assert_close(curve[t], reference.mse_loss_grad(X, y, manual, grad))
+        assert_close(trajectory[t], manual, atol=1e-14)
+        manual = manual - 0.1 * grad
+    assert_close(theta, manual, atol=1e-14)
+
+
+def test_sgd_is_minibatch_of_one(rng):
+    X, y, theta0 = _problem(rng, 12, 2, LOG_LOSS)
+    order = sample_orders(rng, 12, 5)
+    a = _train(kernels, "sgd", X, y, theta0, LOG_LOSS, 0.3, 5, True, order)
+    b = _train(kernels, "minibatch", X, y, theta0, LOG_LOSS, 0.3, 5, True, order, batch_size=1)
+    for u, v in zip(a, b):
+        np.testing.assert_array_equal(u, v)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("solver", ["gd", "sgd", "minibatch"])
+def test_divergence_stops_at_first_non_finite_loss(backend, solver, rng):
+    X, y, theta0 = _problem(rng, 30, 2, SQUARED_ERROR)
+    X *= 10
+    n_iter = 5000
+    order = sample_orders(rng, 30, n_iter) if solver != "gd" else None
+    done, theta, curve, trajectory = _train(backend, solver, X, y, theta0, SQUARED_ERROR, 10.0,
+                                            n_iter, True, order, record_every=1)
+    assert 0 < done < n_iter
+    assert np.all(np.isfinite(curve[:done]))
+    assert np.all(np.isnan(curve[done:]))  # untouched after the stop
+    assert np.all(np.isfinite(theta))
+    # theta is the last iterate whose (batch) loss was finite, and closes the trajectory
+    if solver == "gd":
+        assert_close(backend.mse_loss(X, y, theta), curve[done - 1])
+    assert_close(trajectory[done], theta, rtol=0)
