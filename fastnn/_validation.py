@@ -99,17 +99,14 @@ def check_vector(v, name: str, size: int | None = None) -> np.ndarray:
     return np.ascontiguousarray(arr)
 
 
-def check_X_y(X, y, y_name: str = "y") -> tuple[np.ndarray, np.ndarray]:
-    """Validate ``X`` (2-D) and a numeric target ``y`` with one value per row of ``X``."""
-    X = check_X(X)
+def check_target(y, n_samples: int, name: str = "y") -> np.ndarray:
+    """Validate a numeric regression target with one finite value per sample."""
     if y is None:
-        raise ValueError(f"this estimator requires y to be passed, but the target {y_name} is None")
-    y = check_vector(y, y_name)
-    if y.size != X.shape[0]:
-        raise ValueError(
-            f"{y_name} has {y.size} entries but X has {X.shape[0]} rows; they must match"
-        )
-    return X, y
+        raise ValueError(f"this estimator requires y to be passed, but the target {name} is None")
+    y = check_vector(y, name)
+    if y.size != n_samples:
+        raise ValueError(f"{name} has {y.size} entries but X has {n_samples} rows; they must match")
+    return y
 
 
 def check_labels(y, n_samples: int, name: str = "y") -> np.ndarray:
@@ -135,10 +132,11 @@ def check_labels(y, n_samples: int, name: str = "y") -> np.ndarray:
 def check_binary_labels(y, n_samples: int, estimator: str) -> tuple[np.ndarray, np.ndarray]:
     """Return ``(classes, y01)``: the two sorted distinct labels and y mapped to 0.0/1.0."""
     y = check_labels(y, n_samples)
-    if y.dtype.kind == "f" and np.any(y != np.round(y)):
+    fractional = y[y != np.round(y)] if y.dtype.kind == "f" else y[:0]
+    if fractional.size:
         raise ValueError(
-            f"Unknown label type: y is continuous (non-integer floats such as {y[y != np.round(y)][0]!r}); "
-            f"{estimator} needs class labels"
+            f"Unknown label type: y is continuous (non-integer values such as "
+            f"{fractional[0]!r}); {estimator} needs class labels"
         )
     classes = np.unique(y)
     if classes.size != 2:

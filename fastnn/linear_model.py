@@ -23,6 +23,7 @@ from fastnn._validation import (
     check_positive,
     check_random_state,
     check_record_every,
+    check_target,
     check_vector,
     check_X,
 )
@@ -341,9 +342,7 @@ class LinearRegression(_LinearModel):
         self.record_trajectory = record_trajectory
 
     def _encode_target(self, y, n_samples):
-        if y is None:
-            raise ValueError("LinearRegression requires y to be passed, but the target y is None")
-        return check_vector(y, "y", size=n_samples)
+        return check_target(y, n_samples)
 
     def _set_theta(self, theta, fit_intercept, n_features):
         self.theta_ = theta
@@ -358,7 +357,7 @@ class LinearRegression(_LinearModel):
     def score(self, X, y):
         """Coefficient of determination R^2 of the predictions."""
         y_pred = self.predict(X)
-        return r2_score(check_vector(y, "y", size=y_pred.size), y_pred)
+        return r2_score(check_target(y, y_pred.size), y_pred)
 
 
 class LogisticRegression(_LinearModel):

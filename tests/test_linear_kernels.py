@@ -105,7 +105,7 @@ def test_training_loop_matches_reference(rng, solver, loss, n, d, fit_intercept)
     got = _train(kernels, solver, X, y, theta0, loss, lr, n_iter, fit_intercept, order)
     expected = _train(reference, solver, X, y, theta0, loss, lr, n_iter, fit_intercept, order)
     assert got[0] == expected[0] == n_iter
-    for a, b in zip(got[1:], expected[1:]):
+    for a, b in zip(got[1:], expected[1:], strict=True):
         assert_close(a, b, rtol=1e-12, atol=1e-14)
     theta, curve, trajectory = got[1:]
     assert np.all(np.isfinite(curve)) and np.all(np.isfinite(trajectory))
@@ -133,7 +133,7 @@ def test_sgd_is_minibatch_of_one(rng):
     order = sample_orders(rng, 12, 5)
     a = _train(kernels, "sgd", X, y, theta0, LOG_LOSS, 0.3, 5, True, order)
     b = _train(kernels, "minibatch", X, y, theta0, LOG_LOSS, 0.3, 5, True, order, batch_size=1)
-    for u, v in zip(a, b):
+    for u, v in zip(a, b, strict=True):
         np.testing.assert_array_equal(u, v)
 
 

@@ -1,20 +1,22 @@
 """fastnn's vectorisable exp and log1p against numpy, in ulp, over the whole double range."""
 
+import numba
 import numpy as np
 import pytest
 
-from fastnn._numba import njit
 from fastnn.kernels._math import _exp, _log1p
 
 
-@njit()
+# Not cached: test modules are not a stable home for numba's on-disk cache.
+@numba.njit(error_model="numpy")
 def _exp_array(x, out):
     for i in range(x.size):
         out[i] = _exp(x[i])
     return out
 
 
-@njit()
+# Not cached: test modules are not a stable home for numba's on-disk cache.
+@numba.njit(error_model="numpy")
 def _log1p_array(x, out):
     for i in range(x.size):
         out[i] = _log1p(x[i])
