@@ -26,7 +26,7 @@ FASTMATH_FLAGS = frozenset({"nsz", "arcp", "contract", "afn", "reassoc"})
 EXACT_FLAGS = frozenset({"nsz", "contract"})
 
 
-def njit(*, parallel: bool = False, exact: bool = False):
+def njit(*, parallel: bool = False, exact: bool = False, inline: bool = False):
     """Return fastnn's ``numba.njit`` decorator.
 
     Parameters
@@ -36,10 +36,19 @@ def njit(*, parallel: bool = False, exact: bool = False):
     exact : bool, default False
         Use :data:`EXACT_FLAGS` (no reassociation) instead of
         :data:`FASTMATH_FLAGS`.
+    inline : bool, default False
+        Inline into callers at numba's IR level (``inline="always"``).  Use it
+        for small scalar helpers whose callees are large (LLVM would otherwise
+        keep them as calls and the caller's loop would not vectorise).  The
+        inlined code takes the *caller's* fast-math flags, so never set it on
+        a function that relies on exact rounding.
     """
+    if inline and exact:
+        raise ValueError("an exact function must not be inlined at numba's IR level")
     return numba.njit(
         cache=True,
         parallel=parallel,
         error_model="numpy",
         fastmath=set(EXACT_FLAGS if exact else FASTMATH_FLAGS),
+        inline="always" if inline else "never",
     )

@@ -2,8 +2,9 @@ import numpy as np
 import pytest
 
 SEEDS = [0, 1, 2]
-# (n_samples, n_features): a single sample, a single feature, and ordinary sizes.
-SHAPES = [(1, 1), (1, 3), (7, 1), (50, 2), (257, 5)]
+# (n_samples, n_features): a single sample, a single feature, ordinary sizes and one that
+# spans several of the kernels' 512-row blocks with a partial last one.
+SHAPES = [(1, 1), (1, 3), (7, 1), (50, 2), (257, 5), (1100, 2)]
 
 
 @pytest.fixture(params=SEEDS)

@@ -154,3 +154,14 @@ def test_divergence_stops_at_first_non_finite_loss(backend, solver, rng):
     if solver == "gd":
         assert_close(backend.mse_loss(X, y, theta), curve[done - 1])
     assert_close(trajectory[done], theta, rtol=0)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("z, y", [(40.0, 1.0), (-40.0, 0.0), (700.0, 1.0), (36.5, 1.0)])
+def test_bce_of_a_confident_right_answer_keeps_every_digit(backend, z, y):
+    # max(z, 0) - y z is exactly 0 here; only log1p(exp(-|z|)) remains, about 4e-18 at 40.
+    expected = np.log1p(np.exp(-abs(z)))
+    assert backend.bce_from_logits(np.array([z]), np.array([y])) == pytest.approx(expected,
+                                                                                   rel=1e-15)
+    X, theta = np.array([[1.0]]), np.array([0.0, z])
+    assert backend.bce_loss(X, np.array([y]), theta) == pytest.approx(expected, rel=1e-15)

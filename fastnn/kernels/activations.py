@@ -17,20 +17,20 @@ from fastnn._numba import njit
 from fastnn.kernels._math import _exp, _log1p
 
 
-@njit()
+@njit(inline=True)
 def _sigmoid(z):
     e = _exp(-abs(z))
     s = 1.0 / (1.0 + e)
     return s if z >= 0.0 else e * s
 
 
-@njit()
+@njit(inline=True)
 def _softplus(z):
     """log(1 + exp(z)) = max(z, 0) + log1p(exp(-|z|))."""
     return max(z, 0.0) + _log1p(_exp(-abs(z)))
 
 
-@njit()
+@njit(inline=True)
 def _sigmoid_derivative(z):
     """sigma(z) (1 - sigma(z)) = e / (1 + e)^2 with e = exp(-|z|) (even in z)."""
     e = _exp(-abs(z))

@@ -23,6 +23,17 @@ from fastnn._numba import njit
 from fastnn.kernels._math import _exp, _log1p
 
 
+# Rows are processed in blocks of this many, so the logits and residuals of a
+# block stay in L1 cache and no temporary of the data's length is needed.
+_BLOCK = 512
+
+
+@njit()
+def _scratch():
+    """Working memory of :func:`_loss_grad`: logits and residuals of one block."""
+    return np.empty((2, _BLOCK))
+
+
 @njit()
 def _logits_into(X, theta, z):
     n, d = X.shape
@@ -33,9 +44,13 @@ def _logits_into(X, theta, z):
         z[i] = acc
 
 
-@njit()
+@njit(exact=True)
 def _bce_term(z, y, e):
-    """Per-sample cross-entropy from the logit ``z``, given ``e = exp(-|z|)``."""
+    """Per-sample cross-entropy from the logit ``z``, given ``e = exp(-|z|)``.
+
+    Exact flags: ``max(z, 0) - y z`` must be formed first (it is exactly 0 for a
+    confident right answer) and only then added to the small ``log1p`` term.
+    """
     return (max(z, 0.0) - y * z) + _log1p(e)
 
 
@@ -59,31 +74,51 @@ def _residuals_into(z, y, loss, r):
 
 
 @njit()
-def _mean_gradient_into(X, r, grad):
+def _accumulate_gradient(X, r, grad):
+    """grad += sum_i r_i [1, x_i], one column at a time (each a vectorised dot)."""
     n, d = X.shape
-    grad[:] = 0.0
+    acc = 0.0
     for i in range(n):
-        ri = r[i]
-        grad[0] += ri
-        for j in range(d):
-            grad[j + 1] += ri * X[i, j]
-    grad *= 1.0 / n
+        acc += r[i]
+    grad[0] += acc
+    for j in range(d):
+        acc = 0.0
+        for i in range(n):
+            acc += r[i] * X[i, j]
+        grad[j + 1] += acc
 
 
 @njit()
-def _loss_grad(X, y, theta, loss, z, grad):
-    """Mean loss at theta, its gradient written into ``grad``; ``z`` is scratch."""
-    _logits_into(X, theta, z)
-    total = _residuals_into(z, y, loss, z)
-    _mean_gradient_into(X, z, grad)
-    return total / X.shape[0]
+def _loss_grad(X, y, theta, loss, scratch, grad):
+    """Mean loss at theta; its gradient is written into ``grad``.
+
+    ``scratch`` comes from :func:`_scratch` (allocated once by the caller).
+    """
+    n = X.shape[0]
+    z, r = scratch[0], scratch[1]
+    grad[:] = 0.0
+    total = 0.0
+    for start in range(0, n, _BLOCK):
+        stop = min(start + _BLOCK, n)
+        m = stop - start
+        _logits_into(X[start:stop], theta, z)
+        total += _residuals_into(z[:m], y[start:stop], loss, r[:m])
+        _accumulate_gradient(X[start:stop], r[:m], grad)
+    grad *= 1.0 / n
+    return total / n
 
 
 @njit()
 def _loss(X, y, theta, loss):
-    z = np.empty(X.shape[0])
-    _logits_into(X, theta, z)
-    return _residuals_into(z, y, loss, z) / X.shape[0]
+    n = X.shape[0]
+    scratch = _scratch()
+    z, r = scratch[0], scratch[1]
+    total = 0.0
+    for start in range(0, n, _BLOCK):
+        stop = min(start + _BLOCK, n)
+        _logits_into(X[start:stop], theta, z)
+        total += _residuals_into(z[: stop - start], y[start:stop], loss, r[: stop - start])
+    return total / n
 
 
 @njit()
@@ -102,7 +137,7 @@ def mse_loss(X, y, theta):
 @njit()
 def mse_loss_grad(X, y, theta, grad):
     """Mean squared error at ``theta``; its gradient is written into ``grad``."""
-    return _loss_grad(X, y, theta, SQUARED_ERROR, np.empty(X.shape[0]), grad)
+    return _loss_grad(X, y, theta, SQUARED_ERROR, _scratch(), grad)
 
 
 @njit()
@@ -114,7 +149,7 @@ def bce_loss(X, y, theta):
 @njit()
 def bce_loss_grad(X, y, theta, grad):
     """Mean binary cross-entropy at ``theta``; its gradient is written into ``grad``."""
-    return _loss_grad(X, y, theta, LOG_LOSS, np.empty(X.shape[0]), grad)
+    return _loss_grad(X, y, theta, LOG_LOSS, _scratch(), grad)
 
 
 @njit()

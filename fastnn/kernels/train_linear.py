@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from fastnn._numba import njit
-from fastnn.kernels.linear import _loss_grad
+from fastnn.kernels.linear import _loss_grad, _scratch
 
 
 @njit()
@@ -51,12 +51,12 @@ def _descend(theta, grad, lr, fit_intercept, previous):
 @njit()
 def linear_gd(X, y, theta, loss, lr, fit_intercept, loss_curve, trajectory, record_every):
     """Full-batch gradient descent for ``loss_curve.size`` iterations."""
-    z = np.empty(X.shape[0])
+    scratch = _scratch()
     grad = np.empty(theta.size)
     previous = theta.copy()
     for t in range(loss_curve.size):
         _record_start(trajectory, t, record_every, theta)
-        value = _loss_grad(X, y, theta, loss, z, grad)
+        value = _loss_grad(X, y, theta, loss, scratch, grad)
         if not np.isfinite(value):
             theta[:] = previous
             _record_final(trajectory, t, record_every, theta)
@@ -80,7 +80,7 @@ def linear_minibatch(
     batch_size = min(batch_size, n)
     X_batch = np.empty((batch_size, X.shape[1]))
     y_batch = np.empty(batch_size)
-    z = np.empty(batch_size)
+    scratch = _scratch()
     grad = np.empty(theta.size)
     previous = theta.copy()
     for epoch in range(n_epochs):
@@ -92,7 +92,7 @@ def linear_minibatch(
                 sample = order[epoch, start + k]
                 X_batch[k, :] = X[sample, :]
                 y_batch[k] = y[sample]
-            value = _loss_grad(X_batch[:m], y_batch[:m], theta, loss, z[:m], grad)
+            value = _loss_grad(X_batch[:m], y_batch[:m], theta, loss, scratch, grad)
             if not np.isfinite(value):
                 theta[:] = previous
                 _record_final(trajectory, epoch, record_every, theta)
