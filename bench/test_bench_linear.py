@@ -65,8 +65,9 @@ def test_minibatch_epochs(benchmark, variant, batch_size, rng):
     def run(impl):
         theta = np.zeros(2)
         curve = np.empty(5)
-        impl.linear_minibatch(X, y, theta, SQUARED_ERROR, 1e-3, True, order, batch_size, curve,
-                              np.empty((0, 2)), 1)
+        impl.linear_minibatch(
+            X, y, theta, SQUARED_ERROR, 1e-3, True, order, batch_size, curve, np.empty((0, 2)), 1
+        )
         return theta, curve
 
     impl = IMPLEMENTATIONS[variant]

@@ -28,8 +28,24 @@ ORACLES = {
 
 
 def _inputs(rng, size):
-    edge = np.array([0.0, -0.0, 1e-300, -1e-300, 1e-8, -1e-8, 36.0, -36.0, 700.0, -700.0,
-                     800.0, -800.0, 1e300, -1e300])
+    edge = np.array(
+        [
+            0.0,
+            -0.0,
+            1e-300,
+            -1e-300,
+            1e-8,
+            -1e-8,
+            36.0,
+            -36.0,
+            700.0,
+            -700.0,
+            800.0,
+            -800.0,
+            1e300,
+            -1e300,
+        ]
+    )
     return np.concatenate([rng.normal(0, 5, size), rng.uniform(-800, 800, size), edge])
 
 

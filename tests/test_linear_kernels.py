@@ -53,8 +53,9 @@ def test_losses_against_textbook_formulas(rng):
     X, y, theta = _problem(rng, 30, 2, LOG_LOSS)
     z = theta[0] + X @ theta[1:]
     p = 1 / (1 + np.exp(-z))
-    assert_close(kernels.bce_loss(X, y, theta), -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)),
-                 rtol=1e-12)
+    assert_close(
+        kernels.bce_loss(X, y, theta), -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)), rtol=1e-12
+    )
     assert_close(kernels.mse_loss(X, y, theta), np.mean((z - y) ** 2), rtol=1e-12)
     assert_close(kernels.linear_logits(X, theta, np.empty(30)), z, rtol=1e-13, atol=1e-15)
 
@@ -74,20 +75,35 @@ def test_bce_from_logits_matches_reference(rng):
     assert_close(kernels.bce_from_logits(z, y), reference.bce_from_logits(z, y))
 
 
-def _train(backend, solver, X, y, theta0, loss, lr, n_iter, fit_intercept, order=None,
-           batch_size=4, record_every=3):
+def _train(
+    backend,
+    solver,
+    X,
+    y,
+    theta0,
+    loss,
+    lr,
+    n_iter,
+    fit_intercept,
+    order=None,
+    batch_size=4,
+    record_every=3,
+):
     theta = theta0.copy()
     curve = np.full(n_iter, np.nan)
     trajectory = np.full((-(-n_iter // record_every) + 1, theta.size), np.nan)
     if solver == "gd":
-        done = backend.linear_gd(X, y, theta, loss, lr, fit_intercept, curve, trajectory,
-                                 record_every)
+        done = backend.linear_gd(
+            X, y, theta, loss, lr, fit_intercept, curve, trajectory, record_every
+        )
     elif solver == "sgd":
-        done = backend.linear_sgd(X, y, theta, loss, lr, fit_intercept, order, curve, trajectory,
-                                  record_every)
+        done = backend.linear_sgd(
+            X, y, theta, loss, lr, fit_intercept, order, curve, trajectory, record_every
+        )
     else:
-        done = backend.linear_minibatch(X, y, theta, loss, lr, fit_intercept, order, batch_size,
-                                        curve, trajectory, record_every)
+        done = backend.linear_minibatch(
+            X, y, theta, loss, lr, fit_intercept, order, batch_size, curve, trajectory, record_every
+        )
     return done, theta, curve, trajectory
 
 
@@ -117,8 +133,9 @@ def test_training_loop_matches_reference(rng, solver, loss, n, d, fit_intercept)
 
 def test_gd_loop_equals_repeated_gradient_steps(rng):
     X, y, theta0 = _problem(rng, 20, 2, SQUARED_ERROR)
-    done, theta, curve, trajectory = _train(kernels, "gd", X, y, theta0, SQUARED_ERROR, 0.1, 6,
-                                            True, record_every=1)
+    done, theta, curve, trajectory = _train(
+        kernels, "gd", X, y, theta0, SQUARED_ERROR, 0.1, 6, True, record_every=1
+    )
     manual = theta0.copy()
     for t in range(6):
         grad = np.empty(3)
@@ -144,8 +161,9 @@ def test_divergence_stops_at_first_non_finite_loss(backend, solver, rng):
     X *= 10
     n_iter = 5000
     order = sample_orders(rng, 30, n_iter) if solver != "gd" else None
-    done, theta, curve, trajectory = _train(backend, solver, X, y, theta0, SQUARED_ERROR, 10.0,
-                                            n_iter, True, order, record_every=1)
+    done, theta, curve, trajectory = _train(
+        backend, solver, X, y, theta0, SQUARED_ERROR, 10.0, n_iter, True, order, record_every=1
+    )
     assert 0 < done < n_iter
     assert np.all(np.isfinite(curve[:done]))
     assert np.all(np.isnan(curve[done:]))  # untouched after the stop
@@ -161,7 +179,8 @@ def test_divergence_stops_at_first_non_finite_loss(backend, solver, rng):
 def test_bce_of_a_confident_right_answer_keeps_every_digit(backend, z, y):
     # max(z, 0) - y z is exactly 0 here; only log1p(exp(-|z|)) remains, about 4e-18 at 40.
     expected = np.log1p(np.exp(-abs(z)))
-    assert backend.bce_from_logits(np.array([z]), np.array([y])) == pytest.approx(expected,
-                                                                                   rel=1e-15)
+    assert backend.bce_from_logits(np.array([z]), np.array([y])) == pytest.approx(
+        expected, rel=1e-15
+    )
     X, theta = np.array([[1.0]]), np.array([0.0, z])
     assert backend.bce_loss(X, np.array([y]), theta) == pytest.approx(expected, rel=1e-15)

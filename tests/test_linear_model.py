@@ -97,8 +97,9 @@ def test_linear_fit_1d_rejects_constant_x():
 def test_gd_converges_to_the_ols_solution(backend):
     X, y = data.linear(100, seed=0, intercept=0.0, slope=4.0, noise=2.0)
     ols = LinearRegression().fit(X, y)
-    gd = LinearRegression(solver="gd", learning_rate_init=0.05, max_iter=3000,
-                          backend=backend).fit(X, y)
+    gd = LinearRegression(solver="gd", learning_rate_init=0.05, max_iter=3000, backend=backend).fit(
+        X, y
+    )
     assert_close(gd.theta_, ols.theta_, rtol=1e-9)
     assert gd.n_iter_ == 3000 and gd.loss_curve_.size == 3000
     assert np.all(np.diff(gd.loss_curve_) <= 1e-12)  # GD on a convex quadratic never goes up
@@ -107,8 +108,9 @@ def test_gd_converges_to_the_ols_solution(backend):
 
 def test_lecture_gd_run_from_minus_three_one():
     X, y = data.linear(100, seed=0, intercept=0.0, slope=4.0, noise=2.0)
-    model = LinearRegression(solver="gd", learning_rate_init=0.05, max_iter=100,
-                             record_trajectory=True).fit(X, y, theta0=[-3.0, 1.0])
+    model = LinearRegression(
+        solver="gd", learning_rate_init=0.05, max_iter=100, record_trajectory=True
+    ).fit(X, y, theta0=[-3.0, 1.0])
     assert model.trajectory_.shape == (101, 2)
     assert_close(model.trajectory_[0], [-3.0, 1.0], rtol=0)
     assert_close(model.trajectory_[-1], model.theta_, rtol=0)
@@ -124,8 +126,14 @@ def test_stochastic_solvers_agree_between_backends_and_repeat_exactly(solver, es
         X, y = data.linear(150, seed=1)
     else:
         X, y = data.blobs(150, seed=1)
-    params = dict(solver=solver, learning_rate_init=0.001, max_iter=40, batch_size=16,
-                  random_state=7, record_trajectory=5)
+    params = dict(
+        solver=solver,
+        learning_rate_init=0.001,
+        max_iter=40,
+        batch_size=16,
+        random_state=7,
+        record_trajectory=5,
+    )
     a = estimator(backend="numba", **params).fit(X, y)
     b = estimator(backend="numpy", **params).fit(X, y)
     again = estimator(backend="numba", **params).fit(X, y)
@@ -143,8 +151,14 @@ def test_epoch_orders_drawn_in_chunks_equal_one_draw(monkeypatch):
     import fastnn.linear_model as lm
 
     X, y = data.linear(50, seed=2)
-    params = dict(solver="minibatch", learning_rate_init=0.005, max_iter=12, batch_size=8,
-                  random_state=3, record_trajectory=2)
+    params = dict(
+        solver="minibatch",
+        learning_rate_init=0.005,
+        max_iter=12,
+        batch_size=8,
+        random_state=3,
+        record_trajectory=2,
+    )
     whole = LinearRegression(**params).fit(X, y)
     monkeypatch.setattr(lm, "_ORDER_BYTES", 8 * 50 * 4)  # four epochs of orders per chunk
     chunked = LinearRegression(**params).fit(X, y)
@@ -157,8 +171,14 @@ def test_epoch_orders_drawn_in_chunks_equal_one_draw(monkeypatch):
 @pytest.mark.parametrize("solver", ["gd", "sgd", "minibatch"])
 def test_divergence_warns_and_keeps_history(backend, solver):
     X, y = data.linear(100, seed=0)
-    model = LinearRegression(solver=solver, learning_rate_init=5.0, max_iter=10_000,
-                             backend=backend, record_trajectory=True, random_state=0)
+    model = LinearRegression(
+        solver=solver,
+        learning_rate_init=5.0,
+        max_iter=10_000,
+        backend=backend,
+        record_trajectory=True,
+        random_state=0,
+    )
     with pytest.warns(DivergenceWarning, match=r"diverged at (iteration|epoch) \d+ .*=5\b"):
         model.fit(X, y)
     assert 0 <= model.n_iter_ < 10_000  # SGD at this rate blows up inside its first epoch
@@ -271,9 +291,16 @@ EXPECTED_FAILED_CHECKS = {
 # Some checks fit unscaled data (features around 100), where plain gradient descent at the
 # default step diverges and says so; the checks still run on the parameters it keeps.
 @pytest.mark.filterwarnings("ignore::fastnn.exceptions.DivergenceWarning")
-@pytest.mark.parametrize("estimator", [LinearRegression(), LinearRegression(solver="gd"),
-                                       LinearRegression(solver="minibatch"),
-                                       LogisticRegression(), LogisticRegression(solver="sgd")])
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        LinearRegression(),
+        LinearRegression(solver="gd"),
+        LinearRegression(solver="minibatch"),
+        LogisticRegression(),
+        LogisticRegression(solver="sgd"),
+    ],
+)
 def test_sklearn_check_estimator(estimator):
     from sklearn.utils.estimator_checks import check_estimator
 

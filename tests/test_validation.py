@@ -16,8 +16,7 @@ def _with(array, index, value):
     return array
 
 
-@pytest.mark.parametrize("estimator, y", [(LinearRegression, Y_REG),
-                                          (LogisticRegression, Y_CLS)])
+@pytest.mark.parametrize("estimator, y", [(LinearRegression, Y_REG), (LogisticRegression, Y_CLS)])
 @pytest.mark.parametrize(
     "X_bad, y_bad, match",
     [
@@ -60,8 +59,7 @@ def test_wrong_number_of_classes(y, match):
         LogisticRegression().fit(X, y)
 
 
-@pytest.mark.parametrize("estimator, y", [(LinearRegression, Y_REG),
-                                          (LogisticRegression, Y_CLS)])
+@pytest.mark.parametrize("estimator, y", [(LinearRegression, Y_REG), (LogisticRegression, Y_CLS)])
 @pytest.mark.parametrize(
     "params, match",
     [
