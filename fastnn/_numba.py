@@ -22,6 +22,20 @@ from __future__ import annotations
 
 import numba
 
+# parallel=True would also turn array expressions (np.zeros, a[:] = 0, ...) into
+# thread-launching parfors, costly inside small training loops: only prange runs
+# in parallel.
+_PRANGE_ONLY = {
+    "prange": True,
+    "comprehension": False,
+    "reduction": False,
+    "inplace_binop": False,
+    "setitem": False,
+    "numpy": False,
+    "stencil": False,
+    "fusion": False,
+}
+
 FASTMATH_FLAGS = frozenset({"nsz", "arcp", "contract", "afn", "reassoc"})
 EXACT_FLAGS = frozenset({"nsz", "contract"})
 
@@ -32,7 +46,12 @@ def njit(*, parallel: bool = False, exact: bool = False, inline: bool = False):
     Parameters
     ----------
     parallel : bool, default False
-        Compile with ``parallel=True`` so ``numba.prange`` loops run on threads.
+        Compile so that ``numba.prange`` loops run on threads (and nothing
+        else is parallelised).  Only top-level kernels -- the ones Python
+        calls -- are parallel; a helper that holds a ``prange`` is
+        ``inline=True`` and called only from such kernels.  A cached serial
+        function that calls a parallel one can crash when loaded from the
+        cache (numba#8578), so that pattern is never used.
     exact : bool, default False
         Use :data:`EXACT_FLAGS` (no reassociation) instead of
         :data:`FASTMATH_FLAGS`.
@@ -47,7 +66,7 @@ def njit(*, parallel: bool = False, exact: bool = False, inline: bool = False):
         raise ValueError("an exact function must not be inlined at numba's IR level")
     return numba.njit(
         cache=True,
-        parallel=parallel,
+        parallel=_PRANGE_ONLY if parallel else False,
         error_model="numpy",
         fastmath=set(EXACT_FLAGS if exact else FASTMATH_FLAGS),
         inline="always" if inline else "never",

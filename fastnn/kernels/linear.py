@@ -118,43 +118,42 @@ def _block_loss_grad(X, y, theta, loss, z, r, grad):
     return total
 
 
-@njit(parallel=True)
-def _loss_grad_parallel(X, y, theta, loss, grad):
-    """:func:`_loss_grad` over chunks of :data:`_CHUNK` rows, spread over the threads.
+@njit(inline=True)
+def _loss_grad(X, y, theta, loss, scratch, grad):
+    """Mean loss at theta; its gradient is written into ``grad``.
 
-    The chunks do not depend on the number of threads, so neither does the
-    result (the partial sums are added in chunk order).
+    ``scratch`` comes from :func:`_scratch` (allocated once by the caller).
+    Batches of at least :data:`_PARALLEL_MIN_WORK` values are split into chunks
+    of :data:`_CHUNK` rows that run on all threads; the chunks do not depend on
+    the number of threads and the partial sums are added in chunk order, so the
+    result does not change with ``numba.set_num_threads``.  Inlined, so its ``prange`` runs in parallel exactly when
+    the caller is a ``parallel=True`` kernel (see :mod:`fastnn._numba`).
     """
     n = X.shape[0]
+    if n * (X.shape[1] + 1) < _PARALLEL_MIN_WORK:
+        grad[:] = 0.0
+        total = _block_loss_grad(X, y, theta, loss, scratch[0], scratch[1], grad)
+        grad *= 1.0 / n
+        return total / n
     n_chunks = (n + _CHUNK - 1) // _CHUNK
     partial = np.zeros((n_chunks, grad.size + 1))
     for c in numba.prange(n_chunks):
         start = c * _CHUNK
         stop = min(start + _CHUNK, n)
-        scratch = np.empty((2, _BLOCK))
+        chunk_scratch = np.empty((2, _BLOCK))
         part = partial[c]
         part[-1] = _block_loss_grad(
-            X[start:stop], y[start:stop], theta, loss, scratch[0], scratch[1], part[:-1]
+            X[start:stop],
+            y[start:stop],
+            theta,
+            loss,
+            chunk_scratch[0],
+            chunk_scratch[1],
+            part[:-1],
         )
     for j in range(grad.size):
         grad[j] = partial[:, j].sum() / n
     return partial[:, -1].sum() / n
-
-
-@njit()
-def _loss_grad(X, y, theta, loss, scratch, grad):
-    """Mean loss at theta; its gradient is written into ``grad``.
-
-    ``scratch`` comes from :func:`_scratch` (allocated once by the caller).
-    Batches of at least :data:`_PARALLEL_MIN_WORK` values run on all threads.
-    """
-    n = X.shape[0]
-    if n * (X.shape[1] + 1) >= _PARALLEL_MIN_WORK:
-        return _loss_grad_parallel(X, y, theta, loss, grad)
-    grad[:] = 0.0
-    total = _block_loss_grad(X, y, theta, loss, scratch[0], scratch[1], grad)
-    grad *= 1.0 / n
-    return total / n
 
 
 @njit()
@@ -183,7 +182,7 @@ def mse_loss(X, y, theta):
     return _loss(X, y, theta, SQUARED_ERROR)
 
 
-@njit()
+@njit(parallel=True)
 def mse_loss_grad(X, y, theta, grad):
     """Mean squared error at ``theta``; its gradient is written into ``grad``."""
     return _loss_grad(X, y, theta, SQUARED_ERROR, _scratch(), grad)
@@ -195,7 +194,7 @@ def bce_loss(X, y, theta):
     return _loss(X, y, theta, LOG_LOSS)
 
 
-@njit()
+@njit(parallel=True)
 def bce_loss_grad(X, y, theta, grad):
     """Mean binary cross-entropy at ``theta``; its gradient is written into ``grad``."""
     return _loss_grad(X, y, theta, LOG_LOSS, _scratch(), grad)

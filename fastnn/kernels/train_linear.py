@@ -48,7 +48,7 @@ def _descend(theta, grad, lr, fit_intercept, previous):
         theta[j] -= lr * grad[j]
 
 
-@njit()
+@njit(parallel=True)
 def linear_gd(X, y, theta, loss, lr, fit_intercept, loss_curve, trajectory, record_every):
     """Full-batch gradient descent for ``loss_curve.size`` iterations."""
     scratch = _scratch()
@@ -67,15 +67,10 @@ def linear_gd(X, y, theta, loss, lr, fit_intercept, loss_curve, trajectory, reco
     return loss_curve.size
 
 
-@njit()
-def linear_minibatch(
+@njit(inline=True)
+def _minibatch_epochs(
     X, y, theta, loss, lr, fit_intercept, order, batch_size, loss_curve, trajectory, record_every
 ):
-    """Minibatch gradient descent over ``order.shape[0]`` epochs.
-
-    Epoch ``e`` visits the samples ``order[e]`` in consecutive batches of
-    ``batch_size`` (the last one may be smaller), one update per batch.
-    """
     n_epochs, n = order.shape
     batch_size = min(batch_size, n)
     X_batch = np.empty((batch_size, X.shape[1]))
@@ -104,9 +99,33 @@ def linear_minibatch(
     return n_epochs
 
 
-@njit()
+@njit(parallel=True)
+def linear_minibatch(
+    X, y, theta, loss, lr, fit_intercept, order, batch_size, loss_curve, trajectory, record_every
+):
+    """Minibatch gradient descent over ``order.shape[0]`` epochs.
+
+    Epoch ``e`` visits the samples ``order[e]`` in consecutive batches of
+    ``batch_size`` (the last one may be smaller), one update per batch.
+    """
+    return _minibatch_epochs(
+        X,
+        y,
+        theta,
+        loss,
+        lr,
+        fit_intercept,
+        order,
+        batch_size,
+        loss_curve,
+        trajectory,
+        record_every,
+    )
+
+
+@njit(parallel=True)
 def linear_sgd(X, y, theta, loss, lr, fit_intercept, order, loss_curve, trajectory, record_every):
     """Stochastic gradient descent: one update per sample, ``order.shape[0]`` epochs."""
-    return linear_minibatch(
+    return _minibatch_epochs(
         X, y, theta, loss, lr, fit_intercept, order, 1, loss_curve, trajectory, record_every
     )

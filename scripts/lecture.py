@@ -1,0 +1,96 @@
+"""Run the lecture's sections that fastnn implements so far and print a short report.
+
+Linear regression (closed form and OLS), gradient descent (1-D, 2-D and on the
+linear model) and logistic regression, each with the lecture's settings, the
+true parameters next to the estimated ones, and timings.
+
+Usage: python scripts/lecture.py [--seed N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import warnings
+
+import fastnn
+from fastnn import data
+
+
+def _timed(fn):
+    start = time.perf_counter()
+    result = fn()
+    return result, time.perf_counter() - start
+
+
+def linear_regression(seed: int) -> None:
+    print("1. Linear regression: y = 3 + 2.5 x + 5 N(0, 1), 100 points on [-4, 6]")
+    X, y = data.linear(100, seed=seed)
+    (intercept, slope), t_closed = _timed(lambda: fastnn.linear_fit_1d(X[:, 0], y))
+    ols, t_ols = _timed(lambda: fastnn.LinearRegression().fit(X, y))
+    print("   true       intercept 3.000  slope 2.500")
+    print(f"   closed     intercept {intercept:.3f}  slope {slope:.3f}   ({t_closed * 1e3:.2f} ms)")
+    print(
+        f"   OLS        intercept {ols.intercept_:.3f}  slope {ols.coef_[0]:.3f}   "
+        f"MSE {ols.loss_:.3f}   ({t_ols * 1e3:.2f} ms)"
+    )
+
+
+def gradient_descent_examples(seed: int) -> None:
+    print("2. Gradient descent on f(theta) = (theta + 5)^2 from theta = 1")
+    grad = lambda theta: 2 * theta + 10  # noqa: E731
+    for lr in (0.005, 0.4, 0.8, 1.01):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", fastnn.DivergenceWarning)
+            path = fastnn.gradient_descent(grad, theta0=1.0, lr=lr, n_iter=20)
+        note = "  <- diverging" if caught else ""
+        head = ", ".join(f"{v:.4g}" for v in path[:5])
+        print(f"   lr {lr:<5}  {head}, ... -> {path[-1]:.4g}{note}")
+    path = fastnn.gradient_descent(lambda t: 2 * t, theta0=[3.0, 4.0], lr=0.1, n_iter=20)
+    print(f"   2-D paraboloid, lr 0.1: [3, 4] -> [{path[-1, 0]:.4f}, {path[-1, 1]:.4f}]")
+
+    print("   Linear model by GD: true [0, 4], sigma 2, start [-3, 1], lr 0.05, 100 iterations")
+    X, y = data.linear(100, seed=seed, intercept=0.0, slope=4.0, noise=2.0)
+    model, elapsed = _timed(
+        lambda: fastnn.LinearRegression(
+            solver="gd", learning_rate_init=0.05, max_iter=100, record_trajectory=True
+        ).fit(X, y, theta0=[-3.0, 1.0])
+    )
+    ols = fastnn.LinearRegression().fit(X, y)
+    print(
+        f"   GD   theta [{model.theta_[0]:.3f}, {model.theta_[1]:.3f}]  "
+        f"loss {model.loss_curve_[0]:.2f} -> {model.loss_:.3f}   ({elapsed * 1e3:.2f} ms)"
+    )
+    print(f"   OLS  theta [{ols.theta_[0]:.3f}, {ols.theta_[1]:.3f}]  loss {ols.loss_:.3f}")
+
+
+def logistic_regression(seed: int) -> None:
+    print("3. Logistic regression: blobs at [0, 0] and [-1, 5], 1000 train / 500 test")
+    X, y = data.blobs(1000, seed=seed)
+    X_test, y_test = data.blobs(500, seed=seed + 1)
+    for solver in ("gd", "sgd", "minibatch"):
+        model, elapsed = _timed(
+            lambda s=solver: fastnn.LogisticRegression(
+                solver=s, max_iter=1000, random_state=seed
+            ).fit(X, y)
+        )
+        theta = ", ".join(f"{v:.2f}" for v in model.theta_)
+        print(
+            f"   {solver:<9}  theta [{theta}]  BCE {model.loss_:.4f}  "
+            f"test accuracy {model.score(X_test, y_test):.3f}   ({elapsed * 1e3:.1f} ms)"
+        )
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, default=0, help="seed of the data sets (default 0)")
+    args = parser.parse_args(argv)
+    start = time.perf_counter()
+    linear_regression(args.seed)
+    gradient_descent_examples(args.seed)
+    logistic_regression(args.seed)
+    print(f"done in {time.perf_counter() - start:.2f} s (includes JIT loading/compiling)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,46 @@
+"""Cached parallel kernels load and run in new processes (cold cache, warm cache, other threads).
+
+numba has had crashes when cached code involving parallel kernels is loaded again
+(numba#8578, #7518); fastnn's kernels avoid those patterns, and this test runs the
+parallel path in fresh processes to prove it, with a private cache directory.
+"""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+SCRIPT = """
+import numpy as np
+from fastnn import kernels
+rng = np.random.default_rng(0)
+X = rng.normal(size=(40_000, 4))  # large enough for the parallel path
+y = X @ [1.0, -2.0, 0.5, 3.0] + 0.1 * rng.normal(size=40_000)
+theta = np.zeros(5)
+curve = np.empty(3)
+kernels.linear_gd(X, y, theta, 0, 0.1, True, curve, np.empty((0, 5)), 1)
+grad = np.empty(5)
+loss = kernels.mse_loss_grad(X, y, theta, grad)
+print(repr([float(loss), *grad.tolist(), *curve.tolist()]))
+"""
+
+
+def _run(cache_dir, threads):
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(cache_dir), "NUMBA_NUM_THREADS": str(threads)}
+    result = subprocess.run(
+        [sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
+
+
+def test_parallel_kernels_survive_the_cache(tmp_path):
+    cold = _run(tmp_path, threads=2)
+    assert any(tmp_path.rglob("*.nbi")), "nothing was cached"
+    warm = _run(tmp_path, threads=2)
+    assert cold == warm  # bit for bit
+    # The row chunks do not depend on the thread count; code compiled under another
+    # NUMBA_NUM_THREADS may still round the last bit differently.
+    one_thread = eval(_run(tmp_path, threads=1))
+    np.testing.assert_allclose(one_thread, eval(cold), rtol=1e-14)
