@@ -126,8 +126,9 @@ def _loss_grad(X, y, theta, loss, scratch, grad):
     Batches of at least :data:`_PARALLEL_MIN_WORK` values are split into chunks
     of :data:`_CHUNK` rows that run on all threads; the chunks do not depend on
     the number of threads and the partial sums are added in chunk order, so the
-    result does not change with ``numba.set_num_threads``.  Inlined, so its ``prange`` runs in parallel exactly when
-    the caller is a ``parallel=True`` kernel (see :mod:`fastnn._numba`).
+    result does not change with ``numba.set_num_threads``.  Inlined, so its
+    ``prange`` runs in parallel exactly when the caller is a ``parallel=True``
+    kernel (see :mod:`fastnn._numba`).
     """
     n = X.shape[0]
     if n * (X.shape[1] + 1) < _PARALLEL_MIN_WORK:
