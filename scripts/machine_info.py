@@ -51,10 +51,11 @@ def machine_info() -> list[str]:
         f"Python {sys.version.split()[0]}, numpy {np.__version__}, numba {numba.__version__}, "
         f"llvmlite {llvmlite.__version__}",
     ]
-    # A threading layer is only chosen once a parallel kernel has run.
-    from fastnn.kernels.linear import _loss_grad_parallel
+    # A threading layer is only chosen once a parallel section has run: a batch this large
+    # takes the parallel path.
+    from fastnn.kernels import mse_loss_grad
 
-    _loss_grad_parallel(np.ones((2, 1)), np.ones(2), np.zeros(2), 0, np.empty(2))
+    mse_loss_grad(np.ones((1 << 16, 1)), np.ones(1 << 16), np.zeros(2), np.empty(2))
     lines.append(
         f"numba threading layer: {numba.threading_layer()}, threads: {numba.get_num_threads()}"
     )

@@ -298,7 +298,7 @@ EXPECTED_FAILED_CHECKS = {
         LinearRegression(solver="gd"),
         LinearRegression(solver="minibatch"),
         LogisticRegression(),
-        LogisticRegression(solver="sgd"),
+        LogisticRegression(solver="sgd", max_iter=100),
     ],
 )
 def test_sklearn_check_estimator(estimator):
