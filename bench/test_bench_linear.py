@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from fastnn import data, kernels, reference
-from fastnn._losses import LOG_LOSS, SQUARED_ERROR
+from fastnn._codes import LOG_LOSS, SQUARED_ERROR
 from fastnn.optim import sample_orders
 
 from .conftest import check_then_time

@@ -18,3 +18,7 @@ class DivergenceWarning(FastnnWarning, RuntimeWarning):
 class NotFittedError(ValueError, AttributeError):
     """An estimator was used before ``fit`` (a ``ValueError`` and an ``AttributeError``,
     as in scikit-learn)."""
+
+
+class ConvergenceWarning(FastnnWarning):
+    """An iterative solver used all of ``max_iter`` without meeting its ``tol`` criterion."""

@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 
 from fastnn._base import BaseEstimator, backend_module, r2_score
-from fastnn._losses import LOSS_CODES
+from fastnn._codes import LOSS_CODES
 from fastnn._validation import (
     check_batch_size,
     check_binary_labels,

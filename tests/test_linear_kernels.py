@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from fastnn import kernels, reference
-from fastnn._losses import LOG_LOSS, SQUARED_ERROR
+from fastnn._codes import LOG_LOSS, SQUARED_ERROR
 from fastnn.optim import sample_orders
 from tests.conftest import SHAPES, assert_close
 

@@ -19,7 +19,9 @@ from fastnn.kernels.linear import (
     mse_loss,
     mse_loss_grad,
 )
+from fastnn.kernels.mlp import mlp_logits, mlp_loss_grad, output_loss
 from fastnn.kernels.train_linear import linear_gd, linear_minibatch, linear_sgd
+from fastnn.kernels.train_mlp import mlp_train
 
 __all__ = [
     "bce_from_logits",
@@ -31,8 +33,12 @@ __all__ = [
     "linear_sgd",
     "log_sigmoid",
     "log_sigmoid_derivative",
+    "mlp_logits",
+    "mlp_loss_grad",
+    "mlp_train",
     "mse_loss",
     "mse_loss_grad",
+    "output_loss",
     "sigmoid",
     "sigmoid_derivative",
     "softplus",

@@ -132,3 +132,33 @@ def _log1p(x):
     result = -_INF if u == 0.0 else result
     result = _NAN if (x < -1.0 or x != x) else result
     return result
+
+
+@njit(exact=True)
+def _expm1(x):
+    """exp(x) - 1 without cancellation near 0, vectorisable; a few ulp."""
+    # |x| <= ln(2)/2: x (1 + x/2! + ... + x^12/13!), no subtraction; elsewhere exp(x) - 1.
+    q = 1.0 / 6227020800.0
+    q = q * x + 1.0 / 479001600.0
+    q = q * x + 1.0 / 39916800.0
+    q = q * x + 1.0 / 3628800.0
+    q = q * x + 1.0 / 362880.0
+    q = q * x + 1.0 / 40320.0
+    q = q * x + 1.0 / 5040.0
+    q = q * x + 1.0 / 720.0
+    q = q * x + 1.0 / 120.0
+    q = q * x + 1.0 / 24.0
+    q = q * x + 1.0 / 6.0
+    q = q * x + 0.5
+    q = q * x + 1.0
+    small = x * q
+    large = _exp(x) - 1.0
+    return small if abs(x) <= 0.34657359027997264 else large
+
+
+@njit(exact=True)
+def _tanh(x):
+    """tanh(x) = -sign(x) expm1(-2|x|) / (2 + expm1(-2|x|)), vectorisable; a few ulp."""
+    m = _expm1(-2.0 * abs(x))
+    t = -m / (2.0 + m)
+    return t if x >= 0.0 else -t

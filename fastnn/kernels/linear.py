@@ -19,7 +19,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from fastnn._losses import LOG_LOSS, SQUARED_ERROR
+from fastnn._codes import LOG_LOSS, SQUARED_ERROR
 from fastnn._numba import njit
 from fastnn.kernels._math import _exp, _log1p
 

@@ -4,7 +4,7 @@ Common contract of the three loops (reference: :mod:`fastnn.reference.train_line
 
 * ``theta`` (``[intercept, w_1..w_d]``) is updated in place: on return it holds
   the final parameters;
-* ``loss`` is a code from :mod:`fastnn._losses`; the gradient is that of the
+* ``loss`` is a code from :mod:`fastnn._codes`; the gradient is that of the
   mean loss over the (mini)batch; ``fit_intercept=False`` freezes ``theta[0]``;
 * ``loss_curve[t]`` receives the loss of iteration (GD) or epoch (SGD,
   minibatch) ``t``: for GD the loss at the iterate before its update, for the

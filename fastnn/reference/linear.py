@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fastnn._losses import LOG_LOSS, SQUARED_ERROR
+from fastnn._codes import LOG_LOSS, SQUARED_ERROR
 
 
 def _bce_terms(z, y):

@@ -1,0 +1,390 @@
+r"""Forward pass, loss and backpropagated gradient of a multilayer perceptron (numba).
+
+The network is one flat float64 vector ``theta``: for each layer ``l`` (mapping
+``sizes[l]`` units to ``sizes[l + 1]``) its weights ``W_l`` (``sizes[l] x sizes[l+1]``,
+row-major) followed by its biases ``b_l``.  Hidden layers apply ``activation``
+(codes in :mod:`fastnn._codes`); the output layer's pre-activations ("logits")
+go to the loss:
+
+* ``SQUARED_ERROR``: identity output, :math:`\frac{1}{NK}\sum_{i,k}(z_{ik}-y_{ik})^2`;
+* ``LOG_LOSS``: one sigmoid output, binary cross-entropy from the logit;
+* ``SOFTMAX_LOG_LOSS``: softmax over ``K`` outputs, :math:`\frac1N\sum_i
+  \operatorname{logsumexp}(z_i) - y_i \cdot z_i` (``y`` one-hot or probabilities).
+
+Samples are processed in chunks of :data:`_CHUNK` and kept *feature-major*
+inside a chunk (one contiguous row of ``_CHUNK`` values per unit), so every
+inner loop runs over samples and vectorises -- activations included, with
+fastnn's own exp.  Layers with at least :data:`_BLAS_MIN_WEIGHTS` weights use
+BLAS (``np.dot``) instead.  Gradients are backpropagated (no finite
+differences) and are means over the batch.
+Reference: :mod:`fastnn.reference.mlp`.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from fastnn._codes import LOG_LOSS, SIGMOID, SQUARED_ERROR, TANH
+from fastnn._numba import njit
+from fastnn.kernels._math import _exp, _log1p, _tanh
+from fastnn.kernels.activations import _sigmoid
+from fastnn.kernels.linear import _bce_term
+
+# Samples per chunk: the activations of a chunk stay in L1/L2 cache.
+_CHUNK = 256
+# A layer with this many weights or more uses BLAS for its products.
+_BLAS_MIN_WEIGHTS = 4096
+# Batches with at least this many (sample x parameter) products run in parallel,
+# split into at most _GROUPS groups of chunks; the grouping depends on the batch
+# size only, so results do not change with the number of threads.
+_PARALLEL_MIN_WORK = 1 << 21
+_GROUPS = 8
+
+
+@njit()
+def _offsets(sizes):
+    """Start of each layer's weights and biases in theta, and of its units in a chunk buffer."""
+    n_layers = sizes.size - 1
+    w_start = np.empty(n_layers, np.int64)
+    b_start = np.empty(n_layers, np.int64)
+    unit_start = np.empty(sizes.size + 1, np.int64)
+    position = 0
+    for l in range(n_layers):
+        w_start[l] = position
+        position += sizes[l] * sizes[l + 1]
+        b_start[l] = position
+        position += sizes[l + 1]
+    unit_start[0] = 0
+    for l in range(sizes.size):
+        unit_start[l + 1] = unit_start[l] + sizes[l]
+    return w_start, b_start, unit_start
+
+
+@njit()
+def _weights(theta, sizes, w_start, l):
+    fan_in, fan_out = sizes[l], sizes[l + 1]
+    return theta[w_start[l] : w_start[l] + fan_in * fan_out].reshape((fan_in, fan_out))
+
+
+@njit()
+def _rows(buffer, unit_start, l):
+    """The chunk buffer rows of layer l's units: a C-contiguous (units, _CHUNK) view."""
+    return buffer[unit_start[l] * _CHUNK : unit_start[l + 1] * _CHUNK].reshape(
+        (unit_start[l + 1] - unit_start[l], _CHUNK)
+    )
+
+
+@njit()
+def _activate(Z, activation):
+    units, width = Z.shape
+    for k in range(units):
+        row = Z[k]
+        if activation == SIGMOID:
+            for i in range(width):
+                row[i] = _sigmoid(row[i])
+        elif activation == TANH:
+            for i in range(width):
+                row[i] = _tanh(row[i])
+        else:
+            for i in range(width):
+                row[i] = max(row[i], 0.0)
+
+
+@njit()
+def _scale_by_derivative(D, A, activation):
+    """D *= activation'(z), written with the activation's output A."""
+    units, width = D.shape
+    for k in range(units):
+        d, a = D[k], A[k]
+        if activation == SIGMOID:
+            for i in range(width):
+                d[i] *= a[i] * (1.0 - a[i])
+        elif activation == TANH:
+            for i in range(width):
+                d[i] *= 1.0 - a[i] * a[i]
+        else:
+            for i in range(width):
+                d[i] = d[i] if a[i] > 0.0 else 0.0
+
+
+@njit()
+def _affine(W, b, A_in, A_out, width):
+    """A_out[k, :width] = b[k] + sum_j W[j, k] A_in[j, :width]."""
+    fan_in, fan_out = W.shape
+    if fan_in * fan_out >= _BLAS_MIN_WEIGHTS:
+        np.dot(W.T, A_in, A_out)
+        for k in range(fan_out):
+            row = A_out[k]
+            for i in range(width):
+                row[i] += b[k]
+        return
+    for k in range(fan_out):
+        row = A_out[k]
+        bias = b[k]
+        for i in range(width):
+            row[i] = bias
+        for j in range(fan_in):
+            w = W[j, k]
+            a = A_in[j]
+            for i in range(width):
+                row[i] += w * a[i]
+
+
+@njit()
+def _load_chunk(X, idx, lo, m, A0):
+    """A0[j, i] = X[idx[lo + i], j] for i < m; zero padding after (keeps BLAS sums exact)."""
+    for i in range(m):
+        row = idx[lo + i]
+        for j in range(X.shape[1]):
+            A0[j, i] = X[row, j]
+    for j in range(X.shape[1]):
+        for i in range(m, _CHUNK):
+            A0[j, i] = 0.0
+
+
+@njit()
+def _forward_chunk(X, idx, lo, m, theta, sizes, activation, offsets, A):
+    """Fill the chunk buffer A with every layer's activations (the last: the logits)."""
+    w_start, b_start, unit_start = offsets
+    _load_chunk(X, idx, lo, m, _rows(A, unit_start, 0))
+    n_layers = sizes.size - 1
+    for l in range(n_layers):
+        W = _weights(theta, sizes, w_start, l)
+        b = theta[b_start[l] : b_start[l] + sizes[l + 1]]
+        A_out = _rows(A, unit_start, l + 1)
+        _affine(W, b, _rows(A, unit_start, l), A_out, m)
+        if l < n_layers - 1:
+            _activate(A_out, activation)
+
+
+@njit()
+def _loss_and_delta(Z, Y, idx, lo, m, loss, D, per_sample):
+    """Summed loss of the chunk's samples; D = d loss_i / d z (zero in padding columns).
+
+    ``per_sample`` is scratch of at least 3 x _CHUNK values.
+    """
+    n_out = Z.shape[0]
+    total = 0.0
+    for k in range(n_out):
+        for i in range(m, _CHUNK):
+            D[k, i] = 0.0
+    if loss == SQUARED_ERROR:
+        for k in range(n_out):
+            z, d = Z[k], D[k]
+            for i in range(m):
+                diff = z[i] - Y[idx[lo + i], k]
+                d[i] = 2.0 * diff / n_out
+                total += diff * diff
+        return total / n_out
+    if loss == LOG_LOSS:
+        z, d = Z[0], D[0]
+        for i in range(m):
+            zi = z[i]
+            y = Y[idx[lo + i], 0]
+            e = _exp(-abs(zi))
+            s = 1.0 / (1.0 + e)
+            d[i] = (s if zi >= 0.0 else e * s) - y
+            total += _bce_term(zi, y, e)
+        return total
+    # Softmax cross-entropy: logsumexp = max + log1p(sum of the other exp(z - max)),
+    # the arg-max term left out of the sum so that no 1 + tiny is ever formed.
+    top, arg, rest = per_sample[0], per_sample[1], per_sample[2]
+    for i in range(m):
+        top[i] = Z[0, i]
+        arg[i] = 0.0
+        rest[i] = 0.0
+    for k in range(1, n_out):
+        z = Z[k]
+        for i in range(m):
+            bigger = z[i] > top[i]
+            top[i] = z[i] if bigger else top[i]
+            arg[i] = k if bigger else arg[i]
+    for k in range(n_out):
+        z, d = Z[k], D[k]
+        for i in range(m):
+            e = _exp(z[i] - top[i])
+            d[i] = e
+            rest[i] += e if arg[i] != k else 0.0
+    for i in range(m):
+        log_sum = _log1p(rest[i])
+        dot = 0.0
+        for k in range(n_out):
+            y = Y[idx[lo + i], k]
+            dot += y * Z[k, i]
+            # softmax_k - y_k, with softmax_k = exp(z_k - max) / (1 + rest)
+            D[k, i] = D[k, i] / (1.0 + rest[i]) - y
+        total += (top[i] - dot) + log_sum
+    return total
+
+
+@njit()
+def _backward_chunk(theta, sizes, activation, offsets, A, D, m, grad, product):
+    """grad += the chunk's summed gradient, from the output delta already in D.
+
+    ``product`` is scratch for the BLAS path (at least max fan_in * fan_out values).
+    """
+    w_start, b_start, unit_start = offsets
+    n_layers = sizes.size - 1
+    for l in range(n_layers - 1, -1, -1):
+        fan_in, fan_out = sizes[l], sizes[l + 1]
+        A_in = _rows(A, unit_start, l)
+        delta = _rows(D, unit_start, l + 1)
+        gW = _weights(grad, sizes, w_start, l)
+        gb = grad[b_start[l] : b_start[l] + fan_out]
+        W = _weights(theta, sizes, w_start, l)
+        blas = fan_in * fan_out >= _BLAS_MIN_WEIGHTS
+        if blas:
+            outer = product[: fan_in * fan_out].reshape((fan_in, fan_out))
+            np.dot(A_in, delta.T, outer)
+            for j in range(fan_in):
+                for k in range(fan_out):
+                    gW[j, k] += outer[j, k]
+        else:
+            for j in range(fan_in):
+                a = A_in[j]
+                for k in range(fan_out):
+                    d = delta[k]
+                    acc = 0.0
+                    for i in range(m):
+                        acc += a[i] * d[i]
+                    gW[j, k] += acc
+        for k in range(fan_out):
+            d = delta[k]
+            acc = 0.0
+            for i in range(m):
+                acc += d[i]
+            gb[k] += acc
+        if l == 0:
+            break
+        previous = _rows(D, unit_start, l)
+        if blas:
+            np.dot(W, delta, previous)
+        else:
+            for j in range(fan_in):
+                row = previous[j]
+                for i in range(_CHUNK):
+                    row[i] = 0.0
+                for k in range(fan_out):
+                    w = W[j, k]
+                    d = delta[k]
+                    for i in range(m):
+                        row[i] += w * d[i]
+        _scale_by_derivative(previous, A_in, activation)
+
+
+@njit()
+def _workspace(sizes):
+    """Activations, deltas, per-sample scratch and the BLAS product buffer of one chunk."""
+    units = 0
+    widest = 0
+    for l in range(sizes.size):
+        units += sizes[l]
+    for l in range(sizes.size - 1):
+        widest = max(widest, sizes[l] * sizes[l + 1])
+    return (
+        np.empty(units * _CHUNK),
+        np.zeros(units * _CHUNK),
+        np.empty((3, _CHUNK)),
+        np.empty(widest),
+    )
+
+
+@njit()
+def _chunks_loss_grad(X, Y, idx, lo, hi, theta, sizes, activation, loss, offsets, grad):
+    """Summed loss of samples idx[lo:hi]; their summed gradient is added to grad."""
+    A, D, per_sample, product = _workspace(sizes)
+    unit_start = offsets[2]
+    n_layers = sizes.size - 1
+    total = 0.0
+    for start in range(lo, hi, _CHUNK):
+        m = min(_CHUNK, hi - start)
+        _forward_chunk(X, idx, start, m, theta, sizes, activation, offsets, A)
+        total += _loss_and_delta(
+            _rows(A, unit_start, n_layers),
+            Y,
+            idx,
+            start,
+            m,
+            loss,
+            _rows(D, unit_start, n_layers),
+            per_sample,
+        )
+        _backward_chunk(theta, sizes, activation, offsets, A, D, m, grad, product)
+    return total
+
+
+@njit(inline=True)
+def _batch_loss_grad(X, Y, idx, lo, hi, theta, sizes, activation, loss, grad):
+    """Mean loss of samples idx[lo:hi] and its gradient (written into grad).
+
+    Inlined: its ``prange`` runs in parallel when the caller is a parallel kernel.
+    """
+    offsets = _offsets(sizes)
+    n = hi - lo
+    n_chunks = (n + _CHUNK - 1) // _CHUNK
+    grad[:] = 0.0
+    if n * theta.size < _PARALLEL_MIN_WORK or n_chunks < 2:
+        total = _chunks_loss_grad(X, Y, idx, lo, hi, theta, sizes, activation, loss, offsets, grad)
+    else:
+        groups = min(_GROUPS, n_chunks)
+        per_group = (n_chunks + groups - 1) // groups * _CHUNK
+        partial = np.zeros((groups, theta.size + 1))
+        for g in numba.prange(groups):
+            start = lo + g * per_group
+            stop = min(start + per_group, hi)
+            if start < stop:
+                part = partial[g]
+                part[-1] = _chunks_loss_grad(
+                    X, Y, idx, start, stop, theta, sizes, activation, loss, offsets, part[:-1]
+                )
+        total = 0.0
+        for g in range(groups):
+            total += partial[g, -1]
+            for p in range(theta.size):
+                grad[p] += partial[g, p]
+    grad *= 1.0 / n
+    return total / n
+
+
+@njit()
+def mlp_logits(X, theta, sizes, activation, out):
+    """Output-layer pre-activations of every sample, shape (N, sizes[-1]), into ``out``."""
+    offsets = _offsets(sizes)
+    unit_start = offsets[2]
+    n_layers = sizes.size - 1
+    A = _workspace(sizes)[0]
+    idx = np.arange(X.shape[0])
+    for start in range(0, X.shape[0], _CHUNK):
+        m = min(_CHUNK, X.shape[0] - start)
+        _forward_chunk(X, idx, start, m, theta, sizes, activation, offsets, A)
+        Z = _rows(A, unit_start, n_layers)
+        for k in range(Z.shape[0]):
+            for i in range(m):
+                out[start + i, k] = Z[k, i]
+    return out
+
+
+@njit()
+def output_loss(Z, Y, loss):
+    """Mean loss of targets Y (N, K) given output logits Z (N, K)."""
+    n, n_out = Z.shape
+    buffer = np.empty((2 * n_out, _CHUNK))
+    per_sample = np.empty((3, _CHUNK))
+    idx = np.arange(n)
+    total = 0.0
+    for start in range(0, n, _CHUNK):
+        m = min(_CHUNK, n - start)
+        chunk = buffer[:n_out]
+        for k in range(n_out):
+            for i in range(m):
+                chunk[k, i] = Z[start + i, k]
+        total += _loss_and_delta(chunk, Y, idx, start, m, loss, buffer[n_out:], per_sample)
+    return total / n
+
+
+@njit(parallel=True)
+def mlp_loss_grad(X, Y, theta, sizes, activation, loss, grad):
+    """Mean loss of the network at theta on (X, Y); its gradient is written into ``grad``."""
+    idx = np.arange(X.shape[0])
+    return _batch_loss_grad(X, Y, idx, 0, X.shape[0], theta, sizes, activation, loss, grad)
