@@ -282,8 +282,10 @@ def _workspace(sizes):
         units += sizes[l]
     for l in range(sizes.size - 1):
         widest = max(widest, sizes[l] * sizes[l + 1])
+    # Zeros, not empty: the columns past a short last chunk must hold finite values, since
+    # the BLAS products run over the whole width (they meet zero deltas there).
     return (
-        np.empty(units * _CHUNK),
+        np.zeros(units * _CHUNK),
         np.zeros(units * _CHUNK),
         np.empty((3, _CHUNK)),
         np.empty(widest),
