@@ -20,6 +20,9 @@ with :data:`FASTMATH_FLAGS`.
 
 from __future__ import annotations
 
+import hashlib
+import pathlib
+
 import numba
 
 # parallel=True would also turn array expressions (np.zeros, a[:] = 0, ...) into
@@ -71,3 +74,30 @@ def njit(*, parallel: bool = False, exact: bool = False, inline: bool = False):
         fastmath=set(EXACT_FLAGS if exact else FASTMATH_FLAGS),
         inline="always" if inline else "never",
     )
+
+
+def _drop_stale_cache(package_dir: pathlib.Path) -> None:
+    """Delete numba's cache of fastnn's kernels when any kernel source changed.
+
+    numba keys a cached function on the file it is defined in, not on the files of
+    the functions it calls or inlines: after an edit to a helper module, callers in
+    other files would load stale machine code.  A fingerprint of every kernel source
+    (name, size, mtime) is kept beside the cache; when it differs, the cache goes.
+    Nothing happens where the package is read-only or numba caches elsewhere.
+    """
+    cache_dir = package_dir / "__pycache__"
+    sources = sorted(package_dir.glob("*.py"))
+    stamp = hashlib.sha256(
+        "".join(f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns};" for p in sources).encode()
+    ).hexdigest()
+    marker = cache_dir / "fastnn-kernels.fingerprint"
+    try:
+        if marker.exists() and marker.read_text() == stamp:
+            return
+        for pattern in ("*.nbi", "*.nbc"):
+            for stale in cache_dir.glob(pattern):
+                stale.unlink(missing_ok=True)
+        cache_dir.mkdir(exist_ok=True)
+        marker.write_text(stamp)
+    except OSError:
+        pass

@@ -44,3 +44,24 @@ def test_parallel_kernels_survive_the_cache(tmp_path):
     # NUMBA_NUM_THREADS may still round the last bit differently.
     one_thread = eval(_run(tmp_path, threads=1))
     np.testing.assert_allclose(one_thread, eval(cold), rtol=1e-14)
+
+
+def test_stale_kernel_cache_is_dropped_when_any_kernel_source_changes(tmp_path):
+    from fastnn._numba import _drop_stale_cache
+
+    (tmp_path / "helpers.py").write_text("x = 1\n")
+    (tmp_path / "kernel.py").write_text("y = 2\n")
+    cache = tmp_path / "__pycache__"
+    cache.mkdir()
+
+    def cached_files():
+        return sorted(p.name for p in cache.iterdir() if p.suffix in (".nbi", ".nbc"))
+
+    _drop_stale_cache(tmp_path)  # first look: records the fingerprint
+    (cache / "kernel.f-1.py311.nbi").write_text("index")
+    (cache / "kernel.f-1.py311.1.nbc").write_text("code")
+    _drop_stale_cache(tmp_path)  # nothing changed: the cache stays
+    assert cached_files() == ["kernel.f-1.py311.1.nbc", "kernel.f-1.py311.nbi"]
+    (tmp_path / "helpers.py").write_text("x = 10\n")  # a helper the kernel calls changed
+    _drop_stale_cache(tmp_path)
+    assert cached_files() == []

@@ -3,6 +3,12 @@
 Mirrors fastnn.reference name for name and signature for signature.
 """
 
+import pathlib
+
+from fastnn._numba import _drop_stale_cache
+
+_drop_stale_cache(pathlib.Path(__file__).parent)
+
 from fastnn.kernels.activations import (
     log_sigmoid,
     log_sigmoid_derivative,

@@ -134,9 +134,13 @@ def _log1p(x):
     return result
 
 
-@njit(exact=True)
+@njit(inline=True)
 def _expm1(x):
-    """exp(x) - 1 without cancellation near 0, vectorisable; a few ulp."""
+    """exp(x) - 1 without cancellation near 0, vectorisable; a few ulp.
+
+    Inlined at numba's IR level (so loops over it vectorise): nothing here relies on
+    exact rounding -- a Horner polynomial and a select; the exact part is ``_exp``.
+    """
     # |x| <= ln(2)/2: x (1 + x/2! + ... + x^12/13!), no subtraction; elsewhere exp(x) - 1.
     q = 1.0 / 6227020800.0
     q = q * x + 1.0 / 479001600.0
@@ -156,9 +160,12 @@ def _expm1(x):
     return small if abs(x) <= 0.34657359027997264 else large
 
 
-@njit(exact=True)
+@njit(inline=True)
 def _tanh(x):
-    """tanh(x) = -sign(x) expm1(-2|x|) / (2 + expm1(-2|x|)), vectorisable; a few ulp."""
+    """tanh(x) = -sign(x) expm1(-2|x|) / (2 + expm1(-2|x|)), vectorisable; a few ulp.
+
+    Inlined like :func:`_expm1`.
+    """
     m = _expm1(-2.0 * abs(x))
     t = -m / (2.0 + m)
     return t if x >= 0.0 else -t

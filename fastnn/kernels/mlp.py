@@ -76,9 +76,9 @@ def _rows(buffer, unit_start, l):
 
 
 @njit()
-def _activate(Z, activation):
-    units, width = Z.shape
-    for k in range(units):
+def _activate(Z, activation, width):
+    """Apply the activation to the first ``width`` columns of Z, in place."""
+    for k in range(Z.shape[0]):
         row = Z[k]
         if activation == SIGMOID:
             for i in range(width):
@@ -92,10 +92,9 @@ def _activate(Z, activation):
 
 
 @njit()
-def _scale_by_derivative(D, A, activation):
-    """D *= activation'(z), written with the activation's output A."""
-    units, width = D.shape
-    for k in range(units):
+def _scale_by_derivative(D, A, activation, width):
+    """D[:, :width] *= activation'(z), written with the activation's output A."""
+    for k in range(D.shape[0]):
         d, a = D[k], A[k]
         if activation == SIGMOID:
             for i in range(width):
@@ -155,7 +154,7 @@ def _forward_chunk(X, idx, lo, m, theta, sizes, activation, offsets, A):
         A_out = _rows(A, unit_start, l + 1)
         _affine(W, b, _rows(A, unit_start, l), A_out, m)
         if l < n_layers - 1:
-            _activate(A_out, activation)
+            _activate(A_out, activation, m)
 
 
 @njit()
@@ -270,7 +269,7 @@ def _backward_chunk(theta, sizes, activation, offsets, A, D, m, grad, product):
                     d = delta[k]
                     for i in range(m):
                         row[i] += w * d[i]
-        _scale_by_derivative(previous, A_in, activation)
+        _scale_by_derivative(previous, A_in, activation, m)
 
 
 @njit()
