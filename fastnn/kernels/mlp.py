@@ -133,13 +133,12 @@ def _affine(W, b, A_in, A_out, width):
 @njit()
 def _load_chunk(X, idx, lo, m, A0):
     """A0[j, i] = X[idx[lo + i], j] for i < m; zero padding after (keeps BLAS sums exact)."""
-    for i in range(m):
-        row = idx[lo + i]
-        for j in range(X.shape[1]):
-            A0[j, i] = X[row, j]
     for j in range(X.shape[1]):
+        a = A0[j]
+        for i in range(m):
+            a[i] = X[idx[lo + i], j]
         for i in range(m, _CHUNK):
-            A0[j, i] = 0.0
+            a[i] = 0.0
 
 
 @njit()
@@ -168,23 +167,28 @@ def _loss_and_delta(Z, Y, idx, lo, m, loss, D, per_sample):
     for k in range(n_out):
         for i in range(m, _CHUNK):
             D[k, i] = 0.0
+    # Targets are gathered into a contiguous row first, so the loops below vectorise.
+    target = per_sample[0]
     if loss == SQUARED_ERROR:
         for k in range(n_out):
             z, d = Z[k], D[k]
             for i in range(m):
-                diff = z[i] - Y[idx[lo + i], k]
+                target[i] = Y[idx[lo + i], k]
+            for i in range(m):
+                diff = z[i] - target[i]
                 d[i] = 2.0 * diff / n_out
                 total += diff * diff
         return total / n_out
     if loss == LOG_LOSS:
         z, d = Z[0], D[0]
         for i in range(m):
+            target[i] = Y[idx[lo + i], 0]
+        for i in range(m):
             zi = z[i]
-            y = Y[idx[lo + i], 0]
             e = _exp(-abs(zi))
             s = 1.0 / (1.0 + e)
-            d[i] = (s if zi >= 0.0 else e * s) - y
-            total += _bce_term(zi, y, e)
+            d[i] = (s if zi >= 0.0 else e * s) - target[i]
+            total += _bce_term(zi, target[i], e)
         return total
     # Softmax cross-entropy: logsumexp = max + log1p(sum of the other exp(z - max)),
     # the arg-max term left out of the sum so that no 1 + tiny is ever formed.
@@ -292,9 +296,9 @@ def _workspace(sizes):
 
 
 @njit()
-def _chunks_loss_grad(X, Y, idx, lo, hi, theta, sizes, activation, loss, offsets, grad):
+def _chunks_loss_grad(X, Y, idx, lo, hi, theta, sizes, activation, loss, offsets, workspace, grad):
     """Summed loss of samples idx[lo:hi]; their summed gradient is added to grad."""
-    A, D, per_sample, product = _workspace(sizes)
+    A, D, per_sample, product = workspace
     unit_start = offsets[2]
     n_layers = sizes.size - 1
     total = 0.0
@@ -316,17 +320,20 @@ def _chunks_loss_grad(X, Y, idx, lo, hi, theta, sizes, activation, loss, offsets
 
 
 @njit(inline=True)
-def _batch_loss_grad(X, Y, idx, lo, hi, theta, sizes, activation, loss, grad):
+def _batch_loss_grad(X, Y, idx, lo, hi, theta, sizes, activation, loss, offsets, workspace, grad):
     """Mean loss of samples idx[lo:hi] and its gradient (written into grad).
 
-    Inlined: its ``prange`` runs in parallel when the caller is a parallel kernel.
+    ``offsets`` and ``workspace`` come from :func:`_offsets` and :func:`_workspace`
+    (made once by the caller). Inlined: its ``prange`` runs in parallel when the caller
+    is a parallel kernel.
     """
-    offsets = _offsets(sizes)
     n = hi - lo
     n_chunks = (n + _CHUNK - 1) // _CHUNK
     grad[:] = 0.0
     if n * theta.size < _PARALLEL_MIN_WORK or n_chunks < 2:
-        total = _chunks_loss_grad(X, Y, idx, lo, hi, theta, sizes, activation, loss, offsets, grad)
+        total = _chunks_loss_grad(
+            X, Y, idx, lo, hi, theta, sizes, activation, loss, offsets, workspace, grad
+        )
     else:
         groups = min(_GROUPS, n_chunks)
         per_group = (n_chunks + groups - 1) // groups * _CHUNK
@@ -337,7 +344,18 @@ def _batch_loss_grad(X, Y, idx, lo, hi, theta, sizes, activation, loss, grad):
             if start < stop:
                 part = partial[g]
                 part[-1] = _chunks_loss_grad(
-                    X, Y, idx, start, stop, theta, sizes, activation, loss, offsets, part[:-1]
+                    X,
+                    Y,
+                    idx,
+                    start,
+                    stop,
+                    theta,
+                    sizes,
+                    activation,
+                    loss,
+                    offsets,
+                    _workspace(sizes),
+                    part[:-1],
                 )
         total = 0.0
         for g in range(groups):
@@ -388,4 +406,17 @@ def output_loss(Z, Y, loss):
 def mlp_loss_grad(X, Y, theta, sizes, activation, loss, grad):
     """Mean loss of the network at theta on (X, Y); its gradient is written into ``grad``."""
     idx = np.arange(X.shape[0])
-    return _batch_loss_grad(X, Y, idx, 0, X.shape[0], theta, sizes, activation, loss, grad)
+    return _batch_loss_grad(
+        X,
+        Y,
+        idx,
+        0,
+        X.shape[0],
+        theta,
+        sizes,
+        activation,
+        loss,
+        _offsets(sizes),
+        _workspace(sizes),
+        grad,
+    )

@@ -24,7 +24,7 @@ import numpy as np
 
 from fastnn._codes import ADAM, CONVERGED, DIVERGED, MAX_ITER
 from fastnn._numba import njit
-from fastnn.kernels.mlp import _batch_loss_grad
+from fastnn.kernels.mlp import _batch_loss_grad, _offsets, _workspace
 from fastnn.kernels.train_linear import _record_final, _record_start
 
 
@@ -74,6 +74,8 @@ def mlp_train(
     first = np.zeros(theta.size)
     second = np.zeros(theta.size)
     previous = theta.copy()
+    offsets = _offsets(sizes)
+    workspace = _workspace(sizes)
     best = np.inf
     stalled = 0
     step = 0
@@ -83,7 +85,9 @@ def mlp_train(
         total = 0.0
         for lo in range(0, n, batch):
             hi = min(lo + batch, n)
-            value = _batch_loss_grad(X, Y, idx, lo, hi, theta, sizes, activation, loss, grad)
+            value = _batch_loss_grad(
+                X, Y, idx, lo, hi, theta, sizes, activation, loss, offsets, workspace, grad
+            )
             if not np.isfinite(value):
                 theta[:] = previous
                 _record_final(trajectory, epoch, record_every, theta)
