@@ -66,10 +66,16 @@ def test_loss_grad_and_logits_match_reference(rng, hidden, n_in, activation, los
 
 
 @pytest.mark.parametrize("activation", ACTIVATIONS)
-def test_parallel_path_matches_reference(activation):
-    # 3000 samples x 5.8k parameters: past the parallel threshold, several chunk groups.
+@pytest.mark.parametrize(
+    "hidden",
+    [
+        (60, 60),  # 3000 samples x 4.1k parameters: groups of chunks on all threads
+        (64, 64),  # 4096 weights: BLAS products on wide chunks (2048 + 952 samples)
+    ],
+)
+def test_large_batches_match_reference(activation, hidden):
     rng = np.random.default_rng(5)
-    layout, theta = _network(rng, (64, 64), 4, SOFTMAX_LOG_LOSS, scale=0.3)
+    layout, theta = _network(rng, hidden, 4, SOFTMAX_LOG_LOSS, scale=0.3)
     X = rng.normal(size=(3000, 4))
     Y = _targets(rng, 3000, SOFTMAX_LOG_LOSS, 3)
     g_kernel, g_ref = np.empty(layout.n_params), np.empty(layout.n_params)

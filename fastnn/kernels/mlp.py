@@ -11,12 +11,15 @@ go to the loss:
 * ``SOFTMAX_LOG_LOSS``: softmax over ``K`` outputs, :math:`\frac1N\sum_i
   \operatorname{logsumexp}(z_i) - y_i \cdot z_i` (``y`` one-hot or probabilities).
 
-Samples are processed in chunks of :data:`_CHUNK` and kept *feature-major*
-inside a chunk (one contiguous row of ``_CHUNK`` values per unit), so every
-inner loop runs over samples and vectorises -- activations included, with
-fastnn's own exp.  Layers with at least :data:`_BLAS_MIN_WEIGHTS` weights use
-BLAS (``np.dot``) instead.  Gradients are backpropagated (no finite
-differences) and are means over the batch.
+Samples are processed in chunks and kept *feature-major* inside a chunk (one
+contiguous row of chunk-width values per unit), so every inner loop runs over
+samples and vectorises -- activations included, with fastnn's own exp.  Small
+networks use chunks of :data:`_CHUNK` samples and spread large batches over
+the threads in groups of chunks.  Networks with a layer of at least
+:data:`_BLAS_MIN_WEIGHTS` weights do those layers' products with BLAS
+(``np.dot``) on wide chunks of :data:`_BLAS_CHUNK` samples, serially: BLAS uses
+the threads itself, and wider products run much closer to its peak.
+Gradients are backpropagated (no finite differences) and are means over the batch.
 Reference: :mod:`fastnn.reference.mlp`.
 """
 
@@ -33,6 +36,8 @@ from fastnn.kernels.linear import _bce_term
 
 # Samples per chunk: the activations of a chunk stay in L1/L2 cache.
 _CHUNK = 256
+# Samples per chunk for networks whose products go to BLAS.
+_BLAS_CHUNK = 2048
 # A layer with this many weights or more uses BLAS for its products.
 _BLAS_MIN_WEIGHTS = 4096
 # Batches with at least this many (sample x parameter) products run in parallel,
@@ -69,9 +74,10 @@ def _weights(theta, sizes, w_start, l):
 
 @njit()
 def _rows(buffer, unit_start, l):
-    """The chunk buffer rows of layer l's units: a C-contiguous (units, _CHUNK) view."""
-    return buffer[unit_start[l] * _CHUNK : unit_start[l + 1] * _CHUNK].reshape(
-        (unit_start[l + 1] - unit_start[l], _CHUNK)
+    """The chunk buffer rows of layer l's units: a C-contiguous (units, width) view."""
+    width = buffer.size // unit_start[-1]
+    return buffer[unit_start[l] * width : unit_start[l + 1] * width].reshape(
+        (unit_start[l + 1] - unit_start[l], width)
     )
 
 
@@ -137,7 +143,7 @@ def _load_chunk(X, idx, lo, m, A0):
         a = A0[j]
         for i in range(m):
             a[i] = X[idx[lo + i], j]
-        for i in range(m, _CHUNK):
+        for i in range(m, a.size):
             a[i] = 0.0
 
 
@@ -160,12 +166,12 @@ def _forward_chunk(X, idx, lo, m, theta, sizes, activation, offsets, A):
 def _loss_and_delta(Z, Y, idx, lo, m, loss, D, per_sample):
     """Summed loss of the chunk's samples; D = d loss_i / d z (zero in padding columns).
 
-    ``per_sample`` is scratch of at least 3 x _CHUNK values.
+    ``per_sample`` is scratch of 3 rows of the chunk width.
     """
     n_out = Z.shape[0]
     total = 0.0
     for k in range(n_out):
-        for i in range(m, _CHUNK):
+        for i in range(m, D.shape[1]):
             D[k, i] = 0.0
     # Targets are gathered into a contiguous row first, so the loops below vectorise.
     target = per_sample[0]
@@ -266,7 +272,7 @@ def _backward_chunk(theta, sizes, activation, offsets, A, D, m, grad, product):
         else:
             for j in range(fan_in):
                 row = previous[j]
-                for i in range(_CHUNK):
+                for i in range(row.size):
                     row[i] = 0.0
                 for k in range(fan_out):
                     w = W[j, k]
@@ -277,8 +283,22 @@ def _backward_chunk(theta, sizes, activation, offsets, A, D, m, grad, product):
 
 
 @njit()
-def _workspace(sizes):
-    """Activations, deltas, per-sample scratch and the BLAS product buffer of one chunk."""
+def _uses_blas(sizes):
+    for l in range(sizes.size - 1):
+        if sizes[l] * sizes[l + 1] >= _BLAS_MIN_WEIGHTS:
+            return True
+    return False
+
+
+@njit()
+def _workspace(sizes, n_samples):
+    """Activations, deltas, per-sample scratch and the BLAS product buffer of one chunk.
+
+    The chunk width is :data:`_BLAS_CHUNK` for networks that use BLAS, else :data:`_CHUNK`,
+    and never more than ``n_samples`` rounded up to a multiple of 8.
+    """
+    width = _BLAS_CHUNK if _uses_blas(sizes) else _CHUNK
+    width = min(width, (n_samples + 7) // 8 * 8)
     units = 0
     widest = 0
     for l in range(sizes.size):
@@ -288,9 +308,9 @@ def _workspace(sizes):
     # Zeros, not empty: the columns past a short last chunk must hold finite values, since
     # the BLAS products run over the whole width (they meet zero deltas there).
     return (
-        np.zeros(units * _CHUNK),
-        np.zeros(units * _CHUNK),
-        np.empty((3, _CHUNK)),
+        np.zeros(units * width),
+        np.zeros(units * width),
+        np.empty((3, width)),
         np.empty(widest),
     )
 
@@ -302,8 +322,9 @@ def _chunks_loss_grad(X, Y, idx, lo, hi, theta, sizes, activation, loss, offsets
     unit_start = offsets[2]
     n_layers = sizes.size - 1
     total = 0.0
-    for start in range(lo, hi, _CHUNK):
-        m = min(_CHUNK, hi - start)
+    width = per_sample.shape[1]
+    for start in range(lo, hi, width):
+        m = min(width, hi - start)
         _forward_chunk(X, idx, start, m, theta, sizes, activation, offsets, A)
         total += _loss_and_delta(
             _rows(A, unit_start, n_layers),
@@ -330,7 +351,7 @@ def _batch_loss_grad(X, Y, idx, lo, hi, theta, sizes, activation, loss, offsets,
     n = hi - lo
     n_chunks = (n + _CHUNK - 1) // _CHUNK
     grad[:] = 0.0
-    if n * theta.size < _PARALLEL_MIN_WORK or n_chunks < 2:
+    if n * theta.size < _PARALLEL_MIN_WORK or n_chunks < 2 or _uses_blas(sizes):
         total = _chunks_loss_grad(
             X, Y, idx, lo, hi, theta, sizes, activation, loss, offsets, workspace, grad
         )
@@ -354,7 +375,7 @@ def _batch_loss_grad(X, Y, idx, lo, hi, theta, sizes, activation, loss, offsets,
                     activation,
                     loss,
                     offsets,
-                    _workspace(sizes),
+                    _workspace(sizes, per_group),
                     part[:-1],
                 )
         total = 0.0
@@ -372,10 +393,11 @@ def mlp_logits(X, theta, sizes, activation, out):
     offsets = _offsets(sizes)
     unit_start = offsets[2]
     n_layers = sizes.size - 1
-    A = _workspace(sizes)[0]
+    A = _workspace(sizes, X.shape[0])[0]
+    width = A.size // unit_start[-1]
     idx = np.arange(X.shape[0])
-    for start in range(0, X.shape[0], _CHUNK):
-        m = min(_CHUNK, X.shape[0] - start)
+    for start in range(0, X.shape[0], width):
+        m = min(width, X.shape[0] - start)
         _forward_chunk(X, idx, start, m, theta, sizes, activation, offsets, A)
         Z = _rows(A, unit_start, n_layers)
         for k in range(Z.shape[0]):
@@ -417,6 +439,6 @@ def mlp_loss_grad(X, Y, theta, sizes, activation, loss, grad):
         activation,
         loss,
         _offsets(sizes),
-        _workspace(sizes),
+        _workspace(sizes, X.shape[0]),
         grad,
     )

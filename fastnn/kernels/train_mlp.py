@@ -75,7 +75,7 @@ def mlp_train(
     second = np.zeros(theta.size)
     previous = theta.copy()
     offsets = _offsets(sizes)
-    workspace = _workspace(sizes)
+    workspace = _workspace(sizes, batch)
     best = np.inf
     stalled = 0
     step = 0

@@ -1,0 +1,69 @@
+"""Measure what numba's compilation costs a new process: cold cache vs warm cache.
+
+For each case a fresh Python process imports fastnn and trains the lecture's network
+(2-10-1 sigmoid, N = 2000, 1000 full-batch iterations) twice; the first call pays for
+loading (warm) or compiling (cold) the kernels, the second is the work alone.
+
+Usage: python scripts/jit_cost.py [--cold]   (--cold also measures an empty cache: slow)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+CHILD = r"""
+import json, time
+start = time.perf_counter()
+import fastnn
+from fastnn import data
+imported = time.perf_counter()
+X, y = data.donut(2000, seed=0)
+def fit():
+    fastnn.MLPClassifier((10,), "sigmoid", solver="gd", learning_rate_init=1.0, max_iter=1000,
+                         tol=None, init="normal", random_state=0).fit(X, y)
+t0 = time.perf_counter(); fit(); first = time.perf_counter() - t0
+t0 = time.perf_counter(); fit(); second = time.perf_counter() - t0
+print(json.dumps({"import_s": imported - start, "first_fit_s": first, "second_fit_s": second}))
+"""
+
+
+def measure(cache_dir: str | None = None) -> dict:
+    """Run the child once; with ``cache_dir``, numba caches there instead of __pycache__."""
+    env = dict(os.environ)
+    if cache_dir is not None:
+        env["NUMBA_CACHE_DIR"] = cache_dir
+    result = subprocess.run(
+        [sys.executable, "-c", CHILD], env=env, capture_output=True, text=True, check=True
+    )
+    timings = json.loads(result.stdout.strip().splitlines()[-1])
+    timings["overhead_s"] = timings["import_s"] + timings["first_fit_s"] - timings["second_fit_s"]
+    return timings
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cold", action="store_true", help="also measure an empty cache")
+    args = parser.parse_args(argv)
+    cases = {}
+    if args.cold:
+        with tempfile.TemporaryDirectory() as cache:
+            cases["cold cache"] = measure(cache)
+            cases["warm cache"] = measure(cache)
+    else:
+        measure()  # make sure the package cache is populated
+        cases["warm cache"] = measure()
+    for name, t in cases.items():
+        print(
+            f"{name}: import {t['import_s']:.3f} s, first fit {t['first_fit_s']:.3f} s, "
+            f"second fit {t['second_fit_s']:.3f} s -> overhead beyond the work "
+            f"{t['overhead_s']:.3f} s"
+        )
+
+
+if __name__ == "__main__":
+    main()
