@@ -28,6 +28,7 @@ from fastnn._validation import (
     check_X,
 )
 from fastnn.exceptions import DivergenceWarning
+from fastnn.kernels.linear import _parallel_worthwhile
 from fastnn.optim import sample_orders
 
 __all__ = ["LinearRegression", "LogisticRegression", "linear_fit_1d"]
@@ -140,9 +141,12 @@ class _LinearModel(BaseEstimator):
         stride = max(every, 1)
         trajectory = np.empty((-(-max_iter // stride) + 1 if every else 0, n_features + 1))
         if solver == "gd":
-            n_done = impl.linear_gd(
-                X, target, theta, code, lr, fit_intercept, loss_curve, trajectory, stride
+            gd = (
+                impl.linear_gd_parallel
+                if _parallel_worthwhile(n_samples, n_features)
+                else impl.linear_gd
             )
+            n_done = gd(X, target, theta, code, lr, fit_intercept, loss_curve, trajectory, stride)
         else:
             n_done = self._run_epochs(
                 impl,
@@ -207,7 +211,12 @@ class _LinearModel(BaseEstimator):
                     X, target, theta, code, lr, fit_intercept, order, curve, rows, stride
                 )
             else:
-                ran = impl.linear_minibatch(
+                minibatch = (
+                    impl.linear_minibatch_parallel
+                    if _parallel_worthwhile(batch_size, X.shape[1])
+                    else impl.linear_minibatch
+                )
+                ran = minibatch(
                     X,
                     target,
                     theta,

@@ -36,6 +36,7 @@ from fastnn._validation import (
     check_X,
 )
 from fastnn.exceptions import ConvergenceWarning, DivergenceWarning
+from fastnn.kernels.mlp import _parallel_worthwhile
 from fastnn.layout import MLPLayout
 from fastnn.optim import sample_orders
 
@@ -174,7 +175,13 @@ class _BaseMLP(BaseEstimator):
         trajectory = np.empty((-(-max_iter // stride) + 1 if every else 0, layout.n_params))
         loss_curve = np.empty(max_iter)
         optimizer = ADAM if solver == "adam" else MOMENTUM
-        n_done, reason = impl.mlp_train(
+        rows_per_step = n_samples if solver == "gd" else batch_size
+        train = (
+            impl.mlp_train_parallel
+            if _parallel_worthwhile(layout.sizes, rows_per_step, layout.n_params)
+            else impl.mlp_train
+        )
+        n_done, reason = train(
             X,
             Y,
             theta,

@@ -287,3 +287,39 @@ def test_backprop_matches_central_differences(activation, loss):
         up = kernels.mlp_loss_grad(X, Y, theta + step, layout.sizes, activation, loss, g)
         down = kernels.mlp_loss_grad(X, Y, theta - step, layout.sizes, activation, loss, g)
         assert_close(grad[p], (up - down) / (2 * h), rtol=1e-6, atol=1e-8)
+
+
+def test_parallel_training_build_returns_the_same_numbers():
+    rng = np.random.default_rng(9)
+    layout, theta0 = _network(rng, (40, 40), 3, LOG_LOSS, scale=0.3)
+    X = rng.normal(size=(3000, 3))
+    Y = _targets(rng, 3000, LOG_LOSS, 1)
+    full = np.empty((0, 3000), dtype=np.int64)
+    outputs = []
+    for kernel in (kernels.mlp_train, kernels.mlp_train_parallel):
+        theta = theta0.copy()
+        curve = np.empty(3)
+        kernel(
+            X,
+            Y,
+            theta,
+            layout.sizes,
+            TANH,
+            LOG_LOSS,
+            MOMENTUM,
+            0.1,
+            0.0,
+            0.9,
+            0.999,
+            1e-8,
+            full,
+            3000,
+            -1.0,
+            10,
+            curve,
+            np.empty((0, theta.size)),
+            1,
+        )
+        outputs.append((theta, curve))
+    np.testing.assert_array_equal(outputs[0][0], outputs[1][0])
+    np.testing.assert_array_equal(outputs[0][1], outputs[1][1])

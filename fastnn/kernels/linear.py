@@ -34,6 +34,11 @@ _PARALLEL_MIN_WORK = 1 << 17
 _CHUNK = 16 * _BLOCK
 
 
+def _parallel_worthwhile(batch_rows, n_features):
+    """Whether a batch takes the threaded path (plain Python: callers pick the kernel with it)."""
+    return batch_rows * (n_features + 1) >= _PARALLEL_MIN_WORK
+
+
 @njit()
 def _scratch():
     """Working memory of :func:`_loss_grad`: logits and residuals of one block."""

@@ -290,6 +290,13 @@ def _uses_blas(sizes):
     return False
 
 
+def _parallel_worthwhile(sizes, batch_rows, n_params):
+    """Whether a batch takes the threaded path (plain Python: callers pick the kernel with it)."""
+    blas = any(a * b >= _BLAS_MIN_WEIGHTS for a, b in zip(sizes[:-1], sizes[1:], strict=True))
+    n_chunks = -(-batch_rows // _CHUNK)
+    return not blas and n_chunks >= 2 and batch_rows * n_params >= _PARALLEL_MIN_WORK
+
+
 @njit()
 def _workspace(sizes, n_samples):
     """Activations, deltas, per-sample scratch and the BLAS product buffer of one chunk.

@@ -17,6 +17,13 @@ Common contract of the three loops (reference: :mod:`fastnn.reference.train_line
 * the loop stops at the first non-finite loss: ``theta`` is set back to the
   last iterate whose loss was finite and the number of completed
   iterations/epochs is returned (``loss_curve.size`` when nothing diverged).
+
+Each loop comes compiled twice from one inlined body: serially, and as a
+``*_parallel`` kernel whose row chunks run on all threads.  A parallel build
+costs time on every step even when its parallel section is skipped (measured
+100x on small minibatches), so the caller picks the parallel one only for
+batches of at least ``fastnn.kernels.linear._PARALLEL_MIN_WORK`` values; both
+compute the same chunked sums, so they return the same numbers.
 """
 
 from __future__ import annotations
@@ -48,9 +55,8 @@ def _descend(theta, grad, lr, fit_intercept, previous):
         theta[j] -= lr * grad[j]
 
 
-@njit(parallel=True)
-def linear_gd(X, y, theta, loss, lr, fit_intercept, loss_curve, trajectory, record_every):
-    """Full-batch gradient descent for ``loss_curve.size`` iterations."""
+@njit(inline=True)
+def _gd_iterations(X, y, theta, loss, lr, fit_intercept, loss_curve, trajectory, record_every):
     scratch = _scratch()
     grad = np.empty(theta.size)
     previous = theta.copy()
@@ -65,6 +71,22 @@ def linear_gd(X, y, theta, loss, lr, fit_intercept, loss_curve, trajectory, reco
         _descend(theta, grad, lr, fit_intercept, previous)
     _record_final(trajectory, loss_curve.size, record_every, theta)
     return loss_curve.size
+
+
+@njit()
+def linear_gd(X, y, theta, loss, lr, fit_intercept, loss_curve, trajectory, record_every):
+    """Full-batch gradient descent for ``loss_curve.size`` iterations."""
+    return _gd_iterations(
+        X, y, theta, loss, lr, fit_intercept, loss_curve, trajectory, record_every
+    )
+
+
+@njit(parallel=True)
+def linear_gd_parallel(X, y, theta, loss, lr, fit_intercept, loss_curve, trajectory, record_every):
+    """:func:`linear_gd` compiled for threads: worth it for large batches only."""
+    return _gd_iterations(
+        X, y, theta, loss, lr, fit_intercept, loss_curve, trajectory, record_every
+    )
 
 
 @njit(inline=True)
@@ -99,7 +121,7 @@ def _minibatch_epochs(
     return n_epochs
 
 
-@njit(parallel=True)
+@njit()
 def linear_minibatch(
     X, y, theta, loss, lr, fit_intercept, order, batch_size, loss_curve, trajectory, record_every
 ):
@@ -123,9 +145,29 @@ def linear_minibatch(
     )
 
 
-@njit(parallel=True)
+@njit()
 def linear_sgd(X, y, theta, loss, lr, fit_intercept, order, loss_curve, trajectory, record_every):
     """Stochastic gradient descent: one update per sample, ``order.shape[0]`` epochs."""
     return _minibatch_epochs(
         X, y, theta, loss, lr, fit_intercept, order, 1, loss_curve, trajectory, record_every
+    )
+
+
+@njit(parallel=True)
+def linear_minibatch_parallel(
+    X, y, theta, loss, lr, fit_intercept, order, batch_size, loss_curve, trajectory, record_every
+):
+    """:func:`linear_minibatch` compiled for threads: worth it for large batches only."""
+    return _minibatch_epochs(
+        X,
+        y,
+        theta,
+        loss,
+        lr,
+        fit_intercept,
+        order,
+        batch_size,
+        loss_curve,
+        trajectory,
+        record_every,
     )

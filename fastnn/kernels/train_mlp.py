@@ -16,6 +16,10 @@ Contract (reference: :mod:`fastnn.reference.train_mlp`):
   by ``tol`` for more than ``n_iter_no_change`` epochs (scikit-learn's rule);
 * returns ``(epochs completed, reason)`` with a reason code from :mod:`fastnn._codes`;
   on a non-finite loss theta goes back to the last iterate whose loss was finite.
+
+Compiled twice from one inlined body, as the linear loops are (see
+:mod:`fastnn.kernels.train_linear`): ``mlp_train`` serially, ``mlp_train_parallel`` for
+threads; :func:`fastnn.kernels.mlp._parallel_worthwhile` tells which to call.
 """
 
 from __future__ import annotations
@@ -43,8 +47,8 @@ def _update(theta, grad, optimizer, lr, momentum, beta_1, beta_2, epsilon, step,
             theta[p] += first[p]
 
 
-@njit(parallel=True)
-def mlp_train(
+@njit(inline=True)
+def _train(
     X,
     Y,
     theta,
@@ -65,7 +69,6 @@ def mlp_train(
     trajectory,
     record_every,
 ):
-    """Train the network for up to ``loss_curve.size`` epochs; returns (epochs, reason)."""
     n = X.shape[0]
     full_batch = order.shape[0] == 0
     batch = n if full_batch else min(batch_size, n)
@@ -107,3 +110,95 @@ def mlp_train(
                 return epoch + 1, CONVERGED
     _record_final(trajectory, loss_curve.size, record_every, theta)
     return loss_curve.size, MAX_ITER
+
+
+@njit()
+def mlp_train(
+    X,
+    Y,
+    theta,
+    sizes,
+    activation,
+    loss,
+    optimizer,
+    lr,
+    momentum,
+    beta_1,
+    beta_2,
+    epsilon,
+    order,
+    batch_size,
+    tol,
+    n_iter_no_change,
+    loss_curve,
+    trajectory,
+    record_every,
+):
+    """Train the network for up to ``loss_curve.size`` epochs; returns (epochs, reason)."""
+    return _train(
+        X,
+        Y,
+        theta,
+        sizes,
+        activation,
+        loss,
+        optimizer,
+        lr,
+        momentum,
+        beta_1,
+        beta_2,
+        epsilon,
+        order,
+        batch_size,
+        tol,
+        n_iter_no_change,
+        loss_curve,
+        trajectory,
+        record_every,
+    )
+
+
+@njit(parallel=True)
+def mlp_train_parallel(
+    X,
+    Y,
+    theta,
+    sizes,
+    activation,
+    loss,
+    optimizer,
+    lr,
+    momentum,
+    beta_1,
+    beta_2,
+    epsilon,
+    order,
+    batch_size,
+    tol,
+    n_iter_no_change,
+    loss_curve,
+    trajectory,
+    record_every,
+):
+    """:func:`mlp_train` compiled for threads: worth it for large batches of small networks."""
+    return _train(
+        X,
+        Y,
+        theta,
+        sizes,
+        activation,
+        loss,
+        optimizer,
+        lr,
+        momentum,
+        beta_1,
+        beta_2,
+        epsilon,
+        order,
+        batch_size,
+        tol,
+        n_iter_no_change,
+        loss_curve,
+        trajectory,
+        record_every,
+    )

@@ -20,22 +20,31 @@ from fastnn.reference.linear import (
     mse_loss_grad,
 )
 from fastnn.reference.mlp import mlp_logits, mlp_loss_grad, output_loss
-from fastnn.reference.train_linear import linear_gd, linear_minibatch, linear_sgd
-from fastnn.reference.train_mlp import mlp_train
+from fastnn.reference.train_linear import (
+    linear_gd,
+    linear_gd_parallel,
+    linear_minibatch,
+    linear_minibatch_parallel,
+    linear_sgd,
+)
+from fastnn.reference.train_mlp import mlp_train, mlp_train_parallel
 
 __all__ = [
     "bce_from_logits",
     "bce_loss",
     "bce_loss_grad",
     "linear_gd",
+    "linear_gd_parallel",
     "linear_logits",
     "linear_minibatch",
+    "linear_minibatch_parallel",
     "linear_sgd",
     "log_sigmoid",
     "log_sigmoid_derivative",
     "mlp_logits",
     "mlp_loss_grad",
     "mlp_train",
+    "mlp_train_parallel",
     "mse_loss",
     "mse_loss_grad",
     "output_loss",

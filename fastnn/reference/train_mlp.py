@@ -89,3 +89,48 @@ def mlp_train(
                     return epoch + 1, CONVERGED
     _record_final(trajectory, loss_curve.size, record_every, theta)
     return loss_curve.size, MAX_ITER
+
+
+def mlp_train_parallel(
+    X,
+    Y,
+    theta,
+    sizes,
+    activation,
+    loss,
+    optimizer,
+    lr,
+    momentum,
+    beta_1,
+    beta_2,
+    epsilon,
+    order,
+    batch_size,
+    tol,
+    n_iter_no_change,
+    loss_curve,
+    trajectory,
+    record_every,
+):
+    """Same as :func:`mlp_train` (the numba twin runs on threads)."""
+    return mlp_train(
+        X,
+        Y,
+        theta,
+        sizes,
+        activation,
+        loss,
+        optimizer,
+        lr,
+        momentum,
+        beta_1,
+        beta_2,
+        epsilon,
+        order,
+        batch_size,
+        tol,
+        n_iter_no_change,
+        loss_curve,
+        trajectory,
+        record_every,
+    )
