@@ -13,6 +13,7 @@ import pytest
 
 from fastnn import data, kernels, reference
 from fastnn._codes import LOG_LOSS, MOMENTUM, SIGMOID
+from fastnn.kernels.mlp import _parallel_worthwhile
 from fastnn.layout import MLPLayout
 
 from .conftest import check_then_time
@@ -40,7 +41,10 @@ def _problem(name):
 def _fastnn_train(impl, X, Y, layout, theta0, spec):
     theta = theta0.copy()
     curve = np.empty(spec["n_iter"])
-    impl.mlp_train(
+    # the build MLPClassifier would pick for this batch
+    parallel = _parallel_worthwhile(layout.sizes, X.shape[0], layout.n_params)
+    train = impl.mlp_train_parallel if parallel else impl.mlp_train
+    train(
         X,
         Y,
         theta,

@@ -109,8 +109,13 @@ def check_target(y, n_samples: int, name: str = "y") -> np.ndarray:
     return y
 
 
-def check_labels(y, n_samples: int, name: str = "y") -> np.ndarray:
-    """Validate class labels (any comparable values), one per sample; returns a 1-D array."""
+def check_labels(
+    y, n_samples: int, name: str = "y", estimator: str = "this classifier"
+) -> np.ndarray:
+    """Validate class labels (any comparable values), one per sample; returns a 1-D array.
+
+    Floats must be whole numbers: a continuous target is refused.
+    """
     if y is None:
         raise ValueError(f"this estimator requires y to be passed, but the target {name} is None")
     arr = np.asarray(y)
@@ -126,18 +131,18 @@ def check_labels(y, n_samples: int, name: str = "y") -> np.ndarray:
         )
     if arr.dtype.kind in "fc":
         check_finite(arr, name)
+    fractional = arr[arr != np.round(arr)] if arr.dtype.kind == "f" else arr[:0]
+    if fractional.size:
+        raise ValueError(
+            f"Unknown label type: {name} is continuous (non-integer values such as "
+            f"{fractional[0]!r}); {estimator} needs class labels"
+        )
     return arr
 
 
 def check_binary_labels(y, n_samples: int, estimator: str) -> tuple[np.ndarray, np.ndarray]:
     """Return ``(classes, y01)``: the two sorted distinct labels and y mapped to 0.0/1.0."""
-    y = check_labels(y, n_samples)
-    fractional = y[y != np.round(y)] if y.dtype.kind == "f" else y[:0]
-    if fractional.size:
-        raise ValueError(
-            f"Unknown label type: y is continuous (non-integer values such as "
-            f"{fractional[0]!r}); {estimator} needs class labels"
-        )
+    y = check_labels(y, n_samples, estimator=estimator)
     classes = np.unique(y)
     if classes.size != 2:
         if classes.size > 2:

@@ -347,7 +347,7 @@ class MLPClassifier(_BaseMLP):
     _estimator_type = "classifier"
 
     def _fit_targets(self, y, n_samples):
-        labels = check_labels(y, n_samples)
+        labels = check_labels(y, n_samples, estimator="MLPClassifier")
         classes = np.unique(labels)
         if classes.size < 2:
             raise ValueError(
@@ -414,7 +414,7 @@ class MLPRegressor(_BaseMLP):
 
     def _fit_targets(self, y, n_samples):
         Y = self._targets(y, n_samples)
-        self._y_ndim = np.ndim(y) if np.ndim(y) == 1 else 2
+        self._y_ndim = 1 if np.asarray(y).ndim == 1 else 2
         return Y, SQUARED_ERROR
 
     def _targets(self, y, n_samples):
@@ -439,6 +439,11 @@ class MLPRegressor(_BaseMLP):
         """Predicted targets, shape (n_samples,) when fitted on 1-D y."""
         z = self._logits(X)
         return z[:, 0].copy() if self._y_ndim == 1 else z
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
 
     def score(self, X, y):
         """R^2, averaged over outputs."""

@@ -264,6 +264,7 @@ def test_bad_parameters(params, match):
         (XOR_X, XOR_Y[:3], "y has 3 entries but X has 4 rows"),
         (np.where(XOR_X == 1, np.nan, XOR_X), XOR_Y, "X contains NaN or infinity"),
         (XOR_X[:, 0], XOR_Y, "X must be a 2-D array"),
+        (XOR_X, [0.5, 1.0, 2.0, 0.1], "Unknown label type: y is continuous"),
     ],
 )
 def test_bad_data_for_the_classifier(X, y, match):
@@ -278,3 +279,24 @@ def test_bad_regression_targets():
         MLPRegressor().fit(XOR_X, [0.0, np.nan, 1.0, 2.0])
     with pytest.raises(ValueError, match="theta0 must have 17 entries"):
         MLPRegressor((4,), max_iter=1, tol=None).fit(XOR_X, [0.0, 1, 1, 0], theta0=np.zeros(3))
+
+
+# The checks fastnn does not pass, and why (as for the linear models).
+EXPECTED_FAILED_CHECKS = {
+    "check_estimators_unfitted": "fastnn.NotFittedError is not sklearn's class",
+    "check_supervised_y_2d": "a column-vector y is accepted without a warning",
+}
+
+
+@pytest.mark.filterwarnings("ignore:Estimator .* does not inherit")
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        MLPClassifier((8,), learning_rate_init=0.01, max_iter=100, tol=None, random_state=0),
+        MLPRegressor((8,), learning_rate_init=0.01, max_iter=100, tol=None, random_state=0),
+    ],
+)
+def test_sklearn_check_estimator(estimator):
+    from sklearn.utils.estimator_checks import check_estimator
+
+    check_estimator(estimator, expected_failed_checks=EXPECTED_FAILED_CHECKS)
