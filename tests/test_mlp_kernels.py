@@ -321,5 +321,6 @@ def test_parallel_training_build_returns_the_same_numbers():
             1,
         )
         outputs.append((theta, curve))
-    np.testing.assert_array_equal(outputs[0][0], outputs[1][0])
-    np.testing.assert_array_equal(outputs[0][1], outputs[1][1])
+    # Same chunk groups in the same order; compiled separately, so the last bit may differ.
+    assert_close(outputs[0][0], outputs[1][0], rtol=1e-12)
+    assert_close(outputs[0][1], outputs[1][1], rtol=1e-12)

@@ -23,7 +23,7 @@ Each loop comes compiled twice from one inlined body: serially, and as a
 costs time on every step even when its parallel section is skipped (measured
 100x on small minibatches), so the caller picks the parallel one only for
 batches of at least ``fastnn.kernels.linear._PARALLEL_MIN_WORK`` values; both
-compute the same chunked sums, so they return the same numbers.
+add the same chunk sums in the same order, so they agree to rounding.
 """
 
 from __future__ import annotations
