@@ -33,9 +33,10 @@ def _enable_wide_vectors() -> str | None:
     """Let LLVM use 512-bit vectors on AVX-512 CPUs, when FASTNN_WIDE_VECTORS=1 asks for it.
 
     LLVM prefers 256-bit vectors on AVX-512 hardware (to avoid frequency drops on
-    older Xeons); fastnn's vectorised exp-heavy loops ran up to 2x faster with
-    512-bit ones on these machines.  numba takes its target features from
-    ``NUMBA_CPU_FEATURES`` when it starts, so this runs before numba is imported:
+    older Xeons); with 512-bit ones the lecture's network trained about 20% faster
+    here (an exp-bound loss-surface prototype gained up to 1.5x).  numba takes its
+    target features from ``NUMBA_CPU_FEATURES`` when it starts, so this runs before
+    numba is imported:
     the host's features plus ``-prefer-256-bit``.  Opt-in, because the speed-up
     depends on the CPU; numba's cache keeps separate code for each feature set.
     Returns the features set, or None.
