@@ -112,8 +112,5 @@ def _warn_if_growing(steps: np.ndarray, lr: float) -> None:
 
 def sample_orders(rng: np.random.Generator, n_samples: int, n_epochs: int) -> np.ndarray:
     """One permutation of ``range(n_samples)`` per epoch, shape ``(n_epochs, n_samples)``."""
-    return (
-        np.stack([rng.permutation(n_samples) for _ in range(n_epochs)])
-        if n_epochs
-        else (np.empty((0, n_samples), dtype=np.int64))
-    )
+    orders = [rng.permutation(n_samples) for _ in range(n_epochs)]
+    return np.array(orders, dtype=np.int64).reshape(n_epochs, n_samples)
