@@ -13,21 +13,26 @@ from fastnn.layout import MLPLayout
 from fastnn.linear_model import LinearRegression, LogisticRegression, linear_fit_1d
 from fastnn.mlp import MLPClassifier, MLPRegressor
 from fastnn.optim import gradient_descent
+from fastnn.surface import LossLine, Surface, loss_line, loss_surface
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ConvergenceWarning",
+    "data",
     "DivergenceWarning",
     "FastnnWarning",
+    "gradcheck",
+    "gradient_descent",
+    "linear_fit_1d",
     "LinearRegression",
     "LogisticRegression",
+    "loss_line",
+    "loss_surface",
+    "LossLine",
     "MLPClassifier",
     "MLPLayout",
     "MLPRegressor",
     "NotFittedError",
-    "data",
-    "gradcheck",
-    "gradient_descent",
-    "linear_fit_1d",
+    "Surface",
 ]

@@ -4,23 +4,24 @@ import numba
 import numpy as np
 import pytest
 
-from fastnn.kernels._math import _exp, _log1p
+from fastnn.kernels._math import _exp, _exp_normal_range, _log1p, _log1p_unit
 
 
-# Not cached: test modules are not a stable home for numba's on-disk cache.
-@numba.njit(error_model="numpy")
-def _exp_array(x, out):
-    for i in range(x.size):
-        out[i] = _exp(x[i])
-    return out
+def _elementwise(scalar):
+    # Not cached: test modules are not a stable home for numba's on-disk cache.
+    @numba.njit(error_model="numpy")
+    def apply(x, out):
+        for i in range(x.size):
+            out[i] = scalar(x[i])
+        return out
+
+    return apply
 
 
-# Not cached: test modules are not a stable home for numba's on-disk cache.
-@numba.njit(error_model="numpy")
-def _log1p_array(x, out):
-    for i in range(x.size):
-        out[i] = _log1p(x[i])
-    return out
+_exp_array = _elementwise(_exp)
+_log1p_array = _elementwise(_log1p)
+_exp_normal_range_array = _elementwise(_exp_normal_range)
+_log1p_unit_array = _elementwise(_log1p_unit)
 
 
 def _ulp_error(actual, expected):
@@ -76,3 +77,39 @@ def test_log1p_special_values_match_numpy():
     x = np.array([np.inf, -1.0, -1.5, -np.inf, np.nan, 0.0, 1e-320, 1.0, 1e308])
     got = _log1p_array(x, np.empty_like(x))
     np.testing.assert_array_equal(got, np.log1p(x))
+
+
+def test_exp_normal_range_within_2_ulp_and_flushes_below_the_normal_range():
+    rng = np.random.default_rng(2)
+    x = np.concatenate(
+        [
+            rng.uniform(-708.0, 709.7, 200_000),
+            np.linspace(-0.35, 0.35, 10_001),
+            -(10.0 ** rng.uniform(-20, 0, 10_000)),
+        ]
+    )
+    got = _exp_normal_range_array(x, np.empty_like(x))
+    assert _ulp_error(got, np.exp(x)).max() <= 2.0
+    below = np.array([-708.01, -720.0, -745.5, -1e4, -np.inf])
+    np.testing.assert_array_equal(_exp_normal_range_array(below, np.empty(5)), 0.0)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_exp_normal_range_special_values():
+    x = np.array([np.inf, np.nan, 0.0, 709.78, 709.79, 1e4])
+    got = _exp_normal_range_array(x, np.empty_like(x))
+    np.testing.assert_array_equal(got, np.exp(x))
+
+
+def test_log1p_unit_within_1_ulp_on_the_unit_interval():
+    rng = np.random.default_rng(3)
+    e = np.concatenate(
+        [
+            rng.uniform(0.0, 1.0, 300_000),
+            10.0 ** rng.uniform(-300, 0, 20_000),
+            np.array([0.0, 1.0, np.nextafter(1.0, 0.0), 5e-324]),
+        ]
+    )
+    got = _log1p_unit_array(e, np.empty_like(e))
+    assert _ulp_error(got[e > 0], np.log1p(e[e > 0])).max() <= 1.0
+    assert got[e == 0.0].tolist() == [0.0]

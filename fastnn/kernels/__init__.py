@@ -26,6 +26,13 @@ from fastnn.kernels.linear import (
     mse_loss_grad,
 )
 from fastnn.kernels.mlp import mlp_logits, mlp_loss_grad, output_loss
+from fastnn.kernels.surface import (
+    bce_surface,
+    mlp_surface,
+    mse_surface_brute,
+    mse_surface_quadratic,
+    mse_surface_stats,
+)
 from fastnn.kernels.train_linear import (
     linear_gd,
     linear_gd_parallel,
@@ -39,6 +46,7 @@ __all__ = [
     "bce_from_logits",
     "bce_loss",
     "bce_loss_grad",
+    "bce_surface",
     "linear_gd",
     "linear_gd_parallel",
     "linear_logits",
@@ -49,10 +57,14 @@ __all__ = [
     "log_sigmoid_derivative",
     "mlp_logits",
     "mlp_loss_grad",
+    "mlp_surface",
     "mlp_train",
     "mlp_train_parallel",
     "mse_loss",
     "mse_loss_grad",
+    "mse_surface_brute",
+    "mse_surface_quadratic",
+    "mse_surface_stats",
     "output_loss",
     "sigmoid",
     "sigmoid_derivative",

@@ -14,7 +14,7 @@ numbers is formed, so the results are accurate to a few ulp for any logit
 from __future__ import annotations
 
 from fastnn._numba import njit
-from fastnn.kernels._math import _exp, _log1p
+from fastnn.kernels._math import _exp, _log1p_unit
 
 
 @njit(inline=True)
@@ -26,8 +26,8 @@ def _sigmoid(z):
 
 @njit(inline=True)
 def _softplus(z):
-    """log(1 + exp(z)) = max(z, 0) + log1p(exp(-|z|))."""
-    return max(z, 0.0) + _log1p(_exp(-abs(z)))
+    """log(1 + exp(z)) = max(z, 0) + log1p(exp(-|z|)) (division-free: exp(-|z|) is in [0, 1])."""
+    return max(z, 0.0) + _log1p_unit(_exp(-abs(z)))
 
 
 @njit(inline=True)

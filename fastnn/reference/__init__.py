@@ -20,6 +20,13 @@ from fastnn.reference.linear import (
     mse_loss_grad,
 )
 from fastnn.reference.mlp import mlp_logits, mlp_loss_grad, output_loss
+from fastnn.reference.surface import (
+    bce_surface,
+    mlp_surface,
+    mse_surface_brute,
+    mse_surface_quadratic,
+    mse_surface_stats,
+)
 from fastnn.reference.train_linear import (
     linear_gd,
     linear_gd_parallel,
@@ -33,6 +40,7 @@ __all__ = [
     "bce_from_logits",
     "bce_loss",
     "bce_loss_grad",
+    "bce_surface",
     "linear_gd",
     "linear_gd_parallel",
     "linear_logits",
@@ -43,10 +51,14 @@ __all__ = [
     "log_sigmoid_derivative",
     "mlp_logits",
     "mlp_loss_grad",
+    "mlp_surface",
     "mlp_train",
     "mlp_train_parallel",
     "mse_loss",
     "mse_loss_grad",
+    "mse_surface_brute",
+    "mse_surface_quadratic",
+    "mse_surface_stats",
     "output_loss",
     "sigmoid",
     "sigmoid_derivative",

@@ -1,0 +1,338 @@
+"""Loss surfaces and loss lines: the loss of a model over a plane (or a line) in parameter space.
+
+:func:`loss_surface` evaluates the mean training loss on a grid ``theta = center + a u + b v``
+(or over two named parameters), tile by tile, with the exact fast paths the model
+allows; :func:`loss_line` does the same along one direction.  Layout of the package:
+``_problem`` (model and data -> what the kernels need), ``_plane`` (directions and
+axes), ``_engine`` (tiles, threads, progress, memory), ``_result`` (:class:`Surface`).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from fastnn._validation import check_option, check_vector
+from fastnn.surface._engine import (
+    METHODS,
+    check_out,
+    check_threads,
+    default_progress,
+    evaluate_tile,
+    plan_tiles,
+    prepare,
+    run,
+)
+from fastnn.surface._plane import (
+    BIAS_OPTIONS,
+    DIRECTION_KINDS,
+    Plane,
+    check_not_parallel,
+    check_trajectory,
+    draw_directions,
+    filter_normalize,
+    gram_schmidt,
+    make_axes,
+    pca_directions,
+)
+from fastnn.surface._problem import MSE, make_problem
+from fastnn.surface._result import LossLine, Surface
+
+__all__ = [
+    "LossLine",
+    "Surface",
+    "evaluate_tile",
+    "filter_normalize",
+    "loss_line",
+    "loss_surface",
+    "pca_directions",
+]
+
+
+def _params_plane(problem, params, span, resolution) -> Plane:
+    if not isinstance(params, (tuple, list)) or len(params) != 2:
+        raise ValueError(f"params must be a pair of parameter indices or names; got {params!r}")
+    i, j = (problem.param_index(p) for p in params)
+    if i == j:
+        raise ValueError(f"params must name two different parameters; both are {i}")
+    center = problem.center
+    a, b = make_axes(
+        1.0 if span is None else span,
+        resolution,
+        centres=(center[i], center[j]),
+        names=(problem.param_name(i), problem.param_name(j)),
+    )
+    origin = center.copy()
+    origin[[i, j]] = 0.0
+    u = np.zeros(problem.n_params)
+    v = np.zeros(problem.n_params)
+    u[i] = 1.0
+    v[j] = 1.0
+    return Plane(origin, u, v, a, b, "params", "params", params=(i, j))
+
+
+def _directions_plane(
+    problem, directions, span, resolution, random_state, bias, orthogonalize, trajectory
+):
+    bias = check_option(bias, "bias", BIAS_OPTIONS)
+    if isinstance(directions, str):
+        check_option(directions, "directions", DIRECTION_KINDS)
+    if directions == "pca":
+        if trajectory is None:
+            raise ValueError(
+                "directions='pca' needs an optimiser trajectory: fit the model with "
+                "record_trajectory=True (it then has trajectory_) or pass trajectory="
+            )
+        trajectory = check_trajectory(trajectory, problem.n_params)
+    u, v, info = draw_directions(directions, problem, random_state, bias, trajectory)
+    if orthogonalize:
+        v = gram_schmidt(u, v)
+    info["cos_uv"] = check_not_parallel(u, v)
+    info["directions"] = directions if isinstance(directions, str) else "vectors"
+    if span is None and directions == "pca":
+        # Cover the projected path, with a margin of a quarter of its extent.
+        coords = np.linalg.lstsq(
+            np.stack([u, v], axis=1), (trajectory - problem.center).T, rcond=None
+        )[0]
+        span = []
+        for c in coords:
+            lo, hi = min(c.min(), 0.0), max(c.max(), 0.0)
+            margin = 0.25 * (hi - lo) if hi > lo else 1.0
+            span.append((lo - margin, hi + margin))
+    a, b = make_axes(1.0 if span is None else span, resolution)
+    kind = directions if isinstance(directions, str) else "vectors"
+    return Plane(problem.center.copy(), u, v, a, b, "directions", kind, info=info)
+
+
+def loss_surface(
+    model,
+    X,
+    y,
+    *,
+    params=None,
+    directions=None,
+    span=None,
+    resolution=51,
+    center=None,
+    random_state=None,
+    bias="zero",
+    orthogonalize=False,
+    trajectory=None,
+    method="auto",
+    backend=None,
+    progress=None,
+    threads=None,
+    out=None,
+    tile_rows=None,
+) -> Surface:
+    """Evaluate a model's mean training loss over a 2-D grid in parameter space.
+
+    Parameters
+    ----------
+    model : fitted fastnn estimator, or an estimator class / unfitted instance with ``center``
+        LinearRegression (squared error), LogisticRegression (cross-entropy),
+        MLPClassifier or MLPRegressor (their training loss).
+    X : array-like of shape (n_samples, n_features)
+    y : array-like
+        Targets, as for the model's ``fit``.
+    params : pair of int or str, optional
+        Two parameters to vary, by position in ``theta_`` or by name: ``"intercept"``,
+        ``"w1"``, ... for linear models, ``"W0[0,3]"`` / ``"b1[0]"`` (as ``coefs_`` /
+        ``intercepts_``) for networks.  The other parameters stay at ``center``.
+    directions : {"random", "filter", "pca"} or pair of arrays, optional
+        The plane ``center + a u + b v``: ``"random"`` -- two Gaussian directions of
+        unit norm; ``"filter"`` -- Gaussian directions with every filter (the incoming
+        weights of a unit) rescaled to the norm of the same filter of ``center`` (Li et
+        al., 2018); ``"pca"`` -- the top-2 principal directions of ``trajectory``
+        (default: the model's ``trajectory_``) around ``center``; or two vectors of
+        length n_params.  Default: ``params=(0, 1)`` for a model with two parameters,
+        else ``"filter"``.
+    span : float, pair of floats, or pair of (low, high), optional
+        Half-width of both axes, a half-width per axis, or explicit ranges.  Axes are
+        ``center[i] + linspace(-h, h, G)`` for ``params`` and coefficients in
+        ``[-h, h]`` for directions.  Default 1.0; for ``"pca"`` the range of the
+        projected trajectory plus a margin.
+    resolution : int or pair of int, default 51
+        Grid points per axis (at least 2).
+    center : array-like of shape (n_params,), optional
+        The parameters at the centre (default: the fitted ``theta_``).
+    random_state : None, int or numpy.random.Generator
+        Seeds the random directions.
+    bias : {"zero", "keep"}, default "zero"
+        Filter normalisation of biases: zero them in the directions, or rescale each
+        layer's bias vector to the norm of the centre's.
+    orthogonalize : bool, default False
+        Make ``v`` orthogonal to ``u`` (Gram-Schmidt; keeps the norm of ``v`` but not
+        its filter norms).  ``info["cos_uv"]`` reports the angle either way.
+    trajectory : array-like of shape (n_steps, n_params), optional
+        For ``directions="pca"``; default ``model.trajectory_``.
+    method : {"auto", "exact", "brute"}, default "auto"
+        Squared error of a linear model: the exact quadratic form (O(1) per point after
+        one pass over the data) or a sum over the samples.  Other losses ignore it.
+    backend : {"numba", "numpy"}, optional
+        Default: the model's backend.
+    progress : bool, optional
+        A tqdm progress bar (on stderr) advancing per tile; default: on for large grids.
+    threads : int, optional
+        numba threads for this call (restored afterwards).
+    out : ndarray or numpy.memmap of shape (Ga, Gb), float64, optional
+        Where to write the values -- a memmap lets a grid larger than memory stream to
+        disk.  Without it, a grid that does not fit in the available memory is refused.
+    tile_rows : int, optional
+        Grid rows per tile (default: about 0.05 s of work per tile).
+
+    Returns
+    -------
+    Surface
+    """
+    method = check_option(method, "method", METHODS)
+    problem = make_problem(model, X, y, center=center, backend=backend)
+    if params is not None and directions is not None:
+        raise ValueError("pass either params= or directions=, not both")
+    if params is None and directions is None:
+        if problem.n_params == 2:
+            params = (0, 1)
+        else:
+            directions = "filter"
+    if method == "brute" and problem.kind != MSE:
+        raise ValueError("method='brute' applies to squared error (LinearRegression) only")
+    if directions == "pca" and trajectory is None:
+        trajectory = getattr(model, "trajectory_", None)
+    if params is not None:
+        plane = _params_plane(problem, params, span, resolution)
+        labels = (problem.param_name(plane.params[0]), problem.param_name(plane.params[1]))
+    else:
+        plane = _directions_plane(
+            problem, directions, span, resolution, random_state, bias, orthogonalize, trajectory
+        )
+        labels = ("alpha", "beta")
+    threads = check_threads(threads)
+    tile_rows = None if tile_rows is None else _check_tile_rows(tile_rows)
+    evaluation = prepare(problem, plane, method)
+    values = check_out(out, evaluation.shape)
+    if progress is None:
+        progress = default_progress(evaluation)
+    start = time.perf_counter()
+    run(evaluation, values, plan_tiles(evaluation, tile_rows), bool(progress), threads)
+    elapsed = time.perf_counter() - start
+    ga, gb = evaluation.shape
+    info = {
+        "model": problem.model_name,
+        "loss": problem.loss_name,
+        "n_samples": int(problem.X.shape[0]),
+        "method": evaluation.kind,
+        "backend": problem.backend,
+        "seconds": elapsed,
+        "points_per_second": ga * gb / elapsed if elapsed > 0 else None,
+        "evaluations_per_second": (ga * gb * problem.X.shape[0] / elapsed if elapsed > 0 else None),
+        **plane.info,
+    }
+    if params is not None:
+        info["directions"] = "params"
+    return Surface(
+        a=plane.a,
+        b=plane.b,
+        values=values,
+        center=problem.center,
+        directions=np.stack([plane.u, plane.v]),
+        center_loss=problem.loss(problem.center),
+        params=plane.params,
+        labels=labels,
+        info=info,
+    )
+
+
+def _check_tile_rows(tile_rows) -> int:
+    if isinstance(tile_rows, bool) or not isinstance(tile_rows, (int, np.integer)) or tile_rows < 1:
+        raise ValueError(f"tile_rows must be a positive int; got {tile_rows!r}")
+    return int(tile_rows)
+
+
+def loss_line(
+    model,
+    X,
+    y,
+    *,
+    to=None,
+    direction=None,
+    param=None,
+    span=None,
+    resolution=101,
+    center=None,
+    random_state=None,
+    bias="zero",
+    backend=None,
+    threads=None,
+) -> LossLine:
+    """The loss along a line in parameter space.
+
+    Exactly one of:
+
+    * ``to`` -- linear interpolation from ``center`` (alpha = 0) to ``to`` (alpha = 1),
+      ``theta = (1 - alpha) center + alpha to``; default range ``(-0.5, 1.5)``;
+    * ``direction`` -- ``"random"``, ``"filter"`` or a vector: ``theta = center + alpha d``;
+      default range ``(-1, 1)``;
+    * ``param`` -- one parameter (index or name) over ``center[param] +- span``
+      (default 1.0); ``alpha`` then holds the parameter's values.
+
+    ``span`` is a half-width or a ``(low, high)`` range of alpha; the other
+    arguments are as in :func:`loss_surface`.
+
+    Returns
+    -------
+    LossLine
+    """
+    problem = make_problem(model, X, y, center=center, backend=backend)
+    chosen = [
+        name
+        for name, v in (("to", to), ("direction", direction), ("param", param))
+        if v is not None
+    ]
+    if len(chosen) != 1:
+        raise ValueError(f"pass exactly one of to=, direction= or param=; got {chosen or 'none'}")
+    label = "alpha"
+    origin = problem.center.copy()
+    if to is not None:
+        target = check_vector(to, "to", size=problem.n_params)
+        d = target - problem.center
+        if not np.any(d):
+            raise ValueError("to equals center: there is no line between them")
+        default = (-0.5, 1.5)
+        kind = "interpolation"
+    elif param is not None:
+        index = problem.param_index(param)
+        d = np.zeros(problem.n_params)
+        d[index] = 1.0
+        origin[index] = 0.0
+        label = problem.param_name(index)
+        default = 1.0
+        kind = "param"
+    else:
+        if isinstance(direction, str):
+            check_option(direction, "direction", ("random", "filter"))
+            d = draw_directions(
+                direction, problem, random_state, check_option(bias, "bias", BIAS_OPTIONS), None
+            )[0]
+        else:
+            d = check_vector(direction, "direction", size=problem.n_params).copy()
+            if not np.any(d):
+                raise ValueError("direction is zero: it spans no line")
+        default = (-1.0, 1.0)
+        kind = direction if isinstance(direction, str) else "vector"
+    spec = default if span is None else span
+    centre = problem.center[index] if param is not None else 0.0
+    alpha = make_axes((spec, 1.0), (resolution, 2), centres=(centre, 0.0), names=(label, "-"))[0]
+    plane = Plane(origin, d, np.zeros_like(d), alpha, np.zeros(1), "line", kind)
+    evaluation = prepare(problem, plane, "auto")
+    values = np.empty((alpha.size, 1))
+    run(evaluation, values, plan_tiles(evaluation), False, check_threads(threads))
+    return LossLine(
+        alpha=alpha,
+        values=values[:, 0],
+        center=problem.center,
+        direction=d,
+        center_loss=problem.loss(problem.center),
+        label=label,
+        info={"model": problem.model_name, "loss": problem.loss_name, "line": kind},
+    )

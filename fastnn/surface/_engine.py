@@ -1,0 +1,213 @@
+"""Evaluation of a loss surface tile by tile.
+
+:func:`prepare` turns a problem and a plane into an :class:`Evaluation` -- every array
+the kernels need, computed once (for linear models the logits of the origin and of the
+two directions, and for squared error the nine numbers of the quadratic form).
+:func:`evaluate_tile` is a pure function of (evaluation, tile bounds): the local loop
+in :func:`run` calls it tile after tile, and a distributed engine can run tiles as
+tasks.  Each grid point's value depends only on its own coordinates, so the split
+into tiles and the number of threads never change a result.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+from tqdm.auto import tqdm
+
+from fastnn._base import backend_module
+from fastnn.surface._problem import BCE, MSE, NETWORK
+
+METHODS = ("auto", "exact", "brute")
+# A tile holds about this many (grid point x sample) evaluations (about 0.05 s here) ...
+_TILE_WORK = 1 << 25
+# ... and at most this many grid points (8 MB of values).
+_TILE_POINTS = 1 << 20
+# Surfaces with at least this much work show a progress bar by default.
+_PROGRESS_WORK = 1 << 33
+
+
+@dataclass
+class Evaluation:
+    """Everything one tile needs: picklable, read-only, shared by all tiles."""
+
+    kind: str  # "mse-exact", "mse-brute", "bce", "mlp"
+    backend: str
+    a: np.ndarray
+    b: np.ndarray
+    arrays: tuple
+    codes: tuple = ()
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.a.size, self.b.size
+
+    def cost_per_point(self) -> int:
+        """Relative work of one grid point (sample evaluations)."""
+        if self.kind == "mse-exact":
+            return 1
+        if self.kind == "mlp":
+            X, _, origin = self.arrays[:3]
+            return X.shape[0] * max(origin.size, 1)
+        return self.arrays[-1].size
+
+
+def prepare(problem, plane, method: str = "auto") -> Evaluation:
+    """Precompute what every tile of the plane's grid needs."""
+    impl = problem.impl
+    origin, u, v = (
+        np.ascontiguousarray(w, dtype=np.float64) for w in (plane.origin, plane.u, plane.v)
+    )
+    a = np.ascontiguousarray(plane.a, dtype=np.float64)
+    b = np.ascontiguousarray(plane.b, dtype=np.float64)
+    if problem.kind == NETWORK:
+        arrays = (problem.X, problem.target, origin, u, v, problem.sizes)
+        return Evaluation(
+            "mlp", problem.backend, a, b, arrays, (problem.activation, problem.loss_code)
+        )
+    n = problem.X.shape[0]
+    z0, zu, zv = (impl.linear_logits(problem.X, w, np.empty(n)) for w in (origin, u, v))
+    y = problem.target
+    if problem.kind == BCE:
+        return Evaluation("bce", problem.backend, a, b, (z0, zu, zv, y))
+    if method in ("auto", "exact"):
+        stats = impl.mse_surface_stats(z0, zu, zv, y, np.empty(9))
+        return Evaluation("mse-exact", problem.backend, a, b, (stats,))
+    assert problem.kind == MSE
+    return Evaluation("mse-brute", problem.backend, a, b, (z0, zu, zv, y))
+
+
+def evaluate_tile(evaluation: Evaluation, rows, cols, out=None) -> np.ndarray:
+    """Loss values of grid rows ``rows = (r0, r1)`` and columns ``cols = (c0, c1)``.
+
+    Returns an array of shape ``(r1 - r0, c1 - c0)`` (``out`` when given, which must be
+    a C-contiguous float64 array of that shape).
+    """
+    impl = backend_module(evaluation.backend)
+    a = evaluation.a[rows[0] : rows[1]]
+    b = evaluation.b[cols[0] : cols[1]]
+    if out is None:
+        out = np.empty((a.size, b.size))
+    kind, arrays = evaluation.kind, evaluation.arrays
+    if kind == "mse-exact":
+        impl.mse_surface_quadratic(arrays[0], a, b, out)
+    elif kind == "mse-brute":
+        impl.mse_surface_brute(*arrays, a, b, out)
+    elif kind == "bce":
+        impl.bce_surface(*arrays, a, b, out)
+    else:
+        X, Y, origin, u, v, sizes = arrays
+        activation, loss = evaluation.codes
+        impl.mlp_surface(X, Y, origin, u, v, sizes, activation, loss, a, b, out)
+    return out
+
+
+def plan_tiles(evaluation: Evaluation, tile_rows: int | None = None):
+    """Tile bounds ``[((r0, r1), (c0, c1)), ...]`` in row-major order.
+
+    Tiles span whole rows unless one row is more than a tile's worth of work; they
+    hold about :data:`_TILE_WORK` evaluations, never more than :data:`_TILE_POINTS`
+    points, and at least as many rows as there are threads when the grid allows it.
+    """
+    ga, gb = evaluation.shape
+    cost = max(evaluation.cost_per_point(), 1)
+    points = max(1, min(_TILE_POINTS, _TILE_WORK // cost))
+    cols = gb if points >= gb else max(1, points)
+    if tile_rows is None:
+        tile_rows = max(1, points // gb, min(numba.get_num_threads(), ga)) if cols == gb else 1
+    tiles = []
+    for r0 in range(0, ga, tile_rows):
+        for c0 in range(0, gb, cols):
+            tiles.append(((r0, min(r0 + tile_rows, ga)), (c0, min(c0 + cols, gb))))
+    return tiles
+
+
+def default_progress(evaluation: Evaluation) -> bool:
+    ga, gb = evaluation.shape
+    return ga * gb * evaluation.cost_per_point() >= _PROGRESS_WORK
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to a new allocation (Linux: MemAvailable), or None."""
+    try:
+        with open("/proc/meminfo") as info:
+            for line in info:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_out(out, shape) -> np.ndarray:
+    """The result array: ``out`` validated, or a new one when the grid fits in memory."""
+    if out is None:
+        needed = shape[0] * shape[1] * 8
+        available = available_memory()
+        if available is not None and needed > 0.8 * available:
+            raise MemoryError(
+                f"a {shape[0]} x {shape[1]} float64 surface needs {needed / 2**30:.1f} GiB, "
+                f"and {available / 2**30:.1f} GiB of memory are available: pass "
+                "out=numpy.lib.format.open_memmap(path, mode='w+', dtype='float64', "
+                f"shape={shape}) to stream it to disk, or lower the resolution"
+            )
+        return np.empty(shape)
+    if not isinstance(out, np.ndarray) or out.dtype != np.float64 or out.shape != shape:
+        raise ValueError(
+            f"out must be a float64 array (or numpy.memmap) of shape {shape}; got "
+            f"{type(out).__name__} {getattr(out, 'dtype', '')} {getattr(out, 'shape', '')}"
+        )
+    if not out.flags.writeable:
+        raise ValueError("out must be writeable (a memmap opened with mode 'w+' or 'r+')")
+    return out
+
+
+def check_threads(threads) -> int | None:
+    if threads is None:
+        return None
+    limit = numba.config.NUMBA_NUM_THREADS
+    if (
+        isinstance(threads, bool)
+        or not isinstance(threads, (int, np.integer))
+        or not (1 <= threads <= limit)
+    ):
+        raise ValueError(
+            f"threads must be an int between 1 and {limit} (numba's pool); got {threads!r}"
+        )
+    return int(threads)
+
+
+def run(evaluation: Evaluation, out: np.ndarray, tiles, progress: bool, threads=None) -> None:
+    """Compute every tile into ``out`` (tile by tile, with a progress bar per tile)."""
+    previous = numba.get_num_threads()
+    if threads is not None:
+        numba.set_num_threads(threads)
+    buffer = None
+    try:
+        with tqdm(
+            total=evaluation.shape[0] * evaluation.shape[1],
+            disable=not progress,
+            unit="pt",
+            unit_scale=True,
+            desc="loss surface",
+        ) as bar:
+            for rows, cols in tiles:
+                shape = (rows[1] - rows[0], cols[1] - cols[0])
+                if buffer is None or buffer.size < shape[0] * shape[1]:
+                    buffer = np.empty(shape[0] * shape[1])
+                tile = evaluate_tile(
+                    evaluation, rows, cols, buffer[: shape[0] * shape[1]].reshape(shape)
+                )
+                out[rows[0] : rows[1], cols[0] : cols[1]] = tile
+                bar.update(shape[0] * shape[1])
+    finally:
+        if threads is not None:
+            numba.set_num_threads(previous)
+    if isinstance(out, np.memmap):
+        out.flush()

@@ -1,0 +1,204 @@
+"""The plane of a loss surface: an origin, two directions and the grid axes along them.
+
+Every grid point is ``theta = origin + a[i] * u + b[j] * v``, formed afresh per point
+(no stepping, so no drift).  For two named parameters the origin is the centre with
+those two entries set to 0 and ``u``, ``v`` are unit vectors: the axes then hold the
+parameter values themselves, and a grid point sets them exactly.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from fastnn._validation import check_finite, check_random_state, check_vector
+
+DIRECTION_KINDS = ("random", "filter", "pca")
+BIAS_OPTIONS = ("zero", "keep")
+
+
+@dataclass
+class Plane:
+    """Origin, directions and axes of a grid in parameter space (see the module docstring)."""
+
+    origin: np.ndarray
+    u: np.ndarray
+    v: np.ndarray
+    a: np.ndarray
+    b: np.ndarray
+    mode: str  # "params" or "directions"
+    kind: str  # "params", "random", "filter", "pca", "vectors", "line"
+    params: tuple[int, int] | None = None
+    info: dict = field(default_factory=dict)
+
+
+# -- axes ---------------------------------------------------------------------------------
+def _pair(value, name: str):
+    if isinstance(value, (tuple, list, np.ndarray)) and len(value) == 2:
+        return value[0], value[1]
+    return value, value
+
+
+def check_resolution(resolution) -> tuple[int, int]:
+    pair = _pair(resolution, "resolution")
+    for g in pair:
+        if isinstance(g, bool) or not isinstance(g, numbers.Integral) or g < 2:
+            raise ValueError(
+                f"resolution must be an int >= 2 or a pair of them (grid points per axis); "
+                f"got {resolution!r}"
+            )
+    return int(pair[0]), int(pair[1])
+
+
+def _symmetric_offsets(half_width: float, n: int) -> np.ndarray:
+    """``half_width * linspace(-1, 1, n)``, exactly antisymmetric (0 itself in the middle)."""
+    t = np.linspace(-1.0, 1.0, n)
+    return half_width * (t - t[::-1]) / 2.0
+
+
+def _axis(spec, centre: float, n: int, name: str) -> np.ndarray:
+    if isinstance(spec, (tuple, list, np.ndarray)):
+        if len(spec) != 2:
+            raise ValueError(f"span for {name} must be a half-width or a (low, high) range")
+        lo, hi = (float(x) for x in spec)
+        if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+            raise ValueError(
+                f"span for {name}: the range ({lo}, {hi}) must be finite with low < high"
+            )
+        return np.linspace(lo, hi, n)
+    if isinstance(spec, bool) or not isinstance(spec, numbers.Real):
+        raise ValueError(f"span must be a number, a pair, or a pair of ranges; got {spec!r}")
+    h = float(spec)
+    if not np.isfinite(h) or h <= 0.0:
+        raise ValueError(
+            f"span for {name} must be a positive, finite half-width; got {spec!r} "
+            "(a zero-length span has no surface)"
+        )
+    return centre + _symmetric_offsets(h, n)
+
+
+def make_axes(span, resolution, centres=(0.0, 0.0), names=("a", "b")):
+    """Grid axes from ``span`` (h, (ha, hb) or ((lo, hi), (lo, hi))) and ``resolution``."""
+    ga, gb = check_resolution(resolution)
+    if isinstance(span, (tuple, list)) and len(span) == 2:
+        spec_a, spec_b = span
+    elif isinstance(span, (tuple, list)):
+        raise ValueError(f"span must be one half-width or a pair; got {span!r}")
+    else:
+        spec_a = spec_b = span
+    return _axis(spec_a, centres[0], ga, names[0]), _axis(spec_b, centres[1], gb, names[1])
+
+
+# -- directions ---------------------------------------------------------------------------
+def _unit(w: np.ndarray, name: str) -> np.ndarray:
+    norm = np.linalg.norm(w)
+    if norm == 0.0:
+        raise ValueError(f"direction {name} is zero: it spans no axis of the plane")
+    return w / norm
+
+
+def check_not_parallel(u: np.ndarray, v: np.ndarray) -> float:
+    """cos(u, v); raises when the two directions are (numerically) parallel."""
+    cos = float(np.dot(u, v) / (np.linalg.norm(u) * np.linalg.norm(v)))
+    if abs(cos) > 1.0 - 1e-12:
+        raise ValueError(
+            f"directions u and v are parallel (cos = {cos:.15f}): they span a line, not a plane"
+        )
+    return cos
+
+
+def filter_normalize(direction, theta, filters, bias: str) -> np.ndarray:
+    """Rescale each filter of ``direction`` to the norm of the same filter of ``theta``.
+
+    A filter is the incoming weights of one unit (a column of a layer's weight
+    matrix), as in Li et al. (2018).  ``filters(vector)`` gives the (weights, biases)
+    views per layer.  Biases: ``"zero"`` sets them to 0 in the direction; ``"keep"``
+    rescales each layer's bias vector, as one filter, to the norm of theta's.
+    """
+    d = direction.copy()
+    for (w_d, b_d), (w_t, b_t) in zip(filters(d), filters(theta), strict=True):
+        norms_d = np.linalg.norm(w_d, axis=0)
+        norms_t = np.linalg.norm(w_t, axis=0)
+        w_d *= np.divide(norms_t, norms_d, out=np.zeros_like(norms_t), where=norms_d > 0)
+        if bias == "zero":
+            b_d[...] = 0.0
+        else:
+            nd, nt = np.linalg.norm(b_d), np.linalg.norm(b_t)
+            b_d *= nt / nd if nd > 0 else 0.0
+    return d
+
+
+def gram_schmidt(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """v made orthogonal to u, keeping v's norm."""
+    w = v - (np.dot(u, v) / np.dot(u, u)) * u
+    norm = np.linalg.norm(w)
+    if norm == 0.0:
+        raise ValueError("directions u and v are parallel: nothing is left of v after Gram-Schmidt")
+    return w * (np.linalg.norm(v) / norm)
+
+
+def pca_directions(trajectory: np.ndarray, center: np.ndarray):
+    """Top-2 principal directions of the trajectory's offsets from the centre.
+
+    The SVD of ``M = trajectory - center`` (no further centring), so that projecting
+    the path onto the plane leaves exactly the discarded singular values as residual.
+    Returns (u, v, explained variance ratios of all components, singular values).
+    """
+    offsets = trajectory - center
+    _, s, vt = np.linalg.svd(offsets, full_matrices=False)
+    if s.size < 2 or s[1] <= s[0] * 1e-12:
+        raise ValueError(
+            "directions='pca': the trajectory spans fewer than 2 dimensions around the centre "
+            f"(singular values {np.round(s[:3], 12).tolist()}); record more steps or pick "
+            "other directions"
+        )
+    u, v = vt[0].copy(), vt[1].copy()
+    for w in (u, v):  # a deterministic sign: largest component positive
+        if w[np.argmax(np.abs(w))] < 0:
+            w *= -1.0
+    return u, v, s**2 / np.sum(s**2), s
+
+
+def check_trajectory(trajectory, n_params: int) -> np.ndarray:
+    arr = np.asarray(trajectory, dtype=np.float64)
+    if arr.ndim != 2 or arr.shape[1] != n_params or arr.shape[0] < 1:
+        raise ValueError(
+            f"trajectory must have shape (n_steps, {n_params}) (one parameter vector per row); "
+            f"got shape {arr.shape}"
+        )
+    check_finite(arr, "trajectory")
+    return arr
+
+
+def draw_directions(kind, problem, random_state, bias, trajectory):
+    """(u, v, info) for ``directions=kind``."""
+    center = problem.center
+    n = problem.n_params
+    if isinstance(kind, str):
+        if kind == "pca":
+            u, v, ratios, singular = pca_directions(trajectory, center)
+            return u, v, {"explained_variance_ratio": ratios[:2].tolist()}
+        rng = check_random_state(random_state)
+        u, v = rng.standard_normal(n), rng.standard_normal(n)
+        if kind == "random":
+            return _unit(u, "u"), _unit(v, "v"), {}
+        u = filter_normalize(u, center, problem.filters, bias)
+        v = filter_normalize(v, center, problem.filters, bias)
+        if not np.any(u) or not np.any(v):
+            raise ValueError(
+                "directions='filter': every filter of the centre has norm 0, so the "
+                "filter-normalised directions are zero; use directions='random'"
+            )
+        return u, v, {}
+    if not isinstance(kind, (tuple, list)) or len(kind) != 2:
+        raise ValueError(
+            "directions must be 'random', 'filter', 'pca' or a pair of vectors (u, v); "
+            f"got {kind!r}"
+        )
+    u = check_vector(kind[0], "directions[0] (u)", size=n)
+    v = check_vector(kind[1], "directions[1] (v)", size=n)
+    _unit(u, "u")
+    _unit(v, "v")
+    return u.copy(), v.copy(), {}

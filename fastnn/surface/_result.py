@@ -1,0 +1,185 @@
+"""The results of a loss surface or a loss line: values, axes, plane, and what to do with them."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+
+_FORMAT = "fastnn.Surface/1"
+
+
+@dataclass(eq=False)
+class Surface:
+    """A loss surface: ``values[i, j]`` is the loss at the grid point ``(a[i], b[j])``.
+
+    Attributes
+    ----------
+    a, b : ndarray of shape (Ga,), (Gb,)
+        The grid axes.  For ``params=`` they are the two parameters' values; for
+        directions they are the coefficients of ``theta = center + a * u + b * v``.
+    values : ndarray (or numpy.memmap) of shape (Ga, Gb)
+        Mean loss over the samples at every grid point; rows follow ``a``.
+    center : ndarray of shape (n_params,)
+        The parameters at the centre of the plane.
+    directions : ndarray of shape (2, n_params)
+        ``u`` and ``v`` (unit vectors along the two parameters for ``params=``).
+    center_loss : float
+        The loss at ``center``.
+    params : tuple of int or None
+        The two parameter positions for ``params=``, else None.
+    labels : tuple of str
+        Axis labels (parameter names, or ``"alpha"``/``"beta"`` for directions).
+    info : dict
+        How it was made: model, loss, direction kind, explained variance (PCA),
+        cos(u, v), grid evaluations per second, ...
+    """
+
+    a: np.ndarray
+    b: np.ndarray
+    values: np.ndarray
+    center: np.ndarray
+    directions: np.ndarray
+    center_loss: float
+    params: tuple[int, int] | None = None
+    labels: tuple[str, str] = ("alpha", "beta")
+    info: dict = field(default_factory=dict)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.values.shape
+
+    @property
+    def u(self) -> np.ndarray:
+        return self.directions[0]
+
+    @property
+    def v(self) -> np.ndarray:
+        return self.directions[1]
+
+    def theta(self, i: int, j: int) -> np.ndarray:
+        """The parameter vector of grid point ``(i, j)``."""
+        if self.params is not None:
+            theta = self.center.copy()
+            theta[self.params[0]] = self.a[i]
+            theta[self.params[1]] = self.b[j]
+            return theta
+        return self.center + self.a[i] * self.u + self.b[j] * self.v
+
+    def argmin(self) -> tuple[int, int]:
+        """Grid indices ``(i, j)`` of the smallest value."""
+        flat = int(np.nanargmin(self.values))
+        return divmod(flat, self.values.shape[1])
+
+    def project(self, trajectory, return_residual: bool = False):
+        """Coordinates ``(a, b)`` of parameter vectors in this surface's plane.
+
+        Exact for ``params=`` (the two parameters' values); for directions, the
+        least-squares solution of ``theta - center = a u + b v``.
+
+        Parameters
+        ----------
+        trajectory : array-like of shape (n_steps, n_params) or (n_params,)
+        return_residual : bool, default False
+            Also return the norm of the part of each ``theta - center`` that lies
+            off the plane (0 for ``params=`` by definition: the other parameters
+            are read as fixed).
+
+        Returns
+        -------
+        coords : ndarray of shape (n_steps, 2)
+        residual : ndarray of shape (n_steps,), only with ``return_residual``
+        """
+        from fastnn.surface._plane import check_trajectory
+
+        path = np.asarray(trajectory, dtype=np.float64)
+        path = check_trajectory(path[None, :] if path.ndim == 1 else path, self.center.size)
+        if self.params is not None:
+            coords = path[:, list(self.params)].copy()
+            residual = np.zeros(path.shape[0])
+        else:
+            basis = self.directions.T
+            offsets = (path - self.center).T
+            coords = np.linalg.lstsq(basis, offsets, rcond=None)[0].T
+            residual = np.linalg.norm(offsets - basis @ coords.T, axis=0)
+        return (coords, residual) if return_residual else coords
+
+    def plot(self, kind: str = "contour", trajectory=None, ax=None, **kwargs):
+        """Draw the surface and return the Figure (see :func:`fastnn.plot.plot_surface`)."""
+        from fastnn.plot import plot_surface
+
+        return plot_surface(self, kind=kind, trajectory=trajectory, ax=ax, **kwargs)
+
+    def save(self, path) -> None:
+        """Write the surface to ``path`` (``.npz``); :meth:`load` reads it back exactly."""
+        meta = {
+            "format": _FORMAT,
+            "center_loss": self.center_loss,
+            "params": list(self.params) if self.params is not None else None,
+            "labels": list(self.labels),
+            "info": self.info,
+        }
+        np.savez(
+            path,
+            a=self.a,
+            b=self.b,
+            values=np.asarray(self.values),
+            center=self.center,
+            directions=self.directions,
+            meta=np.array(json.dumps(meta)),
+        )
+
+    @classmethod
+    def load(cls, path) -> Surface:
+        """Read a surface written by :meth:`save`."""
+        with np.load(path, allow_pickle=False) as data:
+            if "meta" not in data.files:
+                raise ValueError(f"{path} is not a fastnn surface file (no 'meta' entry)")
+            meta = json.loads(str(data["meta"]))
+            if meta.get("format") != _FORMAT:
+                raise ValueError(f"{path}: unknown surface format {meta.get('format')!r}")
+            params = meta["params"]
+            return cls(
+                a=data["a"],
+                b=data["b"],
+                values=data["values"],
+                center=data["center"],
+                directions=data["directions"],
+                center_loss=meta["center_loss"],
+                params=tuple(params) if params is not None else None,
+                labels=tuple(meta["labels"]),
+                info=meta["info"],
+            )
+
+    def __repr__(self) -> str:
+        ga, gb = self.values.shape
+        i, j = self.argmin()
+        return (
+            f"Surface({ga} x {gb}, {self.labels[0]} in [{self.a[0]:.4g}, {self.a[-1]:.4g}], "
+            f"{self.labels[1]} in [{self.b[0]:.4g}, {self.b[-1]:.4g}], "
+            f"min {self.values[i, j]:.6g} at ({self.a[i]:.4g}, {self.b[j]:.4g}), "
+            f"center loss {self.center_loss:.6g})"
+        )
+
+
+@dataclass(eq=False)
+class LossLine:
+    """A 1-D slice: ``values[k]`` is the loss at ``center + alpha[k] * direction``.
+
+    For ``param=`` the ``alpha`` axis holds the parameter's values instead.
+    """
+
+    alpha: np.ndarray
+    values: np.ndarray
+    center: np.ndarray
+    direction: np.ndarray
+    center_loss: float
+    label: str = "alpha"
+    info: dict = field(default_factory=dict)
+
+    def plot(self, ax=None, **kwargs):
+        """Draw loss against alpha; returns the matplotlib Figure."""
+        from fastnn.plot import plot_loss_line
+
+        return plot_loss_line(self, ax=ax, **kwargs)

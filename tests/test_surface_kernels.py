@@ -1,0 +1,152 @@
+"""Surface kernels against their numpy twins, and the exact quadratic path against brute force."""
+
+import numpy as np
+import pytest
+
+from fastnn import kernels, reference
+from fastnn._codes import LOG_LOSS, RELU, SIGMOID, SOFTMAX_LOG_LOSS, SQUARED_ERROR, TANH
+from fastnn.layout import MLPLayout
+from tests.conftest import SEEDS, assert_close
+
+GRIDS = [(1, 1), (2, 3), (7, 5)]
+SAMPLES = [1, 7, 300, 1100]
+
+
+def _plane_logits(rng, n, scale=1.0):
+    return tuple(scale * rng.standard_normal(n) for _ in range(3))
+
+
+def _axes(rng, shape):
+    return np.sort(rng.uniform(-3, 3, shape[0])), np.sort(rng.uniform(-3, 3, shape[1]))
+
+
+def _both(name, *args, shape):
+    ours = getattr(kernels, name)(*args, np.empty(shape))
+    theirs = getattr(reference, name)(*args, np.empty(shape))
+    return ours, theirs
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("n", SAMPLES)
+@pytest.mark.parametrize("grid", GRIDS)
+def test_mse_kernels_match_reference(seed, n, grid):
+    rng = np.random.default_rng(seed)
+    z0, zu, zv = _plane_logits(rng, n)
+    y = rng.standard_normal(n)
+    a, b = _axes(rng, grid)
+    stats, stats_ref = _both("mse_surface_stats", z0, zu, zv, y, shape=9)
+    assert_close(stats, stats_ref, atol=1e-15)
+    assert_close(*_both("mse_surface_quadratic", stats, a, b, shape=grid))
+    assert_close(*_both("mse_surface_brute", z0, zu, zv, y, a, b, shape=grid))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("n", SAMPLES)
+@pytest.mark.parametrize("grid", GRIDS)
+def test_exact_quadratic_path_equals_brute_force(seed, n, grid):
+    rng = np.random.default_rng(seed)
+    z0, zu, zv = _plane_logits(rng, n)
+    y = rng.standard_normal(n)
+    a, b = _axes(rng, grid)
+    stats = kernels.mse_surface_stats(z0, zu, zv, y, np.empty(9))
+    exact = kernels.mse_surface_quadratic(stats, a, b, np.empty(grid))
+    brute = kernels.mse_surface_brute(z0, zu, zv, y, a, b, np.empty(grid))
+    assert_close(exact, brute, rtol=1e-11)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_exact_path_keeps_its_digits_far_from_the_origin(seed):
+    """x offset by 1e6, across the valley where the loss is a small difference: rtol 1e-9."""
+    rng = np.random.default_rng(seed)
+    n = 2000
+    x = 1e6 + rng.uniform(-5, 5, n)
+    y = 3.0 + 2.0 * (x - 1e6) + rng.standard_normal(n)
+    X = x[:, None]
+    center = np.array([3.0 - 2.0e6, 2.0])  # intercept and slope of the true line
+    u, v = np.array([1.0, 0.0]), np.array([0.0, 1.0])
+    z0, zu, zv = (kernels.linear_logits(X, w, np.empty(n)) for w in (center, u, v))
+    # Slope steps of up to 3e-3 move z by 3000; intercepts of +-3000 bring it back: the
+    # grid crosses the narrow valley a + 1e6 b = 0, where the loss is a small difference.
+    a = np.linspace(-3000, 3000, 41)
+    b = np.linspace(-3e-3, 3e-3, 37)
+    stats = kernels.mse_surface_stats(z0, zu, zv, y, np.empty(9))
+    exact = kernels.mse_surface_quadratic(stats, a, b, np.empty((41, 37)))
+    brute = reference.mse_surface_brute(z0, zu, zv, y, a, b, np.empty((41, 37)))
+    assert exact.min() < 1e-3 * exact.max()  # the valley is on the grid
+    assert_close(exact, brute, rtol=1e-9)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("n", SAMPLES)
+@pytest.mark.parametrize("grid", GRIDS)
+def test_bce_kernel_matches_reference(seed, n, grid):
+    rng = np.random.default_rng(seed)
+    z0, zu, zv = _plane_logits(rng, n, scale=3.0)
+    y = (rng.random(n) < 0.5).astype(float)
+    a, b = _axes(rng, grid)
+    assert_close(*_both("bce_surface", z0, zu, zv, y, a, b, shape=grid))
+
+
+def test_bce_kernel_soft_targets_and_extreme_logits():
+    rng = np.random.default_rng(5)
+    n = 257
+    z0 = rng.choice([-800.0, 800.0, -30.0, 30.0, 0.0], n)
+    zu, zv = rng.standard_normal(n), rng.standard_normal(n)
+    y = rng.random(n)  # probabilities, not labels: the hoisted linear term is used
+    a, b = np.array([-2.0, 0.0, 1.0]), np.array([-1.0, 0.5])
+    ours, theirs = _both("bce_surface", z0, zu, zv, y, a, b, shape=(3, 2))
+    assert np.all(np.isfinite(ours))
+    assert_close(ours, theirs)
+
+
+def test_bce_kernel_is_accurate_where_the_loss_is_tiny():
+    """Confident, right answers: every term is tiny and nothing may cancel."""
+    n = 500
+    rng = np.random.default_rng(0)
+    y = (rng.random(n) < 0.5).astype(float)
+    z0 = np.where(y == 1.0, 1.0, -1.0) * rng.uniform(20, 40, n)
+    zu = np.where(y == 1.0, 1.0, -1.0)
+    zv = rng.standard_normal(n) * 0.1
+    a, b = np.array([0.0, 5.0]), np.array([0.0, 1.0])
+    ours = kernels.bce_surface(z0, zu, zv, y, a, b, np.empty((2, 2)))
+    exact = np.empty((2, 2))
+    for i in range(2):
+        for j in range(2):
+            z = z0 + a[i] * zu + b[j] * zv
+            exact[i, j] = np.mean(np.log1p(np.exp(-np.where(y == 1.0, z, -z))))
+    assert ours.max() < 1e-8
+    assert_close(ours, exact, rtol=1e-12)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize(
+    ("sizes", "activation", "loss"),
+    [
+        ((2, 3, 1), SIGMOID, LOG_LOSS),
+        ((3, 4, 2, 1), TANH, SQUARED_ERROR),
+        ((2, 5, 3), RELU, SOFTMAX_LOG_LOSS),
+        ((2, 70, 70, 1), TANH, LOG_LOSS),  # a 4900-weight layer: the BLAS path
+    ],
+)
+def test_mlp_surface_matches_reference(seed, sizes, activation, loss):
+    rng = np.random.default_rng(seed)
+    n = 300
+    layout = MLPLayout(sizes)
+    X = rng.standard_normal((n, sizes[0]))
+    if loss == SOFTMAX_LOG_LOSS:
+        Y = np.eye(sizes[-1])[rng.integers(0, sizes[-1], n)]
+    elif loss == LOG_LOSS:
+        Y = (rng.random((n, 1)) < 0.5).astype(float)
+    else:
+        Y = rng.standard_normal((n, sizes[-1]))
+    origin = layout.initial_theta(rng, "normal")
+    u, v = rng.standard_normal((2, layout.n_params)) * 0.3
+    a, b = _axes(rng, (3, 4))
+    args = (X, Y, origin, u, v, layout.sizes, activation, loss, a, b)
+    ours, theirs = _both("mlp_surface", *args, shape=(3, 4))
+    assert_close(ours, theirs, rtol=1e-11)
+    # and every point is the network's loss at that theta
+    grad = np.empty(layout.n_params)
+    theta = origin + a[2] * u + b[1] * v
+    expected = reference.mlp_loss_grad(X, Y, theta, layout.sizes, activation, loss, grad)
+    assert_close(ours[2, 1], expected, rtol=1e-11)
