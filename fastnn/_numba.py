@@ -85,7 +85,9 @@ FASTMATH_FLAGS = frozenset({"nsz", "arcp", "contract", "afn", "reassoc"})
 EXACT_FLAGS = frozenset({"nsz", "contract"})
 
 
-def njit(*, parallel: bool = False, exact: bool = False, inline: bool = False):
+def njit(
+    *, parallel: bool = False, exact: bool = False, strict: bool = False, inline: bool = False
+):
     """Return fastnn's ``numba.njit`` decorator.
 
     Parameters
@@ -100,6 +102,9 @@ def njit(*, parallel: bool = False, exact: bool = False, inline: bool = False):
     exact : bool, default False
         Use :data:`EXACT_FLAGS` (no reassociation) instead of
         :data:`FASTMATH_FLAGS`.
+    strict : bool, default False
+        No fast-math flags at all, not even FMA contraction: every operation rounds
+        as written, so a vectorised loop and its scalar remainder give the same bits.
     inline : bool, default False
         Inline into callers at numba's IR level (``inline="always"``).  Use it
         for small scalar helpers whose callees are large (LLVM would otherwise
@@ -107,13 +112,13 @@ def njit(*, parallel: bool = False, exact: bool = False, inline: bool = False):
         inlined code takes the *caller's* fast-math flags, so never set it on
         a function that relies on exact rounding.
     """
-    if inline and exact:
+    if inline and (exact or strict):
         raise ValueError("an exact function must not be inlined at numba's IR level")
     return numba.njit(
         cache=True,
         parallel=_PRANGE_ONLY if parallel else False,
         error_model="numpy",
-        fastmath=set(EXACT_FLAGS if exact else FASTMATH_FLAGS),
+        fastmath=False if strict else set(EXACT_FLAGS if exact else FASTMATH_FLAGS),
         inline="always" if inline else "never",
     )
 

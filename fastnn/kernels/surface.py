@@ -95,9 +95,13 @@ def mse_surface_stats(z0, zu, zv, y, out):
     return out
 
 
-@njit(parallel=True)
+@njit(parallel=True, strict=True)
 def mse_surface_quadratic(stats, a, b, out):
     """Mean squared error at every grid point, from :func:`mse_surface_stats`.
+
+    Strict IEEE (no FMA contraction): the vectorised loop over the columns and its
+    scalar remainder fused differently, so a point's last bit depended on where a
+    tile's columns began.
 
     ``(mr + a mu + b mv)^2`` (the mean of the residual, squared) plus the centred
     quadratic form ``S_rr + 2a S_ru + 2b S_rv + a^2 S_uu + 2ab S_uv + b^2 S_vv``

@@ -88,7 +88,15 @@ def _directions_plane(
     u, v, info = draw_directions(directions, problem, random_state, bias, trajectory)
     if orthogonalize:
         v = gram_schmidt(u, v)
-    info["cos_uv"] = check_not_parallel(u, v)
+    try:
+        info["cos_uv"] = check_not_parallel(u, v)
+    except ValueError as exc:
+        if directions != "filter":
+            raise
+        raise ValueError(
+            f"{exc}. Filter normalisation leaves too few dimensions for this model (one "
+            "weight per filter and the biases zeroed): try bias='keep' or directions='random'"
+        ) from None
     info["directions"] = directions if isinstance(directions, str) else "vectors"
     if span is None and directions == "pca":
         # Cover the projected path, with a margin of a quarter of its extent.

@@ -1,0 +1,394 @@
+"""loss_surface / loss_line: planes, values, tiling, threads, out=, the Surface result, errors."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numba
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+import fastnn
+from fastnn import data
+from fastnn.plot import surface_grid
+from fastnn.surface import Surface, evaluate_tile
+from fastnn.surface._engine import plan_tiles, prepare
+from fastnn.surface._problem import make_problem
+from tests.conftest import assert_close
+
+
+@pytest.fixture(scope="module")
+def linear():
+    X, y = data.linear(100, seed=0, intercept=0.0, slope=4.0, noise=2.0)
+    model = fastnn.LinearRegression(
+        solver="gd", learning_rate_init=0.05, max_iter=100, record_trajectory=True
+    ).fit(X, y, theta0=[-3.0, 1.0])
+    return model, X, y
+
+
+@pytest.fixture(scope="module")
+def logistic():
+    X, y = data.blobs(300, seed=0)
+    return fastnn.LogisticRegression(solver="gd", max_iter=300).fit(X, y), X, y
+
+
+@pytest.fixture(scope="module")
+def network():
+    X, y = data.donut(200, seed=0)
+    model = fastnn.MLPClassifier(
+        (6,),
+        "sigmoid",
+        solver="gd",
+        learning_rate_init=1.0,
+        max_iter=60,
+        tol=None,
+        random_state=0,
+        record_trajectory=5,
+    ).fit(X, y)
+    return model, X, y
+
+
+@pytest.fixture(scope="module")
+def regressor():
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((80, 3))
+    Y = np.column_stack([X[:, 0] - X[:, 1] ** 2, np.sin(X[:, 2])])
+    model = fastnn.MLPRegressor(
+        (5, 4), "tanh", solver="adam", max_iter=30, tol=None, random_state=0
+    )
+    return model.fit(X, Y), X, Y
+
+
+@pytest.fixture(scope="module")
+def multiclass():
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((90, 2))
+    y = np.digitize(X[:, 0] + 0.3 * X[:, 1], [-0.5, 0.5])
+    model = fastnn.MLPClassifier((4,), "relu", solver="adam", max_iter=40, tol=None, random_state=0)
+    return model.fit(X, y), X, y
+
+
+MODELS = ["linear", "logistic", "network", "regressor", "multiclass"]
+
+
+def _fixture(request, name):
+    return request.getfixturevalue(name)
+
+
+# -- values -------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", MODELS)
+def test_centre_value_is_the_models_loss(request, name):
+    model, X, y = _fixture(request, name)
+    surface = fastnn.loss_surface(model, X, y, directions="random", random_state=0, resolution=5)
+    assert_close(surface.values[2, 2], model.loss_, rtol=1e-12)
+    assert_close(surface.center_loss, model.loss_, rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_params_grid_point_is_the_loss_with_those_two_parameters_set(request, name):
+    model, X, y = _fixture(request, name)
+    n = model.theta_.size
+    i, j = 0, n - 1
+    surface = fastnn.loss_surface(model, X, y, params=(i, j), span=(0.5, 2.0), resolution=(4, 6))
+    theta = model.theta_.copy()
+    theta[i], theta[j] = surface.a[3], surface.b[1]
+    assert_close(surface.values[3, 1], model.loss_grad(X, y, theta)[0], rtol=1e-12)
+    assert_close(surface.theta(3, 1), theta, rtol=0)
+    assert_close(surface.a, model.theta_[i] + np.linspace(-0.5, 0.5, 4), rtol=1e-15)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_direction_grid_points_are_the_loss_at_center_plus_au_plus_bv(request, name):
+    model, X, y = _fixture(request, name)
+    # one weight leaves filter normalisation a single dimension: random directions there
+    directions = "random" if name == "linear" else "filter"
+    surface = fastnn.loss_surface(model, X, y, directions=directions, random_state=3, resolution=5)
+    for i, j in [(0, 4), (1, 2), (4, 0)]:
+        theta = model.theta_ + surface.a[i] * surface.u + surface.b[j] * surface.v
+        assert_close(surface.values[i, j], model.loss_grad(X, y, theta)[0], rtol=1e-11)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_numba_and_numpy_backends_agree(request, name):
+    model, X, y = _fixture(request, name)
+    kw = dict(directions="random", random_state=1, resolution=(4, 3), span=2.0)
+    ours = fastnn.loss_surface(model, X, y, **kw)
+    theirs = fastnn.loss_surface(model, X, y, backend="numpy", **kw)
+    assert_close(ours.values, theirs.values, rtol=1e-11)
+
+
+def test_exact_and_brute_force_methods_agree(linear):
+    model, X, y = linear
+    kw = dict(params=("intercept", "w1"), span=((-3, 3), (1, 7)), resolution=(30, 40))
+    exact = fastnn.loss_surface(model, X, y, **kw)
+    brute = fastnn.loss_surface(model, X, y, method="brute", **kw)
+    assert exact.info["method"] == "mse-exact" and brute.info["method"] == "mse-brute"
+    assert_close(exact.values, brute.values, rtol=1e-11)
+
+
+def test_lecture_logistic_surface_is_not_transposed(logistic):
+    """LECTURE.md mistake 8: values[i, j] is the loss at (theta1 = a[i], theta2 = b[j])."""
+    model, X, y = logistic
+    surface = fastnn.loss_surface(
+        fastnn.LogisticRegression,
+        X,
+        y,
+        params=("w1", "w2"),
+        span=((-10, 10), (-10, 10)),
+        resolution=(50, 40),  # different lengths: a transpose could not even be stored
+        center=[0.0, 0.0, 0.0],
+    )
+    grad = np.empty(3)
+    for i, j in [(3, 30), (45, 2), (10, 11)]:
+        theta = np.array([0.0, surface.a[i], surface.b[j]])
+        expected = fastnn.kernels.bce_loss_grad(X, (y == model.classes_[1]) * 1.0, theta, grad)
+        assert_close(surface.values[i, j], expected, rtol=1e-12)
+    assert surface.labels == ("w1", "w2")
+    A, B, Z = surface_grid(surface)
+    assert (
+        Z[30, 3] == surface.values[3, 30] and A[30, 3] == surface.a[3] and B[30, 3] == surface.b[30]
+    )
+
+
+def test_unfitted_instance_with_center_is_left_unfitted(network):
+    _, X, y = network
+    blank = fastnn.MLPClassifier((6,), "sigmoid")
+    layout = fastnn.MLPLayout((2, 6, 1))
+    center = layout.initial_theta(np.random.default_rng(0), "normal")
+    surface = fastnn.loss_surface(blank, X, y, directions="random", center=center, resolution=3)
+    assert not hasattr(blank, "theta_") and not hasattr(blank, "classes_")
+    assert surface.values.shape == (3, 3) and np.isfinite(surface.values).all()
+
+
+# -- directions ---------------------------------------------------------------------------
+@pytest.mark.parametrize("bias", ["zero", "keep"])
+def test_filter_normalised_directions_have_the_filter_norms_of_theta(network, bias):
+    model, X, y = network
+    surface = fastnn.loss_surface(
+        model, X, y, directions="filter", bias=bias, random_state=0, resolution=2
+    )
+    for direction in surface.directions:
+        for W_d, W_t, b_d, b_t in zip(
+            model.layout_.coefs(direction),
+            model.coefs_,
+            model.layout_.intercepts(direction),
+            model.intercepts_,
+            strict=True,
+        ):
+            assert_close(np.linalg.norm(W_d, axis=0), np.linalg.norm(W_t, axis=0), rtol=1e-12)
+            if bias == "zero":
+                assert not np.any(b_d)
+            else:
+                assert_close(np.linalg.norm(b_d), np.linalg.norm(b_t), rtol=1e-12)
+
+
+def test_filter_directions_of_a_linear_model(logistic):
+    model, X, y = logistic
+    surface = fastnn.loss_surface(model, X, y, directions="filter", random_state=0, resolution=2)
+    for d in surface.directions:
+        assert d[0] == 0.0
+        assert_close(np.linalg.norm(d[1:]), np.linalg.norm(model.coef_), rtol=1e-12)
+
+
+def test_random_directions_are_unit_gaussian_and_seeded(network):
+    model, X, y = network
+    one = fastnn.loss_surface(model, X, y, directions="random", random_state=7, resolution=2)
+    two = fastnn.loss_surface(model, X, y, directions="random", random_state=7, resolution=2)
+    other = fastnn.loss_surface(model, X, y, directions="random", random_state=8, resolution=2)
+    assert_close(np.linalg.norm(one.directions, axis=1), [1.0, 1.0], rtol=1e-14)
+    np.testing.assert_array_equal(one.directions, two.directions)
+    assert not np.allclose(one.directions, other.directions)
+
+
+def test_orthogonalize(network):
+    model, X, y = network
+    surface = fastnn.loss_surface(
+        model, X, y, directions="filter", orthogonalize=True, random_state=0, resolution=2
+    )
+    assert abs(surface.info["cos_uv"]) < 1e-12
+
+
+def test_pca_directions_are_orthonormal_and_reconstruct_the_path(network):
+    model, X, y = network
+    surface = fastnn.loss_surface(model, X, y, directions="pca", resolution=(9, 7))
+    assert_close(surface.directions @ surface.directions.T, np.eye(2), atol=1e-14)
+    offsets = model.trajectory_ - model.theta_
+    singular = np.linalg.svd(offsets, compute_uv=False)
+    coords, residual = surface.project(model.trajectory_, return_residual=True)
+    assert_close(np.sum(residual**2), np.sum(singular[2:] ** 2), rtol=1e-9, atol=1e-20)
+    ratios = surface.info["explained_variance_ratio"]
+    assert_close(ratios, singular[:2] ** 2 / np.sum(singular**2), rtol=1e-12)
+    # the default span covers the projected path
+    assert surface.a[0] < coords[:, 0].min() and coords[:, 0].max() < surface.a[-1]
+    assert surface.b[0] < coords[:, 1].min() and coords[:, 1].max() < surface.b[-1]
+
+
+def test_project_is_exact_for_params(linear):
+    model, X, y = linear
+    surface = fastnn.loss_surface(model, X, y, params=(0, 1), resolution=3)
+    np.testing.assert_array_equal(surface.project(model.trajectory_), model.trajectory_)
+
+
+def test_user_vectors(network):
+    model, X, y = network
+    rng = np.random.default_rng(0)
+    u, v = rng.standard_normal((2, model.theta_.size))
+    surface = fastnn.loss_surface(model, X, y, directions=(u, v), resolution=3, span=0.1)
+    np.testing.assert_array_equal(surface.directions, [u, v])
+
+
+# -- tiles, threads, out= -----------------------------------------------------------------
+@pytest.mark.parametrize("name", ["linear", "logistic", "network"])
+def test_tiled_equals_untiled_bit_for_bit(request, name):
+    model, X, y = _fixture(request, name)
+    kw = dict(directions="random", random_state=0, resolution=(13, 11))
+    whole = fastnn.loss_surface(model, X, y, tile_rows=13, **kw)
+    for rows in (1, 2, 5):
+        tiled = fastnn.loss_surface(model, X, y, tile_rows=rows, **kw)
+        np.testing.assert_array_equal(tiled.values, whole.values)
+    # and tiles cut across columns too
+    problem = make_problem(model, X, y)
+    evaluation = prepare(problem, _plane_of(problem, whole))
+    for rows, cols in [((0, 13), (0, 4)), ((3, 8), (4, 11)), ((12, 13), (10, 11))]:
+        tile = evaluate_tile(evaluation, rows, cols)
+        np.testing.assert_array_equal(tile, whole.values[rows[0] : rows[1], cols[0] : cols[1]])
+
+
+def _plane_of(problem, surface):
+    from fastnn.surface._plane import Plane
+
+    return Plane(surface.center, surface.u, surface.v, surface.a, surface.b, "directions", "x")
+
+
+def test_tiles_cover_the_grid_once():
+    class Fake:
+        shape = (37, 1000)
+
+        def cost_per_point(self):
+            return 100_000
+
+    tiles = plan_tiles(Fake())
+    seen = np.zeros(Fake.shape, int)
+    for (r0, r1), (c0, c1) in tiles:
+        seen[r0:r1, c0:c1] += 1
+    assert (seen == 1).all() and len(tiles) > 1
+
+
+@pytest.mark.parametrize("name", ["logistic", "network"])
+def test_one_thread_equals_two(request, name):
+    model, X, y = _fixture(request, name)
+    kw = dict(directions="random", random_state=0, resolution=(9, 8))
+    one = fastnn.loss_surface(model, X, y, threads=1, **kw)
+    two = fastnn.loss_surface(model, X, y, threads=min(2, numba.config.NUMBA_NUM_THREADS), **kw)
+    assert_close(one.values, two.values, rtol=1e-12)
+    assert numba.get_num_threads() == numba.config.NUMBA_NUM_THREADS  # restored
+
+
+def test_memmap_out_equals_in_memory(tmp_path, logistic):
+    model, X, y = logistic
+    kw = dict(directions="random", random_state=0, resolution=(12, 10))
+    memory = fastnn.loss_surface(model, X, y, **kw)
+    path = tmp_path / "surface.npy"
+    out = np.lib.format.open_memmap(path, mode="w+", dtype=np.float64, shape=(12, 10))
+    on_disk = fastnn.loss_surface(model, X, y, out=out, tile_rows=3, **kw)
+    assert on_disk.values is out
+    np.testing.assert_array_equal(np.load(path), memory.values)
+
+
+def test_a_grid_larger_than_memory_is_refused_with_its_size(logistic):
+    model, X, y = logistic
+    with pytest.raises(MemoryError, match=r"1000000 x 1000000 float64 surface needs 7450\.6 GiB"):
+        fastnn.loss_surface(model, X, y, params=(1, 2), resolution=1_000_000)
+
+
+# -- the result ---------------------------------------------------------------------------
+def test_save_load_round_trip(tmp_path, network):
+    model, X, y = network
+    surface = fastnn.loss_surface(model, X, y, directions="pca", resolution=(5, 4))
+    surface.save(tmp_path / "s.npz")
+    loaded = Surface.load(tmp_path / "s.npz")
+    for field in ("a", "b", "values", "center", "directions"):
+        np.testing.assert_array_equal(getattr(loaded, field), getattr(surface, field))
+    assert loaded.center_loss == surface.center_loss
+    assert loaded.params == surface.params and loaded.labels == surface.labels
+    assert loaded.info == surface.info
+
+
+def test_load_refuses_other_files(tmp_path):
+    np.savez(tmp_path / "x.npz", a=np.zeros(3))
+    with pytest.raises(ValueError, match="not a fastnn surface file"):
+        Surface.load(tmp_path / "x.npz")
+
+
+@pytest.mark.parametrize("kind", ["contour", "filled", "3d"])
+def test_plot_returns_a_labelled_figure(linear, kind):
+    model, X, y = linear
+    surface = fastnn.loss_surface(model, X, y, params=(0, 1), span=3.0, resolution=12)
+    fig = surface.plot(kind, trajectory=model.trajectory_)
+    assert isinstance(fig, Figure)
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "intercept" and ax.get_ylabel() == "w1"
+    assert ax.get_title()
+
+
+def test_loss_line_interpolates_between_two_parameter_vectors(network):
+    model, X, y = network
+    start = model.trajectory_[0]
+    line = fastnn.loss_line(model, X, y, to=start, resolution=9)
+    assert_close(line.alpha, np.linspace(-0.5, 1.5, 9), rtol=1e-15)
+    assert_close(line.values[2], model.loss_, rtol=1e-12)  # alpha = 0: the centre
+    assert_close(line.values[6], model.loss_grad(X, y, start)[0], rtol=1e-11)  # alpha = 1
+    assert isinstance(line.plot(), Figure)
+
+
+def test_loss_line_along_a_parameter(linear):
+    model, X, y = linear
+    line = fastnn.loss_line(model, X, y, param="w1", span=(2.0, 6.0), resolution=5)
+    theta = model.theta_.copy()
+    theta[1] = 3.0
+    assert line.label == "w1"
+    assert_close(line.values[1], model.loss_grad(X, y, theta)[0], rtol=1e-12)
+
+
+# -- bad input ----------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (dict(params=(0, 1), span=0.0), "zero-length span"),
+        (dict(params=(0, 1), span=((1.0, 1.0), (0, 1))), "low < high"),
+        (dict(params=(0, 1), resolution=1), "resolution must be an int >= 2"),
+        (dict(params=(0, 0)), "two different parameters"),
+        (dict(params=("w7", 0)), "unknown parameter name 'w7'"),
+        (dict(params=(0, 5)), "out of range"),
+        (dict(directions=(np.ones(3), np.ones(2))), r"directions\[1\] \(v\)"),
+        (dict(directions=(np.ones(3), 2 * np.ones(3))), "parallel"),
+        (dict(directions="sideways"), "directions"),
+        (dict(directions="pca"), "needs an optimiser trajectory"),
+        (dict(params=(0, 1), directions="random"), "either params= or directions="),
+        (dict(params=(0, 1), threads=0), "threads must be an int"),
+        (dict(params=(0, 1), out=np.empty((3, 3))), "out must be a float64 array"),
+        (dict(params=(0, 1), method="fast"), "method"),
+        (dict(params=(0, 1), method="brute"), "squared error"),
+    ],
+)
+def test_bad_input_is_refused_clearly(logistic, kwargs, message):
+    model, X, y = logistic
+    with pytest.raises(ValueError, match=message):
+        fastnn.loss_surface(model, X, y, **kwargs)
+
+
+def test_a_model_that_is_not_fitted_is_refused(logistic):
+    _, X, y = logistic
+    with pytest.raises(ValueError, match="not fitted.*center="):
+        fastnn.loss_surface(fastnn.LogisticRegression(), X, y, params=(1, 2))
+    with pytest.raises(TypeError, match="model must be a fastnn"):
+        fastnn.loss_surface(object(), X, y)
+
+
+def test_data_that_does_not_fit_the_model_is_refused(logistic):
+    model, X, y = logistic
+    with pytest.raises(ValueError, match="features"):
+        fastnn.loss_surface(model, X[:, :1], y, params=(0, 1))
+    with pytest.raises(ValueError, match="NaN"):
+        fastnn.loss_surface(model, np.where(X > 2, np.nan, X), y, params=(0, 1))
