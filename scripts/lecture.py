@@ -5,7 +5,7 @@ linear model), logistic regression and the neural network, each with the
 lecture's settings (its mistakes corrected), the true parameters next to the
 estimated ones, accuracies and timings.
 
-Usage: python scripts/lecture.py [--seed N]
+Usage: python scripts/lecture.py [--seed N] [--figures DIR]
 """
 
 from __future__ import annotations
@@ -16,6 +16,19 @@ import warnings
 
 import fastnn
 from fastnn import data
+
+_FIGURES: list[str] = []  # set by --figures DIR
+
+
+def _save(surface, name, trajectory=None):
+    """With --figures DIR: write the surface as contour and 3-D PNGs with the path on top."""
+    if not _FIGURES:
+        return
+    import os
+
+    for kind in ("contour", "3d"):
+        fig = surface.plot(kind, trajectory=trajectory)
+        fig.savefig(os.path.join(_FIGURES[0], f"{name}_{kind}.png"), dpi=100)
 
 
 def _timed(fn):
@@ -63,12 +76,44 @@ def gradient_descent_examples(seed: int) -> None:
         f"loss {model.loss_curve_[0]:.2f} -> {model.loss_:.3f}   ({elapsed * 1e3:.2f} ms)"
     )
     print(f"   OLS  theta [{ols.theta_[0]:.3f}, {ols.theta_[1]:.3f}]  loss {ols.loss_:.3f}")
+    # The lecture's surface: intercept and slope each +- 3 around the true [0, 4], 100 x 100.
+    surface, elapsed = _timed(
+        lambda: fastnn.loss_surface(
+            model, X, y, params=("intercept", "w1"), span=((-3, 3), (1, 7)), resolution=100
+        )
+    )
+    i, j = surface.argmin()
+    print(
+        f"   loss surface 100 x 100 (intercept x slope): min {surface.values[i, j]:.3f} at "
+        f"[{surface.a[i]:.3f}, {surface.b[j]:.3f}], GD path from [-3, 1] drawn on it   "
+        f"({elapsed * 1e3:.1f} ms)"
+    )
+    _save(surface, "linear_surface", trajectory=model.trajectory_)
 
 
 def logistic_regression(seed: int) -> None:
     print("3. Logistic regression: blobs at [0, 0] and [-1, 5], 1000 train / 500 test")
     X, y = data.blobs(1000, seed=seed)
     X_test, y_test = data.blobs(500, seed=seed + 1)
+    # The lecture's surface: theta1 x theta2 in [-10, 10], bias fixed at 0, 50 x 50 --
+    # values[i, j] is the loss at (theta1[i], theta2[j]), plotted without a transpose.
+    surface, elapsed = _timed(
+        lambda: fastnn.loss_surface(
+            fastnn.LogisticRegression,
+            X,
+            y,
+            params=("w1", "w2"),
+            span=((-10, 10), (-10, 10)),
+            resolution=50,
+            center=[0.0, 0.0, 0.0],
+        )
+    )
+    i, j = surface.argmin()
+    print(
+        f"   loss surface 50 x 50 (theta1 x theta2, bias 0): min BCE {surface.values[i, j]:.4f}"
+        f" at [{surface.a[i]:.2f}, {surface.b[j]:.2f}]   ({elapsed * 1e3:.1f} ms)"
+    )
+    _save(surface, "logistic_surface")
     for solver in ("gd", "sgd", "minibatch"):
         model, elapsed = _timed(
             lambda s=solver: fastnn.LogisticRegression(
@@ -116,7 +161,13 @@ def neural_network(seed: int) -> None:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=0, help="seed of the data sets (default 0)")
+    parser.add_argument("--figures", metavar="DIR", help="also write the loss surfaces as PNGs")
     args = parser.parse_args(argv)
+    if args.figures:
+        import os
+
+        os.makedirs(args.figures, exist_ok=True)
+        _FIGURES[:] = [args.figures]
     start = time.perf_counter()
     linear_regression(args.seed)
     gradient_descent_examples(args.seed)
