@@ -119,3 +119,169 @@ def plot_loss_line(line, ax=None, title=None):
     ax.set_title(title or f"{line.info.get('model', 'model')}: loss along a line")
     ax.legend(loc="best", fontsize="small")
     return fig
+
+
+# -- the lecture's figures ----------------------------------------------------------------
+_CLASS_COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple")
+
+
+def plot_regression_data(x, y, intercept=None, slope=None, ax=None, title="Data"):
+    """Scatter of ``(x, y)`` with the true line ``intercept + slope x`` dashed (when given)."""
+    fig, ax = _figure(ax)
+    x = np.ravel(x)
+    ax.scatter(x, y, s=12, alpha=0.7, label="samples")
+    if intercept is not None and slope is not None:
+        grid = np.linspace(x.min(), x.max(), 2)
+        ax.plot(grid, intercept + slope * grid, "k--", label=f"true: {intercept:g} + {slope:g} x")
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+    ax.set_title(title)
+    ax.legend(loc="best", fontsize="small")
+    return fig
+
+
+def plot_fitted_lines(x, y, lines, ax=None, title="Fitted lines"):
+    """The data and one line per entry of ``lines``: ``{label: (intercept, slope)}``."""
+    fig, ax = _figure(ax)
+    x = np.ravel(x)
+    ax.scatter(x, y, s=12, alpha=0.5, color="0.5", label="samples")
+    grid = np.linspace(x.min(), x.max(), 2)
+    for k, (label, (intercept, slope)) in enumerate(lines.items()):
+        style = ("-", "--", ":", "-.")[k % 4]
+        ax.plot(
+            grid,
+            intercept + slope * grid,
+            style,
+            lw=2,
+            label=f"{label}: {intercept:.3f} + {slope:.3f} x",
+        )
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+    ax.set_title(title)
+    ax.legend(loc="best", fontsize="small")
+    return fig
+
+
+def plot_descent_1d(f, paths, ax=None, title="Gradient descent on f(theta)"):
+    """A 1-D function and the iterates of gradient descent for several learning rates.
+
+    Parameters
+    ----------
+    f : callable
+        Vectorised ``f(theta)``.
+    paths : dict
+        ``{learning rate: iterates}``; iterates outside the plotted range are clipped.
+    """
+    fig, ax = _figure(ax)
+    finite = np.concatenate([np.asarray(p)[np.isfinite(p)] for p in paths.values()])
+    lo, hi = np.percentile(finite, [2, 98]) if finite.size else (-1.0, 1.0)
+    span = max(hi - lo, 1.0)
+    grid = np.linspace(lo - 0.1 * span, hi + 0.1 * span, 400)
+    ax.plot(grid, f(grid), "k-", lw=1, label="f")
+    for lr, path in paths.items():
+        path = np.clip(np.asarray(path, dtype=float), grid[0], grid[-1])
+        ax.plot(path, f(path), ".-", lw=1, ms=5, label=f"lr {lr:g} ({len(path) - 1} steps)")
+    ax.set_xlabel("theta")
+    ax.set_ylabel("f(theta)")
+    ax.set_title(title)
+    ax.legend(loc="best", fontsize="small")
+    return fig
+
+
+def plot_descent_2d(f, paths, ax=None, title="Gradient descent paths", extent=None):
+    """Contours of a 2-D function and gradient-descent paths on it (``{label: (n, 2) array}``)."""
+    fig, ax = _figure(ax)
+    points = np.concatenate([np.asarray(p) for p in paths.values()])
+    if extent is None:
+        reach = np.max(np.abs(points[np.isfinite(points).all(axis=1)])) * 1.15
+        extent = (-reach, reach, -reach, reach)
+    t0, t1 = np.meshgrid(
+        np.linspace(extent[0], extent[1], 200), np.linspace(extent[2], extent[3], 200)
+    )
+    ax.contour(t0, t1, f(t0, t1), levels=20, cmap="viridis", linewidths=0.8)
+    for label, path in paths.items():
+        path = np.asarray(path)
+        ax.plot(path[:, 0], path[:, 1], ".-", lw=1.2, ms=4, label=str(label))
+    ax.plot(0, 0, "k+", ms=10)
+    ax.set_xlabel("theta0")
+    ax.set_ylabel("theta1")
+    ax.set_aspect("equal")
+    ax.set_title(title)
+    ax.legend(loc="best", fontsize="small")
+    return fig
+
+
+def plot_loss_curve(curves, ax=None, log=False, title="Loss per iteration", xlabel="iteration"):
+    """One loss curve per entry of ``curves`` (``{label: values}``, or one array)."""
+    fig, ax = _figure(ax)
+    if not isinstance(curves, dict):
+        curves = {"loss": curves}
+    for label, values in curves.items():
+        ax.plot(np.arange(len(values)), values, lw=1.5, label=label)
+    if log:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("loss")
+    ax.set_title(title)
+    if len(curves) > 1:
+        ax.legend(loc="best", fontsize="small")
+    return fig
+
+
+def plot_classes(X, y, X_test=None, y_test=None, ax=None, title="Classes"):
+    """2-D samples coloured by class; test samples (when given) as open markers."""
+    fig, ax = _figure(ax)
+    for k, label in enumerate(np.unique(y)):
+        colour = _CLASS_COLOURS[k % len(_CLASS_COLOURS)]
+        ax.scatter(
+            *X[y == label].T[:2], s=8, color=colour, alpha=0.6, label=f"class {label} (train)"
+        )
+        if X_test is not None:
+            ax.scatter(
+                *X_test[y_test == label].T[:2],
+                s=14,
+                facecolors="none",
+                edgecolors=colour,
+                label=f"class {label} (test)",
+            )
+    ax.set_xlabel("x1")
+    ax.set_ylabel("x2")
+    ax.set_title(title)
+    ax.legend(loc="best", fontsize="small", markerscale=1.5)
+    return fig
+
+
+def plot_decision(proba, X, y, ax=None, title="Predictions", resolution=200):
+    """Predicted probability of the second class over the plane, its 0.5 contour, and the data.
+
+    Parameters
+    ----------
+    proba : fitted classifier or callable
+        A model with ``predict_proba`` (two classes) or a function mapping an (n, 2)
+        array to P(class 1).
+    X, y : the samples to draw on top (coloured by true class).
+    """
+    fig, ax = _figure(ax)
+    function = proba if callable(proba) and not hasattr(proba, "predict_proba") else None
+    if function is None:
+        function = lambda points: proba.predict_proba(points)[:, 1]  # noqa: E731
+    lo, hi = X.min(axis=0), X.max(axis=0)
+    pad = 0.05 * (hi - lo)
+    g0, g1 = np.meshgrid(
+        np.linspace(lo[0] - pad[0], hi[0] + pad[0], resolution),
+        np.linspace(lo[1] - pad[1], hi[1] + pad[1], resolution),
+    )
+    p = function(np.column_stack([g0.ravel(), g1.ravel()])).reshape(g0.shape)
+    filled = ax.contourf(g0, g1, p, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.6)
+    if p.min() < 0.5 < p.max():
+        ax.contour(g0, g1, p, levels=[0.5], colors="k", linewidths=1.5)
+    fig.colorbar(filled, ax=ax, label="P(class 1)")
+    for k, label in enumerate(np.unique(y)):
+        ax.scatter(
+            *X[y == label].T, s=6, color=_CLASS_COLOURS[k % 5], alpha=0.7, label=f"class {label}"
+        )
+    ax.set_xlabel("x1")
+    ax.set_ylabel("x2")
+    ax.set_title(title)
+    ax.legend(loc="best", fontsize="small", markerscale=2)
+    return fig

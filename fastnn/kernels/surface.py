@@ -32,6 +32,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from fastnn._codes import LOG_LOSS
 from fastnn._numba import njit
 from fastnn.kernels._math import _exp_normal_range, _log1p_unit
 from fastnn.kernels.mlp import (
@@ -205,6 +206,28 @@ def bce_surface(z0, zu, zv, y, a, b, out):
     return out
 
 
+@njit(exact=True)
+def _bce_sum(z, Y, lo, m):
+    """Summed cross-entropy of logits z[:m] against Y[lo:lo + m, 0] (no gradient).
+
+    ``(max(z, 0) - y z)`` is formed first, as in the training kernels; the log term uses
+    the division-free ``log1p`` and ``exp`` of the BCE surface kernel.
+    """
+    total = 0.0
+    for i in range(m):
+        zi = z[i]
+        total += (max(zi, 0.0) - Y[lo + i, 0] * zi) + _log1p_unit(_exp_normal_range(-abs(zi)))
+    return total
+
+
+@njit()
+def _chunk_loss(Z, Y, idx, lo, m, loss, D, per_sample):
+    """Summed loss of one chunk's samples (the binary case without the output delta)."""
+    if loss == LOG_LOSS:
+        return _bce_sum(Z[0], Y, lo, m)
+    return _loss_and_delta(Z, Y, idx, lo, m, loss, D, per_sample)
+
+
 @njit()
 def _network_loss(X, Y, idx, theta, sizes, activation, loss, offsets, workspace):
     """Mean loss of the network at theta over all samples (a forward pass, chunk by chunk)."""
@@ -217,7 +240,7 @@ def _network_loss(X, Y, idx, theta, sizes, activation, loss, offsets, workspace)
     for start in range(0, n, width):
         m = min(width, n - start)
         _forward_chunk(X, idx, start, m, theta, sizes, activation, offsets, A)
-        total += _loss_and_delta(
+        total += _chunk_loss(
             _rows(A, unit_start, n_layers),
             Y,
             idx,

@@ -1,0 +1,283 @@
+"""The ``fastnn`` command: ``demo``, ``surface`` and ``bench``.
+
+Bad arguments and bad files end with one line on stderr and exit status 2 (never a
+traceback); Ctrl-C ends with status 130 and leaves no half-written output behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+USAGE_ERROR = 2
+INTERRUPTED = 130
+
+
+class CommandError(Exception):
+    """A problem with the user's input: reported in one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise CommandError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+
+# -- fastnn demo --------------------------------------------------------------------------
+def _demo(args) -> int:
+    from fastnn.demo import Demo
+
+    Demo(out=args.out, quick=args.quick, seed=args.seed).run()
+    return 0
+
+
+# -- fastnn surface -----------------------------------------------------------------------
+def load_data(path: str):
+    """(X, y) from an .npz (arrays ``X``, ``y``) or a .csv (X columns, then y; header optional)."""
+    if not os.path.isfile(path):
+        raise CommandError(f"--data: no such file: {path}")
+    suffix = os.path.splitext(path)[1].lower()
+    if suffix == ".npz":
+        try:
+            with np.load(path, allow_pickle=False) as archive:
+                missing = {"X", "y"} - set(archive.files)
+                if missing:
+                    raise CommandError(
+                        f"--data {path}: the .npz needs arrays 'X' and 'y'; missing "
+                        f"{sorted(missing)} (it has {sorted(archive.files)})"
+                    )
+                X, y = archive["X"], archive["y"]
+        except (OSError, ValueError) as exc:
+            raise CommandError(f"--data {path}: not a readable .npz file ({exc})") from None
+        return (X[:, None] if X.ndim == 1 else X), y
+    if suffix != ".csv":
+        raise CommandError(f"--data {path}: expected a .npz or .csv file")
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        lines = [line.strip() for line in handle if line.strip()]
+    if lines and not _is_numeric_row(lines[0]):
+        lines = lines[1:]  # a header
+    if not lines:
+        raise CommandError(f"--data {path}: no data rows")
+    rows = []
+    for number, line in enumerate(lines, start=1):
+        cells = line.split(",")
+        try:
+            rows.append([float(c) for c in cells])
+        except ValueError:
+            raise CommandError(
+                f"--data {path}: row {number} is not all numbers: {line[:60]!r}"
+            ) from None
+        if len(rows[-1]) != len(rows[0]):
+            raise CommandError(
+                f"--data {path}: row {number} has {len(rows[-1])} columns, the first has "
+                f"{len(rows[0])}"
+            )
+    table = np.array(rows)
+    if table.shape[1] < 2:
+        raise CommandError(f"--data {path}: needs at least 2 columns (features, then y)")
+    return table[:, :-1], table[:, -1]
+
+
+def _is_numeric_row(line: str) -> bool:
+    try:
+        [float(c) for c in line.split(",")]
+    except ValueError:
+        return False
+    return True
+
+
+def _lecture_data(model: str, seed: int):
+    from fastnn import data
+
+    if model == "linear":
+        return data.linear(100, seed=seed, intercept=0.0, slope=4.0, noise=2.0)
+    if model == "logistic":
+        return data.blobs(1000, seed=seed)
+    return data.donut(2000, seed=seed)
+
+
+def _fit(model: str, X, y, args):
+    """The model the surface is drawn for, trained as in the lecture (path recorded)."""
+    import fastnn
+
+    if model == "linear":
+        estimator = fastnn.LinearRegression(
+            solver="gd", learning_rate_init=0.05, max_iter=100, record_trajectory=True
+        )
+        theta0 = [-3.0, 1.0] + [0.0] * (X.shape[1] - 1) if X.shape[1] >= 1 else None
+        return estimator.fit(X, y, theta0=theta0)
+    if model == "logistic":
+        estimator = fastnn.LogisticRegression(
+            solver="gd", learning_rate_init=1.0, max_iter=1000, record_trajectory=True
+        )
+        return estimator.fit(X, y)
+    estimator = fastnn.MLPClassifier(
+        tuple(args.hidden),
+        "sigmoid",
+        solver="gd",
+        learning_rate_init=1.0,
+        max_iter=args.iterations,
+        tol=None,
+        init="normal",
+        random_state=args.seed,
+        record_trajectory=max(1, args.iterations // 100),
+    )
+    return estimator.fit(X, y)
+
+
+def _span(values):
+    if values is None:
+        return None
+    if len(values) == 1:
+        return values[0]
+    if len(values) == 2:
+        return tuple(values)
+    if len(values) == 4:
+        return ((values[0], values[1]), (values[2], values[3]))
+    raise CommandError(
+        "--span takes 1 value (half-width), 2 (one per axis) or 4 (a_lo a_hi b_lo b_hi)"
+    )
+
+
+def _param(text: str):
+    return int(text) if text.lstrip("-").isdigit() else text
+
+
+def _write_atomically(path: str, write) -> None:
+    """``write(tmp_path)`` then rename to ``path``: an interrupted run leaves no partial file."""
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise CommandError(f"{path}: the directory {directory} does not exist")
+    suffix = os.path.splitext(path)[1]
+    handle, tmp = tempfile.mkstemp(prefix=".fastnn-", suffix=suffix, dir=directory)
+    os.close(handle)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _surface(args) -> int:
+    import fastnn
+
+    if args.out is not None and not args.out.endswith(".npz"):
+        raise CommandError(f"--out {args.out}: the surface is written as .npz")
+    if args.params is not None and args.directions is not None:
+        raise CommandError("pass either --params or --directions, not both")
+    X, y = load_data(args.data) if args.data else _lecture_data(args.model, args.seed)
+    try:
+        model = _fit(args.model, X, y, args)
+        params = None if args.params is None else tuple(_param(p) for p in args.params)
+        directions = args.directions
+        if params is None and directions is None:
+            directions = None  # loss_surface's default: two parameters, or filter directions
+        resolution = args.resolution[0] if len(args.resolution) == 1 else tuple(args.resolution)
+        start = time.perf_counter()
+        surface = fastnn.loss_surface(
+            model,
+            X,
+            y,
+            params=params,
+            directions=directions,
+            span=_span(args.span),
+            resolution=resolution,
+            random_state=args.seed,
+            threads=args.threads,
+            progress=not args.no_progress,
+        )
+        elapsed = time.perf_counter() - start
+    except (ValueError, TypeError, MemoryError) as exc:
+        raise CommandError(str(exc)) from None
+    if args.out:
+        _write_atomically(args.out, surface.save)
+    if args.png:
+        trajectory = getattr(model, "trajectory_", None)
+        fig = surface.plot("contour", trajectory=trajectory)
+        _write_atomically(args.png, lambda tmp: fig.savefig(tmp, dpi=100, format="png"))
+    ga, gb = surface.shape
+    i, j = surface.argmin()
+    plane = surface.info.get("directions", "params")
+    print(
+        f"surface {ga} x {gb} ({args.model}, {plane}, {surface.info['loss']}): "
+        f"{ga * gb} points in {elapsed:.3g} s ({ga * gb / elapsed:.3g} points/s, "
+        f"{ga * gb * X.shape[0] / elapsed:.3g} evaluations/s); min {surface.values[i, j]:.6g} at "
+        f"({surface.labels[0]} = {surface.a[i]:.4g}, {surface.labels[1]} = {surface.b[j]:.4g}); "
+        f"centre {surface.center_loss:.6g}"
+    )
+    return 0
+
+
+# -- fastnn bench -------------------------------------------------------------------------
+def _bench(args) -> int:
+    from fastnn.quickbench import run_quick_bench
+
+    run_quick_bench(quick=args.quick, stream=sys.stdout)
+    return 0
+
+
+# -- the parser ---------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="fastnn", description="fastnn: the neural-network lecture, fast.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    demo = sub.add_parser("demo", help="run the whole lecture: report, figures, index.html")
+    demo.add_argument("--out", default="fastnn-demo", metavar="DIR", help="default ./fastnn-demo")
+    demo.add_argument("--quick", action="store_true", help="smaller runs (seconds once cached)")
+    demo.add_argument("--seed", type=int, default=0, help="seed of every data set (default 0)")
+    demo.set_defaults(run=_demo)
+
+    surface = sub.add_parser("surface", help="compute a loss surface")
+    surface.add_argument("--model", choices=("linear", "logistic", "mlp"), required=True)
+    surface.add_argument(
+        "--data",
+        metavar="FILE",
+        help=".npz (arrays X, y) or .csv (X columns, then y); "
+        "default: the lecture's data set for the model",
+    )
+    plane = surface.add_mutually_exclusive_group()
+    plane.add_argument(
+        "--params", nargs=2, metavar=("I", "J"), help="two parameters (index or name)"
+    )
+    plane.add_argument("--directions", choices=("random", "filter", "pca"))
+    surface.add_argument("--resolution", type=int, nargs="+", default=[101], metavar="G")
+    surface.add_argument("--span", type=float, nargs="+", metavar="H")
+    surface.add_argument("--threads", type=int, default=None)
+    surface.add_argument("--seed", type=int, default=0)
+    surface.add_argument("--hidden", type=int, nargs="+", default=[10], help="mlp hidden units")
+    surface.add_argument("--iterations", type=int, default=300, help="mlp GD iterations")
+    surface.add_argument("--out", metavar="FILE.npz", help="write the Surface (Surface.load)")
+    surface.add_argument("--png", metavar="FILE.png", help="write a contour plot")
+    surface.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    surface.set_defaults(run=_surface)
+
+    bench = sub.add_parser("bench", help="numba vs the numpy reference on the main workloads")
+    bench.add_argument("--quick", action="store_true", help="small sizes (a few seconds)")
+    bench.set_defaults(run=_bench)
+    return parser
+
+
+def main(argv=None) -> int:
+    """Entry point of the ``fastnn`` console script; returns the exit status."""
+    try:
+        args = build_parser().parse_args(argv)
+        return args.run(args)
+    except CommandError as exc:
+        print(f"fastnn: error: {exc}", file=sys.stderr)
+        return USAGE_ERROR
+    except KeyboardInterrupt:
+        print("fastnn: interrupted", file=sys.stderr)
+        return INTERRUPTED
+
+
+def console() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    console()

@@ -1,0 +1,184 @@
+"""The fastnn command: demo, surface and bench end to end; bad input exits 2 in one line."""
+
+import pathlib
+import re
+import subprocess
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pytest
+
+import fastnn
+from fastnn import data
+from fastnn.cli import load_data, main
+from fastnn.surface import Surface
+
+DEMO_FIGURES = [
+    "linear_data",
+    "linear_fit",
+    "gd_1d",
+    "gd_2d",
+    "linear_surface_3d",
+    "linear_surface_contour",
+    "linear_gd_loss",
+    "linear_gd_fit",
+    "logistic_data",
+    "logistic_surface_3d",
+    "logistic_surface_contour",
+    "logistic_before",
+    "logistic_loss",
+    "logistic_after",
+    "network_data",
+    "network_before",
+    "network_loss",
+    "network_after",
+    "network_surface",
+    "network_surface_pca",
+]
+
+
+def _fastnn(*args, timeout=600):
+    return subprocess.run(
+        [sys.executable, "-m", "fastnn.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def test_demo_quick_writes_every_figure_and_the_index(tmp_path):
+    out = tmp_path / "demo"
+    result = _fastnn("demo", "--quick", "--out", str(out), "--seed", "1")
+    assert result.returncode == 0, result.stderr
+    report = result.stdout
+    for heading in ("1. Linear regression", "2. Gradient descent", "3. Logistic", "4. Neural"):
+        assert heading in report
+    # estimated parameters are printed, next to the true ones
+    assert re.search(r"OLS\s+intercept \d+\.\d{3}\s+slope 2\.\d{3}", report)
+    assert "lr 0.4    1, -3.8, -4.76, -4.952, -4.99" in report
+    assert re.search(r"GD   theta \[-?0\.\d{3}, 4\.\d{3}\]", report)
+    accuracy = float(re.search(r"4\. Neural.*?test accuracy (\d\.\d+)", report, re.S)[1])
+    assert 0.85 < accuracy < 0.97
+    index = (out / "index.html").read_text()
+    from matplotlib.image import imread
+
+    for name in DEMO_FIGURES:
+        png = out / f"{name}.png"
+        assert png.exists(), name
+        image = imread(png)
+        assert image.ndim == 3 and image.shape[0] > 200 and image.shape[1] > 200
+        assert image[..., :3].std() > 0.02, f"{name} is blank"
+        assert f'src="{name}.png"' in index
+    assert (
+        index.index("linear_data.png")
+        < index.index("gd_1d.png")
+        < index.index("logistic_data.png")
+        < index.index("network_data.png")
+    )
+
+
+def test_surface_command_matches_loss_surface(tmp_path):
+    X, y = data.blobs(300, seed=3)
+    np.savez(tmp_path / "d.npz", X=X, y=y)
+    out, png = tmp_path / "s.npz", tmp_path / "s.png"
+    code = main(
+        [
+            "surface", "--model", "logistic", "--data", str(tmp_path / "d.npz"),
+            "--params", "w1", "w2", "--resolution", "9", "7", "--span", "2", "3",
+            "--out", str(out), "--png", str(png), "--no-progress",
+        ]
+    )  # fmt: skip
+    assert code == 0
+    surface = Surface.load(out)
+    model = fastnn.LogisticRegression(
+        solver="gd", learning_rate_init=1.0, max_iter=1000, record_trajectory=True
+    ).fit(X, y)
+    direct = fastnn.loss_surface(
+        model, X, y, params=("w1", "w2"), span=(2.0, 3.0), resolution=(9, 7)
+    )
+    np.testing.assert_array_equal(surface.values, direct.values)
+    np.testing.assert_array_equal(surface.a, direct.a)
+    assert png.stat().st_size > 1000
+    assert not list(tmp_path.glob(".fastnn-*"))  # no temporary files left
+
+
+def test_surface_command_prints_a_summary(capsys):
+    assert main(["surface", "--model", "linear", "--resolution", "21", "--no-progress"]) == 0
+    line = capsys.readouterr().out.strip()
+    assert re.match(r"surface 21 x 21 \(linear, params, mean squared error\): 441 points", line)
+    assert "evaluations/s" in line and "min " in line and "centre " in line
+
+
+def test_csv_data(tmp_path):
+    X, y = data.blobs(50, seed=0)
+    rows = "\n".join(",".join(f"{v:.17g}" for v in (*x, t)) for x, t in zip(X, y, strict=True))
+    (tmp_path / "d.csv").write_text("x1,x2,y\n" + rows + "\n")
+    X2, y2 = load_data(str(tmp_path / "d.csv"))
+    np.testing.assert_array_equal(X2, X)
+    np.testing.assert_array_equal(y2, y)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["surface", "--model", "tree"], "invalid choice: 'tree'"),
+        (["surface", "--model", "linear", "--resolution", "1"], "resolution must be an int >= 2"),
+        (["surface", "--model", "linear", "--data", "missing.npz"], "no such file: missing.npz"),
+        (["surface", "--model", "linear", "--data", "{bad_csv}"], "row 2 is not all numbers"),
+        (["surface", "--model", "linear", "--data", "{ragged_csv}"], "row 2 has 3 columns"),
+        (["surface", "--model", "linear", "--data", "{npz_without_y}"], "needs arrays 'X' and 'y'"),
+        (["surface", "--model", "logistic", "--params", "w1", "w9"], "unknown parameter name 'w9'"),
+        (["surface", "--model", "linear", "--span", "1", "2", "3"], "--span takes 1 value"),
+        (["surface", "--model", "linear", "--out", "s.txt"], "written as .npz"),
+        (["demo", "--seed", "x"], "invalid int value: 'x'"),
+        ([], "the following arguments are required: command"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(tmp_path, capsys, args, message):
+    (tmp_path / "bad.csv").write_text("x,y\n1,2\n3,oops\n")
+    (tmp_path / "ragged.csv").write_text("1,2\n3,4,5\n")
+    np.savez(tmp_path / "noy.npz", X=np.zeros((3, 2)))
+    files = {
+        "{bad_csv}": tmp_path / "bad.csv",
+        "{ragged_csv}": tmp_path / "ragged.csv",
+        "{npz_without_y}": tmp_path / "noy.npz",
+    }
+    args = [str(files.get(a, a)) for a in args]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("fastnn: error: "), err
+    assert re.search(re.escape(message), err), err
+
+
+def test_bad_input_from_the_console_script_has_no_traceback():
+    result = _fastnn("surface", "--model", "linear", "--resolution", "1")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_interrupted_surface_leaves_no_output(tmp_path, monkeypatch):
+    import fastnn.surface as surface_module
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(surface_module.Surface, "save", lambda self, path: (
+        pathlib.Path(path).write_bytes(b"partial"), interrupted()))  # fmt: skip
+    out = tmp_path / "s.npz"
+    code = main(["surface", "--model", "linear", "--resolution", "5", "--out", str(out)])
+    assert code == 130
+    assert not out.exists() and not list(tmp_path.iterdir())
+
+
+def test_bench_quick_prints_a_table(capsys):
+    assert main(["bench", "--quick"]) == 0
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if re.search(r"\d\.\dx ", line)]
+    assert len(rows) == 5
+    for row in rows:
+        agree = float(row.split()[-1])
+        assert agree < 1e-8, row
