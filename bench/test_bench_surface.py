@@ -35,12 +35,14 @@ def _axes(g, h=2.0):
     return np.linspace(-h, h, g), np.linspace(-h, h, g)
 
 
-def _record(benchmark, grid, n):
+def _record(benchmark, grid, n, per_sample=True):
+    """Throughput in extra_info: (grid point x sample) evaluations/s, or points/s."""
     benchmark.extra_info["grid_points"] = grid * grid
     benchmark.extra_info["samples"] = n
     stats = benchmark.stats.stats if benchmark.stats else None
     if stats is not None:
-        benchmark.extra_info["evaluations_per_second"] = grid * grid * n / stats.median
+        key = "evaluations_per_second" if per_sample else "points_per_second"
+        benchmark.extra_info[key] = grid * grid * (n if per_sample else 1) / stats.median
 
 
 def _torch_bce_surface(z0, zu, zv, y, a, b):
@@ -55,6 +57,16 @@ def _torch_bce_surface(z0, zu, zv, y, a, b):
     return out.numpy()
 
 
+def _lecture_loop_bce_surface(z0, zu, zv, y, a, b):
+    """The lecture's way: a Python double loop over the grid, numpy over the samples."""
+    out = np.empty((a.size, b.size))
+    for i in range(a.size):
+        for j in range(b.size):
+            z = z0 + a[i] * zu + b[j] * zv
+            out[i, j] = np.mean(np.logaddexp(0.0, z) - y * z)
+    return out
+
+
 BCE_CASES = [
     pytest.param("fastnn-numba", 1000, marks=SLOW, id="fastnn-numba-G1000"),
     pytest.param("fastnn-numba", 200, marks=SLOW, id="fastnn-numba-G200"),
@@ -63,6 +75,7 @@ BCE_CASES = [
     pytest.param("fastnn-numba", 20, id="fastnn-numba-G20"),
     pytest.param("fastnn-numpy", 20, id="fastnn-numpy-G20"),
     pytest.param("torch-cpu", 20, id="torch-cpu-G20"),
+    pytest.param("lecture-loop", 20, id="lecture-loop-G20"),
 ]
 
 
@@ -79,6 +92,8 @@ def test_logistic_bce_surface(benchmark, variant, grid):
     if variant == "torch-cpu":
         pytest.importorskip("torch")
         run = lambda: _torch_bce_surface(z0, zu, zv, y, a, b)  # noqa: E731
+    elif variant == "lecture-loop":
+        run = lambda: _lecture_loop_bce_surface(z0, zu, zv, y, a, b)  # noqa: E731
     else:
         impl = kernels if variant == "fastnn-numba" else reference
         out = np.empty((grid, grid))
@@ -129,7 +144,7 @@ def test_linear_mse_surface(benchmark, method, variant, grid, n):
         run = lambda: impl.mse_surface_brute(z0, zu, zv, y, a, b, out)  # noqa: E731
     np.testing.assert_allclose(run()[rows], expected, rtol=1e-9)
     benchmark.pedantic(run, rounds=20 if method == "exact" else 3, iterations=1)
-    _record(benchmark, grid, n)
+    _record(benchmark, grid, n, per_sample=method == "brute")
 
 
 @pytest.mark.parametrize("variant", ["fastnn-numba", "fastnn-numpy"])
@@ -170,9 +185,52 @@ def _lecture_network_plane(n=2000):
     return X, Y, model, surface.u, surface.v
 
 
+def _torch_mlp_surface(X, Y, origin, u, v, layout, a, b):
+    """PyTorch, vectorised over a grid row: the row's networks as one batched product."""
+    import torch
+
+    Xt, Yt = torch.from_numpy(X), torch.from_numpy(Y)
+    out = np.empty((a.size, b.size))
+    bt = torch.from_numpy(b)
+    o, ut, vt = (torch.from_numpy(w) for w in (origin, u, v))
+    for i, ai in enumerate(a):
+        thetas = o + float(ai) * ut + bt[:, None] * vt  # (Gb, P)
+        h = Xt.expand(b.size, *Xt.shape)
+        for l in range(layout.n_layers):
+            w0, b0 = int(layout.weight_start[l]), int(layout.bias_start[l])
+            fan_in, fan_out = int(layout.sizes[l]), int(layout.sizes[l + 1])
+            W = thetas[:, w0:b0].reshape(b.size, fan_in, fan_out)
+            h = torch.baddbmm(thetas[:, b0 : b0 + fan_out][:, None, :], h, W)
+            if l < layout.n_layers - 1:
+                h = torch.sigmoid(h)
+        z = h[..., 0]
+        out[i] = torch.mean(
+            torch.logaddexp(torch.zeros((), dtype=z.dtype), z) - Yt[:, 0] * z, dim=1
+        ).numpy()
+    return out
+
+
+def _lecture_loop_mlp_surface(X, Y, origin, u, v, layout, a, b):
+    """The lecture's way: a Python double loop over the grid, a numpy forward pass per point."""
+    out = np.empty((a.size, b.size))
+    y = Y[:, 0]
+    for i in range(a.size):
+        for j in range(b.size):
+            theta = origin + a[i] * u + b[j] * v
+            W1, W2 = layout.coefs(theta)
+            b1, b2 = layout.intercepts(theta)
+            h = 1.0 / (1.0 + np.exp(-(X @ W1 + b1)))
+            z = (h @ W2 + b2)[:, 0]
+            out[i, j] = np.mean(np.logaddexp(0.0, z) - y * z)
+    return out
+
+
 @pytest.mark.parametrize(
     ("variant", "grid"),
     [
+        pytest.param("torch-cpu", 101, marks=SLOW, id="torch-cpu-G101"),
+        pytest.param("torch-cpu", 11, id="torch-cpu-G11"),
+        pytest.param("lecture-loop", 11, id="lecture-loop-G11"),
         pytest.param("fastnn-numba", 101, marks=SLOW, id="fastnn-numba-G101"),
         pytest.param("fastnn-numpy", 101, marks=SLOW, id="fastnn-numpy-G101"),
         pytest.param("fastnn-numba", 11, id="fastnn-numba-G11"),
@@ -188,7 +246,13 @@ def test_lecture_network_filter_plane(benchmark, variant, grid):
     rows = slice(0, 3)
     expected = reference.mlp_surface(*args, a[rows], b, np.empty((3, grid)))
     out = np.empty((grid, grid))
-    run = lambda: impl.mlp_surface(*args, a, b, out)  # noqa: E731
+    if variant == "torch-cpu":
+        pytest.importorskip("torch")
+        run = lambda: _torch_mlp_surface(X, Y, model.theta_, u, v, model.layout_, a, b)  # noqa: E731
+    elif variant == "lecture-loop":
+        run = lambda: _lecture_loop_mlp_surface(X, Y, model.theta_, u, v, model.layout_, a, b)  # noqa: E731
+    else:
+        run = lambda: impl.mlp_surface(*args, a, b, out)  # noqa: E731
     np.testing.assert_allclose(run()[rows], expected, rtol=1e-11)
     benchmark.pedantic(run, rounds=3, iterations=1)
     _record(benchmark, grid, X.shape[0])

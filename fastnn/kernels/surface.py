@@ -23,7 +23,8 @@ Linear models need no pass over ``theta`` at all: their logits are linear in
   hoisting of ``y z`` would subtract two sums of size ``|z|``).
 
 Networks, :func:`mlp_surface`, run one forward pass per grid point, spread over
-the threads in blocks of points, each block with its own scratch memory.
+the threads in blocks of points, each block with its own scratch memory; the
+sample-summing linear kernels spread (row, block of 64 columns) tasks.
 Reference: :mod:`fastnn.reference.surface`.
 """
 
@@ -47,6 +48,10 @@ from fastnn.kernels.mlp import (
 # Grid points per parallel task of the network kernel (each task allocates its
 # scratch memory once).
 _POINTS_PER_TASK = 4
+# Grid columns per parallel task of the linear kernels: tasks are (row, column block)
+# pairs, so a tile of one long row still uses every thread.  Each task recomputes its
+# row's O(N) logits, 1/64 of the softplus work or less.
+_COLUMNS_PER_TASK = 64
 
 
 @njit()
@@ -167,12 +172,16 @@ def _softplus_row(w, zv_signed, b, hoisted_row, hv, row):
 def mse_surface_brute(z0, zu, zv, y, a, b, out):
     """Mean squared error at every grid point, summed over the samples."""
     n = y.size
-    for i in numba.prange(a.size):
+    n_blocks = (b.size + _COLUMNS_PER_TASK - 1) // _COLUMNS_PER_TASK
+    for task in numba.prange(a.size * n_blocks):
+        i = task // n_blocks
+        lo = (task - i * n_blocks) * _COLUMNS_PER_TASK
+        hi = min(lo + _COLUMNS_PER_TASK, b.size)
         ai = a[i]
         w = np.empty(n)
         for k in range(n):
             w[k] = (z0[k] - y[k]) + ai * zu[k]
-        _squares_row(w, zv, b, out[i])
+        _squares_row(w, zv, b[lo:hi], out[i, lo:hi])
     return out
 
 
@@ -197,12 +206,16 @@ def bce_surface(z0, zu, zv, y, a, b, out):
     h0 /= n
     hu /= n
     hv /= n
-    for i in numba.prange(a.size):
+    n_blocks = (b.size + _COLUMNS_PER_TASK - 1) // _COLUMNS_PER_TASK
+    for task in numba.prange(a.size * n_blocks):
+        i = task // n_blocks
+        lo = (task - i * n_blocks) * _COLUMNS_PER_TASK
+        hi = min(lo + _COLUMNS_PER_TASK, b.size)
         ai = a[i]
         w = np.empty(n)
         for k in range(n):
             w[k] = sign[k] * (z0[k] + ai * zu[k])
-        _softplus_row(w, zv_signed, b, h0 + ai * hu, hv, out[i])
+        _softplus_row(w, zv_signed, b[lo:hi], h0 + ai * hu, hv, out[i, lo:hi])
     return out
 
 

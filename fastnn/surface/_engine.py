@@ -109,15 +109,16 @@ def plan_tiles(evaluation: Evaluation, tile_rows: int | None = None):
     """Tile bounds ``[((r0, r1), (c0, c1)), ...]`` in row-major order.
 
     Tiles span whole rows unless one row is more than a tile's worth of work; they
-    hold about :data:`_TILE_WORK` evaluations, never more than :data:`_TILE_POINTS`
-    points, and at least as many rows as there are threads when the grid allows it.
+    hold about :data:`_TILE_WORK` evaluations and never more than :data:`_TILE_POINTS`
+    points.  The kernels spread any tile shape over the threads (blocks of columns
+    or of points), so tiles need not hold many rows.
     """
     ga, gb = evaluation.shape
     cost = max(evaluation.cost_per_point(), 1)
     points = max(1, min(_TILE_POINTS, _TILE_WORK // cost))
     cols = gb if points >= gb else max(1, points)
     if tile_rows is None:
-        tile_rows = max(1, points // gb, min(numba.get_num_threads(), ga)) if cols == gb else 1
+        tile_rows = max(1, points // gb) if cols == gb else 1
     tiles = []
     for r0 in range(0, ga, tile_rows):
         for c0 in range(0, gb, cols):

@@ -1,0 +1,178 @@
+"""Turn a pytest-benchmark JSON file into a markdown table and a bar chart.
+
+For each benchmark group: the median time of every variant, fastnn-numba's speed-up over
+the numpy reference (``fastnn-numpy``) and over the fastest peer (any variant that is not
+fastnn's own: PyTorch, scikit-learn, the lecture's loop), and the throughput recorded in
+``extra_info`` (``evaluations_per_second`` etc.).  The chart shows, per group, each
+variant's time relative to fastnn-numba (log scale; above 1 = slower than fastnn).
+
+Usage:
+    python scripts/bench_report.py bench/results/latest.json [--markdown OUT.md] [--png OUT.png]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+import sys
+
+OURS = "fastnn-numba"
+REFERENCE = "fastnn-numpy"
+_RATES = ("evaluations_per_second", "points_per_second", "gflops", "iterations_per_second")
+
+
+def _variant(bench: dict) -> str:
+    params = bench.get("params") or {}
+    if "variant" in params:
+        return str(params["variant"])
+    match = re.search(r"\[([^\]]+)\]", bench["name"])
+    return match.group(1) if match else OURS  # a benchmark of fastnn alone (e.g. start-up)
+
+
+def load(path: str) -> dict[str, dict[str, dict]]:
+    """{group: {variant: {"median": s, "min": s, "rate": (name, value) or None}}}."""
+    with open(path) as handle:
+        report = json.load(handle)
+    groups: dict[str, dict[str, dict]] = {}
+    for bench in report["benchmarks"]:
+        stats = bench.get("stats") or {}
+        if "median" not in stats:
+            continue
+        extra = bench.get("extra_info") or {}
+        rate = next(((k, extra[k]) for k in _RATES if k in extra), None)
+        groups.setdefault(bench.get("group") or bench["name"], {})[_variant(bench)] = {
+            "median": stats["median"],
+            "min": stats["min"],
+            "rate": rate,
+        }
+    return groups
+
+
+def _time(seconds: float) -> str:
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
+        if seconds >= scale:
+            return f"{seconds / scale:.3g} {unit}"
+    return f"{seconds / 1e-9:.3g} ns"
+
+
+def _peers(variants: dict) -> dict:
+    return {k: v for k, v in variants.items() if not k.startswith("fastnn-")}
+
+
+def summarise(groups) -> list[dict]:
+    rows = []
+    for group, variants in sorted(groups.items()):
+        ours = variants.get(OURS)
+        reference = variants.get(REFERENCE)
+        peers = _peers(variants)
+        best_peer = min(peers.items(), key=lambda kv: kv[1]["median"]) if peers else None
+        rows.append(
+            {
+                "group": group,
+                "variants": variants,
+                "vs_reference": (reference["median"] / ours["median"])
+                if ours and reference
+                else None,
+                "best_peer": best_peer[0] if best_peer else None,
+                "vs_peer": (best_peer[1]["median"] / ours["median"])
+                if ours and best_peer
+                else None,
+            }
+        )
+    return rows
+
+
+def markdown(rows) -> str:
+    lines = [
+        "| group | fastnn-numba | fastnn-numpy | best peer | vs numpy | vs best peer "
+        "| throughput |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        v = row["variants"]
+        ours = v.get(OURS)
+        ref = v.get(REFERENCE)
+        peer = row["best_peer"]
+        rate = ours["rate"] if ours else None
+        lines.append(
+            "| {group} | {ours} | {ref} | {peer} | {vr} | {vp} | {rate} |".format(
+                group=row["group"],
+                ours=_time(ours["median"]) if ours else "-",
+                ref=_time(ref["median"]) if ref else "-",
+                peer=f"{peer}: {_time(v[peer]['median'])}" if peer else "-",
+                vr=f"**{row['vs_reference']:.1f}x**" if row["vs_reference"] else "-",
+                vp=f"**{row['vs_peer']:.2f}x**" if row["vs_peer"] else "-",
+                rate=f"{rate[1]:.3g} {rate[0].replace('_per_second', '/s')}" if rate else "-",
+            )
+        )
+    return "\n".join(lines) + "\n"
+
+
+def chart(rows, path: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    rows = [r for r in rows if OURS in r["variants"] and len(r["variants"]) > 1]
+    labels, values, colours = [], [], []
+    palette = {REFERENCE: "tab:orange"}
+    for row in rows:
+        ours = row["variants"][OURS]["median"]
+        for variant, stats in sorted(row["variants"].items()):
+            if variant == OURS:
+                continue
+            labels.append(f"{row['group']} / {variant}")
+            values.append(stats["median"] / ours)
+            colours.append(palette.get(variant, "tab:blue"))
+    fig = Figure(figsize=(9, 0.28 * max(len(labels), 4) + 1.2), layout="constrained")
+    ax = fig.add_subplot()
+    ax.barh(range(len(labels)), values, color=colours)
+    ax.set_yticks(range(len(labels)), labels, fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xscale("log")
+    ax.axvline(1.0, color="k", lw=1)
+    ax.set_xlabel("time relative to fastnn-numba (log scale; > 1: fastnn is faster)")
+    ax.set_title("fastnn-numba vs the numpy reference (orange) and peers (blue)")
+    for y, value in enumerate(values):
+        ax.text(value, y, f" {value:.2g}x", va="center", fontsize=7)
+    if values:
+        ax.set_xlim(min(0.5, min(values) / 2), max(values) * 4 if max(values) > 0 else 10)
+    fig.savefig(path, dpi=110)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("json", help="pytest-benchmark JSON (--benchmark-json)")
+    parser.add_argument("--markdown", help="write the table here (default: stdout)")
+    parser.add_argument("--png", help="write the bar chart here")
+    args = parser.parse_args(argv)
+    rows = summarise(load(args.json))
+    if not rows:
+        print(
+            f"{args.json}: no timed benchmarks (was it run with --benchmark-disable?)",
+            file=sys.stderr,
+        )
+        return 1
+    table = markdown(rows)
+    if args.markdown:
+        with open(args.markdown, "w") as handle:
+            handle.write(table)
+    else:
+        print(table, end="")
+    if args.png:
+        chart(rows, args.png)
+    slower = [r for r in rows if r["vs_peer"] is not None and r["vs_peer"] < 1.0]
+    for row in slower:
+        print(
+            f"note: {row['group']}: {row['best_peer']} is faster "
+            f"({1 / row['vs_peer']:.2f}x fastnn-numba)",
+            file=sys.stderr,
+        )
+    return 0 if all(math.isfinite(r["vs_reference"] or 1.0) for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
