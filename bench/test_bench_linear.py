@@ -77,13 +77,30 @@ def test_minibatch_epochs(benchmark, variant, batch_size, rng):
     check_then_time(benchmark, lambda: run(impl), run(reference), rtol=1e-9)
 
 
+ELEMENTS = [1_000_000, pytest.param(10_000_000, marks=pytest.mark.slow)]
+
+
 @pytest.mark.parametrize("variant", IMPLEMENTATIONS)
-@pytest.mark.parametrize("name", ["sigmoid", "softplus"])
-def test_activation_kernels(benchmark, variant, name, rng):
-    z = rng.normal(0, 10, 1_000_000)
+@pytest.mark.parametrize("name", ["sigmoid", "sigmoid_derivative", "softplus"])
+@pytest.mark.parametrize("n", ELEMENTS, ids=lambda n: f"{n:.0e}")
+def test_activation_kernels(benchmark, variant, name, n, rng):
+    z = rng.normal(0, 10, n)
     out = np.empty_like(z)
-    benchmark.group = f"{name}-1e6"
+    benchmark.group = f"{name}-{n:.0e}"
     benchmark.extra_info.update(n_elements=z.size)
     impl = getattr(IMPLEMENTATIONS[variant], name)
     expected = getattr(reference, name)(z, np.empty_like(z))
     check_then_time(benchmark, lambda: impl(z, out), expected, rtol=1e-13)
+
+
+@pytest.mark.parametrize("variant", IMPLEMENTATIONS)
+@pytest.mark.parametrize("n", ELEMENTS, ids=lambda n: f"{n:.0e}")
+def test_bce_from_logits(benchmark, variant, n, rng):
+    z = rng.normal(0, 10, n)
+    y = (rng.random(n) < 0.5).astype(float)
+    benchmark.group = f"bce_from_logits-{n:.0e}"
+    benchmark.extra_info.update(n_elements=n)
+    impl = IMPLEMENTATIONS[variant]
+    check_then_time(
+        benchmark, lambda: impl.bce_from_logits(z, y), reference.bce_from_logits(z, y), rtol=1e-12
+    )

@@ -4,7 +4,11 @@ For each case a fresh Python process imports fastnn and trains the lecture's net
 (2-10-1 sigmoid, N = 2000, 1000 full-batch iterations) twice; the first call pays for
 loading (warm) or compiling (cold) the kernels, the second is the work alone.
 
-Usage: python scripts/jit_cost.py [--cold]   (--cold also measures an empty cache: slow)
+With ``--demo`` the child runs the whole ``fastnn demo`` instead (every kernel family:
+linear and logistic GD/SGD/minibatch, the MLP loop, the three surface kernels), cold then
+warm: the difference is what compiling all of them costs.
+
+Usage: python scripts/jit_cost.py [--cold] [--demo]   (--cold: an empty cache too; slow)
 """
 
 from __future__ import annotations
@@ -32,6 +36,25 @@ print(json.dumps({"import_s": imported - start, "first_fit_s": first, "second_fi
 """
 
 
+DEMO_CHILD = r"""
+import json, sys, tempfile, time, io
+start = time.perf_counter()
+from fastnn.demo import Demo
+with tempfile.TemporaryDirectory() as out:
+    Demo(out=out, stream=io.StringIO()).run()
+print(json.dumps({"demo_s": time.perf_counter() - start}))
+"""
+
+
+def measure_demo(cache_dir: str) -> float:
+    """Seconds of a whole ``fastnn demo`` in a new process caching in ``cache_dir``."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": cache_dir, "MPLBACKEND": "Agg"}
+    result = subprocess.run(
+        [sys.executable, "-c", DEMO_CHILD], env=env, capture_output=True, text=True, check=True
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])["demo_s"]
+
+
 def measure(cache_dir: str | None = None) -> dict:
     """Run the child once; with ``cache_dir``, numba caches there instead of __pycache__."""
     env = dict(os.environ)
@@ -48,7 +71,16 @@ def measure(cache_dir: str | None = None) -> dict:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cold", action="store_true", help="also measure an empty cache")
+    parser.add_argument("--demo", action="store_true", help="the whole demo, cold then warm")
     args = parser.parse_args(argv)
+    if args.demo:
+        with tempfile.TemporaryDirectory() as cache:
+            cold, warm = measure_demo(cache), measure_demo(cache)
+        print(
+            f"fastnn demo: cold cache {cold:.1f} s, warm cache {warm:.1f} s -> compiling every "
+            f"kernel it uses costs {cold - warm:.1f} s"
+        )
+        return
     cases = {}
     if args.cold:
         with tempfile.TemporaryDirectory() as cache:

@@ -22,7 +22,17 @@ curve = np.empty(3)
 kernels.linear_gd_parallel(X, y, theta, 0, 0.1, True, curve, np.empty((0, 5)), 1)
 grad = np.empty(5)
 loss = kernels.mse_loss_grad(X, y, theta, grad)
-print(repr([float(loss), *grad.tolist(), *curve.tolist()]))
+# the surface kernels: parallel, calling cached serial helpers from their prange bodies
+z = [kernels.linear_logits(X[:, :2], w, np.empty(40_000)) for w in np.eye(3)]
+a = np.linspace(-1, 1, 9)
+bce = kernels.bce_surface(*z, (y > 0) * 1.0, a, a, np.empty((9, 9)))
+stats = kernels.mse_surface_stats(*z, y, np.empty(9))
+mse = kernels.mse_surface_quadratic(stats, a, a, np.empty((9, 9)))
+sizes = np.array([4, 3, 1])
+net = kernels.mlp_surface(X[:500], y[:500, None], np.ones(19), np.eye(19)[0], np.eye(19)[1],
+                          sizes, 0, 0, a, a, np.empty((9, 9)))
+print(repr([float(loss), *grad.tolist(), *curve.tolist(), *bce.ravel(), *mse.ravel(),
+            *net.ravel()]))
 """
 
 
