@@ -65,22 +65,30 @@ def _bce_term(z, y, e):
     return (max(z, 0.0) - y * z) + _log1p(e)
 
 
+@njit(inline=True)
+def _loss_and_residual(z, y, loss):
+    """One sample's loss and dl/dz at the logit ``z``."""
+    if loss == SQUARED_ERROR:
+        diff = z - y
+        return diff * diff, 2.0 * diff
+    e = _exp(-abs(z))
+    s = 1.0 / (1.0 + e)
+    return _bce_term(z, y, e), (s if z >= 0.0 else e * s) - y
+
+
 @njit()
 def _residuals_into(z, y, loss, r):
     """Write dl_i/dz_i into ``r`` and return the summed per-sample loss."""
     total = 0.0
+    # One loop per loss (the code is a constant inside each), so both vectorise.
     if loss == SQUARED_ERROR:
         for i in range(z.size):
-            diff = z[i] - y[i]
-            r[i] = 2.0 * diff
-            total += diff * diff
+            value, r[i] = _loss_and_residual(z[i], y[i], SQUARED_ERROR)
+            total += value
     else:
         for i in range(z.size):
-            zi = z[i]
-            e = _exp(-abs(zi))
-            s = 1.0 / (1.0 + e)
-            r[i] = (s if zi >= 0.0 else e * s) - y[i]
-            total += _bce_term(zi, y[i], e)
+            value, r[i] = _loss_and_residual(z[i], y[i], LOG_LOSS)
+            total += value
     return total
 
 

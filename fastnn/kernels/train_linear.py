@@ -31,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 
 from fastnn._numba import njit
-from fastnn.kernels.linear import _loss_grad, _scratch
+from fastnn.kernels.linear import _loss_and_residual, _loss_grad, _scratch
 
 
 @njit()
@@ -89,12 +89,52 @@ def linear_gd_parallel(X, y, theta, loss, lr, fit_intercept, loss_curve, traject
     )
 
 
+@njit()
+def _sgd_epoch(X, y, theta, loss, lr, fit_intercept, samples, previous):
+    """One epoch of one-sample steps; returns (summed loss, steps done before a non-finite loss).
+
+    The batch-of-one case of the minibatch loop without its batch machinery (gathering,
+    blocks, a gradient vector): one dot product, one residual and one axpy per step,
+    about 6x fewer instructions per step.
+    """
+    d = X.shape[1]
+    first = 0 if fit_intercept else 1
+    total = 0.0
+    for k in range(samples.size):
+        sample = samples[k]
+        z = theta[0]
+        for j in range(d):
+            z += X[sample, j] * theta[j + 1]
+        value, r = _loss_and_residual(z, y[sample], loss)
+        if not np.isfinite(value):
+            return total, k
+        total += value
+        previous[:] = theta
+        if first == 0:
+            theta[0] -= lr * r
+        for j in range(d):
+            theta[j + 1] -= lr * (r * X[sample, j])
+    return total, samples.size
+
+
 @njit(inline=True)
 def _minibatch_epochs(
     X, y, theta, loss, lr, fit_intercept, order, batch_size, loss_curve, trajectory, record_every
 ):
     n_epochs, n = order.shape
     batch_size = min(batch_size, n)
+    if batch_size == 1:
+        previous = theta.copy()
+        for epoch in range(n_epochs):
+            _record_start(trajectory, epoch, record_every, theta)
+            total, done = _sgd_epoch(X, y, theta, loss, lr, fit_intercept, order[epoch], previous)
+            if done < n:  # a non-finite loss: back to the last iterate whose loss was finite
+                theta[:] = previous
+                _record_final(trajectory, epoch, record_every, theta)
+                return epoch
+            loss_curve[epoch] = total / n
+        _record_final(trajectory, n_epochs, record_every, theta)
+        return n_epochs
     X_batch = np.empty((batch_size, X.shape[1]))
     y_batch = np.empty(batch_size)
     scratch = _scratch()
