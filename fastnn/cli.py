@@ -164,13 +164,87 @@ def _write_atomically(path: str, write) -> None:
 
 
 def _surface(args) -> int:
-    import fastnn
 
-    if args.out is not None and not args.out.endswith(".npz"):
-        raise CommandError(f"--out {args.out}: the surface is written as .npz")
+    if args.out is not None and not args.out.endswith((".npz", ".npy")):
+        raise CommandError(
+            f"--out {args.out}: write the surface as .npz (a Surface) or .npy (the values as "
+            "a memmap, for big grids)"
+        )
+    if args.resume and not (args.out or "").endswith(".npy"):
+        raise CommandError("--resume continues an --out FILE.npy memmap; give that file")
+    if args.resume and not os.path.exists(f"{args.out}.tiles"):
+        raise CommandError(f"--resume: no completion record {args.out}.tiles to continue from")
+    if args.workers is not None and args.workers < 1:
+        raise CommandError(f"--workers must be at least 1; got {args.workers}")
+    if args.workers is not None and args.scheduler is not None:
+        raise CommandError("pass either --workers (a local cluster) or --scheduler, not both")
     if args.params is not None and args.directions is not None:
         raise CommandError("pass either --params or --directions, not both")
     X, y = load_data(args.data) if args.data else _lecture_data(args.model, args.seed)
+    with _cluster(args) as client:
+        return _compute_surface(args, X, y, client)
+
+
+class _cluster:
+    """The Dask client of --scheduler / --workers (None without them); closes what it started."""
+
+    def __init__(self, args):
+        self.args = args
+        self.client = self.cluster = None
+
+    def __enter__(self):
+        if self.args.scheduler is None and self.args.workers is None:
+            return None
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise CommandError(
+                '--scheduler/--workers need dask.distributed: pip install "fastnn[dask]"'
+            ) from None
+        try:
+            if self.args.workers is not None:
+                self.cluster = LocalCluster(
+                    n_workers=self.args.workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=":0",
+                )
+                self.client = Client(self.cluster)
+            else:
+                self.client = Client(self.args.scheduler, timeout="5s")
+        except (OSError, TimeoutError, ValueError) as exc:
+            self.__exit__(None, None, None)
+            where = self.args.scheduler or "a local cluster"
+            raise CommandError(f"cannot connect to {where}: {exc}") from None
+        return self.client
+
+    def __exit__(self, *exc):
+        if self.client is not None:
+            self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+        return False
+
+
+def _open_values(args, shape):
+    """--out FILE.npy: the values as a memmap (reopened to resume)."""
+    if args.resume:
+        try:
+            values = np.load(args.out, mmap_mode="r+")
+        except (OSError, ValueError) as exc:
+            raise CommandError(f"--resume: cannot open {args.out}: {exc}") from None
+        if values.shape != shape or values.dtype != np.float64:
+            raise CommandError(
+                f"--resume: {args.out} holds a {values.shape} {values.dtype} array; this "
+                f"surface is {shape} float64"
+            )
+        return values
+    return np.lib.format.open_memmap(args.out, mode="w+", dtype=np.float64, shape=shape)
+
+
+def _compute_surface(args, X, y, client) -> int:
+    import fastnn
+
     try:
         model = _fit(args.model, X, y, args)
         params = None if args.params is None else tuple(_param(p) for p in args.params)
@@ -178,6 +252,12 @@ def _surface(args) -> int:
         if params is None and directions is None:
             directions = None  # loss_surface's default: two parameters, or filter directions
         resolution = args.resolution[0] if len(args.resolution) == 1 else tuple(args.resolution)
+        memmap = args.out is not None and args.out.endswith(".npy")
+        out = None
+        if memmap:
+            from fastnn.surface._plane import check_resolution
+
+            out = _open_values(args, check_resolution(resolution))
         start = time.perf_counter()
         surface = fastnn.loss_surface(
             model,
@@ -190,11 +270,14 @@ def _surface(args) -> int:
             random_state=args.seed,
             threads=args.threads,
             progress=not args.no_progress,
+            out=out,
+            resume=args.resume,
+            client=client,
         )
         elapsed = time.perf_counter() - start
     except (ValueError, TypeError, MemoryError) as exc:
         raise CommandError(str(exc)) from None
-    if args.out:
+    if args.out and not memmap:
         _write_atomically(args.out, surface.save)
     if args.png:
         trajectory = getattr(model, "trajectory_", None)
@@ -251,7 +334,15 @@ def build_parser() -> argparse.ArgumentParser:
     surface.add_argument("--seed", type=int, default=0)
     surface.add_argument("--hidden", type=int, nargs="+", default=[10], help="mlp hidden units")
     surface.add_argument("--iterations", type=int, default=300, help="mlp GD iterations")
-    surface.add_argument("--out", metavar="FILE.npz", help="write the Surface (Surface.load)")
+    surface.add_argument(
+        "--out",
+        metavar="FILE",
+        help="FILE.npz: the Surface (Surface.load); FILE.npy: the values as a memmap written "
+        "tile by tile, with a completion record FILE.npy.tiles (for big grids, --resume)",
+    )
+    surface.add_argument("--resume", action="store_true", help="continue an interrupted .npy")
+    surface.add_argument("--workers", type=int, help="run tiles on a local Dask cluster of N")
+    surface.add_argument("--scheduler", metavar="ADDRESS", help="run tiles on this Dask scheduler")
     surface.add_argument("--png", metavar="FILE.png", help="write a contour plot")
     surface.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     surface.set_defaults(run=_surface)

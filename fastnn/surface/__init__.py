@@ -14,6 +14,7 @@ import time
 import numpy as np
 
 from fastnn._validation import check_option, check_vector
+from fastnn.surface._distributed import require_dask
 from fastnn.surface._engine import (
     METHODS,
     check_out,
@@ -37,6 +38,7 @@ from fastnn.surface._plane import (
     pca_directions,
 )
 from fastnn.surface._problem import MSE, make_problem
+from fastnn.surface._record import TileRecord, fingerprint, record_path
 from fastnn.surface._result import LossLine, Surface
 
 __all__ = [
@@ -133,6 +135,8 @@ def loss_surface(
     threads=None,
     out=None,
     tile_rows=None,
+    resume=False,
+    client=None,
 ) -> Surface:
     """Evaluate a model's mean training loss over a 2-D grid in parameter space.
 
@@ -183,12 +187,23 @@ def loss_surface(
     progress : bool, optional
         A tqdm progress bar (on stderr) advancing per tile; default: on for large grids.
     threads : int, optional
-        numba threads for this call (restored afterwards).
+        numba threads for this call (restored afterwards); in-process runs only (with
+        ``client`` each task fits its threads to its host).
     out : ndarray or numpy.memmap of shape (Ga, Gb), float64, optional
         Where to write the values -- a memmap lets a grid larger than memory stream to
         disk.  Without it, a grid that does not fit in the available memory is refused.
     tile_rows : int, optional
         Grid rows per tile (default: about 0.05 s of work per tile).
+    resume : bool, default False
+        With ``out`` a file-backed memmap, fastnn keeps a completion record beside it
+        (``<file>.tiles``: tiles are marked only after their values are on disk).
+        ``resume=True`` continues an interrupted run: only the tiles the record does not
+        list are computed.  A record that is corrupted or belongs to another surface
+        (other data, plane, grid or tiles) is refused.
+    client : dask.distributed.Client, optional
+        Run the tiles as tasks on this Dask cluster (``pip install "fastnn[dask]"``);
+        the values are identical to the in-process ones.  numba's threads per task are
+        set so that Dask threads x numba threads stay within each host's cores.
 
     Returns
     -------
@@ -217,12 +232,16 @@ def loss_surface(
         labels = ("alpha", "beta")
     threads = check_threads(threads)
     tile_rows = None if tile_rows is None else _check_tile_rows(tile_rows)
+    if client is not None:
+        require_dask()
     evaluation = prepare(problem, plane, method)
     values = check_out(out, evaluation.shape)
+    tiles = plan_tiles(evaluation, tile_rows)
+    record = _completion_record(values, evaluation, tiles, resume)
     if progress is None:
         progress = default_progress(evaluation)
     start = time.perf_counter()
-    run(evaluation, values, plan_tiles(evaluation, tile_rows), bool(progress), threads)
+    computed = run(evaluation, values, tiles, bool(progress), threads, record, client)
     elapsed = time.perf_counter() - start
     ga, gb = evaluation.shape
     info = {
@@ -234,6 +253,9 @@ def loss_surface(
         "seconds": elapsed,
         "points_per_second": ga * gb / elapsed if elapsed > 0 else None,
         "evaluations_per_second": (ga * gb * problem.X.shape[0] / elapsed if elapsed > 0 else None),
+        "tiles": len(tiles),
+        "tiles_computed": computed,
+        "distributed": client is not None,
         **plane.info,
     }
     if params is not None:
@@ -249,6 +271,20 @@ def loss_surface(
         labels=labels,
         info=info,
     )
+
+
+def _completion_record(values, evaluation, tiles, resume):
+    """The memmap's completion record (new, or read back to resume); None in memory."""
+    path = record_path(values)
+    if path is None:
+        if resume:
+            raise ValueError(
+                "resume=True needs out= a file-backed numpy.memmap (its completion record "
+                "lives beside the file)"
+            )
+        return None
+    header = fingerprint(evaluation, tiles)
+    return TileRecord.resume(path, header) if resume else TileRecord.create(path, header)
 
 
 def _check_tile_rows(tile_rows) -> int:

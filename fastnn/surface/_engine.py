@@ -184,31 +184,65 @@ def check_threads(threads) -> int | None:
     return int(threads)
 
 
-def run(evaluation: Evaluation, out: np.ndarray, tiles, progress: bool, threads=None) -> None:
-    """Compute every tile into ``out`` (tile by tile, with a progress bar per tile)."""
+def run(
+    evaluation: Evaluation,
+    out: np.ndarray,
+    tiles,
+    progress: bool,
+    threads=None,
+    record=None,
+    client=None,
+) -> int:
+    """Compute the tiles into ``out``, with a progress bar per tile; returns the tiles computed.
+
+    With a completion ``record`` (memmap outputs), tiles it lists are skipped, and each new
+    tile is written, flushed to disk, and only then marked.  With a Dask ``client`` the
+    tiles run as tasks on the cluster (:mod:`fastnn.surface._distributed`).
+    """
+    todo = [k for k in range(len(tiles)) if record is None or k not in record.done]
+    points = [(r1 - r0) * (c1 - c0) for (r0, r1), (c0, c1) in tiles]
+    done_points = sum(points) - sum(points[k] for k in todo)
+    with tqdm(
+        total=sum(points),
+        initial=done_points,
+        disable=not progress,
+        unit="pt",
+        unit_scale=True,
+        desc="loss surface",
+    ) as bar:
+
+        def finish(k, tile):
+            (r0, r1), (c0, c1) = tiles[k]
+            out[r0:r1, c0:c1] = tile
+            if record is not None:
+                out.flush()
+                record.mark(k)
+            bar.update(points[k])
+
+        if client is not None:
+            from fastnn.surface._distributed import run_on_cluster
+
+            run_on_cluster(client, evaluation, tiles, todo, finish)
+        else:
+            _run_here(evaluation, tiles, todo, finish, threads)
+    if isinstance(out, np.memmap):
+        out.flush()
+    return len(todo)
+
+
+def _run_here(evaluation, tiles, todo, finish, threads):
     previous = numba.get_num_threads()
     if threads is not None:
         numba.set_num_threads(threads)
     buffer = None
     try:
-        with tqdm(
-            total=evaluation.shape[0] * evaluation.shape[1],
-            disable=not progress,
-            unit="pt",
-            unit_scale=True,
-            desc="loss surface",
-        ) as bar:
-            for rows, cols in tiles:
-                shape = (rows[1] - rows[0], cols[1] - cols[0])
-                if buffer is None or buffer.size < shape[0] * shape[1]:
-                    buffer = np.empty(shape[0] * shape[1])
-                tile = evaluate_tile(
-                    evaluation, rows, cols, buffer[: shape[0] * shape[1]].reshape(shape)
-                )
-                out[rows[0] : rows[1], cols[0] : cols[1]] = tile
-                bar.update(shape[0] * shape[1])
+        for k in todo:
+            (r0, r1), (c0, c1) = tiles[k]
+            size = (r1 - r0) * (c1 - c0)
+            if buffer is None or buffer.size < size:
+                buffer = np.empty(size)
+            view = buffer[:size].reshape(r1 - r0, c1 - c0)
+            finish(k, evaluate_tile(evaluation, (r0, r1), (c0, c1), view))
     finally:
         if threads is not None:
             numba.set_num_threads(previous)
-    if isinstance(out, np.memmap):
-        out.flush()

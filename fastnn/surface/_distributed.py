@@ -1,0 +1,83 @@
+"""Running a surface's tiles as tasks on a Dask cluster (``loss_surface(..., client=)``).
+
+The :class:`~fastnn.surface._engine.Evaluation` (data and plane) is scattered to every
+worker once; each task is :func:`tile_task`, the same pure
+:func:`~fastnn.surface._engine.evaluate_tile` the local loop runs, so the values are
+identical bit for bit.  Tasks are retried on failure, and a tile reaches ``out`` only
+whole (the client writes each finished tile in one assignment).
+
+Threads: every task sets numba's thread count to the host's cores divided by the Dask
+threads on that host (at least 1), so Dask threads x numba threads never exceed the
+cores; e.g. 2 single-threaded workers on 2 cores run 1 numba thread each.
+"""
+
+from __future__ import annotations
+
+import os
+from urllib.parse import urlparse
+
+import numba
+
+from fastnn.surface._engine import evaluate_tile
+
+RETRIES = 3
+
+
+def require_dask():
+    try:
+        import distributed
+    except ImportError:
+        raise ImportError(
+            "client= runs tiles on a Dask cluster and needs dask.distributed: "
+            'pip install "fastnn[dask]" (or pip install "dask[distributed]")'
+        ) from None
+    return distributed
+
+
+def _host(address: str) -> str:
+    return urlparse(address).hostname or address
+
+
+def dask_threads_per_host(client) -> dict[str, int]:
+    """Dask worker threads per host, from the scheduler."""
+    threads: dict[str, int] = {}
+    for address, info in client.scheduler_info()["workers"].items():
+        host = _host(address)
+        threads[host] = threads.get(host, 0) + int(info.get("nthreads", 1))
+    return threads
+
+
+def numba_threads_for(dask_threads_on_host: int) -> int:
+    """numba threads per task so that Dask threads x numba threads <= the host's cores."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(numba.config.NUMBA_NUM_THREADS, (cores or 1) // max(dask_threads_on_host, 1)))
+
+
+def tile_task(evaluation, rows, cols, threads_per_host):
+    """One tile on a worker, with numba's threads fitted to the worker's host."""
+    from distributed import get_worker
+
+    host = _host(get_worker().address)
+    previous = numba.get_num_threads()
+    numba.set_num_threads(numba_threads_for(threads_per_host.get(host, 1)))
+    try:
+        return evaluate_tile(evaluation, rows, cols)
+    finally:
+        numba.set_num_threads(previous)
+
+
+def run_on_cluster(client, evaluation, tiles, todo, finish, task=tile_task):
+    """Submit the tiles ``todo`` as tasks; ``finish(k, values)`` each as it completes."""
+    distributed = require_dask()
+    shared = client.scatter(evaluation, broadcast=True, hash=False)
+    threads = dask_threads_per_host(client)
+    futures = {
+        client.submit(task, shared, *tiles[k], threads, retries=RETRIES, pure=False): k
+        for k in todo
+    }
+    try:
+        for future in distributed.as_completed(futures):
+            finish(futures[future], future.result())
+    finally:
+        for future in futures:
+            future.cancel()
