@@ -66,6 +66,9 @@ def main(argv=None) -> dict:
     finally:
         client.close()
         cluster.close()
+    import resource
+
+    report["client_peak_rss_MB"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     for key, value in report.items():
         print(f"{key:>34}: {value:.4g}" if isinstance(value, float) else f"{key:>34}: {value}")
     return report

@@ -168,15 +168,21 @@ def _softplus_row(w, zv_signed, b, hoisted_row, hv, row):
         row[j] = acc / n - (hoisted_row + bj * hv)
 
 
+@njit(inline=True)
+def _task_cells(task, n_blocks, n_columns):
+    """Grid row and column range [lo, hi) of a (row, block of columns) task."""
+    i = task // n_blocks
+    lo = (task - i * n_blocks) * _COLUMNS_PER_TASK
+    return i, lo, min(lo + _COLUMNS_PER_TASK, n_columns)
+
+
 @njit(parallel=True)
 def mse_surface_brute(z0, zu, zv, y, a, b, out):
     """Mean squared error at every grid point, summed over the samples."""
     n = y.size
     n_blocks = (b.size + _COLUMNS_PER_TASK - 1) // _COLUMNS_PER_TASK
     for task in numba.prange(a.size * n_blocks):
-        i = task // n_blocks
-        lo = (task - i * n_blocks) * _COLUMNS_PER_TASK
-        hi = min(lo + _COLUMNS_PER_TASK, b.size)
+        i, lo, hi = _task_cells(task, n_blocks, b.size)
         ai = a[i]
         w = np.empty(n)
         for k in range(n):
@@ -208,9 +214,7 @@ def bce_surface(z0, zu, zv, y, a, b, out):
     hv /= n
     n_blocks = (b.size + _COLUMNS_PER_TASK - 1) // _COLUMNS_PER_TASK
     for task in numba.prange(a.size * n_blocks):
-        i = task // n_blocks
-        lo = (task - i * n_blocks) * _COLUMNS_PER_TASK
-        hi = min(lo + _COLUMNS_PER_TASK, b.size)
+        i, lo, hi = _task_cells(task, n_blocks, b.size)
         ai = a[i]
         w = np.empty(n)
         for k in range(n):

@@ -30,11 +30,13 @@ from fastnn.surface._plane import (
     DIRECTION_KINDS,
     Plane,
     check_not_parallel,
+    check_resolution,
     check_trajectory,
     draw_directions,
     filter_normalize,
     gram_schmidt,
     make_axes,
+    make_axis,
     pca_directions,
 )
 from fastnn.surface._problem import MSE, make_problem
@@ -193,7 +195,7 @@ def loss_surface(
         Where to write the values -- a memmap lets a grid larger than memory stream to
         disk.  Without it, a grid that does not fit in the available memory is refused.
     tile_rows : int, optional
-        Grid rows per tile (default: about 0.05 s of work per tile).
+        Grid rows per tile (default: about 0.2 s of work per tile).
     resume : bool, default False
         With ``out`` a file-backed memmap, fastnn keeps a completion record beside it
         (``<file>.tiles``: tiles are marked only after their values are on disk).
@@ -366,7 +368,7 @@ def loss_line(
         kind = direction if isinstance(direction, str) else "vector"
     spec = default if span is None else span
     centre = problem.center[index] if param is not None else 0.0
-    alpha = make_axes((spec, 1.0), (resolution, 2), centres=(centre, 0.0), names=(label, "-"))[0]
+    alpha = make_axis(spec, centre, check_resolution(resolution, pair=False), label)
     plane = Plane(origin, d, np.zeros_like(d), alpha, np.zeros(1), "line", kind)
     evaluation = prepare(problem, plane, "auto")
     values = np.empty((alpha.size, 1))

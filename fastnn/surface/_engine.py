@@ -22,8 +22,9 @@ from fastnn._base import backend_module
 from fastnn.surface._problem import BCE, MSE, NETWORK
 
 METHODS = ("auto", "exact", "brute")
-# A tile holds about this many (grid point x sample) evaluations (about 0.05 s here) ...
-_TILE_WORK = 1 << 25
+# A tile holds about this many (grid point x sample) evaluations (about 0.2 s here: Dask
+# schedules a task in about 6 ms, which stays under 5% of it) ...
+_TILE_WORK = 1 << 26
 # ... and at most this many grid points (8 MB of values).
 _TILE_POINTS = 1 << 20
 # Surfaces with at least this much work show a progress bar by default.

@@ -41,15 +41,16 @@ def _pair(value, name: str):
     return value, value
 
 
-def check_resolution(resolution) -> tuple[int, int]:
-    pair = _pair(resolution, "resolution")
-    for g in pair:
+def check_resolution(resolution, pair: bool = True):
+    """Grid points per axis: an int >= 2, or (with ``pair``) a pair of them."""
+    values = _pair(resolution, "resolution") if pair else (resolution,)
+    for g in values:
         if isinstance(g, bool) or not isinstance(g, numbers.Integral) or g < 2:
+            what = "an int >= 2 or a pair of them" if pair else "an int >= 2"
             raise ValueError(
-                f"resolution must be an int >= 2 or a pair of them (grid points per axis); "
-                f"got {resolution!r}"
+                f"resolution must be {what} (grid points per axis); got {resolution!r}"
             )
-    return int(pair[0]), int(pair[1])
+    return tuple(int(g) for g in values) if pair else int(values[0])
 
 
 def _symmetric_offsets(half_width: float, n: int) -> np.ndarray:
@@ -58,7 +59,8 @@ def _symmetric_offsets(half_width: float, n: int) -> np.ndarray:
     return half_width * (t - t[::-1]) / 2.0
 
 
-def _axis(spec, centre: float, n: int, name: str) -> np.ndarray:
+def make_axis(spec, centre: float, n: int, name: str) -> np.ndarray:
+    """One axis: ``centre + h * linspace(-1, 1, n)`` (half-width h) or ``linspace(lo, hi, n)``."""
     if isinstance(spec, (tuple, list, np.ndarray)):
         if len(spec) != 2:
             raise ValueError(f"span for {name} must be a half-width or a (low, high) range")
@@ -88,7 +90,7 @@ def make_axes(span, resolution, centres=(0.0, 0.0), names=("a", "b")):
         raise ValueError(f"span must be one half-width or a pair; got {span!r}")
     else:
         spec_a = spec_b = span
-    return _axis(spec_a, centres[0], ga, names[0]), _axis(spec_b, centres[1], gb, names[1])
+    return make_axis(spec_a, centres[0], ga, names[0]), make_axis(spec_b, centres[1], gb, names[1])
 
 
 # -- directions ---------------------------------------------------------------------------
