@@ -102,31 +102,19 @@ def _lecture_data(model: str, seed: int):
 
 def _fit(model: str, X, y, args):
     """The model the surface is drawn for, trained as in the lecture (path recorded)."""
-    import fastnn
+    from fastnn import lecture
 
     if model == "linear":
-        estimator = fastnn.LinearRegression(
-            solver="gd", learning_rate_init=0.05, max_iter=100, record_trajectory=True
-        )
-        theta0 = [-3.0, 1.0] + [0.0] * (X.shape[1] - 1) if X.shape[1] >= 1 else None
-        return estimator.fit(X, y, theta0=theta0)
+        theta0 = list(lecture.LINEAR_GD_START) + [0.0] * (X.shape[1] - 1)
+        return lecture.linear_gd_model().fit(X, y, theta0=theta0)
     if model == "logistic":
-        estimator = fastnn.LogisticRegression(
-            solver="gd", learning_rate_init=1.0, max_iter=1000, record_trajectory=True
-        )
-        return estimator.fit(X, y)
-    estimator = fastnn.MLPClassifier(
-        tuple(args.hidden),
-        "sigmoid",
-        solver="gd",
-        learning_rate_init=1.0,
+        return lecture.logistic_gd_model().fit(X, y)
+    return lecture.network_model(
+        hidden_layer_sizes=tuple(args.hidden),
         max_iter=args.iterations,
-        tol=None,
-        init="normal",
         random_state=args.seed,
         record_trajectory=max(1, args.iterations // 100),
-    )
-    return estimator.fit(X, y)
+    ).fit(X, y)
 
 
 def _span(values):

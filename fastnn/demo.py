@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import fastnn
-from fastnn import data
+from fastnn import data, lecture
 from fastnn.plot import (
     plot_classes,
     plot_decision,
@@ -159,9 +159,7 @@ class Demo:
         self.say("Linear model by GD: true [0, 4], sigma 2, start [-3, 1], lr 0.05, 100 iterations")
         X, y = data.linear(100, seed=self.seed, intercept=0.0, slope=4.0, noise=2.0)
         model, elapsed = _timed(
-            lambda: fastnn.LinearRegression(
-                solver="gd", learning_rate_init=0.05, max_iter=100, record_trajectory=True
-            ).fit(X, y, theta0=[-3.0, 1.0])
+            lambda: lecture.linear_gd_model().fit(X, y, theta0=lecture.LINEAR_GD_START)
         )
         ols = fastnn.LinearRegression().fit(X, y)
         self.say(
@@ -217,14 +215,8 @@ class Demo:
             "logistic_data",
             "Training (filled) and test (open) samples of the two classes.",
         )
-        # The lecture: start [0, -10, 10], 1000 GD iterations; its lr 1e-3 multiplied a sum over
-        # 1000 samples, so lr 1.0 on fastnn's mean gradient takes the same steps.
-        theta0 = [0.0, -10.0, 10.0]
-        model, elapsed = _timed(
-            lambda: fastnn.LogisticRegression(
-                solver="gd", learning_rate_init=1.0, max_iter=1000, record_trajectory=True
-            ).fit(X, y, theta0=theta0)
-        )
+        theta0 = lecture.LOGISTIC_GD_START
+        model, elapsed = _timed(lambda: lecture.logistic_gd_model().fit(X, y, theta0=theta0))
         theta = ", ".join(f"{v:.2f}" for v in model.theta_)
         accuracy = model.score(X_test, y_test)
         self.say(
@@ -301,16 +293,9 @@ class Demo:
             "network_data",
             "A Gaussian blob inside a noisy ring: no line separates them.",
         )
-        # The lecture's network with a hidden bias, mean gradients and a step that suits them.
         model, elapsed = _timed(
-            lambda: fastnn.MLPClassifier(
-                (10,),
-                "sigmoid",
-                solver="gd",
-                learning_rate_init=1.0,
+            lambda: lecture.network_model(
                 max_iter=iterations,
-                tol=None,
-                init="normal",
                 random_state=self.seed,
                 record_trajectory=max(1, iterations // 100),
             ).fit(X, y)

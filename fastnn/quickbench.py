@@ -16,7 +16,7 @@ import warnings
 import numpy as np
 
 import fastnn
-from fastnn import data
+from fastnn import data, lecture
 
 
 def _best_time(fn, repeats):
@@ -42,16 +42,7 @@ def _workloads(quick: bool):
     logistic = fastnn.LogisticRegression(solver="gd", max_iter=100).fit(Xb, yb)
     linear = fastnn.LinearRegression().fit(Xl, yl)
     iterations = 100 if quick else 500
-    net = fastnn.MLPClassifier(
-        (10,),
-        "sigmoid",
-        solver="gd",
-        learning_rate_init=1.0,
-        max_iter=200,
-        tol=None,
-        init="normal",
-        random_state=0,
-    ).fit(Xd, yd)
+    net = lecture.network_model(max_iter=200).fit(Xd, yd)
     g_bce = 60 if quick else 150
     g_mlp = 11 if quick else 31
 
@@ -62,17 +53,7 @@ def _workloads(quick: bool):
         return model.fit(X_big, y_big).theta_
 
     def network(backend):
-        model = fastnn.MLPClassifier(
-            (10,),
-            "sigmoid",
-            solver="gd",
-            learning_rate_init=1.0,
-            max_iter=iterations,
-            tol=None,
-            init="normal",
-            random_state=0,
-            backend=backend,
-        )
+        model = lecture.network_model(max_iter=iterations, backend=backend)
         return model.fit(Xd, yd).loss_curve_
 
     def bce_surface(backend):

@@ -19,8 +19,7 @@ import time
 
 import numpy as np
 
-import fastnn
-from fastnn import data
+from fastnn import data, lecture
 
 
 def radius_threshold(X, y):
@@ -39,16 +38,8 @@ def train(seed: int = 0, lr: float = 1.0, iterations: int = 1000, backend: str =
     """Train the corrected lecture network; return the model, the data and the timing."""
     X, y = data.donut(2000, seed=seed)
     X_test, y_test = data.donut(1000, seed=seed + 1)
-    model = fastnn.MLPClassifier(
-        hidden_layer_sizes=(10,),
-        activation="sigmoid",
-        solver="gd",
-        learning_rate_init=lr,
-        max_iter=iterations,
-        tol=None,
-        init="normal",
-        random_state=seed,
-        backend=backend,
+    model = lecture.network_model(
+        learning_rate_init=lr, max_iter=iterations, random_state=seed, backend=backend
     )
     start = time.perf_counter()
     model.fit(X, y)
