@@ -20,3 +20,32 @@ def check_then_time(benchmark, run, expected, rtol=1e-10, atol=0.0):
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+def mlp_gd(impl, X, Y, sizes, theta0, lr, n_iter, activation, loss):
+    """Full-batch GD of an MLP through its training kernel (the build MLPClassifier picks).
+
+    Returns the loss curve.
+    """
+    from fastnn._codes import MOMENTUM
+    from fastnn._training import mlp_settings, mlp_state
+    from fastnn.kernels._builds import mlp_threaded, training_loop
+
+    theta = theta0.copy()
+    curve = np.empty(n_iter)
+    train = training_loop(impl, "mlp_train", mlp_threaded(sizes, X.shape[0]))
+    train(
+        X,
+        Y,
+        theta,
+        sizes,
+        activation,
+        loss,
+        mlp_settings(optimizer=MOMENTUM, lr=lr, batch_size=X.shape[0]),
+        np.empty((0, X.shape[0]), dtype=np.int64),
+        mlp_state(theta),
+        curve,
+        np.empty((0, theta.size)),
+        1,
+    )
+    return curve

@@ -10,7 +10,7 @@ import pytest
 
 from fastnn import data, kernels, reference
 from fastnn._codes import LOG_LOSS, SQUARED_ERROR
-from fastnn.kernels.linear import _parallel_worthwhile
+from fastnn.kernels._builds import linear_threaded, training_loop
 from fastnn.optim import sample_orders
 
 from .conftest import check_then_time
@@ -40,7 +40,7 @@ def _gd(impl, X, y, loss, lr, n_iter):
     theta = np.zeros(X.shape[1] + 1)
     curve = np.empty(n_iter)
     # the build LinearRegression / LogisticRegression would pick for this batch
-    gd = impl.linear_gd_parallel if _parallel_worthwhile(*X.shape) else impl.linear_gd
+    gd = training_loop(impl, "linear_gd", linear_threaded(*X.shape))
     gd(X, y, theta, loss, lr, True, curve, np.empty((0, theta.size)), 1)
     return theta, curve
 

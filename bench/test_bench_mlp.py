@@ -12,11 +12,10 @@ import numpy as np
 import pytest
 
 from fastnn import data, kernels, reference
-from fastnn._codes import LOG_LOSS, MOMENTUM, SIGMOID
-from fastnn.kernels.mlp import _parallel_worthwhile
+from fastnn._codes import LOG_LOSS, SIGMOID
 from fastnn.layout import MLPLayout
 
-from .conftest import check_then_time
+from .conftest import check_then_time, mlp_gd
 
 WORKLOADS = {
     "lecture": dict(n=2000, n_in=2, hidden=(10,), n_iter=1000, lr=1.0),
@@ -39,33 +38,7 @@ def _problem(name):
 
 
 def _fastnn_train(impl, X, Y, layout, theta0, spec):
-    theta = theta0.copy()
-    curve = np.empty(spec["n_iter"])
-    # the build MLPClassifier would pick for this batch
-    parallel = _parallel_worthwhile(layout.sizes, X.shape[0], layout.n_params)
-    train = impl.mlp_train_parallel if parallel else impl.mlp_train
-    train(
-        X,
-        Y,
-        theta,
-        layout.sizes,
-        SIGMOID,
-        LOG_LOSS,
-        MOMENTUM,
-        spec["lr"],
-        0.0,
-        0.9,
-        0.999,
-        1e-8,
-        np.empty((0, X.shape[0]), dtype=np.int64),
-        X.shape[0],
-        -1.0,
-        10,
-        curve,
-        np.empty((0, theta.size)),
-        1,
-    )
-    return curve
+    return mlp_gd(impl, X, Y, layout.sizes, theta0, spec["lr"], spec["n_iter"], SIGMOID, LOG_LOSS)
 
 
 def _torch_train(X, Y, layout, theta0, spec):

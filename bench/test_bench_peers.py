@@ -17,10 +17,10 @@ import pytest
 
 import fastnn
 from fastnn import data, kernels, reference
-from fastnn._codes import LOG_LOSS, MOMENTUM, SIGMOID
+from fastnn._codes import LOG_LOSS, SIGMOID
 from fastnn.layout import MLPLayout
 
-from .conftest import check_then_time
+from .conftest import check_then_time, mlp_gd
 
 SLOW = pytest.mark.slow
 
@@ -99,14 +99,7 @@ def _network_problem():
 
 
 def _fastnn_gd(impl, X, y, layout, theta0):
-    theta = theta0.copy()
-    curve = np.empty(N_ITER)
-    impl.mlp_train(
-        X, y[:, None], theta, layout.sizes, SIGMOID, LOG_LOSS, MOMENTUM, LR, 0.0, 0.9, 0.999,
-        1e-8, np.empty((0, X.shape[0]), dtype=np.int64), X.shape[0], -1.0, 10, curve,
-        np.empty((0, theta.size)), 1,
-    )  # fmt: skip
-    return curve
+    return mlp_gd(impl, X, y[:, None], layout.sizes, theta0, LR, N_ITER, SIGMOID, LOG_LOSS)
 
 
 def _sklearn_gd(X, y, layout, theta0):

@@ -6,17 +6,12 @@ import inspect
 
 import numpy as np
 
-from fastnn import kernels, reference
-from fastnn._validation import check_option
+from fastnn._backends import BACKENDS, backend_module
+from fastnn._validation import check_option, check_vector, check_X
 from fastnn.exceptions import NotFittedError
+from fastnn.model import LossModel
 
-BACKENDS = ("numba", "numpy")
-
-
-def backend_module(backend: str):
-    """The implementation behind ``backend``: :mod:`fastnn.kernels` or :mod:`fastnn.reference`."""
-    check_option(backend, "backend", BACKENDS)
-    return kernels if backend == "numba" else reference
+__all__ = ["BACKENDS", "BaseEstimator", "backend_module", "r2_score"]
 
 
 class BaseEstimator:
@@ -65,6 +60,53 @@ class BaseEstimator:
             raise NotFittedError(
                 f"this {type(self).__name__} instance is not fitted yet; call fit(X, y) first"
             )
+
+    def loss_model(self, X, y, *, center=None, backend=None) -> LossModel:
+        """This model's loss on ``(X, y)`` as a function of its flat parameters.
+
+        What the engines (loss surfaces and lines) evaluate: see :mod:`fastnn.model`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like
+            Targets, as for ``fit`` (encoded as the fitted model encodes them).
+        center : array-like of shape (n_params,), optional
+            The parameters the engines start from; default the fitted ``theta_``.  A
+            model that is not fitted needs it (its settings then define the layout).
+        backend : {"numba", "numpy"}, optional
+            Default: the model's ``backend``.
+
+        Returns
+        -------
+        LossModel
+        """
+        fitted = hasattr(self, "theta_")
+        name = type(self).__name__
+        if not fitted and center is None:
+            raise ValueError(
+                f"{name} is not fitted: fit it first, or pass center= (the parameters at the "
+                "centre of the surface)"
+            )
+        backend = check_option(backend or self.backend, "backend", BACKENDS)
+        X = check_X(X, n_features=self.n_features_in_ if fitted else None, estimator=name)
+        family, target, layout, loss, activation = self._loss_parts(X, y, fitted)
+        theta = check_vector(self.theta_ if center is None else center, "center", layout.n_params)
+        return LossModel(
+            family,
+            X,
+            np.ascontiguousarray(target, dtype=np.float64),
+            theta.copy(),
+            layout,
+            loss,
+            activation,
+            backend,
+            name,
+        )
+
+    def _loss_parts(self, X, y, fitted: bool):
+        """``(family, encoded target, layout, loss code, activation code)`` on ``(X, y)``."""
+        raise NotImplementedError
 
     def __sklearn_tags__(self):
         # Only scikit-learn calls this (check_estimator, clone, pipelines), so

@@ -22,3 +22,25 @@ ADAM = 1
 MAX_ITER = 0
 CONVERGED = 1
 DIVERGED = 2
+
+# The MLP training loop's settings: one float64 array, these are its positions
+# (integers -- the optimizer code, batch size, patience -- are stored exactly).
+SETTING_OPTIMIZER = 0
+SETTING_LEARNING_RATE = 1
+SETTING_MOMENTUM = 2
+SETTING_BETA_1 = 3
+SETTING_BETA_2 = 4
+SETTING_EPSILON = 5
+SETTING_BATCH_SIZE = 6
+SETTING_TOL = 7  # < 0: no early stopping
+SETTING_N_ITER_NO_CHANGE = 8
+N_SETTINGS = 9
+
+# The MLP training loop's state, kept between calls so that a run cut into several
+# calls (bounded sample-order memory) takes exactly the steps of one call: three
+# counters, then the optimiser's first and second moments and the previous iterate
+# (n_params each).
+STATE_STEP = 0
+STATE_BEST_LOSS = 1
+STATE_STALLED = 2
+STATE_VECTORS = 3

@@ -133,7 +133,9 @@ def _drop_stale_cache(package_dir: pathlib.Path) -> None:
     Nothing happens where the package is read-only or numba caches elsewhere.
     """
     cache_dir = package_dir / "__pycache__"
-    sources = sorted(package_dir.glob("*.py"))
+    # The kernels also compile in the integer codes of fastnn/_codes.py as constants.
+    codes = package_dir.parent / "_codes.py"
+    sources = [*sorted(package_dir.glob("*.py")), *([codes] if codes.exists() else [])]
     stamp = hashlib.sha256(
         "".join(f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns};" for p in sources).encode()
     ).hexdigest()

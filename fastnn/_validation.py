@@ -195,11 +195,11 @@ def check_batch_size(value, n_samples: int) -> int:
     return min(check_int(value, "batch_size"), n_samples)
 
 
-def check_record_every(value) -> int:
+def check_record_every(value, name: str = "record_trajectory") -> int:
     """``record_trajectory``: False/0 (off), True (every iteration) or an int k >= 1."""
     if isinstance(value, (bool, np.bool_)):
         return int(bool(value))
-    return check_int(value, "record_trajectory", minimum=0)
+    return check_int(value, name, minimum=0)
 
 
 def check_random_state(seed) -> np.random.Generator:
@@ -211,3 +211,129 @@ def check_random_state(seed) -> np.random.Generator:
             raise ValueError(f"random_state must be None, an int >= 0 or a Generator; got {seed!r}")
         return np.random.default_rng(seed)
     raise ValueError(f"random_state must be None, an int >= 0 or a Generator; got {seed!r}")
+
+
+def check_fraction(value, name: str) -> float:
+    """A number in [0, 1) (momentum, Adam's betas)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
+        raise ValueError(f"{name} must be a number in [0, 1); got {value!r}")
+    return float(value)
+
+
+def check_tol(value, name: str = "tol") -> float | None:
+    """None (no early stopping) or a number >= 0."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
+        raise ValueError(f"{name} must be None or a number >= 0; got {value!r}")
+    return float(value)
+
+
+def check_hidden_layer_sizes(value, name: str = "hidden_layer_sizes") -> tuple[int, ...]:
+    """A positive int or a sequence of them (units per hidden layer; ``()`` for none)."""
+    sizes = (value,) if isinstance(value, numbers.Integral) else value
+    try:
+        sizes = tuple(sizes)
+    except TypeError:
+        sizes = None
+    if sizes is None or not all(
+        isinstance(s, numbers.Integral) and not isinstance(s, bool) and s >= 1 for s in sizes
+    ):
+        raise ValueError(
+            f"{name} must be a positive int or a sequence of positive ints "
+            f"(units per hidden layer); got {value!r}"
+        )
+    return tuple(int(s) for s in sizes)
+
+
+def check_batch_size_setting(value, name: str = "batch_size"):
+    """``"auto"`` or an integer >= 1 (capped at the data's size by :func:`check_batch_size`)."""
+    if isinstance(value, str) and value == "auto":
+        return value
+    return check_int(value, name)
+
+
+def check_threads(threads, limit: int) -> int | None:
+    """None (numba's current setting) or a thread count between 1 and ``limit``."""
+    if threads is None:
+        return None
+    if (
+        isinstance(threads, bool)
+        or not isinstance(threads, (int, np.integer))
+        or not (1 <= threads <= limit)
+    ):
+        raise ValueError(
+            f"threads must be an int between 1 and {limit} (numba's pool); got {threads!r}"
+        )
+    return int(threads)
+
+
+def check_tile_rows(tile_rows) -> int | None:
+    """None (the default tiling) or a positive number of grid rows per tile."""
+    if tile_rows is None:
+        return None
+    if isinstance(tile_rows, bool) or not isinstance(tile_rows, (int, np.integer)) or tile_rows < 1:
+        raise ValueError(f"tile_rows must be a positive int; got {tile_rows!r}")
+    return int(tile_rows)
+
+
+def check_out_array(out, shape) -> np.ndarray:
+    """A writeable float64 array (or memmap) of ``shape`` to write a result into."""
+    if not isinstance(out, np.ndarray) or out.dtype != np.float64 or out.shape != shape:
+        raise ValueError(
+            f"out must be a float64 array (or numpy.memmap) of shape {shape}; got "
+            f"{type(out).__name__} {getattr(out, 'dtype', '')} {getattr(out, 'shape', '')}"
+        )
+    if not out.flags.writeable:
+        raise ValueError("out must be writeable (a memmap opened with mode 'w+' or 'r+')")
+    return out
+
+
+def check_resolution(resolution, pair: bool = True):
+    """Grid points per axis: an int >= 2, or (with ``pair``) a pair of them."""
+    if pair and isinstance(resolution, (tuple, list, np.ndarray)) and len(resolution) == 2:
+        values = (resolution[0], resolution[1])
+    else:
+        values = (resolution, resolution) if pair else (resolution,)
+    for g in values:
+        if isinstance(g, bool) or not isinstance(g, numbers.Integral) or g < 2:
+            what = "an int >= 2 or a pair of them" if pair else "an int >= 2"
+            raise ValueError(
+                f"resolution must be {what} (grid points per axis); got {resolution!r}"
+            )
+    return tuple(int(g) for g in values) if pair else int(values[0])
+
+
+def check_trajectory(trajectory, n_params: int) -> np.ndarray:
+    """A finite ``(n_steps, n_params)`` array of parameter vectors."""
+    arr = np.asarray(trajectory, dtype=np.float64)
+    if arr.ndim != 2 or arr.shape[1] != n_params or arr.shape[0] < 1:
+        raise ValueError(
+            f"trajectory must have shape (n_steps, {n_params}) (one parameter vector per row); "
+            f"got shape {arr.shape}"
+        )
+    check_finite(arr, "trajectory")
+    return arr
+
+
+# -- declared constraints of estimator parameters (scikit-learn's _parameter_constraints) --
+def one_of(*options):
+    """Constraint: one of the strings ``options``."""
+    return lambda value, name: check_option(value, name, options)
+
+
+def seed(value, name: str = "random_state") -> np.random.Generator:
+    """Constraint: None, an int >= 0 or a Generator (see :func:`check_random_state`)."""
+    return check_random_state(value)
+
+
+def validate_params(estimator) -> dict:
+    """Every constructor parameter of ``estimator`` checked by its declared constraint.
+
+    ``type(estimator)._parameter_constraints`` maps each parameter name to a check
+    ``(value, name) -> checked value``; returns ``{name: checked value}``.
+    """
+    return {
+        name: check(getattr(estimator, name), name)
+        for name, check in type(estimator)._parameter_constraints.items()
+    }

@@ -1,19 +1,123 @@
-"""The flat parameter layout of a multilayer perceptron.
+"""Flat parameter layouts: how one float64 vector ``theta`` holds a model's parameters.
 
-Everything that describes a network's parameters -- the parameters themselves,
-gradients, optimiser state, trajectories, loss-surface directions -- is one
-float64 vector in this layout: for each layer, its weights (``fan_in x fan_out``,
-row-major) and then its biases.
+Everything that describes a model's parameters -- the parameters themselves,
+gradients, optimiser state, trajectories, loss-surface directions -- is one vector
+in its model's layout.  A layout knows its size, per-layer views (``coefs`` and
+``intercepts``), the *filters* that filter normalisation rescales (column k of a
+layer's weights is unit k's incoming weights), and the parameters' names:
+
+* :class:`LinearLayout` -- ``theta = [intercept, w_1, ..., w_d]``, names
+  ``"intercept"``, ``"w1"``, ...;
+* :class:`MLPLayout` -- per layer the weights (``fan_in x fan_out``, row-major) then
+  the biases, names ``"W<layer>[<input>,<unit>]"`` and ``"b<layer>[<unit>]"`` (as
+  ``coefs_`` / ``intercepts_`` index them).
 """
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
-from fastnn._validation import check_option
+from fastnn._validation import check_int, check_option
 
 
-class MLPLayout:
+class _Layout:
+    """What both layouts share: filters and parameter names <-> positions."""
+
+    n_params: int
+
+    def coefs(self, theta):  # pragma: no cover - every layout defines it
+        raise NotImplementedError
+
+    def intercepts(self, theta):  # pragma: no cover - every layout defines it
+        raise NotImplementedError
+
+    def filters(self, theta) -> list[tuple[np.ndarray, np.ndarray]]:
+        """``(weights, biases)`` views of ``theta`` per layer (column k = unit k's inputs)."""
+        return list(zip(self.coefs(theta), self.intercepts(theta), strict=True))
+
+    def param_index(self, name) -> int:
+        """The position in ``theta`` of a parameter given by index (negative allowed) or name.
+
+        Raises
+        ------
+        ValueError
+            Naming ``params`` and saying which names exist, for an unknown name or an
+            index out of range.
+        """
+        if isinstance(name, (int, np.integer)) and not isinstance(name, bool):
+            index = int(name)
+            if not -self.n_params <= index < self.n_params:
+                raise ValueError(
+                    f"params: index {index} is out of range for a model with "
+                    f"{self.n_params} parameters"
+                )
+            return index % self.n_params
+        if not isinstance(name, str):
+            raise ValueError(f"params must hold parameter indices or names; got {name!r}")
+        index = self._index_of_name(name.strip())
+        if index is None:
+            raise ValueError(f"params: unknown parameter name {name!r}; {self._name_help}")
+        return index
+
+    def param_name(self, index: int) -> str:  # pragma: no cover - every layout defines it
+        raise NotImplementedError
+
+    def _index_of_name(self, name: str) -> int | None:  # pragma: no cover
+        raise NotImplementedError
+
+    _name_help = ""
+
+
+class LinearLayout(_Layout):
+    """``theta = [intercept, w_1, ..., w_d]`` of a linear or logistic model.
+
+    Parameters
+    ----------
+    n_features : int
+        Number of input features ``d``.
+
+    Examples
+    --------
+    >>> layout = LinearLayout(2)
+    >>> layout.n_params, layout.param_name(0), layout.param_index("w2")
+    (3, 'intercept', 2)
+    """
+
+    def __init__(self, n_features: int):
+        self.n_features = check_int(n_features, "n_features")
+        self.n_params = self.n_features + 1
+
+    def coefs(self, theta):
+        """The weights as one ``(d, 1)`` matrix (a view of ``theta``)."""
+        return [theta[1:, None]]
+
+    def intercepts(self, theta):
+        """The intercept as a length-1 vector (a view of ``theta``)."""
+        return [theta[:1]]
+
+    def param_name(self, index: int) -> str:
+        """``"intercept"`` for position 0, ``"w<k>"`` for position k."""
+        return "intercept" if index == 0 else f"w{index}"
+
+    def _index_of_name(self, name: str) -> int | None:
+        if name in ("intercept", "bias", "theta0"):
+            return 0
+        match = re.fullmatch(r"(?:w|theta)(\d+)", name)
+        if match and 1 <= int(match.group(1)) < self.n_params:
+            return int(match.group(1))
+        return None
+
+    @property
+    def _name_help(self) -> str:
+        return f"use 'intercept' or 'w1'..'w{self.n_features}' (or an index)"
+
+    def __repr__(self) -> str:
+        return f"LinearLayout(n_features={self.n_features}, n_params={self.n_params})"
+
+
+class MLPLayout(_Layout):
     """Offsets of each layer's weights and biases in a flat parameter vector.
 
     Parameters
@@ -28,7 +132,11 @@ class MLPLayout:
     13
     >>> [w.shape for w in layout.coefs(np.arange(13.0))]
     [(2, 3), (3, 1)]
+    >>> layout.param_name(7), layout.param_index("b0[1]")
+    ('b0[1]', 7)
     """
+
+    _name_help = "use 'W<layer>[<input>,<unit>]' or 'b<layer>[<unit>]' (as coefs_/intercepts_)"
 
     def __init__(self, sizes):
         self.sizes = np.asarray(sizes, dtype=np.int64)
@@ -55,6 +163,30 @@ class MLPLayout:
     def intercepts(self, theta):
         """Per-layer bias vectors, as views of ``theta``."""
         return [theta[s : s + b] for s, b in zip(self.bias_start, self.sizes[1:], strict=True)]
+
+    def param_name(self, index: int) -> str:
+        """``"W<layer>[<input>,<unit>]"`` or ``"b<layer>[<unit>]"`` of position ``index``."""
+        for l in range(self.n_layers - 1, -1, -1):
+            if index >= self.bias_start[l]:
+                return f"b{l}[{index - self.bias_start[l]}]"
+            if index >= self.weight_start[l]:
+                j, k = divmod(index - self.weight_start[l], int(self.sizes[l + 1]))
+                return f"W{l}[{j},{k}]"
+        raise ValueError(f"index {index} is not a position in {self!r}")
+
+    def _index_of_name(self, name: str) -> int | None:
+        match = re.fullmatch(r"W(\d+)\[(\d+),\s*(\d+)\]", name)
+        if match:
+            l, j, k = (int(g) for g in match.groups())
+            if l < self.n_layers and j < self.sizes[l] and k < self.sizes[l + 1]:
+                return int(self.weight_start[l] + j * self.sizes[l + 1] + k)
+            return None
+        match = re.fullmatch(r"b(\d+)\[(\d+)\]", name)
+        if match:
+            l, k = (int(g) for g in match.groups())
+            if l < self.n_layers and k < self.sizes[l + 1]:
+                return int(self.bias_start[l] + k)
+        return None
 
     def initial_theta(self, rng: np.random.Generator, init: str = "xavier") -> np.ndarray:
         """Random starting parameters.

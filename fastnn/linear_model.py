@@ -7,35 +7,32 @@ of :mod:`fastnn.kernels.train_linear` (or their numpy twins, ``backend="numpy"``
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
-from fastnn._base import BaseEstimator, backend_module, r2_score
-from fastnn._codes import LOSS_CODES
+from fastnn._base import BACKENDS, BaseEstimator, backend_module, r2_score
+from fastnn._codes import DIVERGED, LOSS_CODES, MAX_ITER
+from fastnn._training import train, warn_outcome
 from fastnn._validation import (
     check_batch_size,
+    check_batch_size_setting,
     check_binary_labels,
     check_bool,
     check_int,
     check_labels,
-    check_option,
     check_positive,
-    check_random_state,
     check_record_every,
     check_target,
     check_vector,
     check_X,
+    one_of,
+    seed,
+    validate_params,
 )
-from fastnn.exceptions import DivergenceWarning
-from fastnn.kernels.linear import _parallel_worthwhile
-from fastnn.optim import sample_orders
+from fastnn.kernels._builds import linear_threaded, training_loop
+from fastnn.layout import LinearLayout
+from fastnn.model import LINEAR
 
 __all__ = ["LinearRegression", "LogisticRegression", "linear_fit_1d"]
-
-# Sample orders of SGD / minibatch epochs are drawn this many bytes at a time,
-# so that many epochs over a large data set never hold every order at once.
-_ORDER_BYTES = 64 * 2**20
 
 
 def linear_fit_1d(x, y) -> tuple[float, float]:
@@ -81,7 +78,15 @@ class _LinearModel(BaseEstimator):
     """Shared training of the linear models; subclasses set the loss and the target."""
 
     _loss: str
-    _solvers: tuple[str, ...]
+    _parameter_constraints = {
+        "fit_intercept": check_bool,
+        "learning_rate_init": check_positive,
+        "max_iter": check_int,
+        "batch_size": check_batch_size_setting,
+        "random_state": seed,
+        "backend": one_of(*BACKENDS),
+        "record_trajectory": check_record_every,
+    }
 
     def _encode_target(self, y, n_samples):
         raise NotImplementedError
@@ -112,127 +117,83 @@ class _LinearModel(BaseEstimator):
             When the loss becomes non-finite: training stops there, keeping
             the loss curve so far and the last parameters with a finite loss.
         """
-        solver = check_option(self.solver, "solver", self._solvers)
-        impl = backend_module(self.backend)
-        fit_intercept = check_bool(self.fit_intercept, "fit_intercept")
+        params = validate_params(self)
+        solver = params["solver"]
+        impl = backend_module(params["backend"])
+        fit_intercept = params["fit_intercept"]
         X = check_X(X)
         target = self._fit_target(y, X.shape[0])
-        n_samples, n_features = X.shape
+        n_features = X.shape[1]
         if solver == "ols":
             theta, self.rank_, self.singular_ = _ols(X, target, fit_intercept)
             self._set_theta(theta, fit_intercept, n_features)
             self.loss_curve_ = np.empty(0)
             self.n_iter_ = 1  # one direct solve (scikit-learn expects n_iter_ >= 1)
         else:
-            self._fit_iterative(impl, solver, X, target, theta0, fit_intercept)
-        self.loss_ = float(self._loss_grad(impl, X, target, self.theta_)[0])
+            theta = self._initial_theta(theta0, n_features, fit_intercept)
+            run = train(
+                self._epoch_runner(impl, solver, params, X, target, theta),
+                n_epochs=params["max_iter"],
+                n_samples=X.shape[0],
+                n_params=theta.size,
+                record_every=params["record_trajectory"],
+                rng=None if solver == "gd" else params["random_state"],
+            )
+            self._set_theta(theta, fit_intercept, n_features)
+            self.loss_curve_ = run.loss_curve
+            self.n_iter_ = run.n_iter
+            if run.trajectory is not None:
+                self.trajectory_ = run.trajectory
+            warn_outcome(
+                self,
+                run,
+                solver=solver,
+                lr=params["learning_rate_init"],
+                max_iter=params["max_iter"],
+                tol=None,
+                unit="iteration" if solver == "gd" else "epoch",
+            )
+        loss = impl.mse_loss if self._loss == "squared_error" else impl.bce_loss
+        self.loss_ = float(loss(X, target, self.theta_))
         return self
 
-    def _fit_iterative(self, impl, solver, X, target, theta0, fit_intercept):
+    def _epoch_runner(self, impl, solver, params, X, target, theta):
+        """``run_epochs(order, loss_curve, trajectory) -> (epochs, reason)`` of ``solver``."""
         n_samples, n_features = X.shape
-        lr = check_positive(self.learning_rate_init, "learning_rate_init")
-        max_iter = check_int(self.max_iter, "max_iter")
-        every = check_record_every(self.record_trajectory)
-        batch_size = check_batch_size(self.batch_size, n_samples)
-        rng = check_random_state(self.random_state)
-        theta = self._initial_theta(theta0, n_features, fit_intercept)
         code = LOSS_CODES[self._loss]
-        loss_curve = np.empty(max_iter)
-        stride = max(every, 1)
-        trajectory = np.empty((-(-max_iter // stride) + 1 if every else 0, n_features + 1))
-        if solver == "gd":
-            gd = (
-                impl.linear_gd_parallel
-                if _parallel_worthwhile(n_samples, n_features)
-                else impl.linear_gd
-            )
-            n_done = gd(X, target, theta, code, lr, fit_intercept, loss_curve, trajectory, stride)
-        else:
-            n_done = self._run_epochs(
-                impl,
-                solver,
-                X,
-                target,
-                theta,
-                code,
-                lr,
-                fit_intercept,
-                batch_size,
-                rng,
-                loss_curve,
-                trajectory,
-                stride,
-            )
-        if n_done < max_iter:
-            unit = "iteration" if solver == "gd" else "epoch"
-            warnings.warn(
-                f"{type(self).__name__} diverged at {unit} {n_done} "
-                f"(solver={solver!r}, learning_rate_init={lr:g}): the loss became non-finite. "
-                f"Training stopped; loss_curve_ keeps the {n_done} finite losses and theta_ "
-                "the last parameters with a finite loss. Lower learning_rate_init.",
-                DivergenceWarning,
-                stacklevel=3,
-            )
-        self._set_theta(theta, fit_intercept, n_features)
-        self.loss_curve_ = loss_curve[:n_done].copy()
-        self.n_iter_ = n_done
-        if every:
-            self.trajectory_ = trajectory[: -(-n_done // stride) + 1].copy()
+        lr, fit_intercept = params["learning_rate_init"], params["fit_intercept"]
+        stride = max(params["record_trajectory"], 1)
 
-    @staticmethod
-    def _run_epochs(
-        impl,
-        solver,
-        X,
-        target,
-        theta,
-        code,
-        lr,
-        fit_intercept,
-        batch_size,
-        rng,
-        loss_curve,
-        trajectory,
-        stride,
-    ):
-        """SGD / minibatch epochs, the sample orders drawn a bounded chunk at a time."""
-        n_samples = X.shape[0]
-        n_epochs = loss_curve.size
-        chunk = max(1, _ORDER_BYTES // (8 * n_samples)) // stride * stride or stride
-        done = 0
-        while done < n_epochs:
-            k = min(chunk, n_epochs - done)
-            order = sample_orders(rng, n_samples, k)
-            curve = loss_curve[done : done + k]
-            # The chunk's last trajectory row is the next chunk's first: same theta.
-            rows = trajectory[done // stride : done // stride + (-(-k // stride)) + 1]
-            if solver == "sgd":
-                ran = impl.linear_sgd(
+        def outcome(done, curve):
+            return done, MAX_ITER if done == curve.size else DIVERGED
+
+        if solver == "gd":
+            gd = training_loop(impl, "linear_gd", linear_threaded(n_samples, n_features))
+            return lambda order, curve, rows: outcome(
+                gd(X, target, theta, code, lr, fit_intercept, curve, rows, stride), curve
+            )
+        if solver == "sgd":
+            return lambda order, curve, rows: outcome(
+                impl.linear_sgd(
                     X, target, theta, code, lr, fit_intercept, order, curve, rows, stride
-                )
-            else:
-                minibatch = (
-                    impl.linear_minibatch_parallel
-                    if _parallel_worthwhile(batch_size, X.shape[1])
-                    else impl.linear_minibatch
-                )
-                ran = minibatch(
-                    X,
-                    target,
-                    theta,
-                    code,
-                    lr,
-                    fit_intercept,
-                    order,
-                    batch_size,
-                    curve,
-                    rows,
-                    stride,
-                )
-            done += ran
-            if ran < k:
-                break
-        return done
+                ),
+                curve,
+            )
+        batch_size = check_batch_size(params["batch_size"], n_samples)
+        minibatch = training_loop(impl, "linear_minibatch", linear_threaded(batch_size, n_features))
+        return lambda order, curve, rows: outcome(
+            minibatch(
+                X, target, theta, code, lr, fit_intercept, order, batch_size, curve, rows, stride
+            ),
+            curve,
+        )
+
+    def _loss_parts(self, X, y, fitted):
+        if fitted:
+            target = self._encode_target(y, X.shape[0])
+        else:  # learn the encoding on a copy: the user's instance stays unfitted
+            target = type(self)(**self.get_params())._fit_target(y, X.shape[0])
+        return LINEAR, target, LinearLayout(X.shape[1]), LOSS_CODES[self._loss], 0
 
     @staticmethod
     def _initial_theta(theta0, n_features, fit_intercept):
@@ -327,7 +288,10 @@ class LinearRegression(_LinearModel):
 
     _estimator_type = "regressor"
     _loss = "squared_error"
-    _solvers = ("ols", "gd", "sgd", "minibatch")
+    _parameter_constraints = {
+        "solver": one_of("ols", "gd", "sgd", "minibatch"),
+        **_LinearModel._parameter_constraints,
+    }
 
     def __init__(
         self,
@@ -404,7 +368,10 @@ class LogisticRegression(_LinearModel):
 
     _estimator_type = "classifier"
     _loss = "log_loss"
-    _solvers = ("gd", "sgd", "minibatch")
+    _parameter_constraints = {
+        "solver": one_of("gd", "sgd", "minibatch"),
+        **_LinearModel._parameter_constraints,
+    }
 
     def __init__(
         self,

@@ -8,37 +8,38 @@ Parameters live in one flat vector ``theta_`` (layout: :class:`fastnn.layout.MLP
 
 from __future__ import annotations
 
-import numbers
-import warnings
-
 import numpy as np
 
-from fastnn._base import BaseEstimator, backend_module, r2_score
+from fastnn._base import BACKENDS, BaseEstimator, backend_module, r2_score
 from fastnn._codes import (
     ACTIVATION_CODES,
     ADAM,
-    CONVERGED,
-    DIVERGED,
     LOG_LOSS,
     MOMENTUM,
     SOFTMAX_LOG_LOSS,
     SQUARED_ERROR,
 )
+from fastnn._training import mlp_settings, mlp_state, train, warn_outcome
 from fastnn._validation import (
     check_batch_size,
+    check_batch_size_setting,
+    check_fraction,
+    check_hidden_layer_sizes,
     check_int,
     check_labels,
     check_option,
     check_positive,
-    check_random_state,
     check_record_every,
+    check_tol,
     check_vector,
     check_X,
+    one_of,
+    seed,
+    validate_params,
 )
-from fastnn.exceptions import ConvergenceWarning, DivergenceWarning
-from fastnn.kernels.mlp import _parallel_worthwhile
+from fastnn.kernels._builds import mlp_threaded, training_loop
 from fastnn.layout import MLPLayout
-from fastnn.optim import sample_orders
+from fastnn.model import NETWORK
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
 
@@ -46,30 +47,25 @@ SOLVERS = ("gd", "sgd", "minibatch", "momentum", "adam")
 _OUT_ACTIVATION = {SQUARED_ERROR: "identity", LOG_LOSS: "logistic", SOFTMAX_LOG_LOSS: "softmax"}
 
 
-def _check_hidden_layer_sizes(value) -> tuple[int, ...]:
-    sizes = (value,) if isinstance(value, numbers.Integral) else value
-    try:
-        sizes = tuple(sizes)
-    except TypeError:
-        sizes = None
-    if sizes is None or not all(
-        isinstance(s, numbers.Integral) and not isinstance(s, bool) and s >= 1 for s in sizes
-    ):
-        raise ValueError(
-            "hidden_layer_sizes must be a positive int or a sequence of positive ints "
-            f"(units per hidden layer); got {value!r}"
-        )
-    return tuple(int(s) for s in sizes)
-
-
-def _check_fraction(value, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
-        raise ValueError(f"{name} must be a number in [0, 1); got {value!r}")
-    return float(value)
-
-
 class _BaseMLP(BaseEstimator):
-    _loss_for_fit: int
+    _parameter_constraints = {
+        "hidden_layer_sizes": check_hidden_layer_sizes,
+        "activation": one_of(*ACTIVATION_CODES),
+        "solver": one_of(*SOLVERS),
+        "learning_rate_init": check_positive,
+        "batch_size": check_batch_size_setting,
+        "max_iter": check_int,
+        "tol": check_tol,
+        "n_iter_no_change": check_int,
+        "momentum": check_fraction,
+        "beta_1": check_fraction,
+        "beta_2": check_fraction,
+        "epsilon": check_positive,
+        "init": one_of("normal", "xavier", "he"),
+        "random_state": seed,
+        "backend": one_of(*BACKENDS),
+        "record_trajectory": check_record_every,
+    }
 
     def __init__(
         self,
@@ -139,70 +135,60 @@ class _BaseMLP(BaseEstimator):
         ConvergenceWarning
             ``max_iter`` epochs ran without meeting the ``tol`` criterion.
         """
-        hidden = _check_hidden_layer_sizes(self.hidden_layer_sizes)
-        activation = ACTIVATION_CODES[
-            check_option(self.activation, "activation", tuple(ACTIVATION_CODES))
-        ]
-        solver = check_option(self.solver, "solver", SOLVERS)
-        impl = backend_module(self.backend)
-        lr = check_positive(self.learning_rate_init, "learning_rate_init")
-        max_iter = check_int(self.max_iter, "max_iter")
-        tol = -1.0 if self.tol is None else self._check_tol()
-        n_iter_no_change = check_int(self.n_iter_no_change, "n_iter_no_change")
-        momentum = _check_fraction(self.momentum, "momentum") if solver == "momentum" else 0.0
-        beta_1 = _check_fraction(self.beta_1, "beta_1")
-        beta_2 = _check_fraction(self.beta_2, "beta_2")
-        epsilon = check_positive(self.epsilon, "epsilon")
-        check_option(self.init, "init", ("normal", "xavier", "he"))
-        every = check_record_every(self.record_trajectory)
-        rng = check_random_state(self.random_state)
-
+        params = validate_params(self)
+        impl = backend_module(params["backend"])
         X = check_X(X)
         n_samples = X.shape[0]
-        batch_size = 1 if solver == "sgd" else check_batch_size(self.batch_size, n_samples)
         Y, loss = self._fit_targets(y, n_samples)
-        layout = MLPLayout((X.shape[1], *hidden, Y.shape[1]))
+        layout = MLPLayout((X.shape[1], *params["hidden_layer_sizes"], Y.shape[1]))
+        rng = params["random_state"]
         if theta0 is None:
-            theta = layout.initial_theta(rng, self.init)
+            theta = layout.initial_theta(rng, params["init"])
         else:
             theta = check_vector(theta0, "theta0", size=layout.n_params).copy()
-
-        if solver == "gd":
-            order = np.empty((0, n_samples), dtype=np.int64)
-        else:
-            order = sample_orders(rng, n_samples, max_iter)
-        stride = max(every, 1)
-        trajectory = np.empty((-(-max_iter // stride) + 1 if every else 0, layout.n_params))
-        loss_curve = np.empty(max_iter)
-        optimizer = ADAM if solver == "adam" else MOMENTUM
-        rows_per_step = n_samples if solver == "gd" else batch_size
-        train = (
-            impl.mlp_train_parallel
-            if _parallel_worthwhile(layout.sizes, rows_per_step, layout.n_params)
-            else impl.mlp_train
+        full_batch = params["solver"] == "gd"
+        batch_size = (
+            1 if params["solver"] == "sgd" else check_batch_size(params["batch_size"], n_samples)
         )
-        n_done, reason = train(
-            X,
-            Y,
-            theta,
-            layout.sizes,
-            activation,
-            loss,
-            optimizer,
-            lr,
-            momentum,
-            beta_1,
-            beta_2,
-            epsilon,
-            order,
-            batch_size,
-            tol,
-            n_iter_no_change,
-            loss_curve,
-            trajectory,
-            stride,
+        solver = params["solver"]
+        settings = mlp_settings(
+            optimizer=ADAM if solver == "adam" else MOMENTUM,
+            lr=params["learning_rate_init"],
+            batch_size=batch_size,
+            momentum=params["momentum"] if solver == "momentum" else 0.0,
+            beta_1=params["beta_1"],
+            beta_2=params["beta_2"],
+            epsilon=params["epsilon"],
+            tol=params["tol"],
+            n_iter_no_change=params["n_iter_no_change"],
         )
-        n_done = int(n_done)
+        state = mlp_state(theta)
+        activation = ACTIVATION_CODES[params["activation"]]
+        loop = training_loop(
+            impl, "mlp_train", mlp_threaded(layout.sizes, n_samples if full_batch else batch_size)
+        )
+        every = params["record_trajectory"]
+        run = train(
+            lambda order, curve, rows: loop(
+                X,
+                Y,
+                theta,
+                layout.sizes,
+                activation,
+                loss,
+                settings,
+                order,
+                state,
+                curve,
+                rows,
+                max(every, 1),
+            ),
+            n_epochs=params["max_iter"],
+            n_samples=n_samples,
+            n_params=layout.n_params,
+            record_every=every,
+            rng=None if full_batch else rng,
+        )
         self.layout_ = layout
         self.theta_ = theta
         self.coefs_ = layout.coefs(theta)
@@ -213,39 +199,21 @@ class _BaseMLP(BaseEstimator):
         self.out_activation_ = _OUT_ACTIVATION[loss]
         self._activation_code = activation
         self._loss_code = loss
-        self.loss_curve_ = loss_curve[:n_done].copy()
-        self.n_iter_ = n_done
-        if every:
-            self.trajectory_ = trajectory[: -(-n_done // stride) + 1].copy()
-        self.loss_ = self._loss_grad(impl, X, Y, theta)[0]
-        self._warn(int(reason), n_done, solver, lr, max_iter)
+        self.loss_curve_ = run.loss_curve
+        self.n_iter_ = run.n_iter
+        if run.trajectory is not None:
+            self.trajectory_ = run.trajectory
+        logits = impl.mlp_logits(X, theta, layout.sizes, activation, np.empty(Y.shape))
+        self.loss_ = float(impl.output_loss(logits, Y, loss))
+        warn_outcome(
+            self,
+            run,
+            solver=params["solver"],
+            lr=params["learning_rate_init"],
+            max_iter=params["max_iter"],
+            tol=params["tol"],
+        )
         return self
-
-    def _check_tol(self) -> float:
-        tol = self.tol
-        if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not tol >= 0:
-            raise ValueError(f"tol must be None or a number >= 0; got {tol!r}")
-        return float(tol)
-
-    def _warn(self, reason, n_done, solver, lr, max_iter):
-        name = type(self).__name__
-        if reason == DIVERGED:
-            warnings.warn(
-                f"{name} diverged at epoch {n_done} (solver={solver!r}, learning_rate_init="
-                f"{lr:g}): the loss became non-finite. Training stopped; loss_curve_ keeps the "
-                f"{n_done} finite losses and theta_ the last parameters with a finite loss. "
-                "Lower learning_rate_init.",
-                DivergenceWarning,
-                stacklevel=3,
-            )
-        elif reason != CONVERGED and self.tol is not None:
-            warnings.warn(
-                f"{name}: max_iter={max_iter} epochs reached and the loss is still improving by "
-                f"more than tol={self.tol:g}; raise max_iter or tol (tol=None trains exactly "
-                "max_iter epochs without this check).",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
 
     # -- evaluation -----------------------------------------------------------------------
     def _loss_grad(self, impl, X, Y, theta):
@@ -254,6 +222,18 @@ class _BaseMLP(BaseEstimator):
             X, Y, theta, self.layout_.sizes, self._activation_code, self._loss_code, grad
         )
         return float(value), grad
+
+    def _loss_parts(self, X, y, fitted):
+        if fitted:
+            Y = self._encode(y, X.shape[0])
+            return NETWORK, Y, self.layout_, self._loss_code, self._activation_code
+        # Learn the target encoding on a copy: the user's instance stays unfitted.
+        Y, loss = type(self)(**self.get_params())._fit_targets(y, X.shape[0])
+        hidden = check_hidden_layer_sizes(self.hidden_layer_sizes)
+        activation = ACTIVATION_CODES[
+            check_option(self.activation, "activation", tuple(ACTIVATION_CODES))
+        ]
+        return NETWORK, Y, MLPLayout((X.shape[1], *hidden, Y.shape[1])), loss, activation
 
     def loss_grad(self, X, y, theta=None):
         """Mean training loss and its gradient (by backpropagation) at ``theta``.

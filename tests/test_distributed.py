@@ -10,10 +10,10 @@ import pytest
 import fastnn
 from fastnn import data
 from fastnn.cli import main
+from fastnn.model import as_loss_model
 from fastnn.surface import _engine
 from fastnn.surface._distributed import run_on_cluster
 from fastnn.surface._engine import plan_tiles, prepare
-from fastnn.surface._problem import make_problem
 
 distributed = pytest.importorskip("distributed")
 
@@ -60,7 +60,7 @@ def test_distributed_equals_in_process_bit_for_bit(client, name):
 def test_failed_tasks_are_retried(client, tmp_path):
     model, X, y = MODELS["logistic"]
     here = fastnn.loss_surface(model, X, y, **KW)
-    problem = make_problem(model, X, y)
+    problem = as_loss_model(model, X, y)
     from fastnn.surface._plane import Plane
 
     plane = Plane(here.center, here.u, here.v, here.a, here.b, "directions", "random")

@@ -5,6 +5,7 @@ import pytest
 
 from fastnn import kernels, reference
 from fastnn._codes import LOG_LOSS, SQUARED_ERROR
+from fastnn.kernels._builds import linear_threaded, training_loop
 from fastnn.optim import sample_orders
 from tests.conftest import SHAPES, assert_close
 
@@ -194,10 +195,11 @@ def test_parallel_build_returns_the_same_numbers(solver):
     X, y, theta0 = _problem(rng, 60_000, 3, LOG_LOSS)
     order = sample_orders(rng, 60_000, 2)
     results = []
-    for name in (f"linear_{solver}", f"linear_{solver}_parallel"):
+    assert linear_threaded(40_000, 3)
+    for threaded in (False, True):
         theta = theta0.copy()
         curve = np.empty(2)
-        kernel = getattr(kernels, name)
+        kernel = training_loop(kernels, f"linear_{solver}", threaded)
         args = (order, 40_000) if solver == "minibatch" else ()
         kernel(X, y, theta, LOG_LOSS, 0.5, True, *args, curve, np.empty((0, 4)), 1)
         results.append((theta, curve))

@@ -148,7 +148,7 @@ def test_stochastic_solvers_agree_between_backends_and_repeat_exactly(solver, es
 
 
 def test_epoch_orders_drawn_in_chunks_equal_one_draw(monkeypatch):
-    import fastnn.linear_model as lm
+    import fastnn._training
 
     X, y = data.linear(50, seed=2)
     params = dict(
@@ -160,7 +160,9 @@ def test_epoch_orders_drawn_in_chunks_equal_one_draw(monkeypatch):
         record_trajectory=2,
     )
     whole = LinearRegression(**params).fit(X, y)
-    monkeypatch.setattr(lm, "_ORDER_BYTES", 8 * 50 * 4)  # four epochs of orders per chunk
+    monkeypatch.setattr(
+        fastnn._training, "ORDER_BYTES", 8 * 50 * 4
+    )  # four epochs of orders per chunk
     chunked = LinearRegression(**params).fit(X, y)
     np.testing.assert_array_equal(whole.theta_, chunked.theta_)
     np.testing.assert_array_equal(whole.loss_curve_, chunked.loss_curve_)

@@ -1,5 +1,7 @@
 """MLPClassifier / MLPRegressor: learning, reproducibility, conventions and bad input."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -300,3 +302,37 @@ def test_sklearn_check_estimator(estimator):
     from sklearn.utils.estimator_checks import check_estimator
 
     check_estimator(estimator, expected_failed_checks=EXPECTED_FAILED_CHECKS)
+
+
+@pytest.mark.parametrize("backend", ["numba", "numpy"])
+@pytest.mark.parametrize("solver", ["adam", "momentum", "sgd"])
+def test_training_cut_into_calls_takes_the_steps_of_one(monkeypatch, backend, solver):
+    # Sample orders are drawn a bounded chunk of epochs at a time; the kernel's state
+    # (Adam moments, step count, early-stopping counters, previous iterate) carries over,
+    # so the run is bit for bit the one of a single call.
+    import fastnn._training
+
+    X, y = data.donut(120, seed=1)
+    params = dict(
+        hidden_layer_sizes=(5,),
+        activation="tanh",
+        solver=solver,
+        learning_rate_init=0.02,
+        batch_size=16,
+        max_iter=30,
+        tol=1e-3,
+        n_iter_no_change=3,
+        random_state=4,
+        record_trajectory=2,
+        backend=backend,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        whole = MLPClassifier(**params).fit(X, y)
+        monkeypatch.setattr(fastnn._training, "ORDER_BYTES", 8 * 120 * 4)  # 4 epochs a call
+        cut = MLPClassifier(**params).fit(X, y)
+    assert whole.n_iter_ > 4  # more than one call
+    np.testing.assert_array_equal(cut.theta_, whole.theta_)
+    np.testing.assert_array_equal(cut.loss_curve_, whole.loss_curve_)
+    np.testing.assert_array_equal(cut.trajectory_, whole.trajectory_)
+    assert cut.n_iter_ == whole.n_iter_

@@ -17,6 +17,8 @@ from fastnn._codes import (
     SQUARED_ERROR,
     TANH,
 )
+from fastnn._training import mlp_settings, mlp_state
+from fastnn.kernels._builds import mlp_threaded, training_loop
 from fastnn.layout import MLPLayout
 from fastnn.optim import sample_orders
 from tests.conftest import assert_close
@@ -132,6 +134,14 @@ def _train(
     theta = theta0.copy()
     curve = np.full(n_epochs, np.nan)
     trajectory = np.full((-(-n_epochs // record_every) + 1, theta.size), np.nan)
+    settings = mlp_settings(
+        optimizer=optimizer,
+        lr=lr,
+        batch_size=batch_size,
+        momentum=momentum,
+        tol=None if tol < 0 else tol,
+        n_iter_no_change=2,
+    )
     done, reason = backend.mlp_train(
         X,
         Y,
@@ -139,16 +149,9 @@ def _train(
         layout.sizes,
         activation,
         loss,
-        optimizer,
-        lr,
-        momentum,
-        0.9,
-        0.999,
-        1e-8,
+        settings,
         order,
-        batch_size,
-        tol,
-        2,
+        mlp_state(theta),
         curve,
         trajectory,
         record_every,
@@ -296,26 +299,21 @@ def test_parallel_training_build_returns_the_same_numbers():
     Y = _targets(rng, 3000, LOG_LOSS, 1)
     full = np.empty((0, 3000), dtype=np.int64)
     outputs = []
-    for kernel in (kernels.mlp_train, kernels.mlp_train_parallel):
+    settings = mlp_settings(optimizer=MOMENTUM, lr=0.1, batch_size=3000)
+    assert mlp_threaded(layout.sizes, 3000)
+    for threaded in (False, True):
         theta = theta0.copy()
         curve = np.empty(3)
-        kernel(
+        training_loop(kernels, "mlp_train", threaded)(
             X,
             Y,
             theta,
             layout.sizes,
             TANH,
             LOG_LOSS,
-            MOMENTUM,
-            0.1,
-            0.0,
-            0.9,
-            0.999,
-            1e-8,
+            settings,
             full,
-            3000,
-            -1.0,
-            10,
+            mlp_state(theta),
             curve,
             np.empty((0, theta.size)),
             1,

@@ -14,12 +14,14 @@ import numpy as np
 SCRIPT = """
 import numpy as np
 from fastnn import kernels
+from fastnn.kernels._builds import training_loop
 rng = np.random.default_rng(0)
 X = rng.normal(size=(40_000, 4))  # large enough for the parallel path
 y = X @ [1.0, -2.0, 0.5, 3.0] + 0.1 * rng.normal(size=40_000)
 theta = np.zeros(5)
 curve = np.empty(3)
-kernels.linear_gd_parallel(X, y, theta, 0, 0.1, True, curve, np.empty((0, 5)), 1)
+gd = training_loop(kernels, "linear_gd", threaded=True)
+gd(X, y, theta, 0, 0.1, True, curve, np.empty((0, 5)), 1)
 grad = np.empty(5)
 loss = kernels.mse_loss_grad(X, y, theta, grad)
 # the surface kernels: parallel, calling cached serial helpers from their prange bodies

@@ -11,10 +11,10 @@ from matplotlib.figure import Figure
 
 import fastnn
 from fastnn import data
+from fastnn.model import as_loss_model
 from fastnn.plot import surface_grid
 from fastnn.surface import Surface, evaluate_tile
 from fastnn.surface._engine import plan_tiles, prepare
-from fastnn.surface._problem import make_problem
 from tests.conftest import assert_close
 
 
@@ -248,7 +248,7 @@ def test_tiled_equals_untiled_bit_for_bit(request, name):
         tiled = fastnn.loss_surface(model, X, y, tile_rows=rows, **kw)
         np.testing.assert_array_equal(tiled.values, whole.values)
     # and tiles cut across columns too
-    problem = make_problem(model, X, y)
+    problem = as_loss_model(model, X, y)
     evaluation = prepare(problem, _plane_of(problem, whole))
     for rows, cols in [((0, 13), (0, 4)), ((3, 8), (4, 11)), ((12, 13), (10, 11))]:
         tile = evaluate_tile(evaluation, rows, cols)

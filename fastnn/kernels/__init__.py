@@ -35,12 +35,10 @@ from fastnn.kernels.surface import (
 )
 from fastnn.kernels.train_linear import (
     linear_gd,
-    linear_gd_parallel,
     linear_minibatch,
-    linear_minibatch_parallel,
     linear_sgd,
 )
-from fastnn.kernels.train_mlp import mlp_train, mlp_train_parallel
+from fastnn.kernels.train_mlp import mlp_train
 
 __all__ = [
     "bce_from_logits",
@@ -48,10 +46,8 @@ __all__ = [
     "bce_loss_grad",
     "bce_surface",
     "linear_gd",
-    "linear_gd_parallel",
     "linear_logits",
     "linear_minibatch",
-    "linear_minibatch_parallel",
     "linear_sgd",
     "log_sigmoid",
     "log_sigmoid_derivative",
@@ -59,7 +55,6 @@ __all__ = [
     "mlp_loss_grad",
     "mlp_surface",
     "mlp_train",
-    "mlp_train_parallel",
     "mse_loss",
     "mse_loss_grad",
     "mse_surface_brute",

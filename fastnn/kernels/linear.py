@@ -21,6 +21,7 @@ import numpy as np
 
 from fastnn._codes import LOG_LOSS, SQUARED_ERROR
 from fastnn._numba import njit
+from fastnn.kernels._builds import LINEAR_PARALLEL_MIN_WORK
 from fastnn.kernels._math import _exp, _log1p
 
 # Rows are processed in blocks of this many, so the logits and residuals of a
@@ -28,15 +29,10 @@ from fastnn.kernels._math import _exp, _log1p
 _BLOCK = 512
 # Launching a parallel section costs tens of microseconds here: below this many
 # data values (rows x (features + 1)) a (mini)batch is computed serially.
-_PARALLEL_MIN_WORK = 1 << 17
+_PARALLEL_MIN_WORK = LINEAR_PARALLEL_MIN_WORK
 # Rows per parallel task: fixed, so that the summation order (and the result)
 # does not depend on the number of threads.
 _CHUNK = 16 * _BLOCK
-
-
-def _parallel_worthwhile(batch_rows, n_features):
-    """Whether a batch takes the threaded path (plain Python: callers pick the kernel with it)."""
-    return batch_rows * (n_features + 1) >= _PARALLEL_MIN_WORK
 
 
 @njit()

@@ -30,19 +30,20 @@ import numpy as np
 
 from fastnn._codes import LOG_LOSS, SIGMOID, SQUARED_ERROR, TANH
 from fastnn._numba import njit
+from fastnn.kernels._builds import MLP_BLAS_MIN_WEIGHTS, MLP_CHUNK, MLP_PARALLEL_MIN_WORK
 from fastnn.kernels._math import _exp, _exp_normal_range, _log1p, _tanh
 from fastnn.kernels.linear import _bce_term
 
 # Samples per chunk: the activations of a chunk stay in L1/L2 cache.
-_CHUNK = 256
+_CHUNK = MLP_CHUNK
 # Samples per chunk for networks whose products go to BLAS.
 _BLAS_CHUNK = 2048
 # A layer with this many weights or more uses BLAS for its products.
-_BLAS_MIN_WEIGHTS = 4096
+_BLAS_MIN_WEIGHTS = MLP_BLAS_MIN_WEIGHTS
 # Batches with at least this many (sample x parameter) products run in parallel,
 # split into at most _GROUPS groups of chunks; the grouping depends on the batch
 # size only, so results do not change with the number of threads.
-_PARALLEL_MIN_WORK = 1 << 21
+_PARALLEL_MIN_WORK = MLP_PARALLEL_MIN_WORK
 _GROUPS = 8
 
 
@@ -299,13 +300,6 @@ def _uses_blas(sizes):
         if sizes[l] * sizes[l + 1] >= _BLAS_MIN_WEIGHTS:
             return True
     return False
-
-
-def _parallel_worthwhile(sizes, batch_rows, n_params):
-    """Whether a batch takes the threaded path (plain Python: callers pick the kernel with it)."""
-    blas = any(a * b >= _BLAS_MIN_WEIGHTS for a, b in zip(sizes[:-1], sizes[1:], strict=True))
-    n_chunks = -(-batch_rows // _CHUNK)
-    return not blas and n_chunks >= 2 and batch_rows * n_params >= _PARALLEL_MIN_WORK
 
 
 @njit()

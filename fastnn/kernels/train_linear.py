@@ -18,12 +18,9 @@ Common contract of the three loops (reference: :mod:`fastnn.reference.train_line
   last iterate whose loss was finite and the number of completed
   iterations/epochs is returned (``loss_curve.size`` when nothing diverged).
 
-Each loop comes compiled twice from one inlined body: serially, and as a
-``*_parallel`` kernel whose row chunks run on all threads.  A parallel build
-costs time on every step even when its parallel section is skipped (measured
-100x on small minibatches), so the caller picks the parallel one only for
-batches of at least ``fastnn.kernels.linear._PARALLEL_MIN_WORK`` values; both
-add the same chunk sums in the same order, so they agree to rounding.
+GD and minibatch loops are compiled twice from one inlined body: serially (the
+public kernels) and as private threaded builds; :mod:`fastnn.kernels._builds`
+says which runs.
 """
 
 from __future__ import annotations
@@ -82,7 +79,7 @@ def linear_gd(X, y, theta, loss, lr, fit_intercept, loss_curve, trajectory, reco
 
 
 @njit(parallel=True)
-def linear_gd_parallel(X, y, theta, loss, lr, fit_intercept, loss_curve, trajectory, record_every):
+def _linear_gd_threaded(X, y, theta, loss, lr, fit_intercept, loss_curve, trajectory, record_every):
     """:func:`linear_gd` compiled for threads: worth it for large batches only."""
     return _gd_iterations(
         X, y, theta, loss, lr, fit_intercept, loss_curve, trajectory, record_every
@@ -194,7 +191,7 @@ def linear_sgd(X, y, theta, loss, lr, fit_intercept, order, loss_curve, trajecto
 
 
 @njit(parallel=True)
-def linear_minibatch_parallel(
+def _linear_minibatch_threaded(
     X, y, theta, loss, lr, fit_intercept, order, batch_size, loss_curve, trajectory, record_every
 ):
     """:func:`linear_minibatch` compiled for threads: worth it for large batches only."""

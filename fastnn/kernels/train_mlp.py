@@ -4,12 +4,18 @@ Contract (reference: :mod:`fastnn.reference.train_mlp`):
 
 * ``theta`` is updated in place; ``sizes``/``activation``/``loss`` as in
   :mod:`fastnn.kernels.mlp`;
+* ``settings`` holds the optimiser's settings at the positions ``SETTING_*`` of
+  :mod:`fastnn._codes`: the optimizer code (``MOMENTUM``: ``v = momentum v - lr grad;
+  theta += v``, plain steps when momentum is 0; ``ADAM``: scikit-learn's form,
+  bias-corrected step size), learning rate, momentum, Adam's beta_1, beta_2 and
+  epsilon, batch size, ``tol`` and ``n_iter_no_change``;
 * ``order`` holds one permutation of the samples per epoch (drawn by the caller),
-  cut into batches of ``batch_size``; an ``order`` with no rows means full-batch
+  cut into batches of the batch size; an ``order`` with no rows means full-batch
   gradient descent (one step per epoch, samples in their order);
-* ``optimizer`` is ``MOMENTUM`` (``v = momentum v - lr grad; theta += v``, plain
-  steps when ``momentum`` is 0) or ``ADAM`` (scikit-learn's form, bias-corrected
-  step size);
+* ``state`` (``STATE_*`` positions, then the first and second moments and the
+  previous iterate) carries the optimiser from one call to the next, so that a run
+  cut into several calls takes exactly the steps of one; a new run starts from
+  step 0, best loss +inf, nothing stalled, zero moments and previous = theta;
 * ``loss_curve[e]`` gets the batch-size-weighted mean of epoch ``e``'s batch losses;
   ``trajectory`` rows as in :mod:`fastnn.kernels.train_linear`;
 * with ``tol >= 0``, training stops once the epoch loss has not improved on the best
@@ -17,24 +23,45 @@ Contract (reference: :mod:`fastnn.reference.train_mlp`):
 * returns ``(epochs completed, reason)`` with a reason code from :mod:`fastnn._codes`;
   on a non-finite loss theta goes back to the last iterate whose loss was finite.
 
-Compiled twice from one inlined body, as the linear loops are (see
-:mod:`fastnn.kernels.train_linear`): ``mlp_train`` serially, ``mlp_train_parallel`` for
-threads; :func:`fastnn.kernels.mlp._parallel_worthwhile` tells which to call.
+Compiled twice from one inlined body, as the linear loops are: ``mlp_train`` serially
+and a private threaded build; :mod:`fastnn.kernels._builds` says which runs.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from fastnn._codes import ADAM, CONVERGED, DIVERGED, MAX_ITER
+from fastnn._codes import (
+    ADAM,
+    CONVERGED,
+    DIVERGED,
+    MAX_ITER,
+    SETTING_BATCH_SIZE,
+    SETTING_BETA_1,
+    SETTING_BETA_2,
+    SETTING_EPSILON,
+    SETTING_LEARNING_RATE,
+    SETTING_MOMENTUM,
+    SETTING_N_ITER_NO_CHANGE,
+    SETTING_OPTIMIZER,
+    SETTING_TOL,
+    STATE_BEST_LOSS,
+    STATE_STALLED,
+    STATE_STEP,
+    STATE_VECTORS,
+)
 from fastnn._numba import njit
 from fastnn.kernels.mlp import _batch_loss_grad, _offsets, _workspace
 from fastnn.kernels.train_linear import _record_final, _record_start
 
 
 @njit()
-def _update(theta, grad, optimizer, lr, momentum, beta_1, beta_2, epsilon, step, first, second):
-    if optimizer == ADAM:
+def _update(theta, grad, settings, step, first, second):
+    lr = settings[SETTING_LEARNING_RATE]
+    if settings[SETTING_OPTIMIZER] == ADAM:
+        beta_1 = settings[SETTING_BETA_1]
+        beta_2 = settings[SETTING_BETA_2]
+        epsilon = settings[SETTING_EPSILON]
         step_size = lr * np.sqrt(1.0 - beta_2**step) / (1.0 - beta_1**step)
         for p in range(theta.size):
             g = grad[p]
@@ -42,6 +69,7 @@ def _update(theta, grad, optimizer, lr, momentum, beta_1, beta_2, epsilon, step,
             second[p] = beta_2 * second[p] + (1.0 - beta_2) * g * g
             theta[p] -= step_size * first[p] / (np.sqrt(second[p]) + epsilon)
     else:
+        momentum = settings[SETTING_MOMENTUM]
         for p in range(theta.size):
             first[p] = momentum * first[p] - lr * grad[p]
             theta[p] += first[p]
@@ -55,33 +83,30 @@ def _train(
     sizes,
     activation,
     loss,
-    optimizer,
-    lr,
-    momentum,
-    beta_1,
-    beta_2,
-    epsilon,
+    settings,
     order,
-    batch_size,
-    tol,
-    n_iter_no_change,
+    state,
     loss_curve,
     trajectory,
     record_every,
 ):
     n = X.shape[0]
+    n_params = theta.size
     full_batch = order.shape[0] == 0
-    batch = n if full_batch else min(batch_size, n)
+    batch = n if full_batch else min(int(settings[SETTING_BATCH_SIZE]), n)
+    tol = settings[SETTING_TOL]
+    n_iter_no_change = int(settings[SETTING_N_ITER_NO_CHANGE])
     in_order = np.arange(n)
-    grad = np.empty(theta.size)
-    first = np.zeros(theta.size)
-    second = np.zeros(theta.size)
-    previous = theta.copy()
+    grad = np.empty(n_params)
+    first = state[STATE_VECTORS : STATE_VECTORS + n_params]
+    second = state[STATE_VECTORS + n_params : STATE_VECTORS + 2 * n_params]
+    previous = state[STATE_VECTORS + 2 * n_params : STATE_VECTORS + 3 * n_params]
     offsets = _offsets(sizes)
     workspace = _workspace(sizes, batch)
-    best = np.inf
-    stalled = 0
-    step = 0
+    best = state[STATE_BEST_LOSS]
+    stalled = int(state[STATE_STALLED])
+    step = int(state[STATE_STEP])
+    epochs, reason = loss_curve.size, MAX_ITER
     for epoch in range(loss_curve.size):
         _record_start(trajectory, epoch, record_every, theta)
         idx = in_order if full_batch else order[epoch]
@@ -93,23 +118,26 @@ def _train(
             )
             if not np.isfinite(value):
                 theta[:] = previous
-                _record_final(trajectory, epoch, record_every, theta)
-                return epoch, DIVERGED
+                epochs, reason = epoch, DIVERGED
+                break
             total += value * (hi - lo)
             previous[:] = theta
             step += 1
-            _update(
-                theta, grad, optimizer, lr, momentum, beta_1, beta_2, epsilon, step, first, second
-            )
+            _update(theta, grad, settings, step, first, second)
+        if reason == DIVERGED:
+            break
         loss_curve[epoch] = total / n
         if tol >= 0.0:
             stalled = stalled + 1 if loss_curve[epoch] > best - tol else 0
             best = min(best, loss_curve[epoch])
             if stalled > n_iter_no_change:
-                _record_final(trajectory, epoch + 1, record_every, theta)
-                return epoch + 1, CONVERGED
-    _record_final(trajectory, loss_curve.size, record_every, theta)
-    return loss_curve.size, MAX_ITER
+                epochs, reason = epoch + 1, CONVERGED
+                break
+    _record_final(trajectory, epochs, record_every, theta)
+    state[STATE_STEP] = step
+    state[STATE_BEST_LOSS] = best
+    state[STATE_STALLED] = stalled
+    return epochs, reason
 
 
 @njit()
@@ -120,16 +148,9 @@ def mlp_train(
     sizes,
     activation,
     loss,
-    optimizer,
-    lr,
-    momentum,
-    beta_1,
-    beta_2,
-    epsilon,
+    settings,
     order,
-    batch_size,
-    tol,
-    n_iter_no_change,
+    state,
     loss_curve,
     trajectory,
     record_every,
@@ -142,16 +163,9 @@ def mlp_train(
         sizes,
         activation,
         loss,
-        optimizer,
-        lr,
-        momentum,
-        beta_1,
-        beta_2,
-        epsilon,
+        settings,
         order,
-        batch_size,
-        tol,
-        n_iter_no_change,
+        state,
         loss_curve,
         trajectory,
         record_every,
@@ -159,23 +173,16 @@ def mlp_train(
 
 
 @njit(parallel=True)
-def mlp_train_parallel(
+def _mlp_train_threaded(
     X,
     Y,
     theta,
     sizes,
     activation,
     loss,
-    optimizer,
-    lr,
-    momentum,
-    beta_1,
-    beta_2,
-    epsilon,
+    settings,
     order,
-    batch_size,
-    tol,
-    n_iter_no_change,
+    state,
     loss_curve,
     trajectory,
     record_every,
@@ -188,16 +195,9 @@ def mlp_train_parallel(
         sizes,
         activation,
         loss,
-        optimizer,
-        lr,
-        momentum,
-        beta_1,
-        beta_2,
-        epsilon,
+        settings,
         order,
-        batch_size,
-        tol,
-        n_iter_no_change,
+        state,
         loss_curve,
         trajectory,
         record_every,

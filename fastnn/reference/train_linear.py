@@ -75,27 +75,3 @@ def linear_sgd(X, y, theta, loss, lr, fit_intercept, order, loss_curve, trajecto
     return linear_minibatch(
         X, y, theta, loss, lr, fit_intercept, order, 1, loss_curve, trajectory, record_every
     )
-
-
-def linear_gd_parallel(X, y, theta, loss, lr, fit_intercept, loss_curve, trajectory, record_every):
-    """Same as :func:`linear_gd` (the numba twin runs on threads)."""
-    return linear_gd(X, y, theta, loss, lr, fit_intercept, loss_curve, trajectory, record_every)
-
-
-def linear_minibatch_parallel(
-    X, y, theta, loss, lr, fit_intercept, order, batch_size, loss_curve, trajectory, record_every
-):
-    """Same as :func:`linear_minibatch` (the numba twin runs on threads)."""
-    return linear_minibatch(
-        X,
-        y,
-        theta,
-        loss,
-        lr,
-        fit_intercept,
-        order,
-        batch_size,
-        loss_curve,
-        trajectory,
-        record_every,
-    )

@@ -4,19 +4,39 @@ from __future__ import annotations
 
 import numpy as np
 
-from fastnn._codes import ADAM, CONVERGED, DIVERGED, MAX_ITER
+from fastnn._codes import (
+    ADAM,
+    CONVERGED,
+    DIVERGED,
+    MAX_ITER,
+    SETTING_BATCH_SIZE,
+    SETTING_BETA_1,
+    SETTING_BETA_2,
+    SETTING_EPSILON,
+    SETTING_LEARNING_RATE,
+    SETTING_MOMENTUM,
+    SETTING_N_ITER_NO_CHANGE,
+    SETTING_OPTIMIZER,
+    SETTING_TOL,
+    STATE_BEST_LOSS,
+    STATE_STALLED,
+    STATE_STEP,
+    STATE_VECTORS,
+)
 from fastnn.reference.mlp import mlp_loss_grad
 from fastnn.reference.train_linear import _record_final, _record_start
 
 
-def _update(theta, grad, optimizer, lr, momentum, beta_1, beta_2, epsilon, step, first, second):
-    if optimizer == ADAM:
+def _update(theta, grad, settings, step, first, second):
+    lr = settings[SETTING_LEARNING_RATE]
+    if settings[SETTING_OPTIMIZER] == ADAM:
+        beta_1, beta_2 = settings[SETTING_BETA_1], settings[SETTING_BETA_2]
         step_size = lr * np.sqrt(1.0 - beta_2**step) / (1.0 - beta_1**step)
         first[:] = beta_1 * first + (1.0 - beta_1) * grad
         second[:] = beta_2 * second + (1.0 - beta_2) * grad * grad
-        theta -= step_size * first / (np.sqrt(second) + epsilon)
+        theta -= step_size * first / (np.sqrt(second) + settings[SETTING_EPSILON])
     else:
-        first[:] = momentum * first - lr * grad
+        first[:] = settings[SETTING_MOMENTUM] * first - lr * grad
         theta += first
 
 
@@ -27,31 +47,24 @@ def mlp_train(
     sizes,
     activation,
     loss,
-    optimizer,
-    lr,
-    momentum,
-    beta_1,
-    beta_2,
-    epsilon,
+    settings,
     order,
-    batch_size,
-    tol,
-    n_iter_no_change,
+    state,
     loss_curve,
     trajectory,
     record_every,
 ):
     """Train the network for up to ``loss_curve.size`` epochs; returns (epochs, reason)."""
-    n = X.shape[0]
+    n, n_params = X.shape[0], theta.size
     full_batch = order.shape[0] == 0
-    batch = n if full_batch else min(batch_size, n)
+    batch = n if full_batch else min(int(settings[SETTING_BATCH_SIZE]), n)
+    tol = settings[SETTING_TOL]
     grad = np.empty_like(theta)
-    first = np.zeros_like(theta)
-    second = np.zeros_like(theta)
-    previous = theta.copy()
-    best = np.inf
-    stalled = 0
-    step = 0
+    first, second, previous = state[STATE_VECTORS:].reshape(3, n_params)
+    best = state[STATE_BEST_LOSS]
+    stalled = int(state[STATE_STALLED])
+    step = int(state[STATE_STEP])
+    epochs, reason = loss_curve.size, MAX_ITER
     with np.errstate(over="ignore", invalid="ignore"):
         for epoch in range(loss_curve.size):
             _record_start(trajectory, epoch, record_every, theta)
@@ -62,75 +75,21 @@ def mlp_train(
                 value = mlp_loss_grad(X[rows], Y[rows], theta, sizes, activation, loss, grad)
                 if not np.isfinite(value):
                     theta[:] = previous
-                    _record_final(trajectory, epoch, record_every, theta)
-                    return epoch, DIVERGED
+                    epochs, reason = epoch, DIVERGED
+                    break
                 total += value * rows.size
                 previous[:] = theta
                 step += 1
-                _update(
-                    theta,
-                    grad,
-                    optimizer,
-                    lr,
-                    momentum,
-                    beta_1,
-                    beta_2,
-                    epsilon,
-                    step,
-                    first,
-                    second,
-                )
+                _update(theta, grad, settings, step, first, second)
+            if reason == DIVERGED:
+                break
             loss_curve[epoch] = total / n
             if tol >= 0.0:
                 stalled = stalled + 1 if loss_curve[epoch] > best - tol else 0
                 best = min(best, loss_curve[epoch])
-                if stalled > n_iter_no_change:
-                    _record_final(trajectory, epoch + 1, record_every, theta)
-                    return epoch + 1, CONVERGED
-    _record_final(trajectory, loss_curve.size, record_every, theta)
-    return loss_curve.size, MAX_ITER
-
-
-def mlp_train_parallel(
-    X,
-    Y,
-    theta,
-    sizes,
-    activation,
-    loss,
-    optimizer,
-    lr,
-    momentum,
-    beta_1,
-    beta_2,
-    epsilon,
-    order,
-    batch_size,
-    tol,
-    n_iter_no_change,
-    loss_curve,
-    trajectory,
-    record_every,
-):
-    """Same as :func:`mlp_train` (the numba twin runs on threads)."""
-    return mlp_train(
-        X,
-        Y,
-        theta,
-        sizes,
-        activation,
-        loss,
-        optimizer,
-        lr,
-        momentum,
-        beta_1,
-        beta_2,
-        epsilon,
-        order,
-        batch_size,
-        tol,
-        n_iter_no_change,
-        loss_curve,
-        trajectory,
-        record_every,
-    )
+                if stalled > settings[SETTING_N_ITER_NO_CHANGE]:
+                    epochs, reason = epoch + 1, CONVERGED
+                    break
+    _record_final(trajectory, epochs, record_every, theta)
+    state[[STATE_STEP, STATE_BEST_LOSS, STATE_STALLED]] = step, best, stalled
+    return epochs, reason

@@ -3,7 +3,7 @@
 :func:`loss_surface` evaluates the mean training loss on a grid ``theta = center + a u + b v``
 (or over two named parameters), tile by tile, with the exact fast paths the model
 allows; :func:`loss_line` does the same along one direction.  Layout of the package:
-``_problem`` (model and data -> what the kernels need), ``_plane`` (directions and
+``_plane`` (directions and
 axes), ``_engine`` (tiles, threads, progress, memory), ``_result`` (:class:`Surface`).
 """
 
@@ -13,7 +13,9 @@ import time
 
 import numpy as np
 
+from fastnn._codes import SQUARED_ERROR
 from fastnn._validation import check_option, check_vector
+from fastnn.model import LINEAR, as_loss_model
 from fastnn.surface._distributed import require_dask
 from fastnn.surface._engine import (
     METHODS,
@@ -39,7 +41,6 @@ from fastnn.surface._plane import (
     make_axis,
     pca_directions,
 )
-from fastnn.surface._problem import MSE, make_problem
 from fastnn.surface._record import TileRecord, fingerprint, record_path
 from fastnn.surface._result import LossLine, Surface
 
@@ -54,30 +55,30 @@ __all__ = [
 ]
 
 
-def _params_plane(problem, params, span, resolution) -> Plane:
+def _params_plane(loss_model, params, span, resolution) -> Plane:
     if not isinstance(params, (tuple, list)) or len(params) != 2:
         raise ValueError(f"params must be a pair of parameter indices or names; got {params!r}")
-    i, j = (problem.param_index(p) for p in params)
+    i, j = (loss_model.layout.param_index(p) for p in params)
     if i == j:
         raise ValueError(f"params must name two different parameters; both are {i}")
-    center = problem.center
+    center = loss_model.theta
     a, b = make_axes(
         1.0 if span is None else span,
         resolution,
         centres=(center[i], center[j]),
-        names=(problem.param_name(i), problem.param_name(j)),
+        names=(loss_model.layout.param_name(i), loss_model.layout.param_name(j)),
     )
     origin = center.copy()
     origin[[i, j]] = 0.0
-    u = np.zeros(problem.n_params)
-    v = np.zeros(problem.n_params)
+    u = np.zeros(loss_model.n_params)
+    v = np.zeros(loss_model.n_params)
     u[i] = 1.0
     v[j] = 1.0
     return Plane(origin, u, v, a, b, "params", "params", params=(i, j))
 
 
 def _directions_plane(
-    problem, directions, span, resolution, random_state, bias, orthogonalize, trajectory
+    loss_model, directions, span, resolution, random_state, bias, orthogonalize, trajectory
 ):
     bias = check_option(bias, "bias", BIAS_OPTIONS)
     if isinstance(directions, str):
@@ -88,8 +89,8 @@ def _directions_plane(
                 "directions='pca' needs an optimiser trajectory: fit the model with "
                 "record_trajectory=True (it then has trajectory_) or pass trajectory="
             )
-        trajectory = check_trajectory(trajectory, problem.n_params)
-    u, v, info = draw_directions(directions, problem, random_state, bias, trajectory)
+        trajectory = check_trajectory(trajectory, loss_model.n_params)
+    u, v, info = draw_directions(directions, loss_model, random_state, bias, trajectory)
     if orthogonalize:
         v = gram_schmidt(u, v)
     try:
@@ -105,7 +106,7 @@ def _directions_plane(
     if span is None and directions == "pca":
         # Cover the projected path, with a margin of a quarter of its extent.
         coords = np.linalg.lstsq(
-            np.stack([u, v], axis=1), (trajectory - problem.center).T, rcond=None
+            np.stack([u, v], axis=1), (trajectory - loss_model.theta).T, rcond=None
         )[0]
         span = []
         for c in coords:
@@ -114,7 +115,7 @@ def _directions_plane(
             span.append((lo - margin, hi + margin))
     a, b = make_axes(1.0 if span is None else span, resolution)
     kind = directions if isinstance(directions, str) else "vectors"
-    return Plane(problem.center.copy(), u, v, a, b, "directions", kind, info=info)
+    return Plane(loss_model.theta.copy(), u, v, a, b, "directions", kind, info=info)
 
 
 def loss_surface(
@@ -212,31 +213,34 @@ def loss_surface(
     Surface
     """
     method = check_option(method, "method", METHODS)
-    problem = make_problem(model, X, y, center=center, backend=backend)
+    loss_model = as_loss_model(model, X, y, center=center, backend=backend)
     if params is not None and directions is not None:
         raise ValueError("pass either params= or directions=, not both")
     if params is None and directions is None:
-        if problem.n_params == 2:
+        if loss_model.n_params == 2:
             params = (0, 1)
         else:
             directions = "filter"
-    if method == "brute" and problem.kind != MSE:
+    if method == "brute" and (loss_model.family, loss_model.loss) != (LINEAR, SQUARED_ERROR):
         raise ValueError("method='brute' applies to squared error (LinearRegression) only")
     if directions == "pca" and trajectory is None:
         trajectory = getattr(model, "trajectory_", None)
     if params is not None:
-        plane = _params_plane(problem, params, span, resolution)
-        labels = (problem.param_name(plane.params[0]), problem.param_name(plane.params[1]))
+        plane = _params_plane(loss_model, params, span, resolution)
+        labels = (
+            loss_model.layout.param_name(plane.params[0]),
+            loss_model.layout.param_name(plane.params[1]),
+        )
     else:
         plane = _directions_plane(
-            problem, directions, span, resolution, random_state, bias, orthogonalize, trajectory
+            loss_model, directions, span, resolution, random_state, bias, orthogonalize, trajectory
         )
         labels = ("alpha", "beta")
     threads = check_threads(threads)
     tile_rows = None if tile_rows is None else _check_tile_rows(tile_rows)
     if client is not None:
         require_dask()
-    evaluation = prepare(problem, plane, method)
+    evaluation = prepare(loss_model, plane, method)
     values = check_out(out, evaluation.shape)
     tiles = plan_tiles(evaluation, tile_rows)
     record = _completion_record(values, evaluation, tiles, resume)
@@ -247,14 +251,16 @@ def loss_surface(
     elapsed = time.perf_counter() - start
     ga, gb = evaluation.shape
     info = {
-        "model": problem.model_name,
-        "loss": problem.loss_name,
-        "n_samples": int(problem.X.shape[0]),
+        "model": loss_model.name,
+        "loss": loss_model.loss_name,
+        "n_samples": int(loss_model.X.shape[0]),
         "method": evaluation.kind,
-        "backend": problem.backend,
+        "backend": loss_model.backend,
         "seconds": elapsed,
         "points_per_second": ga * gb / elapsed if elapsed > 0 else None,
-        "evaluations_per_second": (ga * gb * problem.X.shape[0] / elapsed if elapsed > 0 else None),
+        "evaluations_per_second": (
+            ga * gb * loss_model.X.shape[0] / elapsed if elapsed > 0 else None
+        ),
         "tiles": len(tiles),
         "tiles_computed": computed,
         "distributed": client is not None,
@@ -266,9 +272,9 @@ def loss_surface(
         a=plane.a,
         b=plane.b,
         values=values,
-        center=problem.center,
+        center=loss_model.theta,
         directions=np.stack([plane.u, plane.v]),
-        center_loss=problem.loss(problem.center),
+        center_loss=loss_model.loss_at(loss_model.theta),
         params=plane.params,
         labels=labels,
         info=info,
@@ -329,7 +335,7 @@ def loss_line(
     -------
     LossLine
     """
-    problem = make_problem(model, X, y, center=center, backend=backend)
+    loss_model = as_loss_model(model, X, y, center=center, backend=backend)
     chosen = [
         name
         for name, v in (("to", to), ("direction", direction), ("param", param))
@@ -338,47 +344,47 @@ def loss_line(
     if len(chosen) != 1:
         raise ValueError(f"pass exactly one of to=, direction= or param=; got {chosen or 'none'}")
     label = "alpha"
-    origin = problem.center.copy()
+    origin = loss_model.theta.copy()
     if to is not None:
-        target = check_vector(to, "to", size=problem.n_params)
-        d = target - problem.center
+        target = check_vector(to, "to", size=loss_model.n_params)
+        d = target - loss_model.theta
         if not np.any(d):
             raise ValueError("to equals center: there is no line between them")
         default = (-0.5, 1.5)
         kind = "interpolation"
     elif param is not None:
-        index = problem.param_index(param)
-        d = np.zeros(problem.n_params)
+        index = loss_model.layout.param_index(param)
+        d = np.zeros(loss_model.n_params)
         d[index] = 1.0
         origin[index] = 0.0
-        label = problem.param_name(index)
+        label = loss_model.layout.param_name(index)
         default = 1.0
         kind = "param"
     else:
         if isinstance(direction, str):
             check_option(direction, "direction", ("random", "filter"))
             d = draw_directions(
-                direction, problem, random_state, check_option(bias, "bias", BIAS_OPTIONS), None
+                direction, loss_model, random_state, check_option(bias, "bias", BIAS_OPTIONS), None
             )[0]
         else:
-            d = check_vector(direction, "direction", size=problem.n_params).copy()
+            d = check_vector(direction, "direction", size=loss_model.n_params).copy()
             if not np.any(d):
                 raise ValueError("direction is zero: it spans no line")
         default = (-1.0, 1.0)
         kind = direction if isinstance(direction, str) else "vector"
     spec = default if span is None else span
-    centre = problem.center[index] if param is not None else 0.0
+    centre = loss_model.theta[index] if param is not None else 0.0
     alpha = make_axis(spec, centre, check_resolution(resolution, pair=False), label)
     plane = Plane(origin, d, np.zeros_like(d), alpha, np.zeros(1), "line", kind)
-    evaluation = prepare(problem, plane, "auto")
+    evaluation = prepare(loss_model, plane, "auto")
     values = np.empty((alpha.size, 1))
     run(evaluation, values, plan_tiles(evaluation), False, check_threads(threads))
     return LossLine(
         alpha=alpha,
         values=values[:, 0],
-        center=problem.center,
+        center=loss_model.theta,
         direction=d,
-        center_loss=problem.loss(problem.center),
+        center_loss=loss_model.loss_at(loss_model.theta),
         label=label,
-        info={"model": problem.model_name, "loss": problem.loss_name, "line": kind},
+        info={"model": loss_model.name, "loss": loss_model.loss_name, "line": kind},
     )

@@ -1,8 +1,9 @@
 """Evaluation of a loss surface tile by tile.
 
-:func:`prepare` turns a problem and a plane into an :class:`Evaluation` -- every array
-the kernels need, computed once (for linear models the logits of the origin and of the
-two directions, and for squared error the nine numbers of the quadratic form).
+:func:`prepare` turns a model (:class:`~fastnn.model.LossModel`) and a plane into an
+:class:`Evaluation` -- every array the kernels need, computed once (for linear models
+the logits of the origin and of the two directions, and for squared error the nine
+numbers of the quadratic form).
 :func:`evaluate_tile` is a pure function of (evaluation, tile bounds): the local loop
 in :func:`run` calls it tile after tile, and a distributed engine can run tiles as
 tasks.  Each grid point's value depends only on its own coordinates, so the split
@@ -12,14 +13,16 @@ into tiles and the number of threads never change a result.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numba
 import numpy as np
 from tqdm.auto import tqdm
 
-from fastnn._base import backend_module
-from fastnn.surface._problem import BCE, MSE, NETWORK
+from fastnn._backends import backend_module
+from fastnn._codes import LOG_LOSS
+from fastnn.model import LINEAR, NETWORK
 
 METHODS = ("auto", "exact", "brute")
 # A tile holds about this many (grid point x sample) evaluations (about 0.2 s here: Dask
@@ -33,9 +36,13 @@ _PROGRESS_WORK = 1 << 33
 
 @dataclass
 class Evaluation:
-    """Everything one tile needs: picklable, read-only, shared by all tiles."""
+    """Everything one tile needs: picklable, read-only, shared by all tiles.
 
-    kind: str  # "mse-exact", "mse-brute", "bce", "mlp"
+    ``kind`` names an entry of :data:`TILE_KERNELS`; ``arrays`` and ``codes`` are that
+    kernel's inputs besides the axes.
+    """
+
+    kind: str
     backend: str
     a: np.ndarray
     b: np.ndarray
@@ -48,37 +55,70 @@ class Evaluation:
 
     def cost_per_point(self) -> int:
         """Relative work of one grid point (sample evaluations)."""
-        if self.kind == "mse-exact":
-            return 1
-        if self.kind == "mlp":
-            X, _, origin = self.arrays[:3]
-            return X.shape[0] * max(origin.size, 1)
-        return self.arrays[-1].size
+        return TILE_KERNELS[self.kind].cost(self.arrays)
 
 
-def prepare(problem, plane, method: str = "auto") -> Evaluation:
-    """Precompute what every tile of the plane's grid needs."""
-    impl = problem.impl
+@dataclass(frozen=True)
+class TileKernel:
+    """How to evaluate tiles of one kind: ``run(impl, arrays, codes, a, b, out)`` and cost."""
+
+    run: Callable
+    cost: Callable
+
+
+def _run_network(impl, arrays, codes, a, b, out):
+    X, Y, origin, u, v, sizes = arrays
+    impl.mlp_surface(X, Y, origin, u, v, sizes, *codes, a, b, out)
+
+
+# Every surface kernel, by Evaluation.kind (the names are part of completion records).
+TILE_KERNELS = {
+    "mse-exact": TileKernel(
+        lambda impl, arrays, codes, a, b, out: impl.mse_surface_quadratic(*arrays, a, b, out),
+        lambda arrays: 1,
+    ),
+    "mse-brute": TileKernel(
+        lambda impl, arrays, codes, a, b, out: impl.mse_surface_brute(*arrays, a, b, out),
+        lambda arrays: arrays[-1].size,
+    ),
+    "bce": TileKernel(
+        lambda impl, arrays, codes, a, b, out: impl.bce_surface(*arrays, a, b, out),
+        lambda arrays: arrays[-1].size,
+    ),
+    "mlp": TileKernel(_run_network, lambda arrays: arrays[0].shape[0] * max(arrays[2].size, 1)),
+}
+
+
+def _prepare_linear(model, origin, u, v, method):
+    impl = model.impl
+    n = model.X.shape[0]
+    z0, zu, zv = (impl.linear_logits(model.X, w, np.empty(n)) for w in (origin, u, v))
+    y = model.target
+    if model.loss == LOG_LOSS:
+        return "bce", (z0, zu, zv, y), ()
+    if method in ("auto", "exact"):
+        return "mse-exact", (impl.mse_surface_stats(z0, zu, zv, y, np.empty(9)),), ()
+    return "mse-brute", (z0, zu, zv, y), ()
+
+
+def _prepare_network(model, origin, u, v, method):
+    arrays = (model.X, model.target, origin, u, v, model.layout.sizes)
+    return "mlp", arrays, (model.activation, model.loss)
+
+
+# How each model family's plane is reduced to one tile kernel's inputs.
+_PREPARE = {LINEAR: _prepare_linear, NETWORK: _prepare_network}
+
+
+def prepare(model, plane, method: str = "auto") -> Evaluation:
+    """Precompute what every tile of the plane's grid needs (``model``: a LossModel)."""
     origin, u, v = (
         np.ascontiguousarray(w, dtype=np.float64) for w in (plane.origin, plane.u, plane.v)
     )
     a = np.ascontiguousarray(plane.a, dtype=np.float64)
     b = np.ascontiguousarray(plane.b, dtype=np.float64)
-    if problem.kind == NETWORK:
-        arrays = (problem.X, problem.target, origin, u, v, problem.sizes)
-        return Evaluation(
-            "mlp", problem.backend, a, b, arrays, (problem.activation, problem.loss_code)
-        )
-    n = problem.X.shape[0]
-    z0, zu, zv = (impl.linear_logits(problem.X, w, np.empty(n)) for w in (origin, u, v))
-    y = problem.target
-    if problem.kind == BCE:
-        return Evaluation("bce", problem.backend, a, b, (z0, zu, zv, y))
-    if method in ("auto", "exact"):
-        stats = impl.mse_surface_stats(z0, zu, zv, y, np.empty(9))
-        return Evaluation("mse-exact", problem.backend, a, b, (stats,))
-    assert problem.kind == MSE
-    return Evaluation("mse-brute", problem.backend, a, b, (z0, zu, zv, y))
+    kind, arrays, codes = _PREPARE[model.family](model, origin, u, v, method)
+    return Evaluation(kind, model.backend, a, b, arrays, codes)
 
 
 def evaluate_tile(evaluation: Evaluation, rows, cols, out=None) -> np.ndarray:
@@ -87,22 +127,13 @@ def evaluate_tile(evaluation: Evaluation, rows, cols, out=None) -> np.ndarray:
     Returns an array of shape ``(r1 - r0, c1 - c0)`` (``out`` when given, which must be
     a C-contiguous float64 array of that shape).
     """
-    impl = backend_module(evaluation.backend)
     a = evaluation.a[rows[0] : rows[1]]
     b = evaluation.b[cols[0] : cols[1]]
     if out is None:
         out = np.empty((a.size, b.size))
-    kind, arrays = evaluation.kind, evaluation.arrays
-    if kind == "mse-exact":
-        impl.mse_surface_quadratic(arrays[0], a, b, out)
-    elif kind == "mse-brute":
-        impl.mse_surface_brute(*arrays, a, b, out)
-    elif kind == "bce":
-        impl.bce_surface(*arrays, a, b, out)
-    else:
-        X, Y, origin, u, v, sizes = arrays
-        activation, loss = evaluation.codes
-        impl.mlp_surface(X, Y, origin, u, v, sizes, activation, loss, a, b, out)
+    TILE_KERNELS[evaluation.kind].run(
+        backend_module(evaluation.backend), evaluation.arrays, evaluation.codes, a, b, out
+    )
     return out
 
 

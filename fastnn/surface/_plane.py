@@ -174,10 +174,10 @@ def check_trajectory(trajectory, n_params: int) -> np.ndarray:
     return arr
 
 
-def draw_directions(kind, problem, random_state, bias, trajectory):
-    """(u, v, info) for ``directions=kind``."""
-    center = problem.center
-    n = problem.n_params
+def draw_directions(kind, model, random_state, bias, trajectory):
+    """(u, v, info) for ``directions=kind`` around ``model.theta`` (``model``: a LossModel)."""
+    center = model.theta
+    n = model.n_params
     if isinstance(kind, str):
         if kind == "pca":
             u, v, ratios, singular = pca_directions(trajectory, center)
@@ -186,8 +186,8 @@ def draw_directions(kind, problem, random_state, bias, trajectory):
         u, v = rng.standard_normal(n), rng.standard_normal(n)
         if kind == "random":
             return _unit(u, "u"), _unit(v, "v"), {}
-        u = filter_normalize(u, center, problem.filters, bias)
-        v = filter_normalize(v, center, problem.filters, bias)
+        u = filter_normalize(u, center, model.layout.filters, bias)
+        v = filter_normalize(v, center, model.layout.filters, bias)
         if not np.any(u) or not np.any(v):
             raise ValueError(
                 "directions='filter': every filter of the centre has norm 0, so the "

@@ -1,0 +1,163 @@
+"""The one training driver of every estimator: epochs in bounded chunks, history, warnings.
+
+An estimator hands :func:`train` a function that runs some epochs of its kernel
+(``run_epochs(order, loss_curve, trajectory_rows) -> (epochs done, reason)``); the driver
+allocates the loss curve and trajectory, draws the sample orders a bounded number of
+bytes at a time (the same draws as all at once: one permutation per epoch from the same
+generator), stops at the first chunk that ends early, and returns a :class:`TrainingRun`.
+:func:`warn_outcome` turns a divergence, or ``max_iter`` reached with ``tol`` set, into
+the warning the user sees.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from fastnn._codes import (
+    DIVERGED,
+    MAX_ITER,
+    N_SETTINGS,
+    SETTING_BATCH_SIZE,
+    SETTING_BETA_1,
+    SETTING_BETA_2,
+    SETTING_EPSILON,
+    SETTING_LEARNING_RATE,
+    SETTING_MOMENTUM,
+    SETTING_N_ITER_NO_CHANGE,
+    SETTING_OPTIMIZER,
+    SETTING_TOL,
+    STATE_BEST_LOSS,
+    STATE_VECTORS,
+)
+from fastnn.exceptions import ConvergenceWarning, DivergenceWarning
+from fastnn.optim import sample_orders
+
+# Sample orders are drawn this many bytes at a time, so that many epochs over a large
+# data set never hold every order at once.
+ORDER_BYTES = 64 * 2**20
+
+
+@dataclass
+class TrainingRun:
+    """What a training run produced.
+
+    ``trajectory`` is None unless recorded; ``reason`` is a code from :mod:`fastnn._codes`
+    (``MAX_ITER``, ``CONVERGED`` or ``DIVERGED``).
+    """
+
+    loss_curve: np.ndarray
+    trajectory: np.ndarray | None
+    n_iter: int
+    reason: int
+
+
+def train(run_epochs, *, n_epochs, n_samples, n_params, record_every, rng=None) -> TrainingRun:
+    """Run ``n_epochs`` epochs through ``run_epochs``, a bounded chunk of epochs per call.
+
+    Parameters
+    ----------
+    run_epochs : callable
+        ``run_epochs(order, loss_curve, trajectory) -> (epochs done, reason)`` runs
+        ``loss_curve.size`` epochs with the sample orders ``order`` (one row per epoch;
+        no rows for full-batch training) and writes the epochs' losses and the trajectory
+        rows they own.
+    n_epochs, n_samples, n_params : int
+    record_every : int
+        0: no trajectory; k: theta every k-th epoch and at the end.
+    rng : numpy.random.Generator, optional
+        Draws one sample order per epoch; None for full-batch training (one call).
+
+    Returns
+    -------
+    TrainingRun
+    """
+    stride = max(record_every, 1)
+    n_rows = -(-n_epochs // stride) + 1 if record_every else 0
+    trajectory = np.empty((n_rows, n_params))
+    loss_curve = np.empty(n_epochs)
+    if rng is None:
+        done, reason = run_epochs(np.empty((0, n_samples), np.int64), loss_curve, trajectory)
+    else:
+        # Chunks hold whole strides: a chunk's last trajectory row is the next one's first.
+        chunk = max(1, ORDER_BYTES // (8 * n_samples)) // stride * stride or stride
+        done, reason = 0, MAX_ITER
+        while done < n_epochs:
+            k = min(chunk, n_epochs - done)
+            first_row = done // stride
+            ran, reason = run_epochs(
+                sample_orders(rng, n_samples, k),
+                loss_curve[done : done + k],
+                trajectory[first_row : first_row + (-(-k // stride)) + 1],
+            )
+            done += int(ran)
+            if ran < k or reason != MAX_ITER:
+                break
+    done = int(done)
+    return TrainingRun(
+        loss_curve=loss_curve[:done].copy(),
+        trajectory=trajectory[: -(-done // stride) + 1].copy() if record_every else None,
+        n_iter=done,
+        reason=int(reason),
+    )
+
+
+def warn_outcome(estimator, run: TrainingRun, *, solver, lr, max_iter, tol, unit="epoch"):
+    """Warn about a diverged run, or (with ``tol`` set) one that hit ``max_iter``."""
+    name = type(estimator).__name__
+    if run.reason == DIVERGED:
+        warnings.warn(
+            f"{name} diverged at {unit} {run.n_iter} (solver={solver!r}, learning_rate_init="
+            f"{lr:g}): the loss became non-finite. Training stopped; loss_curve_ keeps the "
+            f"{run.n_iter} finite losses and theta_ the last parameters with a finite loss. "
+            "Lower learning_rate_init.",
+            DivergenceWarning,
+            stacklevel=3,
+        )
+    elif run.reason == MAX_ITER and tol is not None:
+        warnings.warn(
+            f"{name}: max_iter={max_iter} epochs reached and the loss is still improving by "
+            f"more than tol={tol:g}; raise max_iter or tol (tol=None trains exactly "
+            "max_iter epochs without this check).",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+
+
+def mlp_settings(
+    *,
+    optimizer: int,
+    lr: float,
+    batch_size: int,
+    momentum: float = 0.0,
+    beta_1: float = 0.9,
+    beta_2: float = 0.999,
+    epsilon: float = 1e-8,
+    tol: float | None = None,
+    n_iter_no_change: int = 10,
+) -> np.ndarray:
+    """The MLP training kernel's ``settings`` array (positions ``SETTING_*``, fastnn._codes).
+
+    ``tol=None`` turns early stopping off.
+    """
+    settings = np.empty(N_SETTINGS)
+    settings[SETTING_OPTIMIZER] = optimizer
+    settings[SETTING_LEARNING_RATE] = lr
+    settings[SETTING_MOMENTUM] = momentum
+    settings[SETTING_BETA_1] = beta_1
+    settings[SETTING_BETA_2] = beta_2
+    settings[SETTING_EPSILON] = epsilon
+    settings[SETTING_BATCH_SIZE] = batch_size
+    settings[SETTING_TOL] = -1.0 if tol is None else tol
+    settings[SETTING_N_ITER_NO_CHANGE] = n_iter_no_change
+    return settings
+
+
+def mlp_state(theta: np.ndarray) -> np.ndarray:
+    """A new run's MLP training state: step 0, best loss +inf, zero moments, previous = theta."""
+    state = np.zeros(STATE_VECTORS + 3 * theta.size)
+    state[STATE_BEST_LOSS] = np.inf
+    state[STATE_VECTORS + 2 * theta.size :] = theta
+    return state

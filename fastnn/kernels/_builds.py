@@ -1,0 +1,54 @@
+"""Which build of a training loop runs -- serial or threaded -- and the thresholds behind it.
+
+Each training loop (linear GD, linear minibatch, the MLP loop) is one ``inline=True``
+body compiled twice: serially (the public kernel, e.g. ``linear_gd``) and as a private
+``parallel=True`` build (``_linear_gd_threaded``) whose row chunks run on all threads.  A
+parallel build pays on every step even when its parallel section is skipped (small
+linear minibatch steps ran 100x slower, MLP minibatch steps 2.4x), so the threaded build
+runs only for batches large enough to use it.  Both add the same chunk sums in the
+same order and agree to rounding; the numpy reference has one build.
+
+The thresholds are also the kernels' own (a batch below them runs serially inside a
+threaded build), so they live here, in the kernel package, where numba's stale-cache
+guard watches them.
+"""
+
+from __future__ import annotations
+
+# Linear models: below this many data values (rows x (features + 1)) a batch runs serially.
+LINEAR_PARALLEL_MIN_WORK = 1 << 17
+# MLPs: samples per chunk (activations stay in L1/L2), and the (sample x parameter)
+# products above which a batch of at least two chunks runs in parallel.
+MLP_CHUNK = 256
+MLP_PARALLEL_MIN_WORK = 1 << 21
+# A layer with this many weights or more uses BLAS, which threads itself: serial build.
+MLP_BLAS_MIN_WEIGHTS = 4096
+
+
+def linear_threaded(batch_rows: int, n_features: int) -> bool:
+    """Whether a linear model's batch of ``batch_rows`` rows is worth the threaded build."""
+    return batch_rows * (n_features + 1) >= LINEAR_PARALLEL_MIN_WORK
+
+
+def mlp_threaded(sizes, batch_rows: int) -> bool:
+    """Whether a network's batch of ``batch_rows`` samples is worth the threaded build."""
+    fan_in, fan_out = list(sizes[:-1]), list(sizes[1:])
+    blas = any(a * b >= MLP_BLAS_MIN_WEIGHTS for a, b in zip(fan_in, fan_out, strict=True))
+    n_params = sum(a * b + b for a, b in zip(fan_in, fan_out, strict=True))
+    n_chunks = -(-batch_rows // MLP_CHUNK)
+    return not blas and n_chunks >= 2 and batch_rows * n_params >= MLP_PARALLEL_MIN_WORK
+
+
+def training_loop(impl, name: str, threaded: bool):
+    """``impl.<name>``, or its threaded build for the numba kernels when ``threaded``."""
+    from fastnn import kernels
+
+    if impl is not kernels or not threaded:
+        return getattr(impl, name)
+    from fastnn.kernels import train_linear, train_mlp
+
+    return {
+        "linear_gd": train_linear._linear_gd_threaded,
+        "linear_minibatch": train_linear._linear_minibatch_threaded,
+        "mlp_train": train_mlp._mlp_train_threaded,
+    }[name]

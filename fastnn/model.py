@@ -1,0 +1,133 @@
+"""The model interface: a model's loss as a function of one flat parameter vector.
+
+Every engine that evaluates a model away from its fitted parameters -- loss surfaces and
+lines today -- sees a model only as a :class:`LossModel`: the data and encoded targets,
+the centre ``theta``, the parameter layout, the loss and activation codes the kernels
+understand, and the backend.  Each fastnn estimator builds one with its
+:meth:`loss_model` method; :func:`as_loss_model` accepts what users pass to the engines
+(a fitted estimator, or an estimator class or unfitted instance plus a centre).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from fastnn._backends import backend_module
+from fastnn._codes import LOG_LOSS, SOFTMAX_LOG_LOSS, SQUARED_ERROR
+from fastnn.layout import LinearLayout, MLPLayout
+
+LINEAR, NETWORK = "linear", "mlp"
+
+LOSS_NAMES = {
+    SQUARED_ERROR: "mean squared error",
+    LOG_LOSS: "binary cross-entropy",
+    SOFTMAX_LOG_LOSS: "cross-entropy",
+}
+
+
+def _linear_loss_grad(impl, model, theta, grad):
+    kernel = impl.mse_loss_grad if model.loss == SQUARED_ERROR else impl.bce_loss_grad
+    return kernel(model.X, model.target, theta, grad)
+
+
+def _network_loss_grad(impl, model, theta, grad):
+    return impl.mlp_loss_grad(
+        model.X, model.target, theta, model.layout.sizes, model.activation, model.loss, grad
+    )
+
+
+# One entry per model family: the kernel giving the mean loss and its gradient.
+_LOSS_GRAD = {LINEAR: _linear_loss_grad, NETWORK: _network_loss_grad}
+
+
+@dataclass(frozen=True, eq=False)
+class LossModel:
+    """One model's loss on one data set, as a function of its flat parameter vector.
+
+    Attributes
+    ----------
+    family : {"linear", "mlp"}
+        ``"linear"``: ``theta = [intercept, w]``, logits ``intercept + X w``;
+        ``"mlp"``: a network in :class:`~fastnn.layout.MLPLayout`.
+    X : ndarray of shape (n_samples, n_features)
+        The data, float64, C-contiguous and finite.
+    target : ndarray
+        Targets encoded as the kernels take them: 1-D (0/1 labels or values) for linear
+        models, ``(n_samples, n_outputs)`` for networks.
+    theta : ndarray of shape (n_params,)
+        The centre: the fitted parameters, or the ones the caller gave.
+    layout : LinearLayout or MLPLayout
+        Views, filters and names of the parameters.
+    loss : int
+        Loss code (:mod:`fastnn._codes`): squared error, log loss or softmax log loss.
+    activation : int
+        Hidden-layer activation code (0 and unused for linear models).
+    backend : {"numba", "numpy"}
+    name : str
+        The model's class name, for reports.
+    """
+
+    family: str
+    X: np.ndarray
+    target: np.ndarray
+    theta: np.ndarray
+    layout: LinearLayout | MLPLayout
+    loss: int
+    activation: int
+    backend: str
+    name: str
+
+    @property
+    def n_params(self) -> int:
+        """Length of ``theta``."""
+        return self.layout.n_params
+
+    @property
+    def impl(self):
+        """The kernels of ``backend``: :mod:`fastnn.kernels` or :mod:`fastnn.reference`."""
+        return backend_module(self.backend)
+
+    @property
+    def loss_name(self) -> str:
+        """The loss in words, e.g. ``"binary cross-entropy"``."""
+        return LOSS_NAMES[self.loss]
+
+    def loss_grad(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
+        """Mean loss over the samples at ``theta`` and its gradient."""
+        grad = np.empty(theta.size)
+        value = _LOSS_GRAD[self.family](self.impl, self, theta, grad)
+        return float(value), grad
+
+    def loss_at(self, theta: np.ndarray) -> float:
+        """Mean loss over the samples at ``theta``."""
+        return self.loss_grad(theta)[0]
+
+
+def as_loss_model(model, X, y, center=None, backend=None) -> LossModel:
+    """The :class:`LossModel` of what a user passes to an engine.
+
+    Parameters
+    ----------
+    model : fastnn estimator (fitted or not) or estimator class
+        A class gets its default settings; a model that is not fitted needs ``center``.
+    X, y : array-like
+        Data and targets, as for the model's ``fit``.
+    center : array-like of shape (n_params,), optional
+        Default: the fitted ``theta_``.
+    backend : {"numba", "numpy"}, optional
+        Default: the model's backend.
+
+    Returns
+    -------
+    LossModel
+    """
+    if isinstance(model, type) and callable(getattr(model, "loss_model", None)):
+        model = model()
+    if not callable(getattr(model, "loss_model", None)):
+        raise TypeError(
+            "model must be a fastnn LinearRegression, LogisticRegression, MLPClassifier or "
+            f"MLPRegressor (fitted, or a class / unfitted instance with center=); got {model!r}"
+        )
+    return model.loss_model(X, y, center=center, backend=backend)
