@@ -243,7 +243,7 @@ def _compute_surface(args, X, y, client) -> int:
         memmap = args.out is not None and args.out.endswith(".npy")
         out = None
         if memmap:
-            from fastnn.surface._plane import check_resolution
+            from fastnn._validation import check_resolution
 
             out = _open_values(args, check_resolution(resolution))
         start = time.perf_counter()

@@ -12,7 +12,7 @@ from fastnn import data
 from fastnn.cli import main
 from fastnn.model import as_loss_model
 from fastnn.surface import _engine
-from fastnn.surface._distributed import run_on_cluster
+from fastnn.surface._distributed import on_cluster
 from fastnn.surface._engine import plan_tiles, prepare
 
 distributed = pytest.importorskip("distributed")
@@ -75,7 +75,7 @@ def test_failed_tasks_are_retried(client, tmp_path):
     from tests._dask_helpers import flaky_tile_task  # importable by the workers too
 
     task = functools.partial(flaky_tile_task, marker_dir=str(tmp_path))
-    run_on_cluster(client, evaluation, tiles, list(range(len(tiles))), finish, task=task)
+    on_cluster(client, task=task)(evaluation, tiles, list(range(len(tiles))), finish)
     assert len(list(tmp_path.glob("failed-*"))) == len(tiles)  # every tile failed once
     np.testing.assert_array_equal(out, here.values)
 

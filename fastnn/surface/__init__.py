@@ -11,37 +11,39 @@ from __future__ import annotations
 
 import time
 
+import numba
 import numpy as np
 
 from fastnn._codes import SQUARED_ERROR
-from fastnn._validation import check_option, check_vector
+from fastnn._validation import (
+    check_option,
+    check_resolution,
+    check_threads,
+    check_tile_rows,
+    check_vector,
+)
 from fastnn.model import LINEAR, as_loss_model
-from fastnn.surface._distributed import require_dask
 from fastnn.surface._engine import (
     METHODS,
-    check_out,
-    check_threads,
     default_progress,
     evaluate_tile,
+    in_process,
     plan_tiles,
     prepare,
+    result_array,
     run,
 )
 from fastnn.surface._plane import (
     BIAS_OPTIONS,
-    DIRECTION_KINDS,
     Plane,
-    check_not_parallel,
-    check_resolution,
-    check_trajectory,
+    directions_plane,
     draw_directions,
     filter_normalize,
-    gram_schmidt,
-    make_axes,
     make_axis,
+    params_plane,
     pca_directions,
 )
-from fastnn.surface._record import TileRecord, fingerprint, record_path
+from fastnn.surface._record import completion_record
 from fastnn.surface._result import LossLine, Surface
 
 __all__ = [
@@ -53,69 +55,6 @@ __all__ = [
     "loss_surface",
     "pca_directions",
 ]
-
-
-def _params_plane(loss_model, params, span, resolution) -> Plane:
-    if not isinstance(params, (tuple, list)) or len(params) != 2:
-        raise ValueError(f"params must be a pair of parameter indices or names; got {params!r}")
-    i, j = (loss_model.layout.param_index(p) for p in params)
-    if i == j:
-        raise ValueError(f"params must name two different parameters; both are {i}")
-    center = loss_model.theta
-    a, b = make_axes(
-        1.0 if span is None else span,
-        resolution,
-        centres=(center[i], center[j]),
-        names=(loss_model.layout.param_name(i), loss_model.layout.param_name(j)),
-    )
-    origin = center.copy()
-    origin[[i, j]] = 0.0
-    u = np.zeros(loss_model.n_params)
-    v = np.zeros(loss_model.n_params)
-    u[i] = 1.0
-    v[j] = 1.0
-    return Plane(origin, u, v, a, b, "params", "params", params=(i, j))
-
-
-def _directions_plane(
-    loss_model, directions, span, resolution, random_state, bias, orthogonalize, trajectory
-):
-    bias = check_option(bias, "bias", BIAS_OPTIONS)
-    if isinstance(directions, str):
-        check_option(directions, "directions", DIRECTION_KINDS)
-    if directions == "pca":
-        if trajectory is None:
-            raise ValueError(
-                "directions='pca' needs an optimiser trajectory: fit the model with "
-                "record_trajectory=True (it then has trajectory_) or pass trajectory="
-            )
-        trajectory = check_trajectory(trajectory, loss_model.n_params)
-    u, v, info = draw_directions(directions, loss_model, random_state, bias, trajectory)
-    if orthogonalize:
-        v = gram_schmidt(u, v)
-    try:
-        info["cos_uv"] = check_not_parallel(u, v)
-    except ValueError as exc:
-        if directions != "filter":
-            raise
-        raise ValueError(
-            f"{exc}. Filter normalisation leaves too few dimensions for this model (one "
-            "weight per filter and the biases zeroed): try bias='keep' or directions='random'"
-        ) from None
-    info["directions"] = directions if isinstance(directions, str) else "vectors"
-    if span is None and directions == "pca":
-        # Cover the projected path, with a margin of a quarter of its extent.
-        coords = np.linalg.lstsq(
-            np.stack([u, v], axis=1), (trajectory - loss_model.theta).T, rcond=None
-        )[0]
-        span = []
-        for c in coords:
-            lo, hi = min(c.min(), 0.0), max(c.max(), 0.0)
-            margin = 0.25 * (hi - lo) if hi > lo else 1.0
-            span.append((lo - margin, hi + margin))
-    a, b = make_axes(1.0 if span is None else span, resolution)
-    kind = directions if isinstance(directions, str) else "vectors"
-    return Plane(loss_model.theta.copy(), u, v, a, b, "directions", kind, info=info)
 
 
 def loss_surface(
@@ -226,28 +165,32 @@ def loss_surface(
     if directions == "pca" and trajectory is None:
         trajectory = getattr(model, "trajectory_", None)
     if params is not None:
-        plane = _params_plane(loss_model, params, span, resolution)
+        plane = params_plane(loss_model, params, span, resolution)
         labels = (
             loss_model.layout.param_name(plane.params[0]),
             loss_model.layout.param_name(plane.params[1]),
         )
     else:
-        plane = _directions_plane(
+        plane = directions_plane(
             loss_model, directions, span, resolution, random_state, bias, orthogonalize, trajectory
         )
         labels = ("alpha", "beta")
-    threads = check_threads(threads)
-    tile_rows = None if tile_rows is None else _check_tile_rows(tile_rows)
+    threads = check_threads(threads, numba.config.NUMBA_NUM_THREADS)
+    tile_rows = check_tile_rows(tile_rows)
     if client is not None:
-        require_dask()
+        from fastnn.surface._distributed import on_cluster
+
+        executor = on_cluster(client)
+    else:
+        executor = in_process(threads)
     evaluation = prepare(loss_model, plane, method)
-    values = check_out(out, evaluation.shape)
+    values = result_array(out, evaluation.shape)
     tiles = plan_tiles(evaluation, tile_rows)
-    record = _completion_record(values, evaluation, tiles, resume)
+    record = completion_record(values, evaluation, tiles, resume)
     if progress is None:
         progress = default_progress(evaluation)
     start = time.perf_counter()
-    computed = run(evaluation, values, tiles, bool(progress), threads, record, client)
+    computed = run(evaluation, values, tiles, bool(progress), executor, record)
     elapsed = time.perf_counter() - start
     ga, gb = evaluation.shape
     info = {
@@ -279,26 +222,6 @@ def loss_surface(
         labels=labels,
         info=info,
     )
-
-
-def _completion_record(values, evaluation, tiles, resume):
-    """The memmap's completion record (new, or read back to resume); None in memory."""
-    path = record_path(values)
-    if path is None:
-        if resume:
-            raise ValueError(
-                "resume=True needs out= a file-backed numpy.memmap (its completion record "
-                "lives beside the file)"
-            )
-        return None
-    header = fingerprint(evaluation, tiles)
-    return TileRecord.resume(path, header) if resume else TileRecord.create(path, header)
-
-
-def _check_tile_rows(tile_rows) -> int:
-    if isinstance(tile_rows, bool) or not isinstance(tile_rows, (int, np.integer)) or tile_rows < 1:
-        raise ValueError(f"tile_rows must be a positive int; got {tile_rows!r}")
-    return int(tile_rows)
 
 
 def loss_line(
@@ -378,7 +301,8 @@ def loss_line(
     plane = Plane(origin, d, np.zeros_like(d), alpha, np.zeros(1), "line", kind)
     evaluation = prepare(loss_model, plane, "auto")
     values = np.empty((alpha.size, 1))
-    run(evaluation, values, plan_tiles(evaluation), False, check_threads(threads))
+    threads = check_threads(threads, numba.config.NUMBA_NUM_THREADS)
+    run(evaluation, values, plan_tiles(evaluation), False, in_process(threads))
     return LossLine(
         alpha=alpha,
         values=values[:, 0],

@@ -66,9 +66,20 @@ def tile_task(evaluation, rows, cols, threads_per_host):
         numba.set_num_threads(previous)
 
 
-def run_on_cluster(client, evaluation, tiles, todo, finish, task=tile_task):
-    """Submit the tiles ``todo`` as tasks; ``finish(k, values)`` each as it completes."""
+def on_cluster(client, task=tile_task):
+    """The executor that runs tiles as tasks on the Dask cluster of ``client``.
+
+    See :func:`fastnn.surface._engine.run`; ``task`` is the function each task runs
+    (replaced in tests to inject failures).
+    """
     distributed = require_dask()
+    return lambda evaluation, tiles, todo, finish: run_on_cluster(
+        client, evaluation, tiles, todo, finish, task, distributed
+    )
+
+
+def run_on_cluster(client, evaluation, tiles, todo, finish, task, distributed):
+    """Submit the tiles ``todo`` as tasks; ``finish(k, values)`` each as it completes."""
     shared = client.scatter(evaluation, broadcast=True, hash=False)
     threads = dask_threads_per_host(client)
     futures = {

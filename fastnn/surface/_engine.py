@@ -22,6 +22,7 @@ from tqdm.auto import tqdm
 
 from fastnn._backends import backend_module
 from fastnn._codes import LOG_LOSS
+from fastnn._validation import check_out_array
 from fastnn.model import LINEAR, NETWORK
 
 METHODS = ("auto", "exact", "brute")
@@ -178,58 +179,30 @@ def available_memory() -> int | None:
         return None
 
 
-def check_out(out, shape) -> np.ndarray:
+def result_array(out, shape) -> np.ndarray:
     """The result array: ``out`` validated, or a new one when the grid fits in memory."""
-    if out is None:
-        needed = shape[0] * shape[1] * 8
-        available = available_memory()
-        if available is not None and needed > 0.8 * available:
-            raise MemoryError(
-                f"a {shape[0]} x {shape[1]} float64 surface needs {needed / 2**30:.1f} GiB, "
-                f"and {available / 2**30:.1f} GiB of memory are available: pass "
-                "out=numpy.lib.format.open_memmap(path, mode='w+', dtype='float64', "
-                f"shape={shape}) to stream it to disk, or lower the resolution"
-            )
-        return np.empty(shape)
-    if not isinstance(out, np.ndarray) or out.dtype != np.float64 or out.shape != shape:
-        raise ValueError(
-            f"out must be a float64 array (or numpy.memmap) of shape {shape}; got "
-            f"{type(out).__name__} {getattr(out, 'dtype', '')} {getattr(out, 'shape', '')}"
+    if out is not None:
+        return check_out_array(out, shape)
+    needed = shape[0] * shape[1] * 8
+    available = available_memory()
+    if available is not None and needed > 0.8 * available:
+        raise MemoryError(
+            f"a {shape[0]} x {shape[1]} float64 surface needs {needed / 2**30:.1f} GiB, "
+            f"and {available / 2**30:.1f} GiB of memory are available: pass "
+            "out=numpy.lib.format.open_memmap(path, mode='w+', dtype='float64', "
+            f"shape={shape}) to stream it to disk, or lower the resolution"
         )
-    if not out.flags.writeable:
-        raise ValueError("out must be writeable (a memmap opened with mode 'w+' or 'r+')")
-    return out
+    return np.empty(shape)
 
 
-def check_threads(threads) -> int | None:
-    if threads is None:
-        return None
-    limit = numba.config.NUMBA_NUM_THREADS
-    if (
-        isinstance(threads, bool)
-        or not isinstance(threads, (int, np.integer))
-        or not (1 <= threads <= limit)
-    ):
-        raise ValueError(
-            f"threads must be an int between 1 and {limit} (numba's pool); got {threads!r}"
-        )
-    return int(threads)
-
-
-def run(
-    evaluation: Evaluation,
-    out: np.ndarray,
-    tiles,
-    progress: bool,
-    threads=None,
-    record=None,
-    client=None,
-) -> int:
+def run(evaluation: Evaluation, out: np.ndarray, tiles, progress: bool, executor, record=None):
     """Compute the tiles into ``out``, with a progress bar per tile; returns the tiles computed.
 
-    With a completion ``record`` (memmap outputs), tiles it lists are skipped, and each new
-    tile is written, flushed to disk, and only then marked.  With a Dask ``client`` the
-    tiles run as tasks on the cluster (:mod:`fastnn.surface._distributed`).
+    ``executor(evaluation, tiles, todo, finish)`` computes the tiles ``todo`` and hands each
+    to ``finish(k, values)``: :func:`in_process` here, or
+    :func:`fastnn.surface._distributed.on_cluster` for a Dask cluster.  With a completion
+    ``record`` (memmap outputs), tiles it lists are skipped, and each new tile is written,
+    flushed to disk, and only then marked.
     """
     todo = [k for k in range(len(tiles)) if record is None or k not in record.done]
     points = [(r1 - r0) * (c1 - c0) for (r0, r1), (c0, c1) in tiles]
@@ -251,30 +224,33 @@ def run(
                 record.mark(k)
             bar.update(points[k])
 
-        if client is not None:
-            from fastnn.surface._distributed import run_on_cluster
-
-            run_on_cluster(client, evaluation, tiles, todo, finish)
-        else:
-            _run_here(evaluation, tiles, todo, finish, threads)
+        executor(evaluation, tiles, todo, finish)
     if isinstance(out, np.memmap):
         out.flush()
     return len(todo)
 
 
-def _run_here(evaluation, tiles, todo, finish, threads):
-    previous = numba.get_num_threads()
-    if threads is not None:
-        numba.set_num_threads(threads)
-    buffer = None
-    try:
-        for k in todo:
-            (r0, r1), (c0, c1) = tiles[k]
-            size = (r1 - r0) * (c1 - c0)
-            if buffer is None or buffer.size < size:
-                buffer = np.empty(size)
-            view = buffer[:size].reshape(r1 - r0, c1 - c0)
-            finish(k, evaluate_tile(evaluation, (r0, r1), (c0, c1), view))
-    finally:
+def in_process(threads: int | None = None):
+    """The executor that runs tiles one after another in this process on ``threads`` threads.
+
+    numba's thread count is set for the run and restored afterwards.
+    """
+
+    def execute(evaluation, tiles, todo, finish):
+        previous = numba.get_num_threads()
         if threads is not None:
-            numba.set_num_threads(previous)
+            numba.set_num_threads(threads)
+        buffer = None
+        try:
+            for k in todo:
+                (r0, r1), (c0, c1) = tiles[k]
+                size = (r1 - r0) * (c1 - c0)
+                if buffer is None or buffer.size < size:
+                    buffer = np.empty(size)
+                view = buffer[:size].reshape(r1 - r0, c1 - c0)
+                finish(k, evaluate_tile(evaluation, (r0, r1), (c0, c1), view))
+        finally:
+            if threads is not None:
+                numba.set_num_threads(previous)
+
+    return execute

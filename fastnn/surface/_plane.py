@@ -13,7 +13,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from fastnn._validation import check_finite, check_random_state, check_vector
+from fastnn._validation import (
+    check_option,
+    check_random_state,
+    check_resolution,
+    check_trajectory,
+    check_vector,
+)
 
 DIRECTION_KINDS = ("random", "filter", "pca")
 BIAS_OPTIONS = ("zero", "keep")
@@ -35,24 +41,6 @@ class Plane:
 
 
 # -- axes ---------------------------------------------------------------------------------
-def _pair(value, name: str):
-    if isinstance(value, (tuple, list, np.ndarray)) and len(value) == 2:
-        return value[0], value[1]
-    return value, value
-
-
-def check_resolution(resolution, pair: bool = True):
-    """Grid points per axis: an int >= 2, or (with ``pair``) a pair of them."""
-    values = _pair(resolution, "resolution") if pair else (resolution,)
-    for g in values:
-        if isinstance(g, bool) or not isinstance(g, numbers.Integral) or g < 2:
-            what = "an int >= 2 or a pair of them" if pair else "an int >= 2"
-            raise ValueError(
-                f"resolution must be {what} (grid points per axis); got {resolution!r}"
-            )
-    return tuple(int(g) for g in values) if pair else int(values[0])
-
-
 def _symmetric_offsets(half_width: float, n: int) -> np.ndarray:
     """``half_width * linspace(-1, 1, n)``, exactly antisymmetric (0 itself in the middle)."""
     t = np.linspace(-1.0, 1.0, n)
@@ -163,17 +151,6 @@ def pca_directions(trajectory: np.ndarray, center: np.ndarray):
     return u, v, s**2 / np.sum(s**2), s
 
 
-def check_trajectory(trajectory, n_params: int) -> np.ndarray:
-    arr = np.asarray(trajectory, dtype=np.float64)
-    if arr.ndim != 2 or arr.shape[1] != n_params or arr.shape[0] < 1:
-        raise ValueError(
-            f"trajectory must have shape (n_steps, {n_params}) (one parameter vector per row); "
-            f"got shape {arr.shape}"
-        )
-    check_finite(arr, "trajectory")
-    return arr
-
-
 def draw_directions(kind, model, random_state, bias, trajectory):
     """(u, v, info) for ``directions=kind`` around ``model.theta`` (``model``: a LossModel)."""
     center = model.theta
@@ -204,3 +181,82 @@ def draw_directions(kind, model, random_state, bias, trajectory):
     _unit(u, "u")
     _unit(v, "v")
     return u.copy(), v.copy(), {}
+
+
+def project(path, center, directions, params=None):
+    """Coordinates ``(n_steps, 2)`` of parameter vectors in a plane, and their residuals.
+
+    For ``params`` the two parameters' values (residual 0: the other parameters are read
+    as fixed); for directions ``(u, v)`` the least-squares solution of
+    ``theta - center = a u + b v`` and the norm of what lies off the plane.
+    """
+    if params is not None:
+        return path[:, list(params)].copy(), np.zeros(path.shape[0])
+    basis = directions.T
+    offsets = (path - center).T
+    coords = np.linalg.lstsq(basis, offsets, rcond=None)[0].T
+    return coords, np.linalg.norm(offsets - basis @ coords.T, axis=0)
+
+
+# -- planes of loss_surface ------------------------------------------------------------------
+def params_plane(loss_model, params, span, resolution) -> Plane:
+    """The plane of two named parameters (see the module docstring)."""
+    if not isinstance(params, (tuple, list)) or len(params) != 2:
+        raise ValueError(f"params must be a pair of parameter indices or names; got {params!r}")
+    i, j = (loss_model.layout.param_index(p) for p in params)
+    if i == j:
+        raise ValueError(f"params must name two different parameters; both are {i}")
+    center = loss_model.theta
+    a, b = make_axes(
+        1.0 if span is None else span,
+        resolution,
+        centres=(center[i], center[j]),
+        names=(loss_model.layout.param_name(i), loss_model.layout.param_name(j)),
+    )
+    origin = center.copy()
+    origin[[i, j]] = 0.0
+    u = np.zeros(loss_model.n_params)
+    v = np.zeros(loss_model.n_params)
+    u[i] = 1.0
+    v[j] = 1.0
+    return Plane(origin, u, v, a, b, "params", "params", params=(i, j))
+
+
+def directions_plane(
+    loss_model, directions, span, resolution, random_state, bias, orthogonalize, trajectory
+) -> Plane:
+    """The plane ``center + a u + b v`` of ``directions`` (see :func:`fastnn.loss_surface`)."""
+    bias = check_option(bias, "bias", BIAS_OPTIONS)
+    if isinstance(directions, str):
+        check_option(directions, "directions", DIRECTION_KINDS)
+    if directions == "pca":
+        if trajectory is None:
+            raise ValueError(
+                "directions='pca' needs an optimiser trajectory: fit the model with "
+                "record_trajectory=True (it then has trajectory_) or pass trajectory="
+            )
+        trajectory = check_trajectory(trajectory, loss_model.n_params)
+    u, v, info = draw_directions(directions, loss_model, random_state, bias, trajectory)
+    if orthogonalize:
+        v = gram_schmidt(u, v)
+    try:
+        info["cos_uv"] = check_not_parallel(u, v)
+    except ValueError as exc:
+        if directions != "filter":
+            raise
+        raise ValueError(
+            f"{exc}. Filter normalisation leaves too few dimensions for this model (one "
+            "weight per filter and the biases zeroed): try bias='keep' or directions='random'"
+        ) from None
+    info["directions"] = directions if isinstance(directions, str) else "vectors"
+    if span is None and directions == "pca":
+        # Cover the projected path, with a margin of a quarter of its extent.
+        coords = project(trajectory, loss_model.theta, np.stack([u, v]))[0]
+        span = []
+        for c in coords.T:
+            lo, hi = min(c.min(), 0.0), max(c.max(), 0.0)
+            margin = 0.25 * (hi - lo) if hi > lo else 1.0
+            span.append((lo - margin, hi + margin))
+    a, b = make_axes(1.0 if span is None else span, resolution)
+    kind = directions if isinstance(directions, str) else "vectors"
+    return Plane(loss_model.theta.copy(), u, v, a, b, "directions", kind, info=info)

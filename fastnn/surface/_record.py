@@ -104,3 +104,17 @@ class TileRecord:
             handle.flush()
             os.fsync(handle.fileno())
         self.done.add(index)
+
+
+def completion_record(values, evaluation, tiles, resume):
+    """The memmap's completion record (new, or read back to resume); None in memory."""
+    path = record_path(values)
+    if path is None:
+        if resume:
+            raise ValueError(
+                "resume=True needs out= a file-backed numpy.memmap (its completion record "
+                "lives beside the file)"
+            )
+        return None
+    header = fingerprint(evaluation, tiles)
+    return TileRecord.resume(path, header) if resume else TileRecord.create(path, header)

@@ -91,18 +91,12 @@ class Surface:
         coords : ndarray of shape (n_steps, 2)
         residual : ndarray of shape (n_steps,), only with ``return_residual``
         """
-        from fastnn.surface._plane import check_trajectory
+        from fastnn._validation import check_trajectory
+        from fastnn.surface._plane import project
 
         path = np.asarray(trajectory, dtype=np.float64)
         path = check_trajectory(path[None, :] if path.ndim == 1 else path, self.center.size)
-        if self.params is not None:
-            coords = path[:, list(self.params)].copy()
-            residual = np.zeros(path.shape[0])
-        else:
-            basis = self.directions.T
-            offsets = (path - self.center).T
-            coords = np.linalg.lstsq(basis, offsets, rcond=None)[0].T
-            residual = np.linalg.norm(offsets - basis @ coords.T, axis=0)
+        coords, residual = project(path, self.center, self.directions, self.params)
         return (coords, residual) if return_residual else coords
 
     def plot(self, kind: str = "contour", trajectory=None, ax=None, **kwargs):
