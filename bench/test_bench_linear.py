@@ -8,7 +8,7 @@ linear model; N = 1000 blobs, 1000 iterations for the logistic one) and a large 
 import numpy as np
 import pytest
 
-from fastnn import data, kernels, reference
+from fastnn import data, kernels, lecture, reference
 from fastnn._codes import LOG_LOSS, SQUARED_ERROR
 from fastnn.kernels._builds import linear_threaded, training_loop
 from fastnn.optim import sample_orders
@@ -28,9 +28,9 @@ def _large(rng, loss):
 def _gd_problem(size, loss, rng):
     if size == "lecture":
         if loss == SQUARED_ERROR:
-            X, y = data.linear(100, seed=0, intercept=0.0, slope=4.0, noise=2.0)
+            X, y = lecture.gd_data()
             return X, y, 0.05, 100
-        X, y = data.blobs(1000, seed=0)
+        X, y = lecture.logistic_data()
         return X, y, 0.1, 1000
     X, y = _large(rng, loss)
     return X, y, 0.05, 20

@@ -11,7 +11,7 @@ Every variant's loss curve is checked against the reference before it is timed.
 import numpy as np
 import pytest
 
-from fastnn import data, kernels, reference
+from fastnn import kernels, lecture, reference
 from fastnn._codes import LOG_LOSS, SIGMOID
 from fastnn.layout import MLPLayout
 
@@ -28,7 +28,7 @@ def _problem(name):
     spec = WORKLOADS[name]
     rng = np.random.default_rng(0)
     if name == "lecture":
-        X, y = data.donut(spec["n"], seed=0)
+        X, y = lecture.network_data()
     else:
         X = rng.normal(size=(spec["n"], spec["n_in"]))
         y = (np.sum(X[:, :2] ** 2, axis=1) > 2.0).astype(float)

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import fastnn
-from fastnn import data, kernels, reference
+from fastnn import data, kernels, lecture, reference
 from fastnn._codes import LOG_LOSS, SIGMOID
 from fastnn.layout import MLPLayout
 
@@ -92,7 +92,7 @@ LR = 1.0
 
 
 def _network_problem():
-    X, y = data.donut(2000, seed=0)
+    X, y = lecture.network_data()
     layout = MLPLayout((2, 10, 1))
     theta0 = layout.initial_theta(np.random.default_rng(0), "normal")
     return X, y, layout, theta0

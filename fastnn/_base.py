@@ -62,7 +62,7 @@ class BaseEstimator:
             )
 
     def loss_model(self, X, y, *, center=None, backend=None) -> LossModel:
-        """This model's loss on ``(X, y)`` as a function of its flat parameters.
+        """The model's loss on ``(X, y)`` as a function of its flat parameters.
 
         What the engines (loss surfaces and lines) evaluate: see :mod:`fastnn.model`.
 

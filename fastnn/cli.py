@@ -91,13 +91,13 @@ def _is_numeric_row(line: str) -> bool:
 
 
 def _lecture_data(model: str, seed: int):
-    from fastnn import data
+    from fastnn import lecture
 
     if model == "linear":
-        return data.linear(100, seed=seed, intercept=0.0, slope=4.0, noise=2.0)
+        return lecture.gd_data(seed)
     if model == "logistic":
-        return data.blobs(1000, seed=seed)
-    return data.donut(2000, seed=seed)
+        return lecture.logistic_data(seed)
+    return lecture.network_data(seed)
 
 
 def _fit(model: str, X, y, args):
@@ -294,6 +294,7 @@ def _bench(args) -> int:
 
 # -- the parser ---------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
+    """The ``fastnn`` command's parser: ``demo``, ``surface`` and ``bench``."""
     parser = _Parser(prog="fastnn", description="fastnn: the neural-network lecture, fast.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
@@ -355,6 +356,7 @@ def main(argv=None) -> int:
 
 
 def console() -> None:
+    """Entry point of the ``fastnn`` command (exits with :func:`main`'s status)."""
     sys.exit(main())
 
 

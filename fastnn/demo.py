@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import fastnn
-from fastnn import data, lecture
+from fastnn import lecture
 from fastnn.plot import (
     plot_classes,
     plot_decision,
@@ -36,9 +36,23 @@ FIGURE_DPI = 100
 
 @dataclass
 class Section:
+    """One part of the lecture as computed: its title, report lines, figures and numbers.
+
+    Computing a section writes nothing; :class:`ReportWriter` prints and saves it.
+    """
+
     title: str
     lines: list[str] = field(default_factory=list)
-    figures: list[tuple[str, str]] = field(default_factory=list)  # (file name, caption)
+    figures: list[tuple[object, str, str]] = field(default_factory=list)  # (figure, name, caption)
+    results: dict = field(default_factory=dict)
+
+    def say(self, text: str) -> None:
+        """Add a line to the report."""
+        self.lines.append(text)
+
+    def figure(self, fig, name: str, caption: str) -> None:
+        """Add a matplotlib figure, saved later as ``<name>.png``."""
+        self.figures.append((fig, name, caption))
 
 
 def _timed(fn):
@@ -52,6 +66,277 @@ def _with_theta(model, theta):
     other = copy.copy(model)
     other.theta_ = np.asarray(theta, dtype=np.float64)
     return other
+
+
+def linear_regression(seed: int, quick: bool) -> Section:
+    """Section 1: the closed form and OLS on the lecture's line data."""
+    section = Section("1. Linear regression: y = 3 + 2.5 x + 5 N(0, 1), 100 points on [-4, 6]")
+    X, y = lecture.ols_data(seed)
+    (intercept, slope), t_closed = _timed(lambda: fastnn.linear_fit_1d(X[:, 0], y))
+    ols, t_ols = _timed(lambda: fastnn.LinearRegression().fit(X, y))
+    section.say("true       intercept 3.000  slope 2.500")
+    section.say(
+        f"closed     intercept {intercept:.3f}  slope {slope:.3f}   ({t_closed * 1e3:.2f} ms)"
+    )
+    section.say(
+        f"OLS        intercept {ols.intercept_:.3f}  slope {ols.coef_[0]:.3f}   "
+        f"MSE {ols.loss_:.3f}   ({t_ols * 1e3:.2f} ms)"
+    )
+    section.results["linear"] = {"intercept": ols.intercept_, "slope": float(ols.coef_[0])}
+    section.figure(
+        plot_regression_data(X, y, 3.0, 2.5, title="Linear regression data (true line dashed)"),
+        "linear_data",
+        "The data: y = 3 + 2.5 x + 5 N(0, 1), the true line dashed.",
+    )
+    section.figure(
+        plot_fitted_lines(
+            X,
+            y,
+            {"closed form": (intercept, slope), "OLS": (ols.intercept_, ols.coef_[0])},
+            title="Fitted lines",
+        ),
+        "linear_fit",
+        f"Closed form and least squares agree: intercept {ols.intercept_:.3f}, "
+        f"slope {ols.coef_[0]:.3f}.",
+    )
+    return section
+
+
+def gradient_descent(seed: int, quick: bool) -> Section:
+    """Section 2: gradient descent in 1-D, 2-D and on the linear model, with its surface."""
+    section = Section("2. Gradient descent on f(theta) = (theta + 5)^2 from theta = 1")
+    f = lambda theta: (theta + 5.0) ** 2  # noqa: E731
+    grad = lambda theta: 2.0 * theta + 10.0  # noqa: E731
+    paths = {}
+    for lr in (0.005, 0.4, 0.8, 1.01):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", fastnn.DivergenceWarning)
+            path = fastnn.gradient_descent(grad, theta0=1.0, lr=lr, n_iter=20)
+        paths[lr] = path
+        note = "  <- diverging" if caught else ""
+        head = ", ".join(f"{v:.4g}" for v in path[:5])
+        section.say(f"lr {lr:<5}  {head}, ... -> {path[-1]:.4g}{note}")
+    section.figure(
+        plot_descent_1d(f, paths, title="GD on (theta + 5)^2: learning rates"),
+        "gd_1d",
+        "Gradient descent on (theta + 5)^2 from theta = 1: lr 0.005 crawls, 0.4 converges, "
+        "0.8 oscillates, 1.01 diverges.",
+    )
+    paths_2d = {
+        f"lr {lr}": fastnn.gradient_descent(lambda t: 2 * t, theta0=[3.0, 4.0], lr=lr, n_iter=20)
+        for lr in (0.05, 0.1, 0.5, 0.9)
+    }
+    end = paths_2d["lr 0.1"][-1]
+    section.say(f"2-D paraboloid, lr 0.1: [3, 4] -> [{end[0]:.4f}, {end[1]:.4f}]")
+    section.figure(
+        plot_descent_2d(lambda a, b: a**2 + b**2, paths_2d, title="GD on theta0^2 + theta1^2"),
+        "gd_2d",
+        "Paths on the paraboloid theta0^2 + theta1^2 from [3, 4] for four learning rates.",
+    )
+
+    section.say("Linear model by GD: true [0, 4], sigma 2, start [-3, 1], lr 0.05, 100 iterations")
+    X, y = lecture.gd_data(seed)
+    model, elapsed = _timed(
+        lambda: lecture.linear_gd_model().fit(X, y, theta0=lecture.LINEAR_GD_START)
+    )
+    ols = fastnn.LinearRegression().fit(X, y)
+    section.say(
+        f"GD   theta [{model.theta_[0]:.3f}, {model.theta_[1]:.3f}]  "
+        f"loss {model.loss_curve_[0]:.2f} -> {model.loss_:.3f}   ({elapsed * 1e3:.2f} ms)"
+    )
+    section.say(f"OLS  theta [{ols.theta_[0]:.3f}, {ols.theta_[1]:.3f}]  loss {ols.loss_:.3f}")
+    surface, elapsed = _timed(
+        lambda: fastnn.loss_surface(
+            model, X, y, params=("intercept", "w1"), span=((-3, 3), (1, 7)), resolution=100
+        )
+    )
+    i, j = surface.argmin()
+    section.say(
+        f"loss surface 100 x 100 (intercept x slope): min {surface.values[i, j]:.3f} at "
+        f"[{surface.a[i]:.3f}, {surface.b[j]:.3f}]   ({elapsed * 1e3:.1f} ms)"
+    )
+    section.results["gd"] = {"theta": model.theta_.tolist(), "loss": model.loss_}
+    caption = "intercept x slope, 100 x 100, the GD path from [-3, 1] on top"
+    section.figure(
+        surface.plot("3d", trajectory=model.trajectory_, title="MSE surface (3-D)"),
+        "linear_surface_3d",
+        f"The mean squared error over {caption}.",
+    )
+    section.figure(
+        surface.plot("contour", trajectory=model.trajectory_, title="MSE surface (contour)"),
+        "linear_surface_contour",
+        f"Contours of the same surface ({caption}).",
+    )
+    section.figure(
+        plot_loss_curve(model.loss_curve_, log=True, title="GD on the linear model: MSE"),
+        "linear_gd_loss",
+        f"MSE per iteration: {model.loss_curve_[0]:.1f} -> {model.loss_:.3f} "
+        f"(OLS: {ols.loss_:.3f}).",
+    )
+    section.figure(
+        plot_fitted_lines(
+            X,
+            y,
+            {"GD": tuple(model.theta_), "OLS": tuple(ols.theta_)},
+            title="GD fit vs least squares",
+        ),
+        "linear_gd_fit",
+        "The line found by gradient descent next to the least-squares line.",
+    )
+    return section
+
+
+def logistic_regression(seed: int, quick: bool) -> Section:
+    """Section 3: logistic regression on two blobs, its decision line and loss surface."""
+    section = Section("3. Logistic regression: blobs at [0, 0] and [-1, 5], 1000 train / 500 test")
+    X, y = lecture.logistic_data(seed)
+    X_test, y_test = lecture.logistic_data(seed, test=True)
+    section.figure(
+        plot_classes(X, y, X_test, y_test, title="Two Gaussian classes"),
+        "logistic_data",
+        "Training (filled) and test (open) samples of the two classes.",
+    )
+    theta0 = lecture.LOGISTIC_GD_START
+    model, elapsed = _timed(lambda: lecture.logistic_gd_model().fit(X, y, theta0=theta0))
+    theta = ", ".join(f"{v:.2f}" for v in model.theta_)
+    accuracy = model.score(X_test, y_test)
+    section.say(
+        f"GD from [0, -10, 10]: theta [{theta}]  BCE {model.loss_curve_[0]:.3f} -> "
+        f"{model.loss_:.4f}  test accuracy {accuracy:.3f}   ({elapsed * 1e3:.1f} ms)"
+    )
+    if not quick:
+        for solver in ("sgd", "minibatch"):
+            other, t = _timed(
+                lambda s=solver: fastnn.LogisticRegression(
+                    solver=s, max_iter=200, random_state=seed
+                ).fit(X, y)
+            )
+            section.say(
+                f"{solver:<9} (200 epochs): BCE {other.loss_:.4f}  test accuracy "
+                f"{other.score(X_test, y_test):.3f}   ({t * 1e3:.1f} ms)"
+            )
+    section.results["logistic"] = {"theta": model.theta_.tolist(), "test_accuracy": accuracy}
+    surface, elapsed = _timed(
+        lambda: fastnn.loss_surface(
+            fastnn.LogisticRegression,
+            X,
+            y,
+            params=("w1", "w2"),
+            span=((-10, 10), (-10, 10)),
+            resolution=50,
+            center=[0.0, 0.0, 0.0],
+        )
+    )
+    i, j = surface.argmin()
+    section.say(
+        f"loss surface 50 x 50 (theta1 x theta2, bias 0): min BCE {surface.values[i, j]:.4f}"
+        f" at [{surface.a[i]:.2f}, {surface.b[j]:.2f}]   ({elapsed * 1e3:.1f} ms)"
+    )
+    path = "its GD path (theta1, theta2; the bias moves too) on top"
+    section.figure(
+        surface.plot("3d", trajectory=model.trajectory_, title="BCE surface, bias 0 (3-D)"),
+        "logistic_surface_3d",
+        f"Mean cross-entropy over theta1 x theta2 in [-10, 10] with the bias at 0, {path}.",
+    )
+    section.figure(
+        surface.plot("contour", trajectory=model.trajectory_, log=True, title="BCE surface"),
+        "logistic_surface_contour",
+        "Contours of the same surface (log levels), drawn the right way round.",
+    )
+    section.figure(
+        plot_decision(_with_theta(model, theta0), X_test, y_test, title="Before training"),
+        "logistic_before",
+        "Predicted P(class 1) at the starting point [0, -10, 10].",
+    )
+    section.figure(
+        plot_loss_curve(model.loss_curve_, log=True, title="Logistic regression: BCE"),
+        "logistic_loss",
+        f"Mean cross-entropy per GD iteration, {model.loss_curve_[0]:.2f} -> {model.loss_:.4f}.",
+    )
+    section.figure(
+        plot_decision(model, X_test, y_test, title="After training (test samples)"),
+        "logistic_after",
+        f"Predicted P(class 1) after training and the decision boundary; test accuracy "
+        f"{accuracy:.3f}.",
+    )
+    return section
+
+
+def neural_network(seed: int, quick: bool) -> Section:
+    """Section 4: the 2-10-1 network on the donut, its decision region and surfaces."""
+    iterations = 300 if quick else 1000
+    section = Section(
+        f"4. Neural network: 2 -> 10 sigmoid -> 1 sigmoid on the donut, full-batch GD, "
+        f"{iterations} iterations"
+    )
+    X, y = lecture.network_data(seed)
+    X_test, y_test = lecture.network_data(seed, test=True)
+    section.figure(
+        plot_classes(X, y, X_test, y_test, title="The donut"),
+        "network_data",
+        "A Gaussian blob inside a noisy ring: no line separates them.",
+    )
+    model, elapsed = _timed(
+        lambda: lecture.network_model(
+            max_iter=iterations,
+            random_state=seed,
+            record_trajectory=max(1, iterations // 100),
+        ).fit(X, y)
+    )
+    train_accuracy, test_accuracy = model.score(X, y), model.score(X_test, y_test)
+    section.say(
+        f"BCE {model.loss_curve_[0]:.3f} -> {model.loss_:.4f}   train accuracy "
+        f"{train_accuracy:.3f}   test accuracy {test_accuracy:.3f}   ({elapsed * 1e3:.0f} ms)"
+    )
+    section.say("(the classes overlap: about 0.95-0.96 is the best any classifier can do here)")
+    section.results["network"] = {"test_accuracy": test_accuracy, "loss": model.loss_}
+    grid = 31 if quick else 101
+    surface, elapsed = _timed(
+        lambda: fastnn.loss_surface(
+            model, X, y, directions="filter", random_state=seed, resolution=grid
+        )
+    )
+    section.say(
+        f"filter-normalised loss surface {grid} x {grid}: centre BCE {surface.center_loss:.4f}"
+        f", min {surface.values.min():.4f}   ({elapsed * 1e3:.0f} ms)"
+    )
+    pca = fastnn.loss_surface(model, X, y, directions="pca", resolution=grid)
+    ratio = sum(pca.info["explained_variance_ratio"])
+    section.say(f"PCA plane of the GD path: {100 * ratio:.1f}% of its variance")
+    section.figure(
+        plot_decision(
+            _with_theta(model, model.trajectory_[0]), X_test, y_test, title="Before training"
+        ),
+        "network_before",
+        "Predicted P(class 1) with the initial weights (N(0, 1)).",
+    )
+    section.figure(
+        plot_loss_curve(model.loss_curve_, title="The network: BCE per iteration"),
+        "network_loss",
+        f"Mean cross-entropy per GD iteration, {model.loss_curve_[0]:.3f} -> {model.loss_:.4f}.",
+    )
+    section.figure(
+        plot_decision(model, X_test, y_test, title="After training (test samples)"),
+        "network_after",
+        f"Predicted P(class 1) after training: a closed boundary around the blob; test "
+        f"accuracy {test_accuracy:.3f}.",
+    )
+    section.figure(
+        surface.plot("filled", title="Filter-normalised plane around the trained network"),
+        "network_surface",
+        f"The loss in a random filter-normalised plane (Li et al. 2018) through the trained "
+        f"weights, {grid} x {grid}.",
+    )
+    section.figure(
+        pca.plot("contour", trajectory=model.trajectory_, title="PCA plane of the GD path"),
+        "network_surface_pca",
+        f"The loss in the plane of the path's two principal directions ({100 * ratio:.1f}% "
+        "of its variance), with the path on top.",
+    )
+    return section
+
+
+SECTIONS = (linear_regression, gradient_descent, logistic_regression, neural_network)
 
 
 class Demo:
@@ -74,305 +359,65 @@ class Demo:
         self.quick = quick
         self.seed = seed
         self.stream = stream if stream is not None else sys.stdout
-        self.sections: list[Section] = []
         self.results: dict = {}
 
-    # -- output ---------------------------------------------------------------------------
-    def _section(self, title):
-        self.sections.append(Section(title))
-        print(title, file=self.stream)
-
-    def say(self, text):
-        self.sections[-1].lines.append(text)
-        print(f"   {text}", file=self.stream)
-
-    def figure(self, fig, name, caption):
-        path = os.path.join(self.out, f"{name}.png")
-        fig.savefig(path, dpi=FIGURE_DPI)
-        self.sections[-1].figures.append((f"{name}.png", caption))
-
-    # -- the lecture ----------------------------------------------------------------------
-    def linear_regression(self):
-        self._section("1. Linear regression: y = 3 + 2.5 x + 5 N(0, 1), 100 points on [-4, 6]")
-        X, y = data.linear(100, seed=self.seed)
-        (intercept, slope), t_closed = _timed(lambda: fastnn.linear_fit_1d(X[:, 0], y))
-        ols, t_ols = _timed(lambda: fastnn.LinearRegression().fit(X, y))
-        self.say("true       intercept 3.000  slope 2.500")
-        self.say(
-            f"closed     intercept {intercept:.3f}  slope {slope:.3f}   ({t_closed * 1e3:.2f} ms)"
-        )
-        self.say(
-            f"OLS        intercept {ols.intercept_:.3f}  slope {ols.coef_[0]:.3f}   "
-            f"MSE {ols.loss_:.3f}   ({t_ols * 1e3:.2f} ms)"
-        )
-        self.results["linear"] = {"intercept": ols.intercept_, "slope": float(ols.coef_[0])}
-        self.figure(
-            plot_regression_data(X, y, 3.0, 2.5, title="Linear regression data (true line dashed)"),
-            "linear_data",
-            "The data: y = 3 + 2.5 x + 5 N(0, 1), the true line dashed.",
-        )
-        self.figure(
-            plot_fitted_lines(
-                X,
-                y,
-                {"closed form": (intercept, slope), "OLS": (ols.intercept_, ols.coef_[0])},
-                title="Fitted lines",
-            ),
-            "linear_fit",
-            f"Closed form and least squares agree: intercept {ols.intercept_:.3f}, "
-            f"slope {ols.coef_[0]:.3f}.",
-        )
-
-    def gradient_descent(self):
-        self._section("2. Gradient descent on f(theta) = (theta + 5)^2 from theta = 1")
-        f = lambda theta: (theta + 5.0) ** 2  # noqa: E731
-        grad = lambda theta: 2.0 * theta + 10.0  # noqa: E731
-        paths = {}
-        for lr in (0.005, 0.4, 0.8, 1.01):
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always", fastnn.DivergenceWarning)
-                path = fastnn.gradient_descent(grad, theta0=1.0, lr=lr, n_iter=20)
-            paths[lr] = path
-            note = "  <- diverging" if caught else ""
-            head = ", ".join(f"{v:.4g}" for v in path[:5])
-            self.say(f"lr {lr:<5}  {head}, ... -> {path[-1]:.4g}{note}")
-        self.figure(
-            plot_descent_1d(f, paths, title="GD on (theta + 5)^2: learning rates"),
-            "gd_1d",
-            "Gradient descent on (theta + 5)^2 from theta = 1: lr 0.005 crawls, 0.4 converges, "
-            "0.8 oscillates, 1.01 diverges.",
-        )
-        paths_2d = {
-            f"lr {lr}": fastnn.gradient_descent(
-                lambda t: 2 * t, theta0=[3.0, 4.0], lr=lr, n_iter=20
-            )
-            for lr in (0.05, 0.1, 0.5, 0.9)
-        }
-        end = paths_2d["lr 0.1"][-1]
-        self.say(f"2-D paraboloid, lr 0.1: [3, 4] -> [{end[0]:.4f}, {end[1]:.4f}]")
-        self.figure(
-            plot_descent_2d(lambda a, b: a**2 + b**2, paths_2d, title="GD on theta0^2 + theta1^2"),
-            "gd_2d",
-            "Paths on the paraboloid theta0^2 + theta1^2 from [3, 4] for four learning rates.",
-        )
-
-        self.say("Linear model by GD: true [0, 4], sigma 2, start [-3, 1], lr 0.05, 100 iterations")
-        X, y = data.linear(100, seed=self.seed, intercept=0.0, slope=4.0, noise=2.0)
-        model, elapsed = _timed(
-            lambda: lecture.linear_gd_model().fit(X, y, theta0=lecture.LINEAR_GD_START)
-        )
-        ols = fastnn.LinearRegression().fit(X, y)
-        self.say(
-            f"GD   theta [{model.theta_[0]:.3f}, {model.theta_[1]:.3f}]  "
-            f"loss {model.loss_curve_[0]:.2f} -> {model.loss_:.3f}   ({elapsed * 1e3:.2f} ms)"
-        )
-        self.say(f"OLS  theta [{ols.theta_[0]:.3f}, {ols.theta_[1]:.3f}]  loss {ols.loss_:.3f}")
-        surface, elapsed = _timed(
-            lambda: fastnn.loss_surface(
-                model, X, y, params=("intercept", "w1"), span=((-3, 3), (1, 7)), resolution=100
-            )
-        )
-        i, j = surface.argmin()
-        self.say(
-            f"loss surface 100 x 100 (intercept x slope): min {surface.values[i, j]:.3f} at "
-            f"[{surface.a[i]:.3f}, {surface.b[j]:.3f}]   ({elapsed * 1e3:.1f} ms)"
-        )
-        self.results["gd"] = {"theta": model.theta_.tolist(), "loss": model.loss_}
-        caption = "intercept x slope, 100 x 100, the GD path from [-3, 1] on top"
-        self.figure(
-            surface.plot("3d", trajectory=model.trajectory_, title="MSE surface (3-D)"),
-            "linear_surface_3d",
-            f"The mean squared error over {caption}.",
-        )
-        self.figure(
-            surface.plot("contour", trajectory=model.trajectory_, title="MSE surface (contour)"),
-            "linear_surface_contour",
-            f"Contours of the same surface ({caption}).",
-        )
-        self.figure(
-            plot_loss_curve(model.loss_curve_, log=True, title="GD on the linear model: MSE"),
-            "linear_gd_loss",
-            f"MSE per iteration: {model.loss_curve_[0]:.1f} -> {model.loss_:.3f} "
-            f"(OLS: {ols.loss_:.3f}).",
-        )
-        self.figure(
-            plot_fitted_lines(
-                X,
-                y,
-                {"GD": tuple(model.theta_), "OLS": tuple(ols.theta_)},
-                title="GD fit vs least squares",
-            ),
-            "linear_gd_fit",
-            "The line found by gradient descent next to the least-squares line.",
-        )
-
-    def logistic_regression(self):
-        self._section("3. Logistic regression: blobs at [0, 0] and [-1, 5], 1000 train / 500 test")
-        X, y = data.blobs(1000, seed=self.seed)
-        X_test, y_test = data.blobs(500, seed=self.seed + 1)
-        self.figure(
-            plot_classes(X, y, X_test, y_test, title="Two Gaussian classes"),
-            "logistic_data",
-            "Training (filled) and test (open) samples of the two classes.",
-        )
-        theta0 = lecture.LOGISTIC_GD_START
-        model, elapsed = _timed(lambda: lecture.logistic_gd_model().fit(X, y, theta0=theta0))
-        theta = ", ".join(f"{v:.2f}" for v in model.theta_)
-        accuracy = model.score(X_test, y_test)
-        self.say(
-            f"GD from [0, -10, 10]: theta [{theta}]  BCE {model.loss_curve_[0]:.3f} -> "
-            f"{model.loss_:.4f}  test accuracy {accuracy:.3f}   ({elapsed * 1e3:.1f} ms)"
-        )
-        if not self.quick:
-            for solver in ("sgd", "minibatch"):
-                other, t = _timed(
-                    lambda s=solver: fastnn.LogisticRegression(
-                        solver=s, max_iter=200, random_state=self.seed
-                    ).fit(X, y)
-                )
-                self.say(
-                    f"{solver:<9} (200 epochs): BCE {other.loss_:.4f}  test accuracy "
-                    f"{other.score(X_test, y_test):.3f}   ({t * 1e3:.1f} ms)"
-                )
-        self.results["logistic"] = {"theta": model.theta_.tolist(), "test_accuracy": accuracy}
-        surface, elapsed = _timed(
-            lambda: fastnn.loss_surface(
-                fastnn.LogisticRegression,
-                X,
-                y,
-                params=("w1", "w2"),
-                span=((-10, 10), (-10, 10)),
-                resolution=50,
-                center=[0.0, 0.0, 0.0],
-            )
-        )
-        i, j = surface.argmin()
-        self.say(
-            f"loss surface 50 x 50 (theta1 x theta2, bias 0): min BCE {surface.values[i, j]:.4f}"
-            f" at [{surface.a[i]:.2f}, {surface.b[j]:.2f}]   ({elapsed * 1e3:.1f} ms)"
-        )
-        path = "its GD path (theta1, theta2; the bias moves too) on top"
-        self.figure(
-            surface.plot("3d", trajectory=model.trajectory_, title="BCE surface, bias 0 (3-D)"),
-            "logistic_surface_3d",
-            f"Mean cross-entropy over theta1 x theta2 in [-10, 10] with the bias at 0, {path}.",
-        )
-        self.figure(
-            surface.plot("contour", trajectory=model.trajectory_, log=True, title="BCE surface"),
-            "logistic_surface_contour",
-            "Contours of the same surface (log levels), drawn the right way round.",
-        )
-        self.figure(
-            plot_decision(_with_theta(model, theta0), X_test, y_test, title="Before training"),
-            "logistic_before",
-            "Predicted P(class 1) at the starting point [0, -10, 10].",
-        )
-        self.figure(
-            plot_loss_curve(model.loss_curve_, log=True, title="Logistic regression: BCE"),
-            "logistic_loss",
-            f"Mean cross-entropy per GD iteration, {model.loss_curve_[0]:.2f} -> "
-            f"{model.loss_:.4f}.",
-        )
-        self.figure(
-            plot_decision(model, X_test, y_test, title="After training (test samples)"),
-            "logistic_after",
-            f"Predicted P(class 1) after training and the decision boundary; test accuracy "
-            f"{accuracy:.3f}.",
-        )
-
-    def neural_network(self):
-        iterations = 300 if self.quick else 1000
-        self._section(
-            f"4. Neural network: 2 -> 10 sigmoid -> 1 sigmoid on the donut, full-batch GD, "
-            f"{iterations} iterations"
-        )
-        X, y = data.donut(2000, seed=self.seed)
-        X_test, y_test = data.donut(1000, seed=self.seed + 1)
-        self.figure(
-            plot_classes(X, y, X_test, y_test, title="The donut"),
-            "network_data",
-            "A Gaussian blob inside a noisy ring: no line separates them.",
-        )
-        model, elapsed = _timed(
-            lambda: lecture.network_model(
-                max_iter=iterations,
-                random_state=self.seed,
-                record_trajectory=max(1, iterations // 100),
-            ).fit(X, y)
-        )
-        train_accuracy, test_accuracy = model.score(X, y), model.score(X_test, y_test)
-        self.say(
-            f"BCE {model.loss_curve_[0]:.3f} -> {model.loss_:.4f}   train accuracy "
-            f"{train_accuracy:.3f}   test accuracy {test_accuracy:.3f}   ({elapsed * 1e3:.0f} ms)"
-        )
-        self.say("(the classes overlap: about 0.95-0.96 is the best any classifier can do here)")
-        self.results["network"] = {"test_accuracy": test_accuracy, "loss": model.loss_}
-        grid = 31 if self.quick else 101
-        surface, elapsed = _timed(
-            lambda: fastnn.loss_surface(
-                model, X, y, directions="filter", random_state=self.seed, resolution=grid
-            )
-        )
-        self.say(
-            f"filter-normalised loss surface {grid} x {grid}: centre BCE {surface.center_loss:.4f}"
-            f", min {surface.values.min():.4f}   ({elapsed * 1e3:.0f} ms)"
-        )
-        pca = fastnn.loss_surface(model, X, y, directions="pca", resolution=grid)
-        ratio = sum(pca.info["explained_variance_ratio"])
-        self.say(f"PCA plane of the GD path: {100 * ratio:.1f}% of its variance")
-        self.figure(
-            plot_decision(
-                _with_theta(model, model.trajectory_[0]), X_test, y_test, title="Before training"
-            ),
-            "network_before",
-            "Predicted P(class 1) with the initial weights (N(0, 1)).",
-        )
-        self.figure(
-            plot_loss_curve(model.loss_curve_, title="The network: BCE per iteration"),
-            "network_loss",
-            f"Mean cross-entropy per GD iteration, {model.loss_curve_[0]:.3f} -> "
-            f"{model.loss_:.4f}.",
-        )
-        self.figure(
-            plot_decision(model, X_test, y_test, title="After training (test samples)"),
-            "network_after",
-            f"Predicted P(class 1) after training: a closed boundary around the blob; test "
-            f"accuracy {test_accuracy:.3f}.",
-        )
-        self.figure(
-            surface.plot("filled", title="Filter-normalised plane around the trained network"),
-            "network_surface",
-            f"The loss in a random filter-normalised plane (Li et al. 2018) through the trained "
-            f"weights, {grid} x {grid}.",
-        )
-        self.figure(
-            pca.plot("contour", trajectory=model.trajectory_, title="PCA plane of the GD path"),
-            "network_surface_pca",
-            f"The loss in the plane of the path's two principal directions ({100 * ratio:.1f}% "
-            "of its variance), with the path on top.",
-        )
-
-    # -- driver ---------------------------------------------------------------------------
     def run(self) -> dict:
+        """Compute every section, write the report as it goes; returns the key numbers."""
         import matplotlib
 
         matplotlib.use("Agg")  # figures are files; never open a window
-        os.makedirs(self.out, exist_ok=True)
+        writer = ReportWriter(self.out, self.stream)
         start = time.perf_counter()
-        self.linear_regression()
-        self.gradient_descent()
-        self.logistic_regression()
-        self.neural_network()
+        for compute in SECTIONS:
+            section = compute(self.seed, self.quick)
+            writer.write(section)
+            self.results.update(section.results)
         self.results["seconds"] = time.perf_counter() - start
-        index = self.write_index()
-        n_figures = sum(len(s.figures) for s in self.sections)
+        index = writer.write_index(self.seed, self.quick)
         print(
-            f"done in {self.results['seconds']:.2f} s: {n_figures} figures and {index}",
+            f"done in {self.results['seconds']:.2f} s: {writer.n_figures} figures and {index}",
             file=self.stream,
         )
         return self.results
 
-    def write_index(self) -> str:
+
+class ReportWriter:
+    """Prints each computed section, saves its figures as PNGs, and writes ``index.html``.
+
+    Parameters
+    ----------
+    out : str
+        Directory for the PNGs and index.html (created when missing).
+    stream : file
+        Where the report is printed.
+    """
+
+    def __init__(self, out, stream):
+        self.out = out
+        self.stream = stream
+        self.written: list[tuple[Section, list[tuple[str, str]]]] = []
+        os.makedirs(out, exist_ok=True)
+
+    @property
+    def n_figures(self) -> int:
+        """Figures saved so far."""
+        return sum(len(files) for _, files in self.written)
+
+    def write(self, section: Section) -> None:
+        """Print the section's report and save its figures (closing them)."""
+        import matplotlib.pyplot as plt
+
+        print(section.title, file=self.stream)
+        for line in section.lines:
+            print(f"   {line}", file=self.stream)
+        files = []
+        for fig, name, caption in section.figures:
+            fig.savefig(os.path.join(self.out, f"{name}.png"), dpi=FIGURE_DPI)
+            plt.close(fig)
+            files.append((f"{name}.png", caption))
+        self.written.append((section, files))
+
+    def write_index(self, seed: int, quick: bool) -> str:
         """Write ``index.html``: every section's report and figures, in lecture order."""
         parts = [
             "<!doctype html>",
@@ -383,13 +428,12 @@ class Demo:
             "img{width:100%}pre{background:#f4f4f4;padding:0.5rem;overflow-x:auto}</style>",
             "</head><body>",
             "<h1>fastnn demo: the lecture, end to end</h1>",
-            f"<p>seed {self.seed}{', quick' if self.quick else ''}; "
-            f"fastnn {fastnn.__version__}</p>",
+            f"<p>seed {seed}{', quick' if quick else ''}; fastnn {fastnn.__version__}</p>",
         ]
-        for section in self.sections:
+        for section, files in self.written:
             parts.append(f"<h2>{html.escape(section.title)}</h2>")
             parts.append(f"<pre>{html.escape(chr(10).join(section.lines))}</pre>")
-            for name, caption in section.figures:
+            for name, caption in files:
                 parts.append(
                     f'<figure><img src="{html.escape(name)}" alt="{html.escape(caption)}">'
                     f"<figcaption>{html.escape(caption)}</figcaption></figure>"

@@ -16,8 +16,10 @@ class DivergenceWarning(FastnnWarning, RuntimeWarning):
 
 
 class NotFittedError(ValueError, AttributeError):
-    """An estimator was used before ``fit`` (a ``ValueError`` and an ``AttributeError``,
-    as in scikit-learn)."""
+    """An estimator was used before ``fit``.
+
+    A ``ValueError`` and an ``AttributeError``, as in scikit-learn.
+    """
 
 
 class ConvergenceWarning(FastnnWarning):

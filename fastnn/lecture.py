@@ -1,18 +1,41 @@
-"""The lecture's models with its settings, mistakes corrected, in one place.
+"""The lecture's data sets and models with its settings, mistakes corrected, in one place.
 
-``fastnn demo``, ``fastnn surface`` and ``fastnn bench`` train these; keyword arguments
-override any setting.  Gradients are means (the lecture's code summed them), so the
-learning rates are the lecture's steps rescaled to mean gradients.
+``fastnn demo``, ``fastnn surface``, ``fastnn bench``, the benchmarks and the scripts use
+these; keyword arguments override any model setting.  Each data function returns
+``(X, y)`` for a seed; a test set is drawn with the next seed.  Gradients are means (the
+lecture's code summed them), so the learning rates are the lecture's steps rescaled to
+mean gradients.
 """
 
 from __future__ import annotations
 
+from fastnn import data
 from fastnn.linear_model import LinearRegression, LogisticRegression
 from fastnn.mlp import MLPClassifier
 
 # Where the lecture starts its gradient descents.
 LINEAR_GD_START = (-3.0, 1.0)
 LOGISTIC_GD_START = (0.0, -10.0, 10.0)
+
+
+def ols_data(seed=0):
+    """100 points of y = 3 + 2.5 x + 5 N(0, 1), x on [-4, 6]: the closed-form example."""
+    return data.linear(100, seed=seed)
+
+
+def gd_data(seed=0):
+    """100 points of y = 4 x + 2 N(0, 1): the gradient-descent example (start [-3, 1])."""
+    return data.linear(100, seed=seed, intercept=0.0, slope=4.0, noise=2.0)
+
+
+def logistic_data(seed=0, test=False):
+    """Two Gaussian blobs at [0, 0] and [-1, 5]: 1000 training points, or 500 test points."""
+    return data.blobs(500, seed=seed + 1) if test else data.blobs(1000, seed=seed)
+
+
+def network_data(seed=0, test=False):
+    """The donut: 2000 training points, or 1000 test points."""
+    return data.donut(1000, seed=seed + 1) if test else data.donut(2000, seed=seed)
 
 
 def linear_gd_model(**settings) -> LinearRegression:

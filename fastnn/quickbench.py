@@ -1,9 +1,11 @@
 """``fastnn bench``: numba vs the numpy reference on the main workloads, as one table.
 
-For users who want the numbers without the pytest-benchmark suite (``bench/``).  Every
-workload runs through the public API twice, ``backend="numba"`` and ``backend="numpy"``;
-the two results are compared (the "agree" column: largest relative difference) and the
-best of a few runs is timed after one untimed run (JIT loading).
+For users who want the numbers without the pytest-benchmark suite (``bench/``).  Two
+parts: end-to-end workloads through the public API (``backend="numba"`` and
+``backend="numpy"``), then every public kernel of the case table (:mod:`fastnn.cases`)
+at its benchmark size (``--quick``: its quick size).  The two results are compared (the
+"agree" column: largest relative difference) and the best of a few runs is timed after
+one untimed run (JIT loading).
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ import warnings
 import numpy as np
 
 import fastnn
-from fastnn import data, lecture
+from fastnn import data, kernels, lecture, reference
+from fastnn.cases import CASES
 
 
 def _best_time(fn, repeats):
@@ -37,7 +40,7 @@ def _workloads(quick: bool):
     X_big = rng.standard_normal((n_big, 10))
     y_big = X_big @ rng.standard_normal(10) + rng.standard_normal(n_big)
     Xb, yb = data.blobs(10_000, seed=0)
-    Xd, yd = data.donut(2000, seed=0)
+    Xd, yd = lecture.network_data()
     Xl, yl = data.linear(100_000, seed=0)
     logistic = fastnn.LogisticRegression(solver="gd", max_iter=100).fit(Xb, yb)
     linear = fastnn.LinearRegression().fit(Xl, yl)
@@ -78,12 +81,30 @@ def _workloads(quick: bool):
         ).values
 
     return [
+        *_kernel_workloads(quick),
         (f"linear GD, N={n_big}, d=10, 100 it.", "it/s", 100, linear_gd),
         (f"lecture MLP 2-10-1, N=2000, {iterations} GD it.", "it/s", iterations, network),
         (f"logistic BCE surface {g_bce}^2, N=10000", "eval/s", g_bce**2 * 10_000, bce_surface),
         ("linear MSE surface 1000^2, N=1e5 (exact)", "points/s", 10**6, mse_surface),
         (f"lecture MLP filter surface {g_mlp}^2", "points/s", g_mlp**2, mlp_surface),
     ]
+
+
+def _kernel_workloads(quick: bool):
+    """One workload per public kernel, from the case table."""
+    size = "quick" if quick else "bench"
+    implementations = {"numba": kernels, "numpy": reference}
+    workloads = []
+    for name, case in CASES.items():
+        arguments = case.arguments(size)
+        units, unit = case.work(**getattr(case, size))
+
+        def run(backend, case=case, arguments=arguments):
+            outputs = case.run(implementations[backend], arguments)
+            return np.concatenate([o.ravel() for o in outputs if o.dtype.kind == "f"])
+
+        workloads.append((f"kernel {name}", unit[:6] + "/s", units, run))
+    return workloads
 
 
 def run_quick_bench(quick: bool = False, stream=None) -> list[dict]:

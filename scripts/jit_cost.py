@@ -24,9 +24,9 @@ CHILD = r"""
 import json, time
 start = time.perf_counter()
 import fastnn
-from fastnn import data
+from fastnn import data, lecture
 imported = time.perf_counter()
-X, y = data.donut(2000, seed=0)
+X, y = lecture.network_data()
 def fit():
     fastnn.MLPClassifier((10,), "sigmoid", solver="gd", learning_rate_init=1.0, max_iter=1000,
                          tol=None, init="normal", random_state=0).fit(X, y)

@@ -19,7 +19,7 @@ import time
 
 import numpy as np
 
-from fastnn import data, lecture
+from fastnn import lecture
 
 
 def radius_threshold(X, y):
@@ -36,8 +36,8 @@ def threshold_accuracy(threshold, X, y) -> float:
 
 def train(seed: int = 0, lr: float = 1.0, iterations: int = 1000, backend: str = "numba"):
     """Train the corrected lecture network; return the model, the data and the timing."""
-    X, y = data.donut(2000, seed=seed)
-    X_test, y_test = data.donut(1000, seed=seed + 1)
+    X, y = lecture.network_data(seed)
+    X_test, y_test = lecture.network_data(seed, test=True)
     model = lecture.network_model(
         learning_rate_init=lr, max_iter=iterations, random_state=seed, backend=backend
     )

@@ -9,6 +9,7 @@ from fastnn import (
     LogisticRegression,
     NotFittedError,
     data,
+    lecture,
     linear_fit_1d,
 )
 from tests.conftest import assert_close
@@ -95,7 +96,7 @@ def test_linear_fit_1d_rejects_constant_x():
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_gd_converges_to_the_ols_solution(backend):
-    X, y = data.linear(100, seed=0, intercept=0.0, slope=4.0, noise=2.0)
+    X, y = lecture.gd_data()
     ols = LinearRegression().fit(X, y)
     gd = LinearRegression(solver="gd", learning_rate_init=0.05, max_iter=3000, backend=backend).fit(
         X, y
@@ -107,7 +108,7 @@ def test_gd_converges_to_the_ols_solution(backend):
 
 
 def test_lecture_gd_run_from_minus_three_one():
-    X, y = data.linear(100, seed=0, intercept=0.0, slope=4.0, noise=2.0)
+    X, y = lecture.gd_data()
     model = LinearRegression(
         solver="gd", learning_rate_init=0.05, max_iter=100, record_trajectory=True
     ).fit(X, y, theta0=[-3.0, 1.0])
@@ -216,8 +217,8 @@ def test_logistic_reaches_the_optimum_of_the_convex_loss(backend, rng):
 
 @pytest.mark.parametrize("solver", ["gd", "sgd", "minibatch"])
 def test_logistic_classifies_the_lecture_blobs(solver):
-    X, y = data.blobs(1000, seed=0)
-    X_test, y_test = data.blobs(500, seed=1)
+    X, y = lecture.logistic_data()
+    X_test, y_test = lecture.logistic_data(test=True)
     model = LogisticRegression(solver=solver, random_state=0, max_iter=200).fit(X, y)
     assert model.score(X_test, y_test) >= 0.99
 

@@ -1,12 +1,19 @@
-"""The kernel / reference contract: same modules, same names, same signatures."""
+"""The kernel / reference contract: same modules, names and signatures, and the same numbers.
+
+Every public kernel needs an entry in the case table (:mod:`fastnn.cases`); its outputs
+(return value and every array argument after the call) are compared with the numpy
+twin's on several seeds.
+"""
 
 import inspect
 import pkgutil
 
+import numpy as np
 import pytest
 
 import fastnn.kernels
 import fastnn.reference
+from fastnn.cases import CASES
 
 
 def _public_functions(package):
@@ -52,3 +59,35 @@ def test_kernels_are_compiled_and_cached():
         kernel = getattr(fastnn.kernels, name)
         assert hasattr(kernel, "py_func"), f"{module}.{name} is not a numba dispatcher"
         assert kernel._cache.__class__.__name__ == "FunctionCache", f"{name} is not cache=True"
+
+
+def test_every_public_kernel_has_a_case():
+    assert sorted(CASES) == sorted(fastnn.kernels.__all__)
+    for name, case in CASES.items():
+        assert case.kernel == name
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_kernel_matches_reference(name, seed):
+    case = CASES[name]
+    arguments = case.arguments("small", seed)
+    got = case.run(fastnn.kernels, arguments)
+    expected = case.run(fastnn.reference, arguments)
+    # every output buffer was written (they start as NaN)
+    assert all(np.isfinite(e).any() for e in expected if e.size)
+    case.compare(got, expected)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_a_case_fails_on_a_wrong_answer(name):
+    # The comparison is not vacuous: a perturbed output of the reference is caught.
+    case = CASES[name]
+    expected = case.run(fastnn.reference, case.arguments("small", 0))
+    wrong = [e.copy() for e in expected]
+    target = next(w for w in wrong if w.dtype.kind == "f" and np.isfinite(w).any())
+    flat = target.reshape(-1)
+    k = int(np.flatnonzero(np.isfinite(flat))[-1])
+    flat[k] = flat[k] * (1 + 1e-6) + 1e-6
+    with pytest.raises(AssertionError):
+        case.compare(wrong, expected)

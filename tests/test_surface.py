@@ -10,7 +10,7 @@ import pytest
 from matplotlib.figure import Figure
 
 import fastnn
-from fastnn import data
+from fastnn import data, lecture
 from fastnn.model import as_loss_model
 from fastnn.plot import surface_grid
 from fastnn.surface import Surface, evaluate_tile
@@ -20,7 +20,7 @@ from tests.conftest import assert_close
 
 @pytest.fixture(scope="module")
 def linear():
-    X, y = data.linear(100, seed=0, intercept=0.0, slope=4.0, noise=2.0)
+    X, y = lecture.gd_data()
     model = fastnn.LinearRegression(
         solver="gd", learning_rate_init=0.05, max_iter=100, record_trajectory=True
     ).fit(X, y, theta0=[-3.0, 1.0])
@@ -275,14 +275,11 @@ def test_tiles_cover_the_grid_once():
     assert (seen == 1).all() and len(tiles) > 1
 
 
-@pytest.mark.parametrize("name", ["logistic", "network"])
-def test_one_thread_equals_two(request, name):
-    model, X, y = _fixture(request, name)
-    kw = dict(directions="random", random_state=0, resolution=(9, 8))
-    one = fastnn.loss_surface(model, X, y, threads=1, **kw)
-    two = fastnn.loss_surface(model, X, y, threads=min(2, numba.config.NUMBA_NUM_THREADS), **kw)
-    assert_close(one.values, two.values, rtol=1e-12)
-    assert numba.get_num_threads() == numba.config.NUMBA_NUM_THREADS  # restored
+def test_threads_setting_is_restored(logistic):
+    # one thread equals two bit for bit: tests/test_threads.py (two threads forced)
+    model, X, y = logistic
+    fastnn.loss_surface(model, X, y, directions="random", random_state=0, threads=1)
+    assert numba.get_num_threads() == numba.config.NUMBA_NUM_THREADS
 
 
 def test_memmap_out_equals_in_memory(tmp_path, logistic):

@@ -90,7 +90,7 @@ def _residuals_into(z, y, loss, r):
 
 @njit()
 def _accumulate_gradient(X, r, grad):
-    """grad += sum_i r_i [1, x_i] over the rows of one block.
+    """Grad += sum_i r_i [1, x_i] over the rows of one block.
 
     One feature: a contiguous dot product, vectorised across rows.  More
     features: row by row, vectorised across the features of a row (measured
@@ -161,9 +161,17 @@ def _loss_grad(X, y, theta, loss, scratch, grad):
             chunk_scratch[1],
             part[:-1],
         )
+    # Explicit loops in chunk order: an array .sum() here became a parallel reduction
+    # whose rounding changed with the thread count (tests/test_threads.py caught it).
+    total = 0.0
+    for c in range(n_chunks):
+        total += partial[c, -1]
     for j in range(grad.size):
-        grad[j] = partial[:, j].sum() / n
-    return partial[:, -1].sum() / n
+        acc = 0.0
+        for c in range(n_chunks):
+            acc += partial[c, j]
+        grad[j] = acc / n
+    return total / n
 
 
 @njit()

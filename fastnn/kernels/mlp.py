@@ -241,7 +241,7 @@ def _loss_and_delta(Z, Y, idx, lo, m, loss, D, per_sample):
 
 @njit()
 def _backward_chunk(theta, sizes, activation, offsets, A, D, m, grad, product):
-    """grad += the chunk's summed gradient, from the output delta already in D.
+    """Grad += the chunk's summed gradient, from the output delta already in D.
 
     ``product`` is scratch for the BLAS path (at least max fan_in * fan_out values).
     """

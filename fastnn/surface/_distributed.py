@@ -48,7 +48,7 @@ def dask_threads_per_host(client) -> dict[str, int]:
 
 
 def numba_threads_for(dask_threads_on_host: int) -> int:
-    """numba threads per task so that Dask threads x numba threads <= the host's cores."""
+    """Numba threads per task so that Dask threads x numba threads <= the host's cores."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return max(1, min(numba.config.NUMBA_NUM_THREADS, (cores or 1) // max(dask_threads_on_host, 1)))
 

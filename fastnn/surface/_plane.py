@@ -121,7 +121,7 @@ def filter_normalize(direction, theta, filters, bias: str) -> np.ndarray:
 
 
 def gram_schmidt(u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """v made orthogonal to u, keeping v's norm."""
+    """V made orthogonal to u, keeping v's norm."""
     w = v - (np.dot(u, v) / np.dot(u, u)) * u
     norm = np.linalg.norm(w)
     if norm == 0.0:
