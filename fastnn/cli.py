@@ -7,6 +7,7 @@ traceback); Ctrl-C ends with status 130 and leaves no half-written output behind
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import tempfile
@@ -37,57 +38,13 @@ def _demo(args) -> int:
 
 # -- fastnn surface -----------------------------------------------------------------------
 def load_data(path: str):
-    """(X, y) from an .npz (arrays ``X``, ``y``) or a .csv (X columns, then y; header optional)."""
-    if not os.path.isfile(path):
-        raise CommandError(f"--data: no such file: {path}")
-    suffix = os.path.splitext(path)[1].lower()
-    if suffix == ".npz":
-        try:
-            with np.load(path, allow_pickle=False) as archive:
-                missing = {"X", "y"} - set(archive.files)
-                if missing:
-                    raise CommandError(
-                        f"--data {path}: the .npz needs arrays 'X' and 'y'; missing "
-                        f"{sorted(missing)} (it has {sorted(archive.files)})"
-                    )
-                X, y = archive["X"], archive["y"]
-        except (OSError, ValueError) as exc:
-            raise CommandError(f"--data {path}: not a readable .npz file ({exc})") from None
-        return (X[:, None] if X.ndim == 1 else X), y
-    if suffix != ".csv":
-        raise CommandError(f"--data {path}: expected a .npz or .csv file")
-    with open(path, encoding="utf-8", errors="replace") as handle:
-        lines = [line.strip() for line in handle if line.strip()]
-    if lines and not _is_numeric_row(lines[0]):
-        lines = lines[1:]  # a header
-    if not lines:
-        raise CommandError(f"--data {path}: no data rows")
-    rows = []
-    for number, line in enumerate(lines, start=1):
-        cells = line.split(",")
-        try:
-            rows.append([float(c) for c in cells])
-        except ValueError:
-            raise CommandError(
-                f"--data {path}: row {number} is not all numbers: {line[:60]!r}"
-            ) from None
-        if len(rows[-1]) != len(rows[0]):
-            raise CommandError(
-                f"--data {path}: row {number} has {len(rows[-1])} columns, the first has "
-                f"{len(rows[0])}"
-            )
-    table = np.array(rows)
-    if table.shape[1] < 2:
-        raise CommandError(f"--data {path}: needs at least 2 columns (features, then y)")
-    return table[:, :-1], table[:, -1]
+    """``fastnn.data.load(path)``, its errors as --data errors (exit 2)."""
+    from fastnn import data
 
-
-def _is_numeric_row(line: str) -> bool:
     try:
-        [float(c) for c in line.split(",")]
-    except ValueError:
-        return False
-    return True
+        return data.load(path)
+    except ValueError as exc:
+        raise CommandError(f"--data: {exc}") from None
 
 
 def _lecture_data(model: str, seed: int):
@@ -173,45 +130,21 @@ def _surface(args) -> int:
         return _compute_surface(args, X, y, client)
 
 
-class _cluster:
-    """The Dask client of --scheduler / --workers (None without them); closes what it started."""
+@contextlib.contextmanager
+def _cluster(args):
+    """The Dask client of --scheduler / --workers (None without them)."""
+    if args.scheduler is None and args.workers is None:
+        yield None
+        return
+    from fastnn.surface._distributed import dask_client
 
-    def __init__(self, args):
-        self.args = args
-        self.client = self.cluster = None
-
-    def __enter__(self):
-        if self.args.scheduler is None and self.args.workers is None:
-            return None
-        try:
-            from distributed import Client, LocalCluster
-        except ImportError:
-            raise CommandError(
-                '--scheduler/--workers need dask.distributed: pip install "fastnn[dask]"'
-            ) from None
-        try:
-            if self.args.workers is not None:
-                self.cluster = LocalCluster(
-                    n_workers=self.args.workers,
-                    threads_per_worker=1,
-                    processes=True,
-                    dashboard_address=":0",
-                )
-                self.client = Client(self.cluster)
-            else:
-                self.client = Client(self.args.scheduler, timeout="5s")
-        except (OSError, TimeoutError, ValueError) as exc:
-            self.__exit__(None, None, None)
-            where = self.args.scheduler or "a local cluster"
-            raise CommandError(f"cannot connect to {where}: {exc}") from None
-        return self.client
-
-    def __exit__(self, *exc):
-        if self.client is not None:
-            self.client.close()
-        if self.cluster is not None:
-            self.cluster.close()
-        return False
+    try:
+        with dask_client(workers=args.workers, scheduler=args.scheduler) as client:
+            yield client
+    except ImportError as exc:
+        raise CommandError(f"--scheduler/--workers: {exc}") from None
+    except ConnectionError as exc:
+        raise CommandError(str(exc)) from None
 
 
 def _open_values(args, shape):

@@ -9,11 +9,14 @@ intercept).  Classification sets return ``y`` as float 0.0/1.0 with exactly
 
 from __future__ import annotations
 
+import csv
+import os
+
 import numpy as np
 
 from fastnn._validation import check_int, check_random_state
 
-__all__ = ["blobs", "donut", "linear"]
+__all__ = ["blobs", "donut", "linear", "load"]
 
 
 def linear(
@@ -129,3 +132,96 @@ def donut(
     r_y = radius + radius_std * rng.standard_normal(n1)
     ring = np.column_stack([r_x * np.cos(angles), r_y * np.sin(angles)])
     return _shuffled(rng, np.concatenate([inner, ring]), _labels(n))
+
+
+def load(path) -> tuple[np.ndarray, np.ndarray]:
+    r"""Read a data set from a file: ``(X, y)``.
+
+    Parameters
+    ----------
+    path : str or path-like
+        ``.npz``: arrays named ``X`` and ``y`` (a 1-D ``X`` is one feature).
+        ``.csv``: comma-separated numbers, the feature columns then the target; an
+        optional header row is recognised by :class:`csv.Sniffer` (its cells are not
+        numbers where the columns are), never by a failed parse, so a bad first data
+        row is reported, not dropped.  A UTF-8 byte-order mark is ignored.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples,)
+
+    Raises
+    ------
+    ValueError
+        Naming the file and, for a CSV, the data row at fault.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "d.csv"
+    >>> _ = path.write_text("x1,x2,y\n1,2,0\n3,4,1\n")
+    >>> X, y = load(path)
+    >>> X.shape, y.tolist()
+    ((2, 2), [0.0, 1.0])
+    """
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise ValueError(f"no such file: {path}")
+    suffix = os.path.splitext(path)[1].lower()
+    if suffix == ".npz":
+        return _load_npz(path)
+    if suffix == ".csv":
+        return _load_csv(path)
+    raise ValueError(f"{path}: expected a .npz or .csv file")
+
+
+def _load_npz(path):
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            missing = {"X", "y"} - set(archive.files)
+            if missing:
+                raise ValueError(
+                    f"{path}: the .npz needs arrays 'X' and 'y'; missing {sorted(missing)} "
+                    f"(it has {sorted(archive.files)})"
+                )
+            X, y = archive["X"], archive["y"]
+    except OSError as exc:
+        raise ValueError(f"{path}: not a readable .npz file ({exc})") from None
+    return (X[:, None] if X.ndim == 1 else X), y
+
+
+def _load_csv(path):
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as handle:
+        text = handle.read()
+    rows = [row for row in csv.reader(text.splitlines()) if any(cell.strip() for cell in row)]
+    if rows and len(rows[0]) < 2:
+        raise ValueError(f"{path}: needs at least 2 columns (features, then y)")
+    # The sniffer compares the first row's cell types with the columns below it (one row
+    # says nothing); it reads the rows without blank lines, which would end its sample.
+    sample = "\n".join(",".join(row) for row in rows[:100])
+    try:
+        header = len(rows) > 1 and csv.Sniffer().has_header(sample)
+    except csv.Error:  # a sample the sniffer cannot split: no header
+        header = False
+    rows = rows[1:] if header else rows
+    if not rows:
+        raise ValueError(f"{path}: no data rows")
+    table = []
+    for number, row in enumerate(rows, start=1):
+        try:
+            table.append([float(cell) for cell in row])
+        except ValueError:
+            line = ",".join(row)
+            raise ValueError(
+                f"{path}: data row {number} is not all numbers: {line[:60]!r}"
+            ) from None
+        if len(table[-1]) != len(table[0]):
+            raise ValueError(
+                f"{path}: data row {number} has {len(table[-1])} columns, the first has "
+                f"{len(table[0])}"
+            )
+    table = np.array(table)
+    if table.shape[1] < 2:
+        raise ValueError(f"{path}: needs at least 2 columns (features, then y)")
+    return table[:, :-1], table[:, -1]

@@ -68,3 +68,56 @@ def test_bad_n():
         data.blobs(0)
     with pytest.raises(ValueError, match="random_state"):
         data.linear(10, seed="x")
+
+
+@pytest.mark.parametrize(
+    "text, X, y",
+    [
+        ("x1,x2,y\n1,2,0\n3,4,1\n", [[1, 2], [3, 4]], [0, 1]),  # a header
+        ("1,2,0\n3,4,1\n", [[1, 2], [3, 4]], [0, 1]),  # none: the first row is data
+        ("\ufeffx,y\n1,2\n3,4\n", [[1], [3]], [2, 4]),  # byte-order mark, header
+        ("\ufeff1,2\n3,4\n", [[1], [3]], [2, 4]),  # byte-order mark, no header
+        ("a,b\r\n\r\n1,2\r\n3,4\r\n", [[1], [3]], [2, 4]),  # CRLF, a blank line
+        ("1,2\n", [[1]], [2]),  # one row
+    ],
+)
+def test_load_csv(tmp_path, text, X, y):
+    path = tmp_path / "d.csv"
+    path.write_text(text, encoding="utf-8")
+    got_X, got_y = data.load(path)
+    np.testing.assert_array_equal(got_X, np.array(X, dtype=float))
+    np.testing.assert_array_equal(got_y, np.array(y, dtype=float))
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("1,2,oops\n3,4,5\n6,7,8\n", "data row 1 is not all numbers"),  # reported, not dropped
+        ("x,y\n1,2\n3,oops\n", "data row 2 is not all numbers"),
+        ("1,2\n3,4,5\n", "data row 2 has 3 columns"),
+        ("y\n1\n2\n", "needs at least 2 columns"),
+        ("\n\n", "no data rows"),
+    ],
+)
+def test_load_csv_errors_name_the_file_and_row(tmp_path, text, message):
+    path = tmp_path / "d.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ValueError, match=message) as caught:
+        data.load(path)
+    assert str(path) in str(caught.value)
+
+
+def test_load_npz_and_bad_paths(tmp_path):
+    np.savez(tmp_path / "d.npz", X=np.arange(3.0), y=np.ones(3))
+    X, y = data.load(tmp_path / "d.npz")
+    assert X.shape == (3, 1) and y.tolist() == [1.0, 1.0, 1.0]
+    np.savez(tmp_path / "noy.npz", X=np.zeros((3, 2)))
+    for name, message in [
+        ("noy.npz", "needs arrays 'X' and 'y'"),
+        ("missing.csv", "no such file"),
+        ("d.npz.txt", "expected a .npz or .csv"),
+    ]:
+        if name.endswith(".txt"):
+            (tmp_path / name).write_text("1,2\n")
+        with pytest.raises(ValueError, match=message):
+            data.load(tmp_path / name)

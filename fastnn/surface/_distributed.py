@@ -13,6 +13,7 @@ cores; e.g. 2 single-threaded workers on 2 cores run 1 numba thread each.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from urllib.parse import urlparse
 
@@ -92,3 +93,43 @@ def run_on_cluster(client, evaluation, tiles, todo, finish, task, distributed):
     finally:
         for future in futures:
             future.cancel()
+
+
+@contextlib.contextmanager
+def dask_client(workers: int | None = None, scheduler: str | None = None):
+    """A Dask client for the surface engine; closes the client and any cluster it started.
+
+    ``workers``: a local cluster of that many single-threaded worker processes;
+    ``scheduler``: connect to the scheduler at that address (5 s timeout).
+
+    Raises
+    ------
+    ImportError
+        Without dask.distributed (``pip install "fastnn[dask]"``).
+    ConnectionError
+        When the cluster cannot be started or reached.
+    """
+    distributed = require_dask()
+    cluster = client = None
+    try:
+        try:
+            if workers is not None:
+                cluster = distributed.LocalCluster(
+                    n_workers=workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=":0",
+                )
+                client = distributed.Client(cluster)
+            else:
+                client = distributed.Client(scheduler, timeout="5s")
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise ConnectionError(
+                f"cannot connect to {scheduler or 'a local cluster'}: {exc}"
+            ) from None
+        yield client
+    finally:
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
