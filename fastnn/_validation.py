@@ -109,6 +109,23 @@ def check_target(y, n_samples: int, name: str = "y") -> np.ndarray:
     return y
 
 
+def check_targets(y, n_samples: int, estimator: str = "this regressor") -> np.ndarray:
+    """Regression targets as a finite ``(n_samples, n_outputs)`` array (1-D y: one output)."""
+    if y is None:
+        raise ValueError(f"{estimator} requires y to be passed, but the target y is None")
+    if hasattr(y, "toarray"):
+        raise TypeError("y is a sparse matrix; pass y.toarray()")
+    arr = np.asarray(y, dtype=np.float64)
+    if arr.ndim == 1:
+        arr = arr[:, None]
+    if arr.ndim != 2 or arr.shape[0] != n_samples or arr.shape[1] == 0:
+        raise ValueError(
+            f"y must have shape (n_samples,) or (n_samples, n_outputs) with n_samples = "
+            f"{n_samples}; got shape {np.shape(y)}"
+        )
+    return check_X(np.ascontiguousarray(arr), name="y")
+
+
 def check_labels(
     y, n_samples: int, name: str = "y", estimator: str = "this classifier"
 ) -> np.ndarray:

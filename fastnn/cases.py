@@ -234,6 +234,19 @@ def _linear_loss_case(name, loss, with_grad):
     )
 
 
+def _linear_training_case(solver, small_epochs, bench_epochs, work):
+    return Case(
+        f"linear_{solver}",
+        _linear_training(solver),
+        small={"n": 300, "d": 3, "epochs": small_epochs},
+        quick={"n": 20_000 if solver == "gd" else 10_000, "d": 10, "epochs": bench_epochs},
+        bench={"n": 100_000, "d": 10, "epochs": bench_epochs},
+        work=work,
+        rtol=1e-9,
+        atol=1e-12,
+    )
+
+
 _SMALL_NET = (3, 6, 4, 3)
 _BENCH_NET = (10, 32, 3)
 
@@ -355,35 +368,10 @@ CASES: dict[str, Case] = {
         bench={"n": 2000, "g": 31, "sizes": (2, 10, 1)},
         work=lambda n, g, sizes: (g * g, "points"),
     ),
-    "linear_gd": Case(
-        "linear_gd",
-        _linear_training("gd"),
-        small={"n": 300, "d": 3, "epochs": 20},
-        quick={"n": 20_000, "d": 10, "epochs": 100},
-        bench={"n": 100_000, "d": 10, "epochs": 100},
-        work=lambda n, d, epochs: (epochs, "iterations"),
-        rtol=1e-9,
-        atol=1e-12,
-    ),
-    "linear_sgd": Case(
-        "linear_sgd",
-        _linear_training("sgd"),
-        small={"n": 300, "d": 3, "epochs": 5},
-        quick={"n": 10_000, "d": 10, "epochs": 5},
-        bench={"n": 100_000, "d": 10, "epochs": 5},
-        work=lambda n, d, epochs: (n * epochs, "steps"),
-        rtol=1e-9,
-        atol=1e-12,
-    ),
-    "linear_minibatch": Case(
-        "linear_minibatch",
-        _linear_training("minibatch"),
-        small={"n": 300, "d": 3, "epochs": 5},
-        quick={"n": 10_000, "d": 10, "epochs": 5},
-        bench={"n": 100_000, "d": 10, "epochs": 5},
-        work=lambda n, d, epochs: (epochs, "epochs"),
-        rtol=1e-9,
-        atol=1e-12,
+    "linear_gd": _linear_training_case("gd", 20, 100, lambda n, d, epochs: (epochs, "iterations")),
+    "linear_sgd": _linear_training_case("sgd", 5, 5, lambda n, d, epochs: (n * epochs, "steps")),
+    "linear_minibatch": _linear_training_case(
+        "minibatch", 5, 5, lambda n, d, epochs: (epochs, "epochs")
     ),
     "mlp_train": Case(
         "mlp_train",

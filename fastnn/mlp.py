@@ -30,6 +30,7 @@ from fastnn._validation import (
     check_option,
     check_positive,
     check_record_every,
+    check_targets,
     check_tol,
     check_vector,
     check_X,
@@ -138,57 +139,14 @@ class _BaseMLP(BaseEstimator):
         params = validate_params(self)
         impl = backend_module(params["backend"])
         X = check_X(X)
-        n_samples = X.shape[0]
-        Y, loss = self._fit_targets(y, n_samples)
+        Y, loss = self._fit_targets(y, X.shape[0])
         layout = MLPLayout((X.shape[1], *params["hidden_layer_sizes"], Y.shape[1]))
-        rng = params["random_state"]
         if theta0 is None:
-            theta = layout.initial_theta(rng, params["init"])
+            theta = layout.initial_theta(params["random_state"], params["init"])
         else:
             theta = check_vector(theta0, "theta0", size=layout.n_params).copy()
-        full_batch = params["solver"] == "gd"
-        batch_size = (
-            1 if params["solver"] == "sgd" else check_batch_size(params["batch_size"], n_samples)
-        )
-        solver = params["solver"]
-        settings = mlp_settings(
-            optimizer=ADAM if solver == "adam" else MOMENTUM,
-            lr=params["learning_rate_init"],
-            batch_size=batch_size,
-            momentum=params["momentum"] if solver == "momentum" else 0.0,
-            beta_1=params["beta_1"],
-            beta_2=params["beta_2"],
-            epsilon=params["epsilon"],
-            tol=params["tol"],
-            n_iter_no_change=params["n_iter_no_change"],
-        )
-        state = mlp_state(theta)
         activation = ACTIVATION_CODES[params["activation"]]
-        loop = training_loop(
-            impl, "mlp_train", mlp_threaded(layout.sizes, n_samples if full_batch else batch_size)
-        )
-        every = params["record_trajectory"]
-        run = train(
-            lambda order, curve, rows: loop(
-                X,
-                Y,
-                theta,
-                layout.sizes,
-                activation,
-                loss,
-                settings,
-                order,
-                state,
-                curve,
-                rows,
-                max(every, 1),
-            ),
-            n_epochs=params["max_iter"],
-            n_samples=n_samples,
-            n_params=layout.n_params,
-            record_every=every,
-            rng=None if full_batch else rng,
-        )
+        run = _train_network(impl, params, X, Y, theta, layout, activation, loss)
         self.layout_ = layout
         self.theta_ = theta
         self.coefs_ = layout.coefs(theta)
@@ -267,6 +225,44 @@ class _BaseMLP(BaseEstimator):
         impl = backend_module(self.backend)
         out = np.empty((X.shape[0], self.n_outputs_))
         return impl.mlp_logits(X, self.theta_, self.layout_.sizes, self._activation_code, out)
+
+
+def _train_network(impl, params, X, Y, theta, layout, activation, loss):
+    """Train ``theta`` in place with the solver of ``params``; returns the TrainingRun."""
+    n_samples = X.shape[0]
+    solver = params["solver"]
+    full_batch = solver == "gd"
+    batch_size = 1 if solver == "sgd" else check_batch_size(params["batch_size"], n_samples)
+    settings = mlp_settings(
+        optimizer=ADAM if solver == "adam" else MOMENTUM,
+        lr=params["learning_rate_init"],
+        batch_size=batch_size,
+        momentum=params["momentum"] if solver == "momentum" else 0.0,
+        beta_1=params["beta_1"],
+        beta_2=params["beta_2"],
+        epsilon=params["epsilon"],
+        tol=params["tol"],
+        n_iter_no_change=params["n_iter_no_change"],
+    )
+    state = mlp_state(theta)
+    threaded = mlp_threaded(layout.sizes, n_samples if full_batch else batch_size)
+    loop = training_loop(impl, "mlp_train", threaded)
+    stride = max(params["record_trajectory"], 1)
+    sizes = layout.sizes
+
+    def run_epochs(order, curve, rows):
+        return loop(
+            X, Y, theta, sizes, activation, loss, settings, order, state, curve, rows, stride
+        )
+
+    return train(
+        run_epochs,
+        n_epochs=params["max_iter"],
+        n_samples=n_samples,
+        n_params=layout.n_params,
+        record_every=params["record_trajectory"],
+        rng=None if full_batch else params["random_state"],
+    )
 
 
 class MLPClassifier(_BaseMLP):
@@ -398,19 +394,7 @@ class MLPRegressor(_BaseMLP):
         return Y, SQUARED_ERROR
 
     def _targets(self, y, n_samples):
-        if y is None:
-            raise ValueError("MLPRegressor requires y to be passed, but the target y is None")
-        arr = np.asarray(y, dtype=np.float64) if not hasattr(y, "toarray") else None
-        if arr is None:
-            raise TypeError("y is a sparse matrix; pass y.toarray()")
-        if arr.ndim == 1:
-            arr = arr[:, None]
-        if arr.ndim != 2 or arr.shape[0] != n_samples or arr.shape[1] == 0:
-            raise ValueError(
-                f"y must have shape (n_samples,) or (n_samples, n_outputs) with n_samples = "
-                f"{n_samples}; got shape {np.shape(y)}"
-            )
-        return check_X(np.ascontiguousarray(arr), name="y")
+        return check_targets(y, n_samples, estimator="MLPRegressor")
 
     def _encode(self, y, n_samples):
         return self._targets(y, n_samples)
