@@ -27,9 +27,9 @@ def mlp_gd(impl, X, Y, sizes, theta0, lr, n_iter, activation, loss):
 
     Returns the loss curve.
     """
+    from fastnn._builds import mlp_threaded, training_loop
     from fastnn._codes import MOMENTUM
     from fastnn._training import mlp_settings, mlp_state
-    from fastnn.kernels._builds import mlp_threaded, training_loop
 
     theta = theta0.copy()
     curve = np.empty(n_iter)

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from fastnn import data, kernels, lecture, reference
+from fastnn._builds import linear_threaded, training_loop
 from fastnn._codes import LOG_LOSS, SQUARED_ERROR
-from fastnn.kernels._builds import linear_threaded, training_loop
 from fastnn.optim import sample_orders
 
 from .conftest import check_then_time

@@ -133,9 +133,10 @@ def _drop_stale_cache(package_dir: pathlib.Path) -> None:
     Nothing happens where the package is read-only or numba caches elsewhere.
     """
     cache_dir = package_dir / "__pycache__"
-    # The kernels also compile in the integer codes of fastnn/_codes.py as constants.
-    codes = package_dir.parent / "_codes.py"
-    sources = [*sorted(package_dir.glob("*.py")), *([codes] if codes.exists() else [])]
+    # The kernels also compile in constants from outside their package: the integer codes
+    # of fastnn/_codes.py and the parallel thresholds of fastnn/_builds.py.
+    constants = [package_dir.parent / name for name in ("_codes.py", "_builds.py")]
+    sources = [*sorted(package_dir.glob("*.py")), *(p for p in constants if p.exists())]
     stamp = hashlib.sha256(
         "".join(f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns};" for p in sources).encode()
     ).hexdigest()

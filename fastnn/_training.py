@@ -16,22 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fastnn._codes import (
-    DIVERGED,
-    MAX_ITER,
-    N_SETTINGS,
-    SETTING_BATCH_SIZE,
-    SETTING_BETA_1,
-    SETTING_BETA_2,
-    SETTING_EPSILON,
-    SETTING_LEARNING_RATE,
-    SETTING_MOMENTUM,
-    SETTING_N_ITER_NO_CHANGE,
-    SETTING_OPTIMIZER,
-    SETTING_TOL,
-    STATE_BEST_LOSS,
-    STATE_VECTORS,
-)
+from fastnn import _codes as codes
+from fastnn._codes import DIVERGED, MAX_ITER
 from fastnn.exceptions import ConvergenceWarning, DivergenceWarning
 from fastnn.optim import sample_orders
 
@@ -142,22 +128,22 @@ def mlp_settings(
 
     ``tol=None`` turns early stopping off.
     """
-    settings = np.empty(N_SETTINGS)
-    settings[SETTING_OPTIMIZER] = optimizer
-    settings[SETTING_LEARNING_RATE] = lr
-    settings[SETTING_MOMENTUM] = momentum
-    settings[SETTING_BETA_1] = beta_1
-    settings[SETTING_BETA_2] = beta_2
-    settings[SETTING_EPSILON] = epsilon
-    settings[SETTING_BATCH_SIZE] = batch_size
-    settings[SETTING_TOL] = -1.0 if tol is None else tol
-    settings[SETTING_N_ITER_NO_CHANGE] = n_iter_no_change
+    settings = np.empty(codes.N_SETTINGS)
+    settings[codes.SETTING_OPTIMIZER] = optimizer
+    settings[codes.SETTING_LEARNING_RATE] = lr
+    settings[codes.SETTING_MOMENTUM] = momentum
+    settings[codes.SETTING_BETA_1] = beta_1
+    settings[codes.SETTING_BETA_2] = beta_2
+    settings[codes.SETTING_EPSILON] = epsilon
+    settings[codes.SETTING_BATCH_SIZE] = batch_size
+    settings[codes.SETTING_TOL] = -1.0 if tol is None else tol
+    settings[codes.SETTING_N_ITER_NO_CHANGE] = n_iter_no_change
     return settings
 
 
 def mlp_state(theta: np.ndarray) -> np.ndarray:
     """A new run's MLP training state: step 0, best loss +inf, zero moments, previous = theta."""
-    state = np.zeros(STATE_VECTORS + 3 * theta.size)
-    state[STATE_BEST_LOSS] = np.inf
-    state[STATE_VECTORS + 2 * theta.size :] = theta
+    state = np.zeros(codes.STATE_VECTORS + 3 * theta.size)
+    state[codes.STATE_BEST_LOSS] = np.inf
+    state[codes.STATE_VECTORS + 2 * theta.size :] = theta
     return state

@@ -167,7 +167,7 @@ def load(path) -> tuple[np.ndarray, np.ndarray]:
     """
     path = os.fspath(path)
     if not os.path.isfile(path):
-        raise ValueError(f"no such file: {path}")
+        raise ValueError(f"{'not a file' if os.path.exists(path) else 'no such file'}: {path}")
     suffix = os.path.splitext(path)[1].lower()
     if suffix == ".npz":
         return _load_npz(path)

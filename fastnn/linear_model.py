@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from fastnn._base import BACKENDS, BaseEstimator, backend_module, r2_score
+from fastnn._builds import linear_threaded, training_loop
 from fastnn._codes import DIVERGED, LOSS_CODES, MAX_ITER
 from fastnn._training import train, warn_outcome
 from fastnn._validation import (
@@ -28,7 +29,6 @@ from fastnn._validation import (
     seed,
     validate_params,
 )
-from fastnn.kernels._builds import linear_threaded, training_loop
 from fastnn.layout import LinearLayout
 from fastnn.model import LINEAR
 

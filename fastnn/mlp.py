@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from fastnn._base import BACKENDS, BaseEstimator, backend_module, r2_score
+from fastnn._builds import mlp_threaded, training_loop
 from fastnn._codes import (
     ACTIVATION_CODES,
     ADAM,
@@ -38,7 +39,6 @@ from fastnn._validation import (
     seed,
     validate_params,
 )
-from fastnn.kernels._builds import mlp_threaded, training_loop
 from fastnn.layout import MLPLayout
 from fastnn.model import NETWORK
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from fastnn import kernels, reference
+from fastnn._builds import linear_threaded, training_loop
 from fastnn._codes import LOG_LOSS, SQUARED_ERROR
-from fastnn.kernels._builds import linear_threaded, training_loop
 from fastnn.optim import sample_orders
 from tests.conftest import SHAPES, assert_close
 

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from fastnn import kernels, reference
+from fastnn._builds import mlp_threaded, training_loop
 from fastnn._codes import (
     ADAM,
     CONVERGED,
@@ -18,7 +19,6 @@ from fastnn._codes import (
     TANH,
 )
 from fastnn._training import mlp_settings, mlp_state
-from fastnn.kernels._builds import mlp_threaded, training_loop
 from fastnn.layout import MLPLayout
 from fastnn.optim import sample_orders
 from tests.conftest import assert_close

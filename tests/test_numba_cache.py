@@ -14,7 +14,7 @@ import numpy as np
 SCRIPT = """
 import numpy as np
 from fastnn import kernels
-from fastnn.kernels._builds import training_loop
+from fastnn._builds import training_loop
 rng = np.random.default_rng(0)
 X = rng.normal(size=(40_000, 4))  # large enough for the parallel path
 y = X @ [1.0, -2.0, 0.5, 3.0] + 0.1 * rng.normal(size=40_000)

@@ -16,7 +16,7 @@ SCRIPT = """
 import json, numba, numpy as np, fastnn
 from fastnn import kernels, lecture
 from fastnn._training import mlp_settings, mlp_state
-from fastnn.kernels._builds import linear_threaded, mlp_threaded, training_loop
+from fastnn._builds import linear_threaded, mlp_threaded, training_loop
 from fastnn.layout import MLPLayout
 
 assert numba.config.NUMBA_NUM_THREADS == 2, numba.config.NUMBA_NUM_THREADS

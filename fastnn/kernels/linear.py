@@ -19,9 +19,9 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from fastnn._builds import LINEAR_PARALLEL_MIN_WORK
 from fastnn._codes import LOG_LOSS, SQUARED_ERROR
 from fastnn._numba import njit
-from fastnn.kernels._builds import LINEAR_PARALLEL_MIN_WORK
 from fastnn.kernels._math import _exp, _log1p
 
 # Rows are processed in blocks of this many, so the logits and residuals of a

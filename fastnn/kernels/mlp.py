@@ -28,9 +28,9 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from fastnn._builds import MLP_BLAS_MIN_WEIGHTS, MLP_CHUNK, MLP_PARALLEL_MIN_WORK
 from fastnn._codes import LOG_LOSS, SIGMOID, SQUARED_ERROR, TANH
 from fastnn._numba import njit
-from fastnn.kernels._builds import MLP_BLAS_MIN_WEIGHTS, MLP_CHUNK, MLP_PARALLEL_MIN_WORK
 from fastnn.kernels._math import _exp, _exp_normal_range, _log1p, _tanh
 from fastnn.kernels.linear import _bce_term
 

@@ -19,7 +19,7 @@ Common contract of the three loops (reference: :mod:`fastnn.reference.train_line
   iterations/epochs is returned (``loss_curve.size`` when nothing diverged).
 
 GD and minibatch loops are compiled twice from one inlined body: serially (the
-public kernels) and as private threaded builds; :mod:`fastnn.kernels._builds`
+public kernels) and as private threaded builds; :mod:`fastnn._builds`
 says which runs.
 """
 

@@ -24,7 +24,7 @@ Contract (reference: :mod:`fastnn.reference.train_mlp`):
   on a non-finite loss theta goes back to the last iterate whose loss was finite.
 
 Compiled twice from one inlined body, as the linear loops are: ``mlp_train`` serially
-and a private threaded build; :mod:`fastnn.kernels._builds` says which runs.
+and a private threaded build; :mod:`fastnn._builds` says which runs.
 """
 
 from __future__ import annotations

@@ -4,39 +4,22 @@ from __future__ import annotations
 
 import numpy as np
 
-from fastnn._codes import (
-    ADAM,
-    CONVERGED,
-    DIVERGED,
-    MAX_ITER,
-    SETTING_BATCH_SIZE,
-    SETTING_BETA_1,
-    SETTING_BETA_2,
-    SETTING_EPSILON,
-    SETTING_LEARNING_RATE,
-    SETTING_MOMENTUM,
-    SETTING_N_ITER_NO_CHANGE,
-    SETTING_OPTIMIZER,
-    SETTING_TOL,
-    STATE_BEST_LOSS,
-    STATE_STALLED,
-    STATE_STEP,
-    STATE_VECTORS,
-)
+from fastnn import _codes as codes
+from fastnn._codes import ADAM, CONVERGED, DIVERGED, MAX_ITER
 from fastnn.reference.mlp import mlp_loss_grad
 from fastnn.reference.train_linear import _record_final, _record_start
 
 
 def _update(theta, grad, settings, step, first, second):
-    lr = settings[SETTING_LEARNING_RATE]
-    if settings[SETTING_OPTIMIZER] == ADAM:
-        beta_1, beta_2 = settings[SETTING_BETA_1], settings[SETTING_BETA_2]
+    lr = settings[codes.SETTING_LEARNING_RATE]
+    if settings[codes.SETTING_OPTIMIZER] == ADAM:
+        beta_1, beta_2 = settings[codes.SETTING_BETA_1], settings[codes.SETTING_BETA_2]
         step_size = lr * np.sqrt(1.0 - beta_2**step) / (1.0 - beta_1**step)
         first[:] = beta_1 * first + (1.0 - beta_1) * grad
         second[:] = beta_2 * second + (1.0 - beta_2) * grad * grad
-        theta -= step_size * first / (np.sqrt(second) + settings[SETTING_EPSILON])
+        theta -= step_size * first / (np.sqrt(second) + settings[codes.SETTING_EPSILON])
     else:
-        first[:] = settings[SETTING_MOMENTUM] * first - lr * grad
+        first[:] = settings[codes.SETTING_MOMENTUM] * first - lr * grad
         theta += first
 
 
@@ -57,13 +40,13 @@ def mlp_train(
     """Train the network for up to ``loss_curve.size`` epochs; returns (epochs, reason)."""
     n, n_params = X.shape[0], theta.size
     full_batch = order.shape[0] == 0
-    batch = n if full_batch else min(int(settings[SETTING_BATCH_SIZE]), n)
-    tol = settings[SETTING_TOL]
+    batch = n if full_batch else min(int(settings[codes.SETTING_BATCH_SIZE]), n)
+    tol = settings[codes.SETTING_TOL]
     grad = np.empty_like(theta)
-    first, second, previous = state[STATE_VECTORS:].reshape(3, n_params)
-    best = state[STATE_BEST_LOSS]
-    stalled = int(state[STATE_STALLED])
-    step = int(state[STATE_STEP])
+    first, second, previous = state[codes.STATE_VECTORS :].reshape(3, n_params)
+    best = state[codes.STATE_BEST_LOSS]
+    stalled = int(state[codes.STATE_STALLED])
+    step = int(state[codes.STATE_STEP])
     epochs, reason = loss_curve.size, MAX_ITER
     with np.errstate(over="ignore", invalid="ignore"):
         for epoch in range(loss_curve.size):
@@ -87,9 +70,9 @@ def mlp_train(
             if tol >= 0.0:
                 stalled = stalled + 1 if loss_curve[epoch] > best - tol else 0
                 best = min(best, loss_curve[epoch])
-                if stalled > settings[SETTING_N_ITER_NO_CHANGE]:
+                if stalled > settings[codes.SETTING_N_ITER_NO_CHANGE]:
                     epochs, reason = epoch + 1, CONVERGED
                     break
     _record_final(trajectory, epochs, record_every, theta)
-    state[[STATE_STEP, STATE_BEST_LOSS, STATE_STALLED]] = step, best, stalled
+    state[[codes.STATE_STEP, codes.STATE_BEST_LOSS, codes.STATE_STALLED]] = step, best, stalled
     return epochs, reason

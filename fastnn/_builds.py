@@ -9,8 +9,9 @@ runs only for batches large enough to use it.  Both add the same chunk sums in t
 same order and agree to rounding; the numpy reference has one build.
 
 The thresholds are also the kernels' own (a batch below them runs serially inside a
-threaded build), so they live here, in the kernel package, where numba's stale-cache
-guard watches them.
+threaded build); numba's stale-cache guard (``fastnn._numba._drop_stale_cache``) watches
+this file with the kernel sources.  Plain Python, no kernels here: the builds it picks
+live in ``fastnn/kernels/train_*.py``.
 """
 
 from __future__ import annotations
