@@ -22,9 +22,11 @@ Linear models need no pass over ``theta`` at all: their logits are linear in
   Every summand ``softplus(s z)`` is positive, so no large sums cancel (the plain
   hoisting of ``y z`` would subtract two sums of size ``|z|``).
 
-Networks, :func:`mlp_surface`, run one forward pass per grid point, spread over
-the threads in blocks of points, each block with its own scratch memory; the
-sample-summing linear kernels spread (row, block of 64 columns) tasks.
+Networks, :func:`mlp_surface`, do not run a forward pass per grid point: the first
+layer that the plane moves is affine in ``(a, b)``, so its pre-activations are three
+products per data chunk, combined per point (:mod:`fastnn.kernels._plane_network`);
+blocks of points of one grid row run on the threads.  The sample-summing linear
+kernels spread (row, block of 64 columns) tasks.
 Reference: :mod:`fastnn.reference.surface`.
 """
 
@@ -33,21 +35,25 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from fastnn._codes import LOG_LOSS
 from fastnn._numba import njit
 from fastnn.kernels._math import _exp_normal_range, _log1p_unit
-from fastnn.kernels.mlp import (
-    _forward_chunk,
-    _loss_and_delta,
-    _offsets,
-    _rows,
-    _uses_blas,
-    _workspace,
+from fastnn.kernels._plane_network import (
+    BLAS_SUB,
+    CHUNK,
+    POINTS_PER_BLOCK,
+    SUB,
+    WIDE_POINTS_PER_BLOCK,
+    block_buffers,
+    cast_like,
+    chunk_products,
+    evaluate_block,
+    first_varying_layer,
+    form_tail,
+    offsets,
+    sample_major,
+    wide_after,
 )
 
-# Grid points per parallel task of the network kernel (each task allocates its
-# scratch memory once).
-_POINTS_PER_TASK = 4
 # Grid columns per parallel task of the linear kernels: tasks are (row, column block)
 # pairs, so a tile of one long row still uses every thread.  Each task recomputes its
 # row's O(N) logits, 1/64 of the softplus work or less.
@@ -223,84 +229,80 @@ def bce_surface(z0, zu, zv, y, a, b, out):
     return out
 
 
-@njit(exact=True)
-def _bce_sum(z, Y, lo, m):
-    """Summed cross-entropy of logits z[:m] against Y[lo:lo + m, 0] (no gradient).
-
-    ``(max(z, 0) - y z)`` is formed first, as in the training kernels; the log term uses
-    the division-free ``log1p`` and ``exp`` of the BCE surface kernel.
-    """
-    total = 0.0
-    for i in range(m):
-        zi = z[i]
-        total += (max(zi, 0.0) - Y[lo + i, 0] * zi) + _log1p_unit(_exp_normal_range(-abs(zi)))
-    return total
+@njit()
+def _chunk_width(sizes, n_samples, sub):
+    """Samples per data chunk: :data:`CHUNK` (a multiple of ``sub``), at most N rounded up."""
+    width = max(CHUNK, sub)
+    return min(width, (n_samples + sub - 1) // sub * sub)
 
 
 @njit()
-def _chunk_loss(Z, Y, idx, lo, m, loss, D, per_sample):
-    """Summed loss of one chunk's samples (the binary case without the output delta)."""
-    if loss == LOG_LOSS:
-        return _bce_sum(Z[0], Y, lo, m)
-    return _loss_and_delta(Z, Y, idx, lo, m, loss, D, per_sample)
-
-
-@njit()
-def _network_loss(X, Y, idx, theta, sizes, activation, loss, offsets, workspace):
-    """Mean loss of the network at theta over all samples (a forward pass, chunk by chunk)."""
-    A, D, per_sample, _ = workspace
-    unit_start = offsets[2]
-    n_layers = sizes.size - 1
-    n = X.shape[0]
-    width = per_sample.shape[1]
-    total = 0.0
-    for start in range(0, n, width):
-        m = min(width, n - start)
-        _forward_chunk(X, idx, start, m, theta, sizes, activation, offsets, A)
-        total += _chunk_loss(
-            _rows(A, unit_start, n_layers),
-            Y,
-            idx,
-            start,
-            m,
-            loss,
-            _rows(D, unit_start, n_layers),
-            per_sample,
-        )
-    return total / n
-
-
-@njit()
-def _network_points(X, Y, origin, u, v, sizes, activation, loss, a, b, lo, hi, out):
-    """Losses of grid points lo..hi-1 (row-major numbering), with one set of scratch memory."""
-    offsets = _offsets(sizes)
-    workspace = _workspace(sizes, X.shape[0])
-    idx = np.arange(X.shape[0])
-    theta = np.empty(origin.size)
-    for point in range(lo, hi):
-        i = point // b.size
-        j = point - i * b.size
-        ai = a[i]
-        bj = b[j]
-        for p in range(origin.size):
-            theta[p] = origin[p] + ai * u[p] + bj * v[p]
-        out[i, j] = _network_loss(X, Y, idx, theta, sizes, activation, loss, offsets, workspace)
+def _block_state(origin, u, v, a, b, i, j0, sizes, offs, first, bs, tails):
+    """The b values (in the data's dtype) and later-layer weights of grid points (i, j0 + q)."""
+    for q in range(bs.size):
+        bs[q] = cast_like(b[j0 + q], bs)
+        form_tail(origin, u, v, a[i], b[j0 + q], sizes, offs, first, tails[q])
 
 
 @njit(parallel=True)
 def mlp_surface(X, Y, origin, u, v, sizes, activation, loss, a, b, out):
-    """Mean loss of the network at every grid point (one forward pass per point).
+    """Mean loss of the network at every grid point: shared products, blocks of points.
 
-    Networks whose products go to BLAS run their points one after the other (BLAS
-    uses the threads itself); the others spread blocks of points over the threads.
+    See :mod:`fastnn.kernels._plane_network`: the first layer that the plane moves is
+    computed as three products per data chunk, the layers after it per point, a block
+    of points (of one grid row) per chunk.  ``X``, ``origin``, ``u``, ``v`` and ``Y``
+    may be float32; every point's sum is accumulated in float64.
     """
-    n_points = a.size * b.size
-    if _uses_blas(sizes):
-        _network_points(X, Y, origin, u, v, sizes, activation, loss, a, b, 0, n_points, out)
-        return out
-    n_tasks = (n_points + _POINTS_PER_TASK - 1) // _POINTS_PER_TASK
-    for task in numba.prange(n_tasks):
-        lo = task * _POINTS_PER_TASK
-        hi = min(lo + _POINTS_PER_TASK, n_points)
-        _network_points(X, Y, origin, u, v, sizes, activation, loss, a, b, lo, hi, out)
+    offs = offsets(sizes)
+    w_start = offs[0]
+    n = X.shape[0]
+    n_layers = sizes.size - 1
+    first = first_varying_layer(sizes, u, v)
+    # A wide later layer takes BLAS products of sub-blocks of BLAS_SUB samples; the
+    # blocks still run on numba's threads (the caller limits BLAS to one thread: its
+    # idle threads spin after each call and took half of the cores from the blocks).
+    wide = wide_after(sizes, first)
+    sub = BLAS_SUB if wide else SUB
+    block = WIDE_POINTS_PER_BLOCK if wide else POINTS_PER_BLOCK
+    width = _chunk_width(sizes, n, sub)
+    tail_start = w_start[first + 1] if first + 1 < n_layers else origin.size
+    n_tail = origin.size - tail_start
+    units = offs[2]
+    A = np.zeros((units[first + 1], width), X.dtype)
+    if sample_major(sizes, first):
+        P = np.zeros((3, width, sizes[first + 1]), X.dtype)
+    else:
+        P = np.zeros((3, sizes[first + 1], width), X.dtype)
+    Yt = np.zeros((Y.shape[1], width), Y.dtype)
+    per_row = (b.size + block - 1) // block
+    totals = np.zeros((a.size, b.size))
+    for lo in range(0, n, width):
+        m = min(width, n - lo)
+        chunk_products(X, Y, lo, m, origin, u, v, sizes, activation, offs, first, A, P, Yt)
+        for task in numba.prange(a.size * per_row):
+            i = task // per_row
+            j0 = (task - i * per_row) * block
+            j1 = min(j0 + block, b.size)
+            bs = np.empty(j1 - j0, X.dtype)
+            tails = np.empty((j1 - j0, n_tail), X.dtype)
+            _block_state(origin, u, v, a, b, i, j0, sizes, offs, first, bs, tails)
+            evaluate_block(
+                P,
+                Yt,
+                m,
+                cast_like(a[i], bs),
+                bs,
+                tails,
+                sizes,
+                activation,
+                loss,
+                offs,
+                first,
+                sub,
+                block_buffers(sizes, first, sub, bs),
+                totals[i, j0:j1],
+            )
+    for i in range(a.size):
+        for j in range(b.size):
+            out[i, j] = totals[i, j] / n
     return out
