@@ -268,6 +268,9 @@ def test_tiles_cover_the_grid_once():
         def cost_per_point(self):
             return 100_000
 
+        def cost_per_tile(self):
+            return 0
+
     tiles = plan_tiles(Fake())
     seen = np.zeros(Fake.shape, int)
     for (r0, r1), (c0, c1) in tiles:

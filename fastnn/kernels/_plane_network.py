@@ -193,26 +193,27 @@ def _softmax_sum(Z, Yt, lo, m, scratch):
     out of the sum, so no ``1 + tiny`` is ever formed (as in the training kernels).
     """
     n_out = Z.shape[0]
-    top, arg, rest = scratch[0], scratch[1], scratch[2]
+    top, arg, rest, dot = scratch[0], scratch[1], scratch[2], scratch[3]
     for i in range(m):
         top[i] = Z[0, i]
         arg[i] = 0.0
         rest[i] = 0.0
+        dot[i] = 0.0
     for k in range(1, n_out):
         z = Z[k]
         for i in range(m):
             bigger = z[i] > top[i]
             top[i] = z[i] if bigger else top[i]
             arg[i] = k if bigger else arg[i]
-    total = 0.0
     for k in range(n_out):
         z, y = Z[k], Yt[k]
         for i in range(m):
             zi = np.float64(z[i])
             rest[i] += _exp(zi - top[i]) if arg[i] != k else 0.0
-            total -= y[lo + i] * zi
+            dot[i] += y[lo + i] * zi
+    total = 0.0
     for i in range(m):
-        total += top[i] + _log1p(rest[i])
+        total += (top[i] - dot[i]) + _log1p(rest[i])
     return total
 
 
@@ -452,7 +453,7 @@ def block_buffers(sizes, first, sub, dtype_of):
     """Scratch memory of one block of points.
 
     The row's part Q, a point's activations S, a transposed sub-block T (sub x widest
-    later input) and 3 float64 rows for the loss.
+    later input) and 4 float64 rows for the loss.
     """
     units = sizes[first + 1]
     later = 0
@@ -465,7 +466,7 @@ def block_buffers(sizes, first, sub, dtype_of):
         np.zeros(units * sub, dtype_of.dtype),
         np.zeros(later * sub, dtype_of.dtype),
         np.zeros((sub, widest), dtype_of.dtype),
-        np.empty((3, sub)),
+        np.empty((4, sub)),
     )
 
 

@@ -26,11 +26,14 @@ from fastnn._validation import check_out_array
 from fastnn.model import LINEAR, NETWORK
 
 METHODS = ("auto", "exact", "brute")
+DTYPES = ("float64", "float32")
 # A tile holds about this many (grid point x sample) evaluations (about 0.2 s here: Dask
 # schedules a task in about 6 ms, which stays under 5% of it) ...
 _TILE_WORK = 1 << 26
 # ... and at most this many grid points (8 MB of values).
 _TILE_POINTS = 1 << 20
+# A tile's per-point work is at least this multiple of its fixed work.
+_FIXED_SHARE = 16
 # Surfaces with at least this much work show a progress bar by default.
 _PROGRESS_WORK = 1 << 33
 
@@ -55,21 +58,67 @@ class Evaluation:
         return self.a.size, self.b.size
 
     def cost_per_point(self) -> int:
-        """Relative work of one grid point (sample evaluations)."""
+        """Relative work of one grid point (about one BCE sample evaluation per unit)."""
         return TILE_KERNELS[self.kind].cost(self.arrays)
+
+    def cost_per_tile(self) -> int:
+        """Work a tile does once, whatever its number of points (same unit)."""
+        return TILE_KERNELS[self.kind].fixed(self.arrays)
+
+
+def _no_fixed_cost(arrays) -> int:
+    return 0
 
 
 @dataclass(frozen=True)
 class TileKernel:
-    """How to evaluate tiles of one kind: ``run(impl, arrays, codes, a, b, out)`` and cost."""
+    """How to evaluate tiles of one kind.
+
+    ``run(impl, arrays, codes, a, b, out)`` computes a tile; ``cost(arrays)`` is the work
+    per grid point and ``fixed(arrays)`` the work per tile.
+    """
 
     run: Callable
     cost: Callable
+    fixed: Callable = _no_fixed_cost
 
 
 def _run_network(impl, arrays, codes, a, b, out):
     X, Y, origin, u, v, sizes = arrays
-    impl.mlp_surface(X, Y, origin, u, v, sizes, *codes, a, b, out)
+    # BLAS's idle threads spin for a while after each call; the kernel's first-layer
+    # products are followed by numba's threads, which lost half of the 2 cores to them
+    # (2.8 s instead of 1.9 s on the MNIST-sized network).  One BLAS thread per call.
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        impl.mlp_surface(X, Y, origin, u, v, sizes, *codes, a, b, out)
+
+
+def _network_parts(arrays):
+    """Weights of the layers up to the first the plane moves, and per point after it."""
+    X, _, _, u, v, sizes = arrays
+    sizes = [int(s) for s in sizes]
+    pairs = zip(sizes[:-1], sizes[1:], strict=True)
+    per_layer = [fan_in * fan_out + fan_out for fan_in, fan_out in pairs]
+    starts = np.cumsum([0, *per_layer])
+    moved = np.flatnonzero((u != 0) | (v != 0))
+    first = len(per_layer) - 1
+    if moved.size:
+        first = int(np.searchsorted(starts, moved[0], side="right") - 1)
+    # Per point: the later layers' weights, and two multiply-adds per unit of `first`.
+    return sum(per_layer[: first + 1]), sum(per_layer[first + 1 :]) + 2 * sizes[first + 1]
+
+
+# About this many multiply-adds take the time of one BCE sample evaluation (exp + log1p).
+_MULTIPLY_ADDS_PER_UNIT = 8
+
+
+def _network_cost(arrays) -> int:
+    return arrays[0].shape[0] * _network_parts(arrays)[1] // _MULTIPLY_ADDS_PER_UNIT + 1
+
+
+def _network_fixed(arrays) -> int:
+    return 3 * arrays[0].shape[0] * _network_parts(arrays)[0] // _MULTIPLY_ADDS_PER_UNIT
 
 
 # Every surface kernel, by Evaluation.kind (the names are part of completion records).
@@ -86,7 +135,7 @@ TILE_KERNELS = {
         lambda impl, arrays, codes, a, b, out: impl.bce_surface(*arrays, a, b, out),
         lambda arrays: arrays[-1].size,
     ),
-    "mlp": TileKernel(_run_network, lambda arrays: arrays[0].shape[0] * max(arrays[2].size, 1)),
+    "network": TileKernel(_run_network, _network_cost, _network_fixed),
 }
 
 
@@ -104,21 +153,29 @@ def _prepare_linear(model, origin, u, v, method):
 
 def _prepare_network(model, origin, u, v, method):
     arrays = (model.X, model.target, origin, u, v, model.layout.sizes)
-    return "mlp", arrays, (model.activation, model.loss)
+    return "network", arrays, (model.activation, model.loss)
 
 
 # How each model family's plane is reduced to one tile kernel's inputs.
 _PREPARE = {LINEAR: _prepare_linear, NETWORK: _prepare_network}
 
 
-def prepare(model, plane, method: str = "auto") -> Evaluation:
-    """Precompute what every tile of the plane's grid needs (``model``: a LossModel)."""
+def prepare(model, plane, method: str = "auto", dtype: str = "float64") -> Evaluation:
+    """Precompute what every tile of the plane's grid needs (``model``: a LossModel).
+
+    ``dtype="float32"`` (networks only) evaluates in float32: the data, targets, centre
+    and directions are rounded to float32 once, here; each point's sum stays float64.
+    """
     origin, u, v = (
         np.ascontiguousarray(w, dtype=np.float64) for w in (plane.origin, plane.u, plane.v)
     )
     a = np.ascontiguousarray(plane.a, dtype=np.float64)
     b = np.ascontiguousarray(plane.b, dtype=np.float64)
     kind, arrays, codes = _PREPARE[model.family](model, origin, u, v, method)
+    if dtype == "float32":
+        if kind != "network":
+            raise ValueError("dtype='float32' is implemented for network (MLP) surfaces only")
+        arrays = (*(np.ascontiguousarray(x, dtype=np.float32) for x in arrays[:5]), arrays[5])
     return Evaluation(kind, model.backend, a, b, arrays, codes)
 
 
@@ -148,7 +205,9 @@ def plan_tiles(evaluation: Evaluation, tile_rows: int | None = None):
     """
     ga, gb = evaluation.shape
     cost = max(evaluation.cost_per_point(), 1)
-    points = max(1, min(_TILE_POINTS, _TILE_WORK // cost))
+    # Work done once per tile (a network's first-layer products) stays under 1/16 of it.
+    work = max(_TILE_WORK, _FIXED_SHARE * evaluation.cost_per_tile())
+    points = max(1, min(_TILE_POINTS, work // cost))
     cols = gb if points >= gb else max(1, points)
     if tile_rows is None:
         tile_rows = max(1, points // gb) if cols == gb else 1
@@ -161,7 +220,8 @@ def plan_tiles(evaluation: Evaluation, tile_rows: int | None = None):
 
 def default_progress(evaluation: Evaluation) -> bool:
     ga, gb = evaluation.shape
-    return ga * gb * evaluation.cost_per_point() >= _PROGRESS_WORK
+    work = ga * gb * evaluation.cost_per_point() + evaluation.cost_per_tile()
+    return work >= _PROGRESS_WORK
 
 
 def available_memory() -> int | None:
