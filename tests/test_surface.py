@@ -69,7 +69,19 @@ def multiclass():
     return model.fit(X, y), X, y
 
 
-MODELS = ["linear", "logistic", "network", "regressor", "multiclass"]
+@pytest.fixture(scope="module")
+def wide():
+    """Wide hidden layers: sample-major points, dot products, a BLAS later layer (70 x 70)."""
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((700, 5))
+    y = np.digitize(X[:, 0] - X[:, 1] * X[:, 2], [-0.5, 0.5])
+    model = fastnn.MLPClassifier(
+        (70, 70), "relu", solver="adam", max_iter=20, tol=None, random_state=0
+    )
+    return model.fit(X, y), X, y
+
+
+MODELS = ["linear", "logistic", "network", "regressor", "multiclass", "wide"]
 
 
 def _fixture(request, name):
@@ -239,7 +251,7 @@ def test_user_vectors(network):
 
 
 # -- tiles, threads, out= -----------------------------------------------------------------
-@pytest.mark.parametrize("name", ["linear", "logistic", "network"])
+@pytest.mark.parametrize("name", ["linear", "logistic", "network", "wide"])
 def test_tiled_equals_untiled_bit_for_bit(request, name):
     model, X, y = _fixture(request, name)
     kw = dict(directions="random", random_state=0, resolution=(13, 11))
@@ -392,3 +404,71 @@ def test_data_that_does_not_fit_the_model_is_refused(logistic):
         fastnn.loss_surface(model, X[:, :1], y, params=(0, 1))
     with pytest.raises(ValueError, match="NaN"):
         fastnn.loss_surface(model, np.where(X > 2, np.nan, X), y, params=(0, 1))
+
+
+# -- float32 ------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["network", "regressor", "multiclass", "wide"])
+def test_float32_surface_is_close_to_float64(request, name):
+    model, X, y = _fixture(request, name)
+    kw = dict(directions="filter", random_state=0, resolution=(7, 6))
+    double = fastnn.loss_surface(model, X, y, **kw)
+    single = fastnn.loss_surface(model, X, y, dtype="float32", **kw)
+    assert single.info["dtype"] == "float32" and double.info["dtype"] == "float64"
+    assert single.values.dtype == np.float64
+    assert_close(single.values, double.values, rtol=1e-4)
+    assert not np.array_equal(single.values, double.values)
+
+
+@pytest.mark.parametrize("name", ["linear", "logistic"])
+def test_float32_is_refused_for_linear_models(request, name):
+    model, X, y = _fixture(request, name)
+    with pytest.raises(ValueError, match="dtype='float32'"):
+        fastnn.loss_surface(model, X, y, dtype="float32", resolution=3)
+
+
+def test_unknown_dtype_is_refused(network):
+    model, X, y = network
+    with pytest.raises(ValueError, match="dtype"):
+        fastnn.loss_surface(model, X, y, dtype="float16", resolution=3)
+
+
+MEMORY_SCRIPT = """
+import resource, numpy as np
+from fastnn import kernels
+from fastnn._codes import RELU, LOG_LOSS
+sizes = np.array([4, 512, 1])
+n_params = 4 * 512 + 512 + 512 + 1
+rng = np.random.default_rng(0)
+def surface(n, g):
+    X = rng.standard_normal((n, 4))
+    Y = (rng.random((n, 1)) < 0.5) * 1.0
+    origin, u, v = rng.standard_normal((3, n_params)) * 0.1
+    out = np.empty((g, g))
+    return kernels.mlp_surface(X, Y, origin, u, v, sizes, RELU, LOG_LOSS,
+                               np.linspace(-1, 1, g), np.linspace(-1, 1, g), out)
+surface(100, 2)  # compiled (or loaded) before the baseline
+X_bytes = 100_000 * 5 * 8
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+values = surface(100_000, 3)
+grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - before
+assert np.isfinite(values).all()
+print(grown - X_bytes)
+"""
+
+
+def test_network_surface_memory_stays_bounded():
+    """N = 100,000 samples, a 512-wide first layer: the kernel's own memory stays small.
+
+    One point's activations alone are N x 512 x 8 bytes = 410 MB, and the first layer's
+    three products over all the data 1.2 GB; per data chunk they are 3 x 512 x 512 x 8
+    bytes = 6 MB.  Budget: 64 MB beyond the data (the issue allows 256 MB).
+    """
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-c", MEMORY_SCRIPT], capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    grown = int(result.stdout.strip().splitlines()[-1])
+    assert grown < 64 * 2**20, f"{grown / 2**20:.0f} MB"

@@ -118,19 +118,22 @@ def test_bce_kernel_is_accurate_where_the_loss_is_tiny():
     assert_close(ours, exact, rtol=1e-12)
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-@pytest.mark.parametrize(
-    ("sizes", "activation", "loss"),
-    [
-        ((2, 3, 1), SIGMOID, LOG_LOSS),
-        ((3, 4, 2, 1), TANH, SQUARED_ERROR),
-        ((2, 5, 3), RELU, SOFTMAX_LOG_LOSS),
-        ((2, 70, 70, 1), TANH, LOG_LOSS),  # a 4900-weight layer: the BLAS path
-    ],
-)
-def test_mlp_surface_matches_reference(seed, sizes, activation, loss):
-    rng = np.random.default_rng(seed)
-    n = 300
+NETWORKS = [
+    ((2, 3, 1), SIGMOID, LOG_LOSS),  # narrow: feature-major points
+    ((3, 4, 2, 1), TANH, SQUARED_ERROR),
+    ((2, 5, 3), RELU, SOFTMAX_LOG_LOSS),
+    ((5, 40, 3), RELU, SOFTMAX_LOG_LOSS),  # wide: sample-major points, dot products
+    ((4, 24, 20, 2), SIGMOID, SQUARED_ERROR),
+    ((3, 33, 1), TANH, LOG_LOSS),
+    ((2, 70, 70, 1), TANH, LOG_LOSS),  # a 4900-weight later layer: BLAS per block
+    ((3, 2), RELU, SOFTMAX_LOG_LOSS),  # no hidden layer
+]
+# Which parameters the plane moves: all, or only those from layer 1 on (the layers
+# before are evaluated once per chunk), or only the output layer.
+PLANES = ["all", "from-layer-1", "output"]
+
+
+def _network_problem(rng, n, sizes, activation, loss, plane, dtype=np.float64):
     layout = MLPLayout(sizes)
     X = rng.standard_normal((n, sizes[0]))
     if loss == SOFTMAX_LOG_LOSS:
@@ -141,12 +144,54 @@ def test_mlp_surface_matches_reference(seed, sizes, activation, loss):
         Y = rng.standard_normal((n, sizes[-1]))
     origin = layout.initial_theta(rng, "normal")
     u, v = rng.standard_normal((2, layout.n_params)) * 0.3
+    n_layers = len(sizes) - 1
+    moved_from = {"all": 0, "from-layer-1": min(1, n_layers - 1), "output": n_layers - 1}[plane]
+    start = sum(a * b + b for a, b in zip(sizes[:moved_from], sizes[1 : moved_from + 1]))
+    u[:start] = 0.0
+    v[:start] = 0.0
     a, b = _axes(rng, (3, 4))
-    args = (X, Y, origin, u, v, layout.sizes, activation, loss, a, b)
+    arrays = tuple(np.asarray(x, dtype) for x in (X, Y, origin, u, v))
+    return (*arrays, layout.sizes, activation, loss, a, b)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("n", [1, 300, 1101])
+@pytest.mark.parametrize("plane", PLANES)
+@pytest.mark.parametrize(("sizes", "activation", "loss"), NETWORKS)
+def test_mlp_surface_matches_reference(seed, n, plane, sizes, activation, loss):
+    """Shared first-layer products agree with the per-point forward pass to 1e-12.
+
+    The kernel forms a moved layer's pre-activations as P0 + a Pu + b Pv (three
+    products) where the reference forms c + a u + b v first (one product): each
+    pre-activation differs by a few ulp of |P0| + |a Pu| + |b Pv|, which stays within
+    1e-12 of the mean loss on these data (n = 1101 spans three chunks, the last partial).
+    """
+    rng = np.random.default_rng(seed)
+    args = _network_problem(rng, n, sizes, activation, loss, plane)
     ours, theirs = _both("mlp_surface", *args, shape=(3, 4))
-    assert_close(ours, theirs, rtol=1e-11)
+    assert_close(ours, theirs, rtol=1e-12, atol=1e-15)
     # and every point is the network's loss at that theta
-    grad = np.empty(layout.n_params)
+    X, Y, origin, u, v, sizes_, _, _, a, b = args
+    grad = np.empty(origin.size)
     theta = origin + a[2] * u + b[1] * v
-    expected = reference.mlp_loss_grad(X, Y, theta, layout.sizes, activation, loss, grad)
-    assert_close(ours[2, 1], expected, rtol=1e-11)
+    expected = reference.mlp_loss_grad(X, Y, theta, sizes_, activation, loss, grad)
+    assert_close(ours[2, 1], expected, rtol=1e-12, atol=1e-15)
+
+
+# float32 surfaces: relative error of the mean loss against the float64 reference.
+FLOAT32_RTOL = 1e-4
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("plane", PLANES)
+@pytest.mark.parametrize(("sizes", "activation", "loss"), NETWORKS)
+def test_float32_mlp_surface_within_tolerance(seed, plane, sizes, activation, loss):
+    rng = np.random.default_rng(seed)
+    args = _network_problem(rng, 700, sizes, activation, loss, plane)
+    single = tuple(np.asarray(x, np.float32) for x in args[:5]) + args[5:]
+    ours = kernels.mlp_surface(*single, np.empty((3, 4)))
+    theirs = reference.mlp_surface(*args, np.empty((3, 4)))
+    assert ours.dtype == np.float64
+    assert_close(ours, theirs, rtol=FLOAT32_RTOL, atol=1e-6)
+    # and float32 is really used: not bit-equal to the float64 kernel
+    assert not np.array_equal(ours, kernels.mlp_surface(*args, np.empty((3, 4))))

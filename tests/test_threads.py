@@ -26,7 +26,13 @@ X, y = lecture.logistic_data()
 logistic = fastnn.LogisticRegression(max_iter=50).fit(X, y)
 Xd, yd = lecture.network_data()
 net = lecture.network_model(max_iter=20).fit(Xd, yd)
-for name, (model, Xs, ys) in {"logistic": (logistic, X, y), "network": (net, Xd, yd)}.items():
+# a wide network: sample-major points, dot products and a BLAS later layer (70 x 70)
+rng = np.random.default_rng(1)
+Xw = rng.normal(size=(1300, 6))
+yw = rng.integers(0, 3, 1300)
+wide = fastnn.MLPClassifier((70, 70), activation="relu", max_iter=2, random_state=0).fit(Xw, yw)
+models = {"logistic": (logistic, X, y), "network": (net, Xd, yd), "wide network": (wide, Xw, yw)}
+for name, (model, Xs, ys) in models.items():
     for threads in (1, 2):
         s = fastnn.loss_surface(model, Xs, ys, directions="random", random_state=0,
                                 resolution=(9, 8), threads=threads)
@@ -65,7 +71,8 @@ def test_one_thread_equals_two_bit_for_bit():
     )
     assert result.returncode == 0, result.stderr[-3000:]
     values = json.loads(result.stdout.strip().splitlines()[-1])
-    for name in ("surface logistic", "surface network", "linear", "mlp"):
+    names = ("surface logistic", "surface network", "surface wide network", "linear", "mlp")
+    for name in names:
         one, two = np.array(values[f"{name} 1"]), np.array(values[f"{name} 2"])
         assert np.isfinite(one).all()
         np.testing.assert_array_equal(one, two, err_msg=name)
