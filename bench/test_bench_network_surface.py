@@ -63,9 +63,7 @@ def _fastnn(problem, dtype):
     arrays = (X, Y, center, u, v)
     if dtype == "float32":
         arrays = tuple(np.asarray(x, np.float32) for x in arrays)
-    evaluation = Evaluation(
-        "network", "numba", a, b, (*arrays, layout.sizes), (activation, loss)
-    )
+    evaluation = Evaluation("network", "numba", a, b, (*arrays, layout.sizes), (activation, loss))
     return lambda: evaluate_tile(evaluation, (0, a.size), (0, b.size))
 
 

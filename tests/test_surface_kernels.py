@@ -146,7 +146,8 @@ def _network_problem(rng, n, sizes, activation, loss, plane, dtype=np.float64):
     u, v = rng.standard_normal((2, layout.n_params)) * 0.3
     n_layers = len(sizes) - 1
     moved_from = {"all": 0, "from-layer-1": min(1, n_layers - 1), "output": n_layers - 1}[plane]
-    start = sum(a * b + b for a, b in zip(sizes[:moved_from], sizes[1 : moved_from + 1]))
+    pairs = zip(sizes[:moved_from], sizes[1 : moved_from + 1], strict=True)
+    start = sum(a * b + b for a, b in pairs)
     u[:start] = 0.0
     v[:start] = 0.0
     a, b = _axes(rng, (3, 4))
