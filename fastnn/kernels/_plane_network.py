@@ -43,6 +43,7 @@ from fastnn._builds import MLP_BLAS_MIN_WEIGHTS
 from fastnn._codes import LOG_LOSS, RELU, SIGMOID, SQUARED_ERROR, TANH
 from fastnn._numba import njit
 from fastnn.kernels._math import _exp, _exp_normal_range, _log1p, _log1p_unit, _tanh
+from fastnn.kernels.mlp import _affine, _hidden_sigmoid
 
 # Samples per data chunk: the first varying layer's three products are shared by every
 # grid point of a tile; 3 x 512 x width values (6 MB at a 512-wide layer).
@@ -57,25 +58,6 @@ DOT_MIN_INPUTS = 16
 # Sub-block width and points per task when a later layer's product goes to BLAS.
 BLAS_SUB = 512
 WIDE_POINTS_PER_BLOCK = 4
-
-
-@njit()
-def offsets(sizes):
-    """Start of each layer's weights and biases in theta, and of its units in a buffer."""
-    n_layers = sizes.size - 1
-    w_start = np.empty(n_layers, np.int64)
-    b_start = np.empty(n_layers, np.int64)
-    unit_start = np.empty(sizes.size + 1, np.int64)
-    position = 0
-    for l in range(n_layers):
-        w_start[l] = position
-        position += sizes[l] * sizes[l + 1]
-        b_start[l] = position
-        position += sizes[l + 1]
-    unit_start[0] = 0
-    for l in range(sizes.size):
-        unit_start[l + 1] = unit_start[l] + sizes[l]
-    return w_start, b_start, unit_start
 
 
 @njit()
@@ -122,14 +104,6 @@ def _cast_like_numba(x, array):
     return cast
 
 
-@njit(inline=True)
-def _hidden_sigmoid(z):
-    """Sigmoid without subnormal exp results (as the training kernels' hidden units)."""
-    e = _exp_normal_range(-abs(z))
-    s = 1.0 / (1.0 + e)
-    return s if z >= 0.0 else e * s
-
-
 @njit()
 def _activate(Z, activation, m):
     """Hidden activation of the first m columns of Z, in place."""
@@ -145,30 +119,6 @@ def _activate(Z, activation, m):
         else:
             for i in range(m):
                 row[i] = max(row[i], zero)
-
-
-@njit()
-def _layer(W, bias, A_in, A_out, m):
-    """A_out[k, :m] = bias[k] + sum_j W[j, k] A_in[j, :m] (BLAS over the whole width when wide)."""
-    fan_in, fan_out = W.shape
-    if fan_in * fan_out >= MLP_BLAS_MIN_WEIGHTS:
-        np.dot(W.T, A_in, A_out)
-        for k in range(fan_out):
-            row = A_out[k]
-            bk = bias[k]
-            for i in range(m):
-                row[i] += bk
-        return
-    for k in range(fan_out):
-        row = A_out[k]
-        bk = bias[k]
-        for i in range(m):
-            row[i] = bk
-        for j in range(fan_in):
-            w = W[j, k]
-            a = A_in[j]
-            for i in range(m):
-                row[i] += w * a[i]
 
 
 @njit(exact=True)
@@ -255,7 +205,7 @@ def chunk_products(X, Y, lo, m, origin, u, v, sizes, activation, offs, first, A,
     for l in range(first):
         W = origin[w_start[l] : b_start[l]].reshape((sizes[l], sizes[l + 1]))
         out = _rows(A, unit_start, l + 1, 0)
-        _layer(
+        _affine(
             W, origin[b_start[l] : b_start[l] + sizes[l + 1]], _rows(A, unit_start, l, 0), out, m
         )
         _activate(out, activation, m)
@@ -268,7 +218,7 @@ def chunk_products(X, Y, lo, m, origin, u, v, sizes, activation, offs, first, A,
         if by_samples:
             _layer_to_samples(W, w[b_start[first] : stop], A_in, P[direction], m)
         else:
-            _layer(W, w[b_start[first] : stop], A_in, P[direction], m)
+            _affine(W, w[b_start[first] : stop], A_in, P[direction], m)
 
 
 @njit()

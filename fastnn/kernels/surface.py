@@ -49,10 +49,10 @@ from fastnn.kernels._plane_network import (
     evaluate_block,
     first_varying_layer,
     form_tail,
-    offsets,
     sample_major,
     wide_after,
 )
+from fastnn.kernels.mlp import _offsets as offsets
 
 # Grid columns per parallel task of the linear kernels: tasks are (row, column block)
 # pairs, so a tile of one long row still uses every thread.  Each task recomputes its
