@@ -43,7 +43,7 @@ from fastnn._builds import MLP_BLAS_MIN_WEIGHTS
 from fastnn._codes import LOG_LOSS, RELU, SIGMOID, SQUARED_ERROR, TANH
 from fastnn._numba import njit
 from fastnn.kernels._math import _exp, _exp_normal_range, _log1p, _log1p_unit, _tanh
-from fastnn.kernels.mlp import _affine, _hidden_sigmoid
+from fastnn.kernels.mlp import _affine, _column_max, _hidden_sigmoid
 
 # Samples per data chunk: the first varying layer's three products are shared by every
 # grid point of a tile; 3 x 512 x width values (6 MB at a 512-wide layer).
@@ -61,7 +61,7 @@ WIDE_POINTS_PER_BLOCK = 4
 
 
 @njit()
-def first_varying_layer(sizes, u, v):
+def _first_varying_layer(sizes, u, v):
     """The first layer with a weight or bias that u or v moves (the last if none does)."""
     n_layers = sizes.size - 1
     position = 0
@@ -75,7 +75,7 @@ def first_varying_layer(sizes, u, v):
 
 
 @njit()
-def wide_after(sizes, first):
+def _wide_after(sizes, first):
     """Whether a layer after ``first`` is wide enough for BLAS."""
     for l in range(first + 1, sizes.size - 1):
         if sizes[l] * sizes[l + 1] >= MLP_BLAS_MIN_WEIGHTS:
@@ -89,12 +89,12 @@ def _rows(buffer, unit_start, l, base):
     return buffer[unit_start[l] - base : unit_start[l + 1] - base]
 
 
-def cast_like(x, array):
+def _cast_like(x, array):
     """``x`` as a scalar of ``array``'s dtype (float32 arithmetic stays float32)."""
     return array.dtype.type(x)
 
 
-@overload(cast_like)
+@overload(_cast_like)
 def _cast_like_numba(x, array):
     dtype = array.dtype
 
@@ -107,7 +107,7 @@ def _cast_like_numba(x, array):
 @njit()
 def _activate(Z, activation, m):
     """Hidden activation of the first m columns of Z, in place."""
-    zero = cast_like(0.0, Z)
+    zero = _cast_like(0.0, Z)
     for k in range(Z.shape[0]):
         row = Z[k]
         if activation == SIGMOID:
@@ -144,17 +144,9 @@ def _softmax_sum(Z, Yt, lo, m, scratch):
     """
     n_out = Z.shape[0]
     top, arg, rest, dot = scratch[0], scratch[1], scratch[2], scratch[3]
+    _column_max(Z, m, top, arg, rest)
     for i in range(m):
-        top[i] = Z[0, i]
-        arg[i] = 0.0
-        rest[i] = 0.0
         dot[i] = 0.0
-    for k in range(1, n_out):
-        z = Z[k]
-        for i in range(m):
-            bigger = z[i] > top[i]
-            top[i] = z[i] if bigger else top[i]
-            arg[i] = k if bigger else arg[i]
     for k in range(n_out):
         z, y = Z[k], Yt[k]
         for i in range(m):
@@ -168,7 +160,7 @@ def _softmax_sum(Z, Yt, lo, m, scratch):
 
 
 @njit()
-def loss_sum(Z, Yt, lo, m, loss, scratch):
+def _loss_sum(Z, Yt, lo, m, loss, scratch):
     """Summed loss of m samples: logits Z[:, :m], targets Yt[:, lo:lo + m] (outputs x width)."""
     if loss == LOG_LOSS:
         return _bce_sum(Z[0], Yt[0], lo, m)
@@ -184,11 +176,11 @@ def loss_sum(Z, Yt, lo, m, loss, scratch):
 
 
 @njit()
-def chunk_products(X, Y, lo, m, origin, u, v, sizes, activation, offs, first, A, P, Yt):
+def _chunk_products(X, Y, lo, m, origin, u, v, sizes, activation, offs, first, A, P, Yt):
     """P[0], P[1], P[2] = layer ``first``'s affine maps of origin, u, v on samples lo..lo+m.
 
     ``P`` is (3, units, width) feature-major or (3, width, units) sample-major
-    (see :func:`sample_major`).
+    (see :func:`_sample_major`).
 
     The chunk's data and targets are copied feature-major (one row of samples per
     feature) into ``A`` and ``Yt``; the layers before ``first`` run with the origin's
@@ -244,7 +236,7 @@ def _layer_to_samples(W, bias, A_in, out, m):
 
 
 @njit()
-def form_tail(origin, u, v, ai, bj, sizes, offs, first, tail):
+def _form_tail(origin, u, v, ai, bj, sizes, offs, first, tail):
     """The point's weights and biases of the layers after ``first``, into ``tail``.
 
     Each layer's weights are stored transposed (outputs x inputs), then its biases:
@@ -294,7 +286,7 @@ def _dots(Wt, bias, T, out, m, by_samples):
     only, so the extra odd row is harmless.
     """
     fan_out, fan_in = Wt.shape
-    zero = cast_like(0.0, T)
+    zero = _cast_like(0.0, T)
     for i in range(0, m, 2):
         h = T[i]
         g = T[i + 1]
@@ -365,7 +357,7 @@ def _point_layer(Wt, bias, A_in, A_out, m, T):
 
 
 @njit()
-def sample_major(sizes, first):
+def _sample_major(sizes, first):
     """Whether the points keep their activations sample-major (the varying layer is wide).
 
     Wide layers feed the next layer as dot products over contiguous inputs; narrow
@@ -375,20 +367,20 @@ def sample_major(sizes, first):
 
 
 @njit()
-def evaluate_block(
+def _evaluate_block(
     P, Yt, m, ai, bs, tails, sizes, activation, loss, offs, first, sub, buffers, totals
 ):
     """Add the summed loss on a chunk's m samples of points (ai, bs[q]) to ``totals[q]``.
 
-    ``P`` holds the chunk's products (:func:`chunk_products`), ``Yt`` its targets
+    ``P`` holds the chunk's products (:func:`_chunk_products`), ``Yt`` its targets
     (outputs x width); ``ai`` and ``bs`` are in the arrays' dtype and ``tails[q]`` holds
-    point q's parameters after layer ``first`` (:func:`form_tail`).  The points share
+    point q's parameters after layer ``first`` (:func:`_form_tail`).  The points share
     their row: ``P0 + a Pu`` is formed once per sub-block, then ``+ b Pv`` per point
     (the same operations, in the same order, as forming ``P0 + a Pu + b Pv`` per point).
     Sub-block after sub-block, every point is evaluated while the sub-block's products
-    are in cache.  ``buffers`` = (Q, S, T, scratch) from :func:`block_buffers`.
+    are in cache.  ``buffers`` = (Q, S, T, scratch) from :func:`_block_buffers`.
     """
-    if sample_major(sizes, first):
+    if _sample_major(sizes, first):
         _evaluate_by_samples(
             P, Yt, m, ai, bs, tails, sizes, activation, loss, first, sub, buffers, totals
         )
@@ -399,7 +391,7 @@ def evaluate_block(
 
 
 @njit()
-def block_buffers(sizes, first, sub, dtype_of):
+def _block_buffers(sizes, first, sub, dtype_of):
     """Scratch memory of one block of points.
 
     The row's part Q, a point's activations S, a transposed sub-block T (sub x widest
@@ -428,10 +420,32 @@ def _plus_b(q, bj, pv, zero, rectify):
 
 
 @njit()
+def _sample_major_layer(Wt, bias, H, out, m, by_samples):
+    """A later layer on sample-major inputs H: BLAS when wide, else dot products.
+
+    ``out`` is sample-major when ``by_samples`` (a hidden layer), else feature-major
+    (the logits, for the loss).
+    """
+    fan_out, fan_in = Wt.shape
+    if fan_in * fan_out < MLP_BLAS_MIN_WEIGHTS:
+        _dots(Wt, bias, H, out, m, by_samples)
+    elif by_samples:
+        np.dot(H, Wt.T, out)
+        for i in range(m):
+            for k in range(fan_out):
+                out[i, k] += bias[k]
+    else:
+        np.dot(Wt, H.T, out)
+        for k in range(fan_out):
+            for i in range(m):
+                out[k, i] += bias[k]
+
+
+@njit()
 def _evaluate_by_samples(
     P, Yt, m, ai, bs, tails, sizes, activation, loss, first, sub, buffers, totals
 ):
-    """:func:`evaluate_block` for sample-major products P (3, width, units).
+    """:func:`_evaluate_block` for sample-major products P (3, width, units).
 
     ``S`` holds each later hidden layer's activations (sub x units) one after the other,
     then the logits (outputs x sub, feature-major for the loss).
@@ -440,7 +454,7 @@ def _evaluate_by_samples(
     n_layers = sizes.size - 1
     n_out = sizes[-1]
     units = sizes[first + 1]
-    zero = cast_like(0.0, S)
+    zero = _cast_like(0.0, S)
     rectify = activation == RELU
     logits = S[S.size - n_out * sub :].reshape((n_out, sub))
     Q = Qflat.reshape((sub, units))
@@ -473,35 +487,22 @@ def _evaluate_by_samples(
                 position += fan_in * fan_out
                 bias = tail[position : position + fan_out]
                 position += fan_out
-                wide = fan_in * fan_out >= MLP_BLAS_MIN_WEIGHTS
                 if l == n_layers - 1:
-                    if wide:
-                        np.dot(Wt, H.T, logits)
-                        for k in range(fan_out):
-                            for i in range(count):
-                                logits[k, i] += bias[k]
-                    else:
-                        _dots(Wt, bias, H, logits, count, False)
+                    _sample_major_layer(Wt, bias, H, logits, count, False)
                 else:
                     out = S[start : start + sub * fan_out].reshape((sub, fan_out))
                     start += sub * fan_out
-                    if wide:
-                        np.dot(H, Wt.T, out)
-                        for i in range(count):
-                            for k in range(fan_out):
-                                out[i, k] += bias[k]
-                    else:
-                        _dots(Wt, bias, H, out, count, True)
+                    _sample_major_layer(Wt, bias, H, out, count, True)
                     _activate(out[:count], activation, fan_out)
                     H = out
-            totals[q] += loss_sum(logits, Yt, s, count, loss, scratch)
+            totals[q] += _loss_sum(logits, Yt, s, count, loss, scratch)
 
 
 @njit()
 def _evaluate_by_units(
     P, Yt, m, ai, bs, tails, sizes, activation, loss, offs, first, sub, buffers, totals
 ):
-    """:func:`evaluate_block` for feature-major products P (3, units, width).
+    """:func:`_evaluate_block` for feature-major products P (3, units, width).
 
     ``S`` holds one point's activations on a sub-block (units of layers first+1.. x sub).
     """
@@ -512,7 +513,7 @@ def _evaluate_by_units(
     units = sizes[first + 1]
     S = Sflat.reshape((Sflat.size // sub, sub))
     Q = Qflat.reshape((units, sub))
-    zero = cast_like(0.0, S)
+    zero = _cast_like(0.0, S)
     rectify = activation == RELU and first + 1 < n_layers
     Z0 = _rows(S, unit_start, first + 1, base)
     for s in range(0, m, sub):
@@ -545,4 +546,4 @@ def _evaluate_by_units(
                 position += fan_out
                 Z = out
                 rectify = False
-            totals[q] += loss_sum(Z, Yt, s, count, loss, scratch)
+            totals[q] += _loss_sum(Z, Yt, s, count, loss, scratch)

@@ -175,6 +175,21 @@ def _forward_chunk(X, idx, lo, m, theta, sizes, activation, offsets, A):
 
 
 @njit()
+def _column_max(Z, m, top, arg, rest):
+    """top[i], arg[i] = max and first arg-max of Z[:, i] for i < m; rest[i] = 0."""
+    for i in range(m):
+        top[i] = Z[0, i]
+        arg[i] = 0.0
+        rest[i] = 0.0
+    for k in range(1, Z.shape[0]):
+        z = Z[k]
+        for i in range(m):
+            bigger = z[i] > top[i]
+            top[i] = z[i] if bigger else top[i]
+            arg[i] = k if bigger else arg[i]
+
+
+@njit()
 def _loss_and_delta(Z, Y, idx, lo, m, loss, D, per_sample):
     """Summed loss of the chunk's samples; D = d loss_i / d z (zero in padding columns).
 
@@ -211,16 +226,7 @@ def _loss_and_delta(Z, Y, idx, lo, m, loss, D, per_sample):
     # Softmax cross-entropy: logsumexp = max + log1p(sum of the other exp(z - max)),
     # the arg-max term left out of the sum so that no 1 + tiny is ever formed.
     top, arg, rest = per_sample[0], per_sample[1], per_sample[2]
-    for i in range(m):
-        top[i] = Z[0, i]
-        arg[i] = 0.0
-        rest[i] = 0.0
-    for k in range(1, n_out):
-        z = Z[k]
-        for i in range(m):
-            bigger = z[i] > top[i]
-            top[i] = z[i] if bigger else top[i]
-            arg[i] = k if bigger else arg[i]
+    _column_max(Z, m, top, arg, rest)
     for k in range(n_out):
         z, d = Z[k], D[k]
         for i in range(m):

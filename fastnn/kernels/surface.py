@@ -43,14 +43,14 @@ from fastnn.kernels._plane_network import (
     POINTS_PER_BLOCK,
     SUB,
     WIDE_POINTS_PER_BLOCK,
-    block_buffers,
-    cast_like,
-    chunk_products,
-    evaluate_block,
-    first_varying_layer,
-    form_tail,
-    sample_major,
-    wide_after,
+    _block_buffers,
+    _cast_like,
+    _chunk_products,
+    _evaluate_block,
+    _first_varying_layer,
+    _form_tail,
+    _sample_major,
+    _wide_after,
 )
 from fastnn.kernels.mlp import _offsets as offsets
 
@@ -240,8 +240,8 @@ def _chunk_width(sizes, n_samples, sub):
 def _block_state(origin, u, v, a, b, i, j0, sizes, offs, first, bs, tails):
     """The b values (in the data's dtype) and later-layer weights of grid points (i, j0 + q)."""
     for q in range(bs.size):
-        bs[q] = cast_like(b[j0 + q], bs)
-        form_tail(origin, u, v, a[i], b[j0 + q], sizes, offs, first, tails[q])
+        bs[q] = _cast_like(b[j0 + q], bs)
+        _form_tail(origin, u, v, a[i], b[j0 + q], sizes, offs, first, tails[q])
 
 
 @njit(parallel=True)
@@ -257,11 +257,11 @@ def mlp_surface(X, Y, origin, u, v, sizes, activation, loss, a, b, out):
     w_start = offs[0]
     n = X.shape[0]
     n_layers = sizes.size - 1
-    first = first_varying_layer(sizes, u, v)
+    first = _first_varying_layer(sizes, u, v)
     # A wide later layer takes BLAS products of sub-blocks of BLAS_SUB samples; the
     # blocks still run on numba's threads (the caller limits BLAS to one thread: its
     # idle threads spin after each call and took half of the cores from the blocks).
-    wide = wide_after(sizes, first)
+    wide = _wide_after(sizes, first)
     sub = BLAS_SUB if wide else SUB
     block = WIDE_POINTS_PER_BLOCK if wide else POINTS_PER_BLOCK
     width = _chunk_width(sizes, n, sub)
@@ -269,7 +269,7 @@ def mlp_surface(X, Y, origin, u, v, sizes, activation, loss, a, b, out):
     n_tail = origin.size - tail_start
     units = offs[2]
     A = np.zeros((units[first + 1], width), X.dtype)
-    if sample_major(sizes, first):
+    if _sample_major(sizes, first):
         P = np.zeros((3, width, sizes[first + 1]), X.dtype)
     else:
         P = np.zeros((3, sizes[first + 1], width), X.dtype)
@@ -278,7 +278,7 @@ def mlp_surface(X, Y, origin, u, v, sizes, activation, loss, a, b, out):
     totals = np.zeros((a.size, b.size))
     for lo in range(0, n, width):
         m = min(width, n - lo)
-        chunk_products(X, Y, lo, m, origin, u, v, sizes, activation, offs, first, A, P, Yt)
+        _chunk_products(X, Y, lo, m, origin, u, v, sizes, activation, offs, first, A, P, Yt)
         for task in numba.prange(a.size * per_row):
             i = task // per_row
             j0 = (task - i * per_row) * block
@@ -286,11 +286,11 @@ def mlp_surface(X, Y, origin, u, v, sizes, activation, loss, a, b, out):
             bs = np.empty(j1 - j0, X.dtype)
             tails = np.empty((j1 - j0, n_tail), X.dtype)
             _block_state(origin, u, v, a, b, i, j0, sizes, offs, first, bs, tails)
-            evaluate_block(
+            _evaluate_block(
                 P,
                 Yt,
                 m,
-                cast_like(a[i], bs),
+                _cast_like(a[i], bs),
                 bs,
                 tails,
                 sizes,
@@ -299,7 +299,7 @@ def mlp_surface(X, Y, origin, u, v, sizes, activation, loss, a, b, out):
                 offs,
                 first,
                 sub,
-                block_buffers(sizes, first, sub, bs),
+                _block_buffers(sizes, first, sub, bs),
                 totals[i, j0:j1],
             )
     for i in range(a.size):
