@@ -166,6 +166,9 @@ def _open_values(args, shape):
 def _compute_surface(args, X, y, client) -> int:
     import fastnn
 
+    # Checked before --out is opened (opening a .npy zeroes it).
+    if args.dtype == "float32" and args.model != "mlp":
+        raise CommandError("--dtype float32: implemented for --model mlp only")
     try:
         model = _fit(args.model, X, y, args)
         params = None if args.params is None else tuple(_param(p) for p in args.params)

@@ -134,6 +134,8 @@ def test_csv_data(tmp_path):
         (["surface", "--model", "logistic", "--params", "w1", "w9"], "unknown parameter name 'w9'"),
         (["surface", "--model", "linear", "--span", "1", "2", "3"], "--span takes 1 value"),
         (["surface", "--model", "linear", "--out", "s.txt"], "write the surface as .npz"),
+        (["surface", "--model", "logistic", "--dtype", "float32"], "--model mlp only"),
+        (["surface", "--model", "mlp", "--dtype", "float16"], "invalid choice: 'float16'"),
         (["demo", "--seed", "x"], "invalid int value: 'x'"),
         ([], "the following arguments are required: command"),
     ],
@@ -152,6 +154,43 @@ def test_bad_input_exits_2_with_one_line(tmp_path, capsys, args, message):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("fastnn: error: "), err
     assert re.search(re.escape(message), err), err
+
+
+def test_float32_on_a_linear_model_leaves_an_existing_result_alone(tmp_path, capsys):
+    out = tmp_path / "r.npy"
+    assert (
+        main(
+            [
+                "surface",
+                "--model",
+                "linear",
+                "--resolution",
+                "5",
+                "--out",
+                str(out),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
+    before = np.load(out).copy()
+    assert (
+        main(
+            [
+                "surface",
+                "--model",
+                "linear",
+                "--resolution",
+                "5",
+                "--out",
+                str(out),
+                "--dtype",
+                "float32",
+            ]
+        )
+        == 2
+    )
+    np.testing.assert_array_equal(np.load(out), before)
 
 
 def test_bad_input_from_the_console_script_has_no_traceback():
