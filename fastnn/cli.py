@@ -167,8 +167,8 @@ def _compute_surface(args, X, y, client) -> int:
     import fastnn
 
     # Checked before --out is opened (opening a .npy zeroes it).
-    if args.dtype == "float32" and args.model != "mlp":
-        raise CommandError("--dtype float32: implemented for --model mlp only")
+    if args.dtype == "float32" and args.model == "linear":
+        raise CommandError("--dtype float32: implemented for --model mlp and logistic only")
     try:
         model = _fit(args.model, X, y, args)
         params = None if args.params is None else tuple(_param(p) for p in args.params)
@@ -261,7 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--dtype",
         choices=("float64", "float32"),
         default="float64",
-        help="arithmetic of an mlp surface (float32: faster, about 1e-6 relative)",
+        help="arithmetic of an mlp or logistic surface (float32: faster, about 1e-6 relative)",
     )
     surface.add_argument("--seed", type=int, default=0)
     surface.add_argument("--hidden", type=int, nargs="+", default=[10], help="mlp hidden units")

@@ -3,13 +3,16 @@
 * ``log1p``: ``log1p(e) / e`` on ``0 <= e <= 1``, degree 20 in ``s = 2e - 1``
   (``fastnn.kernels._math._log1p_unit``);
 * ``exp``: ``exp(r)`` on ``|r| <= ln(2) / 2``, degree 11 in ``r``
-  (``fastnn.kernels._math._exp_normal_range``).
+  (``fastnn.kernels._math._exp_normal_range``);
+* ``exp-f32``: the same in float32, degree 6 (``fastnn.kernels._math._exp_nonpositive_f32``;
+  coefficients rounded to float32, the error measured in float32 ulp of a float32 Horner
+  scheme).
 
 Each is interpolated at the Chebyshev points with 40-digit arithmetic (mpmath), converted
 to monomials and rounded to float64.  The script prints the coefficients highest degree
 first (the order of the Horner scheme) and the worst error in ulp on a dense grid.
 
-Usage: ``python scripts/fit_polynomials.py {log1p,exp} [degree]`` (needs ``pip install mpmath``).
+Usage: ``python scripts/fit_polynomials.py {log1p,exp,exp-f32} [degree]`` (needs ``pip install mpmath``).
 """
 
 from __future__ import annotations
@@ -71,8 +74,19 @@ def fit(kind: str, degree: int | None = None) -> tuple[list[float], float]:
         r = np.linspace(-HALF_LN2, HALF_LN2, 20001)
         approx = _horner(coefficients, r)
         exact = np.array([float(mp.exp(mp.mpf(x))) for x in r])
+    elif kind == "exp-f32":
+        degree = degree or 6
+        coefficients = [
+            float(np.float32(c)) for c in chebyshev_monomials(mp.exp, -HALF_LN2, HALF_LN2, degree)
+        ]
+        r = np.linspace(-HALF_LN2, HALF_LN2, 200001).astype(np.float32)
+        approx = np.zeros_like(r)
+        for c in coefficients[::-1]:
+            approx = approx * r + np.float32(c)
+        exact = np.exp(r.astype(np.float64))
+        return coefficients, float(np.max(np.abs(approx - exact) / np.spacing(np.float32(exact))))
     else:
-        raise SystemExit(f"unknown function {kind!r}: choose log1p or exp")
+        raise SystemExit(f"unknown function {kind!r}: choose log1p, exp or exp-f32")
     return coefficients, float(np.max(np.abs(approx - exact) / np.spacing(np.abs(exact))))
 
 

@@ -134,7 +134,7 @@ def test_csv_data(tmp_path):
         (["surface", "--model", "logistic", "--params", "w1", "w9"], "unknown parameter name 'w9'"),
         (["surface", "--model", "linear", "--span", "1", "2", "3"], "--span takes 1 value"),
         (["surface", "--model", "linear", "--out", "s.txt"], "write the surface as .npz"),
-        (["surface", "--model", "logistic", "--dtype", "float32"], "--model mlp only"),
+        (["surface", "--model", "linear", "--dtype", "float32"], "--model mlp and logistic only"),
         (["surface", "--model", "mlp", "--dtype", "float16"], "invalid choice: 'float16'"),
         (["demo", "--seed", "x"], "invalid int value: 'x'"),
         ([], "the following arguments are required: command"),
@@ -191,6 +191,17 @@ def test_float32_on_a_linear_model_leaves_an_existing_result_alone(tmp_path, cap
         == 2
     )
     np.testing.assert_array_equal(np.load(out), before)
+
+
+@pytest.mark.parametrize("model", ["logistic", "mlp"])
+def test_float32_surface_from_the_command_line(tmp_path, model):
+    paths = {dtype: tmp_path / f"{dtype}.npz" for dtype in ("float64", "float32")}
+    for dtype, path in paths.items():
+        args = ["surface", "--model", model, "--resolution", "6", "--iterations", "20"]
+        assert main([*args, "--dtype", dtype, "--out", str(path), "--no-progress"]) == 0
+    single, double = (fastnn.Surface.load(paths[d]) for d in ("float32", "float64"))
+    assert single.info["dtype"] == "float32" and double.info["dtype"] == "float64"
+    np.testing.assert_allclose(single.values, double.values, rtol=1e-4)
 
 
 def test_bad_input_from_the_console_script_has_no_traceback():

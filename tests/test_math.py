@@ -4,7 +4,14 @@ import numba
 import numpy as np
 import pytest
 
-from fastnn.kernels._math import _exp, _exp_normal_range, _log1p, _log1p_unit
+from fastnn.kernels._math import (
+    _exp,
+    _exp_nonpositive_f32,
+    _exp_normal_range,
+    _exp_term,
+    _log1p,
+    _log1p_unit,
+)
 
 
 def _elementwise(scalar):
@@ -22,6 +29,8 @@ _exp_array = _elementwise(_exp)
 _log1p_array = _elementwise(_log1p)
 _exp_normal_range_array = _elementwise(_exp_normal_range)
 _log1p_unit_array = _elementwise(_log1p_unit)
+_exp_f32_array = _elementwise(_exp_nonpositive_f32)
+_exp_term_array = _elementwise(_exp_term)
 
 
 def _ulp_error(actual, expected):
@@ -113,3 +122,36 @@ def test_log1p_unit_within_1_ulp_on_the_unit_interval():
     got = _log1p_unit_array(e, np.empty_like(e))
     assert _ulp_error(got[e > 0], np.log1p(e[e > 0])).max() <= 1.0
     assert got[e == 0.0].tolist() == [0.0]
+
+
+def test_float32_exp_within_2_ulp_of_float32_on_its_domain():
+    rng = np.random.default_rng(0)
+    x = np.concatenate(
+        [
+            np.linspace(-87.0, 0.0, 1_000_001),
+            -(10.0 ** rng.uniform(-30, np.log10(87.0), 100_000)),
+            np.linspace(-0.35, 0.0, 10_001),
+        ]
+    ).astype(np.float32)
+    got = _exp_f32_array(x, np.empty_like(x))
+    assert got.dtype == np.float32
+    expected = np.exp(x.astype(np.float64))
+    ulp = np.spacing(expected.astype(np.float32)).astype(np.float64)
+    assert (np.abs(got - expected) / ulp).max() <= 2.0
+
+
+def test_float32_exp_flushes_below_the_normal_range_and_keeps_nan():
+    x = np.array([np.nan, -np.inf, -87.5, -1e4, 0.0, -0.0], np.float32)
+    got = _exp_f32_array(x, np.empty_like(x))
+    np.testing.assert_array_equal(got, [np.nan, 0.0, 0.0, 0.0, 1.0, 1.0])
+
+
+def test_exp_term_keeps_the_precision_of_its_argument():
+    x = np.linspace(-50.0, 0.0, 1001)
+    np.testing.assert_array_equal(
+        _exp_term_array(x, np.empty_like(x)), _exp_normal_range_array(x, np.empty_like(x))
+    )
+    x32 = x.astype(np.float32)
+    np.testing.assert_array_equal(
+        _exp_term_array(x32, np.empty_like(x32)), _exp_f32_array(x32, np.empty_like(x32))
+    )

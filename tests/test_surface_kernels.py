@@ -9,6 +9,8 @@ from fastnn.layout import MLPLayout
 from tests.conftest import SEEDS, assert_close
 
 GRIDS = [(1, 1), (2, 3), (7, 5)]
+# float32 surfaces: relative error of the mean loss against the float64 reference.
+FLOAT32_RTOL = 1e-4
 SAMPLES = [1, 7, 300, 1100]
 
 
@@ -118,6 +120,36 @@ def test_bce_kernel_is_accurate_where_the_loss_is_tiny():
     assert_close(ours, exact, rtol=1e-12)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_bce_kernel_value_does_not_depend_on_the_columns_beside_it(dtype):
+    """A column's bits are the same wherever it sits in a task of 64 columns (tiles split
+    long rows into column ranges) and whatever the other columns of its task are."""
+    rng = np.random.default_rng(3)
+    n = 1000
+    z0, zu, zv = (x.astype(dtype) for x in _plane_logits(rng, n, scale=3.0))
+    y = (rng.random(n) < 0.5).astype(dtype)
+    a, b = _axes(rng, (3, 150))
+    whole = kernels.bce_surface(z0, zu, zv, y, a, b, np.empty((3, 150)))
+    for lo, hi in [(37, 150), (64, 65), (1, 100), (149, 150)]:
+        part = kernels.bce_surface(z0, zu, zv, y, a, b[lo:hi], np.empty((3, hi - lo)))
+        np.testing.assert_array_equal(part, whole[:, lo:hi])
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("n", SAMPLES)
+def test_float32_bce_surface_within_tolerance(seed, n):
+    rng = np.random.default_rng(seed)
+    z0, zu, zv = _plane_logits(rng, n, scale=3.0)
+    y = (rng.random(n) < 0.5).astype(float)
+    y[: n // 3] = rng.random(n // 3)  # some soft targets: the hoisted term in float32 too
+    a, b = _axes(rng, (5, 70))
+    single = tuple(x.astype(np.float32) for x in (z0, zu, zv, y))
+    ours = kernels.bce_surface(*single, a, b, np.empty((5, 70)))
+    theirs = reference.bce_surface(z0, zu, zv, y, a, b, np.empty((5, 70)))
+    assert_close(ours, theirs, rtol=FLOAT32_RTOL, atol=1e-6)
+    assert not np.array_equal(ours, kernels.bce_surface(z0, zu, zv, y, a, b, np.empty((5, 70))))
+
+
 NETWORKS = [
     ((2, 3, 1), SIGMOID, LOG_LOSS),  # narrow: feature-major points
     ((3, 4, 2, 1), TANH, SQUARED_ERROR),
@@ -178,9 +210,6 @@ def test_mlp_surface_matches_reference(seed, n, plane, sizes, activation, loss):
     expected = reference.mlp_loss_grad(X, Y, theta, sizes_, activation, loss, grad)
     assert_close(ours[2, 1], expected, rtol=1e-12, atol=1e-15)
 
-
-# float32 surfaces: relative error of the mean loss against the float64 reference.
-FLOAT32_RTOL = 1e-4
 
 
 @pytest.mark.parametrize("seed", SEEDS)

@@ -8,7 +8,8 @@ operations, so LLVM turns loops over them into packed SIMD code.
 
 Accuracy (tested against numpy over the whole double range in
 ``tests/test_math.py``): :func:`_exp` within 2 ulp, :func:`_log1p` within
-2 ulp; inf, NaN, overflow and underflow behave as numpy's.
+2 ulp; inf, NaN, overflow and underflow behave as numpy's.  :func:`_exp_term`
+is the exp of loss sums for float64 and float32 arguments alike.
 
 These are private helpers, not kernels: numpy's ``np.exp`` and ``np.log1p``
 are their reference.
@@ -16,9 +17,10 @@ are their reference.
 
 from __future__ import annotations
 
+import numpy as np
 from llvmlite import ir
 from numba.core import types
-from numba.extending import intrinsic
+from numba.extending import intrinsic, overload
 
 from fastnn._numba import njit
 
@@ -235,3 +237,89 @@ def _exp_normal_range(x):
     result = (p * _bits_to_float((n - 1 + _EXPONENT_BIAS) << 52)) * 2.0
     result = 0.0 if x < -708.0 else result
     return result if x == x else x
+
+
+# float32: the shifter is 1.5 * 2**23, ln 2 is split so that n * _LN2_HI_F32 is exact for
+# |n| < 2**8 (the high part has 16 significant bits).
+_SHIFTER_F32 = np.float32(12582912.0)
+_SHIFTER_BITS_F32 = 0x4B400000
+_LOG2E_F32 = np.float32(_LOG2E)
+_LN2_HI_F32 = np.float32(0.693145751953125)
+_LN2_LO_F32 = np.float32(1.4286068203094173e-06)
+# exp(-87) = 1.6e-38 is still normal; every n of the reduction is >= -126.
+_EXP_MIN_F32 = np.float32(-87.0)
+_ZERO_F32 = np.float32(0.0)
+# Degree-6 Chebyshev interpolant of exp on |r| <= ln(2)/2, highest degree first
+# (scripts/fit_polynomials.py exp-f32): 1.2 ulp of float32.
+_EXP_F32 = tuple(
+    np.float32(c)
+    for c in (
+        0.0013941108481958508,
+        0.00837512593716383,
+        0.04166635125875473,
+        0.16666415333747864,
+        0.5,
+        1.0,
+        1.0,
+    )
+)
+_C6, _C5, _C4, _C3, _C2, _C1, _C0 = _EXP_F32
+
+
+@intrinsic
+def _times_pow2_f32(typingctx, p, shifted):
+    """``p * 2**n`` for float32 ``p``, where ``shifted = n + 1.5 * 2**23`` (float32).
+
+    The rounding shifter leaves ``n`` in the low bits of ``shifted``; the exponent field
+    of ``2**n`` is formed from them in 32-bit integer arithmetic (numba would widen every
+    integer operation to 64 bits, which halves the vector lanes).  Valid for
+    -126 <= n <= 127.
+    """
+    sig = types.float32(types.float32, types.float32)
+
+    def codegen(context, builder, signature, args):
+        i32 = ir.IntType(32)
+        bits = builder.bitcast(args[1], i32)
+        exponent = builder.add(bits, ir.Constant(i32, 127 - _SHIFTER_BITS_F32))
+        scale = builder.bitcast(builder.shl(exponent, ir.Constant(i32, 23)), ir.FloatType())
+        return builder.fmul(args[0], scale)
+
+    return sig, codegen
+
+
+@njit(exact=True)
+def _exp_nonpositive_f32(x):
+    """exp(x) for a float32 ``x <= 0``, vectorisable; within 2 ulp of float32.
+
+    Results below the normal range (x < -87) are 0, NaN stays NaN.  Positive ``x`` is
+    outside the domain (clamped to 0): callers pass ``-|z|`` or ``z - max(z)``.
+    """
+    xc = min(max(x, _EXP_MIN_F32), _ZERO_F32)
+    t = xc * _LOG2E_F32 + _SHIFTER_F32
+    nf = t - _SHIFTER_F32
+    r = (xc - nf * _LN2_HI_F32) - nf * _LN2_LO_F32
+    p = _C6
+    p = p * r + _C5
+    p = p * r + _C4
+    p = p * r + _C3
+    p = p * r + _C2
+    p = p * r + _C1
+    p = p * r + _C0
+    result = _times_pow2_f32(p, t)
+    result = _ZERO_F32 if x < _EXP_MIN_F32 else result
+    return result if x == x else x
+
+
+def _exp_term(x):
+    """exp(x) for x <= 0 as a term of a loss sum, in ``x``'s precision (float64 or float32).
+
+    float64: :func:`_exp_normal_range`; float32: :func:`_exp_nonpositive_f32`.
+    """
+    return np.exp(x)
+
+
+@overload(_exp_term)
+def _exp_term_numba(x):
+    if x == types.float32:
+        return lambda x: _exp_nonpositive_f32(x)
+    return lambda x: _exp_normal_range(x)

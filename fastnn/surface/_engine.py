@@ -27,6 +27,12 @@ from fastnn.model import LINEAR, NETWORK
 
 METHODS = ("auto", "exact", "brute")
 DTYPES = ("float64", "float32")
+# Kinds with a float32 path, and how many of their leading arrays are rounded to float32.
+_FLOAT32_ARRAYS = {"bce": 4, "network": 5}
+FLOAT32_UNSUPPORTED = (
+    "dtype='float32' is implemented for network (MLP) and cross-entropy (logistic) "
+    "surfaces; squared-error surfaces of linear models are float64 only"
+)
 # A tile holds about this many (grid point x sample) evaluations (about 0.2 s here: Dask
 # schedules a task in about 6 ms, which stays under 5% of it) ...
 _TILE_WORK = 1 << 26
@@ -163,8 +169,9 @@ _PREPARE = {LINEAR: _prepare_linear, NETWORK: _prepare_network}
 def prepare(model, plane, method: str = "auto", dtype: str = "float64") -> Evaluation:
     """Precompute what every tile of the plane's grid needs (``model``: a LossModel).
 
-    ``dtype="float32"`` (networks only) evaluates in float32: the data, targets, centre
-    and directions are rounded to float32 once, here; each point's sum stays float64.
+    ``dtype="float32"`` (networks and cross-entropy) evaluates in float32: a network's
+    data, targets, centre and directions, a linear model's logits and targets, are
+    rounded to float32 once, here; each point's sum stays float64.
     """
     origin, u, v = (
         np.ascontiguousarray(w, dtype=np.float64) for w in (plane.origin, plane.u, plane.v)
@@ -173,9 +180,13 @@ def prepare(model, plane, method: str = "auto", dtype: str = "float64") -> Evalu
     b = np.ascontiguousarray(plane.b, dtype=np.float64)
     kind, arrays, codes = _PREPARE[model.family](model, origin, u, v, method)
     if dtype == "float32":
-        if kind != "network":
-            raise ValueError("dtype='float32' is implemented for network (MLP) surfaces only")
-        arrays = (*(np.ascontiguousarray(x, dtype=np.float32) for x in arrays[:5]), arrays[5])
+        if kind not in _FLOAT32_ARRAYS:
+            raise ValueError(FLOAT32_UNSUPPORTED)
+        rounded = _FLOAT32_ARRAYS[kind]
+        arrays = (
+            *(np.ascontiguousarray(x, dtype=np.float32) for x in arrays[:rounded]),
+            *arrays[rounded:],
+        )
     return Evaluation(kind, model.backend, a, b, arrays, codes)
 
 
