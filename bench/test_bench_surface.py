@@ -1,8 +1,9 @@
 """Loss surfaces: fastnn-numba vs the numpy reference (and PyTorch CPU when installed).
 
 Workloads (issue "Loss surfaces on large grids"):
-- logistic BCE surface, N = 10,000 samples: G = 1000 (the target size, numba only) and
-  G = 200 for the ratio against the reference and PyTorch (same grid, same run);
+- logistic BCE surface, N = 10,000 samples: G = 1000 (the target size; fastnn float64
+  and float32, JAX) and G = 200 for the ratio against the reference, PyTorch and JAX
+  (``jax.jit`` of ``lax.map`` over the grid rows, float64; same grid, same run);
 - linear MSE surface, N = 100,000 with x offset by 1e6: the exact quadratic path at
   G = 2000 (after its O(N d) precomputation, timed separately) and brute force at G = 200;
 - the lecture's network (2-10-1 sigmoid, N = 2000 donut samples), filter-normalised
@@ -57,6 +58,23 @@ def _torch_bce_surface(z0, zu, zv, y, a, b):
     return out.numpy()
 
 
+def _jax_bce_surface(z0, zu, zv, y, a, b, dtype="float64"):
+    """JAX's best here (of lax.map, vmap and batched map over rows; logaddexp or softplus)."""
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
+
+    z0, zu, zv, y, bj = (jnp.asarray(x, dtype) for x in (z0, zu, zv, y, b))
+
+    def row(ai):
+        t = (z0 + ai * zu)[None, :] + bj[:, None] * zv[None, :]
+        return jnp.mean(jnp.logaddexp(0.0, t) - y * t, axis=1)
+
+    grid = jax.jit(lambda a: jax.lax.map(row, a))
+    return lambda: np.asarray(grid(jnp.asarray(a, dtype)).block_until_ready(), np.float64)
+
+
 def _lecture_loop_bce_surface(z0, zu, zv, y, a, b):
     """The lecture's way: a Python double loop over the grid, numpy over the samples."""
     out = np.empty((a.size, b.size))
@@ -69,10 +87,17 @@ def _lecture_loop_bce_surface(z0, zu, zv, y, a, b):
 
 BCE_CASES = [
     pytest.param("fastnn-numba", 1000, marks=SLOW, id="fastnn-numba-G1000"),
+    pytest.param("fastnn-numba-float32", 1000, marks=SLOW, id="fastnn-numba-float32-G1000"),
+    pytest.param("jax-cpu", 1000, marks=SLOW, id="jax-cpu-G1000"),
     pytest.param("fastnn-numba", 200, marks=SLOW, id="fastnn-numba-G200"),
+    pytest.param("fastnn-numba-float32", 200, marks=SLOW, id="fastnn-numba-float32-G200"),
     pytest.param("fastnn-numpy", 200, marks=SLOW, id="fastnn-numpy-G200"),
     pytest.param("torch-cpu", 200, marks=SLOW, id="torch-cpu-G200"),
+    pytest.param("jax-cpu", 200, marks=SLOW, id="jax-cpu-G200"),
+    # JAX's default dtype: what a JAX user gets without jax_enable_x64
+    pytest.param("jax-cpu-float32", 200, marks=SLOW, id="jax-cpu-float32-G200"),
     pytest.param("fastnn-numba", 20, id="fastnn-numba-G20"),
+    pytest.param("fastnn-numba-float32", 20, id="fastnn-numba-float32-G20"),
     pytest.param("fastnn-numpy", 20, id="fastnn-numpy-G20"),
     pytest.param("torch-cpu", 20, id="torch-cpu-G20"),
     pytest.param("lecture-loop", 20, id="lecture-loop-G20"),
@@ -89,17 +114,28 @@ def test_logistic_bce_surface(benchmark, variant, grid):
     expected = reference.bce_surface(
         z0, zu, zv, y, a[check_rows], b, np.empty((a[check_rows].size, grid))
     )
+    rtol = 1e-11
     if variant == "torch-cpu":
         pytest.importorskip("torch")
         run = lambda: _torch_bce_surface(z0, zu, zv, y, a, b)  # noqa: E731
+    elif variant.startswith("jax-cpu"):
+        pytest.importorskip("jax")
+        dtype = "float32" if variant.endswith("float32") else "float64"
+        run = _jax_bce_surface(z0, zu, zv, y, a, b, dtype)
+        rtol = 1e-4 if dtype == "float32" else rtol
     elif variant == "lecture-loop":
         run = lambda: _lecture_loop_bce_surface(z0, zu, zv, y, a, b)  # noqa: E731
+    elif variant == "fastnn-numba-float32":
+        single = tuple(x.astype(np.float32) for x in (z0, zu, zv, y))
+        out = np.empty((grid, grid))
+        run = lambda: kernels.bce_surface(*single, a, b, out)  # noqa: E731
+        rtol = 1e-4  # the documented float32 tolerance
     else:
         impl = kernels if variant == "fastnn-numba" else reference
         out = np.empty((grid, grid))
         run = lambda: impl.bce_surface(z0, zu, zv, y, a, b, out)  # noqa: E731
     got = run()[check_rows]
-    np.testing.assert_allclose(got, expected, rtol=1e-11)
+    np.testing.assert_allclose(got, expected, rtol=rtol)
     benchmark.pedantic(run, rounds=3 if grid >= 200 else 10, iterations=1, warmup_rounds=0)
     _record(benchmark, grid, n)
 

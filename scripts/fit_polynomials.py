@@ -12,7 +12,8 @@ Each is interpolated at the Chebyshev points with 40-digit arithmetic (mpmath), 
 to monomials and rounded to float64.  The script prints the coefficients highest degree
 first (the order of the Horner scheme) and the worst error in ulp on a dense grid.
 
-Usage: ``python scripts/fit_polynomials.py {log1p,exp,exp-f32} [degree]`` (needs ``pip install mpmath``).
+Usage: ``python scripts/fit_polynomials.py {log1p,exp,exp-f32} [degree]``
+(needs ``pip install mpmath``).
 """
 
 from __future__ import annotations

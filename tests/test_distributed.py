@@ -1,5 +1,6 @@
 """Loss surfaces on a Dask cluster, and resuming a surface from its completion record."""
 
+import dataclasses
 import functools
 import json
 import sys
@@ -170,6 +171,17 @@ def test_a_record_of_another_surface_is_refused(tmp_path):
         fastnn.loss_surface(model, X, y, out=np.load(path, mmap_mode="r+"), resume=True, **other)
     header = json.loads((tmp_path / "s.npy.tiles").read_text().splitlines()[0])
     assert header["n_tiles"] == 8
+
+
+def test_a_record_of_another_kernel_revision_is_refused(tmp_path, monkeypatch):
+    """Values of a new kernel revision differ by rounding: tiles are never mixed."""
+    model, X, y = MODELS["logistic"]
+    path = tmp_path / "s.npy"
+    fastnn.loss_surface(model, X, y, out=_memmap(path, (23, 17)), **KW)
+    newer = dataclasses.replace(_engine.TILE_KERNELS["bce"], revision=99)
+    monkeypatch.setitem(_engine.TILE_KERNELS, "bce", newer)
+    with pytest.raises(ValueError, match="belongs to another surface .*data differs"):
+        fastnn.loss_surface(model, X, y, out=np.load(path, mmap_mode="r+"), resume=True, **KW)
 
 
 def test_resume_needs_a_memmap_and_its_record(tmp_path):

@@ -211,7 +211,6 @@ def test_mlp_surface_matches_reference(seed, n, plane, sizes, activation, loss):
     assert_close(ours[2, 1], expected, rtol=1e-12, atol=1e-15)
 
 
-
 @pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize("plane", PLANES)
 @pytest.mark.parametrize(("sizes", "activation", "loss"), NETWORKS)

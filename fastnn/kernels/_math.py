@@ -323,3 +323,22 @@ def _exp_term_numba(x):
     if x == types.float32:
         return lambda x: _exp_nonpositive_f32(x)
     return lambda x: _exp_normal_range(x)
+
+
+def _cast_like(x, like):
+    """``x`` as a scalar of ``like``'s precision: an array's dtype or a float's type.
+
+    float32 arithmetic stays float32 only if its constants are float32 too (a float64
+    literal promotes the whole expression).
+    """
+    return np.asarray(like).dtype.type(x)
+
+
+@overload(_cast_like)
+def _cast_like_numba(x, like):
+    dtype = like.dtype if isinstance(like, types.Array) else like
+
+    def cast(x, like):
+        return dtype(x)
+
+    return cast

@@ -37,12 +37,11 @@ sum is accumulated in float64.
 from __future__ import annotations
 
 import numpy as np
-from numba.extending import overload
 
 from fastnn._builds import MLP_BLAS_MIN_WEIGHTS
 from fastnn._codes import LOG_LOSS, RELU, SIGMOID, SQUARED_ERROR, TANH
 from fastnn._numba import njit
-from fastnn.kernels._math import _exp, _exp_normal_range, _log1p, _log1p_unit, _tanh
+from fastnn.kernels._math import _cast_like, _exp_term, _log1p, _log1p_unit, _tanh
 from fastnn.kernels.mlp import _affine, _column_max, _hidden_sigmoid
 
 # Samples per data chunk: the first varying layer's three products are shared by every
@@ -89,21 +88,6 @@ def _rows(buffer, unit_start, l, base):
     return buffer[unit_start[l] - base : unit_start[l + 1] - base]
 
 
-def _cast_like(x, array):
-    """``x`` as a scalar of ``array``'s dtype (float32 arithmetic stays float32)."""
-    return array.dtype.type(x)
-
-
-@overload(_cast_like)
-def _cast_like_numba(x, array):
-    dtype = array.dtype
-
-    def cast(x, array):
-        return dtype(x)
-
-    return cast
-
-
 @njit()
 def _activate(Z, activation, m):
     """Hidden activation of the first m columns of Z, in place."""
@@ -126,12 +110,14 @@ def _bce_sum(z, y, lo, m):
     """Summed cross-entropy of logits z[:m] against targets y[lo:lo + m] (from the logits).
 
     ``(max(z, 0) - y z)`` is formed first, as in the training kernels; the log term uses
-    the division-free ``log1p`` and ``exp`` of the BCE surface kernel.
+    the division-free ``log1p`` and the exp of the BCE surface kernel (float32 logits:
+    the exp in float32, the rest in float64).
     """
     total = 0.0
     for i in range(m):
         zi = np.float64(z[i])
-        total += (max(zi, 0.0) - y[lo + i] * zi) + _log1p_unit(_exp_normal_range(-abs(zi)))
+        e = np.float64(_exp_term(-abs(z[i])))
+        total += (max(zi, 0.0) - y[lo + i] * zi) + _log1p_unit(e)
     return total
 
 
@@ -141,21 +127,24 @@ def _softmax_sum(Z, Yt, lo, m, scratch):
 
     ``logsumexp = max + log1p(sum of the other exp(z - max))``: the arg-max term is left
     out of the sum, so no ``1 + tiny`` is ever formed (as in the training kernels).
+    ``scratch`` has the logits' dtype: float32 logits take float32 exps and per-sample
+    sums; the sum over the samples is float64.
     """
     n_out = Z.shape[0]
     top, arg, rest, dot = scratch[0], scratch[1], scratch[2], scratch[3]
+    zero = _cast_like(0.0, scratch)
     _column_max(Z, m, top, arg, rest)
     for i in range(m):
-        dot[i] = 0.0
+        dot[i] = zero
     for k in range(n_out):
         z, y = Z[k], Yt[k]
         for i in range(m):
-            zi = np.float64(z[i])
-            rest[i] += _exp(zi - top[i]) if arg[i] != k else 0.0
+            zi = z[i]
+            rest[i] += _exp_term(zi - top[i]) if arg[i] != k else zero
             dot[i] += y[lo + i] * zi
     total = 0.0
     for i in range(m):
-        total += (top[i] - dot[i]) + _log1p(rest[i])
+        total += (np.float64(top[i]) - np.float64(dot[i])) + _log1p(np.float64(rest[i]))
     return total
 
 
@@ -395,7 +384,7 @@ def _block_buffers(sizes, first, sub, dtype_of):
     """Scratch memory of one block of points.
 
     The row's part Q, a point's activations S, a transposed sub-block T (sub x widest
-    later input) and 4 float64 rows for the loss.
+    later input) and 4 rows for the loss, all in the data's dtype.
     """
     units = sizes[first + 1]
     later = 0
@@ -408,7 +397,7 @@ def _block_buffers(sizes, first, sub, dtype_of):
         np.zeros(units * sub, dtype_of.dtype),
         np.zeros(later * sub, dtype_of.dtype),
         np.zeros((sub, widest), dtype_of.dtype),
-        np.empty((4, sub)),
+        np.empty((4, sub), dtype_of.dtype),
     )
 
 

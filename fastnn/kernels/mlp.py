@@ -31,7 +31,7 @@ import numpy as np
 from fastnn._builds import MLP_BLAS_MIN_WEIGHTS, MLP_CHUNK, MLP_PARALLEL_MIN_WORK
 from fastnn._codes import LOG_LOSS, SIGMOID, SQUARED_ERROR, TANH
 from fastnn._numba import njit
-from fastnn.kernels._math import _exp, _exp_normal_range, _log1p, _tanh
+from fastnn.kernels._math import _cast_like, _exp, _exp_term, _log1p, _tanh
 from fastnn.kernels.linear import _bce_term
 
 # Samples per chunk: the activations of a chunk stay in L1/L2 cache.
@@ -86,10 +86,12 @@ def _hidden_sigmoid(z):
     """Sigmoid of a hidden unit: exp without subnormals (below 3e-308 an output is 0).
 
     A hidden activation of 1e-308 and one of 0 feed the next layer the same way; the
-    cheaper exp made the lecture network's training and loss surfaces faster.
+    cheaper exp made the lecture network's training and loss surfaces faster.  A float32
+    ``z`` (float32 loss surfaces) is computed in float32 throughout.
     """
-    e = _exp_normal_range(-abs(z))
-    s = 1.0 / (1.0 + e)
+    e = _exp_term(-abs(z))
+    one = _cast_like(1.0, z)
+    s = one / (one + e)
     return s if z >= 0.0 else e * s
 
 

@@ -38,7 +38,7 @@ import numba
 import numpy as np
 
 from fastnn._numba import njit
-from fastnn.kernels._math import _exp_term, _log1p
+from fastnn.kernels._math import _cast_like, _exp_term, _log1p
 from fastnn.kernels._plane_network import (
     BLAS_SUB,
     CHUNK,
@@ -46,7 +46,6 @@ from fastnn.kernels._plane_network import (
     SUB,
     WIDE_POINTS_PER_BLOCK,
     _block_buffers,
-    _cast_like,
     _chunk_products,
     _evaluate_block,
     _first_varying_layer,

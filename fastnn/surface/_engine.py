@@ -81,12 +81,15 @@ class TileKernel:
     """How to evaluate tiles of one kind.
 
     ``run(impl, arrays, codes, a, b, out)`` computes a tile; ``cost(arrays)`` is the work
-    per grid point and ``fixed(arrays)`` the work per tile.
+    per grid point and ``fixed(arrays)`` the work per tile.  ``revision`` goes up whenever
+    the kernel's values may change, if only by rounding: it is part of a completion
+    record's fingerprint, so a resumed run never mixes tiles of two revisions.
     """
 
     run: Callable
     cost: Callable
     fixed: Callable = _no_fixed_cost
+    revision: int = 1
 
 
 def _run_network(impl, arrays, codes, a, b, out):
@@ -137,11 +140,14 @@ TILE_KERNELS = {
         lambda impl, arrays, codes, a, b, out: impl.mse_surface_brute(*arrays, a, b, out),
         lambda arrays: arrays[-1].size,
     ),
+    # 2: the log terms of 16 samples are one log1p of a running product
     "bce": TileKernel(
         lambda impl, arrays, codes, a, b, out: impl.bce_surface(*arrays, a, b, out),
         lambda arrays: arrays[-1].size,
+        revision=2,
     ),
-    "network": TileKernel(_run_network, _network_cost, _network_fixed),
+    # 2: softmax and cross-entropy exps without subnormal results
+    "network": TileKernel(_run_network, _network_cost, _network_fixed, revision=2),
 }
 
 

@@ -17,6 +17,8 @@ import os
 
 import numpy as np
 
+from fastnn.surface._engine import TILE_KERNELS
+
 FORMAT = "fastnn.tiles/1"
 
 
@@ -28,8 +30,9 @@ def record_path(out) -> str | None:
 
 def fingerprint(evaluation, tiles) -> dict:
     """What a resumed run must share with the first: grid, tiles, and the data's hash."""
+    revision = TILE_KERNELS[evaluation.kind].revision
     digest = hashlib.sha256()
-    digest.update(f"{evaluation.kind}|{evaluation.backend}|{evaluation.codes}".encode())
+    digest.update(f"{evaluation.kind}/{revision}|{evaluation.backend}|{evaluation.codes}".encode())
     for array in (evaluation.a, evaluation.b, *evaluation.arrays):
         array = np.ascontiguousarray(array)
         digest.update(f"{array.dtype}{array.shape}".encode())
