@@ -13,8 +13,6 @@ import sys
 import tempfile
 import time
 
-import numpy as np
-
 USAGE_ERROR = 2
 INTERRUPTED = 130
 
@@ -109,7 +107,6 @@ def _write_atomically(path: str, write) -> None:
 
 
 def _surface(args) -> int:
-
     if args.out is not None and not args.out.endswith((".npz", ".npy")):
         raise CommandError(
             f"--out {args.out}: write the surface as .npz (a Surface) or .npy (the values as "
@@ -119,6 +116,14 @@ def _surface(args) -> int:
         raise CommandError("--resume continues an --out FILE.npy memmap; give that file")
     if args.resume and not os.path.exists(f"{args.out}.tiles"):
         raise CommandError(f"--resume: no completion record {args.out}.tiles to continue from")
+    if args.resume and args.force:
+        raise CommandError("pass either --resume (continue --out) or --force (replace), not both")
+    for option, path in (("--out", args.out), ("--png", args.png)):
+        if path is not None and not args.resume and not args.force and os.path.exists(path):
+            raise CommandError(
+                f"{option} {path} exists; pass --force to replace it"
+                + (" or --resume to continue it" if option == "--out" else "")
+            )
     if args.workers is not None and args.workers < 1:
         raise CommandError(f"--workers must be at least 1; got {args.workers}")
     if args.workers is not None and args.scheduler is not None:
@@ -147,22 +152,6 @@ def _cluster(args):
         raise CommandError(str(exc)) from None
 
 
-def _open_values(args, shape):
-    """--out FILE.npy: the values as a memmap (reopened to resume)."""
-    if args.resume:
-        try:
-            values = np.load(args.out, mmap_mode="r+")
-        except (OSError, ValueError) as exc:
-            raise CommandError(f"--resume: cannot open {args.out}: {exc}") from None
-        if values.shape != shape or values.dtype != np.float64:
-            raise CommandError(
-                f"--resume: {args.out} holds a {values.shape} {values.dtype} array; this "
-                f"surface is {shape} float64"
-            )
-        return values
-    return np.lib.format.open_memmap(args.out, mode="w+", dtype=np.float64, shape=shape)
-
-
 def _compute_surface(args, X, y, client) -> int:
     import fastnn
 
@@ -177,11 +166,6 @@ def _compute_surface(args, X, y, client) -> int:
             directions = None  # loss_surface's default: two parameters, or filter directions
         resolution = args.resolution[0] if len(args.resolution) == 1 else tuple(args.resolution)
         memmap = args.out is not None and args.out.endswith(".npy")
-        out = None
-        if memmap:
-            from fastnn._validation import check_resolution
-
-            out = _open_values(args, check_resolution(resolution))
         start = time.perf_counter()
         surface = fastnn.loss_surface(
             model,
@@ -194,8 +178,9 @@ def _compute_surface(args, X, y, client) -> int:
             random_state=args.seed,
             threads=args.threads,
             progress=not args.no_progress,
-            out=out,
+            out=args.out if memmap else None,
             resume=args.resume,
+            overwrite=args.force,
             client=client,
             dtype=args.dtype,
         )
@@ -273,6 +258,9 @@ def build_parser() -> argparse.ArgumentParser:
         "tile by tile, with a completion record FILE.npy.tiles (for big grids, --resume)",
     )
     surface.add_argument("--resume", action="store_true", help="continue an interrupted .npy")
+    surface.add_argument(
+        "--force", action="store_true", help="replace an existing --out / --png file"
+    )
     surface.add_argument("--workers", type=int, help="run tiles on a local Dask cluster of N")
     surface.add_argument("--scheduler", metavar="ADDRESS", help="run tiles on this Dask scheduler")
     surface.add_argument("--png", metavar="FILE.png", help="write a contour plot")

@@ -148,7 +148,7 @@ def test_a_torn_last_mark_is_ignored(tmp_path):
     [
         (lambda lines: ["garbage"] + lines[1:], "not a fastnn completion record"),
         (lambda lines: lines[:2] + ["{oops}"] + lines[3:], "line 3 is corrupted"),
-        (lambda lines: lines + ['{"done": 99}'], "impossible tile 99"),
+        (lambda lines: lines + ['{"done": 99, "crc32": 0}'], "impossible tile 99"),
         (lambda lines: lines + [lines[1]], "impossible tile"),
     ],
 )

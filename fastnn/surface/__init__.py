@@ -9,6 +9,7 @@ axes), ``_engine`` (tiles, threads, progress, memory), ``_result`` (:class:`Surf
 
 from __future__ import annotations
 
+import os
 import time
 
 import numba
@@ -45,7 +46,13 @@ from fastnn.surface._plane import (
     params_plane,
     pca_directions,
 )
-from fastnn.surface._record import completion_record
+from fastnn.surface._record import (
+    check_memmap_output,
+    check_result_file,
+    completion_record,
+    open_result_file,
+    writer_lock,
+)
 from fastnn.surface._result import LossLine, Surface
 
 __all__ = [
@@ -82,6 +89,7 @@ def loss_surface(
     resume=False,
     client=None,
     dtype="float64",
+    overwrite=False,
 ) -> Surface:
     """Evaluate a model's mean training loss over a 2-D grid in parameter space.
 
@@ -134,17 +142,23 @@ def loss_surface(
     threads : int, optional
         numba threads for this call (restored afterwards); in-process runs only (with
         ``client`` each task fits its threads to its host).
-    out : ndarray or numpy.memmap of shape (Ga, Gb), float64, optional
-        Where to write the values -- a memmap lets a grid larger than memory stream to
-        disk.  Without it, a grid that does not fit in the available memory is refused.
+    out : str, path, ndarray or numpy.memmap of shape (Ga, Gb), float64, optional
+        Where to write the values.  A path ending in ``.npy`` is opened as a memmap only
+        after every other argument has been checked, so a grid larger than memory
+        streams to disk; an existing file is never replaced unless ``overwrite=True``
+        (or continued with ``resume=True``).  While a run writes a file it holds
+        ``<file>.lock``: a second writer is refused.  Without ``out``, a grid that does
+        not fit in the available memory is refused.
     tile_rows : int, optional
         Grid rows per tile (default: about 0.2 s of work per tile).
     resume : bool, default False
-        With ``out`` a file-backed memmap, fastnn keeps a completion record beside it
-        (``<file>.tiles``: tiles are marked only after their values are on disk).
-        ``resume=True`` continues an interrupted run: only the tiles the record does not
-        list are computed.  A record that is corrupted or belongs to another surface
-        (other data, plane, grid or tiles) is refused.
+        With ``out`` a file (or file-backed memmap), fastnn keeps a completion record
+        beside it (``<file>.tiles``: tiles are marked, with a CRC-32 of their values, only
+        after the values are on disk).  ``resume=True`` continues an interrupted run: only
+        the tiles the record does not list are computed, and a listed tile whose values
+        fail their CRC is computed again (``info["tiles_damaged"]``).  A record that is
+        corrupted or belongs to another surface (other data, plane, grid, tiles or kernel
+        revision) is refused.
     client : dask.distributed.Client, optional
         Run the tiles as tasks on this Dask cluster (``pip install "fastnn[dask]"``);
         the values are identical to the in-process ones.  numba's threads per task are
@@ -157,6 +171,8 @@ def loss_surface(
         the loss (tested against the float64 values at 1e-4, see
         ``tests/test_surface_kernels.py``).  Squared-error surfaces of linear models
         are float64 only.
+    overwrite : bool, default False
+        With ``out`` a path: replace an existing file (and its completion record).
 
     Returns
     -------
@@ -198,14 +214,24 @@ def loss_surface(
     else:
         executor = in_process(threads)
     evaluation = prepare(loss_model, plane, method, dtype)
-    values = result_array(out, evaluation.shape)
     tiles = plan_tiles(evaluation, tile_rows)
-    record = completion_record(values, evaluation, tiles, resume)
+    path = None
+    if isinstance(out, (str, os.PathLike)):
+        path = check_result_file(out, resume, overwrite)
+    else:
+        check_memmap_output(out)
     if progress is None:
         progress = default_progress(evaluation)
-    start = time.perf_counter()
-    computed = run(evaluation, values, tiles, bool(progress), executor, record)
-    elapsed = time.perf_counter() - start
+    # Every argument is checked by now: only here is a file locked, then opened or created.
+    with writer_lock(path if path is not None else getattr(out, "filename", None)):
+        if path is not None:
+            values = open_result_file(path, evaluation.shape, resume)
+        else:
+            values = result_array(out, evaluation.shape)
+        record = completion_record(values, evaluation, tiles, resume)
+        start = time.perf_counter()
+        computed = run(evaluation, values, tiles, bool(progress), executor, record)
+        elapsed = time.perf_counter() - start
     ga, gb = evaluation.shape
     info = {
         "model": loss_model.name,
@@ -221,6 +247,7 @@ def loss_surface(
         ),
         "tiles": len(tiles),
         "tiles_computed": computed,
+        "tiles_damaged": getattr(record, "damaged", 0),
         "distributed": client is not None,
         **plane.info,
     }

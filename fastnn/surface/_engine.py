@@ -12,7 +12,10 @@ into tiles and the number of threads never change a result.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -298,7 +301,7 @@ def run(evaluation: Evaluation, out: np.ndarray, tiles, progress: bool, executor
             out[r0:r1, c0:c1] = tile
             if record is not None:
                 out.flush()
-                record.mark(k)
+                record.mark(k, out, tiles[k])
             bar.update(points[k])
 
         executor(evaluation, tiles, todo, finish)
@@ -319,15 +322,42 @@ def in_process(threads: int | None = None):
             numba.set_num_threads(threads)
         buffer = None
         try:
-            for k in todo:
-                (r0, r1), (c0, c1) = tiles[k]
-                size = (r1 - r0) * (c1 - c0)
-                if buffer is None or buffer.size < size:
-                    buffer = np.empty(size)
-                view = buffer[:size].reshape(r1 - r0, c1 - c0)
-                finish(k, evaluate_tile(evaluation, (r0, r1), (c0, c1), view))
+            with deferred_interrupts() as interrupted:
+                for k in todo:
+                    (r0, r1), (c0, c1) = tiles[k]
+                    size = (r1 - r0) * (c1 - c0)
+                    if buffer is None or buffer.size < size:
+                        buffer = np.empty(size)
+                    view = buffer[:size].reshape(r1 - r0, c1 - c0)
+                    finish(k, evaluate_tile(evaluation, (r0, r1), (c0, c1), view))
+                    if interrupted():
+                        raise KeyboardInterrupt
         finally:
             if threads is not None:
                 numba.set_num_threads(previous)
 
     return execute
+
+
+@contextlib.contextmanager
+def deferred_interrupts():
+    """Hold Ctrl-C (SIGINT) back until the running kernel returns; yields a "was it pressed" test.
+
+    A KeyboardInterrupt raised while a parallel numba kernel runs surfaced as
+    ``SystemError: CPUDispatcher(...) returned a result with an exception set``.  Kernels
+    run one tile (about 0.2 s) at a time, so the caller checks after each and raises
+    KeyboardInterrupt itself.  Outside the main thread, or when the program installed its
+    own SIGINT handler, nothing changes.
+    """
+    pressed = []
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
+        yield lambda: False
+        return
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: pressed.append(signum))
+    try:
+        yield lambda: bool(pressed)
+    finally:
+        signal.signal(signal.SIGINT, previous)

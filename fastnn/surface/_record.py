@@ -1,25 +1,37 @@
-"""The completion record of a surface written to a memmap: which tiles are done.
+"""A surface written to a ``.npy`` memmap: opening it safely, and which tiles are done.
 
-A small text file beside the ``.npy`` (``<name>.npy.tiles``): a JSON header line that
-pins the grid, the tile plan and a fingerprint of everything the values depend on,
-then one line per finished tile.  A tile is marked only after its values are written
-and the memmap flushed, and each mark is flushed and fsynced: the record never claims
-a tile the data does not hold.  A run killed while appending leaves at most a final
-line without its newline, which was never a completed mark and is ignored; anything
-else that does not parse, or a header that does not match the run, is refused.
+The completion record is a small text file beside the ``.npy`` (``<name>.npy.tiles``): a
+JSON header line that pins the grid, the tile plan and a fingerprint of everything the
+values depend on, then one line per finished tile with the CRC-32 of its values.  A tile
+is marked only after its values are written and the memmap flushed, and each mark is
+flushed and fsynced.  On resume every marked tile is read back and checked against its
+CRC: a tile whose values are not what was marked (a file zeroed or replaced, a record
+edited, a copy-on-write map) is computed again, never trusted.  A run killed while
+appending leaves at most a final line without its newline, which was never a completed
+mark and is ignored; anything else that does not parse, or a header that does not match
+the run, is refused.
+
+While a run writes a file it holds ``<name>.npy.lock`` (created exclusively, holding the
+writer's host and pid): a second writer is refused; a lock whose process is gone (same
+host) is stale and taken over.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import socket
+import time
+import zlib
 
 import numpy as np
 
 from fastnn.surface._engine import TILE_KERNELS
 
-FORMAT = "fastnn.tiles/1"
+# 2: marks carry the CRC-32 of their tile's values
+FORMAT = "fastnn.tiles/2"
 
 
 def record_path(out) -> str | None:
@@ -50,18 +62,28 @@ def fingerprint(evaluation, tiles) -> dict:
 class TileRecord:
     """Append-only record of finished tiles (see the module docstring)."""
 
-    def __init__(self, path: str, header: dict, done: set[int]):
+    def __init__(self, path: str, header: dict, marks: dict[int, int]):
         self.path = path
         self.header = header
-        self.done = done
+        self.marks = marks
+
+    @property
+    def done(self) -> set[int]:
+        return set(self.marks)
 
     @classmethod
-    def create(cls, path: str, header: dict) -> TileRecord:
-        with open(path, "w", encoding="utf-8") as handle:
+    def create(cls, path: str, header: dict, marks: dict[int, int] | None = None) -> TileRecord:
+        """A new record (written to a temporary file, then renamed over ``path``)."""
+        marks = dict(marks or {})
+        temporary = f"{path}.tmp"
+        with open(temporary, "w", encoding="utf-8") as handle:
             handle.write(json.dumps(header) + "\n")
+            for index, crc in marks.items():
+                handle.write(json.dumps({"done": index, "crc32": crc}) + "\n")
             handle.flush()
             os.fsync(handle.fileno())
-        return cls(path, header, set())
+        os.replace(temporary, path)
+        return cls(path, header, marks)
 
     @classmethod
     def resume(cls, path: str, header: dict) -> TileRecord:
@@ -79,6 +101,12 @@ class TileRecord:
             stored = json.loads(lines[0]) if lines else None
         except json.JSONDecodeError:
             stored = None
+        if isinstance(stored, dict) and str(stored.get("format", "")).startswith("fastnn.tiles/"):
+            if stored["format"] != FORMAT:
+                raise ValueError(
+                    f"resume: {path} was written by another version of fastnn "
+                    f"({stored['format']}, this one reads {FORMAT}); start afresh without resume"
+                )
         if not isinstance(stored, dict) or stored.get("format") != FORMAT:
             raise ValueError(f"resume: {path} is not a fastnn completion record (corrupted?)")
         for key in ("shape", "n_tiles", "tiles", "data"):
@@ -88,25 +116,47 @@ class TileRecord:
                     f"({key} differs: {stored.get(key)!r} vs {header[key]!r}); start afresh "
                     "without resume"
                 )
-        done = set()
+        marks = {}
         for number, line in enumerate(lines[1:], start=2):
             try:
-                index = json.loads(line)["done"]
+                mark = json.loads(line)
+                index, crc = mark["done"], mark["crc32"]
             except (json.JSONDecodeError, KeyError, TypeError):
                 raise ValueError(
                     f"resume: {path} line {number} is corrupted: {line[:60]!r}"
                 ) from None
-            if not isinstance(index, int) or not 0 <= index < header["n_tiles"] or index in done:
+            if not isinstance(index, int) or not 0 <= index < header["n_tiles"] or index in marks:
                 raise ValueError(f"resume: {path} line {number} names an impossible tile {index!r}")
-            done.add(index)
-        return cls(path, header, done)
+            if not isinstance(crc, int):
+                raise ValueError(f"resume: {path} line {number} is corrupted: {line[:60]!r}")
+            marks[index] = crc
+        return cls(path, header, marks)
 
-    def mark(self, index: int) -> None:
+    def verify(self, values, tiles) -> int:
+        """Drop the marks whose tile's values in ``values`` fail their CRC; returns how many.
+
+        The record is rewritten without them (atomically), so they are computed again.
+        """
+        damaged = [k for k, crc in self.marks.items() if tile_crc(values, tiles[k]) != crc]
+        if damaged:
+            kept = {k: crc for k, crc in self.marks.items() if k not in damaged}
+            self.marks = TileRecord.create(self.path, self.header, kept).marks
+        return len(damaged)
+
+    def mark(self, index: int, values, tile) -> None:
+        """Record tile ``index`` as done, with the CRC of its values as they are in ``values``."""
+        crc = tile_crc(values, tile)
         with open(self.path, "a", encoding="utf-8") as handle:
-            handle.write(json.dumps({"done": index}) + "\n")
+            handle.write(json.dumps({"done": index, "crc32": crc}) + "\n")
             handle.flush()
             os.fsync(handle.fileno())
-        self.done.add(index)
+        self.marks[index] = crc
+
+
+def tile_crc(values, tile) -> int:
+    """CRC-32 of one tile's float64 values (row-major bytes)."""
+    (r0, r1), (c0, c1) = tile
+    return zlib.crc32(np.ascontiguousarray(values[r0:r1, c0:c1], dtype=np.float64).tobytes())
 
 
 def completion_record(values, evaluation, tiles, resume):
@@ -120,4 +170,130 @@ def completion_record(values, evaluation, tiles, resume):
             )
         return None
     header = fingerprint(evaluation, tiles)
-    return TileRecord.resume(path, header) if resume else TileRecord.create(path, header)
+    if not resume:
+        return TileRecord.create(path, header)
+    record = TileRecord.resume(path, header)
+    record.damaged = record.verify(values, tiles)
+    return record
+
+
+def check_memmap_output(out) -> None:
+    """A memmap ``out`` must write through to its file."""
+    if isinstance(out, np.memmap) and out.mode == "c":
+        raise ValueError(
+            "out is a copy-on-write memmap (mode 'c'): its values never reach the file; "
+            "open it with mode 'r+' (or 'w+')"
+        )
+
+
+def check_result_file(path, resume: bool, overwrite: bool) -> str:
+    """Checks of a ``.npy`` output path that touch nothing; returns the path as a str.
+
+    An existing file is never replaced unless ``overwrite``; ``resume`` needs it.
+    """
+    path = os.fspath(path)
+    if not path.endswith(".npy"):
+        raise ValueError(f"out: a file output is a .npy file; got {path!r}")
+    exists = os.path.exists(path)
+    if resume and not exists:
+        raise ValueError(f"out: resume=True, but {path} does not exist")
+    if exists and not (resume or overwrite):
+        raise ValueError(
+            f"out: {path} exists (a finished or partial surface); pass resume=True to "
+            "continue it or overwrite=True to replace it"
+        )
+    if exists and os.path.isdir(path):
+        raise ValueError(f"out: {path} is a directory")
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise ValueError(f"out: the directory {directory} does not exist")
+    return path
+
+
+def open_result_file(path: str, shape, resume: bool) -> np.memmap:
+    """The checked ``.npy`` path as a float64 memmap of ``shape``: reopened, or created.
+
+    Called only after every argument has been checked and the writer's lock is held.
+    """
+    if resume:
+        try:
+            values = np.load(path, mmap_mode="r+")
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"out: cannot reopen {path} to resume: {exc}") from None
+        if values.shape != shape or values.dtype != np.float64:
+            raise ValueError(
+                f"out: {path} holds a {values.shape} {values.dtype} array; this surface is "
+                f"{shape} float64"
+            )
+        return values
+    try:
+        return np.lib.format.open_memmap(path, mode="w+", dtype=np.float64, shape=shape)
+    except OSError as exc:
+        raise ValueError(f"out: cannot create {path}: {exc.strerror or exc}") from None
+
+
+@contextlib.contextmanager
+def writer_lock(filename):
+    """Hold ``<filename>.lock`` while writing that file (nothing when ``filename`` is None)."""
+    if filename is None:
+        yield
+        return
+    path = f"{filename}.lock"
+    owner = {"host": socket.gethostname(), "pid": os.getpid()}
+    for _ in range(2):
+        try:
+            handle = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except OSError as exc:
+            if not isinstance(exc, FileExistsError):
+                raise ValueError(f"out: cannot create the lock {path}: {exc.strerror}") from None
+            holder = _lock_holder(path)
+            if not _is_stale(path, holder):
+                raise ValueError(
+                    f"out: {filename} is being written by another fastnn run (pid "
+                    f"{holder.get('pid')} on {holder.get('host')}); wait for it, or remove "
+                    f"{path} if that run is gone"
+                ) from None
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)  # stale: its process is gone
+            continue
+        with os.fdopen(handle, "w") as lock:
+            lock.write(json.dumps(owner))
+        break
+    else:
+        raise ValueError(f"out: cannot take the lock {path}")
+    try:
+        yield
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+
+
+def _lock_holder(path):
+    try:
+        with open(path, encoding="utf-8") as handle:
+            holder = json.loads(handle.read() or "null")
+    except (OSError, json.JSONDecodeError):
+        return None  # torn or unreadable: written by a process killed while taking it
+    return holder if isinstance(holder, dict) else None
+
+
+def _is_stale(path, holder) -> bool:
+    """Whether the lock's process is gone (only decidable on the same host).
+
+    An unreadable lock is stale once it is a few seconds old (a writer killed between
+    creating and filling it); younger, it may be a writer taking it right now.
+    """
+    if holder is None:
+        try:
+            return time.time() - os.path.getmtime(path) > 5.0
+        except OSError:
+            return True
+    if holder.get("host") != socket.gethostname() or not isinstance(holder.get("pid"), int):
+        return False
+    try:
+        os.kill(holder["pid"], 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False

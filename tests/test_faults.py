@@ -1,0 +1,238 @@
+"""Faults a hostile user found (issue 13), replayed: nothing lost, nothing silently wrong.
+
+Each test names the finding it replays.  A result file is never truncated by a command
+that fails its checks or was not asked to replace it; a completion record never makes
+resume trust values that are not on disk; a second writer is refused.
+"""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+import fastnn
+from fastnn import data
+from fastnn.cli import main
+
+SURFACE = ["surface", "--model", "linear", "--resolution", "12", "--no-progress"]
+KW = dict(directions="random", random_state=0, resolution=(23, 17), tile_rows=3)
+
+
+@pytest.fixture(scope="module")
+def logistic():
+    X, y = data.blobs(200, seed=0)
+    return fastnn.LogisticRegression(solver="gd", max_iter=50).fit(X, y), X, y
+
+
+def _finished(tmp_path):
+    """A finished --out r.npy surface and a copy of its values and record."""
+    out = tmp_path / "r.npy"
+    assert main([*SURFACE, "--out", str(out)]) == 0
+    return out, np.load(out).copy(), (tmp_path / "r.npy.tiles").read_text()
+
+
+# -- finding 1: a mistyped command zeroed a finished result ---------------------------------
+@pytest.mark.parametrize(
+    "bad",
+    [
+        ["--params", "foo", "bar"],
+        ["--span", "nan"],
+        ["--threads", "0"],
+        ["--directions", "random", "--params", "w1", "intercept"],
+    ],
+)
+def test_a_failing_command_leaves_a_finished_result_intact(tmp_path, capsys, bad):
+    out, values, record = _finished(tmp_path)
+    for extra in ([], ["--force"], ["--resume"]):
+        assert main([*SURFACE, "--out", str(out), *bad, *extra]) == 2
+        np.testing.assert_array_equal(np.load(out), values)
+        assert (tmp_path / "r.npy.tiles").read_text() == record
+    capsys.readouterr()
+    assert main([*SURFACE, "--out", str(out), "--resume"]) == 0
+    np.testing.assert_array_equal(np.load(out), values)
+    assert "min 0 " not in capsys.readouterr().out
+
+
+def test_an_existing_result_is_replaced_only_with_force(tmp_path, capsys):
+    out, values, _ = _finished(tmp_path)
+    assert main([*SURFACE, "--out", str(out), "--seed", "1"]) == 2
+    assert "r.npy exists; pass --force to replace it or --resume" in capsys.readouterr().err
+    np.testing.assert_array_equal(np.load(out), values)
+    assert main([*SURFACE, "--out", str(out), "--seed", "1", "--force"]) == 0
+    assert not np.array_equal(np.load(out), values)
+    npz = tmp_path / "r.npz"
+    assert main([*SURFACE, "--out", str(npz)]) == 0
+    assert main([*SURFACE, "--out", str(npz)]) == 2
+    assert main([*SURFACE, "--out", str(npz), "--force"]) == 0
+
+
+def test_api_path_output_is_opened_after_the_checks_and_never_replaced_unasked(tmp_path, logistic):
+    model, X, y = logistic
+    path = tmp_path / "s.npy"
+    first = fastnn.loss_surface(model, X, y, out=str(path), **KW)
+    assert isinstance(first.values, np.memmap)
+    values = np.load(path).copy()
+    with pytest.raises(ValueError, match="params"):
+        fastnn.loss_surface(model, X, y, out=path, overwrite=True, params=("w9", "w1"))
+    np.testing.assert_array_equal(np.load(path), values)
+    with pytest.raises(ValueError, match="out: .*s.npy exists"):
+        fastnn.loss_surface(model, X, y, out=path, **KW)
+    again = fastnn.loss_surface(model, X, y, out=path, overwrite=True, **KW)
+    np.testing.assert_array_equal(again.values, values)
+    resumed = fastnn.loss_surface(model, X, y, out=path, resume=True, **KW)
+    assert resumed.info["tiles_computed"] == 0
+    with pytest.raises(ValueError, match="out: .*does not exist"):
+        fastnn.loss_surface(model, X, y, out=tmp_path / "new.npy", resume=True, **KW)
+    with pytest.raises(ValueError, match="out: .*directory .* does not exist"):
+        fastnn.loss_surface(model, X, y, out=tmp_path / "missing" / "s.npy", **KW)
+    with pytest.raises(ValueError, match="out: a file output is a .npy file"):
+        fastnn.loss_surface(model, X, y, out=tmp_path / "s.txt", **KW)
+
+
+# -- finding 2: completion marks were trusted without a checksum -----------------------------
+def _resume(model, X, y, path):
+    return fastnn.loss_surface(model, X, y, out=np.load(path, mmap_mode="r+"), resume=True, **KW)
+
+
+def test_a_finished_record_beside_a_zeroed_file_recomputes_every_tile(tmp_path, logistic):
+    model, X, y = logistic
+    path = tmp_path / "s.npy"
+    whole = fastnn.loss_surface(model, X, y, out=path, **KW)
+    values = np.array(whole.values)
+    zeroed = np.load(path, mmap_mode="r+")
+    zeroed[:] = 0.0
+    zeroed.flush()
+    surface = _resume(model, X, y, path)
+    assert surface.info["tiles_damaged"] == surface.info["tiles"] == 8
+    assert surface.info["tiles_computed"] == 8
+    np.testing.assert_array_equal(np.load(path), values)
+    # the record was rewritten: a second resume trusts the recomputed tiles
+    assert _resume(model, X, y, path).info["tiles_computed"] == 0
+
+
+def test_forged_marks_do_not_make_resume_skip_a_tile(tmp_path, logistic):
+    model, X, y = logistic
+    path = tmp_path / "s.npy"
+    whole = np.array(fastnn.loss_surface(model, X, y, out=path, **KW).values)
+    record = tmp_path / "s.npy.tiles"
+    header = record.read_text().splitlines()[0]
+    # a partial run: only the header survives, the file holds zeros; then marks are forged
+    np.lib.format.open_memmap(path, mode="w+", dtype=np.float64, shape=(23, 17)).flush()
+    forged = [json.dumps({"done": k, "crc32": 12345}) for k in range(8)]
+    record.write_text("\n".join([header, *forged]) + "\n")
+    surface = _resume(model, X, y, path)
+    assert surface.info["tiles_damaged"] == 8
+    np.testing.assert_array_equal(np.load(path), whole)
+
+
+def test_a_mark_without_its_checksum_is_refused(tmp_path, logistic):
+    model, X, y = logistic
+    path = tmp_path / "s.npy"
+    fastnn.loss_surface(model, X, y, out=path, **KW)
+    record = tmp_path / "s.npy.tiles"
+    lines = record.read_text().splitlines()
+    record.write_text("\n".join([lines[0], '{"done": 3}']) + "\n")
+    with pytest.raises(ValueError, match="line 2 is corrupted"):
+        _resume(model, X, y, path)
+
+
+def test_a_record_of_the_old_format_is_refused(tmp_path, logistic):
+    model, X, y = logistic
+    path = tmp_path / "s.npy"
+    fastnn.loss_surface(model, X, y, out=path, **KW)
+    record = tmp_path / "s.npy.tiles"
+    lines = record.read_text().splitlines()
+    header = json.loads(lines[0])
+    header["format"] = "fastnn.tiles/1"
+    record.write_text(json.dumps(header) + "\n" + '{"done": 0}\n')
+    with pytest.raises(ValueError, match="another version of fastnn"):
+        _resume(model, X, y, path)
+
+
+# -- finding 4: a copy-on-write memmap never reaches its file --------------------------------
+def test_a_copy_on_write_memmap_is_refused(tmp_path, logistic):
+    model, X, y = logistic
+    path = tmp_path / "s.npy"
+    np.lib.format.open_memmap(path, mode="w+", dtype=np.float64, shape=(23, 17)).flush()
+    with pytest.raises(ValueError, match="copy-on-write"):
+        fastnn.loss_surface(model, X, y, out=np.load(path, mmap_mode="c"), **KW)
+
+
+# -- finding 3: two writers of one file ------------------------------------------------------
+def _lock(path, pid):
+    with open(f"{path}.lock", "w") as handle:
+        json.dump({"host": socket.gethostname(), "pid": pid}, handle)
+
+
+def test_a_second_writer_is_refused_while_the_first_holds_the_lock(tmp_path, logistic, capsys):
+    model, X, y = logistic
+    path = tmp_path / "s.npy"
+    _lock(path, os.getpid())  # a live process holds it
+    with pytest.raises(ValueError, match=f"being written by another fastnn run .pid {os.getpid()}"):
+        fastnn.loss_surface(model, X, y, out=path, **KW)
+    assert not path.exists()  # refused before the file was created
+    out = tmp_path / "r.npy"
+    _lock(out, os.getpid())
+    assert main([*SURFACE, "--out", str(out)]) == 2
+    assert "being written by another fastnn run" in capsys.readouterr().err
+
+
+def test_a_stale_lock_of_a_finished_process_is_taken_over(tmp_path, logistic):
+    model, X, y = logistic
+    path = tmp_path / "s.npy"
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    _lock(path, int(gone.stdout))
+    surface = fastnn.loss_surface(model, X, y, out=path, **KW)
+    assert surface.info["tiles_computed"] == 8
+    assert not os.path.exists(f"{path}.lock")  # released when the run ended
+
+
+# -- interrupts: Ctrl-C during a surface ended in SystemError ---------------------------------
+INTERRUPTED_SURFACE = """
+import sys, time
+import fastnn
+from fastnn import data
+X, y = data.donut(2000, seed=0)
+model = fastnn.MLPClassifier((32,), solver="gd", max_iter=5).fit(X, y)
+kw = dict(directions="random", random_state=0, progress=False)
+fastnn.loss_surface(model, X, y, resolution=3, **kw)  # compiled (or loaded) before the clock
+print("computing", flush=True)
+start = time.perf_counter()
+try:
+    fastnn.loss_surface(model, X, y, resolution=400, **kw)
+except KeyboardInterrupt:
+    print(f"interrupted {time.perf_counter() - start:.2f}", flush=True)
+    sys.exit(3)
+print("finished", flush=True)
+"""
+
+
+def test_ctrl_c_during_a_network_surface_raises_keyboard_interrupt_promptly():
+    process = subprocess.Popen(
+        [sys.executable, "-c", INTERRUPTED_SURFACE],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # a test runner started in the background ignores SIGINT, and children inherit that
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    assert process.stdout.readline().strip() == "computing"
+    time.sleep(1.0)
+    sent = time.perf_counter()
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    waited = time.perf_counter() - sent
+    assert process.returncode == 3, (out, err)
+    assert "SystemError" not in err
+    assert waited < 2.0, f"Ctrl-C took {waited:.1f} s to be honoured"
