@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 import sys
 import tempfile
 import time
@@ -22,13 +23,49 @@ class CommandError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # "-1e3" is a number, not an option (argparse only knows -1 and -1.5)
+        self._negative_number_matcher = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+
     def error(self, message):
         raise CommandError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+
+def _seed(text: str) -> int:
+    """--seed: a non-negative int (numpy's seeds are)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a non-negative int; got {value}")
+    return value
+
+
+def _check_output_path(option: str, path: str) -> None:
+    """An output file's place: its directory exists and it is not a directory itself."""
+    if os.path.isdir(path):
+        raise CommandError(f"{option} {path} is a directory; give a file name")
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise CommandError(f"{option} {path}: the directory {directory} does not exist")
+    if not os.access(directory, os.W_OK):
+        raise CommandError(f"{option} {path}: the directory {directory} is not writable")
 
 
 # -- fastnn demo --------------------------------------------------------------------------
 def _demo(args) -> int:
     from fastnn.demo import Demo
+
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        raise CommandError(f"--out {args.out} is a file; the demo writes a directory")
+    try:
+        os.makedirs(args.out, exist_ok=True)
+    except OSError as exc:
+        raise CommandError(
+            f"--out {args.out}: cannot create the directory: {exc.strerror}"
+        ) from None
 
     Demo(out=args.out, quick=args.quick, seed=args.seed).run()
     return 0
@@ -112,13 +149,17 @@ def _surface(args) -> int:
             f"--out {args.out}: write the surface as .npz (a Surface) or .npy (the values as "
             "a memmap, for big grids)"
         )
+    if args.resume and args.force:
+        raise CommandError("pass either --resume (continue --out) or --force (replace), not both")
     if args.resume and not (args.out or "").endswith(".npy"):
         raise CommandError("--resume continues an --out FILE.npy memmap; give that file")
     if args.resume and not os.path.exists(f"{args.out}.tiles"):
         raise CommandError(f"--resume: no completion record {args.out}.tiles to continue from")
-    if args.resume and args.force:
-        raise CommandError("pass either --resume (continue --out) or --force (replace), not both")
+    if args.png is not None and not args.png.endswith(".png"):
+        raise CommandError(f"--png {args.png}: the plot is written as PNG; name it FILE.png")
     for option, path in (("--out", args.out), ("--png", args.png)):
+        if path is not None:
+            _check_output_path(option, path)
         if path is not None and not args.resume and not args.force and os.path.exists(path):
             raise CommandError(
                 f"{option} {path} exists; pass --force to replace it"
@@ -223,7 +264,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="run the whole lecture: report, figures, index.html")
     demo.add_argument("--out", default="fastnn-demo", metavar="DIR", help="default ./fastnn-demo")
     demo.add_argument("--quick", action="store_true", help="smaller runs (seconds once cached)")
-    demo.add_argument("--seed", type=int, default=0, help="seed of every data set (default 0)")
+    demo.add_argument("--seed", type=_seed, default=0, help="seed of every data set (default 0)")
     demo.set_defaults(run=_demo)
 
     surface = sub.add_parser("surface", help="compute a loss surface")
@@ -248,7 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="float64",
         help="arithmetic of an mlp or logistic surface (float32: faster, about 1e-6 relative)",
     )
-    surface.add_argument("--seed", type=int, default=0)
+    surface.add_argument("--seed", type=_seed, default=0)
     surface.add_argument("--hidden", type=int, nargs="+", default=[10], help="mlp hidden units")
     surface.add_argument("--iterations", type=int, default=300, help="mlp GD iterations")
     surface.add_argument(

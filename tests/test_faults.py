@@ -236,3 +236,42 @@ def test_ctrl_c_during_a_network_surface_raises_keyboard_interrupt_promptly():
     assert process.returncode == 3, (out, err)
     assert "SystemError" not in err
     assert waited < 2.0, f"Ctrl-C took {waited:.1f} s to be honoured"
+
+
+# -- tracebacks instead of one-line errors (finding list "Tracebacks") ------------------------
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["surface", "--model", "linear", "--seed", "-1"], "--seed: must be a non-negative int"),
+        (["demo", "--seed", "-1"], "--seed: must be a non-negative int"),
+        (["demo", "--out", "{file}/x"], "cannot create the directory"),
+        (["demo", "--out", "{file}"], "is a file; the demo writes a directory"),
+        (["surface", "--model", "linear", "--out", "{missing}/s.npz"], "does not exist"),
+        (["surface", "--model", "linear", "--out", "{directory}.npz"], "is a directory"),
+        (["surface", "--model", "linear", "--png", "{directory}/x.jpg"], "name it FILE.png"),
+        (["surface", "--model", "linear", "--resume", "--force", "--out", "x.npy"], "not both"),
+    ],
+)
+def test_bad_paths_and_seeds_exit_2_with_one_line(tmp_path, capsys, args, message):
+    (tmp_path / "afile").write_text("not a directory")
+    (tmp_path / "adir.npz").mkdir()
+    places = {
+        "{file}": str(tmp_path / "afile"),
+        "{missing}": str(tmp_path / "missing"),
+        "{directory}": str(tmp_path / "adir"),
+    }
+    for key, value in places.items():
+        args = [a.replace(key, value) for a in args]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("fastnn: error: "), err
+    assert message in err, err
+
+
+def test_negative_numbers_in_scientific_notation_are_values_not_flags(tmp_path):
+    span = ["--span", "-1e-1", "2e-1", "-3E-1", "1.5e-1"]
+    assert main([*SURFACE, *span, "--out", str(tmp_path / "s.npz")]) == 0
+    surface = fastnn.Surface.load(tmp_path / "s.npz")
+    assert surface.a[0] == pytest.approx(surface.a[0])  # loaded
+    np.testing.assert_allclose(np.diff(surface.a).sum(), 0.3)
+    np.testing.assert_allclose(np.diff(surface.b).sum(), 0.45)
