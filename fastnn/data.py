@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import os
+import zipfile
 
 import numpy as np
 
@@ -178,16 +179,29 @@ def load(path) -> tuple[np.ndarray, np.ndarray]:
 
 def _load_npz(path):
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            missing = {"X", "y"} - set(archive.files)
-            if missing:
-                raise ValueError(
-                    f"{path}: the .npz needs arrays 'X' and 'y'; missing {sorted(missing)} "
-                    f"(it has {sorted(archive.files)})"
-                )
+        archive = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise ValueError(
+            f"{path}: not a readable .npz file ({exc or type(exc).__name__})"
+        ) from None
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        raise ValueError(
+            f"{path}: holds one array, not a .npz archive "
+            "(write one with numpy.savez(path, X=X, y=y))"
+        )
+    with archive:
+        missing = {"X", "y"} - set(archive.files)
+        if missing:
+            raise ValueError(
+                f"{path}: the .npz needs arrays 'X' and 'y'; missing {sorted(missing)} "
+                f"(it has {sorted(archive.files)})"
+            )
+        try:
             X, y = archive["X"], archive["y"]
-    except OSError as exc:
-        raise ValueError(f"{path}: not a readable .npz file ({exc})") from None
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+            raise ValueError(f"{path}: a damaged .npz file ({exc})") from None
+    if X.ndim not in (1, 2):
+        raise ValueError(f"{path}: X must be 1-D or 2-D (samples x features); it is {X.ndim}-D")
     return (X[:, None] if X.ndim == 1 else X), y
 
 

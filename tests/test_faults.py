@@ -275,3 +275,40 @@ def test_negative_numbers_in_scientific_notation_are_values_not_flags(tmp_path):
     assert surface.a[0] == pytest.approx(surface.a[0])  # loaded
     np.testing.assert_allclose(np.diff(surface.a).sum(), 0.3)
     np.testing.assert_allclose(np.diff(surface.b).sum(), 0.45)
+
+
+def _damaged_files(tmp_path):
+    good = tmp_path / "good.npz"
+    np.savez(good, X=np.zeros((4, 2)), y=np.zeros(4))
+    damaged = tmp_path / "damaged.npz"
+    damaged.write_bytes(good.read_bytes()[:-30])  # the zip's directory cut off
+    empty = tmp_path / "empty.npz"
+    empty.write_bytes(b"")
+    renamed = tmp_path / "renamed.npz"
+    with open(renamed, "wb") as handle:
+        np.save(handle, np.zeros((4, 3)))
+    scalar = tmp_path / "scalar.npz"
+    np.savez(scalar, X=np.float64(1.0), y=np.zeros(1))
+    return {
+        "damaged": (damaged, "not a readable .npz file"),
+        "empty": (empty, "not a readable .npz file"),
+        "renamed": (renamed, "holds one array, not a .npz archive"),
+        "scalar": (scalar, "X must be 1-D or 2-D"),
+    }
+
+
+@pytest.mark.parametrize("kind", ["damaged", "empty", "renamed", "scalar"])
+def test_bad_data_files_are_one_line_errors(tmp_path, capsys, kind):
+    path, message = _damaged_files(tmp_path)[kind]
+    with pytest.raises(ValueError, match=message):
+        data.load(path)
+    assert main(["surface", "--model", "linear", "--data", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err, err
+
+
+@pytest.mark.parametrize("kind", ["damaged", "empty", "renamed", "scalar"])
+def test_surface_load_of_a_bad_file_names_it(tmp_path, kind):
+    path, _ = _damaged_files(tmp_path)[kind]
+    with pytest.raises(ValueError, match=str(path.name)):
+        fastnn.Surface.load(path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zipfile
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -126,13 +127,23 @@ class Surface:
 
     @classmethod
     def load(cls, path) -> Surface:
-        """Read a surface written by :meth:`save`."""
-        with np.load(path, allow_pickle=False) as data:
+        """Read a surface written by :meth:`save` (ValueError naming ``path`` otherwise)."""
+        try:
+            data = np.load(path, allow_pickle=False)
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+            raise ValueError(f"{path} is not a readable fastnn surface file ({exc})") from None
+        if not isinstance(data, np.lib.npyio.NpzFile):
+            raise ValueError(f"{path} is not a fastnn surface file (one array, not a .npz)")
+        with data:
             if "meta" not in data.files:
                 raise ValueError(f"{path} is not a fastnn surface file (no 'meta' entry)")
-            meta = json.loads(str(data["meta"]))
-            if meta.get("format") != _FORMAT:
-                raise ValueError(f"{path}: unknown surface format {meta.get('format')!r}")
+            try:
+                meta = json.loads(str(data["meta"]))
+            except (ValueError, OSError, zipfile.BadZipFile) as exc:
+                raise ValueError(f"{path}: a damaged fastnn surface file ({exc})") from None
+            if not isinstance(meta, dict) or meta.get("format") != _FORMAT:
+                found = meta.get("format") if isinstance(meta, dict) else None
+                raise ValueError(f"{path}: unknown surface format {found!r}")
             params = meta["params"]
             return cls(
                 a=data["a"],
