@@ -137,10 +137,19 @@ def _write_atomically(path: str, write) -> None:
     os.close(handle)
     try:
         write(tmp)
+        # mkstemp creates the file 0600; the result gets the mode any new file would
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def _umask() -> int:
+    """The process's umask (read by setting it, then restoring it)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _surface(args) -> int:

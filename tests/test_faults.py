@@ -312,3 +312,14 @@ def test_surface_load_of_a_bad_file_names_it(tmp_path, kind):
     path, _ = _damaged_files(tmp_path)[kind]
     with pytest.raises(ValueError, match=str(path.name)):
         fastnn.Surface.load(path)
+
+
+def test_written_files_get_the_users_umask(tmp_path):
+    previous = os.umask(0o022)
+    try:
+        out, png = tmp_path / "s.npz", tmp_path / "s.png"
+        assert main([*SURFACE, "--out", str(out), "--png", str(png)]) == 0
+    finally:
+        os.umask(previous)
+    for path in (out, png):
+        assert (path.stat().st_mode & 0o777) == 0o644, oct(path.stat().st_mode)
