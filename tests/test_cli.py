@@ -158,38 +158,10 @@ def test_bad_input_exits_2_with_one_line(tmp_path, capsys, args, message):
 
 def test_float32_on_a_linear_model_leaves_an_existing_result_alone(tmp_path, capsys):
     out = tmp_path / "r.npy"
-    assert (
-        main(
-            [
-                "surface",
-                "--model",
-                "linear",
-                "--resolution",
-                "5",
-                "--out",
-                str(out),
-                "--no-progress",
-            ]
-        )
-        == 0
-    )
+    args = ["surface", "--model", "linear", "--resolution", "5", "--out", str(out)]
+    assert main([*args, "--no-progress"]) == 0
     before = np.load(out).copy()
-    assert (
-        main(
-            [
-                "surface",
-                "--model",
-                "linear",
-                "--resolution",
-                "5",
-                "--out",
-                str(out),
-                "--dtype",
-                "float32",
-            ]
-        )
-        == 2
-    )
+    assert main([*args, "--dtype", "float32", "--force"]) == 2
     np.testing.assert_array_equal(np.load(out), before)
 
 

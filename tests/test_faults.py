@@ -100,11 +100,18 @@ def _resume(model, X, y, path):
     return fastnn.loss_surface(model, X, y, out=np.load(path, mmap_mode="r+"), resume=True, **KW)
 
 
-def test_a_finished_record_beside_a_zeroed_file_recomputes_every_tile(tmp_path, logistic):
+def _finished_surface(tmp_path, logistic):
+    """A finished s.npy: its path, a copy of its values, its record's path and lines."""
     model, X, y = logistic
     path = tmp_path / "s.npy"
-    whole = fastnn.loss_surface(model, X, y, out=path, **KW)
-    values = np.array(whole.values)
+    values = np.array(fastnn.loss_surface(model, X, y, out=path, **KW).values)
+    record = tmp_path / "s.npy.tiles"
+    return path, values, record, record.read_text().splitlines()
+
+
+def test_a_finished_record_beside_a_zeroed_file_recomputes_every_tile(tmp_path, logistic):
+    model, X, y = logistic
+    path, values, _, _ = _finished_surface(tmp_path, logistic)
     zeroed = np.load(path, mmap_mode="r+")
     zeroed[:] = 0.0
     zeroed.flush()
@@ -118,10 +125,8 @@ def test_a_finished_record_beside_a_zeroed_file_recomputes_every_tile(tmp_path, 
 
 def test_forged_marks_do_not_make_resume_skip_a_tile(tmp_path, logistic):
     model, X, y = logistic
-    path = tmp_path / "s.npy"
-    whole = np.array(fastnn.loss_surface(model, X, y, out=path, **KW).values)
-    record = tmp_path / "s.npy.tiles"
-    header = record.read_text().splitlines()[0]
+    path, whole, record, lines = _finished_surface(tmp_path, logistic)
+    header = lines[0]
     # a partial run: only the header survives, the file holds zeros; then marks are forged
     np.lib.format.open_memmap(path, mode="w+", dtype=np.float64, shape=(23, 17)).flush()
     forged = [json.dumps({"done": k, "crc32": 12345}) for k in range(8)]
@@ -133,10 +138,7 @@ def test_forged_marks_do_not_make_resume_skip_a_tile(tmp_path, logistic):
 
 def test_a_mark_without_its_checksum_is_refused(tmp_path, logistic):
     model, X, y = logistic
-    path = tmp_path / "s.npy"
-    fastnn.loss_surface(model, X, y, out=path, **KW)
-    record = tmp_path / "s.npy.tiles"
-    lines = record.read_text().splitlines()
+    path, _, record, lines = _finished_surface(tmp_path, logistic)
     record.write_text("\n".join([lines[0], '{"done": 3}']) + "\n")
     with pytest.raises(ValueError, match="line 2 is corrupted"):
         _resume(model, X, y, path)
@@ -144,10 +146,7 @@ def test_a_mark_without_its_checksum_is_refused(tmp_path, logistic):
 
 def test_a_record_of_the_old_format_is_refused(tmp_path, logistic):
     model, X, y = logistic
-    path = tmp_path / "s.npy"
-    fastnn.loss_surface(model, X, y, out=path, **KW)
-    record = tmp_path / "s.npy.tiles"
-    lines = record.read_text().splitlines()
+    path, _, record, lines = _finished_surface(tmp_path, logistic)
     header = json.loads(lines[0])
     header["format"] = "fastnn.tiles/1"
     record.write_text(json.dumps(header) + "\n" + '{"done": 0}\n')
@@ -323,3 +322,17 @@ def test_written_files_get_the_users_umask(tmp_path):
         os.umask(previous)
     for path in (out, png):
         assert (path.stat().st_mode & 0o777) == 0o644, oct(path.stat().st_mode)
+
+
+def test_a_lock_of_a_killed_but_unreaped_process_is_stale(tmp_path, logistic):
+    model, X, y = logistic
+    path = tmp_path / "s.npy"
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        child.kill()
+        time.sleep(0.5)  # dead, but a zombie until waited for
+        _lock(path, child.pid)
+        surface = fastnn.loss_surface(model, X, y, out=path, **KW)
+        assert surface.info["tiles_computed"] == 8
+    finally:
+        child.wait()

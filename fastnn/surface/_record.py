@@ -296,4 +296,14 @@ def _is_stale(path, holder) -> bool:
         return True
     except PermissionError:
         return False
-    return False
+    return _is_zombie(holder["pid"])
+
+
+def _is_zombie(pid: int) -> bool:
+    """A killed process not yet reaped by its parent (Linux; elsewhere False)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
+            # "pid (command) state ...": the command may hold spaces and parentheses
+            return handle.read().rpartition(")")[2].split()[0] == "Z"
+    except (OSError, IndexError):
+        return False
