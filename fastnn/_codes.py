@@ -23,6 +23,12 @@ MAX_ITER = 0
 CONVERGED = 1
 DIVERGED = 2
 
+# Divergence: a run has diverged when a loss is non-finite, or when an iteration's loss
+# (full batch) or an epoch's mean loss rises above DIVERGENCE_RATIO times the run's first
+# one (a first loss below DIVERGENCE_FLOOR counts as DIVERGENCE_FLOOR).
+DIVERGENCE_RATIO = 1e4
+DIVERGENCE_FLOOR = 1e-12
+
 # The MLP training loop's settings: one float64 array, these are its positions
 # (integers -- the optimizer code, batch size, patience -- are stored exactly).
 SETTING_OPTIMIZER = 0
@@ -38,9 +44,10 @@ N_SETTINGS = 9
 
 # The MLP training loop's state, kept between calls so that a run cut into several
 # calls (bounded sample-order memory) takes exactly the steps of one call: three
-# counters, then the optimiser's first and second moments and the previous iterate
-# (n_params each).
+# counters and the divergence limit (NaN until the first epoch sets it), then the
+# optimiser's first and second moments and the previous iterate (n_params each).
 STATE_STEP = 0
 STATE_BEST_LOSS = 1
 STATE_STALLED = 2
-STATE_VECTORS = 3
+STATE_LIMIT = 3
+STATE_VECTORS = 4

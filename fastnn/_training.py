@@ -96,8 +96,9 @@ def warn_outcome(estimator, run: TrainingRun, *, solver, lr, max_iter, tol, unit
     if run.reason == DIVERGED:
         warnings.warn(
             f"{name} diverged at {unit} {run.n_iter} (solver={solver!r}, learning_rate_init="
-            f"{lr:g}): the loss became non-finite. Training stopped; loss_curve_ keeps the "
-            f"{run.n_iter} finite losses and theta_ the last parameters with a finite loss. "
+            f"{lr:g}): the loss became non-finite or rose above {codes.DIVERGENCE_RATIO:g} "
+            f"times its first value. Training stopped; loss_curve_ keeps the {run.n_iter} "
+            "losses before it and theta_ the parameters before the last step. "
             "Lower learning_rate_init.",
             DivergenceWarning,
             stacklevel=3,
@@ -142,8 +143,12 @@ def mlp_settings(
 
 
 def mlp_state(theta: np.ndarray) -> np.ndarray:
-    """A new run's MLP training state: step 0, best loss +inf, zero moments, previous = theta."""
+    """A new run's MLP training state.
+
+    Step 0, best loss +inf, no divergence limit yet (NaN), zero moments, previous = theta.
+    """
     state = np.zeros(codes.STATE_VECTORS + 3 * theta.size)
     state[codes.STATE_BEST_LOSS] = np.inf
+    state[codes.STATE_LIMIT] = np.nan
     state[codes.STATE_VECTORS + 2 * theta.size :] = theta
     return state

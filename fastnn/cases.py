@@ -181,7 +181,7 @@ def _linear_training(solver):
         theta *= 0.1
         lr = 0.05 if solver == "gd" else 0.01
         head = (X, y, theta, loss, lr, True)
-        buffers = _training_buffers(epochs, d + 1, 3)
+        buffers = (*_training_buffers(epochs, d + 1, 3), np.full(1, np.nan))
         if solver == "gd":
             return (*head, *buffers)
         order = sample_orders(rng, n, epochs)

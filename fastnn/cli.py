@@ -43,9 +43,9 @@ def _seed(text: str) -> int:
     return value
 
 
-def _check_output_path(option: str, path: str) -> None:
-    """An output file's place: its directory exists and it is not a directory itself."""
-    if os.path.isdir(path):
+def _check_output_path(option: str, path: str, store: bool = False) -> None:
+    """An output's place: its directory exists and, unless a store, it is not a directory."""
+    if os.path.isdir(path) and not store:
         raise CommandError(f"{option} {path} is a directory; give a file name")
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
@@ -153,23 +153,28 @@ def _umask() -> int:
 
 
 def _surface(args) -> int:
-    if args.out is not None and not args.out.endswith((".npz", ".npy")):
+    if args.out is not None and not args.out.rstrip("/").endswith((".npz", ".npy", ".zarr")):
         raise CommandError(
-            f"--out {args.out}: write the surface as .npz (a Surface) or .npy (the values as "
-            "a memmap, for big grids)"
+            f"--out {args.out}: write the surface as .zarr (a self-describing store written "
+            "tile by tile, for big grids), .npz (a Surface) or .npy (the values as a memmap)"
         )
     if args.resume and args.force:
         raise CommandError("pass either --resume (continue --out) or --force (replace), not both")
-    if args.resume and not (args.out or "").endswith(".npy"):
-        raise CommandError("--resume continues an --out FILE.npy memmap; give that file")
-    if args.resume and not os.path.exists(f"{args.out}.tiles"):
+    streamed = args.out is not None and args.out.rstrip("/").endswith((".npy", ".zarr"))
+    if args.resume and not streamed:
+        raise CommandError("--resume continues an --out FILE.zarr or FILE.npy; give that file")
+    if args.resume and args.out.endswith(".npy") and not os.path.exists(f"{args.out}.tiles"):
         raise CommandError(f"--resume: no completion record {args.out}.tiles to continue from")
+    if args.resume and not os.path.exists(args.out):
+        raise CommandError(f"--resume: {args.out} does not exist")
     if args.png is not None and not args.png.endswith(".png"):
         raise CommandError(f"--png {args.png}: the plot is written as PNG; name it FILE.png")
     for option, path in (("--out", args.out), ("--png", args.png)):
-        if path is not None:
-            _check_output_path(option, path)
-        if path is not None and not args.resume and not args.force and os.path.exists(path):
+        if path is None:
+            continue
+        _check_output_path(option, path.rstrip("/"), store=path.rstrip("/").endswith(".zarr"))
+        continued = option == "--out" and args.resume
+        if not continued and not args.force and os.path.exists(path):
             raise CommandError(
                 f"{option} {path} exists; pass --force to replace it"
                 + (" or --resume to continue it" if option == "--out" else "")
@@ -208,6 +213,8 @@ def _compute_surface(args, X, y, client) -> int:
     # Checked before --out is opened (opening a .npy zeroes it).
     if args.dtype == "float32" and args.model == "linear":
         raise CommandError("--dtype float32: implemented for --model mlp and logistic only")
+    if not (args.out or "").rstrip("/").endswith((".npy", ".zarr")):
+        _check_fits_in_memory(args.resolution)
     try:
         model = _fit(args.model, X, y, args)
         params = None if args.params is None else tuple(_param(p) for p in args.params)
@@ -215,7 +222,7 @@ def _compute_surface(args, X, y, client) -> int:
         if params is None and directions is None:
             directions = None  # loss_surface's default: two parameters, or filter directions
         resolution = args.resolution[0] if len(args.resolution) == 1 else tuple(args.resolution)
-        memmap = args.out is not None and args.out.endswith(".npy")
+        streamed = args.out is not None and args.out.rstrip("/").endswith((".npy", ".zarr"))
         start = time.perf_counter()
         surface = fastnn.loss_surface(
             model,
@@ -228,16 +235,16 @@ def _compute_surface(args, X, y, client) -> int:
             random_state=args.seed,
             threads=args.threads,
             progress=not args.no_progress,
-            out=args.out if memmap else None,
+            out=args.out if streamed else None,
             resume=args.resume,
             overwrite=args.force,
             client=client,
             dtype=args.dtype,
         )
         elapsed = time.perf_counter() - start
-    except (ValueError, TypeError, MemoryError) as exc:
+    except (ValueError, TypeError, MemoryError, ImportError) as exc:
         raise CommandError(str(exc)) from None
-    if args.out and not memmap:
+    if args.out and not streamed:
         _write_atomically(args.out, surface.save)
     if args.png:
         trajectory = getattr(model, "trajectory_", None)
@@ -254,6 +261,18 @@ def _compute_surface(args, X, y, client) -> int:
         f"centre {surface.center_loss:.6g}"
     )
     return 0
+
+
+def _check_fits_in_memory(resolution) -> None:
+    """A grid held in memory (no --out, or .npz) must fit; the remedy is a store."""
+    from fastnn.surface._engine import check_fits_in_memory
+
+    shape = (resolution[0], resolution[-1])
+    if min(shape) >= 2:  # smaller ones are refused with their own message
+        try:
+            check_fits_in_memory(shape, "write it to disk with --out surface.zarr")
+        except ValueError as exc:
+            raise CommandError(f"--resolution: {exc}") from None
 
 
 # -- fastnn bench -------------------------------------------------------------------------
@@ -304,10 +323,13 @@ def build_parser() -> argparse.ArgumentParser:
     surface.add_argument(
         "--out",
         metavar="FILE",
-        help="FILE.npz: the Surface (Surface.load); FILE.npy: the values as a memmap written "
-        "tile by tile, with a completion record FILE.npy.tiles (for big grids, --resume)",
+        help="FILE.zarr: a self-describing Zarr store written tile by tile (big grids; "
+        "Surface.load, xarray.open_zarr, --resume); FILE.npz: the Surface (Surface.load); "
+        "FILE.npy: the values as a memmap, with a completion record FILE.npy.tiles",
     )
-    surface.add_argument("--resume", action="store_true", help="continue an interrupted .npy")
+    surface.add_argument(
+        "--resume", action="store_true", help="continue an interrupted .zarr or .npy"
+    )
     surface.add_argument(
         "--force", action="store_true", help="replace an existing --out / --png file"
     )

@@ -164,18 +164,31 @@ class _LinearModel(BaseEstimator):
         lr, fit_intercept = params["learning_rate_init"], params["fit_intercept"]
         stride = max(params["record_trajectory"], 1)
 
+        divergence = np.full(1, np.nan)  # the run's limit, set by its first loss
+
         def outcome(done, curve):
             return done, MAX_ITER if done == curve.size else DIVERGED
 
         if solver == "gd":
             gd = training_loop(impl, "linear_gd", linear_threaded(n_samples, n_features))
             return lambda order, curve, rows: outcome(
-                gd(X, target, theta, code, lr, fit_intercept, curve, rows, stride), curve
+                gd(X, target, theta, code, lr, fit_intercept, curve, rows, stride, divergence),
+                curve,
             )
         if solver == "sgd":
             return lambda order, curve, rows: outcome(
                 impl.linear_sgd(
-                    X, target, theta, code, lr, fit_intercept, order, curve, rows, stride
+                    X,
+                    target,
+                    theta,
+                    code,
+                    lr,
+                    fit_intercept,
+                    order,
+                    curve,
+                    rows,
+                    stride,
+                    divergence,
                 ),
                 curve,
             )
@@ -183,7 +196,18 @@ class _LinearModel(BaseEstimator):
         minibatch = training_loop(impl, "linear_minibatch", linear_threaded(batch_size, n_features))
         return lambda order, curve, rows: outcome(
             minibatch(
-                X, target, theta, code, lr, fit_intercept, order, batch_size, curve, rows, stride
+                X,
+                target,
+                theta,
+                code,
+                lr,
+                fit_intercept,
+                order,
+                batch_size,
+                curve,
+                rows,
+                stride,
+                divergence,
             ),
             curve,
         )

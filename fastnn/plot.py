@@ -22,15 +22,24 @@ def _figure(ax, projection=None):
     return fig, fig.add_subplot(projection=projection)
 
 
-def surface_grid(surface):
+# A figure draws at most this many grid points per axis (every k-th row and column).
+MAX_DRAWN_POINTS = 2001
+
+
+def surface_grid(surface, max_points: int | None = None):
     """``(A, B, Z)`` for matplotlib: ``Z[j, i]`` is the loss at ``(a[i], b[j])``.
 
     matplotlib draws ``Z[row, col]`` at ``(x[col], y[row])``; the surface stores
     rows along ``a`` (the horizontal axis), hence the transpose -- done here once,
-    so no figure shows a transposed surface (the lecture's mistake 8).
+    so no figure shows a transposed surface (the lecture's mistake 8).  Axes longer
+    than ``max_points`` are drawn at every k-th point (a store's values are read in
+    that stride, never whole into memory).
     """
-    A, B = np.meshgrid(surface.a, surface.b)
-    return A, B, np.asarray(surface.values).T
+    max_points = max_points or MAX_DRAWN_POINTS
+    step_a = -(-surface.a.size // max_points)
+    step_b = -(-surface.b.size // max_points)
+    A, B = np.meshgrid(surface.a[::step_a], surface.b[::step_b])
+    return A, B, np.asarray(surface.values[::step_a, ::step_b]).T
 
 
 def plot_surface(
@@ -105,7 +114,9 @@ def _path_losses(surface, coords):
     """Loss values along a projected path, read off the grid (nearest grid point)."""
     i = np.clip(np.searchsorted(surface.a, coords[:, 0]), 0, surface.a.size - 1)
     j = np.clip(np.searchsorted(surface.b, coords[:, 1]), 0, surface.b.size - 1)
-    return np.asarray(surface.values)[i, j]
+    if isinstance(surface.values, np.ndarray):
+        return surface.values[i, j]
+    return np.asarray(surface.values.vindex[i, j])  # a Zarr store: only those points
 
 
 def plot_loss_line(line, ax=None, title=None):

@@ -133,7 +133,7 @@ def test_csv_data(tmp_path):
         (["surface", "--model", "linear", "--data", "{npz_without_y}"], "needs arrays 'X' and 'y'"),
         (["surface", "--model", "logistic", "--params", "w1", "w9"], "unknown parameter name 'w9'"),
         (["surface", "--model", "linear", "--span", "1", "2", "3"], "--span takes 1 value"),
-        (["surface", "--model", "linear", "--out", "s.txt"], "write the surface as .npz"),
+        (["surface", "--model", "linear", "--out", "s.txt"], "write the surface as .zarr"),
         (["surface", "--model", "linear", "--dtype", "float32"], "--model mlp and logistic only"),
         (["surface", "--model", "mlp", "--dtype", "float16"], "invalid choice: 'float16'"),
         (["demo", "--seed", "x"], "invalid int value: 'x'"),

@@ -218,7 +218,7 @@ def test_cli_on_a_local_cluster_with_a_memmap(tmp_path, capsys):
     [
         (["--workers", "0"], "--workers must be at least 1"),
         (["--out", "{tmp}/none.npy", "--resume"], "no completion record"),
-        (["--resume"], "--resume continues an --out FILE.npy"),
+        (["--resume"], "--resume continues an --out FILE.zarr or FILE.npy"),
         (["--scheduler", "tcp://127.0.0.1:9"], "cannot connect to tcp://127.0.0.1:9"),
     ],
 )

@@ -5,7 +5,7 @@ import pytest
 
 from fastnn import kernels, reference
 from fastnn._builds import linear_threaded, training_loop
-from fastnn._codes import LOG_LOSS, SQUARED_ERROR
+from fastnn._codes import DIVERGENCE_RATIO, LOG_LOSS, SQUARED_ERROR
 from fastnn.optim import sample_orders
 from tests.conftest import SHAPES, assert_close
 
@@ -93,17 +93,14 @@ def _train(
     theta = theta0.copy()
     curve = np.full(n_iter, np.nan)
     trajectory = np.full((-(-n_iter // record_every) + 1, theta.size), np.nan)
+    tail = (curve, trajectory, record_every, np.full(1, np.nan))
     if solver == "gd":
-        done = backend.linear_gd(
-            X, y, theta, loss, lr, fit_intercept, curve, trajectory, record_every
-        )
+        done = backend.linear_gd(X, y, theta, loss, lr, fit_intercept, *tail)
     elif solver == "sgd":
-        done = backend.linear_sgd(
-            X, y, theta, loss, lr, fit_intercept, order, curve, trajectory, record_every
-        )
+        done = backend.linear_sgd(X, y, theta, loss, lr, fit_intercept, order, *tail)
     else:
         done = backend.linear_minibatch(
-            X, y, theta, loss, lr, fit_intercept, order, batch_size, curve, trajectory, record_every
+            X, y, theta, loss, lr, fit_intercept, order, batch_size, *tail
         )
     return done, theta, curve, trajectory
 
@@ -157,7 +154,7 @@ def test_sgd_is_minibatch_of_one(rng):
 
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("solver", ["gd", "sgd", "minibatch"])
-def test_divergence_stops_at_first_non_finite_loss(backend, solver, rng):
+def test_divergence_stops_at_the_first_loss_past_the_limit(backend, solver, rng):
     X, y, theta0 = _problem(rng, 30, 2, SQUARED_ERROR)
     X *= 10
     n_iter = 5000
@@ -166,7 +163,7 @@ def test_divergence_stops_at_first_non_finite_loss(backend, solver, rng):
         backend, solver, X, y, theta0, SQUARED_ERROR, 10.0, n_iter, True, order, record_every=1
     )
     assert 0 < done < n_iter
-    assert np.all(np.isfinite(curve[:done]))
+    assert np.all(curve[:done] <= DIVERGENCE_RATIO * curve[0])
     assert np.all(np.isnan(curve[done:]))  # untouched after the stop
     assert np.all(np.isfinite(theta))
     # theta is the last iterate whose (batch) loss was finite, and closes the trajectory
@@ -201,7 +198,43 @@ def test_parallel_build_returns_the_same_numbers(solver):
         curve = np.empty(2)
         kernel = training_loop(kernels, f"linear_{solver}", threaded)
         args = (order, 40_000) if solver == "minibatch" else ()
-        kernel(X, y, theta, LOG_LOSS, 0.5, True, *args, curve, np.empty((0, 4)), 1)
+        limit = np.full(1, np.nan)
+        kernel(X, y, theta, LOG_LOSS, 0.5, True, *args, curve, np.empty((0, 4)), 1, limit)
         results.append((theta, curve))
     assert_close(results[0][0], results[1][0], rtol=1e-13)
     assert_close(results[0][1], results[1][1], rtol=1e-13)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("solver", ["gd", "sgd", "minibatch"])
+def test_a_loss_growing_by_orders_of_magnitude_is_divergence_before_any_overflow(
+    backend, solver, rng
+):
+    X, y, theta0 = _problem(rng, 30, 2, SQUARED_ERROR)
+    order = sample_orders(rng, 30, 200) if solver != "gd" else None
+    lr = {"gd": 1.2, "sgd": 0.9, "minibatch": 1.5}[solver] / np.mean(X**2)
+    done, theta, curve, _ = _train(
+        backend, solver, X, y, theta0, SQUARED_ERROR, lr, 200, True, order, record_every=1
+    )
+    assert 0 < done < 200
+    if solver == "gd":  # the loss grows by a factor per step, and GD stops once it is 1e4
+        assert curve[done - 1] > 10 * curve[0]
+    # every recorded loss is within the limit: the run stopped far from any overflow
+    assert np.all(np.isfinite(curve[:done]))
+    assert np.max(curve[:done]) <= DIVERGENCE_RATIO * curve[0] < 1e30
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_limit_carries_across_the_calls_of_one_run(backend, rng):
+    X, y, theta0 = _problem(rng, 30, 2, SQUARED_ERROR)
+    lr = 1.2 / np.mean(X**2)
+    whole = _train(backend, "gd", X, y, theta0, SQUARED_ERROR, lr, 200, True)
+    theta, divergence = theta0.copy(), np.full(1, np.nan)
+    curve = np.full(200, np.nan)
+    none = np.empty((0, 3))
+    done = backend.linear_gd(X, y, theta, 0, lr, True, curve[:3], none, 1, divergence)
+    assert done == 3 and divergence[0] == DIVERGENCE_RATIO * curve[0]
+    done += backend.linear_gd(X, y, theta, 0, lr, True, curve[3:], none, 1, divergence)
+    assert done == whole[0]
+    np.testing.assert_array_equal(theta, whole[1])
+    np.testing.assert_array_equal(curve, whole[2])

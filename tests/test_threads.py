@@ -52,7 +52,7 @@ for threads in (1, 2):
     numba.set_num_threads(threads)
     theta = np.zeros(4)
     curve = np.empty(3)
-    gd(Xl, yl, theta, 1, 0.5, True, curve, np.empty((0, 4)), 1)
+    gd(Xl, yl, theta, 1, 0.5, True, curve, np.empty((0, 4)), 1, np.full(1, np.nan))
     out[f"linear {threads}"] = theta.tolist() + curve.tolist()
     theta = theta0.copy()
     curve = np.empty(3)

@@ -14,9 +14,12 @@ Common contract of the three loops (reference: :mod:`fastnn.reference.train_line
   those, the final theta;
 * sample orders are drawn by the caller (``order[epoch]`` is a permutation of
   the sample indices), so every backend sees the same draws;
-* the loop stops at the first non-finite loss: ``theta`` is set back to the
-  last iterate whose loss was finite and the number of completed
-  iterations/epochs is returned (``loss_curve.size`` when nothing diverged).
+* the loop stops when the run diverges (:data:`fastnn._codes.DIVERGENCE_RATIO`): a
+  non-finite loss, or an iteration's loss (GD) or an epoch's mean loss above the
+  limit in ``divergence[0]``.  That array carries the limit across the calls of one
+  run: NaN in the first call, whose first loss sets it.  ``theta`` is set back to the
+  iterate before the last step, the diverged loss is not recorded, and the number of
+  completed iterations/epochs is returned (``loss_curve.size`` when nothing diverged).
 
 GD and minibatch loops are compiled twice from one inlined body: serially (the
 public kernels) and as private threaded builds; :mod:`fastnn._builds`
@@ -27,8 +30,20 @@ from __future__ import annotations
 
 import numpy as np
 
+from fastnn._codes import DIVERGENCE_FLOOR, DIVERGENCE_RATIO
 from fastnn._numba import njit
 from fastnn.kernels.linear import _loss_and_residual, _loss_grad, _scratch
+
+
+@njit()
+def _diverged(value, divergence):
+    """Whether a run's loss ``value`` means divergence; the run's first loss sets the limit."""
+    if not np.isfinite(value):
+        return True
+    if np.isnan(divergence[0]):
+        divergence[0] = DIVERGENCE_RATIO * max(value, DIVERGENCE_FLOOR)
+        return False
+    return value > divergence[0]
 
 
 @njit()
@@ -53,14 +68,16 @@ def _descend(theta, grad, lr, fit_intercept, previous):
 
 
 @njit(inline=True)
-def _gd_iterations(X, y, theta, loss, lr, fit_intercept, loss_curve, trajectory, record_every):
+def _gd_iterations(
+    X, y, theta, loss, lr, fit_intercept, loss_curve, trajectory, record_every, divergence
+):
     scratch = _scratch()
     grad = np.empty(theta.size)
     previous = theta.copy()
     for t in range(loss_curve.size):
         _record_start(trajectory, t, record_every, theta)
         value = _loss_grad(X, y, theta, loss, scratch, grad)
-        if not np.isfinite(value):
+        if _diverged(value, divergence):
             theta[:] = previous
             _record_final(trajectory, t, record_every, theta)
             return t
@@ -71,18 +88,22 @@ def _gd_iterations(X, y, theta, loss, lr, fit_intercept, loss_curve, trajectory,
 
 
 @njit()
-def linear_gd(X, y, theta, loss, lr, fit_intercept, loss_curve, trajectory, record_every):
+def linear_gd(
+    X, y, theta, loss, lr, fit_intercept, loss_curve, trajectory, record_every, divergence
+):
     """Full-batch gradient descent for ``loss_curve.size`` iterations."""
     return _gd_iterations(
-        X, y, theta, loss, lr, fit_intercept, loss_curve, trajectory, record_every
+        X, y, theta, loss, lr, fit_intercept, loss_curve, trajectory, record_every, divergence
     )
 
 
 @njit(parallel=True)
-def _linear_gd_threaded(X, y, theta, loss, lr, fit_intercept, loss_curve, trajectory, record_every):
+def _linear_gd_threaded(
+    X, y, theta, loss, lr, fit_intercept, loss_curve, trajectory, record_every, divergence
+):
     """:func:`linear_gd` compiled for threads: worth it for large batches only."""
     return _gd_iterations(
-        X, y, theta, loss, lr, fit_intercept, loss_curve, trajectory, record_every
+        X, y, theta, loss, lr, fit_intercept, loss_curve, trajectory, record_every, divergence
     )
 
 
@@ -116,7 +137,18 @@ def _sgd_epoch(X, y, theta, loss, lr, fit_intercept, samples, previous):
 
 @njit(inline=True)
 def _minibatch_epochs(
-    X, y, theta, loss, lr, fit_intercept, order, batch_size, loss_curve, trajectory, record_every
+    X,
+    y,
+    theta,
+    loss,
+    lr,
+    fit_intercept,
+    order,
+    batch_size,
+    loss_curve,
+    trajectory,
+    record_every,
+    divergence,
 ):
     n_epochs, n = order.shape
     batch_size = min(batch_size, n)
@@ -125,7 +157,7 @@ def _minibatch_epochs(
         for epoch in range(n_epochs):
             _record_start(trajectory, epoch, record_every, theta)
             total, done = _sgd_epoch(X, y, theta, loss, lr, fit_intercept, order[epoch], previous)
-            if done < n:  # a non-finite loss: back to the last iterate whose loss was finite
+            if done < n or _diverged(total / n, divergence):
                 theta[:] = previous
                 _record_final(trajectory, epoch, record_every, theta)
                 return epoch
@@ -153,6 +185,10 @@ def _minibatch_epochs(
                 return epoch
             total += value * m
             _descend(theta, grad, lr, fit_intercept, previous)
+        if _diverged(total / n, divergence):
+            theta[:] = previous
+            _record_final(trajectory, epoch, record_every, theta)
+            return epoch
         loss_curve[epoch] = total / n
     _record_final(trajectory, n_epochs, record_every, theta)
     return n_epochs
@@ -160,7 +196,18 @@ def _minibatch_epochs(
 
 @njit()
 def linear_minibatch(
-    X, y, theta, loss, lr, fit_intercept, order, batch_size, loss_curve, trajectory, record_every
+    X,
+    y,
+    theta,
+    loss,
+    lr,
+    fit_intercept,
+    order,
+    batch_size,
+    loss_curve,
+    trajectory,
+    record_every,
+    divergence,
 ):
     """Minibatch gradient descent over ``order.shape[0]`` epochs.
 
@@ -179,20 +226,45 @@ def linear_minibatch(
         loss_curve,
         trajectory,
         record_every,
+        divergence,
     )
 
 
 @njit()
-def linear_sgd(X, y, theta, loss, lr, fit_intercept, order, loss_curve, trajectory, record_every):
+def linear_sgd(
+    X, y, theta, loss, lr, fit_intercept, order, loss_curve, trajectory, record_every, divergence
+):
     """Stochastic gradient descent: one update per sample, ``order.shape[0]`` epochs."""
     return _minibatch_epochs(
-        X, y, theta, loss, lr, fit_intercept, order, 1, loss_curve, trajectory, record_every
+        X,
+        y,
+        theta,
+        loss,
+        lr,
+        fit_intercept,
+        order,
+        1,
+        loss_curve,
+        trajectory,
+        record_every,
+        divergence,
     )
 
 
 @njit(parallel=True)
 def _linear_minibatch_threaded(
-    X, y, theta, loss, lr, fit_intercept, order, batch_size, loss_curve, trajectory, record_every
+    X,
+    y,
+    theta,
+    loss,
+    lr,
+    fit_intercept,
+    order,
+    batch_size,
+    loss_curve,
+    trajectory,
+    record_every,
+    divergence,
 ):
     """:func:`linear_minibatch` compiled for threads: worth it for large batches only."""
     return _minibatch_epochs(
@@ -207,4 +279,5 @@ def _linear_minibatch_threaded(
         loss_curve,
         trajectory,
         record_every,
+        divergence,
     )

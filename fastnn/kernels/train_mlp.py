@@ -15,13 +15,16 @@ Contract (reference: :mod:`fastnn.reference.train_mlp`):
 * ``state`` (``STATE_*`` positions, then the first and second moments and the
   previous iterate) carries the optimiser from one call to the next, so that a run
   cut into several calls takes exactly the steps of one; a new run starts from
-  step 0, best loss +inf, nothing stalled, zero moments and previous = theta;
+  step 0, best loss +inf, nothing stalled, no divergence limit (NaN), zero moments
+  and previous = theta;
 * ``loss_curve[e]`` gets the batch-size-weighted mean of epoch ``e``'s batch losses;
   ``trajectory`` rows as in :mod:`fastnn.kernels.train_linear`;
 * with ``tol >= 0``, training stops once the epoch loss has not improved on the best
   by ``tol`` for more than ``n_iter_no_change`` epochs (scikit-learn's rule);
 * returns ``(epochs completed, reason)`` with a reason code from :mod:`fastnn._codes`;
-  on a non-finite loss theta goes back to the last iterate whose loss was finite.
+  divergence as in :mod:`fastnn.kernels.train_linear` (a non-finite batch loss, or an
+  epoch's mean loss above the limit the run's first epoch set in
+  ``state[STATE_LIMIT]``): theta goes back to the iterate before the last step.
 
 Compiled twice from one inlined body, as the linear loops are: ``mlp_train`` serially
 and a private threaded build; :mod:`fastnn._builds` says which runs.
@@ -46,13 +49,14 @@ from fastnn._codes import (
     SETTING_OPTIMIZER,
     SETTING_TOL,
     STATE_BEST_LOSS,
+    STATE_LIMIT,
     STATE_STALLED,
     STATE_STEP,
     STATE_VECTORS,
 )
 from fastnn._numba import njit
 from fastnn.kernels.mlp import _batch_loss_grad, _offsets, _workspace
-from fastnn.kernels.train_linear import _record_final, _record_start
+from fastnn.kernels.train_linear import _diverged, _record_final, _record_start
 
 
 @njit()
@@ -103,6 +107,7 @@ def _train(
     previous = state[STATE_VECTORS + 2 * n_params : STATE_VECTORS + 3 * n_params]
     offsets = _offsets(sizes)
     workspace = _workspace(sizes, batch)
+    divergence = state[STATE_LIMIT : STATE_LIMIT + 1]
     best = state[STATE_BEST_LOSS]
     stalled = int(state[STATE_STALLED])
     step = int(state[STATE_STEP])
@@ -125,6 +130,10 @@ def _train(
             step += 1
             _update(theta, grad, settings, step, first, second)
         if reason == DIVERGED:
+            break
+        if _diverged(total / n, divergence):
+            theta[:] = previous
+            epochs, reason = epoch, DIVERGED
             break
         loss_curve[epoch] = total / n
         if tol >= 0.0:

@@ -8,7 +8,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from fastnn._codes import DIVERGENCE_FLOOR, DIVERGENCE_RATIO
 from fastnn.reference.linear import _loss_grad
+
+
+def _diverged(value, divergence):
+    """Whether a run's loss ``value`` means divergence; the run's first loss sets the limit."""
+    if not np.isfinite(value):
+        return True
+    if np.isnan(divergence[0]):
+        divergence[0] = DIVERGENCE_RATIO * max(value, DIVERGENCE_FLOOR)
+        return False
+    return value > divergence[0]
 
 
 def _record_start(trajectory, t, record_every, theta):
@@ -27,7 +38,9 @@ def _descend(theta, grad, lr, fit_intercept, previous):
     theta[first:] -= lr * grad[first:]
 
 
-def linear_gd(X, y, theta, loss, lr, fit_intercept, loss_curve, trajectory, record_every):
+def linear_gd(
+    X, y, theta, loss, lr, fit_intercept, loss_curve, trajectory, record_every, divergence
+):
     """Full-batch gradient descent for ``loss_curve.size`` iterations."""
     grad = np.empty_like(theta)
     previous = theta.copy()
@@ -35,7 +48,7 @@ def linear_gd(X, y, theta, loss, lr, fit_intercept, loss_curve, trajectory, reco
         for t in range(loss_curve.size):
             _record_start(trajectory, t, record_every, theta)
             value = _loss_grad(X, y, theta, loss, grad)
-            if not np.isfinite(value):
+            if _diverged(value, divergence):
                 theta[:] = previous
                 _record_final(trajectory, t, record_every, theta)
                 return t
@@ -46,7 +59,18 @@ def linear_gd(X, y, theta, loss, lr, fit_intercept, loss_curve, trajectory, reco
 
 
 def linear_minibatch(
-    X, y, theta, loss, lr, fit_intercept, order, batch_size, loss_curve, trajectory, record_every
+    X,
+    y,
+    theta,
+    loss,
+    lr,
+    fit_intercept,
+    order,
+    batch_size,
+    loss_curve,
+    trajectory,
+    record_every,
+    divergence,
 ):
     """Minibatch gradient descent over ``order.shape[0]`` epochs."""
     n_epochs, n = order.shape
@@ -65,13 +89,30 @@ def linear_minibatch(
                     return epoch
                 total += value * batch.size
                 _descend(theta, grad, lr, fit_intercept, previous)
+            if _diverged(total / n, divergence):
+                theta[:] = previous
+                _record_final(trajectory, epoch, record_every, theta)
+                return epoch
             loss_curve[epoch] = total / n
     _record_final(trajectory, n_epochs, record_every, theta)
     return n_epochs
 
 
-def linear_sgd(X, y, theta, loss, lr, fit_intercept, order, loss_curve, trajectory, record_every):
+def linear_sgd(
+    X, y, theta, loss, lr, fit_intercept, order, loss_curve, trajectory, record_every, divergence
+):
     """Stochastic gradient descent: one update per sample, ``order.shape[0]`` epochs."""
     return linear_minibatch(
-        X, y, theta, loss, lr, fit_intercept, order, 1, loss_curve, trajectory, record_every
+        X,
+        y,
+        theta,
+        loss,
+        lr,
+        fit_intercept,
+        order,
+        1,
+        loss_curve,
+        trajectory,
+        record_every,
+        divergence,
     )

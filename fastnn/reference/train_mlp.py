@@ -7,7 +7,7 @@ import numpy as np
 from fastnn import _codes as codes
 from fastnn._codes import ADAM, CONVERGED, DIVERGED, MAX_ITER
 from fastnn.reference.mlp import mlp_loss_grad
-from fastnn.reference.train_linear import _record_final, _record_start
+from fastnn.reference.train_linear import _diverged, _record_final, _record_start
 
 
 def _update(theta, grad, settings, step, first, second):
@@ -44,6 +44,7 @@ def mlp_train(
     tol = settings[codes.SETTING_TOL]
     grad = np.empty_like(theta)
     first, second, previous = state[codes.STATE_VECTORS :].reshape(3, n_params)
+    divergence = state[codes.STATE_LIMIT : codes.STATE_LIMIT + 1]
     best = state[codes.STATE_BEST_LOSS]
     stalled = int(state[codes.STATE_STALLED])
     step = int(state[codes.STATE_STEP])
@@ -65,6 +66,10 @@ def mlp_train(
                 step += 1
                 _update(theta, grad, settings, step, first, second)
             if reason == DIVERGED:
+                break
+            if _diverged(total / n, divergence):
+                theta[:] = previous
+                epochs, reason = epoch, DIVERGED
                 break
             loss_curve[epoch] = total / n
             if tol >= 0.0:

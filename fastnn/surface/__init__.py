@@ -28,6 +28,7 @@ from fastnn.surface._engine import (
     DTYPES,
     FLOAT32_UNSUPPORTED,
     METHODS,
+    ArraySink,
     default_progress,
     evaluate_tile,
     in_process,
@@ -50,10 +51,18 @@ from fastnn.surface._record import (
     check_memmap_output,
     check_result_file,
     completion_record,
+    fingerprint,
     open_result_file,
     writer_lock,
 )
 from fastnn.surface._result import LossLine, Surface
+from fastnn.surface._store import (
+    StoreSink,
+    check_store_path,
+    create_store,
+    is_store_path,
+    resume_store,
+)
 
 __all__ = [
     "LossLine",
@@ -216,23 +225,17 @@ def loss_surface(
     evaluation = prepare(loss_model, plane, method, dtype)
     tiles = plan_tiles(evaluation, tile_rows)
     path = None
-    if isinstance(out, (str, os.PathLike)):
+    store = isinstance(out, (str, os.PathLike)) and is_store_path(out)
+    if store:
+        path = check_store_path(out, resume, overwrite)
+    elif isinstance(out, (str, os.PathLike)):
         path = check_result_file(out, resume, overwrite)
     else:
         check_memmap_output(out)
     if progress is None:
         progress = default_progress(evaluation)
-    # Every argument is checked by now: only here is a file locked, then opened or created.
-    with writer_lock(path if path is not None else getattr(out, "filename", None)):
-        if path is not None:
-            values = open_result_file(path, evaluation.shape, resume)
-        else:
-            values = result_array(out, evaluation.shape)
-        record = completion_record(values, evaluation, tiles, resume)
-        start = time.perf_counter()
-        computed = run(evaluation, values, tiles, bool(progress), executor, record)
-        elapsed = time.perf_counter() - start
-    ga, gb = evaluation.shape
+    center_loss = loss_model.loss_at(loss_model.theta)
+    directions_array = np.stack([plane.u, plane.v])
     info = {
         "model": loss_model.name,
         "loss": loss_model.loss_name,
@@ -240,30 +243,74 @@ def loss_surface(
         "method": evaluation.kind,
         "backend": loss_model.backend,
         "dtype": dtype,
-        "seconds": elapsed,
-        "points_per_second": ga * gb / elapsed if elapsed > 0 else None,
-        "evaluations_per_second": (
-            ga * gb * loss_model.X.shape[0] / elapsed if elapsed > 0 else None
-        ),
         "tiles": len(tiles),
-        "tiles_computed": computed,
-        "tiles_damaged": getattr(record, "damaged", 0),
         "distributed": client is not None,
         **plane.info,
     }
     if params is not None:
         info["directions"] = "params"
+    # Every argument is checked by now: only here is a file locked, then opened or created.
+    with writer_lock(path if path is not None else getattr(out, "filename", None)):
+        if store:
+            description = {
+                "a": plane.a,
+                "b": plane.b,
+                "center": loss_model.theta,
+                "directions": directions_array,
+                "labels": list(labels),
+                "params": list(plane.params) if plane.params is not None else None,
+                "center_loss": center_loss,
+                "info": info,
+            }
+            sink = _store_sink(path, tiles, evaluation, resume, description)
+            values = sink.group["values"]
+        else:
+            if path is not None:
+                values = open_result_file(path, evaluation.shape, resume)
+            else:
+                values = result_array(out, evaluation.shape)
+            sink = ArraySink(values, completion_record(values, evaluation, tiles, resume))
+        start = time.perf_counter()
+        computed = run(evaluation, sink, tiles, bool(progress), executor)
+        elapsed = time.perf_counter() - start
+        ga, gb = evaluation.shape
+        info.update(
+            {
+                "seconds": elapsed,
+                "points_per_second": ga * gb / elapsed if elapsed > 0 else None,
+                "evaluations_per_second": (
+                    ga * gb * loss_model.X.shape[0] / elapsed if elapsed > 0 else None
+                ),
+                "tiles_computed": computed,
+                "tiles_damaged": sink.damaged,
+            }
+        )
+        if store:
+            sink.complete(info)
+            info["store"] = path
+            if sink.best is not None:
+                info["argmin"] = sink.best[1:]
     return Surface(
         a=plane.a,
         b=plane.b,
         values=values,
         center=loss_model.theta,
-        directions=np.stack([plane.u, plane.v]),
-        center_loss=loss_model.loss_at(loss_model.theta),
+        directions=directions_array,
+        center_loss=center_loss,
         params=plane.params,
         labels=labels,
         info=info,
     )
+
+
+def _store_sink(path, tiles, evaluation, resume, description):
+    """The sink of a ``.zarr`` output: a new store, or the existing one resumed."""
+    header = fingerprint(evaluation, tiles)
+    if resume:
+        group = resume_store(path, header)
+    else:
+        group = create_store(path, tiles, description, header)
+    return StoreSink(path, group, resume)
 
 
 def loss_line(
@@ -344,7 +391,7 @@ def loss_line(
     evaluation = prepare(loss_model, plane, "auto")
     values = np.empty((alpha.size, 1))
     threads = check_threads(threads, numba.config.NUMBA_NUM_THREADS)
-    run(evaluation, values, plan_tiles(evaluation), False, in_process(threads))
+    run(evaluation, ArraySink(values), plan_tiles(evaluation), False, in_process(threads))
     return LossLine(
         alpha=alpha,
         values=values[:, 0],

@@ -4,7 +4,8 @@ The :class:`~fastnn.surface._engine.Evaluation` (data and plane) is scattered to
 worker once; each task is :func:`tile_task`, the same pure
 :func:`~fastnn.surface._engine.evaluate_tile` the local loop runs, so the values are
 identical bit for bit.  Tasks are retried on failure, and a tile reaches ``out`` only
-whole (the client writes each finished tile in one assignment).
+whole: the client writes each finished tile in one assignment, or, for a Zarr store,
+the worker writes the tile's own chunk (chunks are tiles, so writers never overlap).
 
 Threads: every task sets numba's thread count to the host's cores divided by the Dask
 threads on that host (at least 1), so Dask threads x numba threads never exceed the
@@ -19,7 +20,7 @@ from urllib.parse import urlparse
 
 import numba
 
-from fastnn.surface._engine import evaluate_tile
+from fastnn.surface._engine import compute_tile
 
 RETRIES = 3
 
@@ -54,15 +55,19 @@ def numba_threads_for(dask_threads_on_host: int) -> int:
     return max(1, min(numba.config.NUMBA_NUM_THREADS, (cores or 1) // max(dask_threads_on_host, 1)))
 
 
-def tile_task(evaluation, rows, cols, threads_per_host):
-    """One tile on a worker, with numba's threads fitted to the worker's host."""
+def tile_task(evaluation, rows, cols, threads_per_host, writer=None):
+    """One tile on a worker, with numba's threads fitted to the worker's host.
+
+    With a ``writer`` (a Zarr store's) the worker writes the tile's chunk itself and
+    returns only the writer's summary, so values never travel through the client.
+    """
     from distributed import get_worker
 
     host = _host(get_worker().address)
     previous = numba.get_num_threads()
     numba.set_num_threads(numba_threads_for(threads_per_host.get(host, 1)))
     try:
-        return evaluate_tile(evaluation, rows, cols)
+        return compute_tile(evaluation, rows, cols, writer=writer)
     finally:
         numba.set_num_threads(previous)
 
@@ -74,17 +79,17 @@ def on_cluster(client, task=tile_task):
     (replaced in tests to inject failures).
     """
     distributed = require_dask()
-    return lambda evaluation, tiles, todo, finish: run_on_cluster(
-        client, evaluation, tiles, todo, finish, task, distributed
+    return lambda evaluation, tiles, todo, finish, writer=None: run_on_cluster(
+        client, evaluation, tiles, todo, finish, task, distributed, writer
     )
 
 
-def run_on_cluster(client, evaluation, tiles, todo, finish, task, distributed):
-    """Submit the tiles ``todo`` as tasks; ``finish(k, values)`` each as it completes."""
+def run_on_cluster(client, evaluation, tiles, todo, finish, task, distributed, writer=None):
+    """Submit the tiles ``todo`` as tasks; ``finish(k, result)`` each as it completes."""
     shared = client.scatter(evaluation, broadcast=True, hash=False)
     threads = dask_threads_per_host(client)
     futures = {
-        client.submit(task, shared, *tiles[k], threads, retries=RETRIES, pure=False): k
+        client.submit(task, shared, *tiles[k], threads, writer, retries=RETRIES, pure=False): k
         for k in todo
     }
     try:

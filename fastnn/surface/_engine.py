@@ -215,8 +215,50 @@ def evaluate_tile(evaluation: Evaluation, rows, cols, out=None) -> np.ndarray:
     return out
 
 
-def plan_tiles(evaluation: Evaluation, tile_rows: int | None = None):
-    """Tile bounds ``[((r0, r1), (c0, c1)), ...]`` in row-major order.
+@dataclass(frozen=True)
+class TilePlan:
+    """The grid cut into tiles of ``tile_rows`` x ``cols`` points, row-major (edge tiles smaller).
+
+    A sequence of tile bounds ``((r0, r1), (c0, c1))`` computed on demand, so a grid of
+    10^10 points costs nothing to plan; tiles are a regular grid, so a Zarr store's
+    chunks can be exactly the tiles.
+    """
+
+    shape: tuple[int, int]
+    tile_rows: int
+    cols: int
+
+    @property
+    def grid(self) -> tuple[int, int]:
+        """Tiles along each axis."""
+        return -(-self.shape[0] // self.tile_rows), -(-self.shape[1] // self.cols)
+
+    def __len__(self) -> int:
+        rows, cols = self.grid
+        return rows * cols
+
+    def __getitem__(self, k: int):
+        if not 0 <= k < len(self):
+            raise IndexError(f"tile {k} of {len(self)}")
+        i, j = divmod(k, self.grid[1])
+        r0, c0 = i * self.tile_rows, j * self.cols
+        r1, c1 = min(r0 + self.tile_rows, self.shape[0]), min(c0 + self.cols, self.shape[1])
+        return (r0, r1), (c0, c1)
+
+    def __iter__(self):
+        return (self[k] for k in range(len(self)))
+
+    def points(self, k: int) -> int:
+        (r0, r1), (c0, c1) = self[k]
+        return (r1 - r0) * (c1 - c0)
+
+    def describe(self) -> dict:
+        """What pins the plan in a completion record."""
+        return {"shape": list(self.shape), "tile_rows": self.tile_rows, "cols": self.cols}
+
+
+def plan_tiles(evaluation: Evaluation, tile_rows: int | None = None) -> TilePlan:
+    """The :class:`TilePlan` of the evaluation's grid.
 
     Tiles span whole rows unless one row is more than a tile's worth of work; they
     hold about :data:`_TILE_WORK` evaluations and never more than :data:`_TILE_POINTS`
@@ -231,11 +273,7 @@ def plan_tiles(evaluation: Evaluation, tile_rows: int | None = None):
     cols = gb if points >= gb else max(1, points)
     if tile_rows is None:
         tile_rows = max(1, points // gb) if cols == gb else 1
-    tiles = []
-    for r0 in range(0, ga, tile_rows):
-        for c0 in range(0, gb, cols):
-            tiles.append(((r0, min(r0 + tile_rows, ga)), (c0, min(c0 + cols, gb))))
-    return tiles
+    return TilePlan((ga, gb), min(tile_rows, ga), cols)
 
 
 def default_progress(evaluation: Evaluation) -> bool:
@@ -259,55 +297,110 @@ def available_memory() -> int | None:
         return None
 
 
+def check_fits_in_memory(shape, remedy: str) -> None:
+    """ValueError when a float64 grid of ``shape`` would not fit in the available memory.
+
+    ``remedy`` says, in the caller's terms, how to stream it to disk instead.
+    """
+    needed = shape[0] * shape[1] * 8
+    available = available_memory()
+    if available is not None and needed > 0.8 * available:
+        raise ValueError(
+            f"a {shape[0]} x {shape[1]} float64 surface needs {needed / 2**30:.1f} GiB, and "
+            f"{available / 2**30:.1f} GiB of memory are available: {remedy}, or lower the "
+            "resolution"
+        )
+
+
 def result_array(out, shape) -> np.ndarray:
     """The result array: ``out`` validated, or a new one when the grid fits in memory."""
     if out is not None:
         return check_out_array(out, shape)
-    needed = shape[0] * shape[1] * 8
-    available = available_memory()
-    if available is not None and needed > 0.8 * available:
-        raise MemoryError(
-            f"a {shape[0]} x {shape[1]} float64 surface needs {needed / 2**30:.1f} GiB, "
-            f"and {available / 2**30:.1f} GiB of memory are available: pass "
-            "out=numpy.lib.format.open_memmap(path, mode='w+', dtype='float64', "
-            f"shape={shape}) to stream it to disk, or lower the resolution"
-        )
+    check_fits_in_memory(shape, "pass out='surface.zarr' to stream it to disk")
     return np.empty(shape)
 
 
-def run(evaluation: Evaluation, out: np.ndarray, tiles, progress: bool, executor, record=None):
-    """Compute the tiles into ``out``, with a progress bar per tile; returns the tiles computed.
+def check_free_space(path: str, needed: int, option: str = "out") -> None:
+    """ValueError when the file system of ``path`` has less than ``needed`` bytes free."""
+    import shutil
 
-    ``executor(evaluation, tiles, todo, finish)`` computes the tiles ``todo`` and hands each
-    to ``finish(k, values)``: :func:`in_process` here, or
-    :func:`fastnn.surface._distributed.on_cluster` for a Dask cluster.  With a completion
-    ``record`` (memmap outputs), tiles it lists are skipped, and each new tile is written,
-    flushed to disk, and only then marked.
+    directory = os.path.dirname(os.path.abspath(path))
+    free = shutil.disk_usage(directory).free
+    if needed > free:
+        raise ValueError(
+            f"{option}: {path} needs {needed / 2**30:.1f} GiB and {directory} has "
+            f"{free / 2**30:.1f} GiB free; free some space or lower the resolution"
+        )
+
+
+class ArraySink:
+    """Tiles written into ``out`` (an array or memmap) by the caller's process.
+
+    With a completion ``record`` (memmap outputs) the tiles it lists are skipped, and
+    each new tile is written, flushed to disk, and only then marked.
     """
-    todo = [k for k in range(len(tiles)) if record is None or k not in record.done]
-    points = [(r1 - r0) * (c1 - c0) for (r0, r1), (c0, c1) in tiles]
-    done_points = sum(points) - sum(points[k] for k in todo)
+
+    writer = None  # values travel back to this process, which writes them
+
+    def __init__(self, out: np.ndarray, record=None):
+        self.out = out
+        self.record = record
+
+    @property
+    def damaged(self) -> int:
+        """Marked tiles whose values failed their CRC on resume (computed again)."""
+        return getattr(self.record, "damaged", 0)
+
+    def pending(self, tiles) -> list[int]:
+        done = set() if self.record is None else self.record.done
+        return [k for k in range(len(tiles)) if k not in done]
+
+    def finish(self, k: int, bounds, values) -> None:
+        (r0, r1), (c0, c1) = bounds
+        self.out[r0:r1, c0:c1] = values
+        if self.record is not None:
+            self.out.flush()
+            self.record.mark(k, self.out, bounds)
+
+    def close(self) -> None:
+        if isinstance(self.out, np.memmap):
+            self.out.flush()
+
+
+def run(evaluation: Evaluation, sink, tiles: TilePlan, progress: bool, executor) -> int:
+    """Compute the tiles ``sink`` still needs, with a progress bar; returns how many.
+
+    ``sink`` is where tiles go: an :class:`ArraySink`, or a Zarr store's sink
+    (:mod:`fastnn.surface._store`) whose ``writer`` runs where each tile is computed.
+    ``executor(evaluation, tiles, todo, finish, writer)`` computes the tiles ``todo``
+    (writing each with ``writer`` when there is one) and hands each result to
+    ``finish(k, result)``: :func:`in_process` here, or
+    :func:`fastnn.surface._distributed.on_cluster` for a Dask cluster.
+    """
+    todo = sink.pending(tiles)
+    total = tiles.shape[0] * tiles.shape[1]
     with tqdm(
-        total=sum(points),
-        initial=done_points,
+        total=total,
+        initial=total - sum(tiles.points(k) for k in todo),
         disable=not progress,
         unit="pt",
         unit_scale=True,
         desc="loss surface",
     ) as bar:
 
-        def finish(k, tile):
-            (r0, r1), (c0, c1) = tiles[k]
-            out[r0:r1, c0:c1] = tile
-            if record is not None:
-                out.flush()
-                record.mark(k, out, tiles[k])
-            bar.update(points[k])
+        def finish(k, result):
+            sink.finish(k, tiles[k], result)
+            bar.update(tiles.points(k))
 
-        executor(evaluation, tiles, todo, finish)
-    if isinstance(out, np.memmap):
-        out.flush()
+        executor(evaluation, tiles, todo, finish, sink.writer)
+    sink.close()
     return len(todo)
+
+
+def compute_tile(evaluation: Evaluation, rows, cols, out=None, writer=None):
+    """A tile's values, or what ``writer(rows, cols, values)`` returns after storing them."""
+    values = evaluate_tile(evaluation, rows, cols, out)
+    return values if writer is None else writer(rows, cols, values)
 
 
 def in_process(threads: int | None = None):
@@ -316,7 +409,7 @@ def in_process(threads: int | None = None):
     numba's thread count is set for the run and restored afterwards.
     """
 
-    def execute(evaluation, tiles, todo, finish):
+    def execute(evaluation, tiles, todo, finish, writer=None):
         previous = numba.get_num_threads()
         if threads is not None:
             numba.set_num_threads(threads)
@@ -329,7 +422,7 @@ def in_process(threads: int | None = None):
                     if buffer is None or buffer.size < size:
                         buffer = np.empty(size)
                     view = buffer[:size].reshape(r1 - r0, c1 - c0)
-                    finish(k, evaluate_tile(evaluation, (r0, r1), (c0, c1), view))
+                    finish(k, compute_tile(evaluation, (r0, r1), (c0, c1), view, writer))
                     if interrupted():
                         raise KeyboardInterrupt
         finally:

@@ -19,6 +19,7 @@ host) is stale and taken over.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -28,10 +29,11 @@ import zlib
 
 import numpy as np
 
-from fastnn.surface._engine import TILE_KERNELS
+from fastnn.surface._engine import TILE_KERNELS, check_free_space
 
-# 2: marks carry the CRC-32 of their tile's values
-FORMAT = "fastnn.tiles/2"
+# 2: marks carry the CRC-32 of their tile's values; 3: the tile plan is pinned by its
+# parameters (tile rows and columns), not a hash of every tile's bounds
+FORMAT = "fastnn.tiles/3"
 
 
 def record_path(out) -> str | None:
@@ -49,12 +51,11 @@ def fingerprint(evaluation, tiles) -> dict:
         array = np.ascontiguousarray(array)
         digest.update(f"{array.dtype}{array.shape}".encode())
         digest.update(array.tobytes())
-    plan = hashlib.sha256(json.dumps(tiles).encode()).hexdigest()
     return {
         "format": FORMAT,
         "shape": list(evaluation.shape),
         "n_tiles": len(tiles),
-        "tiles": plan,
+        "tiles": tiles.describe(),
         "data": digest.hexdigest(),
     }
 
@@ -146,10 +147,18 @@ class TileRecord:
     def mark(self, index: int, values, tile) -> None:
         """Record tile ``index`` as done, with the CRC of its values as they are in ``values``."""
         crc = tile_crc(values, tile)
-        with open(self.path, "a", encoding="utf-8") as handle:
-            handle.write(json.dumps({"done": index, "crc32": crc}) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
+        try:
+            with open(self.path, "a", encoding="utf-8") as handle:
+                handle.write(json.dumps({"done": index, "crc32": crc}) + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+        except OSError as exc:
+            if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            raise ValueError(
+                f"out: the disk holding {self.path} is full; the tiles marked so far are kept: "
+                "free some space and run again with resume=True (--resume)"
+            ) from None
         self.marks[index] = crc
 
 
@@ -214,6 +223,8 @@ def open_result_file(path: str, shape, resume: bool) -> np.memmap:
     """The checked ``.npy`` path as a float64 memmap of ``shape``: reopened, or created.
 
     Called only after every argument has been checked and the writer's lock is held.
+    The file's blocks are reserved up front (``posix_fallocate``), so a full disk is a
+    ValueError here and never a SIGBUS while tiles are written into the map.
     """
     if resume:
         try:
@@ -225,11 +236,47 @@ def open_result_file(path: str, shape, resume: bool) -> np.memmap:
                 f"out: {path} holds a {values.shape} {values.dtype} array; this surface is "
                 f"{shape} float64"
             )
+        _reserve(path, values.offset + values.nbytes, created=False)
         return values
+    header = 128  # a .npy header of a 2-D float64 array (format 1.0)
+    size = header + shape[0] * shape[1] * 8
+    check_free_space(path, size - _allocated(path))
     try:
-        return np.lib.format.open_memmap(path, mode="w+", dtype=np.float64, shape=shape)
+        values = np.lib.format.open_memmap(path, mode="w+", dtype=np.float64, shape=shape)
     except OSError as exc:
         raise ValueError(f"out: cannot create {path}: {exc.strerror or exc}") from None
+    _reserve(path, values.offset + values.nbytes, created=True)
+    return values
+
+
+def _allocated(path: str) -> int:
+    """Bytes the file at ``path`` occupies on disk (0 when there is none)."""
+    try:
+        return os.stat(path).st_blocks * 512
+    except (OSError, AttributeError):
+        return 0
+
+
+def _reserve(path: str, size: int, created: bool) -> None:
+    """Allocate every block of the file (a new file is removed when the disk is too full)."""
+    if not hasattr(os, "posix_fallocate"):
+        check_free_space(path, size - _allocated(path))
+        return
+    try:
+        with open(path, "r+b") as handle:
+            os.posix_fallocate(handle.fileno(), 0, size)
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            if exc.errno in (errno.EOPNOTSUPP, errno.EINVAL):  # a file system without it
+                return
+            raise ValueError(f"out: cannot allocate {path}: {exc.strerror or exc}") from None
+        if created:
+            os.remove(path)
+        raise ValueError(
+            f"out: the disk holding {path} has no room for {size / 2**30:.2f} GiB; free some "
+            "space or lower the resolution"
+            + ("" if created else ", then run again with resume=True (--resume)")
+        ) from None
 
 
 @contextlib.contextmanager

@@ -69,7 +69,14 @@ class Surface:
         return self.center + self.a[i] * self.u + self.b[j] * self.v
 
     def argmin(self) -> tuple[int, int]:
-        """Grid indices ``(i, j)`` of the smallest value."""
+        """Grid indices ``(i, j)`` of the smallest value (the first, row-major, on ties).
+
+        A surface in a Zarr store answers from the minimum recorded as its tiles were
+        written, without reading its values.
+        """
+        if not isinstance(self.values, np.ndarray) and "argmin" in self.info:
+            i, j = self.info["argmin"]
+            return int(i), int(j)
         flat = int(np.nanargmin(self.values))
         return divmod(flat, self.values.shape[1])
 
@@ -106,6 +113,36 @@ class Surface:
 
         return plot_surface(self, kind=kind, trajectory=trajectory, ax=ax, **kwargs)
 
+    def to_xarray(self):
+        """The values as an ``xarray.DataArray`` named ``"loss"`` with labelled coordinates.
+
+        The dimensions are the axis labels (``"alpha"``/``"beta"``, or the two
+        parameters' names) with ``a`` and ``b`` as coordinates; the attributes hold the
+        centre loss, the plane's parameters and ``info``.  A surface loaded from a Zarr
+        store stays lazy (values are read when indexed or computed).  Needs xarray
+        (``pip install "fastnn[zarr]"``).
+        """
+        try:
+            import xarray as xr
+        except ImportError:
+            raise ImportError('to_xarray needs xarray: pip install "fastnn[zarr]"') from None
+        dims = tuple(self.labels)
+        attrs = {
+            "center_loss": self.center_loss,
+            "params": "" if self.params is None else list(self.params),
+            **{k: v for k, v in self.info.items() if isinstance(v, (str, int, float, bool))},
+        }
+        if "store" in self.info:
+            stored = xr.open_zarr(self.info["store"], chunks=None)["values"]
+            return stored.rename({"a": dims[0], "b": dims[1]}).rename("loss").assign_attrs(attrs)
+        return xr.DataArray(
+            np.asarray(self.values),
+            coords={dims[0]: self.a, dims[1]: self.b},
+            dims=dims,
+            name="loss",
+            attrs=attrs,
+        )
+
     def save(self, path) -> None:
         """Write the surface to ``path`` (``.npz``); :meth:`load` reads it back exactly."""
         meta = {
@@ -127,7 +164,16 @@ class Surface:
 
     @classmethod
     def load(cls, path) -> Surface:
-        """Read a surface written by :meth:`save` (ValueError naming ``path`` otherwise)."""
+        """Read a surface written by :meth:`save`, or a finished ``.zarr`` store.
+
+        A store's values stay on disk (a ``zarr.Array``: index it, or ``numpy.asarray``
+        it); every chunk read is checked against its CRC-32C.  Anything else is a
+        ValueError naming ``path``.
+        """
+        from fastnn.surface._store import is_store_path, load_store
+
+        if is_store_path(path):
+            return cls(**load_store(path))
         try:
             data = np.load(path, allow_pickle=False)
         except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
