@@ -2,9 +2,11 @@
 
 An estimator hands :func:`train` a function that runs some epochs of its kernel
 (``run_epochs(order, loss_curve, trajectory_rows) -> (epochs done, reason)``); the driver
-allocates the loss curve and trajectory, draws the sample orders a bounded number of
-bytes at a time (the same draws as all at once: one permutation per epoch from the same
-generator), stops at the first chunk that ends early, and returns a :class:`TrainingRun`.
+allocates the loss curve and trajectory and calls it on chunks of epochs of bounded work
+(about 0.1 s; Ctrl-C is honoured between chunks) and bounded sample-order memory (the
+same draws as all at once: one permutation per epoch from the same generator).  The
+kernels carry their state from call to call, so the chunks never change a result.  It
+stops at the first chunk that ends early and returns a :class:`TrainingRun`.
 :func:`warn_outcome` turns a divergence, or ``max_iter`` reached with ``tol`` set, into
 the warning the user sees.
 """
@@ -18,12 +20,17 @@ import numpy as np
 
 from fastnn import _codes as codes
 from fastnn._codes import DIVERGED, MAX_ITER
+from fastnn._interrupts import deferred_interrupts
+from fastnn._validation import check_allocation
 from fastnn.exceptions import ConvergenceWarning, DivergenceWarning
 from fastnn.optim import sample_orders
 
 # Sample orders are drawn this many bytes at a time, so that many epochs over a large
 # data set never hold every order at once.
 ORDER_BYTES = 64 * 2**20
+# One call of a training kernel does at most about this many (sample x parameter)
+# products (about 0.1 s here), unless one epoch is more.
+CALL_WORK = 1 << 26
 
 
 @dataclass
@@ -54,33 +61,44 @@ def train(run_epochs, *, n_epochs, n_samples, n_params, record_every, rng=None) 
     record_every : int
         0: no trajectory; k: theta every k-th epoch and at the end.
     rng : numpy.random.Generator, optional
-        Draws one sample order per epoch; None for full-batch training (one call).
+        Draws one sample order per epoch; None for full-batch training.
 
     Returns
     -------
     TrainingRun
+
+    Raises
+    ------
+    KeyboardInterrupt
+        Ctrl-C, at the end of the running chunk.
     """
     stride = max(record_every, 1)
     n_rows = -(-n_epochs // stride) + 1 if record_every else 0
+    history = 8 * (n_epochs + n_rows * n_params)
+    check_allocation(history, "max_iter", f"the loss curve and trajectory of {n_epochs} epochs")
     trajectory = np.empty((n_rows, n_params))
     loss_curve = np.empty(n_epochs)
-    if rng is None:
-        done, reason = run_epochs(np.empty((0, n_samples), np.int64), loss_curve, trajectory)
-    else:
-        # Chunks hold whole strides: a chunk's last trajectory row is the next one's first.
-        chunk = max(1, ORDER_BYTES // (8 * n_samples)) // stride * stride or stride
-        done, reason = 0, MAX_ITER
+    chunk = max(1, CALL_WORK // max(1, n_samples * n_params))
+    if rng is not None:
+        chunk = min(chunk, max(1, ORDER_BYTES // (8 * n_samples)))
+    # Chunks hold whole strides: a chunk's last trajectory row is the next one's first.
+    chunk = chunk // stride * stride or stride
+    full_batch = np.empty((0, n_samples), np.int64)
+    done, reason = 0, MAX_ITER
+    with deferred_interrupts() as interrupted:
         while done < n_epochs:
             k = min(chunk, n_epochs - done)
             first_row = done // stride
             ran, reason = run_epochs(
-                sample_orders(rng, n_samples, k),
+                full_batch if rng is None else sample_orders(rng, n_samples, k),
                 loss_curve[done : done + k],
                 trajectory[first_row : first_row + (-(-k // stride)) + 1],
             )
             done += int(ran)
             if ran < k or reason != MAX_ITER:
                 break
+            if interrupted():
+                raise KeyboardInterrupt
     done = int(done)
     return TrainingRun(
         loss_curve=loss_curve[:done].copy(),
@@ -142,13 +160,32 @@ def mlp_settings(
     return settings
 
 
-def mlp_state(theta: np.ndarray) -> np.ndarray:
+def divergence_limit(initial_loss: float) -> float:
+    """The loss above which a run has diverged, from its loss at the initial parameters.
+
+    The kernels apply the same rule to a run's first loss when no limit was set; the
+    estimators set it from the loss of the whole data set at the starting point, so
+    that a first epoch of many steps cannot raise it.
+    """
+    return codes.DIVERGENCE_RATIO * max(float(initial_loss), codes.DIVERGENCE_FLOOR)
+
+
+def linear_state(theta: np.ndarray, initial_loss: float = np.nan) -> np.ndarray:
+    """A new run's linear training state: the divergence limit, previous = theta.
+
+    Without ``initial_loss`` the limit is NaN: the run's first loss sets it.
+    """
+    return np.concatenate([[divergence_limit(initial_loss)], theta])
+
+
+def mlp_state(theta: np.ndarray, initial_loss: float = np.nan) -> np.ndarray:
     """A new run's MLP training state.
 
-    Step 0, best loss +inf, no divergence limit yet (NaN), zero moments, previous = theta.
+    Step 0, best loss +inf, the divergence limit (NaN without ``initial_loss``: the
+    run's first epoch sets it), zero moments, previous = theta.
     """
     state = np.zeros(codes.STATE_VECTORS + 3 * theta.size)
     state[codes.STATE_BEST_LOSS] = np.inf
-    state[codes.STATE_LIMIT] = np.nan
+    state[codes.STATE_LIMIT] = divergence_limit(initial_loss)
     state[codes.STATE_VECTORS + 2 * theta.size :] = theta
     return state

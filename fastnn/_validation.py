@@ -148,6 +148,11 @@ def check_labels(
         )
     if arr.dtype.kind in "fc":
         check_finite(arr, name)
+    if arr.dtype == object and len({isinstance(v, str) for v in arr.tolist()}) > 1:
+        raise ValueError(
+            f"{name} mixes strings and numbers ({_describe(arr[:4].tolist())}); class labels "
+            "must be all strings or all numbers"
+        )
     fractional = arr[arr != np.round(arr)] if arr.dtype.kind == "f" else arr[:0]
     if fractional.size:
         raise ValueError(
@@ -183,11 +188,44 @@ def check_positive(value, name: str) -> float:
     return value
 
 
-def check_int(value, name: str, minimum: int = 1) -> int:
-    """An integer >= ``minimum``."""
+# Counts the kernels hold in float64 or int64 stay below this (exact in both).
+LARGEST_COUNT = 2**53
+
+
+def check_int(value, name: str, minimum: int = 1, maximum: int = LARGEST_COUNT) -> int:
+    """An integer in ``[minimum, maximum]``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
+    if value > maximum:
+        raise ValueError(f"{name} must be an integer <= {maximum} (2**53); got {value!r}")
     return int(value)
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to a new allocation (Linux: MemAvailable), or None."""
+    import os
+
+    try:
+        with open("/proc/meminfo") as info:
+            for line in info:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_allocation(nbytes: int, name: str, what: str) -> None:
+    """ValueError naming the argument ``name`` when ``what`` (``nbytes``) cannot fit in memory."""
+    available = available_memory()
+    if available is not None and nbytes > 0.8 * available:
+        raise ValueError(
+            f"{name}: {what} would need {nbytes / 2**30:.3g} GiB of memory, and "
+            f"{available / 2**30:.1f} GiB are available"
+        )
 
 
 def check_bool(value, name: str) -> bool:

@@ -33,7 +33,7 @@ from fastnn._codes import (
     SOFTMAX_LOG_LOSS,
     SQUARED_ERROR,
 )
-from fastnn._training import mlp_settings, mlp_state
+from fastnn._training import linear_state, mlp_settings, mlp_state
 from fastnn.layout import MLPLayout
 from fastnn.optim import sample_orders
 
@@ -181,7 +181,7 @@ def _linear_training(solver):
         theta *= 0.1
         lr = 0.05 if solver == "gd" else 0.01
         head = (X, y, theta, loss, lr, True)
-        buffers = (*_training_buffers(epochs, d + 1, 3), np.full(1, np.nan))
+        buffers = (*_training_buffers(epochs, d + 1, 3), linear_state(theta))
         if solver == "gd":
             return (*head, *buffers)
         order = sample_orders(rng, n, epochs)

@@ -28,7 +28,21 @@ class _Parser(argparse.ArgumentParser):
         # "-1e3" is a number, not an option (argparse only knows -1 and -1.5)
         self._negative_number_matcher = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
 
+    def parse_known_args(self, args=None, namespace=None):
+        self._arguments = list(sys.argv[1:] if args is None else args)
+        return super().parse_known_args(args, namespace)
+
     def error(self, message):
+        # argparse reports a missing required option before an unknown one: a mistyped
+        # "--modle" read "--model is required"; name the unknown option instead.
+        unknown = [
+            arg
+            for arg in getattr(self, "_arguments", [])
+            if arg.startswith("--")
+            and not any(o.startswith(arg.split("=")[0]) for o in self._option_string_actions)
+        ]
+        if unknown and "required" in message:
+            message = f"unrecognized arguments: {' '.join(unknown)}"
         raise CommandError(f"{self.prog}: {message} (see {self.prog} --help)")
 
 

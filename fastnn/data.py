@@ -10,6 +10,7 @@ intercept).  Classification sets return ``y`` as float 0.0/1.0 with exactly
 from __future__ import annotations
 
 import csv
+import numbers
 import os
 import zipfile
 
@@ -54,9 +55,52 @@ def linear(
     """
     n = check_int(n, "n")
     rng = check_random_state(seed)
-    x = np.linspace(x_range[0], x_range[1], n)
+    for name, value in (("intercept", intercept), ("slope", slope)):
+        _check_real(value, name)
+    if _check_real(noise, "noise") < 0:
+        raise ValueError(f"noise must be a standard deviation >= 0; got {noise!r}")
+    low, high = _check_pair(x_range, "x_range")
+    x = np.linspace(low, high, n)
     y = intercept + slope * x + noise * rng.standard_normal(n)
     return x[:, None], y
+
+
+def _is_numeric(value) -> bool:
+    try:
+        np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _short(value) -> str:
+    return repr(value)[:60]
+
+
+def _check_real(value, name: str) -> float:
+    """A finite real number."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
+        raise ValueError(f"{name} must be a finite number; got {value!r}")
+    return float(value)
+
+
+def _check_pair(value, name: str) -> tuple[float, float]:
+    """Two finite numbers."""
+    arr = np.asarray(value, dtype=np.float64) if _is_numeric(value) else None
+    if arr is None or arr.shape != (2,) or not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be two finite numbers; got {_short(value)}")
+    return float(arr[0]), float(arr[1])
+
+
+def _two(value, name: str):
+    """A pair of things (the two classes' settings)."""
+    try:
+        items = list(value)
+    except TypeError:
+        items = []
+    if len(items) != 2:
+        raise ValueError(f"{name} must hold two entries, one per class; got {_short(value)}")
+    return items
 
 
 def _labels(n: int) -> np.ndarray:
@@ -94,6 +138,12 @@ def blobs(
     """
     n = check_int(n, "n")
     rng = check_random_state(seed)
+    means = [_check_pair(m, f"means[{k}]") for k, m in enumerate(_two(means, "means"))]
+    cov = np.asarray(cov, dtype=np.float64) if _is_numeric(cov) else None
+    if cov is None or cov.shape != (2, 2) or not np.all(np.isfinite(cov)):
+        raise ValueError(f"cov must be a finite 2 x 2 matrix; got {_short(cov)}")
+    if cov[0, 1] != cov[1, 0] or np.linalg.eigvalsh(cov)[0] < 0:
+        raise ValueError(f"cov must be symmetric positive semi-definite; got {cov.tolist()}")
     y = _labels(n)
     counts = (n - n // 2, n // 2)
     X = np.concatenate([rng.multivariate_normal(means[c], cov, size=counts[c]) for c in (0, 1)])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from fastnn._validation import check_positive, check_vector
+from fastnn.exceptions import NotFittedError
 
 __all__ = ["gradcheck"]
 
@@ -52,6 +53,10 @@ def gradcheck(model, X, y, theta=None, eps=1e-6, return_details=False):
     """
     eps = check_positive(eps, "eps")
     if theta is None:
+        if not hasattr(model, "theta_"):
+            raise NotFittedError(
+                f"gradcheck: this {type(model).__name__} is not fitted; fit it first or pass theta="
+            )
         theta = np.array(model.theta_, dtype=np.float64)
     else:
         theta = check_vector(theta, "theta").copy()

@@ -11,8 +11,8 @@ import numpy as np
 
 from fastnn._base import BACKENDS, BaseEstimator, backend_module, r2_score
 from fastnn._builds import linear_threaded, training_loop
-from fastnn._codes import DIVERGED, LOSS_CODES, MAX_ITER
-from fastnn._training import train, warn_outcome
+from fastnn._codes import DIVERGED, LOSS_CODES, MAX_ITER, SQUARED_ERROR
+from fastnn._training import linear_state, train, warn_outcome
 from fastnn._validation import (
     check_batch_size,
     check_batch_size_setting,
@@ -55,10 +55,16 @@ def linear_fit_1d(x, y) -> tuple[float, float]:
     x = check_vector(x, "x")
     y = check_vector(y, "y", size=x.size)
     dx = x - x.mean()
-    sxx = dx @ dx
-    if sxx == 0.0:
+    if not np.any(dx):
         raise ValueError("x is constant: the slope of a line through it is undefined")
-    slope = float(dx @ (y - y.mean()) / sxx)
+    with np.errstate(over="ignore", under="ignore"):
+        sxx = dx @ dx
+    if 1e-280 < sxx < np.inf:
+        slope = float(dx @ (y - y.mean()) / sxx)
+    else:  # x so large or so small that its squares leave the float range: scale it first
+        scale = np.max(np.abs(dx))
+        scaled = dx / scale
+        slope = float(scaled @ (y - y.mean()) / (scaled @ scaled) / scale)
     return float(y.mean() - slope * x.mean()), slope
 
 
@@ -114,8 +120,9 @@ class _LinearModel(BaseEstimator):
         Warns
         -----
         DivergenceWarning
-            When the loss becomes non-finite: training stops there, keeping
-            the loss curve so far and the last parameters with a finite loss.
+            When the loss becomes non-finite or rises above 1e4 times its first value
+            (:data:`fastnn._codes.DIVERGENCE_RATIO`): training stops there, keeping
+            the loss curve so far and the parameters before the last step.
         """
         params = validate_params(self)
         solver = params["solver"]
@@ -164,7 +171,9 @@ class _LinearModel(BaseEstimator):
         lr, fit_intercept = params["learning_rate_init"], params["fit_intercept"]
         stride = max(params["record_trajectory"], 1)
 
-        divergence = np.full(1, np.nan)  # the run's limit, set by its first loss
+        loss_at = impl.mse_loss if code == SQUARED_ERROR else impl.bce_loss
+        # carried from call to call; the divergence limit comes from the loss at the start
+        state = linear_state(theta, loss_at(X, target, theta))
 
         def outcome(done, curve):
             return done, MAX_ITER if done == curve.size else DIVERGED
@@ -172,7 +181,7 @@ class _LinearModel(BaseEstimator):
         if solver == "gd":
             gd = training_loop(impl, "linear_gd", linear_threaded(n_samples, n_features))
             return lambda order, curve, rows: outcome(
-                gd(X, target, theta, code, lr, fit_intercept, curve, rows, stride, divergence),
+                gd(X, target, theta, code, lr, fit_intercept, curve, rows, stride, state),
                 curve,
             )
         if solver == "sgd":
@@ -188,7 +197,7 @@ class _LinearModel(BaseEstimator):
                     curve,
                     rows,
                     stride,
-                    divergence,
+                    state,
                 ),
                 curve,
             )
@@ -207,7 +216,7 @@ class _LinearModel(BaseEstimator):
                 curve,
                 rows,
                 stride,
-                divergence,
+                state,
             ),
             curve,
         )
@@ -465,7 +474,8 @@ class LogisticRegression(_LinearModel):
 
     def predict(self, X):
         """Predicted labels: ``classes_[1]`` where the logit is positive."""
-        return self.classes_[(self._logits(X) > 0.0).astype(np.intp)]
+        positive = self._logits(X) > 0.0  # first: it says "not fitted" when it is not
+        return self.classes_[positive.astype(np.intp)]
 
     def score(self, X, y):
         """Mean accuracy of :meth:`predict` on ``(X, y)``."""

@@ -22,6 +22,7 @@ from fastnn._codes import (
 )
 from fastnn._training import mlp_settings, mlp_state, train, warn_outcome
 from fastnn._validation import (
+    check_allocation,
     check_batch_size,
     check_batch_size_setting,
     check_fraction,
@@ -132,7 +133,9 @@ class _BaseMLP(BaseEstimator):
         Warns
         -----
         DivergenceWarning
-            The loss became non-finite: training stopped, keeping the history so far.
+            The loss became non-finite or rose above 1e4 times its first value
+            (:data:`fastnn._codes.DIVERGENCE_RATIO`): training stopped, keeping the
+            history so far.
         ConvergenceWarning
             ``max_iter`` epochs ran without meeting the ``tol`` criterion.
         """
@@ -141,6 +144,15 @@ class _BaseMLP(BaseEstimator):
         X = check_X(X)
         Y, loss = self._fit_targets(y, X.shape[0])
         layout = MLPLayout((X.shape[1], *params["hidden_layer_sizes"], Y.shape[1]))
+        # parameters, gradient, optimiser state; activations and deltas of a batch
+        batch = X.shape[0]
+        if params["solver"] != "gd":
+            batch = check_batch_size(params["batch_size"], X.shape[0])
+        check_allocation(
+            8 * (6 * layout.n_params + 3 * batch * sum(layout.sizes)),
+            "hidden_layer_sizes",
+            f"a network of {layout.n_params} parameters",
+        )
         if theta0 is None:
             theta = layout.initial_theta(params["random_state"], params["init"])
         else:
@@ -244,7 +256,11 @@ def _train_network(impl, params, X, Y, theta, layout, activation, loss):
         tol=params["tol"],
         n_iter_no_change=params["n_iter_no_change"],
     )
-    state = mlp_state(theta)
+    # the limit comes from the loss at the start, before a first epoch of many steps
+    initial_loss = impl.mlp_loss_grad(
+        X, Y, theta, layout.sizes, activation, loss, np.empty(theta.size)
+    )
+    state = mlp_state(theta, initial_loss)
     threaded = mlp_threaded(layout.sizes, n_samples if full_batch else batch_size)
     loop = training_loop(impl, "mlp_train", threaded)
     stride = max(params["record_trajectory"], 1)

@@ -336,3 +336,181 @@ def test_a_lock_of_a_killed_but_unreaped_process_is_stale(tmp_path, logistic):
         assert surface.info["tiles_computed"] == 8
     finally:
         child.wait()
+
+
+# -- finding 6: divergence was only overflow --------------------------------------------------
+def test_a_loss_growing_by_orders_of_magnitude_stops_training_with_a_warning():
+    X, y = data.donut(2000, seed=0)
+    net = fastnn.MLPClassifier((5,), activation="relu", solver="gd", learning_rate_init=1e3)
+    with pytest.warns(fastnn.DivergenceWarning, match="rose above 10000 times its first"):
+        net.fit(X, y)
+    assert net.n_iter_ < 200 and net.loss_curve_.size == net.n_iter_ >= 1
+    assert np.all(net.loss_curve_ <= 1e4 * net.loss_curve_[0])  # the history, no 2e57
+
+
+@pytest.mark.parametrize("solver", ["gd", "sgd", "minibatch", "momentum", "adam"])
+def test_every_mlp_solver_stops_at_divergence(solver):
+    X, y = data.donut(300, seed=0)
+    net = fastnn.MLPRegressor((8,), solver=solver, learning_rate_init=50.0, max_iter=500)
+    with pytest.warns(fastnn.DivergenceWarning):
+        net.fit(X, y * 100)
+    assert net.n_iter_ < 500 and np.all(np.isfinite(net.theta_))
+
+
+# -- finding 7: huge finite inputs -------------------------------------------------------------
+def test_huge_finite_inputs_are_refused_or_computed_right(logistic):
+    model, X, y = logistic
+    with pytest.raises(ValueError, match="span: the grid reaches parameters beyond"):
+        fastnn.loss_surface(model, X, y, span=1e308, resolution=5)
+    with pytest.raises(ValueError, match="span: the grid reaches"):
+        fastnn.loss_line(model, X, y, direction="random", span=1e308)
+    x, t = X[:, 0], X[:, 1]
+    intercept, slope = fastnn.linear_fit_1d(x, t)
+    for scale in (1e160, 1e-170):
+        big = fastnn.linear_fit_1d(x * scale, t)
+        assert big[0] == pytest.approx(intercept, rel=1e-13)
+        assert big[1] * scale == pytest.approx(slope, rel=1e-13)
+    with pytest.raises(ValueError, match="noise must be a finite number"):
+        data.linear(10, noise=np.nan)
+
+
+# -- tracebacks: every bad argument is a ValueError naming it ----------------------------------
+BAD_CALLS = {
+    "n_iter_no_change must be an integer <=": lambda X, y: fastnn.MLPClassifier(
+        n_iter_no_change=10**20
+    ).fit(X, y),
+    "record_trajectory must be an integer <=": lambda X, y: fastnn.LinearRegression(
+        solver="gd", record_trajectory=10**20
+    ).fit(X, y),
+    "not fitted": lambda X, y: fastnn.LogisticRegression().predict(X),
+    "gradcheck: this MLPClassifier is not fitted": lambda X, y: fastnn.gradcheck(
+        fastnn.MLPClassifier(), X, y
+    ),
+    "y mixes strings and numbers": lambda X, y: fastnn.LogisticRegression().fit(
+        X[:2], np.array(["a", 1], dtype=object)
+    ),
+    "client must be a dask.distributed.Client": lambda X, y: fastnn.loss_surface(
+        fastnn.LogisticRegression().fit(X, y), X, y, client=object()
+    ),
+    "means must hold two entries": lambda X, y: data.blobs(10, means=((0, 0),)),
+    "cov must be symmetric positive semi-definite": lambda X, y: data.blobs(
+        10, cov=((1, 2), (2, 1))
+    ),
+    "x_range must be two finite numbers": lambda X, y: data.linear(10, x_range=(1,)),
+    "hidden_layer_sizes: a network of 4000000001": lambda X, y: fastnn.MLPClassifier((10**9,)).fit(
+        X, y
+    ),
+    "max_iter: the loss curve": lambda X, y: fastnn.MLPClassifier(max_iter=10**12).fit(X, y),
+    "resolution: a line of": lambda X, y: fastnn.loss_line(
+        fastnn.LogisticRegression().fit(X, y), X, y, direction="random", resolution=10**12
+    ),
+    "resolution: the axes": lambda X, y: fastnn.loss_surface(
+        fastnn.LogisticRegression().fit(X, y), X, y, resolution=(2, 10**12)
+    ),
+}
+
+
+@pytest.mark.parametrize("message", list(BAD_CALLS))
+def test_bad_arguments_are_value_errors_naming_them(message):
+    X, y = data.blobs(40, seed=0)
+    with pytest.raises(ValueError, match=message.replace("(", r"\(")):
+        BAD_CALLS[message](X, y)
+
+
+def test_a_mistyped_flag_is_named(capsys):
+    assert main(["surface", "--modle", "linear"]) == 2
+    assert "unrecognized arguments: --modle" in capsys.readouterr().err
+
+
+# -- interrupts: Ctrl-C during training, and with Dask workers ----------------------------------
+def _interrupt(code_or_args, wait_for, after=1.0, group=False):
+    """Start a process, SIGINT it ``after`` s after it printed ``wait_for``; (rc, out, err, s)."""
+    args = [sys.executable, "-c", code_or_args] if isinstance(code_or_args, str) else code_or_args
+    process = subprocess.Popen(
+        args,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=group,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    if wait_for:
+        assert process.stdout.readline().strip() == wait_for
+    time.sleep(after)
+    sent = time.perf_counter()
+    if group:
+        os.killpg(process.pid, signal.SIGINT)  # as a terminal does: every process of the job
+    else:
+        process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=120)
+    return process.returncode, out, err, time.perf_counter() - sent
+
+
+INTERRUPTED_TRAINING = """
+import sys
+import fastnn
+from fastnn import data
+X, y = data.donut(4000, seed=0)
+fastnn.MLPClassifier((64,), solver="gd", max_iter=2, tol=None).fit(X, y)  # compiled
+print("training", flush=True)
+try:
+    fastnn.MLPClassifier((64,), solver="gd", max_iter=10**6, tol=None).fit(X, y)
+except KeyboardInterrupt:
+    sys.exit(3)
+"""
+
+
+def test_ctrl_c_during_training_raises_keyboard_interrupt_within_a_second():
+    rc, out, err, waited = _interrupt(INTERRUPTED_TRAINING, "training")
+    assert rc == 3, err
+    assert waited < 1.5, f"Ctrl-C took {waited:.1f} s to be honoured"
+
+
+def test_ctrl_c_with_dask_workers_is_one_line_and_exit_130(tmp_path):
+    pytest.importorskip("distributed")
+    command = [sys.executable, "-m", "fastnn.cli", "surface", "--model", "mlp", "--workers", "2"]
+    command += ["--resolution", "2000", "--no-progress", "--out", str(tmp_path / "s.zarr")]
+    rc, out, err, waited = _interrupt(command, None, after=8.0, group=True)
+    assert rc == 130, err
+    assert err == "fastnn: interrupted\n", err
+
+
+# -- kill -9 mid-run, then resume: the same bits as an uninterrupted run ------------------------
+KILLED_RUN = """
+import sys
+import fastnn
+from fastnn import data
+X, y = data.donut(3000, seed=0)
+model = fastnn.MLPClassifier((16,), solver="gd", max_iter=20, tol=None, random_state=0).fit(X, y)
+fastnn.loss_surface(model, X, y, directions="filter", random_state=0, resolution=(60, 40),
+                    tile_rows=1, out=sys.argv[1], progress=False)
+"""
+
+
+@pytest.mark.parametrize("name", ["s.zarr", "s.npy"])
+def test_kill_9_mid_run_then_resume_equals_an_uninterrupted_run(tmp_path, name):
+    if name.endswith(".zarr"):
+        pytest.importorskip("zarr")
+    path = tmp_path / name
+    process = subprocess.Popen([sys.executable, "-c", KILLED_RUN, str(path)])
+    record = tmp_path / f"{name}.tiles"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:  # wait for some tiles, not all
+        written = (
+            len(list((path / "values" / "c").rglob("*")))
+            if name.endswith(".zarr")
+            else (len(record.read_text().splitlines()) - 1 if record.exists() else 0)
+        )
+        if written >= 5:
+            break
+        time.sleep(0.02)
+    process.kill()
+    process.wait()
+    X, y = data.donut(3000, seed=0)
+    model = fastnn.MLPClassifier((16,), solver="gd", max_iter=20, tol=None, random_state=0)
+    model.fit(X, y)
+    kw = dict(directions="filter", random_state=0, resolution=(60, 40), tile_rows=1)
+    resumed = fastnn.loss_surface(model, X, y, out=path, resume=True, **kw)
+    assert 0 < resumed.info["tiles_computed"] < 60
+    whole = fastnn.loss_surface(model, X, y, **kw)
+    np.testing.assert_array_equal(np.asarray(resumed.values), whole.values)

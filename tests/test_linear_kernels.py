@@ -6,6 +6,7 @@ import pytest
 from fastnn import kernels, reference
 from fastnn._builds import linear_threaded, training_loop
 from fastnn._codes import DIVERGENCE_RATIO, LOG_LOSS, SQUARED_ERROR
+from fastnn._training import linear_state
 from fastnn.optim import sample_orders
 from tests.conftest import SHAPES, assert_close
 
@@ -93,7 +94,7 @@ def _train(
     theta = theta0.copy()
     curve = np.full(n_iter, np.nan)
     trajectory = np.full((-(-n_iter // record_every) + 1, theta.size), np.nan)
-    tail = (curve, trajectory, record_every, np.full(1, np.nan))
+    tail = (curve, trajectory, record_every, linear_state(theta))
     if solver == "gd":
         done = backend.linear_gd(X, y, theta, loss, lr, fit_intercept, *tail)
     elif solver == "sgd":
@@ -198,8 +199,8 @@ def test_parallel_build_returns_the_same_numbers(solver):
         curve = np.empty(2)
         kernel = training_loop(kernels, f"linear_{solver}", threaded)
         args = (order, 40_000) if solver == "minibatch" else ()
-        limit = np.full(1, np.nan)
-        kernel(X, y, theta, LOG_LOSS, 0.5, True, *args, curve, np.empty((0, 4)), 1, limit)
+        state = linear_state(theta)
+        kernel(X, y, theta, LOG_LOSS, 0.5, True, *args, curve, np.empty((0, 4)), 1, state)
         results.append((theta, curve))
     assert_close(results[0][0], results[1][0], rtol=1e-13)
     assert_close(results[0][1], results[1][1], rtol=1e-13)
@@ -225,16 +226,18 @@ def test_a_loss_growing_by_orders_of_magnitude_is_divergence_before_any_overflow
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_the_limit_carries_across_the_calls_of_one_run(backend, rng):
+def test_a_run_cut_into_calls_takes_the_steps_of_one_call_divergence_included(backend, rng):
     X, y, theta0 = _problem(rng, 30, 2, SQUARED_ERROR)
     lr = 1.2 / np.mean(X**2)
     whole = _train(backend, "gd", X, y, theta0, SQUARED_ERROR, lr, 200, True)
-    theta, divergence = theta0.copy(), np.full(1, np.nan)
+    theta = theta0.copy()
+    state = linear_state(theta)
     curve = np.full(200, np.nan)
     none = np.empty((0, 3))
-    done = backend.linear_gd(X, y, theta, 0, lr, True, curve[:3], none, 1, divergence)
-    assert done == 3 and divergence[0] == DIVERGENCE_RATIO * curve[0]
-    done += backend.linear_gd(X, y, theta, 0, lr, True, curve[3:], none, 1, divergence)
+    done = 0
+    for calls in (slice(0, 3), slice(3, whole[0]), slice(whole[0], 200)):  # stops in call 3
+        done += backend.linear_gd(X, y, theta, 0, lr, True, curve[calls], none, 1, state)
+        assert state[0] == DIVERGENCE_RATIO * curve[0]
     assert done == whole[0]
     np.testing.assert_array_equal(theta, whole[1])
     np.testing.assert_array_equal(curve, whole[2])

@@ -310,7 +310,7 @@ def test_memmap_out_equals_in_memory(tmp_path, logistic):
 
 def test_a_grid_larger_than_memory_is_refused_with_its_size(logistic):
     model, X, y = logistic
-    with pytest.raises(MemoryError, match=r"1000000 x 1000000 float64 surface needs 7450\.6 GiB"):
+    with pytest.raises(ValueError, match=r"1000000 x 1000000 float64 surface needs 7450\.6 GiB"):
         fastnn.loss_surface(model, X, y, params=(1, 2), resolution=1_000_000)
 
 

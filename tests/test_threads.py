@@ -15,7 +15,7 @@ import numpy as np
 SCRIPT = """
 import json, numba, numpy as np, fastnn
 from fastnn import kernels, lecture
-from fastnn._training import mlp_settings, mlp_state
+from fastnn._training import linear_state, mlp_settings, mlp_state
 from fastnn._builds import linear_threaded, mlp_threaded, training_loop
 from fastnn.layout import MLPLayout
 
@@ -52,7 +52,7 @@ for threads in (1, 2):
     numba.set_num_threads(threads)
     theta = np.zeros(4)
     curve = np.empty(3)
-    gd(Xl, yl, theta, 1, 0.5, True, curve, np.empty((0, 4)), 1, np.full(1, np.nan))
+    gd(Xl, yl, theta, 1, 0.5, True, curve, np.empty((0, 4)), 1, linear_state(theta))
     out[f"linear {threads}"] = theta.tolist() + curve.tolist()
     theta = theta0.copy()
     curve = np.empty(3)

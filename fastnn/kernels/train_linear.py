@@ -14,12 +14,15 @@ Common contract of the three loops (reference: :mod:`fastnn.reference.train_line
   those, the final theta;
 * sample orders are drawn by the caller (``order[epoch]`` is a permutation of
   the sample indices), so every backend sees the same draws;
+* ``state`` carries a run from one call to the next, so that a run cut into several
+  calls takes exactly the steps of one: ``state[0]`` the divergence limit (NaN until
+  the run's first loss sets it), ``state[1:]`` the iterate before the last step (a new
+  run: :func:`fastnn._training.linear_state`);
 * the loop stops when the run diverges (:data:`fastnn._codes.DIVERGENCE_RATIO`): a
   non-finite loss, or an iteration's loss (GD) or an epoch's mean loss above the
-  limit in ``divergence[0]``.  That array carries the limit across the calls of one
-  run: NaN in the first call, whose first loss sets it.  ``theta`` is set back to the
-  iterate before the last step, the diverged loss is not recorded, and the number of
-  completed iterations/epochs is returned (``loss_curve.size`` when nothing diverged).
+  limit.  ``theta`` is set back to the iterate before the last step, the diverged
+  loss is not recorded, and the number of completed iterations/epochs is returned
+  (``loss_curve.size`` when nothing diverged).
 
 GD and minibatch loops are compiled twice from one inlined body: serially (the
 public kernels) and as private threaded builds; :mod:`fastnn._builds`
@@ -36,14 +39,14 @@ from fastnn.kernels.linear import _loss_and_residual, _loss_grad, _scratch
 
 
 @njit()
-def _diverged(value, divergence):
-    """Whether a run's loss ``value`` means divergence; the run's first loss sets the limit."""
+def _diverged(value, limit):
+    """Whether a run's loss ``value`` means divergence; the run's first loss sets ``limit[0]``."""
     if not np.isfinite(value):
         return True
-    if np.isnan(divergence[0]):
-        divergence[0] = DIVERGENCE_RATIO * max(value, DIVERGENCE_FLOOR)
+    if np.isnan(limit[0]):
+        limit[0] = DIVERGENCE_RATIO * max(value, DIVERGENCE_FLOOR)
         return False
-    return value > divergence[0]
+    return value > limit[0]
 
 
 @njit()
@@ -69,15 +72,15 @@ def _descend(theta, grad, lr, fit_intercept, previous):
 
 @njit(inline=True)
 def _gd_iterations(
-    X, y, theta, loss, lr, fit_intercept, loss_curve, trajectory, record_every, divergence
+    X, y, theta, loss, lr, fit_intercept, loss_curve, trajectory, record_every, state
 ):
     scratch = _scratch()
     grad = np.empty(theta.size)
-    previous = theta.copy()
+    limit, previous = state[:1], state[1:]
     for t in range(loss_curve.size):
         _record_start(trajectory, t, record_every, theta)
         value = _loss_grad(X, y, theta, loss, scratch, grad)
-        if _diverged(value, divergence):
+        if _diverged(value, limit):
             theta[:] = previous
             _record_final(trajectory, t, record_every, theta)
             return t
@@ -88,22 +91,20 @@ def _gd_iterations(
 
 
 @njit()
-def linear_gd(
-    X, y, theta, loss, lr, fit_intercept, loss_curve, trajectory, record_every, divergence
-):
+def linear_gd(X, y, theta, loss, lr, fit_intercept, loss_curve, trajectory, record_every, state):
     """Full-batch gradient descent for ``loss_curve.size`` iterations."""
     return _gd_iterations(
-        X, y, theta, loss, lr, fit_intercept, loss_curve, trajectory, record_every, divergence
+        X, y, theta, loss, lr, fit_intercept, loss_curve, trajectory, record_every, state
     )
 
 
 @njit(parallel=True)
 def _linear_gd_threaded(
-    X, y, theta, loss, lr, fit_intercept, loss_curve, trajectory, record_every, divergence
+    X, y, theta, loss, lr, fit_intercept, loss_curve, trajectory, record_every, state
 ):
     """:func:`linear_gd` compiled for threads: worth it for large batches only."""
     return _gd_iterations(
-        X, y, theta, loss, lr, fit_intercept, loss_curve, trajectory, record_every, divergence
+        X, y, theta, loss, lr, fit_intercept, loss_curve, trajectory, record_every, state
     )
 
 
@@ -148,16 +149,16 @@ def _minibatch_epochs(
     loss_curve,
     trajectory,
     record_every,
-    divergence,
+    state,
 ):
     n_epochs, n = order.shape
     batch_size = min(batch_size, n)
+    limit, previous = state[:1], state[1:]
     if batch_size == 1:
-        previous = theta.copy()
         for epoch in range(n_epochs):
             _record_start(trajectory, epoch, record_every, theta)
             total, done = _sgd_epoch(X, y, theta, loss, lr, fit_intercept, order[epoch], previous)
-            if done < n or _diverged(total / n, divergence):
+            if done < n or _diverged(total / n, limit):
                 theta[:] = previous
                 _record_final(trajectory, epoch, record_every, theta)
                 return epoch
@@ -168,7 +169,6 @@ def _minibatch_epochs(
     y_batch = np.empty(batch_size)
     scratch = _scratch()
     grad = np.empty(theta.size)
-    previous = theta.copy()
     for epoch in range(n_epochs):
         _record_start(trajectory, epoch, record_every, theta)
         total = 0.0
@@ -185,7 +185,7 @@ def _minibatch_epochs(
                 return epoch
             total += value * m
             _descend(theta, grad, lr, fit_intercept, previous)
-        if _diverged(total / n, divergence):
+        if _diverged(total / n, limit):
             theta[:] = previous
             _record_final(trajectory, epoch, record_every, theta)
             return epoch
@@ -207,7 +207,7 @@ def linear_minibatch(
     loss_curve,
     trajectory,
     record_every,
-    divergence,
+    state,
 ):
     """Minibatch gradient descent over ``order.shape[0]`` epochs.
 
@@ -226,13 +226,13 @@ def linear_minibatch(
         loss_curve,
         trajectory,
         record_every,
-        divergence,
+        state,
     )
 
 
 @njit()
 def linear_sgd(
-    X, y, theta, loss, lr, fit_intercept, order, loss_curve, trajectory, record_every, divergence
+    X, y, theta, loss, lr, fit_intercept, order, loss_curve, trajectory, record_every, state
 ):
     """Stochastic gradient descent: one update per sample, ``order.shape[0]`` epochs."""
     return _minibatch_epochs(
@@ -247,7 +247,7 @@ def linear_sgd(
         loss_curve,
         trajectory,
         record_every,
-        divergence,
+        state,
     )
 
 
@@ -264,7 +264,7 @@ def _linear_minibatch_threaded(
     loss_curve,
     trajectory,
     record_every,
-    divergence,
+    state,
 ):
     """:func:`linear_minibatch` compiled for threads: worth it for large batches only."""
     return _minibatch_epochs(
@@ -279,5 +279,5 @@ def _linear_minibatch_threaded(
         loss_curve,
         trajectory,
         record_every,
-        divergence,
+        state,
     )

@@ -12,14 +12,14 @@ from fastnn._codes import DIVERGENCE_FLOOR, DIVERGENCE_RATIO
 from fastnn.reference.linear import _loss_grad
 
 
-def _diverged(value, divergence):
-    """Whether a run's loss ``value`` means divergence; the run's first loss sets the limit."""
+def _diverged(value, limit):
+    """Whether a run's loss ``value`` means divergence; the run's first loss sets ``limit[0]``."""
     if not np.isfinite(value):
         return True
-    if np.isnan(divergence[0]):
-        divergence[0] = DIVERGENCE_RATIO * max(value, DIVERGENCE_FLOOR)
+    if np.isnan(limit[0]):
+        limit[0] = DIVERGENCE_RATIO * max(value, DIVERGENCE_FLOOR)
         return False
-    return value > divergence[0]
+    return value > limit[0]
 
 
 def _record_start(trajectory, t, record_every, theta):
@@ -38,17 +38,15 @@ def _descend(theta, grad, lr, fit_intercept, previous):
     theta[first:] -= lr * grad[first:]
 
 
-def linear_gd(
-    X, y, theta, loss, lr, fit_intercept, loss_curve, trajectory, record_every, divergence
-):
+def linear_gd(X, y, theta, loss, lr, fit_intercept, loss_curve, trajectory, record_every, state):
     """Full-batch gradient descent for ``loss_curve.size`` iterations."""
     grad = np.empty_like(theta)
-    previous = theta.copy()
+    limit, previous = state[:1], state[1:]
     with np.errstate(over="ignore", invalid="ignore"):
         for t in range(loss_curve.size):
             _record_start(trajectory, t, record_every, theta)
             value = _loss_grad(X, y, theta, loss, grad)
-            if _diverged(value, divergence):
+            if _diverged(value, limit):
                 theta[:] = previous
                 _record_final(trajectory, t, record_every, theta)
                 return t
@@ -70,12 +68,12 @@ def linear_minibatch(
     loss_curve,
     trajectory,
     record_every,
-    divergence,
+    state,
 ):
     """Minibatch gradient descent over ``order.shape[0]`` epochs."""
     n_epochs, n = order.shape
     grad = np.empty_like(theta)
-    previous = theta.copy()
+    limit, previous = state[:1], state[1:]
     with np.errstate(over="ignore", invalid="ignore"):
         for epoch in range(n_epochs):
             _record_start(trajectory, epoch, record_every, theta)
@@ -89,7 +87,7 @@ def linear_minibatch(
                     return epoch
                 total += value * batch.size
                 _descend(theta, grad, lr, fit_intercept, previous)
-            if _diverged(total / n, divergence):
+            if _diverged(total / n, limit):
                 theta[:] = previous
                 _record_final(trajectory, epoch, record_every, theta)
                 return epoch
@@ -99,7 +97,7 @@ def linear_minibatch(
 
 
 def linear_sgd(
-    X, y, theta, loss, lr, fit_intercept, order, loss_curve, trajectory, record_every, divergence
+    X, y, theta, loss, lr, fit_intercept, order, loss_curve, trajectory, record_every, state
 ):
     """Stochastic gradient descent: one update per sample, ``order.shape[0]`` epochs."""
     return linear_minibatch(
@@ -114,5 +112,5 @@ def linear_sgd(
         loss_curve,
         trajectory,
         record_every,
-        divergence,
+        state,
     )

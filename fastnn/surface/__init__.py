@@ -17,6 +17,7 @@ import numpy as np
 
 from fastnn._codes import LOG_LOSS, SQUARED_ERROR
 from fastnn._validation import (
+    check_allocation,
     check_option,
     check_resolution,
     check_threads,
@@ -29,6 +30,7 @@ from fastnn.surface._engine import (
     FLOAT32_UNSUPPORTED,
     METHODS,
     ArraySink,
+    check_fits_in_memory,
     default_progress,
     evaluate_tile,
     in_process,
@@ -40,6 +42,7 @@ from fastnn.surface._engine import (
 from fastnn.surface._plane import (
     BIAS_OPTIONS,
     Plane,
+    check_reachable,
     directions_plane,
     draw_directions,
     filter_normalize,
@@ -194,6 +197,18 @@ def loss_surface(
         raise ValueError(FLOAT32_UNSUPPORTED)
     if params is not None and directions is not None:
         raise ValueError("pass either params= or directions=, not both")
+    grid = check_resolution(resolution)
+    check_allocation(32 * (grid[0] + grid[1]), "resolution", f"the axes of a {grid} grid")
+    if out is None:
+        check_fits_in_memory(grid, "pass out='surface.zarr' to stream it to disk")
+    if client is not None:
+        from fastnn.surface._distributed import require_dask
+
+        require_dask()
+        if not all(hasattr(client, a) for a in ("submit", "scatter")):
+            raise ValueError(
+                f"client must be a dask.distributed.Client; got {type(client).__name__}"
+            )
     if params is None and directions is None:
         if loss_model.n_params == 2:
             params = (0, 1)
@@ -214,6 +229,7 @@ def loss_surface(
             loss_model, directions, span, resolution, random_state, bias, orthogonalize, trajectory
         )
         labels = ("alpha", "beta")
+    check_reachable(plane, "span")
     threads = check_threads(threads, numba.config.NUMBA_NUM_THREADS)
     tile_rows = check_tile_rows(tile_rows)
     if client is not None:
@@ -386,8 +402,11 @@ def loss_line(
         kind = direction if isinstance(direction, str) else "vector"
     spec = default if span is None else span
     centre = loss_model.theta[index] if param is not None else 0.0
-    alpha = make_axis(spec, centre, check_resolution(resolution, pair=False), label)
+    points = check_resolution(resolution, pair=False)
+    check_allocation(24 * points, "resolution", f"a line of {points} points")
+    alpha = make_axis(spec, centre, points, label)
     plane = Plane(origin, d, np.zeros_like(d), alpha, np.zeros(1), "line", kind)
+    check_reachable(plane, "span" if span is not None else "to")
     evaluation = prepare(loss_model, plane, "auto")
     values = np.empty((alpha.size, 1))
     threads = check_threads(threads, numba.config.NUMBA_NUM_THREADS)

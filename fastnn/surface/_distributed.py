@@ -15,6 +15,7 @@ cores; e.g. 2 single-threaded workers on 2 cores run 1 numba thread each.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from urllib.parse import urlparse
 
@@ -101,6 +102,22 @@ def run_on_cluster(client, evaluation, tiles, todo, finish, task, distributed, w
 
 
 @contextlib.contextmanager
+def _sigint_ignored():
+    """SIGINT ignored for the duration (processes started meanwhile inherit that)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@contextlib.contextmanager
 def dask_client(workers: int | None = None, scheduler: str | None = None):
     """A Dask client for the surface engine; closes the client and any cluster it started.
 
@@ -119,12 +136,17 @@ def dask_client(workers: int | None = None, scheduler: str | None = None):
     try:
         try:
             if workers is not None:
-                cluster = distributed.LocalCluster(
-                    n_workers=workers,
-                    threads_per_worker=1,
-                    processes=True,
-                    dashboard_address=":0",
-                )
+                # The workers inherit an ignored SIGINT: Ctrl-C reaches this process only,
+                # which closes the cluster (each worker used to print a traceback).
+                with _sigint_ignored():
+                    cluster = distributed.LocalCluster(
+                        n_workers=workers,
+                        threads_per_worker=1,
+                        processes=True,
+                        dashboard_address=":0",
+                        # a cancelled task's warning is not news after Ctrl-C
+                        silence_logs=logging.ERROR,
+                    )
                 client = distributed.Client(cluster)
             else:
                 client = distributed.Client(scheduler, timeout="5s")

@@ -12,10 +12,7 @@ into tiles and the number of threads never change a result.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -25,7 +22,8 @@ from tqdm.auto import tqdm
 
 from fastnn._backends import backend_module
 from fastnn._codes import LOG_LOSS
-from fastnn._validation import check_out_array
+from fastnn._interrupts import deferred_interrupts
+from fastnn._validation import available_memory, check_out_array
 from fastnn.model import LINEAR, NETWORK
 
 METHODS = ("auto", "exact", "brute")
@@ -282,21 +280,6 @@ def default_progress(evaluation: Evaluation) -> bool:
     return work >= _PROGRESS_WORK
 
 
-def available_memory() -> int | None:
-    """Bytes of memory available to a new allocation (Linux: MemAvailable), or None."""
-    try:
-        with open("/proc/meminfo") as info:
-            for line in info:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return None
-
-
 def check_fits_in_memory(shape, remedy: str) -> None:
     """ValueError when a float64 grid of ``shape`` would not fit in the available memory.
 
@@ -430,27 +413,3 @@ def in_process(threads: int | None = None):
                 numba.set_num_threads(previous)
 
     return execute
-
-
-@contextlib.contextmanager
-def deferred_interrupts():
-    """Hold Ctrl-C (SIGINT) back until the running kernel returns; yields a "was it pressed" test.
-
-    A KeyboardInterrupt raised while a parallel numba kernel runs surfaced as
-    ``SystemError: CPUDispatcher(...) returned a result with an exception set``.  Kernels
-    run one tile (about 0.2 s) at a time, so the caller checks after each and raises
-    KeyboardInterrupt itself.  Outside the main thread, or when the program installed its
-    own SIGINT handler, nothing changes.
-    """
-    pressed = []
-    if (
-        threading.current_thread() is not threading.main_thread()
-        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
-    ):
-        yield lambda: False
-        return
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: pressed.append(signum))
-    try:
-        yield lambda: bool(pressed)
-    finally:
-        signal.signal(signal.SIGINT, previous)

@@ -40,11 +40,33 @@ class Plane:
     info: dict = field(default_factory=dict)
 
 
+def check_reachable(plane: Plane, name: str) -> None:
+    """ValueError naming ``name`` when the grid's corners leave float64's range.
+
+    Parameters are affine in the coordinates, so the corners bound every grid point.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        corners = [
+            plane.origin + a * plane.u + b * plane.v
+            for a in (plane.a[0], plane.a[-1])
+            for b in (plane.b[0], plane.b[-1])
+        ]
+    if not (np.all(np.isfinite(plane.a)) and np.all(np.isfinite(plane.b))) or not all(
+        np.all(np.isfinite(c)) for c in corners
+    ):
+        raise ValueError(
+            f"{name}: the grid reaches parameters beyond the float64 range (axes "
+            f"[{plane.a[0]:.3g}, {plane.a[-1]:.3g}] x [{plane.b[0]:.3g}, {plane.b[-1]:.3g}]); "
+            "use a smaller span"
+        )
+
+
 # -- axes ---------------------------------------------------------------------------------
 def _symmetric_offsets(half_width: float, n: int) -> np.ndarray:
     """``half_width * linspace(-1, 1, n)``, exactly antisymmetric (0 itself in the middle)."""
     t = np.linspace(-1.0, 1.0, n)
-    return half_width * (t - t[::-1]) / 2.0
+    with np.errstate(over="ignore"):  # an axis beyond float64: check_reachable says so
+        return half_width * (t - t[::-1]) / 2.0
 
 
 def make_axis(spec, centre: float, n: int, name: str) -> np.ndarray:
