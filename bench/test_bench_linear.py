@@ -11,6 +11,7 @@ import pytest
 from fastnn import data, kernels, lecture, reference
 from fastnn._builds import linear_threaded, training_loop
 from fastnn._codes import LOG_LOSS, SQUARED_ERROR
+from fastnn._training import linear_state
 from fastnn.optim import sample_orders
 
 from .conftest import check_then_time
@@ -41,7 +42,7 @@ def _gd(impl, X, y, loss, lr, n_iter):
     curve = np.empty(n_iter)
     # the build LinearRegression / LogisticRegression would pick for this batch
     gd = training_loop(impl, "linear_gd", linear_threaded(*X.shape))
-    gd(X, y, theta, loss, lr, True, curve, np.empty((0, theta.size)), 1)
+    gd(X, y, theta, loss, lr, True, curve, np.empty((0, theta.size)), 1, linear_state(theta))
     return theta, curve
 
 
@@ -68,8 +69,10 @@ def test_minibatch_epochs(benchmark, variant, batch_size, rng):
     def run(impl):
         theta = np.zeros(2)
         curve = np.empty(5)
+        none = np.empty((0, 2))
+        state = linear_state(theta)
         impl.linear_minibatch(
-            X, y, theta, SQUARED_ERROR, 1e-3, True, order, batch_size, curve, np.empty((0, 2)), 1
+            X, y, theta, SQUARED_ERROR, 1e-3, True, order, batch_size, curve, none, 1, state
         )
         return theta, curve
 

@@ -18,6 +18,7 @@ import pytest
 import fastnn
 from fastnn import data, kernels, lecture, reference
 from fastnn._codes import LOG_LOSS, SIGMOID
+from fastnn._training import linear_state
 from fastnn.layout import MLPLayout
 
 from .conftest import check_then_time, mlp_gd
@@ -54,9 +55,8 @@ def _logistic_sgd_problem():
 
 def _fastnn_sgd(impl, X, y, order, lr):
     theta = np.zeros(3)
-    impl.linear_sgd(
-        X, y, theta, LOG_LOSS, lr, True, order, np.empty(order.shape[0]), np.empty((0, 3)), 1
-    )
+    curve, none = np.empty(order.shape[0]), np.empty((0, 3))
+    impl.linear_sgd(X, y, theta, LOG_LOSS, lr, True, order, curve, none, 1, linear_state(theta))
     return theta
 
 

@@ -155,22 +155,28 @@ def loss_surface(
         numba threads for this call (restored afterwards); in-process runs only (with
         ``client`` each task fits its threads to its host).
     out : str, path, ndarray or numpy.memmap of shape (Ga, Gb), float64, optional
-        Where to write the values.  A path ending in ``.npy`` is opened as a memmap only
-        after every other argument has been checked, so a grid larger than memory
-        streams to disk; an existing file is never replaced unless ``overwrite=True``
-        (or continued with ``resume=True``).  While a run writes a file it holds
-        ``<file>.lock``: a second writer is refused.  Without ``out``, a grid that does
-        not fit in the available memory is refused.
+        Where to write the values.  A path ending in ``.zarr`` is a Zarr store (``pip
+        install "fastnn[zarr]"``): one chunk per tile with a CRC-32C, and the axes,
+        centre, directions, labels, model, loss and data fingerprint, so the store is a
+        complete Surface (:meth:`Surface.load` opens it lazily; ``xarray.open_zarr``
+        reads it); Dask workers write their own chunks.  A path ending in ``.npy`` is
+        a float64 memmap with a completion record beside it.  Either is created only
+        after every other argument has been checked and the free disk space too, so a
+        grid larger than memory streams to disk; an existing output is never replaced
+        unless ``overwrite=True`` (or continued with ``resume=True``).  While a run
+        writes it holds ``<path>.lock``: a second writer is refused.  Without ``out``,
+        a grid that does not fit in the available memory is a ValueError.
     tile_rows : int, optional
         Grid rows per tile (default: about 0.2 s of work per tile).
     resume : bool, default False
-        With ``out`` a file (or file-backed memmap), fastnn keeps a completion record
-        beside it (``<file>.tiles``: tiles are marked, with a CRC-32 of their values, only
-        after the values are on disk).  ``resume=True`` continues an interrupted run: only
-        the tiles the record does not list are computed, and a listed tile whose values
-        fail their CRC is computed again (``info["tiles_damaged"]``).  A record that is
-        corrupted or belongs to another surface (other data, plane, grid, tiles or kernel
-        revision) is refused.
+        Continue an interrupted run into the same ``out``.  A store's chunks are their
+        own completion marks: chunks present are read back and checked (a damaged one is
+        computed again, ``info["tiles_damaged"]``), missing ones are computed.  A
+        ``.npy`` (or file-backed memmap) has a completion record ``<file>.tiles``
+        (tiles marked with a CRC-32 of their values only after the values are on disk);
+        marked tiles whose values fail their CRC are computed again.  A store or record
+        that belongs to another surface (other data, plane, grid, tiles or kernel
+        revision) or is corrupted is refused.
     client : dask.distributed.Client, optional
         Run the tiles as tasks on this Dask cluster (``pip install "fastnn[dask]"``);
         the values are identical to the in-process ones.  numba's threads per task are
@@ -184,7 +190,16 @@ def loss_surface(
         ``tests/test_surface_kernels.py``).  Squared-error surfaces of linear models
         are float64 only.
     overwrite : bool, default False
-        With ``out`` a path: replace an existing file (and its completion record).
+        With ``out`` a path: replace an existing store or file (and its record).
+
+    Raises
+    ------
+    ValueError
+        Bad arguments (each names its argument), a grid too large for memory without a
+        store, too little disk space, a full disk while writing (the tiles written stay
+        resumable), a second writer.
+    KeyboardInterrupt
+        Ctrl-C, at the end of the running tile (the tiles written stay resumable).
 
     Returns
     -------
