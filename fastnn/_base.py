@@ -83,6 +83,7 @@ class BaseEstimator:
         """
         fitted = hasattr(self, "theta_")
         name = type(self).__name__
+        source = getattr(self, "imported_from_", None)
         if not fitted and center is None:
             raise ValueError(
                 f"{name} is not fitted: fit it first, or pass center= (the parameters at the "
@@ -101,7 +102,7 @@ class BaseEstimator:
             loss,
             activation,
             backend,
-            name,
+            name if source is None else f"{name} (from {source})",
         )
 
     def _loss_parts(self, X, y, fitted: bool):

@@ -159,16 +159,7 @@ class _BaseMLP(BaseEstimator):
             theta = check_vector(theta0, "theta0", size=layout.n_params).copy()
         activation = ACTIVATION_CODES[params["activation"]]
         run = _train_network(impl, params, X, Y, theta, layout, activation, loss)
-        self.layout_ = layout
-        self.theta_ = theta
-        self.coefs_ = layout.coefs(theta)
-        self.intercepts_ = layout.intercepts(theta)
-        self.n_features_in_ = X.shape[1]
-        self.n_layers_ = layout.sizes.size
-        self.n_outputs_ = int(Y.shape[1])
-        self.out_activation_ = _OUT_ACTIVATION[loss]
-        self._activation_code = activation
-        self._loss_code = loss
+        self._set_network(layout, theta, activation, loss)
         self.loss_curve_ = run.loss_curve
         self.n_iter_ = run.n_iter
         if run.trajectory is not None:
@@ -184,6 +175,19 @@ class _BaseMLP(BaseEstimator):
             tol=params["tol"],
         )
         return self
+
+    def _set_network(self, layout, theta, activation, loss):
+        """The fitted parameters and what they mean (``fit``, and imported networks)."""
+        self.layout_ = layout
+        self.theta_ = theta
+        self.coefs_ = layout.coefs(theta)
+        self.intercepts_ = layout.intercepts(theta)
+        self.n_features_in_ = int(layout.sizes[0])
+        self.n_layers_ = layout.sizes.size
+        self.n_outputs_ = int(layout.sizes[-1])
+        self.out_activation_ = _OUT_ACTIVATION[loss]
+        self._activation_code = activation
+        self._loss_code = loss
 
     # -- evaluation -----------------------------------------------------------------------
     def _loss_grad(self, impl, X, Y, theta):

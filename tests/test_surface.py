@@ -471,3 +471,38 @@ def test_network_surface_memory_stays_bounded():
     assert result.returncode == 0, result.stderr[-3000:]
     grown = int(result.stdout.strip().splitlines()[-1])
     assert grown < 64 * 2**20, f"{grown / 2**20:.0f} MB"
+
+
+# -- the same plane on other data (issue 14) ------------------------------------------------
+@pytest.mark.parametrize(
+    "plane",
+    [
+        dict(directions="filter", random_state=0),
+        dict(directions="random", random_state=1, span=(0.3, 2.0)),
+        dict(params=("W0[0,1]", "b1[0]"), span=0.5),
+    ],
+    ids=["filter", "random", "params"],
+)
+def test_a_surface_or_its_directions_array_give_the_same_plane(plane):
+    X, y = data.donut(400, seed=0)
+    X_test, y_test = data.donut(200, seed=1)
+    net = fastnn.MLPClassifier((6,), solver="gd", max_iter=30, tol=None, random_state=0)
+    net.fit(X, y)
+    first = fastnn.loss_surface(net, X, y, resolution=(9, 7), **plane)
+    again = fastnn.loss_surface(net, X, y, directions=first)
+    np.testing.assert_array_equal(again.values, first.values)
+    for field in ("a", "b", "center", "directions"):
+        np.testing.assert_array_equal(getattr(again, field), getattr(first, field))
+    assert again.labels == first.labels and again.params == first.params
+    test = fastnn.loss_surface(net, X_test, y_test, directions=first)
+    i, j = 2, 5
+    expected = net.loss_model(X_test, y_test).loss_at(first.theta(i, j))
+    assert test.values[i, j] == pytest.approx(expected, rel=1e-12)
+    if "params" not in plane:
+        span = plane.get("span", 1.0)
+        array = fastnn.loss_surface(
+            net, X, y, directions=first.directions, span=span, resolution=(9, 7)
+        )
+        np.testing.assert_array_equal(array.values, first.values)
+    with pytest.raises(ValueError, match="pass no span="):
+        fastnn.loss_surface(net, X, y, directions=first, span=2.0)

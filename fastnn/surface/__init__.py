@@ -49,6 +49,7 @@ from fastnn.surface._plane import (
     make_axis,
     params_plane,
     pca_directions,
+    surface_plane,
 )
 from fastnn.surface._record import (
     check_memmap_output,
@@ -117,14 +118,17 @@ def loss_surface(
         Two parameters to vary, by position in ``theta_`` or by name: ``"intercept"``,
         ``"w1"``, ... for linear models, ``"W0[0,3]"`` / ``"b1[0]"`` (as ``coefs_`` /
         ``intercepts_``) for networks.  The other parameters stay at ``center``.
-    directions : {"random", "filter", "pca"} or pair of arrays, optional
+    directions : str, pair of arrays, (2, n_params) array or Surface, optional
         The plane ``center + a u + b v``: ``"random"`` -- two Gaussian directions of
         unit norm; ``"filter"`` -- Gaussian directions with every filter (the incoming
         weights of a unit) rescaled to the norm of the same filter of ``center`` (Li et
         al., 2018); ``"pca"`` -- the top-2 principal directions of ``trajectory``
-        (default: the model's ``trajectory_``) around ``center``; or two vectors of
-        length n_params.  Default: ``params=(0, 1)`` for a model with two parameters,
-        else ``"filter"``.
+        (default: the model's ``trajectory_``) around ``center``; two vectors of
+        length n_params (or a Surface's ``directions`` array).  A :class:`Surface`
+        means its plane and its grid exactly (centre, directions, axes; pass no
+        ``params``, ``span`` or ``center``): the same plane on other data, e.g. a test
+        set.  Default: ``params=(0, 1)`` for a model with two parameters, else
+        ``"filter"``.
     span : float, pair of floats, or pair of (low, high), optional
         Half-width of both axes, a half-width per axis, or explicit ranges.  Axes are
         ``center[i] + linspace(-h, h, G)`` for ``params`` and coefficients in
@@ -207,6 +211,15 @@ def loss_surface(
     """
     method = check_option(method, "method", METHODS)
     dtype = check_option(dtype, "dtype", DTYPES)
+    same_plane = directions if isinstance(directions, Surface) else None
+    if same_plane is not None:
+        for name, value in (("params", params), ("span", span), ("center", center)):
+            if value is not None:
+                raise ValueError(
+                    f"directions=Surface reuses that surface's plane and grid; pass no {name}="
+                )
+        center = same_plane.center
+        resolution = same_plane.shape
     loss_model = as_loss_model(model, X, y, center=center, backend=backend)
     if dtype == "float32" and loss_model.family != NETWORK and loss_model.loss != LOG_LOSS:
         raise ValueError(FLOAT32_UNSUPPORTED)
@@ -231,9 +244,13 @@ def loss_surface(
             directions = "filter"
     if method == "brute" and (loss_model.family, loss_model.loss) != (LINEAR, SQUARED_ERROR):
         raise ValueError("method='brute' applies to squared error (LinearRegression) only")
-    if directions == "pca" and trajectory is None:
+    if isinstance(directions, str) and directions == "pca" and trajectory is None:
         trajectory = getattr(model, "trajectory_", None)
-    if params is not None:
+    if same_plane is not None:
+        plane = surface_plane(loss_model, same_plane)
+        params = plane.params
+        labels = tuple(same_plane.labels)
+    elif params is not None:
         plane = params_plane(loss_model, params, span, resolution)
         labels = (
             loss_model.layout.param_name(plane.params[0]),

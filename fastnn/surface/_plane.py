@@ -193,10 +193,12 @@ def draw_directions(kind, model, random_state, bias, trajectory):
                 "filter-normalised directions are zero; use directions='random'"
             )
         return u, v, {}
+    if isinstance(kind, np.ndarray) and kind.ndim == 2:
+        kind = tuple(kind)  # a Surface's (2, n_params) directions
     if not isinstance(kind, (tuple, list)) or len(kind) != 2:
         raise ValueError(
-            "directions must be 'random', 'filter', 'pca' or a pair of vectors (u, v); "
-            f"got {kind!r}"
+            "directions must be 'random', 'filter', 'pca', a pair of vectors (u, v), a "
+            f"(2, n_params) array or a Surface; got {kind!r}"
         )
     u = check_vector(kind[0], "directions[0] (u)", size=n)
     v = check_vector(kind[1], "directions[1] (v)", size=n)
@@ -249,9 +251,10 @@ def directions_plane(
 ) -> Plane:
     """The plane ``center + a u + b v`` of ``directions`` (see :func:`fastnn.loss_surface`)."""
     bias = check_option(bias, "bias", BIAS_OPTIONS)
-    if isinstance(directions, str):
+    name = directions if isinstance(directions, str) else None
+    if name is not None:
         check_option(directions, "directions", DIRECTION_KINDS)
-    if directions == "pca":
+    if name == "pca":
         if trajectory is None:
             raise ValueError(
                 "directions='pca' needs an optimiser trajectory: fit the model with "
@@ -264,14 +267,14 @@ def directions_plane(
     try:
         info["cos_uv"] = check_not_parallel(u, v)
     except ValueError as exc:
-        if directions != "filter":
+        if name != "filter":
             raise
         raise ValueError(
             f"{exc}. Filter normalisation leaves too few dimensions for this model (one "
             "weight per filter and the biases zeroed): try bias='keep' or directions='random'"
         ) from None
-    info["directions"] = directions if isinstance(directions, str) else "vectors"
-    if span is None and directions == "pca":
+    info["directions"] = name or "vectors"
+    if span is None and name == "pca":
         # Cover the projected path, with a margin of a quarter of its extent.
         coords = project(trajectory, loss_model.theta, np.stack([u, v]))[0]
         span = []
@@ -280,5 +283,27 @@ def directions_plane(
             margin = 0.25 * (hi - lo) if hi > lo else 1.0
             span.append((lo - margin, hi + margin))
     a, b = make_axes(1.0 if span is None else span, resolution)
-    kind = directions if isinstance(directions, str) else "vectors"
-    return Plane(loss_model.theta.copy(), u, v, a, b, "directions", kind, info=info)
+    return Plane(loss_model.theta.copy(), u, v, a, b, "directions", name or "vectors", info=info)
+
+
+def surface_plane(loss_model, surface) -> Plane:
+    """The plane and grid of an earlier :class:`~fastnn.surface.Surface`, exactly.
+
+    Its centre, directions and axes are reused as they are, so the same model gives the
+    same values bit for bit and other data gives its values at the same points.
+    """
+    if surface.center.size != loss_model.n_params:
+        raise ValueError(
+            f"directions: the Surface is a plane of {surface.center.size} parameters; this "
+            f"model has {loss_model.n_params}"
+        )
+    a, b = np.array(surface.a, dtype=np.float64), np.array(surface.b, dtype=np.float64)
+    u, v = (np.array(d, dtype=np.float64) for d in surface.directions)
+    origin = np.array(surface.center, dtype=np.float64)
+    if surface.params is not None:
+        params = tuple(int(p) for p in surface.params)
+        origin[list(params)] = 0.0
+        return Plane(origin, u, v, a, b, "params", "params", params=params)
+    kind = surface.info.get("directions", "vectors")
+    info = {k: surface.info[k] for k in ("cos_uv", "explained_variance_ratio") if k in surface.info}
+    return Plane(origin, u, v, a, b, "directions", kind, info={**info, "directions": kind})

@@ -1,0 +1,250 @@
+"""Models trained elsewhere, as fastnn estimators: :func:`from_sklearn`.
+
+An imported model is an ordinary fitted fastnn estimator (same layout, kernels and
+engines), so ``loss_surface``, ``loss_line``, its plots and ``gradcheck`` work on it as on
+a native one.  Its loss is the *metric* scikit-learn users compute:
+``sklearn.metrics.log_loss(y, predict_proba(X))`` for classifiers,
+``mean_squared_error(y, predict(X))`` for regressors (tested to 1e-12).  scikit-learn's
+own ``loss_`` attribute of its MLPs differs by convention: half the squared error for
+regressors, and the L2 penalty ``alpha / (2 n) * ||W||^2`` added for both; fastnn's
+surfaces show the data term only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from fastnn._codes import ACTIVATION_CODES, LOG_LOSS, SOFTMAX_LOG_LOSS, SQUARED_ERROR
+from fastnn.layout import MLPLayout
+
+__all__ = ["ImportedPipeline", "from_sklearn"]
+
+# scikit-learn's hidden activations -> fastnn's
+_ACTIVATIONS = {"logistic": "sigmoid", "tanh": "tanh", "relu": "relu"}
+
+
+def from_sklearn(estimator):
+    """A fitted scikit-learn model as a fitted fastnn estimator.
+
+    Parameters
+    ----------
+    estimator : fitted scikit-learn estimator
+        ``LinearRegression`` (one target), ``LogisticRegression`` (binary, or
+        multinomial: imported as an ``MLPClassifier`` without hidden layers, a softmax
+        over linear logits), ``MLPClassifier`` (binary or multiclass),
+        ``MLPRegressor``, or a ``Pipeline`` whose last step is one of these (its other
+        steps are applied to ``X`` first: :class:`ImportedPipeline`).
+
+    Returns
+    -------
+    fastnn estimator or ImportedPipeline
+        Fitted, with the same parameters (``theta_``), classes and predictions;
+        ``imported_from_`` says where it came from.  It carries no training history
+        (``loss_curve_``, ``trajectory_``).
+
+    Raises
+    ------
+    ValueError
+        An unfitted estimator, or one fastnn cannot represent (the message says why:
+        an ``identity`` hidden activation, several regression targets, multilabel
+        outputs, one-vs-rest logistic regression).
+    TypeError
+        Any other kind of estimator.
+
+    Examples
+    --------
+    >>> from sklearn.neural_network import MLPClassifier
+    >>> import fastnn
+    >>> X, y = fastnn.data.donut(200, seed=0)
+    >>> net = MLPClassifier((5,), max_iter=300, random_state=0).fit(X, y)  # doctest: +SKIP
+    >>> surface = fastnn.loss_surface(fastnn.from_sklearn(net), X, y)  # doctest: +SKIP
+    """
+    kind = type(estimator).__name__
+    module = type(estimator).__module__
+    if not module.startswith("sklearn."):
+        raise TypeError(f"from_sklearn takes a scikit-learn estimator; got {kind} from {module}")
+    if kind == "Pipeline":
+        return _pipeline(estimator)
+    importers = {
+        "LinearRegression": _linear_regression,
+        "LogisticRegression": _logistic_regression,
+        "MLPClassifier": _mlp,
+        "MLPRegressor": _mlp,
+    }
+    if kind not in importers:
+        raise TypeError(
+            f"from_sklearn imports LinearRegression, LogisticRegression, MLPClassifier, "
+            f"MLPRegressor and Pipelines ending in one; got {kind}"
+        )
+    _check_fitted(estimator)
+    model = importers[kind](estimator)
+    model.imported_from_ = f"scikit-learn {kind}"
+    return model
+
+
+def _check_fitted(estimator) -> None:
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    try:
+        check_is_fitted(estimator)
+    except NotFittedError:
+        raise ValueError(
+            f"from_sklearn: this {type(estimator).__name__} is not fitted; fit it first"
+        ) from None
+
+
+def _floats(values, *shape) -> np.ndarray:
+    return np.ascontiguousarray(np.asarray(values, dtype=np.float64).reshape(shape))
+
+
+def _linear_regression(estimator):
+    from fastnn.linear_model import LinearRegression
+
+    coef = np.asarray(estimator.coef_, dtype=np.float64)
+    if coef.ndim != 1:
+        raise ValueError(
+            f"from_sklearn: this LinearRegression has {coef.shape[0]} targets; fastnn's has one"
+        )
+    theta = np.concatenate([[float(estimator.intercept_)], coef])
+    model = LinearRegression(fit_intercept=bool(estimator.fit_intercept))
+    model._set_theta(theta, model.fit_intercept, coef.size)
+    return model
+
+
+def _logistic_regression(estimator):
+    from fastnn.linear_model import LogisticRegression
+
+    classes = np.asarray(estimator.classes_)
+    if getattr(estimator, "multi_class", "auto") == "ovr" and classes.size > 2:
+        raise ValueError(
+            "from_sklearn: a one-vs-rest LogisticRegression (multi_class='ovr') normalises "
+            "its classes' sigmoids, not a softmax; refit it multinomial to import it"
+        )
+    coef = np.asarray(estimator.coef_, dtype=np.float64)
+    intercept = np.asarray(estimator.intercept_, dtype=np.float64)
+    if classes.size == 2:
+        model = LogisticRegression(fit_intercept=bool(estimator.fit_intercept))
+        model.classes_ = classes
+        theta = np.concatenate([intercept[:1], coef[0]])
+        model._set_theta(theta, model.fit_intercept, coef.shape[1])
+        return model
+    # multinomial: a softmax over linear logits is a network without hidden layers
+    layout = MLPLayout((coef.shape[1], classes.size))
+    theta = np.concatenate([coef.T.ravel(), intercept])
+    return _network("MLPClassifier", (), "relu", layout, theta, SOFTMAX_LOG_LOSS, classes)
+
+
+def _mlp(estimator):
+    kind = type(estimator).__name__
+    if estimator.activation not in _ACTIVATIONS:
+        raise ValueError(
+            f"from_sklearn: activation={estimator.activation!r} has no fastnn counterpart "
+            f"(fastnn's: {', '.join(repr(a) for a in _ACTIVATIONS)})"
+        )
+    sizes = [estimator.coefs_[0].shape[0], *(w.shape[1] for w in estimator.coefs_)]
+    layout = MLPLayout(sizes)
+    theta = np.empty(layout.n_params)
+    for target, source in zip(layout.coefs(theta), estimator.coefs_, strict=True):
+        target[...] = source
+    for target, source in zip(layout.intercepts(theta), estimator.intercepts_, strict=True):
+        target[...] = source
+    classes = None
+    if kind == "MLPClassifier":
+        classes = np.asarray(estimator.classes_)
+        if estimator.out_activation_ == "logistic" and estimator.n_outputs_ > 1:
+            raise ValueError("from_sklearn: multilabel MLPClassifiers have no fastnn counterpart")
+        loss = LOG_LOSS if estimator.n_outputs_ == 1 else SOFTMAX_LOG_LOSS
+    else:
+        if getattr(estimator, "loss", "squared_error") != "squared_error":
+            raise ValueError(
+                f"from_sklearn: loss={estimator.loss!r} has no fastnn counterpart "
+                "(MLPRegressor's is 'squared_error')"
+            )
+        loss = SQUARED_ERROR
+    hidden = tuple(int(s) for s in sizes[1:-1])
+    return _network(kind, hidden, _ACTIVATIONS[estimator.activation], layout, theta, loss, classes)
+
+
+def _network(kind, hidden, activation, layout, theta, loss, classes):
+    from fastnn.mlp import MLPClassifier, MLPRegressor
+
+    model = (MLPClassifier if kind == "MLPClassifier" else MLPRegressor)(
+        hidden_layer_sizes=hidden, activation=activation
+    )
+    if classes is not None:
+        model.classes_ = classes
+    else:
+        model._y_ndim = 1 if layout.sizes[-1] == 1 else 2
+    model._set_network(layout, theta, ACTIVATION_CODES[activation], loss)
+    return model
+
+
+class ImportedPipeline:
+    """A scikit-learn Pipeline's preprocessing in front of an imported fastnn estimator.
+
+    ``X`` goes through ``transform`` (the pipeline without its last step) once per call;
+    the engines then see the fastnn ``estimator``'s loss on the transformed data, so
+    ``fastnn.loss_surface(imported, X, y)`` takes the raw ``X`` a user has.
+
+    Attributes
+    ----------
+    transform : sklearn.pipeline.Pipeline
+        The steps before the model (fitted, used as they are).
+    estimator : fastnn estimator
+        The imported last step.
+    """
+
+    def __init__(self, transform, estimator):
+        self.transform = transform
+        self.estimator = estimator
+
+    def _x(self, X):
+        return np.asarray(self.transform.transform(X), dtype=np.float64)
+
+    def loss_model(self, X, y, *, center=None, backend=None):
+        """The last step's :class:`~fastnn.model.LossModel` on the transformed ``X``."""
+        model = self.estimator.loss_model(self._x(X), y, center=center, backend=backend)
+        kind = type(self.estimator).__name__
+        return dataclasses.replace(model, name=f"{kind} (from scikit-learn Pipeline)")
+
+    def loss_grad(self, X, y, theta=None):
+        """Mean loss and gradient of the last step on the transformed ``X``."""
+        return self.estimator.loss_grad(self._x(X), y, theta)
+
+    def predict(self, X):
+        """The pipeline's predictions."""
+        return self.estimator.predict(self._x(X))
+
+    def predict_proba(self, X):
+        """Class probabilities (classifiers)."""
+        return self.estimator.predict_proba(self._x(X))
+
+    def score(self, X, y):
+        """Accuracy (classifiers) or R^2 (regressors) of the pipeline."""
+        return self.estimator.score(self._x(X), y)
+
+    @property
+    def theta_(self):
+        """The last step's parameters."""
+        return self.estimator.theta_
+
+    @property
+    def layout_(self):
+        """The last step's parameter layout."""
+        return self.estimator.layout_
+
+    def __repr__(self) -> str:
+        steps = " -> ".join(type(step).__name__ for _, step in self.transform.steps)
+        return f"ImportedPipeline({steps} -> {self.estimator!r})"
+
+
+def _pipeline(pipeline):
+    final = pipeline.steps[-1][1]
+    if len(pipeline.steps) < 2:
+        return from_sklearn(final)
+    imported = ImportedPipeline(pipeline[:-1], from_sklearn(final))
+    imported.imported_from_ = "scikit-learn Pipeline"
+    return imported

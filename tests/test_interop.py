@@ -1,0 +1,138 @@
+"""Models trained by scikit-learn, imported with fastnn.from_sklearn.
+
+Their loss at the imported weights is scikit-learn's own metric (``log_loss`` of
+``predict_proba``, ``mean_squared_error`` of ``predict``) to 1e-12, their predictions are
+scikit-learn's, and the engines treat them as native models.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import fastnn
+from fastnn import data
+
+sklearn = pytest.importorskip("sklearn")
+from sklearn import linear_model, neural_network  # noqa: E402
+from sklearn.datasets import make_classification  # noqa: E402
+from sklearn.exceptions import ConvergenceWarning  # noqa: E402
+from sklearn.metrics import log_loss, mean_squared_error  # noqa: E402
+from sklearn.pipeline import make_pipeline  # noqa: E402
+from sklearn.preprocessing import StandardScaler  # noqa: E402
+
+
+def _fit(estimator, X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return estimator.fit(X, y)
+
+
+@pytest.fixture(scope="module")
+def problems():
+    X2, y2 = data.donut(300, seed=0)
+    X3, y3 = make_classification(
+        300, n_features=4, n_informative=3, n_redundant=0, n_classes=3, random_state=0
+    )
+    target = X2[:, 0] * X2[:, 1] + 0.1 * np.sin(3 * X2[:, 0])
+    return {"binary": (X2, y2), "three": (X3, y3), "regression": (X2, target)}
+
+
+def _mlp(kind, **kw):
+    cls = neural_network.MLPClassifier if kind == "c" else neural_network.MLPRegressor
+    return cls(hidden_layer_sizes=kw.pop("hidden", (7,)), max_iter=200, random_state=0, **kw)
+
+
+CLASSIFIERS = {
+    "mlp-binary-tanh": (lambda: _mlp("c", activation="tanh"), "binary"),
+    "mlp-three-relu-2-layers": (lambda: _mlp("c", hidden=(7, 5)), "three"),
+    "mlp-three-logistic": (lambda: _mlp("c", activation="logistic"), "three"),
+    "logistic-binary": (lambda: linear_model.LogisticRegression(), "binary"),
+    "logistic-multinomial": (lambda: linear_model.LogisticRegression(), "three"),
+    "pipeline": (lambda: make_pipeline(StandardScaler(), _mlp("c")), "three"),
+}
+REGRESSORS = {
+    "mlp-regressor": lambda: _mlp("r"),
+    "linear": lambda: linear_model.LinearRegression(),
+    "pipeline": lambda: make_pipeline(StandardScaler(), _mlp("r", activation="tanh")),
+}
+
+
+def _loss(imported, X, y):
+    model = imported.loss_model(X, y)
+    return model.loss_at(model.theta)
+
+
+@pytest.mark.parametrize("name", list(CLASSIFIERS))
+def test_imported_classifiers_give_scikit_learns_log_loss_and_predictions(problems, name):
+    build, problem = CLASSIFIERS[name]
+    X, y = problems[problem]
+    theirs = _fit(build(), X, y)
+    ours = fastnn.from_sklearn(theirs)
+    assert _loss(ours, X, y) == pytest.approx(log_loss(y, theirs.predict_proba(X)), rel=1e-12)
+    np.testing.assert_array_equal(ours.predict(X), theirs.predict(X))
+    np.testing.assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), rtol=1e-12)
+    assert ours.score(X, y) == theirs.score(X, y)
+
+
+@pytest.mark.parametrize("name", list(REGRESSORS))
+def test_imported_regressors_give_scikit_learns_squared_error(problems, name):
+    X, y = problems["regression"]
+    theirs = _fit(REGRESSORS[name](), X, y)
+    ours = fastnn.from_sklearn(theirs)
+    expected = mean_squared_error(y, theirs.predict(X))
+    assert _loss(ours, X, y) == pytest.approx(expected, rel=1e-12)
+    np.testing.assert_allclose(ours.predict(X), theirs.predict(X), rtol=1e-12, atol=1e-14)
+
+
+def test_scikit_learns_loss_attribute_is_half_the_error_plus_the_penalty(problems):
+    X, y = problems["regression"]
+    theirs = _fit(_mlp("r", alpha=1e-3, solver="lbfgs"), X, y)  # loss_ at the final weights
+    ours = fastnn.from_sklearn(theirs)
+    penalty = theirs.alpha / (2 * X.shape[0]) * sum(np.sum(w**2) for w in theirs.coefs_)
+    assert theirs.loss_ == pytest.approx(_loss(ours, X, y) / 2 + penalty, rel=1e-9)
+
+
+def test_an_imported_model_maps_like_a_native_one(problems):
+    X, y = problems["three"]
+    theirs = _fit(make_pipeline(StandardScaler(), _mlp("c")), X, y)
+    ours = fastnn.from_sklearn(theirs)
+    surface = fastnn.loss_surface(ours, X, y, resolution=9, random_state=0)
+    assert surface.info["model"] == "MLPClassifier (from scikit-learn Pipeline)"
+    assert surface.values[4, 4] == pytest.approx(log_loss(y, theirs.predict_proba(X)), rel=1e-12)
+    # the same surface from the native estimator on the transformed data
+    native = ours.estimator
+    direct = fastnn.loss_surface(native, theirs[:-1].transform(X), y, resolution=9, random_state=0)
+    np.testing.assert_array_equal(surface.values, direct.values)
+    line = fastnn.loss_line(ours, X, y, direction="random", random_state=0)
+    assert line.values[50] == pytest.approx(surface.center_loss, rel=1e-12)
+    assert fastnn.gradcheck(native, theirs[:-1].transform(X), y) < 1e-6
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: neural_network.MLPClassifier(), "is not fitted"),
+        (lambda: _fit(_mlp("c", activation="identity"), *data.donut(50, seed=0)), "identity"),
+        (
+            lambda: _fit(linear_model.LinearRegression(), np.eye(3), np.eye(3)),
+            "has 3 targets",
+        ),
+        (
+            lambda: _fit(_mlp("r", loss="poisson"), np.eye(3), np.ones(3)),
+            "loss='poisson'",
+        ),
+    ],
+)
+def test_models_fastnn_cannot_represent_are_refused_with_the_reason(build, message):
+    with pytest.raises(ValueError, match=message):
+        fastnn.from_sklearn(build())
+
+
+def test_other_estimators_are_type_errors():
+    from sklearn.tree import DecisionTreeClassifier
+
+    with pytest.raises(TypeError, match="got DecisionTreeClassifier"):
+        fastnn.from_sklearn(DecisionTreeClassifier())
+    with pytest.raises(TypeError, match="takes a scikit-learn estimator"):
+        fastnn.from_sklearn(fastnn.MLPClassifier())
