@@ -9,7 +9,7 @@ of them (``backend="numba"`` or ``"numpy"``).
 from fastnn import data
 from fastnn.exceptions import ConvergenceWarning, DivergenceWarning, FastnnWarning, NotFittedError
 from fastnn.gradcheck import gradcheck
-from fastnn.interop import from_sklearn
+from fastnn.interop import from_sklearn, from_torch
 from fastnn.layout import MLPLayout
 from fastnn.linear_model import LinearRegression, LogisticRegression, linear_fit_1d
 from fastnn.mlp import MLPClassifier, MLPRegressor
@@ -24,6 +24,7 @@ __all__ = [
     "DivergenceWarning",
     "FastnnWarning",
     "from_sklearn",
+    "from_torch",
     "gradcheck",
     "gradient_descent",
     "linear_fit_1d",

@@ -1,4 +1,4 @@
-"""Models trained elsewhere, as fastnn estimators: :func:`from_sklearn`.
+"""Models trained elsewhere, as fastnn estimators: :func:`from_sklearn`, :func:`from_torch`.
 
 An imported model is an ordinary fitted fastnn estimator (same layout, kernels and
 engines), so ``loss_surface``, ``loss_line``, its plots and ``gradcheck`` work on it as on
@@ -19,7 +19,7 @@ import numpy as np
 from fastnn._codes import ACTIVATION_CODES, LOG_LOSS, SOFTMAX_LOG_LOSS, SQUARED_ERROR
 from fastnn.layout import MLPLayout
 
-__all__ = ["ImportedPipeline", "from_sklearn"]
+__all__ = ["ImportedPipeline", "from_sklearn", "from_torch"]
 
 # scikit-learn's hidden activations -> fastnn's
 _ACTIVATIONS = {"logistic": "sigmoid", "tanh": "tanh", "relu": "relu"}
@@ -94,10 +94,6 @@ def _check_fitted(estimator) -> None:
         raise ValueError(
             f"from_sklearn: this {type(estimator).__name__} is not fitted; fit it first"
         ) from None
-
-
-def _floats(values, *shape) -> np.ndarray:
-    return np.ascontiguousarray(np.asarray(values, dtype=np.float64).reshape(shape))
 
 
 def _linear_regression(estimator):
@@ -248,3 +244,98 @@ def _pipeline(pipeline):
     imported = ImportedPipeline(pipeline[:-1], from_sklearn(final))
     imported.imported_from_ = "scikit-learn Pipeline"
     return imported
+
+
+# torch's activation modules -> fastnn's
+_TORCH_ACTIVATIONS = {"Sigmoid": "sigmoid", "Tanh": "tanh", "ReLU": "relu"}
+TORCH_LOSSES = ("cross_entropy", "bce_with_logits", "mse")
+
+
+def from_torch(module, loss: str):
+    """A PyTorch ``nn.Sequential`` network as a fitted fastnn estimator.
+
+    Parameters
+    ----------
+    module : torch.nn.Sequential
+        ``Linear`` layers with one activation between them (``Sigmoid``, ``Tanh`` or
+        ``ReLU``, the same after every hidden layer), ending in a ``Linear`` layer: the
+        output function is the loss's.
+    loss : {"cross_entropy", "bce_with_logits", "mse"}
+        What the network was trained with: ``nn.CrossEntropyLoss`` (targets are class
+        indices 0..K-1, K >= 3 outputs), ``nn.BCEWithLogitsLoss`` (one output, targets
+        0/1) or ``nn.MSELoss`` (mean over samples and outputs).
+
+    Returns
+    -------
+    MLPClassifier or MLPRegressor
+        Fitted with the module's weights (converted to float64); its loss at every
+        point equals torch's own loss of the float64 module (tested to 1e-12).
+
+    Raises
+    ------
+    ValueError
+        A layer fastnn does not have (named with its position), mixed activations, or
+        a loss fastnn does not have.
+    """
+    import torch  # imported here only: torch stays optional
+
+    if not isinstance(module, torch.nn.Sequential):
+        raise TypeError(f"from_torch takes a torch.nn.Sequential; got {type(module).__name__}")
+    if loss not in TORCH_LOSSES:
+        raise ValueError(f"loss must be one of {', '.join(map(repr, TORCH_LOSSES))}; got {loss!r}")
+    layers = list(module)
+    linear = [k for k, layer in enumerate(layers) if isinstance(layer, torch.nn.Linear)]
+    kinds = {type(layers[k]).__name__ for k in range(len(layers)) if k not in linear}
+    for k, layer in enumerate(layers):
+        name = type(layer).__name__
+        if k not in linear and name not in _TORCH_ACTIVATIONS:
+            raise ValueError(
+                f"from_torch: layer {k} ({name}) has no fastnn counterpart: fastnn networks "
+                "are Linear layers with Sigmoid, Tanh or ReLU between them"
+            )
+    expected = [2 * i for i in range(len(linear))]
+    if not linear or linear != expected or len(layers) != 2 * len(linear) - 1:
+        raise ValueError(
+            "from_torch: the module must alternate Linear and activation layers and end in "
+            f"a Linear layer (its output function is the loss's); got {_describe(layers)}"
+        )
+    if len(kinds) > 1:
+        raise ValueError(
+            f"from_torch: fastnn networks use one hidden activation; got {sorted(kinds)}"
+        )
+    activation = _TORCH_ACTIVATIONS[kinds.pop()] if kinds else "relu"
+    sizes = [layers[0].in_features, *(layers[k].out_features for k in linear)]
+    layout = MLPLayout(sizes)
+    theta = np.empty(layout.n_params)
+    for k, weights, biases in zip(
+        linear, layout.coefs(theta), layout.intercepts(theta), strict=True
+    ):
+        layer = layers[k]
+        weights[...] = layer.weight.detach().cpu().double().numpy().T
+        biases[...] = 0.0 if layer.bias is None else layer.bias.detach().cpu().double().numpy()
+    outputs = sizes[-1]
+    hidden = tuple(int(s) for s in sizes[1:-1])
+    if loss == "mse":
+        model = _network("MLPRegressor", hidden, activation, layout, theta, SQUARED_ERROR, None)
+    elif loss == "bce_with_logits":
+        if outputs != 1:
+            raise ValueError(
+                f"from_torch: bce_with_logits needs one output; this module has {outputs}"
+            )
+        model = _network("MLPClassifier", hidden, activation, layout, theta, LOG_LOSS, np.arange(2))
+    else:
+        if outputs < 3:
+            raise ValueError(
+                "from_torch: cross_entropy over 2 outputs has no fastnn counterpart (its binary "
+                "networks have one output); use 3 or more classes, or one output with "
+                "bce_with_logits"
+            )
+        model = _network(
+            "MLPClassifier", hidden, activation, layout, theta, SOFTMAX_LOG_LOSS, np.arange(outputs)
+        )
+    model.imported_from_ = "PyTorch"
+    return model
+
+
+def _describe(layers) -> str:
+    return " -> ".join(type(layer).__name__ for layer in layers)

@@ -136,3 +136,64 @@ def test_other_estimators_are_type_errors():
         fastnn.from_sklearn(DecisionTreeClassifier())
     with pytest.raises(TypeError, match="takes a scikit-learn estimator"):
         fastnn.from_sklearn(fastnn.MLPClassifier())
+
+
+# -- PyTorch ----------------------------------------------------------------------------------
+def _torch_loss(torch, net, loss, X, y):
+    logits = net(torch.from_numpy(X))
+    functional = torch.nn.functional
+    if loss == "cross_entropy":
+        return functional.cross_entropy(logits, torch.from_numpy(y.astype(np.int64))).item()
+    if loss == "bce_with_logits":
+        return functional.binary_cross_entropy_with_logits(logits[:, 0], torch.from_numpy(y)).item()
+    return functional.mse_loss(logits, torch.from_numpy(y)).item()
+
+
+def _load(torch, net, layout, theta):
+    linear = [layer for layer in net if isinstance(layer, torch.nn.Linear)]
+    with torch.no_grad():
+        for layer, w, b in zip(linear, layout.coefs(theta), layout.intercepts(theta), strict=True):
+            layer.weight.copy_(torch.from_numpy(w.T.copy()))
+            layer.bias.copy_(torch.from_numpy(b.copy()))
+
+
+@pytest.mark.parametrize(
+    ("loss", "activation", "outputs"),
+    [("bce_with_logits", "Tanh", 1), ("cross_entropy", "ReLU", 3), ("mse", "Sigmoid", 2)],
+)
+def test_imported_torch_networks_map_torchs_own_loss_at_every_point(loss, activation, outputs):
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 3))
+    y = {
+        "bce_with_logits": (X[:, 0] > 0) * 1.0,
+        "cross_entropy": rng.integers(0, 3, 120) * 1.0,
+        "mse": X[:, :2] ** 2,
+    }[loss]
+    act = getattr(torch.nn, activation)
+    net = torch.nn.Sequential(
+        torch.nn.Linear(3, 6), act(), torch.nn.Linear(6, 5), act(), torch.nn.Linear(5, outputs)
+    ).double()
+    model = fastnn.from_torch(net, loss)
+    surface = fastnn.loss_surface(model, X, y, resolution=4, random_state=0)
+    for i in range(4):
+        for j in range(4):
+            _load(torch, net, model.layout_, surface.theta(i, j))
+            with torch.no_grad():
+                expected = _torch_loss(torch, net, loss, X, y)
+            assert surface.values[i, j] == pytest.approx(expected, rel=1e-12)
+
+
+def test_torch_layers_fastnn_lacks_are_named():
+    torch = pytest.importorskip("torch")
+    nn = torch.nn
+    with pytest.raises(ValueError, match=r"layer 1 \(Dropout\) has no fastnn counterpart"):
+        fastnn.from_torch(nn.Sequential(nn.Linear(2, 3), nn.Dropout(), nn.Linear(3, 1)), "mse")
+    with pytest.raises(ValueError, match="one hidden activation"):
+        layers = [nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 3), nn.ReLU(), nn.Linear(3, 1)]
+        fastnn.from_torch(nn.Sequential(*layers), "mse")
+    with pytest.raises(ValueError, match="end in a Linear layer"):
+        fastnn.from_torch(nn.Sequential(nn.Linear(2, 1), nn.Sigmoid()), "bce_with_logits")
+    with pytest.raises(ValueError, match="loss must be one of"):
+        fastnn.from_torch(nn.Sequential(nn.Linear(2, 1)), "hinge")
