@@ -1,7 +1,9 @@
 """The ``fastnn`` command: ``demo``, ``surface`` and ``bench``.
 
 Bad arguments and bad files end with one line on stderr and exit status 2 (never a
-traceback); Ctrl-C ends with status 130 and leaves no half-written output behind.
+traceback); a training run that diverges or does not converge ends with one line and
+status 3, before any surface is computed; Ctrl-C ends with status 130 and leaves no
+half-written output behind.
 """
 
 from __future__ import annotations
@@ -15,11 +17,20 @@ import tempfile
 import time
 
 USAGE_ERROR = 2
+TRAINING_FAILED = 3
 INTERRUPTED = 130
 
 
 class CommandError(Exception):
     """A problem with the user's input: reported in one line, exit status 2."""
+
+    status = USAGE_ERROR
+
+
+class TrainingError(CommandError):
+    """The model the surface needs diverged or did not converge: one line, exit status 3."""
+
+    status = TRAINING_FAILED
 
 
 class _Parser(argparse.ArgumentParser):
@@ -106,21 +117,62 @@ def _lecture_data(model: str, seed: int):
     return lecture.network_data(seed)
 
 
-def _fit(model: str, X, y, args):
-    """The model the surface is drawn for, trained as in the lecture (path recorded)."""
-    from fastnn import lecture
+def _settings(model: str, args) -> dict:
+    """The training settings given on the command line (the lecture's for the others)."""
+    settings = {}
+    if args.solver is not None:
+        settings["solver"] = args.solver
+    if args.lr is not None:
+        settings["learning_rate_init"] = args.lr
+    if args.iterations is not None:
+        settings["max_iter"] = args.iterations
+    elif model == "mlp":
+        settings["max_iter"] = 300  # the command's default: a third of the lecture's run
+    if args.batch_size is not None:
+        settings["batch_size"] = args.batch_size
+    if model == "mlp":
+        settings["hidden_layer_sizes"] = tuple(args.hidden)
+        settings["random_state"] = args.seed
+        if args.activation is not None:
+            settings["activation"] = args.activation
+    elif args.activation is not None or args.hidden != [10]:
+        raise CommandError("--activation and --hidden apply to --model mlp only")
+    if settings.get("solver", "gd") == "adam" and model != "mlp":
+        raise CommandError("--solver adam: the linear models train with gd, sgd or minibatch")
+    return settings
 
-    if model == "linear":
-        theta0 = list(lecture.LINEAR_GD_START) + [0.0] * (X.shape[1] - 1)
-        return lecture.linear_gd_model().fit(X, y, theta0=theta0)
-    if model == "logistic":
-        return lecture.logistic_gd_model().fit(X, y)
-    return lecture.network_model(
-        hidden_layer_sizes=tuple(args.hidden),
-        max_iter=args.iterations,
-        random_state=args.seed,
-        record_trajectory=max(1, args.iterations // 100),
-    ).fit(X, y)
+
+def _fit(model: str, X, y, args):
+    """The model the surface is drawn for, trained as in the lecture unless told otherwise.
+
+    Its path is recorded (PCA planes, --png).  A run that diverges or does not converge
+    is a TrainingError (exit 3): its surface would show a model nobody wanted.
+    """
+    import warnings
+
+    from fastnn import lecture
+    from fastnn.exceptions import ConvergenceWarning, DivergenceWarning
+
+    settings = _settings(model, args)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DivergenceWarning)
+        warnings.simplefilter("error", ConvergenceWarning)
+        try:
+            if model == "linear":
+                theta0 = list(lecture.LINEAR_GD_START) + [0.0] * (X.shape[1] - 1)
+                return lecture.linear_gd_model(**settings).fit(X, y, theta0=theta0)
+            if model == "logistic":
+                return lecture.logistic_gd_model(**settings).fit(X, y)
+            iterations = settings.get("max_iter", 1000)
+            settings["record_trajectory"] = max(1, iterations // 100)
+            return lecture.network_model(**settings).fit(X, y)
+        except DivergenceWarning as exc:
+            advice = str(exc).replace("Lower learning_rate_init.", "Lower --lr")
+            raise TrainingError(
+                f"training diverged, no surface computed: {advice}, or --standardize the data"
+            ) from None
+        except ConvergenceWarning as exc:
+            raise TrainingError(f"training did not converge, no surface computed: {exc}") from None
 
 
 def _span(values):
@@ -200,8 +252,18 @@ def _surface(args) -> int:
     if args.params is not None and args.directions is not None:
         raise CommandError("pass either --params or --directions, not both")
     X, y = load_data(args.data) if args.data else _lecture_data(args.model, args.seed)
+    if args.standardize:
+        X = _standardized(X)
     with _cluster(args) as client:
         return _compute_surface(args, X, y, client)
+
+
+def _standardized(X):
+    """Features shifted to zero mean and scaled to unit variance (constant ones: centred)."""
+    import numpy as np
+
+    scale = X.std(axis=0)
+    return (X - X.mean(axis=0)) / np.where(scale > 0, scale, 1.0)
 
 
 @contextlib.contextmanager
@@ -274,6 +336,12 @@ def _compute_surface(args, X, y, client) -> int:
         f"({surface.labels[0]} = {surface.a[i]:.4g}, {surface.labels[1]} = {surface.b[j]:.4g}); "
         f"centre {surface.center_loss:.6g}"
     )
+    if surface.values[i, j] < surface.center_loss - 1e-3 * abs(surface.center_loss):
+        print(
+            "fastnn: note: grid points lie below the centre's loss: training stopped short of "
+            "the minimum (raise --iterations or --lr, or --standardize)",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -300,7 +368,10 @@ def _bench(args) -> int:
 # -- the parser ---------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     """The ``fastnn`` command's parser: ``demo``, ``surface`` and ``bench``."""
+    from fastnn import __version__
+
     parser = _Parser(prog="fastnn", description="fastnn: the neural-network lecture, fast.")
+    parser.add_argument("--version", action="version", version=f"fastnn {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     demo = sub.add_parser("demo", help="run the whole lecture: report, figures, index.html")
@@ -333,7 +404,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     surface.add_argument("--seed", type=_seed, default=0)
     surface.add_argument("--hidden", type=int, nargs="+", default=[10], help="mlp hidden units")
-    surface.add_argument("--iterations", type=int, default=300, help="mlp GD iterations")
+    surface.add_argument(
+        "--activation", choices=("sigmoid", "tanh", "relu"), help="mlp hidden activation"
+    )
+    surface.add_argument(
+        "--solver",
+        choices=("gd", "sgd", "minibatch", "momentum", "adam"),
+        help="training algorithm (default gd, as the lecture)",
+    )
+    surface.add_argument("--lr", type=float, help="learning rate (default: the lecture's)")
+    surface.add_argument(
+        "--iterations", type=int, help="iterations/epochs (default: the lecture's; mlp 300)"
+    )
+    surface.add_argument("--batch-size", type=int, help="minibatch size (sgd: 1)")
+    surface.add_argument(
+        "--standardize",
+        action="store_true",
+        help="train and map on standardized features (zero mean, unit variance)",
+    )
     surface.add_argument(
         "--out",
         metavar="FILE",
@@ -366,7 +454,7 @@ def main(argv=None) -> int:
         return args.run(args)
     except CommandError as exc:
         print(f"fastnn: error: {exc}", file=sys.stderr)
-        return USAGE_ERROR
+        return exc.status
     except KeyboardInterrupt:
         print("fastnn: interrupted", file=sys.stderr)
         return INTERRUPTED

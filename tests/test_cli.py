@@ -206,3 +206,47 @@ def test_bench_quick_prints_a_table(capsys):
     for row in rows:
         agree = float(row.split()[-1])
         assert agree < 1e-8, row
+
+
+# -- the command trains what it is given (issue 14) ------------------------------------------
+def test_version(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0
+    assert capsys.readouterr().out.strip() == f"fastnn {fastnn.__version__}"
+
+
+def test_a_diverging_training_run_exits_3_before_any_surface(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 100, 200)
+    path = tmp_path / "mine.csv"
+    np.savetxt(path, np.c_[x, 3 + 2 * x + rng.normal(size=200)], delimiter=",", header="x,y")
+    out = tmp_path / "s.npz"
+    args = ["surface", "--model", "linear", "--data", str(path), "--resolution", "8"]
+    assert main([*args, "--out", str(out), "--no-progress"]) == 3
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "training diverged, no surface computed" in err
+    assert "Lower --lr" in err and not out.exists()
+    assert main([*args, "--out", str(out), "--no-progress", "--standardize"]) == 0
+
+
+def test_training_settings_from_the_command_line(tmp_path, capsys):
+    args = ["surface", "--model", "mlp", "--resolution", "6", "--no-progress"]
+    settings = ["--solver", "adam", "--lr", "0.01", "--iterations", "7", "--batch-size", "50"]
+    assert main([*args, *settings, "--activation", "tanh", "--hidden", "4"]) == 0
+    X, y = fastnn.lecture.network_data(0)
+    net = fastnn.lecture.network_model(
+        solver="adam",
+        learning_rate_init=0.01,
+        max_iter=7,
+        batch_size=50,
+        activation="tanh",
+        hidden_layer_sizes=(4,),
+        random_state=0,
+        record_trajectory=1,
+    ).fit(X, y)
+    centre = float(capsys.readouterr().out.rsplit("centre ", 1)[1])
+    assert centre == pytest.approx(net.loss_, rel=1e-5)  # printed with 6 digits
+    assert main(["surface", "--model", "linear", "--activation", "tanh"]) == 2
+    assert main(["surface", "--model", "logistic", "--solver", "adam"]) == 2
+    assert main(["surface", "--model", "linear", "--lr", "-1"]) == 2
