@@ -195,7 +195,9 @@ def load(path) -> tuple[np.ndarray, np.ndarray]:
         ``.csv``: comma-separated numbers, the feature columns then the target; an
         optional header row is recognised by :class:`csv.Sniffer` (its cells are not
         numbers where the columns are), never by a failed parse, so a bad first data
-        row is reported, not dropped.  A UTF-8 byte-order mark is ignored.
+        row is reported, not dropped.  The target may be text class labels (a last
+        column in which no cell is a number: ``y`` is then an array of str).  A UTF-8
+        byte-order mark is ignored.
 
     Returns
     -------
@@ -271,21 +273,36 @@ def _load_csv(path):
     rows = rows[1:] if header else rows
     if not rows:
         raise ValueError(f"{path}: no data rows")
-    table = []
+    # Class labels may be text: a last column in which no cell is a number.
+    text_labels = not any(_is_number(row[-1]) for row in rows if row)
+    table, labels = [], []
     for number, row in enumerate(rows, start=1):
+        cells = row[:-1] if text_labels else row
         try:
-            table.append([float(cell) for cell in row])
+            table.append([float(cell) for cell in cells])
         except ValueError:
             line = ",".join(row)
+            what = "its feature columns are" if text_labels else "it is"
             raise ValueError(
-                f"{path}: data row {number} is not all numbers: {line[:60]!r}"
+                f"{path}: data row {number} is not all numbers ({what} not): {line[:60]!r}"
             ) from None
-        if len(table[-1]) != len(table[0]):
+        labels.append(row[-1].strip() if row else "")
+        if len(row) != len(rows[0]):
             raise ValueError(
-                f"{path}: data row {number} has {len(table[-1])} columns, the first has "
-                f"{len(table[0])}"
+                f"{path}: data row {number} has {len(row)} columns, the first has "
+                f"{len(rows[0])}"
             )
-    table = np.array(table)
-    if table.shape[1] < 2:
+    if len(rows[0]) < 2:
         raise ValueError(f"{path}: needs at least 2 columns (features, then y)")
+    if text_labels:
+        return np.array(table), np.array(labels)
+    table = np.array(table)
     return table[:, :-1], table[:, -1]
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+import fastnn
 from fastnn import data
 
 
@@ -121,3 +122,17 @@ def test_load_npz_and_bad_paths(tmp_path):
             (tmp_path / name).write_text("1,2\n")
         with pytest.raises(ValueError, match=message):
             data.load(tmp_path / name)
+
+
+def test_a_csv_with_text_labels_gives_string_labels(tmp_path):
+    path = tmp_path / "pets.csv"
+    path.write_text("x1,x2,kind\n0.1,0.2,cat\n1.5,1.1,dog\n0.2,0.1,cat\n")
+    X, y = data.load(path)
+    assert X.tolist() == [[0.1, 0.2], [1.5, 1.1], [0.2, 0.1]]
+    assert y.tolist() == ["cat", "dog", "cat"]
+    model = fastnn.LogisticRegression().fit(X, y)
+    assert model.classes_.tolist() == ["cat", "dog"]
+    # one text cell among numbers is a bad row, not a label
+    path.write_text("x,y\n1,2\n3,oops\n")
+    with pytest.raises(ValueError, match="data row 2 is not all numbers"):
+        data.load(path)
