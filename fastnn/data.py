@@ -289,8 +289,7 @@ def _load_csv(path):
         labels.append(row[-1].strip() if row else "")
         if len(row) != len(rows[0]):
             raise ValueError(
-                f"{path}: data row {number} has {len(row)} columns, the first has "
-                f"{len(rows[0])}"
+                f"{path}: data row {number} has {len(row)} columns, the first has {len(rows[0])}"
             )
     if len(rows[0]) < 2:
         raise ValueError(f"{path}: needs at least 2 columns (features, then y)")
