@@ -261,9 +261,8 @@ def _train_network(impl, params, X, Y, theta, layout, activation, loss):
         n_iter_no_change=params["n_iter_no_change"],
     )
     # the limit comes from the loss at the start, before a first epoch of many steps
-    initial_loss = impl.mlp_loss_grad(
-        X, Y, theta, layout.sizes, activation, loss, np.empty(theta.size)
-    )
+    logits = impl.mlp_logits(X, theta, layout.sizes, activation, np.empty(Y.shape))
+    initial_loss = impl.output_loss(logits, Y, loss)  # forward only: no gradient thrown away
     state = mlp_state(theta, initial_loss)
     threaded = mlp_threaded(layout.sizes, n_samples if full_batch else batch_size)
     loop = training_loop(impl, "mlp_train", threaded)

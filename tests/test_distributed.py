@@ -15,6 +15,7 @@ from fastnn.model import as_loss_model
 from fastnn.surface import _engine
 from fastnn.surface._distributed import on_cluster
 from fastnn.surface._engine import plan_tiles, prepare
+from tests._interrupts import interrupt_after
 
 distributed = pytest.importorskip("distributed")
 
@@ -81,19 +82,6 @@ def test_failed_tasks_are_retried(client, tmp_path):
     np.testing.assert_array_equal(out, here.values)
 
 
-def _interrupt_after(monkeypatch, n):
-    real = _engine.evaluate_tile
-    calls = {"n": 0}
-
-    def stopping(*args, **kwargs):
-        if calls["n"] == n:
-            raise KeyboardInterrupt
-        calls["n"] += 1
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(_engine, "evaluate_tile", stopping)
-
-
 def _counting(monkeypatch):
     real = _engine.evaluate_tile
     calls = {"n": 0}
@@ -116,7 +104,7 @@ def test_resume_computes_only_the_missing_tiles(client, tmp_path, monkeypatch, w
     whole = fastnn.loss_surface(model, X, y, **KW)
     path = tmp_path / "s.npy"
     out = _memmap(path, (23, 17))
-    _interrupt_after(monkeypatch, 3)
+    interrupt_after(monkeypatch, 3)
     with pytest.raises(KeyboardInterrupt):
         fastnn.loss_surface(model, X, y, out=out, **KW)
     monkeypatch.undo()

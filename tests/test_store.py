@@ -17,6 +17,7 @@ import fastnn
 from fastnn import data
 from fastnn.cli import main
 from fastnn.surface import _engine, _store
+from tests._interrupts import interrupt_after
 
 zarr = pytest.importorskip("zarr")
 
@@ -107,25 +108,12 @@ def test_a_loaded_store_is_lazy(tmp_path, logistic, monkeypatch):
     assert surface.values[4, 5] == fastnn.loss_surface(model, X, y, **KW).values[4, 5]
 
 
-def _interrupt_after(monkeypatch, n):
-    real = _engine.evaluate_tile
-    calls = {"n": 0}
-
-    def stopping(*args, **kwargs):
-        if calls["n"] == n:
-            raise KeyboardInterrupt
-        calls["n"] += 1
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(_engine, "evaluate_tile", stopping)
-
-
 def test_an_interrupted_store_resumes_with_exactly_the_missing_tiles(tmp_path, logistic):
     model, X, y = logistic
     path = tmp_path / "s.zarr"
     whole = fastnn.loss_surface(model, X, y, **KW).values
     with pytest.MonkeyPatch.context() as patch:
-        _interrupt_after(patch, 3)
+        interrupt_after(patch, 3)
         with pytest.raises(KeyboardInterrupt):
             fastnn.loss_surface(model, X, y, out=path, **KW)
     assert len(_chunks(path)) == 3

@@ -203,6 +203,17 @@ def check_result_file(path, resume: bool, overwrite: bool) -> str:
     path = os.fspath(path)
     if not path.endswith(".npy"):
         raise ValueError(f"out: a file output is a .npy file; got {path!r}")
+    if check_output_place(path, resume, overwrite) and os.path.isdir(path):
+        raise ValueError(f"out: {path} is a directory")
+    return path
+
+
+def check_output_place(path: str, resume: bool, overwrite: bool) -> bool:
+    """The rules every output path follows (a file or a store); returns whether it exists.
+
+    An existing output is never replaced unless ``overwrite``; ``resume`` needs one; its
+    directory must exist.
+    """
     exists = os.path.exists(path)
     if resume and not exists:
         raise ValueError(f"out: resume=True, but {path} does not exist")
@@ -211,12 +222,10 @@ def check_result_file(path, resume: bool, overwrite: bool) -> str:
             f"out: {path} exists (a finished or partial surface); pass resume=True to "
             "continue it or overwrite=True to replace it"
         )
-    if exists and os.path.isdir(path):
-        raise ValueError(f"out: {path} is a directory")
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise ValueError(f"out: the directory {directory} does not exist")
-    return path
+    return exists
 
 
 def open_result_file(path: str, shape, resume: bool) -> np.memmap:

@@ -32,6 +32,9 @@ import warnings
 
 import numpy as np
 
+from fastnn.surface._engine import check_free_space
+from fastnn.surface._record import check_output_place
+
 FORMAT = "fastnn.SurfaceStore/1"
 _CHECKSUM_ERRORS = (ValueError, RuntimeError, OSError)
 
@@ -55,19 +58,10 @@ def check_store_path(path, resume: bool, overwrite: bool) -> str:
     """Checks of a ``.zarr`` output that touch nothing; returns the path as a str."""
     require_zarr()
     path = os.fspath(path).rstrip("/")
-    exists = os.path.exists(path)
-    if resume and not exists:
-        raise ValueError(f"out: resume=True, but {path} does not exist")
-    if exists and not (resume or overwrite):
-        raise ValueError(
-            f"out: {path} exists (a finished or partial surface); pass resume=True to "
-            "continue it or overwrite=True to replace it"
-        )
+    check_output_place(path, resume, overwrite)
     if resume and not os.path.isfile(os.path.join(path, "zarr.json")):
         raise ValueError(f"out: {path} is not a Zarr store; it cannot be resumed")
     directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise ValueError(f"out: the directory {directory} does not exist")
     if not os.access(directory, os.W_OK):
         raise ValueError(f"out: the directory {directory} is not writable")
     return path
@@ -86,8 +80,6 @@ def create_store(path: str, tiles, description: dict, fingerprint: dict):
     and the attributes that say what the surface is.
     """
     zarr = require_zarr()
-    from fastnn.surface._engine import check_free_space
-
     ga, gb = tiles.shape
     check_free_space(path, ga * gb * 8 + 4 * len(tiles))
     if os.path.isdir(path):
@@ -235,8 +227,6 @@ class StoreSink:
                 todo.append(k)
                 continue
             self.finish(k, bounds, tile_summary(*bounds, values))
-        from fastnn.surface._engine import check_free_space
-
         check_free_space(self.path, sum(tiles.points(k) for k in todo) * 8)
         if todo and self.group.attrs.get("complete"):
             self.group.attrs["complete"] = False  # until the recomputed tiles are back
