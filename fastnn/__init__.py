@@ -14,7 +14,7 @@ from fastnn.layout import MLPLayout
 from fastnn.linear_model import LinearRegression, LogisticRegression, linear_fit_1d
 from fastnn.mlp import MLPClassifier, MLPRegressor
 from fastnn.optim import gradient_descent
-from fastnn.surface import LossLine, Surface, loss_line, loss_surface
+from fastnn.surface import LossLine, Surface, loss_line, loss_surface, loss_surfaces
 
 __version__ = "0.1.0"
 
@@ -32,6 +32,7 @@ __all__ = [
     "LogisticRegression",
     "loss_line",
     "loss_surface",
+    "loss_surfaces",
     "LossLine",
     "MLPClassifier",
     "MLPLayout",

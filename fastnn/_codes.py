@@ -7,6 +7,11 @@ SOFTMAX_LOG_LOSS = 2  # softmax over the outputs, categorical cross-entropy
 
 LOSS_CODES = {"squared_error": SQUARED_ERROR, "log_loss": LOG_LOSS}
 
+# A metric the surface kernels evaluate in the loss code's place: the fraction of samples
+# whose predicted class is the target's (one output: logit > 0 is class 1, as predict;
+# several: the first arg-max of the logits against the one-hot target's).
+ACCURACY = 3
+
 # Hidden-layer activations.
 SIGMOID = 0
 TANH = 1

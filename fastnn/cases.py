@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from fastnn._codes import (
+    ACCURACY,
     ACTIVATION_CODES,
     ADAM,
     LOG_LOSS,
@@ -164,6 +165,8 @@ def _linear_surface(loss):
 
 def _mlp_surface(rng, n, g, sizes):
     X, Y, theta, sizes, activation, loss = _network(rng, n, sizes)
+    if loss != SQUARED_ERROR and rng.random() < 0.5:
+        loss = ACCURACY  # a classifier's accuracy instead of its loss
     u, v = rng.normal(size=(2, theta.size)) * 0.3
     a, b = np.linspace(-1.0, 1.0, g), np.linspace(-0.5, 1.5, g)
     return X, Y, theta, u, v, sizes, activation, loss, a, b, np.full((g, g), np.nan)
@@ -354,6 +357,14 @@ CASES: dict[str, Case] = {
     ),
     "bce_surface": Case(
         "bce_surface",
+        _linear_surface(LOG_LOSS),
+        small={"n": 300, "g": 9},
+        quick={"n": 10_000, "g": 60},
+        bench={"n": 10_000, "g": 200},
+        work=lambda n, g: (n * g * (g + 1), "evaluations"),
+    ),
+    "accuracy_surface": Case(
+        "accuracy_surface",
         _linear_surface(LOG_LOSS),
         small={"n": 300, "g": 9},
         quick={"n": 10_000, "g": 60},

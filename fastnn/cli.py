@@ -284,9 +284,13 @@ def _cluster(args):
 
 
 def _compute_surface(args, X, y, client) -> int:
+    import numpy as np
+
     import fastnn
 
     # Checked before --out is opened (opening a .npy zeroes it).
+    if args.metric == "accuracy" and args.model == "linear":
+        raise CommandError("--metric accuracy: --model linear is a regression; use logistic or mlp")
     if args.dtype == "float32" and args.model == "linear":
         raise CommandError("--dtype float32: implemented for --model mlp and logistic only")
     if not (args.out or "").rstrip("/").endswith((".npy", ".zarr")):
@@ -316,6 +320,8 @@ def _compute_surface(args, X, y, client) -> int:
             overwrite=args.force,
             client=client,
             dtype=args.dtype,
+            metric=args.metric,
+            data_name=os.path.basename(args.data) if args.data else "lecture",
         )
         elapsed = time.perf_counter() - start
     except (ValueError, TypeError, MemoryError, ImportError) as exc:
@@ -327,15 +333,23 @@ def _compute_surface(args, X, y, client) -> int:
         fig = surface.plot("contour", trajectory=trajectory)
         _write_atomically(args.png, lambda tmp: fig.savefig(tmp, dpi=100, format="png"))
     ga, gb = surface.shape
-    i, j = surface.argmin()
+    accuracy = args.metric == "accuracy"
+    if accuracy:
+        i, j = divmod(int(np.nanargmax(np.asarray(surface.values))), gb)
+    else:
+        i, j = surface.argmin()
     plane = surface.info.get("directions", "params")
+    quantity = "accuracy" if accuracy else surface.info["loss"]
     print(
-        f"surface {ga} x {gb} ({args.model}, {plane}, {surface.info['loss']}): "
+        f"surface {ga} x {gb} ({args.model}, {plane}, {quantity}): "
         f"{ga * gb} points in {elapsed:.3g} s ({ga * gb / elapsed:.3g} points/s, "
-        f"{ga * gb * X.shape[0] / elapsed:.3g} evaluations/s); min {surface.values[i, j]:.6g} at "
+        f"{ga * gb * X.shape[0] / elapsed:.3g} evaluations/s); {'max' if accuracy else 'min'} "
+        f"{surface.values[i, j]:.6g} at "
         f"({surface.labels[0]} = {surface.a[i]:.4g}, {surface.labels[1]} = {surface.b[j]:.4g}); "
         f"centre {surface.center_loss:.6g}"
     )
+    if accuracy:
+        return 0
     if surface.values[i, j] < surface.center_loss - 1e-3 * abs(surface.center_loss):
         print(
             "fastnn: note: grid points lie below the centre's loss: training stopped short of "
@@ -401,6 +415,12 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("float64", "float32"),
         default="float64",
         help="arithmetic of an mlp or logistic surface (float32: faster, about 1e-6 relative)",
+    )
+    surface.add_argument(
+        "--metric",
+        choices=("loss", "accuracy"),
+        default="loss",
+        help="what to map: the training loss, or (logistic, mlp) the accuracy",
     )
     surface.add_argument("--seed", type=_seed, default=0)
     surface.add_argument("--hidden", type=int, nargs="+", default=[10], help="mlp hidden units")

@@ -42,6 +42,19 @@ def _network_loss_grad(impl, model, theta, grad):
 _LOSS_GRAD = {LINEAR: _linear_loss_grad, NETWORK: _network_loss_grad}
 
 
+def _linear_logits(impl, model, theta):
+    return impl.linear_logits(model.X, theta, np.empty(model.X.shape[0]))[:, None]
+
+
+def _network_logits(impl, model, theta):
+    out = np.empty((model.X.shape[0], model.layout.sizes[-1]))
+    return impl.mlp_logits(model.X, theta, model.layout.sizes, model.activation, out)
+
+
+# The logits (n_samples, n_outputs) at theta, for predictions.
+_LOGITS = {LINEAR: _linear_logits, NETWORK: _network_logits}
+
+
 @dataclass(frozen=True, eq=False)
 class LossModel:
     """One model's loss on one data set, as a function of its flat parameter vector.
@@ -90,6 +103,11 @@ class LossModel:
         return backend_module(self.backend)
 
     @property
+    def is_classifier(self) -> bool:
+        """Whether the loss is a cross-entropy (the model predicts classes)."""
+        return self.loss != SQUARED_ERROR
+
+    @property
     def loss_name(self) -> str:
         """The loss in words, e.g. ``"binary cross-entropy"``."""
         return LOSS_NAMES[self.loss]
@@ -103,6 +121,23 @@ class LossModel:
     def loss_at(self, theta: np.ndarray) -> float:
         """Mean loss over the samples at ``theta``."""
         return self.loss_grad(theta)[0]
+
+    def accuracy_at(self, theta: np.ndarray) -> float:
+        """Fraction of samples classified as their target at ``theta`` (as ``score``).
+
+        One output: logit > 0 is the second class; several: the first arg-max.
+        """
+        logits = _LOGITS[self.family](self.impl, self, theta)
+        if logits.shape[1] == 1:
+            correct = (logits[:, 0] > 0.0) == (self.target.reshape(-1) >= 0.5)
+        else:
+            predicted = np.argmax(logits, axis=1)
+            correct = self.target[np.arange(self.target.shape[0]), predicted] >= 0.5
+        return float(np.mean(correct))
+
+    def metric_at(self, theta: np.ndarray, metric: str) -> float:
+        """``loss_at`` or ``accuracy_at``, by ``metric`` (``"loss"`` or ``"accuracy"``)."""
+        return self.accuracy_at(theta) if metric == "accuracy" else self.loss_at(theta)
 
 
 def as_loss_model(model, X, y, center=None, backend=None) -> LossModel:

@@ -84,15 +84,16 @@ def plot_surface(
         if positive.size:
             norm = LogNorm(vmin=positive.min(), vmax=Z.max())
             levels = np.geomspace(positive.min(), Z.max(), levels)
+    quantity, shown = _quantity(surface)
     if kind == "3d":
         ax.plot_surface(A, B, Z, cmap=cmap, norm=norm, linewidth=0, antialiased=True, alpha=0.9)
-        ax.set_zlabel("loss")
+        ax.set_zlabel(quantity)
     elif kind == "filled":
         filled = ax.contourf(A, B, Z, levels=levels, cmap=cmap, norm=norm)
-        fig.colorbar(filled, ax=ax, label="loss")
+        fig.colorbar(filled, ax=ax, label=quantity)
     else:
         lines = ax.contour(A, B, Z, levels=levels, cmap=cmap, norm=norm)
-        fig.colorbar(lines, ax=ax, label="loss")
+        fig.colorbar(lines, ax=ax, label=quantity)
     if trajectory is not None:
         coords = surface.project(trajectory)
         if kind == "3d":
@@ -105,9 +106,19 @@ def plot_surface(
         ax.legend(loc="best", fontsize="small")
     ax.set_xlabel(surface.labels[0])
     ax.set_ylabel(surface.labels[1])
-    loss = surface.info.get("loss", "loss")
-    ax.set_title(title or f"{surface.info.get('model', 'model')}: {loss}")
+    ax.set_title(title or f"{surface.info.get('model', 'model')}: {shown}")
     return fig
+
+
+def _quantity(result):
+    """What a surface's or line's values are, and the same with the data set's name.
+
+    ``("accuracy", "accuracy (test data)")``, ``("binary cross-entropy", ...)``.
+    """
+    info = result.info
+    quantity = "accuracy" if info.get("metric") == "accuracy" else info.get("loss", "loss")
+    data = info.get("data")
+    return quantity, quantity if data is None else f"{quantity} ({data} data)"
 
 
 def _path_losses(surface, coords):
@@ -126,8 +137,9 @@ def plot_loss_line(line, ax=None, title=None):
     centre = 0.0 if line.label == "alpha" else float(line.center[np.argmax(line.direction)])
     ax.plot([centre], [line.center_loss], "ko", label="center")
     ax.set_xlabel(line.label)
-    ax.set_ylabel(line.info.get("loss", "loss"))
-    ax.set_title(title or f"{line.info.get('model', 'model')}: loss along a line")
+    quantity, shown = _quantity(line)
+    ax.set_ylabel(quantity)
+    ax.set_title(title or f"{line.info.get('model', 'model')}: {shown} along a line")
     ax.legend(loc="best", fontsize="small")
     return fig
 

@@ -113,6 +113,25 @@ def test_surface_command_prints_a_summary(capsys):
     assert "evaluations/s" in line and "min " in line and "centre " in line
 
 
+def test_accuracy_surface_from_the_command_line(tmp_path, capsys):
+    X, y = data.blobs(300, seed=3)
+    np.savez(tmp_path / "d.npz", X=X, y=y)
+    out = tmp_path / "a.npz"
+    args = ["surface", "--model", "logistic", "--data", str(tmp_path / "d.npz")]
+    common = ["--resolution", "9", "--no-progress", "--params", "w1", "w2", "--span", "3"]
+    assert main([*args, *common, "--metric", "accuracy", "--out", str(out)]) == 0
+    line = capsys.readouterr().out
+    assert "(logistic, params, accuracy)" in line and " max " in line
+    surface = Surface.load(out)
+    model = fastnn.LogisticRegression(solver="gd", learning_rate_init=1.0, max_iter=1000).fit(X, y)
+    assert surface.metric == "accuracy" and surface.info["data"] == "d.npz"
+    assert surface.center_loss == model.score(X, y)
+    direct = fastnn.loss_surface(
+        model, X, y, params=("w1", "w2"), span=3.0, resolution=9, metric="accuracy"
+    )
+    np.testing.assert_array_equal(surface.values, direct.values)
+
+
 def test_csv_data(tmp_path):
     X, y = data.blobs(50, seed=0)
     rows = "\n".join(",".join(f"{v:.17g}" for v in (*x, t)) for x, t in zip(X, y, strict=True))
@@ -136,6 +155,8 @@ def test_csv_data(tmp_path):
         (["surface", "--model", "linear", "--out", "s.txt"], "write the surface as .zarr"),
         (["surface", "--model", "linear", "--dtype", "float32"], "--model mlp and logistic only"),
         (["surface", "--model", "mlp", "--dtype", "float16"], "invalid choice: 'float16'"),
+        (["surface", "--model", "linear", "--metric", "accuracy"], "linear is a regression"),
+        (["surface", "--model", "mlp", "--metric", "auc"], "invalid choice: 'auc'"),
         (["demo", "--seed", "x"], "invalid int value: 'x'"),
         ([], "the following arguments are required: command"),
     ],

@@ -27,6 +27,7 @@ from fastnn.kernels.linear import (
 )
 from fastnn.kernels.mlp import mlp_logits, mlp_loss_grad, output_loss
 from fastnn.kernels.surface import (
+    accuracy_surface,
     bce_surface,
     mlp_surface,
     mse_surface_brute,
@@ -41,6 +42,7 @@ from fastnn.kernels.train_linear import (
 from fastnn.kernels.train_mlp import mlp_train
 
 __all__ = [
+    "accuracy_surface",
     "bce_from_logits",
     "bce_loss",
     "bce_loss_grad",

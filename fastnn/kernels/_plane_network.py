@@ -39,7 +39,7 @@ from __future__ import annotations
 import numpy as np
 
 from fastnn._builds import MLP_BLAS_MIN_WEIGHTS
-from fastnn._codes import LOG_LOSS, RELU, SIGMOID, SQUARED_ERROR, TANH
+from fastnn._codes import ACCURACY, LOG_LOSS, RELU, SIGMOID, SQUARED_ERROR, TANH
 from fastnn._numba import njit
 from fastnn.kernels._math import _cast_like, _exp_term, _log1p, _log1p_unit, _tanh
 from fastnn.kernels.mlp import _affine, _column_max, _hidden_sigmoid
@@ -149,8 +149,35 @@ def _softmax_sum(Z, Yt, lo, m, scratch):
 
 
 @njit()
+def _correct_sum(Z, Yt, lo, m, scratch):
+    """Samples of m whose predicted class is their target's (logits Z[:, :m]).
+
+    One output: ``z > 0`` against ``y >= 1/2``; several: the first arg-max of the
+    logits (as ``predict``) against the one-hot target.
+    """
+    correct = 0.0
+    if Z.shape[0] == 1:
+        z, y = Z[0], Yt[0]
+        for i in range(m):
+            if (z[i] > 0.0) == (y[lo + i] >= 0.5):
+                correct += 1.0
+        return correct
+    top, arg, rest = scratch[0], scratch[1], scratch[2]
+    _column_max(Z, m, top, arg, rest)
+    for i in range(m):
+        if Yt[int(arg[i]), lo + i] >= 0.5:
+            correct += 1.0
+    return correct
+
+
+@njit()
 def _loss_sum(Z, Yt, lo, m, loss, scratch):
-    """Summed loss of m samples: logits Z[:, :m], targets Yt[:, lo:lo + m] (outputs x width)."""
+    """Summed loss of m samples: logits Z[:, :m], targets Yt[:, lo:lo + m] (outputs x width).
+
+    ``loss`` may be :data:`~fastnn._codes.ACCURACY`: the count of correct predictions.
+    """
+    if loss == ACCURACY:
+        return _correct_sum(Z, Yt, lo, m, scratch)
     if loss == LOG_LOSS:
         return _bce_sum(Z[0], Yt[0], lo, m)
     if loss == SQUARED_ERROR:

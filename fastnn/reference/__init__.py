@@ -21,6 +21,7 @@ from fastnn.reference.linear import (
 )
 from fastnn.reference.mlp import mlp_logits, mlp_loss_grad, output_loss
 from fastnn.reference.surface import (
+    accuracy_surface,
     bce_surface,
     mlp_surface,
     mse_surface_brute,
@@ -35,6 +36,7 @@ from fastnn.reference.train_linear import (
 from fastnn.reference.train_mlp import mlp_train
 
 __all__ = [
+    "accuracy_surface",
     "bce_from_logits",
     "bce_loss",
     "bce_loss_grad",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from fastnn._codes import ACCURACY
 from fastnn.reference.mlp import _forward, _loss_terms_and_delta
 
 # Samples x columns evaluated at once: bounds the temporaries to about 32 MB.
@@ -77,11 +78,33 @@ def bce_surface(z0, zu, zv, y, a, b, out):
     return out
 
 
+def accuracy_surface(z0, zu, zv, y, a, b, out):
+    """Accuracy of a linear classifier at every grid point (logit > 0 is class 1)."""
+    positive = y >= 0.5
+    for i, ai in enumerate(a):
+        w = z0 + z0.dtype.type(ai) * zu
+        for cols in _column_blocks(y.size, b.size):
+            t = w[:, None] + zv[:, None] * b[None, cols].astype(z0.dtype)
+            out[i, cols] = np.mean((t > 0.0) == positive[:, None], axis=0)
+    return out
+
+
+def _correct(logits, Y):
+    """Per-sample 1.0 where the predicted class (as ``predict``) is the target's."""
+    if logits.shape[1] == 1:
+        return ((logits[:, 0] > 0.0) == (Y[:, 0] >= 0.5)) * 1.0
+    predicted = np.argmax(logits, axis=1)
+    return (Y[np.arange(Y.shape[0]), predicted] >= 0.5) * 1.0
+
+
 def mlp_surface(X, Y, origin, u, v, sizes, activation, loss, a, b, out):
-    """Mean loss of the network at every grid point (one forward pass per point)."""
+    """Mean loss (or accuracy) of the network at every grid point, one forward pass each."""
     for i, ai in enumerate(a):
         for j, bj in enumerate(b):
             theta = origin + ai * u + bj * v
             logits = _forward(X, theta, sizes, activation)[-1]
-            out[i, j] = np.mean(_loss_terms_and_delta(logits, Y, loss)[0])
+            if loss == ACCURACY:
+                out[i, j] = np.mean(_correct(logits, Y))
+            else:
+                out[i, j] = np.mean(_loss_terms_and_delta(logits, Y, loss)[0])
     return out

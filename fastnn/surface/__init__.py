@@ -31,6 +31,7 @@ from fastnn.surface._engine import (
     METHODS,
     ArraySink,
     check_fits_in_memory,
+    check_metric,
     default_progress,
     evaluate_tile,
     in_process,
@@ -75,6 +76,7 @@ __all__ = [
     "filter_normalize",
     "loss_line",
     "loss_surface",
+    "loss_surfaces",
     "pca_directions",
 ]
 
@@ -103,8 +105,10 @@ def loss_surface(
     client=None,
     dtype="float64",
     overwrite=False,
+    metric="loss",
+    data_name=None,
 ) -> Surface:
-    """Evaluate a model's mean training loss over a 2-D grid in parameter space.
+    """Evaluate a model's mean loss (or accuracy) on ``(X, y)`` over a 2-D grid in parameter space.
 
     Parameters
     ----------
@@ -195,6 +199,13 @@ def loss_surface(
         are float64 only.
     overwrite : bool, default False
         With ``out`` a path: replace an existing store or file (and its record).
+    metric : {"loss", "accuracy"}, default "loss"
+        What each grid point holds: the model's mean loss, or (classifiers) the
+        fraction of samples whose predicted class is their label, as ``score``
+        computes it -- counted inside the kernels, in the same pass over the data.
+    data_name : str, optional
+        What ``(X, y)`` is (``"train"``, ``"test"``, ...): kept in ``info["data"]`` and
+        shown by the plots.  :func:`loss_surfaces` sets it from its keys.
 
     Raises
     ------
@@ -221,6 +232,7 @@ def loss_surface(
         center = same_plane.center
         resolution = same_plane.shape
     loss_model = as_loss_model(model, X, y, center=center, backend=backend)
+    metric = _check_scoring(metric, data_name, loss_model)
     if dtype == "float32" and loss_model.family != NETWORK and loss_model.loss != LOG_LOSS:
         raise ValueError(FLOAT32_UNSUPPORTED)
     if params is not None and directions is not None:
@@ -270,7 +282,7 @@ def loss_surface(
         executor = on_cluster(client)
     else:
         executor = in_process(threads)
-    evaluation = prepare(loss_model, plane, method, dtype)
+    evaluation = prepare(loss_model, plane, method, dtype, metric)
     tiles = plan_tiles(evaluation, tile_rows)
     path = None
     store = isinstance(out, (str, os.PathLike)) and is_store_path(out)
@@ -282,11 +294,13 @@ def loss_surface(
         check_memmap_output(out)
     if progress is None:
         progress = default_progress(evaluation)
-    center_loss = loss_model.loss_at(loss_model.theta)
+    center_loss = loss_model.metric_at(loss_model.theta, metric)
     directions_array = np.stack([plane.u, plane.v])
     info = {
         "model": loss_model.name,
         "loss": loss_model.loss_name,
+        "metric": metric,
+        **({} if data_name is None else {"data": data_name}),
         "n_samples": int(loss_model.X.shape[0]),
         "method": evaluation.kind,
         "backend": loss_model.backend,
@@ -351,6 +365,96 @@ def loss_surface(
     )
 
 
+def _check_scoring(metric, data_name, loss_model) -> str:
+    """The metric checked against the model, and the data set's name (a string or None)."""
+    if data_name is not None and not isinstance(data_name, str):
+        raise ValueError(f"data_name must be a string; got {data_name!r}")
+    return check_metric(metric, loss_model)
+
+
+# loss_surface's arguments that define the plane and its grid (given once, to the first
+# surface; the others reuse its plane) and those loss_surfaces sets itself.
+_PLANE_OPTIONS = frozenset(
+    {
+        "params",
+        "directions",
+        "span",
+        "resolution",
+        "center",
+        "random_state",
+        "bias",
+        "orthogonalize",
+        "trajectory",
+    }
+)
+_PER_SURFACE_OPTIONS = frozenset({"out", "resume", "overwrite", "metric", "data_name"})
+
+
+def loss_surfaces(model, data, *, metrics="loss", **options) -> dict:
+    """One plane, several data sets and metrics: train and test loss and accuracy in one call.
+
+    The plane and its grid (directions, centre, axes) are built once and every data set
+    and metric is evaluated on exactly the same grid points, so the surfaces compare
+    point for point.  Every data set is checked before the first surface is computed.
+
+    Parameters
+    ----------
+    model : as for :func:`loss_surface`
+    data : mapping of str to (X, y)
+        The data sets by name, e.g. ``{"train": (X, y), "test": (X_test, y_test)}``.
+    metrics : {"loss", "accuracy"} or sequence of them, default "loss"
+    **options
+        :func:`loss_surface`'s other arguments: the plane (``directions``, ``params``,
+        ``span``, ``resolution``, ``center``, ...) and the run (``threads``, ``dtype``,
+        ``client``, ``progress``, ...).  Outputs on disk are per surface: call
+        :func:`loss_surface` with ``directions=`` a first surface and ``out=`` instead.
+
+    Returns
+    -------
+    dict
+        ``{(name, metric): Surface}``, data sets in the order given, then metrics; each
+        surface's ``info["data"]`` is its name and ``info["metric"]`` its metric.
+    """
+    from collections.abc import Mapping
+
+    if not isinstance(data, Mapping) or not data:
+        raise ValueError(
+            "data must be a non-empty mapping of names to (X, y) pairs, e.g. "
+            "{'train': (X, y), 'test': (X_test, y_test)}"
+        )
+    metrics = (metrics,) if isinstance(metrics, str) else tuple(metrics)
+    if not metrics:
+        raise ValueError("metrics must name at least one metric ('loss' or 'accuracy')")
+    taken = sorted(set(options) & _PER_SURFACE_OPTIONS)
+    if taken:
+        raise ValueError(
+            f"{taken[0]}= is set per surface: loss_surfaces computes in memory (for outputs on "
+            "disk call loss_surface(..., directions=<a first surface>, out=...) per data set)"
+        )
+    for name, pair in data.items():
+        if not isinstance(name, str):
+            raise ValueError(f"data names must be strings; got {name!r}")
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise ValueError(f"data[{name!r}] must be an (X, y) pair")
+        checked = as_loss_model(
+            model, *pair, center=options.get("center"), backend=options.get("backend")
+        )
+        for metric in metrics:
+            check_metric(metric, checked)
+    run_options = {k: v for k, v in options.items() if k not in _PLANE_OPTIONS}
+    surfaces = {}
+    first = None
+    for name, (X, y) in data.items():
+        for metric in metrics:
+            plane = options if first is None else {"directions": first}
+            surface = loss_surface(
+                model, X, y, metric=metric, data_name=name, **plane, **run_options
+            )
+            first = surface if first is None else first
+            surfaces[name, metric] = surface
+    return surfaces
+
+
 def _store_sink(path, tiles, evaluation, resume, description):
     """The sink of a ``.zarr`` output: a new store, or the existing one resumed."""
     header = fingerprint(evaluation, tiles)
@@ -376,6 +480,8 @@ def loss_line(
     bias="zero",
     backend=None,
     threads=None,
+    metric="loss",
+    data_name=None,
 ) -> LossLine:
     """The loss along a line in parameter space.
 
@@ -389,13 +495,15 @@ def loss_line(
       (default 1.0); ``alpha`` then holds the parameter's values.
 
     ``span`` is a half-width or a ``(low, high)`` range of alpha; the other
-    arguments are as in :func:`loss_surface`.
+    arguments (``metric="accuracy"`` and ``data_name`` included) are as in
+    :func:`loss_surface`.
 
     Returns
     -------
     LossLine
     """
     loss_model = as_loss_model(model, X, y, center=center, backend=backend)
+    metric = _check_scoring(metric, data_name, loss_model)
     chosen = [
         name
         for name, v in (("to", to), ("direction", direction), ("param", param))
@@ -439,7 +547,7 @@ def loss_line(
     alpha = make_axis(spec, centre, points, label)
     plane = Plane(origin, d, np.zeros_like(d), alpha, np.zeros(1), "line", kind)
     check_reachable(plane, "span" if span is not None else "to")
-    evaluation = prepare(loss_model, plane, "auto")
+    evaluation = prepare(loss_model, plane, "auto", metric=metric)
     values = np.empty((alpha.size, 1))
     threads = check_threads(threads, numba.config.NUMBA_NUM_THREADS)
     run(evaluation, ArraySink(values), plan_tiles(evaluation), False, in_process(threads))
@@ -448,7 +556,13 @@ def loss_line(
         values=values[:, 0],
         center=loss_model.theta,
         direction=d,
-        center_loss=loss_model.loss_at(loss_model.theta),
+        center_loss=loss_model.metric_at(loss_model.theta, metric),
         label=label,
-        info={"model": loss_model.name, "loss": loss_model.loss_name, "line": kind},
+        info={
+            "model": loss_model.name,
+            "loss": loss_model.loss_name,
+            "metric": metric,
+            "line": kind,
+            **({} if data_name is None else {"data": data_name}),
+        },
     )

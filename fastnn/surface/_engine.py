@@ -21,15 +21,16 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from fastnn._backends import backend_module
-from fastnn._codes import LOG_LOSS
+from fastnn._codes import ACCURACY, LOG_LOSS
 from fastnn._interrupts import deferred_interrupts
 from fastnn._validation import available_memory, check_out_array
 from fastnn.model import LINEAR, NETWORK
 
 METHODS = ("auto", "exact", "brute")
 DTYPES = ("float64", "float32")
+METRICS = ("loss", "accuracy")
 # Kinds with a float32 path, and how many of their leading arrays are rounded to float32.
-_FLOAT32_ARRAYS = {"bce": 4, "network": 5}
+_FLOAT32_ARRAYS = {"bce": 4, "accuracy": 4, "network": 5}
 FLOAT32_UNSUPPORTED = (
     "dtype='float32' is implemented for network (MLP) and cross-entropy (logistic) "
     "surfaces; squared-error surfaces of linear models are float64 only"
@@ -147,16 +148,36 @@ TILE_KERNELS = {
         lambda arrays: arrays[-1].size,
         revision=2,
     ),
-    # 2: softmax and cross-entropy exps without subnormal results
-    "network": TileKernel(_run_network, _network_cost, _network_fixed, revision=2),
+    # A linear classifier's accuracy: a compare and an add per sample, 1/8 of a softplus.
+    "accuracy": TileKernel(
+        lambda impl, arrays, codes, a, b, out: impl.accuracy_surface(*arrays, a, b, out),
+        lambda arrays: arrays[-1].size // 8 + 1,
+    ),
+    # 2: softmax and cross-entropy exps without subnormal results; 3: the mean over the
+    # samples a correctly rounded division (was a multiplication by 1/n)
+    "network": TileKernel(_run_network, _network_cost, _network_fixed, revision=3),
 }
 
 
-def _prepare_linear(model, origin, u, v, method):
+def check_metric(metric, model) -> str:
+    """``metric`` checked against what the model (a LossModel) can be scored by."""
+    from fastnn._validation import check_option
+
+    metric = check_option(metric, "metric", METRICS)
+    if metric == "accuracy" and not model.is_classifier:
+        raise ValueError(
+            f"metric='accuracy' needs a classifier; {model.name} is a regressor (use metric='loss')"
+        )
+    return metric
+
+
+def _prepare_linear(model, origin, u, v, method, metric):
     impl = model.impl
     n = model.X.shape[0]
     z0, zu, zv = (impl.linear_logits(model.X, w, np.empty(n)) for w in (origin, u, v))
     y = model.target
+    if metric == "accuracy":
+        return "accuracy", (z0, zu, zv, y), ()
     if model.loss == LOG_LOSS:
         return "bce", (z0, zu, zv, y), ()
     if method in ("auto", "exact"):
@@ -164,17 +185,22 @@ def _prepare_linear(model, origin, u, v, method):
     return "mse-brute", (z0, zu, zv, y), ()
 
 
-def _prepare_network(model, origin, u, v, method):
+def _prepare_network(model, origin, u, v, method, metric):
     arrays = (model.X, model.target, origin, u, v, model.layout.sizes)
-    return "network", arrays, (model.activation, model.loss)
+    return "network", arrays, (model.activation, ACCURACY if metric == "accuracy" else model.loss)
 
 
 # How each model family's plane is reduced to one tile kernel's inputs.
 _PREPARE = {LINEAR: _prepare_linear, NETWORK: _prepare_network}
 
 
-def prepare(model, plane, method: str = "auto", dtype: str = "float64") -> Evaluation:
+def prepare(
+    model, plane, method: str = "auto", dtype: str = "float64", metric: str = "loss"
+) -> Evaluation:
     """Precompute what every tile of the plane's grid needs (``model``: a LossModel).
+
+    ``metric="accuracy"`` (classifiers; see :func:`check_metric`) evaluates the fraction
+    of correct predictions instead of the loss.
 
     ``dtype="float32"`` (networks and cross-entropy) evaluates in float32: a network's
     data, targets, centre and directions, a linear model's logits and targets, are
@@ -185,7 +211,7 @@ def prepare(model, plane, method: str = "auto", dtype: str = "float64") -> Evalu
     )
     a = np.ascontiguousarray(plane.a, dtype=np.float64)
     b = np.ascontiguousarray(plane.b, dtype=np.float64)
-    kind, arrays, codes = _PREPARE[model.family](model, origin, u, v, method)
+    kind, arrays, codes = _PREPARE[model.family](model, origin, u, v, method, metric)
     if dtype == "float32":
         if kind not in _FLOAT32_ARRAYS:
             raise ValueError(FLOAT32_UNSUPPORTED)

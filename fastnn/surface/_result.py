@@ -15,26 +15,28 @@ _FORMAT = "fastnn.Surface/1"
 class Surface:
     """A loss surface: ``values[i, j]`` is the loss at the grid point ``(a[i], b[j])``.
 
+    Or the accuracy, for a surface made with ``metric="accuracy"`` (:attr:`metric`).
+
     Attributes
     ----------
     a, b : ndarray of shape (Ga,), (Gb,)
         The grid axes.  For ``params=`` they are the two parameters' values; for
         directions they are the coefficients of ``theta = center + a * u + b * v``.
-    values : ndarray (or numpy.memmap) of shape (Ga, Gb)
-        Mean loss over the samples at every grid point; rows follow ``a``.
+    values : ndarray (or numpy.memmap, zarr.Array) of shape (Ga, Gb)
+        Mean loss (or accuracy) over the samples at every grid point; rows follow ``a``.
     center : ndarray of shape (n_params,)
         The parameters at the centre of the plane.
     directions : ndarray of shape (2, n_params)
         ``u`` and ``v`` (unit vectors along the two parameters for ``params=``).
     center_loss : float
-        The loss at ``center``.
+        The loss (or accuracy) at ``center``.
     params : tuple of int or None
         The two parameter positions for ``params=``, else None.
     labels : tuple of str
         Axis labels (parameter names, or ``"alpha"``/``"beta"`` for directions).
     info : dict
-        How it was made: model, loss, direction kind, explained variance (PCA),
-        cos(u, v), grid evaluations per second, ...
+        How it was made: model, loss, metric, data (its name, when given), direction
+        kind, explained variance (PCA), cos(u, v), grid evaluations per second, ...
     """
 
     a: np.ndarray
@@ -50,6 +52,11 @@ class Surface:
     @property
     def shape(self) -> tuple[int, int]:
         return self.values.shape
+
+    @property
+    def metric(self) -> str:
+        """``"loss"`` or ``"accuracy"``: what the values are."""
+        return self.info.get("metric", "loss")
 
     @property
     def u(self) -> np.ndarray:
@@ -114,12 +121,13 @@ class Surface:
         return plot_surface(self, kind=kind, trajectory=trajectory, ax=ax, **kwargs)
 
     def to_xarray(self):
-        """The values as an ``xarray.DataArray`` named ``"loss"`` with labelled coordinates.
+        """The values as an ``xarray.DataArray`` with labelled coordinates.
 
-        The dimensions are the axis labels (``"alpha"``/``"beta"``, or the two
-        parameters' names) with ``a`` and ``b`` as coordinates; the attributes hold the
-        centre loss, the plane's parameters and ``info``.  A surface loaded from a Zarr
-        store stays lazy (values are read when indexed or computed).  Needs xarray
+        Named by :attr:`metric` (``"loss"`` or ``"accuracy"``).  The dimensions are
+        the axis labels (``"alpha"``/``"beta"``, or the two parameters' names) with
+        ``a`` and ``b`` as coordinates; the attributes hold the centre value, the
+        plane's parameters and ``info``.  A surface loaded from a Zarr store stays lazy
+        (values are read when indexed or computed).  Needs xarray
         (``pip install "fastnn[zarr]"``).
         """
         try:
@@ -134,12 +142,13 @@ class Surface:
         }
         if "store" in self.info:
             stored = xr.open_zarr(self.info["store"], chunks=None)["values"]
-            return stored.rename({"a": dims[0], "b": dims[1]}).rename("loss").assign_attrs(attrs)
+            renamed = stored.rename({"a": dims[0], "b": dims[1]}).rename(self.metric)
+            return renamed.assign_attrs(attrs)
         return xr.DataArray(
             np.asarray(self.values),
             coords={dims[0]: self.a, dims[1]: self.b},
             dims=dims,
-            name="loss",
+            name=self.metric,
             attrs=attrs,
         )
 
@@ -205,10 +214,19 @@ class Surface:
 
     def __repr__(self) -> str:
         ga, gb = self.values.shape
+        axes = (
+            f"{self.labels[0]} in [{self.a[0]:.4g}, {self.a[-1]:.4g}], "
+            f"{self.labels[1]} in [{self.b[0]:.4g}, {self.b[-1]:.4g}]"
+        )
+        if self.metric == "accuracy":
+            best = ""
+            if isinstance(self.values, np.ndarray):  # a store's maximum would read every chunk
+                i, j = divmod(int(np.nanargmax(self.values)), gb)
+                best = f"max {self.values[i, j]:.6g} at ({self.a[i]:.4g}, {self.b[j]:.4g}), "
+            return f"Surface(accuracy, {ga} x {gb}, {axes}, {best}center {self.center_loss:.6g})"
         i, j = self.argmin()
         return (
-            f"Surface({ga} x {gb}, {self.labels[0]} in [{self.a[0]:.4g}, {self.a[-1]:.4g}], "
-            f"{self.labels[1]} in [{self.b[0]:.4g}, {self.b[-1]:.4g}], "
+            f"Surface({ga} x {gb}, {axes}, "
             f"min {self.values[i, j]:.6g} at ({self.a[i]:.4g}, {self.b[j]:.4g}), "
             f"center loss {self.center_loss:.6g})"
         )
