@@ -55,6 +55,19 @@ class BaseEstimator:
                 changed.append(f"{name}={value!r}")
         return f"{type(self).__name__}({', '.join(changed)})"
 
+    def _record_feature_names(self, X) -> None:
+        """``feature_names_in_`` as scikit-learn sets it: X's column names, when all are str.
+
+        A pandas DataFrame's columns, for instance; a plain array leaves none (and
+        removes the names of an earlier fit).
+        """
+        columns = getattr(X, "columns", None)
+        names = [] if columns is None else list(columns)
+        if names and all(isinstance(name, str) for name in names):
+            self.feature_names_in_ = np.asarray(names, dtype=object)
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+
     def _check_fitted(self) -> None:
         if not hasattr(self, "theta_"):
             raise NotFittedError(

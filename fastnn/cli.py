@@ -97,12 +97,12 @@ def _demo(args) -> int:
 
 
 # -- fastnn surface -----------------------------------------------------------------------
-def load_data(path: str):
+def load_data(path: str, return_names: bool = False):
     """``fastnn.data.load(path)``, its errors as --data errors (exit 2)."""
     from fastnn import data
 
     try:
-        return data.load(path)
+        return data.load(path, return_names=return_names)
     except ValueError as exc:
         raise CommandError(f"--data: {exc}") from None
 
@@ -251,11 +251,15 @@ def _surface(args) -> int:
         raise CommandError("pass either --workers (a local cluster) or --scheduler, not both")
     if args.params is not None and args.directions is not None:
         raise CommandError("pass either --params or --directions, not both")
-    X, y = load_data(args.data) if args.data else _lecture_data(args.model, args.seed)
+    names = None
+    if args.data:
+        X, y, names = load_data(args.data, return_names=True)
+    else:
+        X, y = _lecture_data(args.model, args.seed)
     if args.standardize:
         X = _standardized(X)
     with _cluster(args) as client:
-        return _compute_surface(args, X, y, client)
+        return _compute_surface(args, X, y, client, names)
 
 
 def _standardized(X):
@@ -283,7 +287,7 @@ def _cluster(args):
         raise CommandError(str(exc)) from None
 
 
-def _compute_surface(args, X, y, client) -> int:
+def _compute_surface(args, X, y, client, feature_names=None) -> int:
     import numpy as np
 
     import fastnn
@@ -297,6 +301,10 @@ def _compute_surface(args, X, y, client) -> int:
         _check_fits_in_memory(args.resolution)
     try:
         model = _fit(args.model, X, y, args)
+        if feature_names is not None and args.model != "mlp" and _usable(feature_names):
+            # As fitting on a DataFrame with these columns would: the header names the
+            # weights (--params intercept x).
+            model.feature_names_in_ = np.asarray(feature_names, dtype=object)
         params = None if args.params is None else tuple(_param(p) for p in args.params)
         directions = args.directions
         if params is None and directions is None:
@@ -357,6 +365,17 @@ def _compute_surface(args, X, y, client) -> int:
             file=sys.stderr,
         )
     return 0
+
+
+def _usable(names) -> bool:
+    """Whether a header's names can name weights (distinct, non-empty, not "intercept")."""
+    from fastnn.layout import LinearLayout
+
+    try:
+        LinearLayout(len(names), names)
+    except ValueError:
+        return False
+    return True
 
 
 def _check_fits_in_memory(resolution) -> None:

@@ -185,24 +185,29 @@ def donut(
     return _shuffled(rng, np.concatenate([inner, ring]), _labels(n))
 
 
-def load(path) -> tuple[np.ndarray, np.ndarray]:
-    r"""Read a data set from a file: ``(X, y)``.
+def load(path, *, return_names: bool = False):
+    r"""Read a data set from a file: ``(X, y)``, or ``(X, y, feature_names)``.
 
     Parameters
     ----------
     path : str or path-like
-        ``.npz``: arrays named ``X`` and ``y`` (a 1-D ``X`` is one feature).
+        ``.npz``: arrays named ``X`` and ``y`` (a 1-D ``X`` is one feature), and
+        optionally ``feature_names`` (strings).
         ``.csv``: comma-separated numbers, the feature columns then the target; an
         optional header row is recognised by :class:`csv.Sniffer` (its cells are not
         numbers where the columns are), never by a failed parse, so a bad first data
         row is reported, not dropped.  The target may be text class labels (a last
         column in which no cell is a number: ``y`` is then an array of str).  A UTF-8
         byte-order mark is ignored.
+    return_names : bool, default False
+        Also return the features' names: a CSV header's feature cells, or an
+        ``.npz``'s ``feature_names`` (None when the file has none).
 
     Returns
     -------
     X : ndarray of shape (n_samples, n_features)
     y : ndarray of shape (n_samples,)
+    feature_names : list of str or None, only with ``return_names``
 
     Raises
     ------
@@ -217,16 +222,19 @@ def load(path) -> tuple[np.ndarray, np.ndarray]:
     >>> X, y = load(path)
     >>> X.shape, y.tolist()
     ((2, 2), [0.0, 1.0])
+    >>> load(path, return_names=True)[2]
+    ['x1', 'x2']
     """
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise ValueError(f"{'not a file' if os.path.exists(path) else 'no such file'}: {path}")
     suffix = os.path.splitext(path)[1].lower()
-    if suffix == ".npz":
-        return _load_npz(path)
-    if suffix == ".csv":
-        return _load_csv(path)
-    raise ValueError(f"{path}: expected a .npz or .csv file")
+    if suffix not in (".npz", ".csv"):
+        raise ValueError(f"{path}: expected a .npz or .csv file")
+    X, y, names = (_load_npz if suffix == ".npz" else _load_csv)(path)
+    if names is not None and len(names) != X.shape[1]:
+        raise ValueError(f"{path}: {len(names)} feature names for {X.shape[1]} feature columns")
+    return (X, y, names) if return_names else (X, y)
 
 
 def _load_npz(path):
@@ -250,11 +258,14 @@ def _load_npz(path):
             )
         try:
             X, y = archive["X"], archive["y"]
+            names = archive["feature_names"] if "feature_names" in archive.files else None
         except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
             raise ValueError(f"{path}: a damaged .npz file ({exc})") from None
     if X.ndim not in (1, 2):
         raise ValueError(f"{path}: X must be 1-D or 2-D (samples x features); it is {X.ndim}-D")
-    return (X[:, None] if X.ndim == 1 else X), y
+    if names is not None and (names.ndim != 1 or names.dtype.kind != "U"):
+        raise ValueError(f"{path}: feature_names must be a 1-D array of strings")
+    return (X[:, None] if X.ndim == 1 else X), y, None if names is None else names.tolist()
 
 
 def _load_csv(path):
@@ -270,6 +281,7 @@ def _load_csv(path):
         header = len(rows) > 1 and csv.Sniffer().has_header(sample)
     except csv.Error:  # a sample the sniffer cannot split: no header
         header = False
+    names = [cell.strip() for cell in rows[0][:-1]] if header else None
     rows = rows[1:] if header else rows
     if not rows:
         raise ValueError(f"{path}: no data rows")
@@ -294,9 +306,9 @@ def _load_csv(path):
     if len(rows[0]) < 2:
         raise ValueError(f"{path}: needs at least 2 columns (features, then y)")
     if text_labels:
-        return np.array(table), np.array(labels)
+        return np.array(table), np.array(labels), names
     table = np.array(table)
-    return table[:, :-1], table[:, -1]
+    return table[:, :-1], table[:, -1], names
 
 
 def _is_number(cell: str) -> bool:

@@ -81,6 +81,8 @@ def from_sklearn(estimator):
     _check_fitted(estimator)
     model = importers[kind](estimator)
     model.imported_from_ = f"scikit-learn {kind}"
+    if hasattr(estimator, "feature_names_in_"):  # fitted on a DataFrame: the names carry over
+        model.feature_names_in_ = np.asarray(estimator.feature_names_in_, dtype=object)
     return model
 
 

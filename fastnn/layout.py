@@ -7,7 +7,7 @@ in its model's layout.  A layout knows its size, per-layer views (``coefs`` and
 layer's weights is unit k's incoming weights), and the parameters' names:
 
 * :class:`LinearLayout` -- ``theta = [intercept, w_1, ..., w_d]``, names
-  ``"intercept"``, ``"w1"``, ...;
+  ``"intercept"``, ``"w1"``, ... (or the features' names, e.g. a CSV header's);
 * :class:`MLPLayout` -- per layer the weights (``fan_in x fan_out``, row-major) then
   the biases, names ``"W<layer>[<input>,<unit>]"`` and ``"b<layer>[<unit>]"`` (as
   ``coefs_`` / ``intercepts_`` index them).
@@ -70,6 +70,27 @@ class _Layout:
     _name_help = ""
 
 
+_INTERCEPT_NAMES = ("intercept", "bias", "theta0")
+
+
+def _check_feature_names(names, n_features: int):
+    """The names as a list of distinct, non-empty strings, or None."""
+    if names is None:
+        return None
+    names = [str(n).strip() if isinstance(n, (str, np.str_)) else n for n in names]
+    if len(names) != n_features:
+        raise ValueError(f"feature_names: {len(names)} names for {n_features} features")
+    bad = [n for n in names if not isinstance(n, str) or not n or n in _INTERCEPT_NAMES]
+    if bad:
+        raise ValueError(
+            f"feature_names must be non-empty strings other than {_INTERCEPT_NAMES}; got {bad[0]!r}"
+        )
+    if len(set(names)) != len(names):
+        repeated = next(n for n in names if names.count(n) > 1)
+        raise ValueError(f"feature_names: {repeated!r} names two features")
+    return names
+
+
 class LinearLayout(_Layout):
     """``theta = [intercept, w_1, ..., w_d]`` of a linear or logistic model.
 
@@ -77,17 +98,23 @@ class LinearLayout(_Layout):
     ----------
     n_features : int
         Number of input features ``d``.
+    feature_names : sequence of str, optional
+        The features' names (an estimator's ``feature_names_in_``): weight k is then
+        named after feature k, and found by that name as well as by ``"w<k>"``.
 
     Examples
     --------
     >>> layout = LinearLayout(2)
     >>> layout.n_params, layout.param_name(0), layout.param_index("w2")
     (3, 'intercept', 2)
+    >>> LinearLayout(1, feature_names=["x"]).param_name(1)
+    'x'
     """
 
-    def __init__(self, n_features: int):
+    def __init__(self, n_features: int, feature_names=None):
         self.n_features = check_int(n_features, "n_features")
         self.n_params = self.n_features + 1
+        self.feature_names = _check_feature_names(feature_names, self.n_features)
 
     def coefs(self, theta):
         """The weights as one ``(d, 1)`` matrix (a view of ``theta``)."""
@@ -98,11 +125,15 @@ class LinearLayout(_Layout):
         return [theta[:1]]
 
     def param_name(self, index: int) -> str:
-        """``"intercept"`` for position 0, ``"w<k>"`` for position k."""
-        return "intercept" if index == 0 else f"w{index}"
+        """``"intercept"`` for position 0; the k-th feature's name or ``"w<k>"`` for position k."""
+        if index == 0:
+            return "intercept"
+        return f"w{index}" if self.feature_names is None else self.feature_names[index - 1]
 
     def _index_of_name(self, name: str) -> int | None:
-        if name in ("intercept", "bias", "theta0"):
+        if self.feature_names is not None and name in self.feature_names:
+            return self.feature_names.index(name) + 1
+        if name in _INTERCEPT_NAMES:
             return 0
         match = re.fullmatch(r"(?:w|theta)(\d+)", name)
         if match and 1 <= int(match.group(1)) < self.n_params:
@@ -111,7 +142,11 @@ class LinearLayout(_Layout):
 
     @property
     def _name_help(self) -> str:
-        return f"use 'intercept' or 'w1'..'w{self.n_features}' (or an index)"
+        names = "'w1'" if self.n_features == 1 else f"'w1'..'w{self.n_features}'"
+        if self.feature_names is not None:
+            shown = ", ".join(repr(n) for n in self.feature_names[:5])
+            names += f", a feature's name ({shown}{', ...' if self.n_features > 5 else ''})"
+        return f"use 'intercept', {names} (or an index)"
 
     def __repr__(self) -> str:
         return f"LinearLayout(n_features={self.n_features}, n_params={self.n_params})"

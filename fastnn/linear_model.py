@@ -128,6 +128,7 @@ class _LinearModel(BaseEstimator):
         solver = params["solver"]
         impl = backend_module(params["backend"])
         fit_intercept = params["fit_intercept"]
+        self._record_feature_names(X)
         X = check_X(X)
         target = self._fit_target(y, X.shape[0])
         n_features = X.shape[1]
@@ -226,7 +227,8 @@ class _LinearModel(BaseEstimator):
             target = self._encode_target(y, X.shape[0])
         else:  # learn the encoding on a copy: the user's instance stays unfitted
             target = type(self)(**self.get_params())._fit_target(y, X.shape[0])
-        return LINEAR, target, LinearLayout(X.shape[1]), LOSS_CODES[self._loss], 0
+        names = getattr(self, "feature_names_in_", None) if fitted else None
+        return LINEAR, target, LinearLayout(X.shape[1], names), LOSS_CODES[self._loss], 0
 
     @staticmethod
     def _initial_theta(theta0, n_features, fit_intercept):
@@ -317,6 +319,9 @@ class LinearRegression(_LinearModel):
     rank_, singular_ : int, ndarray
         Rank and singular values of the (centred) ``X``; "ols" only.
     n_features_in_ : int
+    feature_names_in_ : ndarray of str, shape (n_features_in_,)
+        Only when ``X`` had string column names (a pandas DataFrame): the features'
+        names, which then also name the weights in loss surfaces (``params=("x", ...)``).
     """
 
     _estimator_type = "regressor"
@@ -395,7 +400,7 @@ class LogisticRegression(_LinearModel):
         View of ``theta_[1:]`` (scikit-learn's shape).
     intercept_ : ndarray of shape (1,)
         View of ``theta_[:1]``.
-    loss_, loss_curve_, n_iter_, trajectory_, n_features_in_
+    loss_, loss_curve_, n_iter_, trajectory_, n_features_in_, feature_names_in_
         As in :class:`LinearRegression`, for the cross-entropy.
     """
 

@@ -141,6 +141,7 @@ class _BaseMLP(BaseEstimator):
         """
         params = validate_params(self)
         impl = backend_module(params["backend"])
+        self._record_feature_names(X)
         X = check_X(X)
         Y, loss = self._fit_targets(y, X.shape[0])
         layout = MLPLayout((X.shape[1], *params["hidden_layer_sizes"], Y.shape[1]))
@@ -337,6 +338,8 @@ class MLPClassifier(_BaseMLP):
     n_iter_ : int
     trajectory_ : ndarray of shape (n_rows, n_params)
     n_features_in_, n_layers_, n_outputs_, out_activation_
+    feature_names_in_ : ndarray of str
+        Only when ``X`` had string column names (a pandas DataFrame).
     """
 
     _estimator_type = "classifier"

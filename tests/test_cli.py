@@ -132,6 +132,24 @@ def test_accuracy_surface_from_the_command_line(tmp_path, capsys):
     np.testing.assert_array_equal(surface.values, direct.values)
 
 
+def test_csv_header_names_the_weights(tmp_path, capsys):
+    X, y = data.blobs(60, seed=2)
+    rows = "\n".join(
+        f"{a:.17g},{b:.17g},{'yes' if t else 'no'}" for (a, b), t in zip(X, y, strict=True)
+    )
+    (tmp_path / "d.csv").write_text("hours,sleep,passed\n" + rows + "\n")
+    common = ["surface", "--model", "logistic", "--data", str(tmp_path / "d.csv"), "--no-progress"]
+    named, numbered = tmp_path / "named.npz", tmp_path / "numbered.npz"
+    assert main([*common, "--params", "intercept", "sleep", "--out", str(named)]) == 0
+    assert main([*common, "--params", "0", "w2", "--out", str(numbered)]) == 0
+    assert "sleep = " in capsys.readouterr().out
+    by_name, by_number = Surface.load(named), Surface.load(numbered)
+    assert by_name.labels == by_number.labels == ("intercept", "sleep")
+    np.testing.assert_array_equal(by_name.values, by_number.values)
+    assert main([*common, "--params", "intercept", "slep"]) == 2
+    assert "a feature's name ('hours', 'sleep')" in capsys.readouterr().err
+
+
 def test_csv_data(tmp_path):
     X, y = data.blobs(50, seed=0)
     rows = "\n".join(",".join(f"{v:.17g}" for v in (*x, t)) for x, t in zip(X, y, strict=True))

@@ -136,3 +136,16 @@ def test_a_csv_with_text_labels_gives_string_labels(tmp_path):
     path.write_text("x,y\n1,2\n3,oops\n")
     with pytest.raises(ValueError, match="data row 2 is not all numbers"):
         data.load(path)
+
+
+def test_feature_names_from_a_csv_header_or_an_npz(tmp_path):
+    (tmp_path / "h.csv").write_text("hours, sleep ,passed\n1,7,no\n2,6,yes\n")
+    X, y, names = data.load(tmp_path / "h.csv", return_names=True)
+    assert names == ["hours", "sleep"] and y.tolist() == ["no", "yes"]
+    (tmp_path / "n.csv").write_text("1,7,0\n2,6,1\n")
+    assert data.load(tmp_path / "n.csv", return_names=True)[2] is None
+    np.savez(tmp_path / "d.npz", X=X, y=y, feature_names=np.array(["a", "b"]))
+    assert data.load(tmp_path / "d.npz", return_names=True)[2] == ["a", "b"]
+    np.savez(tmp_path / "bad.npz", X=X, y=y, feature_names=np.array(["a"]))
+    with pytest.raises(ValueError, match="1 feature names for 2 feature columns"):
+        data.load(tmp_path / "bad.npz", return_names=True)

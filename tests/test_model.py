@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import fastnn
-from fastnn import lecture
+from fastnn import data, lecture
 from fastnn.layout import LinearLayout, MLPLayout
 from fastnn.model import LINEAR, NETWORK, as_loss_model
 
@@ -70,3 +70,20 @@ def test_unfitted_model_with_a_center_stays_unfitted():
         as_loss_model(model, X, y)
     with pytest.raises(TypeError, match="model must be a fastnn"):
         as_loss_model(object(), X, y)
+
+
+def test_dataframe_columns_name_the_weights():
+    pd = pytest.importorskip("pandas")
+    from fastnn.layout import LinearLayout
+
+    X, y = data.blobs(80, seed=0)
+    frame = pd.DataFrame(X, columns=["height", "weight"])
+    model = fastnn.LogisticRegression().fit(frame, y)
+    assert model.feature_names_in_.tolist() == ["height", "weight"]
+    s = fastnn.loss_surface(model, X, y, params=("intercept", "weight"), resolution=3)
+    assert s.labels == ("intercept", "weight") and s.params == (0, 2)
+    assert not hasattr(model.fit(X, y), "feature_names_in_")  # an array: names dropped
+    with pytest.raises(ValueError, match="'x' names two features"):
+        LinearLayout(2, ["x", "x"])
+    with pytest.raises(ValueError, match="other than"):
+        LinearLayout(1, ["intercept"])
