@@ -45,7 +45,8 @@ SETTING_EPSILON = 5
 SETTING_BATCH_SIZE = 6
 SETTING_TOL = 7  # < 0: no early stopping
 SETTING_N_ITER_NO_CHANGE = 8
-N_SETTINGS = 9
+SETTING_ALPHA = 9  # L2 penalty alpha / (2 batch) * ||weights||^2 per batch (scikit-learn's)
+N_SETTINGS = 10
 
 # The MLP training loop's state, kept between calls so that a run cut into several
 # calls (bounded sample-order memory) takes exactly the steps of one call: three

@@ -142,6 +142,7 @@ def mlp_settings(
     epsilon: float = 1e-8,
     tol: float | None = None,
     n_iter_no_change: int = 10,
+    alpha: float = 0.0,
 ) -> np.ndarray:
     """The MLP training kernel's ``settings`` array (positions ``SETTING_*``, fastnn._codes).
 
@@ -157,6 +158,7 @@ def mlp_settings(
     settings[codes.SETTING_BATCH_SIZE] = batch_size
     settings[codes.SETTING_TOL] = -1.0 if tol is None else tol
     settings[codes.SETTING_N_ITER_NO_CHANGE] = n_iter_no_change
+    settings[codes.SETTING_ALPHA] = alpha
     return settings
 
 

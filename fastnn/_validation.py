@@ -268,6 +268,16 @@ def check_random_state(seed) -> np.random.Generator:
     raise ValueError(f"random_state must be None, an int >= 0 or a Generator; got {seed!r}")
 
 
+def check_nonnegative(value, name: str) -> float:
+    """A finite real number >= 0 (a penalty)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name} must be a finite number >= 0; got {value!r}")
+    value = float(value)
+    if not (np.isfinite(value) and value >= 0.0):
+        raise ValueError(f"{name} must be a finite number >= 0; got {value!r}")
+    return value
+
+
 def check_fraction(value, name: str) -> float:
     """A number in [0, 1) (momentum, Adam's betas)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1:

@@ -205,6 +205,7 @@ def _mlp_training(rng, n, sizes, epochs):
         momentum=0.9 if optimizer == MOMENTUM else 0.0,
         tol=1e-4,
         n_iter_no_change=epochs,  # the early-stopping counters run; every epoch is timed
+        alpha=float(rng.choice([0.0, 0.5])),  # with and without the L2 penalty
     )
     order = sample_orders(rng, n, epochs)
     head = (X, Y, theta, sizes, activation, loss, settings, order, mlp_state(theta))

@@ -8,7 +8,9 @@ Contract (reference: :mod:`fastnn.reference.train_mlp`):
   :mod:`fastnn._codes`: the optimizer code (``MOMENTUM``: ``v = momentum v - lr grad;
   theta += v``, plain steps when momentum is 0; ``ADAM``: scikit-learn's form,
   bias-corrected step size), learning rate, momentum, Adam's beta_1, beta_2 and
-  epsilon, batch size, ``tol`` and ``n_iter_no_change``;
+  epsilon, batch size, ``tol``, ``n_iter_no_change`` and ``alpha``: scikit-learn's
+  L2 penalty, ``alpha / (2 B) * ||W||^2`` over every layer's weights (not the
+  biases) added to each batch's loss of B samples, and its gradient to the batch's;
 * ``order`` holds one permutation of the samples per epoch (drawn by the caller),
   cut into batches of the batch size; an ``order`` with no rows means full-batch
   gradient descent (one step per epoch, samples in their order);
@@ -39,6 +41,7 @@ from fastnn._codes import (
     CONVERGED,
     DIVERGED,
     MAX_ITER,
+    SETTING_ALPHA,
     SETTING_BATCH_SIZE,
     SETTING_BETA_1,
     SETTING_BETA_2,
@@ -79,6 +82,23 @@ def _update(theta, grad, settings, step, first, second):
             theta[p] += first[p]
 
 
+@njit()
+def _add_penalty(theta, grad, sizes, offsets, alpha, count):
+    """Add the L2 penalty's gradient ``alpha / count * W`` to ``grad``; return the penalty.
+
+    The penalty is ``alpha / (2 count) * ||W||^2`` over every layer's weights.
+    """
+    w_start, b_start = offsets[0], offsets[1]
+    scale = alpha / count
+    squares = 0.0
+    for l in range(sizes.size - 1):
+        for p in range(w_start[l], b_start[l]):
+            w = theta[p]
+            squares += w * w
+            grad[p] += scale * w
+    return 0.5 * scale * squares
+
+
 @njit(inline=True)
 def _train(
     X,
@@ -99,6 +119,7 @@ def _train(
     full_batch = order.shape[0] == 0
     batch = n if full_batch else min(int(settings[SETTING_BATCH_SIZE]), n)
     tol = settings[SETTING_TOL]
+    alpha = settings[SETTING_ALPHA]
     n_iter_no_change = int(settings[SETTING_N_ITER_NO_CHANGE])
     in_order = np.arange(n)
     grad = np.empty(n_params)
@@ -121,6 +142,8 @@ def _train(
             value = _batch_loss_grad(
                 X, Y, idx, lo, hi, theta, sizes, activation, loss, offsets, workspace, grad
             )
+            if alpha > 0.0:
+                value += _add_penalty(theta, grad, sizes, offsets, alpha, hi - lo)
             if not np.isfinite(value):
                 theta[:] = previous
                 epochs, reason = epoch, DIVERGED

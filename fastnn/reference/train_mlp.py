@@ -23,6 +23,16 @@ def _update(theta, grad, settings, step, first, second):
         theta += first
 
 
+def _weights(sizes, n_params):
+    """Mask of the weights (not the biases) in a network's theta."""
+    mask = np.zeros(n_params, bool)
+    position = 0
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True):
+        mask[position : position + fan_in * fan_out] = True
+        position += fan_in * fan_out + fan_out
+    return mask
+
+
 def mlp_train(
     X,
     Y,
@@ -42,6 +52,8 @@ def mlp_train(
     full_batch = order.shape[0] == 0
     batch = n if full_batch else min(int(settings[codes.SETTING_BATCH_SIZE]), n)
     tol = settings[codes.SETTING_TOL]
+    alpha = settings[codes.SETTING_ALPHA]
+    weights = _weights(sizes, n_params)
     grad = np.empty_like(theta)
     first, second, previous = state[codes.STATE_VECTORS :].reshape(3, n_params)
     divergence = state[codes.STATE_LIMIT : codes.STATE_LIMIT + 1]
@@ -57,6 +69,9 @@ def mlp_train(
             for lo in range(0, n, batch):
                 rows = idx[lo : lo + batch]
                 value = mlp_loss_grad(X[rows], Y[rows], theta, sizes, activation, loss, grad)
+                if alpha > 0.0:  # scikit-learn's L2 penalty, alpha / (2 B) ||W||^2
+                    value += 0.5 * alpha / rows.size * np.sum(theta[weights] ** 2)
+                    grad[weights] += alpha / rows.size * theta[weights]
                 if not np.isfinite(value):
                     theta[:] = previous
                     epochs, reason = epoch, DIVERGED
