@@ -32,8 +32,8 @@ def from_sklearn(estimator):
     ----------
     estimator : fitted scikit-learn estimator
         ``LinearRegression`` (one target), ``LogisticRegression`` (binary, or
-        multinomial: imported as an ``MLPClassifier`` without hidden layers, a softmax
-        over linear logits), ``MLPClassifier`` (binary or multiclass),
+        multinomial: a fastnn LogisticRegression whose softmax over linear logits is
+        a network without hidden layers), ``MLPClassifier`` (binary or multiclass),
         ``MLPRegressor``, or a ``Pipeline`` whose last step is one of these (its other
         steps are applied to ``X`` first: :class:`ImportedPipeline`).
 
@@ -132,7 +132,11 @@ def _logistic_regression(estimator):
     # multinomial: a softmax over linear logits is a network without hidden layers
     layout = MLPLayout((coef.shape[1], classes.size))
     theta = np.concatenate([coef.T.ravel(), intercept])
-    return _network("MLPClassifier", (), "relu", layout, theta, SOFTMAX_LOG_LOSS, classes)
+    model = LogisticRegression()
+    model._adopt_softmax(
+        _network("MLPClassifier", (), "relu", layout, theta, SOFTMAX_LOG_LOSS, classes)
+    )
+    return model
 
 
 def _mlp(estimator):

@@ -3,9 +3,14 @@
 Both estimators keep one flat parameter vector ``theta_ = [intercept, w_1..w_d]``
 (``coef_`` and ``intercept_`` are views of it) and train it with the kernels
 of :mod:`fastnn.kernels.train_linear` (or their numpy twins, ``backend="numpy"``).
+Logistic regression on more than two classes is a softmax over linear logits: a
+network without hidden layers, trained and evaluated by the MLP kernels.
 """
 
 from __future__ import annotations
+
+import dataclasses
+import warnings
 
 import numpy as np
 
@@ -372,11 +377,15 @@ class LinearRegression(_LinearModel):
 
 
 class LogisticRegression(_LinearModel):
-    """Binary logistic regression: sigmoid of a linear model, mean cross-entropy, gradient descent.
+    """Logistic regression: sigmoid (or softmax) of a linear model, mean cross-entropy.
 
-    Takes any two distinct labels (sorted into ``classes_``; the second is the
-    positive class).  The loss is computed from the logits, so it is exact and
-    finite for any parameters.
+    Takes any labels (sorted into ``classes_``).  Two classes: one logit, the second
+    class is the positive one, trained by the linear kernels.  More: multinomial (a
+    softmax over one logit per class, as scikit-learn's default), trained and mapped
+    by the MLP kernels as a network without hidden layers; ``theta_`` is then in that
+    network's layout (``layout_``: the weights ``W0[j, k]``, then the intercepts).
+    The loss is computed from the logits, so it is exact and finite for any
+    parameters.
 
     Parameters
     ----------
@@ -393,13 +402,16 @@ class LogisticRegression(_LinearModel):
 
     Attributes
     ----------
-    classes_ : ndarray of shape (2,)
-    theta_ : ndarray of shape (n_features + 1,)
-        ``[intercept, w_1..w_d]``.
-    coef_ : ndarray of shape (1, n_features)
-        View of ``theta_[1:]`` (scikit-learn's shape).
-    intercept_ : ndarray of shape (1,)
-        View of ``theta_[:1]``.
+    classes_ : ndarray of shape (n_classes,)
+    theta_ : ndarray of shape (n_features + 1,) or ((n_features + 1) * n_classes,)
+        Two classes: ``[intercept, w_1..w_d]``; more: the weights (n_features x
+        n_classes, row-major), then one intercept per class.
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+        A view of ``theta_`` (scikit-learn's shape).
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+        A view of ``theta_``.
+    layout_ : MLPLayout
+        More than two classes only: the layout of ``theta_``.
     loss_, loss_curve_, n_iter_, trajectory_, n_features_in_, feature_names_in_
         As in :class:`LinearRegression`, for the cross-entropy.
     """
@@ -432,9 +444,92 @@ class LogisticRegression(_LinearModel):
         self.backend = backend
         self.record_trajectory = record_trajectory
 
+    def fit(self, X, y, theta0=None):
+        """Fit the model (see :meth:`LinearRegression.fit`).
+
+        With more than two classes ``theta0`` is in the layout of ``layout_``
+        (default zeros, as for two classes); ``fit_intercept=False`` is then refused.
+        """
+        X_checked = check_X(X)
+        labels = check_labels(y, X_checked.shape[0])
+        if np.unique(labels).size <= 2:
+            self._softmax = None
+            if hasattr(self, "layout_"):  # of an earlier multinomial fit
+                del self.layout_
+            return super().fit(X, y, theta0)
+        from fastnn.mlp import MLPClassifier
+
+        params = validate_params(self)
+        if not params["fit_intercept"]:
+            raise ValueError(
+                "fit_intercept=False is implemented for two classes; with "
+                f"{np.unique(labels).size} classes every class keeps its intercept"
+            )
+        net = MLPClassifier(
+            (),
+            solver=params["solver"],
+            learning_rate_init=params["learning_rate_init"],
+            max_iter=params["max_iter"],
+            batch_size=params["batch_size"],
+            tol=None,
+            random_state=params["random_state"],
+            backend=params["backend"],
+            record_trajectory=params["record_trajectory"],
+        )
+        n_params = (X_checked.shape[1] + 1) * np.unique(labels).size
+        start = np.zeros(n_params) if theta0 is None else theta0
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            net.fit(X, y, theta0=start)
+        for warning in caught:  # the warnings name this estimator, not its network
+            text = str(warning.message).replace("MLPClassifier", "LogisticRegression")
+            warnings.warn(text, warning.category, stacklevel=2)
+        self._adopt_softmax(net)
+        for name in ("loss_", "loss_curve_", "n_iter_", "trajectory_", "feature_names_in_"):
+            if hasattr(net, name):
+                setattr(self, name, getattr(net, name))
+            elif hasattr(self, name):
+                delattr(self, name)
+        return self
+
+    def _adopt_softmax(self, net):
+        """Become the multinomial model of ``net``, a fitted MLPClassifier without hidden layers."""
+        self._softmax = net
+        self.classes_ = net.classes_
+        self.theta_ = net.theta_
+        self.layout_ = net.layout_
+        self.coef_ = net.coefs_[0].T
+        self.intercept_ = net.intercepts_[0]
+        self.n_features_in_ = net.n_features_in_
+
+    @property
+    def _multinomial(self):
+        """The fitted softmax network of a model of more than two classes, else None."""
+        return getattr(self, "_softmax", None)
+
+    def loss_model(self, X, y, *, center=None, backend=None):
+        """As :meth:`fastnn.LinearRegression.loss_model`; a network's for more than two classes."""
+        if self._multinomial is None:
+            return super().loss_model(X, y, center=center, backend=backend)
+        model = self._multinomial.loss_model(X, y, center=center, backend=backend)
+        source = getattr(self, "imported_from_", None)
+        origin = "" if source is None else f", from {source}"
+        return dataclasses.replace(model, name=f"LogisticRegression (multinomial{origin})")
+
+    def loss_grad(self, X, y, theta=None):
+        """As :meth:`LinearRegression.loss_grad`; more than two classes: in ``layout_``."""
+        if self._multinomial is not None:
+            return self._multinomial.loss_grad(X, y, theta)
+        return super().loss_grad(X, y, theta)
+
     def _fit_target(self, y, n_samples):
         self.classes_, y01 = check_binary_labels(y, n_samples, "LogisticRegression")
         return y01
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = True
+        return tags
 
     def _encode_target(self, y, n_samples):
         classes = getattr(self, "classes_", None)
@@ -456,11 +551,15 @@ class LogisticRegression(_LinearModel):
         self.n_features_in_ = n_features
 
     def decision_function(self, X):
-        """Logits ``intercept_ + X @ coef_.T``, shape (n_samples,)."""
+        """Logits ``intercept_ + X @ coef_.T``: shape (n_samples,), or (n_samples, n_classes)."""
+        if self._multinomial is not None:
+            return self._multinomial.decision_function(X)
         return self._logits(X)
 
     def predict_proba(self, X):
-        """Class probabilities, shape (n_samples, 2), columns in ``classes_`` order."""
+        """Class probabilities, shape (n_samples, n_classes), columns in ``classes_`` order."""
+        if self._multinomial is not None:
+            return self._multinomial.predict_proba(X)
         z = self._logits(X)
         impl = backend_module(self.backend)
         proba = np.empty((z.size, 2))
@@ -471,6 +570,8 @@ class LogisticRegression(_LinearModel):
 
     def predict_log_proba(self, X):
         """Log of :meth:`predict_proba`, computed stably from the logits."""
+        if self._multinomial is not None:
+            return self._multinomial.predict_log_proba(X)
         z = self._logits(X)
         impl = backend_module(self.backend)
         return np.column_stack(
@@ -478,7 +579,12 @@ class LogisticRegression(_LinearModel):
         )
 
     def predict(self, X):
-        """Predicted labels: ``classes_[1]`` where the logit is positive."""
+        """Predicted labels: ``classes_[1]`` where the logit is positive.
+
+        More than two classes: the class of the largest logit.
+        """
+        if self._multinomial is not None:
+            return self._multinomial.predict(X)
         positive = self._logits(X) > 0.0  # first: it says "not fitted" when it is not
         return self.classes_[positive.astype(np.intp)]
 

@@ -103,3 +103,71 @@ def test_classifier_log_proba_and_decision_function_match_scikit_learn():
         predicted = np.argmax(proba, axis=1)
         decided = (logits > 0).astype(int) if logits.ndim == 1 else np.argmax(logits, axis=1)
         np.testing.assert_array_equal(decided, predicted)
+
+
+@pytest.fixture(scope="module")
+def three_classes():
+    rng = np.random.default_rng(11)
+    centres = np.array([[0.0, 1.5], [1.5, -1.0], [-1.5, -1.0]])
+    y = rng.integers(0, 3, 300)
+    return centres[y] + rng.normal(size=(300, 2)), np.array(["ant", "bee", "cat"])[y]
+
+
+def test_multinomial_logistic_regression_matches_scikit_learn(three_classes):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import log_loss
+
+    X, y = three_classes
+    ours = fastnn.LogisticRegression(learning_rate_init=1.0, max_iter=4000).fit(X, y)
+    theirs = LogisticRegression(C=1e12, tol=1e-12, max_iter=10_000).fit(X, y)
+    assert ours.classes_.tolist() == ["ant", "bee", "cat"]
+    assert ours.coef_.shape == (3, 2) and ours.intercept_.shape == (3,)
+    # the optimum's probabilities are unique (its parameters are not: a softmax is
+    # unchanged by adding one vector to every class's weights)
+    np.testing.assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), atol=1e-6)
+    np.testing.assert_array_equal(ours.predict(X), theirs.predict(X))
+    assert ours.loss_ == pytest.approx(log_loss(y, ours.predict_proba(X)), rel=1e-12)
+    np.testing.assert_allclose(ours.predict_log_proba(X), np.log(ours.predict_proba(X)))
+    logits = ours.decision_function(X)
+    np.testing.assert_allclose(
+        logits - logits.mean(1, keepdims=True),
+        X @ ours.coef_.T
+        + (ours.intercept_)
+        - (X @ ours.coef_.T + ours.intercept_).mean(1, keepdims=True),
+    )
+    # the same steps as the softmax network without hidden layers it is
+    net = fastnn.MLPClassifier((), solver="gd", learning_rate_init=1.0, max_iter=4000, tol=None)
+    net.fit(X, y, theta0=np.zeros(9))
+    np.testing.assert_array_equal(ours.theta_, net.theta_)
+
+
+def test_multinomial_surfaces_and_imports(three_classes):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import log_loss
+
+    X, y = three_classes
+    ours = fastnn.LogisticRegression(max_iter=300).fit(X, y)
+    s = fastnn.loss_surface(ours, X, y, resolution=5, random_state=0)
+    assert s.center_loss == pytest.approx(log_loss(y, ours.predict_proba(X)), rel=1e-12)
+    assert s.info["model"] == "LogisticRegression (multinomial)"
+    acc = fastnn.loss_surface(ours, X, y, metric="accuracy", directions=s)
+    assert acc.values[2, 2] == ours.score(X, y)
+    imported = fastnn.from_sklearn(LogisticRegression().fit(X, y))
+    assert isinstance(imported, fastnn.LogisticRegression)
+    assert fastnn.loss_surface(imported, X, y, resolution=3).info["model"] == (
+        "LogisticRegression (multinomial, from scikit-learn LogisticRegression)"
+    )
+
+
+def test_multinomial_refusals_warnings_and_refits(three_classes):
+    X, y = three_classes
+    with pytest.raises(ValueError, match="fit_intercept=False is implemented for two classes"):
+        fastnn.LogisticRegression(fit_intercept=False).fit(X, y)
+    with pytest.warns(fastnn.exceptions.DivergenceWarning, match="^LogisticRegression diverged"):
+        fastnn.LogisticRegression(learning_rate_init=1e6, max_iter=50).fit(X * 1e3, y)
+    model = fastnn.LogisticRegression(max_iter=50).fit(X, y)
+    binary = y != "cat"
+    model.fit(X[binary], y[binary])
+    assert model.coef_.shape == (1, 2) and model.theta_.shape == (3,)
+    assert not hasattr(model, "layout_")
+    assert model.predict_proba(X).shape == (300, 2)
