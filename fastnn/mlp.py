@@ -25,6 +25,7 @@ from fastnn._validation import (
     check_allocation,
     check_batch_size,
     check_batch_size_setting,
+    check_bool,
     check_fraction,
     check_hidden_layer_sizes,
     check_int,
@@ -69,6 +70,7 @@ class _BaseMLP(BaseEstimator):
         "random_state": seed,
         "backend": one_of(*BACKENDS),
         "record_trajectory": check_record_every,
+        "warm_start": check_bool,
     }
 
     def __init__(
@@ -91,6 +93,7 @@ class _BaseMLP(BaseEstimator):
         random_state=None,
         backend="numba",
         record_trajectory=False,
+        warm_start=False,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -109,6 +112,7 @@ class _BaseMLP(BaseEstimator):
         self.random_state = random_state
         self.backend = backend
         self.record_trajectory = record_trajectory
+        self.warm_start = warm_start
 
     # -- targets (subclasses) -----------------------------------------------------------
     def _fit_targets(self, y, n_samples):
@@ -128,7 +132,8 @@ class _BaseMLP(BaseEstimator):
         X : array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
         theta0 : array-like of shape (n_params,), optional
-            Starting parameters in the layout of ``layout_`` (default: drawn by ``init``).
+            Starting parameters in the layout of ``layout_`` (default: drawn by
+            ``init``, or the fitted ``theta_`` with ``warm_start=True``).
 
         Returns
         -------
@@ -145,6 +150,8 @@ class _BaseMLP(BaseEstimator):
         """
         params = validate_params(self)
         impl = backend_module(params["backend"])
+        warm = params["warm_start"] and theta0 is None and hasattr(self, "theta_")
+        previous = (self.layout_, getattr(self, "classes_", None)) if warm else None
         self._record_feature_names(X)
         X = check_X(X)
         Y, loss = self._fit_targets(y, X.shape[0])
@@ -158,7 +165,9 @@ class _BaseMLP(BaseEstimator):
             "hidden_layer_sizes",
             f"a network of {layout.n_params} parameters",
         )
-        if theta0 is None:
+        if warm:
+            theta = self._warm_theta(layout, *previous)
+        elif theta0 is None:
             theta = layout.initial_theta(params["random_state"], params["init"])
         else:
             theta = check_vector(theta0, "theta0", size=layout.n_params).copy()
@@ -179,6 +188,23 @@ class _BaseMLP(BaseEstimator):
             tol=params["tol"],
         )
         return self
+
+    def _warm_theta(self, layout, old_layout, old_classes):
+        """A copy of the fitted ``theta_`` to continue from, if the new fit has its shape."""
+        classes = getattr(self, "classes_", None)
+        if old_classes is not None and not np.array_equal(classes, old_classes):
+            self.classes_ = old_classes  # the fitted model stays as it was
+            raise ValueError(
+                "warm_start: y has classes "
+                f"{classes.tolist()}, the fitted model {old_classes.tolist()}; fit a new model"
+            )
+        if tuple(layout.sizes) != tuple(old_layout.sizes):
+            raise ValueError(
+                f"warm_start: the network is now {tuple(int(s) for s in layout.sizes)}, it was "
+                f"{tuple(int(s) for s in old_layout.sizes)} (hidden_layer_sizes or the data "
+                "changed); fit a new model"
+            )
+        return self.theta_.copy()
 
     def _set_network(self, layout, theta, activation, loss):
         """The fitted parameters and what they mean (``fit``, and imported networks)."""
@@ -344,6 +370,9 @@ class MLPClassifier(_BaseMLP):
     backend : {"numba", "numpy"}, default "numba"
     record_trajectory : bool or int, default False
         Keep theta every epoch (True) or every k-th (int k) in ``trajectory_``.
+    warm_start : bool, default False
+        ``fit`` continues from the fitted ``theta_`` (same network and classes; a new
+        optimiser state, as scikit-learn's) instead of drawing new weights.
 
     Attributes
     ----------

@@ -171,3 +171,44 @@ def test_multinomial_refusals_warnings_and_refits(three_classes):
     assert model.coef_.shape == (1, 2) and model.theta_.shape == (3,)
     assert not hasattr(model, "layout_")
     assert model.predict_proba(X).shape == (300, 2)
+
+
+@pytest.mark.parametrize("kind", ["MLPClassifier", "MLPRegressor"])
+def test_warm_start_continues_as_scikit_learns_does(kind):
+    X, y = data.donut(100, seed=4)
+    if kind == "MLPRegressor":
+        y = np.cos(X[:, 1])
+    options = {"solver": "gd", "learning_rate_init": 0.2, "tol": None, "random_state": 0}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", fastnn.exceptions.ConvergenceWarning)
+        once = getattr(fastnn, kind)((4,), "tanh", max_iter=30, **options).fit(X, y)
+        twice = getattr(fastnn, kind)((4,), "tanh", max_iter=15, warm_start=True, **options)
+        twice.fit(X, y).fit(X, y)
+    # plain full-batch steps carry no optimiser state: 15 + 15 steps are 30 steps
+    np.testing.assert_array_equal(twice.theta_, once.theta_)
+    net, start = _sklearn_gd(kind, X, y, once, 15)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        net.fit(X, y)  # scikit-learn's warm start: 15 more steps
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", fastnn.exceptions.ConvergenceWarning)
+        ours = getattr(fastnn, kind)((4,), "tanh", max_iter=30, **options).fit(X, y, start)
+    theirs = np.concatenate(
+        [np.r_[w.ravel(), b] for w, b in zip(net.coefs_, net.intercepts_, strict=True)]
+    )
+    np.testing.assert_allclose(ours.theta_, theirs, rtol=1e-11, atol=1e-13)
+
+
+def test_warm_start_refuses_another_network_or_other_classes():
+    X, y = data.donut(60, seed=0)
+    model = fastnn.MLPClassifier((3,), max_iter=5, warm_start=True, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", fastnn.exceptions.ConvergenceWarning)
+        model.fit(X, y)
+    fitted = model.theta_.copy()
+    with pytest.raises(ValueError, match="warm_start: y has classes"):
+        model.fit(X, np.where(y > 0, 5, 7))
+    with pytest.raises(ValueError, match=r"warm_start: the network is now \(2, 4, 1\)"):
+        model.set_params(hidden_layer_sizes=(4,)).fit(X, y)
+    np.testing.assert_array_equal(model.theta_, fitted)
+    assert model.classes_.tolist() == np.unique(y).tolist()
