@@ -168,7 +168,10 @@ def check_binary_labels(y, n_samples: int, estimator: str) -> tuple[np.ndarray, 
     classes = np.unique(y)
     if classes.size != 2:
         if classes.size > 2:
-            more = "Only binary classification is supported. (MLPClassifier handles more classes.)"
+            more = (
+                "Only binary classification is supported here (a fitted LogisticRegression or "
+                "an MLPClassifier handles more classes)."
+            )
         else:
             more = "There is only 1 class: nothing to separate."
         raise ValueError(
