@@ -174,6 +174,8 @@ def test_loss_surfaces_share_one_plane(split):
         resolution=11,
         span=0.8,
         random_state=4,
+        threads=1,  # run options go to every surface, plane options to the first
+        backend="numba",
     )
     assert list(surfaces) == [
         ("train", "loss"),

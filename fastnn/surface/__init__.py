@@ -202,7 +202,7 @@ def loss_surface(
     metric : {"loss", "accuracy"}, default "loss"
         What each grid point holds: the model's mean loss, or (classifiers) the
         fraction of samples whose predicted class is their label, as ``score``
-        computes it -- counted inside the kernels, in the same pass over the data.
+        computes it -- counted inside the kernels, one pass over the data.
     data_name : str, optional
         What ``(X, y)`` is (``"train"``, ``"test"``, ...): kept in ``info["data"]`` and
         shown by the plots.  :func:`loss_surfaces` sets it from its keys.
@@ -442,11 +442,12 @@ def loss_surfaces(model, data, *, metrics="loss", **options) -> dict:
         for metric in metrics:
             check_metric(metric, checked)
     run_options = {k: v for k, v in options.items() if k not in _PLANE_OPTIONS}
+    plane_options = {k: v for k, v in options.items() if k in _PLANE_OPTIONS}
     surfaces = {}
     first = None
     for name, (X, y) in data.items():
         for metric in metrics:
-            plane = options if first is None else {"directions": first}
+            plane = plane_options if first is None else {"directions": first}
             surface = loss_surface(
                 model, X, y, metric=metric, data_name=name, **plane, **run_options
             )
