@@ -163,6 +163,18 @@ def _linear_surface(loss):
     return build
 
 
+def _linear_surface_case(name, loss):
+    """A kernel summing over samples at every grid point of a linear model's plane."""
+    return Case(
+        name,
+        _linear_surface(loss),
+        small={"n": 300, "g": 9},
+        quick={"n": 10_000, "g": 60},
+        bench={"n": 10_000, "g": 200},
+        work=lambda n, g: (n * g * (g + 1), "evaluations"),
+    )
+
+
 def _mlp_surface(rng, n, g, sizes):
     X, Y, theta, sizes, activation, loss = _network(rng, n, sizes)
     if loss != SQUARED_ERROR and rng.random() < 0.5:
@@ -348,30 +360,9 @@ CASES: dict[str, Case] = {
         work=lambda n, g: (g * (g + 1), "points"),
         rtol=1e-12,
     ),
-    "mse_surface_brute": Case(
-        "mse_surface_brute",
-        _linear_surface(SQUARED_ERROR),
-        small={"n": 300, "g": 9},
-        quick={"n": 10_000, "g": 60},
-        bench={"n": 10_000, "g": 200},
-        work=lambda n, g: (n * g * (g + 1), "evaluations"),
-    ),
-    "bce_surface": Case(
-        "bce_surface",
-        _linear_surface(LOG_LOSS),
-        small={"n": 300, "g": 9},
-        quick={"n": 10_000, "g": 60},
-        bench={"n": 10_000, "g": 200},
-        work=lambda n, g: (n * g * (g + 1), "evaluations"),
-    ),
-    "accuracy_surface": Case(
-        "accuracy_surface",
-        _linear_surface(LOG_LOSS),
-        small={"n": 300, "g": 9},
-        quick={"n": 10_000, "g": 60},
-        bench={"n": 10_000, "g": 200},
-        work=lambda n, g: (n * g * (g + 1), "evaluations"),
-    ),
+    "mse_surface_brute": _linear_surface_case("mse_surface_brute", SQUARED_ERROR),
+    "bce_surface": _linear_surface_case("bce_surface", LOG_LOSS),
+    "accuracy_surface": _linear_surface_case("accuracy_surface", LOG_LOSS),
     "mlp_surface": Case(
         "mlp_surface",
         _mlp_surface,

@@ -343,7 +343,7 @@ def _compute_surface(args, X, y, client, feature_names=None) -> int:
     ga, gb = surface.shape
     accuracy = args.metric == "accuracy"
     if accuracy:
-        i, j = divmod(int(np.nanargmax(np.asarray(surface.values))), gb)
+        i, j = surface.argmax()
     else:
         i, j = surface.argmin()
     plane = surface.info.get("directions", "params")

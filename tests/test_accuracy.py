@@ -229,3 +229,18 @@ def test_accuracy_in_xarray_and_in_a_store(split, tmp_path):
     np.testing.assert_array_equal(np.asarray(loaded.values), np.asarray(s.values))
     assert loaded.to_xarray().name == "accuracy"
     assert "Surface(accuracy" in repr(loaded)
+
+
+def test_extremes_of_values_on_disk_are_found_block_by_block(tmp_path, monkeypatch):
+    from fastnn.surface import _result
+
+    rng = np.random.default_rng(0)
+    values = np.round(rng.random((37, 11)), 1)  # ties: the first, row-major, must win
+    values[3] = np.nan
+    on_disk = np.lib.format.open_memmap(tmp_path / "v.npy", "w+", np.float64, values.shape)
+    on_disk[...] = values
+    monkeypatch.setattr(_result, "_BLOCK_VALUES", 20)  # one row per block
+    for largest, search in ((True, np.nanargmax), (False, np.nanargmin)):
+        expected = divmod(int(search(values)), values.shape[1])
+        assert _result._first_extreme(on_disk, largest) == expected
+        assert _result._first_extreme(values, largest) == expected

@@ -84,8 +84,14 @@ class Surface:
         if not isinstance(self.values, np.ndarray) and "argmin" in self.info:
             i, j = self.info["argmin"]
             return int(i), int(j)
-        flat = int(np.nanargmin(self.values))
-        return divmod(flat, self.values.shape[1])
+        return _first_extreme(self.values, largest=False)
+
+    def argmax(self) -> tuple[int, int]:
+        """Grid indices ``(i, j)`` of the largest value (the best accuracy; first on ties).
+
+        Values on disk (a memmap, a Zarr store) are read in blocks of rows.
+        """
+        return _first_extreme(self.values, largest=True)
 
     def project(self, trajectory, return_residual: bool = False):
         """Coordinates ``(a, b)`` of parameter vectors in this surface's plane.
@@ -221,7 +227,7 @@ class Surface:
         if self.metric == "accuracy":
             best = ""
             if isinstance(self.values, np.ndarray):  # a store's maximum would read every chunk
-                i, j = divmod(int(np.nanargmax(self.values)), gb)
+                i, j = self.argmax()
                 best = f"max {self.values[i, j]:.6g} at ({self.a[i]:.4g}, {self.b[j]:.4g}), "
             return f"Surface(accuracy, {ga} x {gb}, {axes}, {best}center {self.center_loss:.6g})"
         i, j = self.argmin()
@@ -230,6 +236,34 @@ class Surface:
             f"min {self.values[i, j]:.6g} at ({self.a[i]:.4g}, {self.b[j]:.4g}), "
             f"center loss {self.center_loss:.6g})"
         )
+
+
+# Values read at once when a surface's values are searched in blocks (16 MB of float64).
+_BLOCK_VALUES = 1 << 21
+
+
+def _first_extreme(values, largest: bool) -> tuple[int, int]:
+    """Row-major first position of the smallest (or largest) non-NaN value.
+
+    An in-memory array is searched at once; a memmap or a store block of rows by block
+    of rows, so the search never holds more than :data:`_BLOCK_VALUES` values.
+    """
+    search = np.nanargmax if largest else np.nanargmin
+    if type(values) is np.ndarray:
+        return divmod(int(search(values)), values.shape[1])
+    rows = max(1, _BLOCK_VALUES // values.shape[1])
+    best = None
+    for r0 in range(0, values.shape[0], rows):
+        block = np.asarray(values[r0 : r0 + rows])
+        if np.isnan(block).all():
+            continue
+        i, j = divmod(int(search(block)), block.shape[1])
+        value = block[i, j]
+        if best is None or (value > best[0] if largest else value < best[0]):
+            best = (value, r0 + i, j)
+    if best is None:
+        raise ValueError("every value of the surface is NaN")
+    return best[1], best[2]
 
 
 @dataclass(eq=False)
