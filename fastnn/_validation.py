@@ -288,6 +288,13 @@ def check_fraction(value, name: str) -> float:
     return float(value)
 
 
+def check_open_fraction(value, name: str) -> float:
+    """A number in (0, 1) (a share of the samples held out)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < 1:
+        raise ValueError(f"{name} must be a number in (0, 1); got {value!r}")
+    return float(value)
+
+
 def check_tol(value, name: str = "tol") -> float | None:
     """None (no early stopping) or a number >= 0."""
     if value is None:

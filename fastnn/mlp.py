@@ -8,6 +8,10 @@ Parameters live in one flat vector ``theta_`` (layout: :class:`fastnn.layout.MLP
 
 from __future__ import annotations
 
+import copy
+from dataclasses import dataclass
+from functools import partial
+
 import numpy as np
 
 from fastnn._base import BACKENDS, BaseEstimator, backend_module, r2_score
@@ -20,6 +24,7 @@ from fastnn._codes import (
     SOFTMAX_LOG_LOSS,
     SQUARED_ERROR,
 )
+from fastnn._early_stopping import EarlyStopping, epoch_by_epoch, validation_split
 from fastnn._training import mlp_settings, mlp_state, train, warn_outcome
 from fastnn._validation import (
     check_allocation,
@@ -31,6 +36,7 @@ from fastnn._validation import (
     check_int,
     check_labels,
     check_nonnegative,
+    check_open_fraction,
     check_option,
     check_positive,
     check_record_every,
@@ -71,6 +77,8 @@ class _BaseMLP(BaseEstimator):
         "backend": one_of(*BACKENDS),
         "record_trajectory": check_record_every,
         "warm_start": check_bool,
+        "early_stopping": check_bool,
+        "validation_fraction": check_open_fraction,
     }
 
     def __init__(
@@ -94,6 +102,8 @@ class _BaseMLP(BaseEstimator):
         backend="numba",
         record_trajectory=False,
         warm_start=False,
+        early_stopping=False,
+        validation_fraction=0.1,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -113,6 +123,8 @@ class _BaseMLP(BaseEstimator):
         self.backend = backend
         self.record_trajectory = record_trajectory
         self.warm_start = warm_start
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
 
     # -- targets (subclasses) -----------------------------------------------------------
     def _fit_targets(self, y, n_samples):
@@ -139,6 +151,12 @@ class _BaseMLP(BaseEstimator):
         -------
         self
 
+        Raises
+        ------
+        ValueError
+            A bad parameter or input, named; with ``early_stopping``, a
+            ``validation_fraction`` that holds out fewer than two samples (or all).
+
         Warns
         -----
         DivergenceWarning
@@ -155,16 +173,7 @@ class _BaseMLP(BaseEstimator):
         self._record_feature_names(X)
         X = check_X(X)
         Y, loss = self._fit_targets(y, X.shape[0])
-        layout = MLPLayout((X.shape[1], *params["hidden_layer_sizes"], Y.shape[1]))
-        # parameters, gradient, optimiser state; activations and deltas of a batch
-        batch = X.shape[0]
-        if params["solver"] != "gd":
-            batch = check_batch_size(params["batch_size"], X.shape[0])
-        check_allocation(
-            8 * (6 * layout.n_params + 3 * batch * sum(layout.sizes)),
-            "hidden_layer_sizes",
-            f"a network of {layout.n_params} parameters",
-        )
+        layout = _checked_layout(params, X.shape, Y.shape[1])
         if warm:
             theta = self._warm_theta(layout, *previous)
         elif theta0 is None:
@@ -172,12 +181,31 @@ class _BaseMLP(BaseEstimator):
         else:
             theta = check_vector(theta0, "theta0", size=layout.n_params).copy()
         activation = ACTIVATION_CODES[params["activation"]]
-        run = _train_network(impl, params, X, Y, theta, layout, activation, loss)
+        stopper = None
+        if params["early_stopping"]:
+            train_rows, held_out = validation_split(
+                params["random_state"],
+                X.shape[0],
+                params["validation_fraction"],
+                self._strata(Y),
+            )
+            score = partial(
+                self._validation_score, impl, X[held_out], Y[held_out], layout, activation
+            )
+            stopper = EarlyStopping(score, params["tol"], params["n_iter_no_change"])
+            X, Y = X[train_rows], Y[train_rows]
+        run, self._optimizer = _train_network(
+            impl, params, X, Y, theta, layout, activation, loss, stopper=stopper
+        )
+        if stopper is not None and stopper.best_theta is not None:
+            theta[:] = stopper.best_theta  # scikit-learn keeps the best validation score's
         self._set_network(layout, theta, activation, loss)
         self.loss_curve_ = run.loss_curve
         self.n_iter_ = run.n_iter
         if run.trajectory is not None:
             self.trajectory_ = run.trajectory
+        self.validation_scores_ = None if stopper is None else np.array(stopper.scores)
+        self.best_validation_score_ = None if stopper is None else stopper.best_score
         self.loss_ = _objective(impl, X, Y, theta, layout, activation, loss, params["alpha"])
         warn_outcome(
             self,
@@ -187,6 +215,50 @@ class _BaseMLP(BaseEstimator):
             max_iter=params["max_iter"],
             tol=params["tol"],
         )
+        return self
+
+    def _partial_fit(self, X, y, classes):
+        """One epoch over ``(X, y)`` continuing the model (see ``partial_fit``)."""
+        params = validate_params(self)
+        if params["early_stopping"]:
+            raise ValueError(
+                "early_stopping: partial_fit does not support early_stopping=True (it scores "
+                "a held-out split over many epochs); use fit, or set early_stopping=False"
+            )
+        impl = backend_module(params["backend"])
+        fitted = hasattr(self, "theta_")
+        if not fitted:
+            self._record_feature_names(X)
+        X = check_X(
+            X,
+            n_features=self.n_features_in_ if fitted else None,
+            estimator=type(self).__name__,
+        )
+        Y, loss = self._partial_fit_targets(y, X.shape[0], classes, fitted)
+        activation = ACTIVATION_CODES[params["activation"]]
+        if fitted:
+            layout, theta = self.layout_, self.theta_.copy()
+            optimizer = getattr(self, "_optimizer", None)
+            if optimizer is not None:
+                optimizer = optimizer.copy()  # the model stays as it was if this call fails
+        else:
+            layout = _checked_layout(params, X.shape, Y.shape[1])
+            theta = layout.initial_theta(params["random_state"], params["init"])
+            optimizer = None
+        params = {**params, "max_iter": 1, "tol": None, "record_trajectory": 0}
+        run, optimizer = _train_network(
+            impl, params, X, Y, theta, layout, activation, loss, optimizer=optimizer
+        )
+        self._optimizer = optimizer
+        self._set_network(layout, theta, activation, loss)
+        previous_curve = self.loss_curve_ if fitted else np.empty(0)
+        self.loss_curve_ = np.concatenate([previous_curve, run.loss_curve])
+        self.n_iter_ = (self.n_iter_ if fitted else 0) + run.n_iter
+        self.loss_ = _objective(impl, X, Y, theta, layout, activation, loss, params["alpha"])
+        warn_outcome(
+            self, run, solver=params["solver"], lr=params["learning_rate_init"], max_iter=1,
+            tol=None,
+        )  # fmt: skip
         return self
 
     def _warm_theta(self, layout, old_layout, old_classes):
@@ -286,8 +358,41 @@ def _objective(impl, X, Y, theta, layout, activation, loss, alpha):
     return value
 
 
-def _train_network(impl, params, X, Y, theta, layout, activation, loss):
-    """Train ``theta`` in place with the solver of ``params``; returns the TrainingRun."""
+def _checked_layout(params, X_shape, n_outputs) -> MLPLayout:
+    """The network's layout, once its training memory is known to fit."""
+    layout = MLPLayout((X_shape[1], *params["hidden_layer_sizes"], n_outputs))
+    # parameters, gradient, optimiser state; activations and deltas of a batch
+    batch = X_shape[0]
+    if params["solver"] != "gd":
+        batch = check_batch_size(params["batch_size"], X_shape[0])
+    check_allocation(
+        8 * (6 * layout.n_params + 3 * batch * sum(layout.sizes)),
+        "hidden_layer_sizes",
+        f"a network of {layout.n_params} parameters",
+    )
+    return layout
+
+
+@dataclass
+class _Optimizer:
+    """What the next ``partial_fit`` continues: the kernel's state and the order generator."""
+
+    state: np.ndarray
+    rng: np.random.Generator
+
+    def copy(self) -> _Optimizer:
+        return _Optimizer(self.state.copy(), copy.deepcopy(self.rng))
+
+
+def _train_network(
+    impl, params, X, Y, theta, layout, activation, loss, *, stopper=None, optimizer=None
+):
+    """Train ``theta`` in place with the solver of ``params``.
+
+    Continues ``optimizer`` (a :class:`_Optimizer`) or starts a new one; with ``stopper``
+    (an :class:`fastnn._early_stopping.EarlyStopping`), one kernel call per epoch, the
+    stopper deciding when to stop.  Returns ``(TrainingRun, optimizer)``.
+    """
     n_samples = X.shape[0]
     solver = params["solver"]
     full_batch = solver == "gd"
@@ -300,31 +405,43 @@ def _train_network(impl, params, X, Y, theta, layout, activation, loss):
         beta_1=params["beta_1"],
         beta_2=params["beta_2"],
         epsilon=params["epsilon"],
-        tol=params["tol"],
+        tol=None if stopper is not None else params["tol"],
         n_iter_no_change=params["n_iter_no_change"],
         alpha=params["alpha"],
     )
-    # the limit comes from the loss at the start, before a first epoch of many steps
-    initial_loss = _objective(impl, X, Y, theta, layout, activation, loss, params["alpha"])
-    state = mlp_state(theta, initial_loss)
+    if optimizer is None:
+        # the limit comes from the loss at the start, before a first epoch of many steps
+        initial = _objective(impl, X, Y, theta, layout, activation, loss, params["alpha"])
+        optimizer = _Optimizer(mlp_state(theta, initial), params["random_state"])
+    state = optimizer.state
     threaded = mlp_threaded(layout.sizes, n_samples if full_batch else batch_size)
     loop = training_loop(impl, "mlp_train", threaded)
     stride = max(params["record_trajectory"], 1)
     sizes = layout.sizes
 
-    def run_epochs(order, curve, rows):
+    def run_kernel(order, curve, rows):
         return loop(
             X, Y, theta, sizes, activation, loss, settings, order, state, curve, rows, stride
         )
 
-    return train(
+    run_epochs = run_kernel
+    if stopper is not None:
+        no_rows = np.empty((0, theta.size))
+
+        def one_epoch(order, curve):
+            return run_kernel(order, curve, no_rows)
+
+        run_epochs = epoch_by_epoch(one_epoch, stopper, theta, stride)
+
+    run = train(
         run_epochs,
         n_epochs=params["max_iter"],
         n_samples=n_samples,
         n_params=layout.n_params,
         record_every=params["record_trajectory"],
-        rng=None if full_batch else params["random_state"],
+        rng=None if full_batch else optimizer.rng,
     )
+    return run, optimizer
 
 
 class MLPClassifier(_BaseMLP):
@@ -373,6 +490,15 @@ class MLPClassifier(_BaseMLP):
     warm_start : bool, default False
         ``fit`` continues from the fitted ``theta_`` (same network and classes; a new
         optimiser state, as scikit-learn's) instead of drawing new weights.
+    early_stopping : bool, default False
+        Hold out ``validation_fraction`` of the samples (stratified by class), score
+        them after every epoch (accuracy) and stop when the score has not improved on
+        the best by ``tol`` for more than ``n_iter_no_change`` epochs; ``theta_`` is
+        then the best-scoring epoch's (scikit-learn's rule).  The training loss's own
+        criterion is off; ``tol=None`` trains ``max_iter`` epochs and keeps the best.
+    validation_fraction : float in (0, 1), default 0.1
+        Share held out by ``early_stopping`` (``ceil(fraction * n)`` samples; the
+        split is drawn from ``random_state``).
 
     Attributes
     ----------
@@ -390,6 +516,10 @@ class MLPClassifier(_BaseMLP):
         batch size).
     n_iter_ : int
     trajectory_ : ndarray of shape (n_rows, n_params)
+    validation_scores_ : ndarray of shape (n_iter_,) or None
+        The held-out score after each epoch (``early_stopping``; None otherwise).
+    best_validation_score_ : float or None
+        The best of them, the score of ``theta_``.
     n_features_in_, n_layers_, n_outputs_, out_activation_
     feature_names_in_ : ndarray of str
         Only when ``X`` had string column names (a pandas DataFrame).
@@ -422,6 +552,73 @@ class MLPClassifier(_BaseMLP):
         if self.classes_.size == 2:
             return position.astype(np.float64)[:, None]
         return np.eye(self.classes_.size)[position]
+
+    def partial_fit(self, X, y, classes=None):
+        """One epoch of the solver over ``(X, y)``, continuing the model and its optimiser.
+
+        The first call starts a network (drawn by ``init``); later calls, and a call on a
+        model trained by :meth:`fit`, continue from ``theta_`` with the optimiser's state
+        (Adam's moments, momentum, the step count, the divergence limit) and sample-order
+        generator, as scikit-learn's ``partial_fit`` does.  ``tol`` and
+        ``record_trajectory`` apply to :meth:`fit` only; ``early_stopping=True`` is
+        refused (as scikit-learn refuses it).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        classes : array-like, optional
+            Classifiers: every class the model will see, required on the first call
+            (a batch need not hold them all); later calls may repeat it unchanged.
+
+        Returns
+        -------
+        self
+
+        Warns
+        -----
+        DivergenceWarning
+            The epoch's loss became non-finite or rose above the divergence limit:
+            ``theta_`` holds the parameters before the last step.
+        """
+        return self._partial_fit(X, y, classes)
+
+    def _partial_fit_targets(self, y, n_samples, classes, fitted):
+        given = None
+        if classes is not None:
+            given = np.unique(check_labels(classes, np.size(classes), name="classes"))
+        if fitted:
+            if given is not None and not np.array_equal(given, self.classes_):
+                raise ValueError(
+                    f"classes={given.tolist()} differs from the model's classes_ "
+                    f"{self.classes_.tolist()}; fit a new model"
+                )
+            return self._encode(y, n_samples), self._loss_code
+        if given is None:
+            raise ValueError(
+                "classes must be passed on the first call to partial_fit: every class the "
+                "model will see (a batch need not hold them all)"
+            )
+        if given.size < 2:
+            raise ValueError(f"classes must hold at least 2 distinct classes; got {given.tolist()}")
+        self.classes_ = given
+        try:
+            Y = self._encode(y, n_samples)
+        except ValueError:
+            del self.classes_
+            raise
+        return Y, LOG_LOSS if given.size == 2 else SOFTMAX_LOG_LOSS
+
+    def _strata(self, Y):
+        """Each sample's class index: validation splits keep the class proportions."""
+        return Y[:, 0] if Y.shape[1] == 1 else np.argmax(Y, axis=1)
+
+    def _validation_score(self, impl, X, Y, layout, activation, theta):
+        """Accuracy of ``theta`` on encoded ``(X, Y)``, predicted as :meth:`predict` does."""
+        z = impl.mlp_logits(X, theta, layout.sizes, activation, np.empty(Y.shape))
+        if Y.shape[1] == 1:
+            return float(np.mean((z[:, 0] > 0.0) == (Y[:, 0] == 1.0)))
+        return float(np.mean(np.argmax(z, axis=1) == np.argmax(Y, axis=1)))
 
     def decision_function(self, X):
         """The output layer's logits.
@@ -483,7 +680,8 @@ class MLPClassifier(_BaseMLP):
 class MLPRegressor(_BaseMLP):
     """Multilayer perceptron regressor: identity output, mean squared error.
 
-    Parameters and attributes as :class:`MLPClassifier` (no ``classes_``).  ``y``
+    Parameters and attributes as :class:`MLPClassifier` (no ``classes_``; the
+    ``early_stopping`` score is R^2 on a random split).  ``y``
     may have several columns (one output unit each); the loss is the mean over
     samples and outputs.  scikit-learn's regressor minimises half the squared error:
     fastnn's ``(learning_rate_init, alpha)`` take its steps of ``(2 lr, alpha / 2)``,
@@ -502,6 +700,40 @@ class MLPRegressor(_BaseMLP):
 
     def _encode(self, y, n_samples):
         return self._targets(y, n_samples)
+
+    def partial_fit(self, X, y):
+        """One epoch of the solver over ``(X, y)``, continuing the model and its optimiser.
+
+        As :meth:`MLPClassifier.partial_fit`, without classes.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+
+        Returns
+        -------
+        self
+        """
+        return self._partial_fit(X, y, None)
+
+    def _partial_fit_targets(self, y, n_samples, classes, fitted):
+        if not fitted:
+            return self._fit_targets(y, n_samples)
+        Y = self._targets(y, n_samples)
+        if Y.shape[1] != self.n_outputs_:
+            raise ValueError(
+                f"y has {Y.shape[1]} output(s), the model {self.n_outputs_}; fit a new model"
+            )
+        return Y, SQUARED_ERROR
+
+    def _strata(self, Y):
+        return None  # a regressor's validation split is a plain random one
+
+    def _validation_score(self, impl, X, Y, layout, activation, theta):
+        """R^2 of ``theta`` on ``(X, Y)``, averaged over outputs, as :meth:`score`."""
+        z = impl.mlp_logits(X, theta, layout.sizes, activation, np.empty(Y.shape))
+        return float(np.mean([r2_score(Y[:, k], z[:, k]) for k in range(Y.shape[1])]))
 
     def predict(self, X):
         """Predicted targets, shape (n_samples,) when fitted on 1-D y."""

@@ -212,3 +212,214 @@ def test_warm_start_refuses_another_network_or_other_classes():
         model.set_params(hidden_layer_sizes=(4,)).fit(X, y)
     np.testing.assert_array_equal(model.theta_, fitted)
     assert model.classes_.tolist() == np.unique(y).tolist()
+
+
+# -- early stopping ---------------------------------------------------------------------
+
+
+def _sklearn_with_split(monkeypatch, kind, X, y, model, start, train_rows, held_out, alpha=0.0):
+    """scikit-learn's early stopping from ``start`` on fastnn's train/validation split.
+
+    Its ``train_test_split`` is replaced by one returning fastnn's split, so that both
+    see the same samples; everything after the split is scikit-learn's own code.
+    """
+    from sklearn.neural_network import _multilayer_perceptron as skmlp
+
+    def same_split(X, y, **_):
+        return X[train_rows], X[held_out], y[train_rows], y[held_out]
+
+    monkeypatch.setattr(skmlp, "train_test_split", same_split)
+    net, _ = _sklearn_gd(kind, X, y, model, 1, alpha=alpha)
+    scale = 2.0 if kind == "MLPRegressor" else 1.0
+    net.set_params(
+        early_stopping=True,
+        batch_size=train_rows.size,
+        tol=model.tol,
+        n_iter_no_change=model.n_iter_no_change,
+        max_iter=model.max_iter,
+        learning_rate_init=scale * model.learning_rate_init,
+    )
+    net.coefs_ = [w.copy() for w in model.layout_.coefs(start)]
+    net.intercepts_ = [b.copy() for b in model.layout_.intercepts(start)]
+    net.validation_scores_, net.best_validation_score_ = [], -np.inf
+    net._no_improvement_count = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        net.fit(X, y)
+    return net
+
+
+@pytest.mark.parametrize("kind", ["MLPClassifier", "MLPRegressor"])
+def test_early_stopping_stops_where_scikit_learns_does(monkeypatch, kind):
+    from fastnn._early_stopping import validation_split
+
+    X, y = data.donut(200, radius_std=2.5, seed=5)
+    if kind == "MLPRegressor":
+        y = np.sin(2 * X[:, 0]) + np.random.default_rng(1).normal(0, 0.5, X.shape[0])
+    model = getattr(fastnn, kind)(
+        (6,), "tanh", solver="gd", learning_rate_init=0.3, max_iter=400, tol=1e-3,
+        n_iter_no_change=4, early_stopping=True, validation_fraction=0.2, random_state=11,
+    )  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", fastnn.exceptions.ConvergenceWarning)
+        model.fit(X, y)  # sets up the layout
+    start = model.layout_.initial_theta(np.random.default_rng(7), model.init)
+    strata = (y == 1).astype(float) if kind == "MLPClassifier" else None
+    train_rows, held_out = validation_split(np.random.default_rng(11), 200, 0.2, strata)
+    model.fit(X, y, theta0=start)
+    net = _sklearn_with_split(monkeypatch, kind, X, y, model, start, train_rows, held_out)
+    assert 3 < model.n_iter_ < 400  # it stopped early
+    assert model.n_iter_ == net.n_iter_
+    np.testing.assert_allclose(model.validation_scores_, net.validation_scores_, rtol=1e-10)
+    assert model.best_validation_score_ == pytest.approx(net.best_validation_score_, rel=1e-10)
+    theirs = np.concatenate(
+        [np.r_[w.ravel(), b] for w, b in zip(net.coefs_, net.intercepts_, strict=True)]
+    )
+    np.testing.assert_allclose(model.theta_, theirs, rtol=1e-10, atol=1e-12)  # the best epoch's
+    best = int(np.argmax(model.validation_scores_))
+    assert best < model.n_iter_ - 1  # so restoring it mattered
+    assert model.score(X[held_out], y[held_out]) == pytest.approx(model.best_validation_score_)
+
+
+def test_early_stopping_keeps_the_best_epoch_and_its_trajectory():
+    from fastnn._early_stopping import validation_split
+
+    X, y = data.donut(150, radius_std=2.5, seed=2)
+    options = dict(solver="adam", learning_rate_init=0.05, max_iter=40, tol=None)
+    stopped = fastnn.MLPClassifier(
+        (5,), early_stopping=True, record_trajectory=3, random_state=3, **options
+    ).fit(X, y)
+    assert stopped.n_iter_ == 40  # tol=None: every epoch, the best kept
+    # the same generator's draws: initial weights, then the split, then the orders
+    rng = np.random.default_rng(3)
+    start = stopped.layout_.initial_theta(rng, "xavier")
+    train_rows, held_out = validation_split(rng, 150, 0.1, (y == 1).astype(float))
+    plain = fastnn.MLPClassifier((5,), record_trajectory=1, random_state=rng, **options)
+    plain.fit(X[train_rows], y[train_rows], theta0=start)
+    # one kernel call per epoch takes the steps of one call, bit for bit, and records
+    # the trajectory rows the kernel records
+    np.testing.assert_array_equal(stopped.loss_curve_, plain.loss_curve_)
+    np.testing.assert_array_equal(stopped.trajectory_[:-1], plain.trajectory_[:-1:3])
+    np.testing.assert_array_equal(stopped.trajectory_[-1], plain.trajectory_[-1])
+    # each score is the held-out accuracy after its epoch; theta_ is the best epoch's
+    for epoch in range(40):
+        plain.theta_[:] = plain.trajectory_[epoch + 1]
+        assert plain.score(X[held_out], y[held_out]) == stopped.validation_scores_[epoch]
+    best = int(np.argmax(stopped.validation_scores_))
+    np.testing.assert_array_equal(stopped.theta_, plain.trajectory_[best + 1])
+    assert best < 39 and stopped.best_validation_score_ == stopped.validation_scores_[best]
+
+
+def test_early_stopping_settings_are_checked():
+    X, y = data.donut(40, seed=0)
+    for bad in (0, 1, 1.5, float("nan"), "a"):
+        with pytest.raises(ValueError, match=r"validation_fraction must be a number in \(0, 1\)"):
+            fastnn.MLPClassifier(early_stopping=True, validation_fraction=bad).fit(X, y)
+    with pytest.raises(ValueError, match="holds out 1: early stopping needs at least two"):
+        fastnn.MLPClassifier(early_stopping=True, validation_fraction=0.02).fit(X, y)
+    model = fastnn.MLPClassifier((3,), max_iter=3, tol=None, random_state=0).fit(X, y)
+    assert model.validation_scores_ is None and model.best_validation_score_ is None
+
+
+def test_validation_split_is_stratified_and_seeded():
+    from fastnn._early_stopping import validation_split
+
+    strata = np.r_[np.zeros(70), np.ones(27), np.full(3, 2.0)]
+    train_rows, held = validation_split(np.random.default_rng(0), 100, 0.25, strata)
+    assert held.size == 25 and train_rows.size == 75
+    assert np.union1d(train_rows, held).tolist() == list(range(100))
+    counts = np.bincount(strata[held].astype(int), minlength=3)
+    assert counts.tolist() == [18, 7, 0] or counts.tolist() == [17, 7, 1]
+    for c in range(3):  # every class keeps a sample to train on
+        assert np.any(strata[train_rows] == c)
+    again = validation_split(np.random.default_rng(0), 100, 0.25, strata)
+    np.testing.assert_array_equal(again[1], held)
+    other = validation_split(np.random.default_rng(1), 100, 0.25, strata)
+    assert not np.array_equal(other[1], held)
+    with pytest.raises(ValueError, match="fewer than two can be held out"):
+        validation_split(np.random.default_rng(0), 4, 0.5, np.r_[0.0, 1.0, 2.0, 3.0])
+
+
+# -- partial_fit ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["MLPClassifier", "MLPRegressor"])
+@pytest.mark.parametrize("solver", ["adam", "momentum", "gd"])
+def test_partial_fit_epochs_are_fit_epochs(kind, solver):
+    X, y = data.donut(90, seed=6)
+    if kind == "MLPRegressor":
+        y = np.cos(X[:, 0])
+    options = dict(solver=solver, learning_rate_init=0.02, batch_size=16, random_state=4)
+    once = getattr(fastnn, kind)((4,), "tanh", max_iter=6, tol=None, **options).fit(X, y)
+    steps = getattr(fastnn, kind)((4,), "tanh", **options)
+    extra = {"classes": np.unique(y)} if kind == "MLPClassifier" else {}
+    for _ in range(6):
+        steps.partial_fit(X, y, **extra)
+    # the optimiser's moments, step count and sample orders carry over: bit for bit
+    np.testing.assert_array_equal(steps.theta_, once.theta_)
+    np.testing.assert_array_equal(steps.loss_curve_, once.loss_curve_)
+    assert steps.n_iter_ == 6
+    # partial_fit after fit continues the fit's optimiser
+    three = getattr(fastnn, kind)((4,), "tanh", max_iter=3, tol=None, **options).fit(X, y)
+    for _ in range(3):
+        three.partial_fit(X, y)
+    np.testing.assert_array_equal(three.theta_, once.theta_)
+
+
+def test_partial_fit_takes_scikit_learns_steps():
+    X, y = data.donut(80, seed=8)
+    model = fastnn.MLPClassifier((5,), "relu", solver="gd", learning_rate_init=0.1, max_iter=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", fastnn.exceptions.ConvergenceWarning)
+        model.fit(X, y)
+    net, start = _sklearn_gd("MLPClassifier", X, y, model, 1)
+    net.coefs_ = [w.copy() for w in model.layout_.coefs(start)]
+    net.intercepts_ = [b.copy() for b in model.layout_.intercepts(start)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", fastnn.exceptions.ConvergenceWarning)
+        model.fit(X, y, theta0=start)  # one step from start
+    for _ in range(12):
+        net.partial_fit(X, y)
+    for _ in range(11):
+        model.partial_fit(X, y)
+    theirs = np.concatenate(
+        [np.r_[w.ravel(), b] for w, b in zip(net.coefs_, net.intercepts_, strict=True)]
+    )
+    np.testing.assert_allclose(model.theta_, theirs, rtol=1e-11, atol=1e-13)
+    assert model.n_iter_ == 12
+
+
+def test_partial_fit_classes_and_refusals():
+    X, y = data.donut(60, seed=0)
+    labels = np.where(y > 0, "in", "out")
+    model = fastnn.MLPClassifier((3,), learning_rate_init=0.01, random_state=0)
+    with pytest.raises(ValueError, match="classes must be passed on the first call"):
+        model.partial_fit(X, labels)
+    assert not hasattr(model, "classes_")
+    with pytest.raises(ValueError, match="y contains labels not seen in fit"):
+        model.partial_fit(X, labels, classes=["in", "x"])
+    assert not hasattr(model, "classes_") and not hasattr(model, "theta_")
+    # a first batch of one class, the other one announced
+    model.partial_fit(X[labels == "in"], labels[labels == "in"], classes=["out", "in"])
+    assert model.classes_.tolist() == ["in", "out"]
+    fitted = model.theta_.copy()
+    with pytest.raises(ValueError, match=r"classes=\['a', 'in'\] differs from the model's"):
+        model.partial_fit(X, labels, classes=["a", "in"])
+    with pytest.raises(ValueError, match="X has 3 features, but MLPClassifier is expecting 2"):
+        model.partial_fit(np.c_[X, X[:, :1]], labels)
+    np.testing.assert_array_equal(model.theta_, fitted)
+    model.partial_fit(X, labels, classes=["in", "out"])
+    assert model.n_iter_ == 2 and model.predict(X[:3]).dtype.kind == "U"
+    with pytest.raises(ValueError, match="partial_fit does not support early_stopping=True"):
+        fastnn.MLPClassifier(early_stopping=True).partial_fit(X, y, classes=[0, 1])
+    reg = fastnn.MLPRegressor((3,), random_state=0).partial_fit(X, np.c_[y, y])
+    with pytest.raises(ValueError, match=r"y has 1 output\(s\), the model 2"):
+        reg.partial_fit(X, y)
+
+
+def test_partial_fit_warns_on_divergence():
+    X, y = data.donut(60, seed=0)
+    model = fastnn.MLPRegressor((8,), solver="sgd", learning_rate_init=50.0, random_state=0)
+    with pytest.warns(fastnn.exceptions.DivergenceWarning, match="diverged at epoch 0"):
+        model.partial_fit(X, 100 * y)
+    assert np.all(np.isfinite(model.theta_))
