@@ -42,7 +42,7 @@ def _gd(impl, X, y, loss, lr, n_iter):
     curve = np.empty(n_iter)
     # the build LinearRegression / LogisticRegression would pick for this batch
     gd = training_loop(impl, "linear_gd", linear_threaded(*X.shape))
-    gd(X, y, theta, loss, lr, True, curve, np.empty((0, theta.size)), 1, linear_state(theta))
+    gd(X, y, theta, loss, lr, 0.0, True, curve, np.empty((0, theta.size)), 1, linear_state(theta))
     return theta, curve
 
 
@@ -72,7 +72,7 @@ def test_minibatch_epochs(benchmark, variant, batch_size, rng):
         none = np.empty((0, 2))
         state = linear_state(theta)
         impl.linear_minibatch(
-            X, y, theta, SQUARED_ERROR, 1e-3, True, order, batch_size, curve, none, 1, state
+            X, y, theta, SQUARED_ERROR, 1e-3, 0.0, True, order, batch_size, curve, none, 1, state
         )
         return theta, curve
 

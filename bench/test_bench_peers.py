@@ -56,7 +56,9 @@ def _logistic_sgd_problem():
 def _fastnn_sgd(impl, X, y, order, lr):
     theta = np.zeros(3)
     curve, none = np.empty(order.shape[0]), np.empty((0, 3))
-    impl.linear_sgd(X, y, theta, LOG_LOSS, lr, True, order, curve, none, 1, linear_state(theta))
+    impl.linear_sgd(
+        X, y, theta, LOG_LOSS, lr, 0.0, True, order, curve, none, 1, linear_state(theta)
+    )
     return theta
 
 

@@ -195,7 +195,8 @@ def _linear_training(solver):
         X, y, theta = _linear_data(rng, n, d, loss)
         theta *= 0.1
         lr = 0.05 if solver == "gd" else 0.01
-        head = (X, y, theta, loss, lr, True)
+        alpha = float(rng.choice([0.0, 0.5]))  # with and without the L2 penalty
+        head = (X, y, theta, loss, lr, alpha, True)
         buffers = (*_training_buffers(epochs, d + 1, 3), linear_state(theta))
         if solver == "gd":
             return (*head, *buffers)

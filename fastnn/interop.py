@@ -7,7 +7,11 @@ a native one.  Its loss is the *metric* scikit-learn users compute:
 ``mean_squared_error(y, predict(X))`` for regressors (tested to 1e-12).  scikit-learn's
 own ``loss_`` attribute of its MLPs differs by convention: half the squared error for
 regressors, and the L2 penalty ``alpha / (2 n) * ||W||^2`` added for both; fastnn's
-surfaces show the data term only.
+surfaces show the data term only.  The penalty carries over as the imported model's
+``alpha`` (what a warm-started ``fit`` or ``partial_fit`` minimises): an MLPClassifier's
+``alpha``, twice an MLPRegressor's (fastnn's regressors minimise the whole squared
+error), and ``1 / C`` for an L2-penalised LogisticRegression (0 without a penalty;
+fastnn has no L1 penalty, so an L1 or elastic-net model imports with ``alpha=0``).
 """
 
 from __future__ import annotations
@@ -123,8 +127,9 @@ def _logistic_regression(estimator):
         )
     coef = np.asarray(estimator.coef_, dtype=np.float64)
     intercept = np.asarray(estimator.intercept_, dtype=np.float64)
+    alpha = 1.0 / float(estimator.C) if _pure_l2(estimator) else 0.0
     if classes.size == 2:
-        model = LogisticRegression(fit_intercept=bool(estimator.fit_intercept))
+        model = LogisticRegression(alpha=alpha, fit_intercept=bool(estimator.fit_intercept))
         model.classes_ = classes
         theta = np.concatenate([intercept[:1], coef[0]])
         model._set_theta(theta, model.fit_intercept, coef.shape[1])
@@ -132,11 +137,21 @@ def _logistic_regression(estimator):
     # multinomial: a softmax over linear logits is a network without hidden layers
     layout = MLPLayout((coef.shape[1], classes.size))
     theta = np.concatenate([coef.T.ravel(), intercept])
-    model = LogisticRegression()
+    model = LogisticRegression(alpha=alpha)
     model._adopt_softmax(
-        _network("MLPClassifier", (), "relu", layout, theta, SOFTMAX_LOG_LOSS, classes)
+        _network("MLPClassifier", (), "relu", layout, theta, SOFTMAX_LOG_LOSS, classes, alpha)
     )
     return model
+
+
+def _pure_l2(estimator) -> bool:
+    """Whether a scikit-learn LogisticRegression's penalty is L2 alone (any version).
+
+    scikit-learn 1.8 deprecated ``penalty`` in favour of ``l1_ratio`` (0: L2).
+    """
+    penalty = getattr(estimator, "penalty", "l2")
+    l1_ratio = getattr(estimator, "l1_ratio", None) or 0.0
+    return penalty == "l2" or (penalty in ("deprecated", "elasticnet") and l1_ratio == 0.0)
 
 
 def _mlp(estimator):
@@ -167,14 +182,17 @@ def _mlp(estimator):
             )
         loss = SQUARED_ERROR
     hidden = tuple(int(s) for s in sizes[1:-1])
-    return _network(kind, hidden, _ACTIVATIONS[estimator.activation], layout, theta, loss, classes)
+    # scikit-learn's regressors minimise half the squared error: twice its penalty is ours
+    alpha = float(estimator.alpha) * (2.0 if loss == SQUARED_ERROR else 1.0)
+    activation = _ACTIVATIONS[estimator.activation]
+    return _network(kind, hidden, activation, layout, theta, loss, classes, alpha)
 
 
-def _network(kind, hidden, activation, layout, theta, loss, classes):
+def _network(kind, hidden, activation, layout, theta, loss, classes, alpha=0.0):
     from fastnn.mlp import MLPClassifier, MLPRegressor
 
     model = (MLPClassifier if kind == "MLPClassifier" else MLPRegressor)(
-        hidden_layer_sizes=hidden, activation=activation
+        hidden_layer_sizes=hidden, activation=activation, alpha=alpha
     )
     if classes is not None:
         model.classes_ = classes

@@ -16,7 +16,7 @@ import numpy as np
 
 from fastnn._base import BACKENDS, BaseEstimator, backend_module, r2_score
 from fastnn._builds import linear_threaded, training_loop
-from fastnn._codes import DIVERGED, LOSS_CODES, MAX_ITER, SQUARED_ERROR
+from fastnn._codes import DIVERGED, LOSS_CODES, MAX_ITER
 from fastnn._training import linear_state, train, warn_outcome
 from fastnn._validation import (
     check_batch_size,
@@ -25,6 +25,7 @@ from fastnn._validation import (
     check_bool,
     check_int,
     check_labels,
+    check_nonnegative,
     check_positive,
     check_record_every,
     check_target,
@@ -166,20 +167,26 @@ class _LinearModel(BaseEstimator):
                 tol=None,
                 unit="iteration" if solver == "gd" else "epoch",
             )
-        loss = impl.mse_loss if self._loss == "squared_error" else impl.bce_loss
-        self.loss_ = float(loss(X, target, self.theta_))
+        self.loss_ = self._objective(impl, X, target, self.theta_, params.get("alpha", 0.0))
         return self
+
+    def _objective(self, impl, X, target, theta, alpha):
+        """Mean loss over (X, target), plus the L2 penalty ``alpha / (2 n) ||w||^2``."""
+        loss = impl.mse_loss if self._loss == "squared_error" else impl.bce_loss
+        value = float(loss(X, target, theta))
+        if alpha > 0.0:
+            value += 0.5 * alpha / X.shape[0] * float(theta[1:] @ theta[1:])
+        return value
 
     def _epoch_runner(self, impl, solver, params, X, target, theta):
         """``run_epochs(order, loss_curve, trajectory) -> (epochs, reason)`` of ``solver``."""
         n_samples, n_features = X.shape
         code = LOSS_CODES[self._loss]
         lr, fit_intercept = params["learning_rate_init"], params["fit_intercept"]
+        alpha = params.get("alpha", 0.0)
         stride = max(params["record_trajectory"], 1)
-
-        loss_at = impl.mse_loss if code == SQUARED_ERROR else impl.bce_loss
         # carried from call to call; the divergence limit comes from the loss at the start
-        state = linear_state(theta, loss_at(X, target, theta))
+        state = linear_state(theta, self._objective(impl, X, target, theta, alpha))
 
         def outcome(done, curve):
             return done, MAX_ITER if done == curve.size else DIVERGED
@@ -187,7 +194,7 @@ class _LinearModel(BaseEstimator):
         if solver == "gd":
             gd = training_loop(impl, "linear_gd", linear_threaded(n_samples, n_features))
             return lambda order, curve, rows: outcome(
-                gd(X, target, theta, code, lr, fit_intercept, curve, rows, stride, state),
+                gd(X, target, theta, code, lr, alpha, fit_intercept, curve, rows, stride, state),
                 curve,
             )
         if solver == "sgd":
@@ -198,6 +205,7 @@ class _LinearModel(BaseEstimator):
                     theta,
                     code,
                     lr,
+                    alpha,
                     fit_intercept,
                     order,
                     curve,
@@ -216,6 +224,7 @@ class _LinearModel(BaseEstimator):
                 theta,
                 code,
                 lr,
+                alpha,
                 fit_intercept,
                 order,
                 batch_size,
@@ -390,8 +399,12 @@ class LogisticRegression(_LinearModel):
     Parameters
     ----------
     solver : {"gd", "sgd", "minibatch"}, default "gd"
-    fit_intercept : bool, default True
-    learning_rate_init : float, default 0.1
+    alpha : float, default 0.0
+        L2 penalty on the weights (not the intercepts), the MLPs' form: each batch of
+        B samples adds ``alpha / (2 B) * ||w||^2`` to its mean loss.  Full-batch, the
+        objective is scikit-learn's ``LogisticRegression(C=1 / alpha)`` divided by
+        ``C n``, so both have the same minimum.  The default, 0, is the lecture's (no
+        penalty); scikit-learn's default is ``C=1``.
     max_iter : int, default 1000
         Iterations (gd) or epochs (sgd, minibatch).
     batch_size : int or "auto", default "auto"
@@ -413,13 +426,16 @@ class LogisticRegression(_LinearModel):
     layout_ : MLPLayout
         More than two classes only: the layout of ``theta_``.
     loss_, loss_curve_, n_iter_, trajectory_, n_features_in_, feature_names_in_
-        As in :class:`LinearRegression`, for the cross-entropy.
+        As in :class:`LinearRegression`, for the cross-entropy; ``loss_`` and the
+        loss curve include the penalty when ``alpha > 0`` (loss surfaces and lines map
+        the data term only).
     """
 
     _estimator_type = "classifier"
     _loss = "log_loss"
     _parameter_constraints = {
         "solver": one_of("gd", "sgd", "minibatch"),
+        "alpha": check_nonnegative,
         **_LinearModel._parameter_constraints,
     }
 
@@ -427,6 +443,7 @@ class LogisticRegression(_LinearModel):
         self,
         *,
         solver="gd",
+        alpha=0.0,
         fit_intercept=True,
         learning_rate_init=0.1,
         max_iter=1000,
@@ -436,6 +453,7 @@ class LogisticRegression(_LinearModel):
         record_trajectory=False,
     ):
         self.solver = solver
+        self.alpha = alpha
         self.fit_intercept = fit_intercept
         self.learning_rate_init = learning_rate_init
         self.max_iter = max_iter
@@ -468,6 +486,7 @@ class LogisticRegression(_LinearModel):
         net = MLPClassifier(
             (),
             solver=params["solver"],
+            alpha=params["alpha"],
             learning_rate_init=params["learning_rate_init"],
             max_iter=params["max_iter"],
             batch_size=params["batch_size"],

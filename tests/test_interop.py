@@ -91,6 +91,29 @@ def test_scikit_learns_loss_attribute_is_half_the_error_plus_the_penalty(problem
     ours = fastnn.from_sklearn(theirs)
     penalty = theirs.alpha / (2 * X.shape[0]) * sum(np.sum(w**2) for w in theirs.coefs_)
     assert theirs.loss_ == pytest.approx(_loss(ours, X, y) / 2 + penalty, rel=1e-9)
+    # the penalty carries over as fastnn's alpha: twice scikit-learn's for regressors
+    assert ours.alpha == 2 * theirs.alpha
+    squares = sum(np.sum(w**2) for w in ours.coefs_)
+    objective = _loss(ours, X, y) + ours.alpha / (2 * X.shape[0]) * squares
+    assert objective == pytest.approx(2 * theirs.loss_, rel=1e-9)
+
+
+@pytest.mark.parametrize("problem", ["binary", "three"])
+def test_logistic_penalties_import_as_alpha(problems, problem):
+    X, y = problems[problem]
+    for options, alpha in (({"C": 4.0}, 0.25), ({"C": np.inf}, 0.0)):
+        theirs = _fit(linear_model.LogisticRegression(**options), X, y)
+        assert fastnn.from_sklearn(theirs).alpha == alpha
+    theirs = _fit(linear_model.LogisticRegression(C=0.5, max_iter=1000), X, y)
+    ours = fastnn.from_sklearn(theirs)
+    assert ours.alpha == 2.0
+    if problem == "binary":  # a warm restart from scikit-learn's optimum stays there
+        ours.set_params(learning_rate_init=0.5, max_iter=200)
+        start = ours.theta_.copy()
+        ours.fit(X, y, theta0=start)
+        np.testing.assert_allclose(ours.theta_, start, rtol=1e-3, atol=1e-4)
+    classifier = _fit(_mlp("c", alpha=0.02), X, y)
+    assert fastnn.from_sklearn(classifier).alpha == 0.02
 
 
 def test_an_imported_model_maps_like_a_native_one(problems):

@@ -90,18 +90,19 @@ def _train(
     order=None,
     batch_size=4,
     record_every=3,
+    alpha=0.0,
 ):
     theta = theta0.copy()
     curve = np.full(n_iter, np.nan)
     trajectory = np.full((-(-n_iter // record_every) + 1, theta.size), np.nan)
     tail = (curve, trajectory, record_every, linear_state(theta))
     if solver == "gd":
-        done = backend.linear_gd(X, y, theta, loss, lr, fit_intercept, *tail)
+        done = backend.linear_gd(X, y, theta, loss, lr, alpha, fit_intercept, *tail)
     elif solver == "sgd":
-        done = backend.linear_sgd(X, y, theta, loss, lr, fit_intercept, order, *tail)
+        done = backend.linear_sgd(X, y, theta, loss, lr, alpha, fit_intercept, order, *tail)
     else:
         done = backend.linear_minibatch(
-            X, y, theta, loss, lr, fit_intercept, order, batch_size, *tail
+            X, y, theta, loss, lr, alpha, fit_intercept, order, batch_size, *tail
         )
     return done, theta, curve, trajectory
 
@@ -110,15 +111,19 @@ def _train(
 @pytest.mark.parametrize("loss", [SQUARED_ERROR, LOG_LOSS])
 @pytest.mark.parametrize("n, d", SHAPES)
 @pytest.mark.parametrize("fit_intercept", [True, False])
-def test_training_loop_matches_reference(rng, solver, loss, n, d, fit_intercept):
+@pytest.mark.parametrize("alpha", [0.0, 0.7])
+def test_training_loop_matches_reference(rng, solver, loss, n, d, fit_intercept, alpha):
     X, y, theta0 = _problem(rng, n, d, loss)
     if not fit_intercept:
         theta0[0] = 0.0
     n_iter = 10
     order = sample_orders(rng, n, n_iter)
     lr = 0.05
-    got = _train(kernels, solver, X, y, theta0, loss, lr, n_iter, fit_intercept, order)
-    expected = _train(reference, solver, X, y, theta0, loss, lr, n_iter, fit_intercept, order)
+    args = (solver, X, y, theta0, loss, lr, n_iter, fit_intercept, order)
+    got = _train(kernels, *args, alpha=alpha)
+    expected = _train(reference, *args, alpha=alpha)
+    if alpha:  # the penalty changed the steps
+        assert np.abs(got[1] - _train(reference, *args)[1]).max() > 1e-6
     assert got[0] == expected[0] == n_iter
     for a, b in zip(got[1:], expected[1:], strict=True):
         assert_close(a, b, rtol=1e-12, atol=1e-14)
@@ -144,12 +149,14 @@ def test_gd_loop_equals_repeated_gradient_steps(rng):
     assert_close(theta, manual, atol=1e-14)
 
 
-def test_sgd_is_minibatch_of_one(rng):
+@pytest.mark.parametrize("alpha", [0.0, 0.4])
+def test_sgd_is_minibatch_of_one(rng, alpha):
     X, y, theta0 = _problem(rng, 12, 2, LOG_LOSS)
     order = sample_orders(rng, 12, 5)
-    a = _train(kernels, "sgd", X, y, theta0, LOG_LOSS, 0.3, 5, True, order)
-    b = _train(kernels, "minibatch", X, y, theta0, LOG_LOSS, 0.3, 5, True, order, batch_size=1)
-    for u, v in zip(a, b, strict=True):
+    args = (X, y, theta0, LOG_LOSS, 0.3, 5, True, order)
+    a = _train(kernels, "sgd", *args, alpha=alpha)
+    b = _train(kernels, "minibatch", *args, batch_size=1, alpha=alpha)
+    for u, v in zip(a, b, strict=True):  # the one-sample path without batch machinery
         np.testing.assert_array_equal(u, v)
 
 
@@ -200,7 +207,7 @@ def test_parallel_build_returns_the_same_numbers(solver):
         kernel = training_loop(kernels, f"linear_{solver}", threaded)
         args = (order, 40_000) if solver == "minibatch" else ()
         state = linear_state(theta)
-        kernel(X, y, theta, LOG_LOSS, 0.5, True, *args, curve, np.empty((0, 4)), 1, state)
+        kernel(X, y, theta, LOG_LOSS, 0.5, 0.3, True, *args, curve, np.empty((0, 4)), 1, state)
         results.append((theta, curve))
     assert_close(results[0][0], results[1][0], rtol=1e-13)
     assert_close(results[0][1], results[1][1], rtol=1e-13)
@@ -236,7 +243,7 @@ def test_a_run_cut_into_calls_takes_the_steps_of_one_call_divergence_included(ba
     none = np.empty((0, 3))
     done = 0
     for calls in (slice(0, 3), slice(3, whole[0]), slice(whole[0], 200)):  # stops in call 3
-        done += backend.linear_gd(X, y, theta, 0, lr, True, curve[calls], none, 1, state)
+        done += backend.linear_gd(X, y, theta, 0, lr, 0.0, True, curve[calls], none, 1, state)
         assert state[0] == DIVERGENCE_RATIO * curve[0]
     assert done == whole[0]
     np.testing.assert_array_equal(theta, whole[1])

@@ -21,7 +21,7 @@ y = X @ [1.0, -2.0, 0.5, 3.0] + 0.1 * rng.normal(size=40_000)
 theta = np.zeros(5)
 curve = np.empty(3)
 gd = training_loop(kernels, "linear_gd", threaded=True)
-gd(X, y, theta, 0, 0.1, True, curve, np.empty((0, 5)), 1, np.concatenate([[np.nan], theta]))
+gd(X, y, theta, 0, 0.1, 0.0, True, curve, np.empty((0, 5)), 1, np.concatenate([[np.nan], theta]))
 grad = np.empty(5)
 loss = kernels.mse_loss_grad(X, y, theta, grad)
 # the surface kernels: parallel, calling cached serial helpers from their prange bodies

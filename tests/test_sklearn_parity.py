@@ -423,3 +423,41 @@ def test_partial_fit_warns_on_divergence():
     with pytest.warns(fastnn.exceptions.DivergenceWarning, match="diverged at epoch 0"):
         model.partial_fit(X, 100 * y)
     assert np.all(np.isfinite(model.theta_))
+
+
+# -- L2 penalty of logistic regression --------------------------------------------------
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_logistic_alpha_reaches_scikit_learns_optimum(n_classes):
+    from sklearn.linear_model import LogisticRegression as SkLogisticRegression
+
+    X, y = data.blobs(300, seed=2)
+    if n_classes == 3:
+        y = np.where(X[:, 0] > 0.5, 2, y)
+    alpha = 2.0
+    ours = fastnn.LogisticRegression(alpha=alpha, learning_rate_init=1.0, max_iter=6000)
+    ours.fit(X, y)
+    theirs = SkLogisticRegression(C=1 / alpha, tol=1e-12, max_iter=10_000).fit(X, y)
+    np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(ours.intercept_, theirs.intercept_, rtol=1e-6, atol=1e-7)
+    plain = fastnn.LogisticRegression(learning_rate_init=1.0, max_iter=6000).fit(X, y)
+    assert np.linalg.norm(ours.coef_) < 0.9 * np.linalg.norm(plain.coef_)
+    # loss_ = data term + alpha / (2 n) ||w||^2, the objective scikit-learn minimises / (C n)
+    data_term = ours.loss_grad(X, y)[0]
+    assert ours.loss_ == pytest.approx(
+        data_term + alpha / (2 * 300) * np.sum(ours.coef_**2), rel=1e-12
+    )
+
+
+@pytest.mark.parametrize("solver", ["gd", "sgd", "minibatch"])
+def test_logistic_alpha_takes_the_kernels_penalised_steps(solver):
+    X, y = data.blobs(60, seed=1)
+    options = dict(solver=solver, learning_rate_init=0.05, max_iter=7, random_state=0)
+    numba = fastnn.LogisticRegression(alpha=0.8, **options).fit(X, y)
+    numpy = fastnn.LogisticRegression(alpha=0.8, backend="numpy", **options).fit(X, y)
+    np.testing.assert_allclose(numba.theta_, numpy.theta_, rtol=1e-12)
+    np.testing.assert_allclose(numba.loss_curve_, numpy.loss_curve_, rtol=1e-12)
+    for bad in (-1.0, float("nan")):
+        with pytest.raises(ValueError, match="alpha must be a finite number >= 0"):
+            fastnn.LogisticRegression(alpha=bad).fit(X, y)

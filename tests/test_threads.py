@@ -52,7 +52,7 @@ for threads in (1, 2):
     numba.set_num_threads(threads)
     theta = np.zeros(4)
     curve = np.empty(3)
-    gd(Xl, yl, theta, 1, 0.5, True, curve, np.empty((0, 4)), 1, linear_state(theta))
+    gd(Xl, yl, theta, 1, 0.5, 0.0, True, curve, np.empty((0, 4)), 1, linear_state(theta))
     out[f"linear {threads}"] = theta.tolist() + curve.tolist()
     theta = theta0.copy()
     curve = np.empty(3)

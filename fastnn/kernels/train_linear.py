@@ -6,6 +6,10 @@ Common contract of the three loops (reference: :mod:`fastnn.reference.train_line
   the final parameters;
 * ``loss`` is a code from :mod:`fastnn._codes`; the gradient is that of the
   mean loss over the (mini)batch; ``fit_intercept=False`` freezes ``theta[0]``;
+* ``alpha`` >= 0 adds scikit-learn's L2 penalty ``alpha / (2 m) * ||w||^2`` (the
+  weights ``theta[1:]``, not the intercept) to the loss of each (mini)batch of m
+  samples, and its gradient ``alpha / m * w`` to the batch's (the MLPs' form; for
+  full-batch GD, scikit-learn LogisticRegression's objective with ``C = 1 / alpha``);
 * ``loss_curve[t]`` receives the loss of iteration (GD) or epoch (SGD,
   minibatch) ``t``: for GD the loss at the iterate before its update, for the
   epoch loops the batch losses weighted by batch size (as scikit-learn does);
@@ -62,6 +66,21 @@ def _record_final(trajectory, n_done, record_every, theta):
 
 
 @njit()
+def _penalise(theta, grad, alpha, count):
+    """Add the L2 penalty's gradient ``alpha / count * w`` to ``grad``; return the penalty.
+
+    The penalty is ``alpha / (2 count) * ||w||^2`` over the weights ``theta[1:]``.
+    """
+    scale = alpha / count
+    squares = 0.0
+    for j in range(1, theta.size):
+        w = theta[j]
+        squares += w * w
+        grad[j] += scale * w
+    return 0.5 * scale * squares
+
+
+@njit()
 def _descend(theta, grad, lr, fit_intercept, previous):
     """Keep theta in ``previous``, then take one step against the gradient."""
     previous[:] = theta
@@ -72,7 +91,7 @@ def _descend(theta, grad, lr, fit_intercept, previous):
 
 @njit(inline=True)
 def _gd_iterations(
-    X, y, theta, loss, lr, fit_intercept, loss_curve, trajectory, record_every, state
+    X, y, theta, loss, lr, alpha, fit_intercept, loss_curve, trajectory, record_every, state
 ):
     scratch = _scratch()
     grad = np.empty(theta.size)
@@ -80,6 +99,8 @@ def _gd_iterations(
     for t in range(loss_curve.size):
         _record_start(trajectory, t, record_every, theta)
         value = _loss_grad(X, y, theta, loss, scratch, grad)
+        if alpha > 0.0:
+            value += _penalise(theta, grad, alpha, X.shape[0])
         if _diverged(value, limit):
             theta[:] = previous
             _record_final(trajectory, t, record_every, theta)
@@ -91,25 +112,27 @@ def _gd_iterations(
 
 
 @njit()
-def linear_gd(X, y, theta, loss, lr, fit_intercept, loss_curve, trajectory, record_every, state):
+def linear_gd(
+    X, y, theta, loss, lr, alpha, fit_intercept, loss_curve, trajectory, record_every, state
+):
     """Full-batch gradient descent for ``loss_curve.size`` iterations."""
     return _gd_iterations(
-        X, y, theta, loss, lr, fit_intercept, loss_curve, trajectory, record_every, state
+        X, y, theta, loss, lr, alpha, fit_intercept, loss_curve, trajectory, record_every, state
     )
 
 
 @njit(parallel=True)
 def _linear_gd_threaded(
-    X, y, theta, loss, lr, fit_intercept, loss_curve, trajectory, record_every, state
+    X, y, theta, loss, lr, alpha, fit_intercept, loss_curve, trajectory, record_every, state
 ):
     """:func:`linear_gd` compiled for threads: worth it for large batches only."""
     return _gd_iterations(
-        X, y, theta, loss, lr, fit_intercept, loss_curve, trajectory, record_every, state
+        X, y, theta, loss, lr, alpha, fit_intercept, loss_curve, trajectory, record_every, state
     )
 
 
 @njit()
-def _sgd_epoch(X, y, theta, loss, lr, fit_intercept, samples, previous):
+def _sgd_epoch(X, y, theta, loss, lr, alpha, fit_intercept, samples, previous):
     """One epoch of one-sample steps; returns (summed loss, steps done before a non-finite loss).
 
     The batch-of-one case of the minibatch loop without its batch machinery (gathering,
@@ -125,14 +148,23 @@ def _sgd_epoch(X, y, theta, loss, lr, fit_intercept, samples, previous):
         for j in range(d):
             z += X[sample, j] * theta[j + 1]
         value, r = _loss_and_residual(z, y[sample], loss)
+        if alpha > 0.0:
+            squares = 0.0
+            for j in range(d):
+                squares += theta[j + 1] * theta[j + 1]
+            value += 0.5 * alpha * squares
         if not np.isfinite(value):
             return total, k
         total += value
         previous[:] = theta
         if first == 0:
             theta[0] -= lr * r
-        for j in range(d):
-            theta[j + 1] -= lr * (r * X[sample, j])
+        if alpha > 0.0:
+            for j in range(d):
+                theta[j + 1] -= lr * (r * X[sample, j] + alpha * theta[j + 1])
+        else:
+            for j in range(d):
+                theta[j + 1] -= lr * (r * X[sample, j])
     return total, samples.size
 
 
@@ -143,6 +175,7 @@ def _minibatch_epochs(
     theta,
     loss,
     lr,
+    alpha,
     fit_intercept,
     order,
     batch_size,
@@ -157,7 +190,9 @@ def _minibatch_epochs(
     if batch_size == 1:
         for epoch in range(n_epochs):
             _record_start(trajectory, epoch, record_every, theta)
-            total, done = _sgd_epoch(X, y, theta, loss, lr, fit_intercept, order[epoch], previous)
+            total, done = _sgd_epoch(
+                X, y, theta, loss, lr, alpha, fit_intercept, order[epoch], previous
+            )
             if done < n or _diverged(total / n, limit):
                 theta[:] = previous
                 _record_final(trajectory, epoch, record_every, theta)
@@ -179,6 +214,8 @@ def _minibatch_epochs(
                 X_batch[k, :] = X[sample, :]
                 y_batch[k] = y[sample]
             value = _loss_grad(X_batch[:m], y_batch[:m], theta, loss, scratch, grad)
+            if alpha > 0.0:
+                value += _penalise(theta, grad, alpha, m)
             if not np.isfinite(value):
                 theta[:] = previous
                 _record_final(trajectory, epoch, record_every, theta)
@@ -201,6 +238,7 @@ def linear_minibatch(
     theta,
     loss,
     lr,
+    alpha,
     fit_intercept,
     order,
     batch_size,
@@ -220,6 +258,7 @@ def linear_minibatch(
         theta,
         loss,
         lr,
+        alpha,
         fit_intercept,
         order,
         batch_size,
@@ -232,7 +271,7 @@ def linear_minibatch(
 
 @njit()
 def linear_sgd(
-    X, y, theta, loss, lr, fit_intercept, order, loss_curve, trajectory, record_every, state
+    X, y, theta, loss, lr, alpha, fit_intercept, order, loss_curve, trajectory, record_every, state
 ):
     """Stochastic gradient descent: one update per sample, ``order.shape[0]`` epochs."""
     return _minibatch_epochs(
@@ -241,6 +280,7 @@ def linear_sgd(
         theta,
         loss,
         lr,
+        alpha,
         fit_intercept,
         order,
         1,
@@ -258,6 +298,7 @@ def _linear_minibatch_threaded(
     theta,
     loss,
     lr,
+    alpha,
     fit_intercept,
     order,
     batch_size,
@@ -273,6 +314,7 @@ def _linear_minibatch_threaded(
         theta,
         loss,
         lr,
+        alpha,
         fit_intercept,
         order,
         batch_size,

@@ -32,13 +32,22 @@ def _record_final(trajectory, n_done, record_every, theta):
         trajectory[-(-n_done // record_every)] = theta
 
 
+def _penalise(theta, grad, alpha, count):
+    """Add the L2 penalty's gradient ``alpha / count * w`` to ``grad``; return the penalty."""
+    scale = alpha / count
+    grad[1:] += scale * theta[1:]
+    return 0.5 * scale * float(theta[1:] @ theta[1:])
+
+
 def _descend(theta, grad, lr, fit_intercept, previous):
     previous[:] = theta
     first = 0 if fit_intercept else 1
     theta[first:] -= lr * grad[first:]
 
 
-def linear_gd(X, y, theta, loss, lr, fit_intercept, loss_curve, trajectory, record_every, state):
+def linear_gd(
+    X, y, theta, loss, lr, alpha, fit_intercept, loss_curve, trajectory, record_every, state
+):
     """Full-batch gradient descent for ``loss_curve.size`` iterations."""
     grad = np.empty_like(theta)
     limit, previous = state[:1], state[1:]
@@ -46,6 +55,8 @@ def linear_gd(X, y, theta, loss, lr, fit_intercept, loss_curve, trajectory, reco
         for t in range(loss_curve.size):
             _record_start(trajectory, t, record_every, theta)
             value = _loss_grad(X, y, theta, loss, grad)
+            if alpha > 0.0:
+                value += _penalise(theta, grad, alpha, X.shape[0])
             if _diverged(value, limit):
                 theta[:] = previous
                 _record_final(trajectory, t, record_every, theta)
@@ -62,6 +73,7 @@ def linear_minibatch(
     theta,
     loss,
     lr,
+    alpha,
     fit_intercept,
     order,
     batch_size,
@@ -81,6 +93,8 @@ def linear_minibatch(
             for start in range(0, n, batch_size):
                 batch = order[epoch, start : start + batch_size]
                 value = _loss_grad(X[batch], y[batch], theta, loss, grad)
+                if alpha > 0.0:
+                    value += _penalise(theta, grad, alpha, batch.size)
                 if not np.isfinite(value):
                     theta[:] = previous
                     _record_final(trajectory, epoch, record_every, theta)
@@ -97,7 +111,7 @@ def linear_minibatch(
 
 
 def linear_sgd(
-    X, y, theta, loss, lr, fit_intercept, order, loss_curve, trajectory, record_every, state
+    X, y, theta, loss, lr, alpha, fit_intercept, order, loss_curve, trajectory, record_every, state
 ):
     """Stochastic gradient descent: one update per sample, ``order.shape[0]`` epochs."""
     return linear_minibatch(
@@ -106,6 +120,7 @@ def linear_sgd(
         theta,
         loss,
         lr,
+        alpha,
         fit_intercept,
         order,
         1,
