@@ -286,8 +286,9 @@ def from_torch(module, loss: str):
         output function is the loss's.
     loss : {"cross_entropy", "bce_with_logits", "mse"}
         What the network was trained with: ``nn.CrossEntropyLoss`` (targets are class
-        indices 0..K-1, K >= 3 outputs), ``nn.BCEWithLogitsLoss`` (one output, targets
-        0/1) or ``nn.MSELoss`` (mean over samples and outputs).
+        indices 0..K-1, K >= 2 outputs; two outputs stay a two-way softmax, so the
+        surface is over the module's own parameters), ``nn.BCEWithLogitsLoss`` (one
+        output, targets 0/1) or ``nn.MSELoss`` (mean over samples and outputs).
 
     Returns
     -------
@@ -348,11 +349,10 @@ def from_torch(module, loss: str):
             )
         model = _network("MLPClassifier", hidden, activation, layout, theta, LOG_LOSS, np.arange(2))
     else:
-        if outputs < 3:
+        if outputs < 2:
             raise ValueError(
-                "from_torch: cross_entropy over 2 outputs has no fastnn counterpart (its binary "
-                "networks have one output); use 3 or more classes, or one output with "
-                "bce_with_logits"
+                "from_torch: cross_entropy needs at least 2 outputs; this module has 1 (use "
+                "bce_with_logits for one output)"
             )
         model = _network(
             "MLPClassifier", hidden, activation, layout, theta, SOFTMAX_LOG_LOSS, np.arange(outputs)

@@ -536,11 +536,21 @@ class MLPClassifier(_BaseMLP):
                 f"{classes.tolist()[:10]}. There is only 1 class: nothing to separate."
             )
         self.classes_ = classes
-        return self._encode(labels, n_samples), (
+        return self._encode(labels, n_samples, one_logit=classes.size == 2), (
             LOG_LOSS if classes.size == 2 else SOFTMAX_LOG_LOSS
         )
 
-    def _encode(self, y, n_samples):
+    @property
+    def _one_logit(self):
+        """Two classes as one sigmoid logit: fastnn's own binary networks.
+
+        Networks imported with two softmax outputs (PyTorch's cross-entropy over two
+        classes) keep them.
+        """
+        return self.classes_.size == 2 and getattr(self, "n_outputs_", 1) == 1
+
+    def _encode(self, y, n_samples, one_logit=None):
+        """Targets as the network's outputs: 0/1 for one logit, else one-hot."""
         labels = check_labels(y, n_samples)
         unknown = ~np.isin(labels, self.classes_)
         if unknown.any():
@@ -549,7 +559,7 @@ class MLPClassifier(_BaseMLP):
                 f"classes_ are {self.classes_.tolist()}"
             )
         position = np.searchsorted(self.classes_, labels)
-        if self.classes_.size == 2:
+        if self._one_logit if one_logit is None else one_logit:
             return position.astype(np.float64)[:, None]
         return np.eye(self.classes_.size)[position]
 
@@ -603,7 +613,7 @@ class MLPClassifier(_BaseMLP):
             raise ValueError(f"classes must hold at least 2 distinct classes; got {given.tolist()}")
         self.classes_ = given
         try:
-            Y = self._encode(y, n_samples)
+            Y = self._encode(y, n_samples, one_logit=given.size == 2)
         except ValueError:
             del self.classes_
             raise
@@ -623,11 +633,14 @@ class MLPClassifier(_BaseMLP):
     def decision_function(self, X):
         """The output layer's logits.
 
-        Shape (n_samples,) for two classes (positive means ``classes_[1]``), else
+        Shape (n_samples,) for two classes (positive means ``classes_[1]``; a network
+        with two softmax outputs gives the difference of its logits), else
         (n_samples, n_classes).
         """
         z = self._logits(X)
-        return z[:, 0].copy() if self.classes_.size == 2 else z
+        if self.classes_.size == 2:
+            return z[:, 0].copy() if self._one_logit else z[:, 1] - z[:, 0]
+        return z
 
     def predict_log_proba(self, X):
         """Log of :meth:`predict_proba`, computed from the logits.
@@ -636,7 +649,7 @@ class MLPClassifier(_BaseMLP):
         """
         z = self._logits(X)
         impl = backend_module(self.backend)
-        if self.classes_.size == 2:
+        if self._one_logit:
             logit = np.ascontiguousarray(z[:, 0])
             return np.column_stack(
                 [
@@ -651,7 +664,7 @@ class MLPClassifier(_BaseMLP):
         """Class probabilities, shape (n_samples, n_classes), columns in ``classes_`` order."""
         z = self._logits(X)
         impl = backend_module(self.backend)
-        if self.classes_.size == 2:
+        if self._one_logit:
             proba = np.empty((z.shape[0], 2))
             proba[:, 1] = impl.sigmoid(np.ascontiguousarray(z[:, 0]), np.empty(z.shape[0]))
             proba[:, 0] = impl.sigmoid(-z[:, 0], np.empty(z.shape[0]))
@@ -662,7 +675,7 @@ class MLPClassifier(_BaseMLP):
     def predict(self, X):
         """Most probable class of each sample."""
         z = self._logits(X)
-        if self.classes_.size == 2:
+        if self._one_logit:
             return self.classes_[(z[:, 0] > 0.0).astype(np.intp)]
         return self.classes_[np.argmax(z, axis=1)]
 

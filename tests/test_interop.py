@@ -182,7 +182,12 @@ def _load(torch, net, layout, theta):
 
 @pytest.mark.parametrize(
     ("loss", "activation", "outputs"),
-    [("bce_with_logits", "Tanh", 1), ("cross_entropy", "ReLU", 3), ("mse", "Sigmoid", 2)],
+    [
+        ("bce_with_logits", "Tanh", 1),
+        ("cross_entropy", "ReLU", 3),
+        ("cross_entropy", "Tanh", 2),
+        ("mse", "Sigmoid", 2),
+    ],
 )
 def test_imported_torch_networks_map_torchs_own_loss_at_every_point(loss, activation, outputs):
     torch = pytest.importorskip("torch")
@@ -191,7 +196,7 @@ def test_imported_torch_networks_map_torchs_own_loss_at_every_point(loss, activa
     X = rng.normal(size=(120, 3))
     y = {
         "bce_with_logits": (X[:, 0] > 0) * 1.0,
-        "cross_entropy": rng.integers(0, 3, 120) * 1.0,
+        "cross_entropy": rng.integers(0, outputs, 120) * 1.0,
         "mse": X[:, :2] ** 2,
     }[loss]
     act = getattr(torch.nn, activation)
@@ -206,6 +211,14 @@ def test_imported_torch_networks_map_torchs_own_loss_at_every_point(loss, activa
             with torch.no_grad():
                 expected = _torch_loss(torch, net, loss, X, y)
             assert surface.values[i, j] == pytest.approx(expected, rel=1e-12)
+    if loss == "cross_entropy":  # accuracy of torch's arg-max, a two-way softmax too
+        accuracy = fastnn.loss_surface(model, X, y, directions=surface, metric="accuracy")
+        _load(torch, net, model.layout_, surface.theta(1, 2))
+        with torch.no_grad():
+            predicted = net(torch.from_numpy(X)).argmax(dim=1).numpy()
+        assert accuracy.values[1, 2] == np.mean(predicted == y)
+        model.theta_[:] = surface.theta(1, 2)
+        np.testing.assert_array_equal(model.predict(X), predicted)
 
 
 def test_torch_layers_fastnn_lacks_are_named():
@@ -220,3 +233,32 @@ def test_torch_layers_fastnn_lacks_are_named():
         fastnn.from_torch(nn.Sequential(nn.Linear(2, 1), nn.Sigmoid()), "bce_with_logits")
     with pytest.raises(ValueError, match="loss must be one of"):
         fastnn.from_torch(nn.Sequential(nn.Linear(2, 1)), "hinge")
+
+
+def test_a_two_way_softmax_network_stays_one(problems):
+    # what from_torch makes of cross_entropy over two outputs (tested here without torch)
+    from fastnn._codes import SOFTMAX_LOG_LOSS
+    from fastnn.interop import _network
+    from fastnn.layout import MLPLayout
+
+    X, y = problems["binary"]
+    labels = np.where(y > 0, "ring", "blob")
+    layout = MLPLayout((2, 4, 2))
+    theta = layout.initial_theta(np.random.default_rng(0), "normal")
+    model = _network("MLPClassifier", (4,), "tanh", layout, theta, SOFTMAX_LOG_LOSS, None)
+    model.classes_ = np.array(["blob", "ring"])
+    z = model._logits(X)
+    proba = np.exp(z - z.max(axis=1, keepdims=True))
+    proba /= proba.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(model.predict_proba(X), proba, rtol=1e-14)
+    np.testing.assert_allclose(model.predict_log_proba(X), np.log(proba), rtol=1e-12)
+    np.testing.assert_array_equal(model.decision_function(X), z[:, 1] - z[:, 0])
+    np.testing.assert_array_equal(model.predict(X), model.classes_[np.argmax(z, axis=1)])
+    assert _loss(model, X, labels) == pytest.approx(log_loss(labels, proba), rel=1e-12)
+    accuracy = fastnn.loss_surface(model, X, labels, resolution=3, metric="accuracy")
+    assert accuracy.values[1, 1] == model.score(X, labels)
+    # trained by fastnn, two classes become one logit again
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", fastnn.exceptions.ConvergenceWarning)
+        model.set_params(max_iter=3).fit(X, labels)
+    assert model.n_outputs_ == 1 and model.predict(X[:2]).dtype.kind == "U"
