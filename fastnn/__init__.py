@@ -7,6 +7,7 @@ of them (``backend="numba"`` or ``"numpy"``).
 """
 
 from fastnn import data
+from fastnn.curvature import hessian, hessian_density, hessian_eigs, hessian_trace, hvp
 from fastnn.exceptions import ConvergenceWarning, DivergenceWarning, FastnnWarning, NotFittedError
 from fastnn.gradcheck import gradcheck
 from fastnn.interop import from_sklearn, from_torch
@@ -27,6 +28,11 @@ __all__ = [
     "from_torch",
     "gradcheck",
     "gradient_descent",
+    "hessian",
+    "hessian_density",
+    "hessian_eigs",
+    "hessian_trace",
+    "hvp",
     "linear_fit_1d",
     "LinearRegression",
     "LogisticRegression",

@@ -7,7 +7,7 @@ import inspect
 import numpy as np
 
 from fastnn._backends import BACKENDS, backend_module
-from fastnn._validation import check_option, check_vector, check_X
+from fastnn._validation import check_nonnegative, check_option, check_vector, check_X
 from fastnn.exceptions import NotFittedError
 from fastnn.model import LossModel
 
@@ -116,6 +116,7 @@ class BaseEstimator:
             activation,
             backend,
             name if source is None else f"{name} (from {source})",
+            check_nonnegative(getattr(self, "alpha", 0.0), "alpha"),
         )
 
     def _loss_parts(self, X, y, fitted: bool):

@@ -225,6 +225,21 @@ def _mlp_training(rng, n, sizes, epochs):
     return (*head, *_training_buffers(epochs, theta.size, 2))
 
 
+def _linear_hvp(rng, n, d, k):
+    loss = int(rng.choice([SQUARED_ERROR, LOG_LOSS]))
+    X, y, theta = _linear_data(rng, n, d, loss)
+    theta *= 3.0  # confident logits: s (1 - s) far below 1/4 on many samples
+    alpha = float(rng.choice([0.0, 0.7]))
+    return X, y, theta, loss, alpha, rng.normal(size=(k, d + 1)), np.full((k, d + 1), np.nan)
+
+
+def _mlp_hvp(rng, n, sizes, k):
+    X, Y, theta, sizes, activation, loss = _network(rng, n, sizes)
+    alpha = float(rng.choice([0.0, 0.7]))
+    V = rng.normal(size=(k, theta.size))
+    return X, Y, theta, sizes, activation, loss, alpha, V, np.full(V.shape, np.nan)
+
+
 # -- the table ------------------------------------------------------------------------------
 def _elementwise_case(name):
     return Case(
@@ -341,6 +356,24 @@ CASES: dict[str, Case] = {
         quick={"n": 20_000, "sizes": _BENCH_NET},
         bench={"n": 100_000, "sizes": _BENCH_NET},
         work=lambda n, sizes: (n, "samples"),
+        atol=1e-13,
+    ),
+    "linear_hvp": Case(
+        "linear_hvp",
+        _linear_hvp,
+        small={"n": 5000, "d": 3, "k": 3},
+        quick={"n": 100_000, "d": 10, "k": 4},
+        bench={"n": 1_000_000, "d": 10, "k": 4},
+        work=lambda n, d, k: (n * k, "sample-vectors"),
+        atol=1e-13,
+    ),
+    "mlp_hvp": Case(
+        "mlp_hvp",
+        _mlp_hvp,
+        small={"n": 1100, "sizes": _SMALL_NET, "k": 3},
+        quick={"n": 20_000, "sizes": _BENCH_NET, "k": 2},
+        bench={"n": 100_000, "sizes": _BENCH_NET, "k": 2},
+        work=lambda n, sizes, k: (n * k, "sample-vectors"),
         atol=1e-13,
     ),
     "mse_surface_stats": Case(

@@ -55,6 +55,21 @@ def _network_logits(impl, model, theta):
 _LOGITS = {LINEAR: _linear_logits, NETWORK: _network_logits}
 
 
+def _linear_hvp(impl, model, theta, alpha, V, out):
+    return impl.linear_hvp(model.X, model.target, theta, model.loss, alpha, V, out)
+
+
+def _network_hvp(impl, model, theta, alpha, V, out):
+    sizes = model.layout.sizes
+    return impl.mlp_hvp(
+        model.X, model.target, theta, sizes, model.activation, model.loss, alpha, V, out
+    )
+
+
+# Hessian-vector products of the mean loss (one data pass for a block of vectors).
+_HVP = {LINEAR: _linear_hvp, NETWORK: _network_hvp}
+
+
 @dataclass(frozen=True, eq=False)
 class LossModel:
     """One model's loss on one data set, as a function of its flat parameter vector.
@@ -80,6 +95,9 @@ class LossModel:
     backend : {"numba", "numpy"}
     name : str
         The model's class name, for reports.
+    alpha : float
+        The estimator's L2 penalty (``alpha / (2 n) ||W||^2`` over the weights): the
+        engines map the data term; curvature includes the penalty when asked.
     """
 
     family: str
@@ -91,6 +109,7 @@ class LossModel:
     activation: int
     backend: str
     name: str
+    alpha: float = 0.0
 
     @property
     def n_params(self) -> int:
@@ -134,6 +153,17 @@ class LossModel:
             predicted = np.argmax(logits, axis=1)
             correct = self.target[np.arange(self.target.shape[0]), predicted] >= 0.5
         return float(np.mean(correct))
+
+    def hvp(self, theta: np.ndarray, V: np.ndarray, penalty: bool = False) -> np.ndarray:
+        """Hessian of the mean loss at ``theta`` times each row of ``V`` (k, n_params).
+
+        Exact (closed form or the R-operator), one pass over the data for the block;
+        ``penalty`` adds the L2 term's ``alpha / n`` on the weights.
+        """
+        V = np.ascontiguousarray(V, dtype=np.float64)
+        out = np.empty_like(V)
+        alpha = self.alpha if penalty else 0.0
+        return _HVP[self.family](self.impl, self, theta, alpha, V, out)
 
     def metric_at(self, theta: np.ndarray, metric: str) -> float:
         """``loss_at`` or ``accuracy_at``, by ``metric`` (``"loss"`` or ``"accuracy"``)."""

@@ -17,6 +17,7 @@ from fastnn.kernels.activations import (
     softplus,
     softplus_derivative,
 )
+from fastnn.kernels.hessian import linear_hvp, mlp_hvp
 from fastnn.kernels.linear import (
     bce_from_logits,
     bce_loss,
@@ -48,11 +49,13 @@ __all__ = [
     "bce_loss_grad",
     "bce_surface",
     "linear_gd",
+    "linear_hvp",
     "linear_logits",
     "linear_minibatch",
     "linear_sgd",
     "log_sigmoid",
     "log_sigmoid_derivative",
+    "mlp_hvp",
     "mlp_logits",
     "mlp_loss_grad",
     "mlp_surface",

@@ -11,6 +11,7 @@ from fastnn.reference.activations import (
     softplus,
     softplus_derivative,
 )
+from fastnn.reference.hessian import linear_hvp, mlp_hvp
 from fastnn.reference.linear import (
     bce_from_logits,
     bce_loss,
@@ -42,11 +43,13 @@ __all__ = [
     "bce_loss_grad",
     "bce_surface",
     "linear_gd",
+    "linear_hvp",
     "linear_logits",
     "linear_minibatch",
     "linear_sgd",
     "log_sigmoid",
     "log_sigmoid_derivative",
+    "mlp_hvp",
     "mlp_logits",
     "mlp_loss_grad",
     "mlp_surface",

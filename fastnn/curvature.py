@@ -1,0 +1,418 @@
+"""Curvature of the loss: exact Hessian-vector products, the Hessian, its spectrum.
+
+Everything here is built on one operation, the exact product of the Hessian of the mean
+loss with a block of vectors (:meth:`fastnn.model.LossModel.hvp`: closed forms for linear
+and logistic regression, Pearlmutter's R-operator for networks; one pass over the data
+per block).  On it:
+
+* :func:`hvp` and :func:`hessian` (the dense matrix, by blocks of unit vectors);
+* :func:`hessian_eigs`: extreme eigenpairs by Lanczos -- ``scipy.sparse.linalg.eigsh``
+  (ARPACK) on a ``LinearOperator`` whose ``matmat`` is the block kernel -- or by dense
+  ``numpy.linalg.eigh`` for small models;
+* :func:`hessian_trace`: Hutchinson's estimator with seeded Rademacher vectors, a block
+  of them per data pass, with its standard error;
+* :func:`hessian_density`: the spectral density by stochastic Lanczos quadrature
+  (Ghorbani et al. 2019; PyHessian's method), several Lanczos runs in lock step so that
+  each step is one block product.
+
+The model arguments are those of :func:`fastnn.loss_surface`: a fitted estimator (or an
+imported one), the data, and ``center=`` (default: the fitted ``theta_``).  The
+Hessian is that of the data term, the mean loss the surfaces map; ``penalty=True``
+adds the estimator's L2 term ``alpha / (2 n) ||W||^2`` (``alpha / n`` on the weights'
+diagonal).
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+
+from fastnn._validation import check_allocation, check_int, check_random_state
+from fastnn.model import LossModel, as_loss_model
+
+__all__ = [
+    "HessianEigs",
+    "SpectralDensity",
+    "hessian",
+    "hessian_density",
+    "hessian_eigs",
+    "hessian_trace",
+    "hvp",
+]
+
+# Models with at most this many parameters get the dense Hessian and eigh: n HVPs in
+# blocks cost less than the Lanczos iterations of eigsh, and every eigenvalue is exact.
+DENSE_MAX_PARAMS = 512
+# Vectors per kernel call when the dense Hessian is assembled.
+_BLOCK = 64
+
+_WHICH = {"largest": "LA", "smallest": "SA", "magnitude": "LM"}
+
+
+def _loss_model(model, X, y, center, backend) -> LossModel:
+    if isinstance(model, LossModel):
+        return model
+    return as_loss_model(model, X, y, center=center, backend=backend)
+
+
+def _block(v, n_params: int, name: str = "v") -> tuple[np.ndarray, bool]:
+    """``v`` as a C-contiguous (k, n_params) float64 block, and whether it was one vector."""
+    arr = np.asarray(v, dtype=np.float64)
+    single = arr.ndim == 1
+    block = arr[None, :] if single else arr
+    if block.ndim != 2 or block.shape[1] != n_params or block.shape[0] == 0:
+        raise ValueError(
+            f"{name} must be a vector of {n_params} entries (the model's parameters) or a "
+            f"(k, {n_params}) block of them; got shape {arr.shape}"
+        )
+    if not np.all(np.isfinite(block)):
+        raise ValueError(f"{name} holds NaN or infinite values")
+    return np.ascontiguousarray(block), single
+
+
+def hvp(model, X, y, v, *, center=None, penalty: bool = False, backend=None) -> np.ndarray:
+    """Exact Hessian-vector product(s) of the mean loss.
+
+    Parameters
+    ----------
+    model : fastnn estimator or LossModel
+        Fitted, imported, or unfitted with ``center=``.
+    X, y : array-like
+        The data the loss is averaged over.
+    v : array-like of shape (n_params,) or (k, n_params)
+        One direction or a block of k (one pass over the data for the block).
+    center : array-like of shape (n_params,), optional
+        Where the Hessian is taken; default the fitted ``theta_``.
+    penalty : bool, default False
+        Include the estimator's L2 term (``alpha``).
+    backend : {"numba", "numpy"}, optional
+
+    Returns
+    -------
+    ndarray of the shape of ``v``
+        ``H v`` (each row of a block times ``H``).
+
+    Examples
+    --------
+    >>> import fastnn
+    >>> X, y = fastnn.data.linear(50, seed=0)
+    >>> model = fastnn.LinearRegression().fit(X, y)
+    >>> fastnn.hvp(model, X, y, [1.0, 0.0]).shape
+    (2,)
+    """
+    lm = _loss_model(model, X, y, center, backend)
+    block, single = _block(v, lm.n_params)
+    out = lm.hvp(lm.theta, block, penalty)
+    return out[0] if single else out
+
+
+def hessian(model, X, y, *, center=None, penalty: bool = False, backend=None) -> np.ndarray:
+    """The dense Hessian of the mean loss, (n_params, n_params), symmetric.
+
+    Its columns are HVPs of unit vectors, a block of them per pass over the data; the
+    result is symmetrised (``(H + H^T) / 2``), removing rounding-level asymmetry.
+
+    Raises
+    ------
+    ValueError
+        The matrix would not fit in memory (use :func:`hessian_eigs` or :func:`hvp`).
+    """
+    lm = _loss_model(model, X, y, center, backend)
+    n = lm.n_params
+    check_allocation(16 * n * n, "model", f"the dense Hessian of {n} parameters")
+    H = np.empty((n, n))
+    for start in range(0, n, _BLOCK):
+        stop = min(n, start + _BLOCK)
+        units = np.zeros((stop - start, n))
+        units[np.arange(stop - start), np.arange(start, stop)] = 1.0
+        H[start:stop] = lm.hvp(lm.theta, units, penalty)
+    return 0.5 * (H + H.T)
+
+
+@dataclass(frozen=True)
+class HessianEigs:
+    """Extreme eigenpairs of the Hessian.
+
+    Attributes
+    ----------
+    values : ndarray of shape (k,)
+        In the order ``which`` asks for: largest first, most negative first, or largest
+        magnitude first.
+    vectors : ndarray of shape (k, n_params)
+        Unit eigenvectors, one per row (sign: largest entry positive).
+    method : {"dense", "lanczos"}
+    n_hvp : int
+        Hessian-vector products computed.
+    """
+
+    values: np.ndarray
+    vectors: np.ndarray
+    method: str
+    n_hvp: int
+
+    def __iter__(self):
+        return iter((self.values, self.vectors))
+
+
+def _linear_operator(lm: LossModel, penalty: bool, counter: list):
+    from scipy.sparse.linalg import LinearOperator
+
+    def matmat(V):
+        V = np.asarray(V, dtype=np.float64)
+        block = np.ascontiguousarray(V.reshape(lm.n_params, -1).T)
+        counter[0] += block.shape[0]
+        return lm.hvp(lm.theta, block, penalty).T
+
+    def matvec(v):
+        return matmat(np.reshape(v, (-1, 1)))[:, 0]
+
+    n = lm.n_params
+    return LinearOperator(
+        (n, n), matvec=matvec, matmat=matmat, rmatvec=matvec, rmatmat=matmat, dtype=np.float64
+    )
+
+
+def _order(values, which: str) -> np.ndarray:
+    if which == "largest":
+        return np.argsort(-values, kind="stable")
+    if which == "smallest":
+        return np.argsort(values, kind="stable")
+    return np.argsort(-np.abs(values), kind="stable")
+
+
+def _canonical_signs(vectors: np.ndarray) -> np.ndarray:
+    """Each row scaled by the sign of its largest-magnitude entry (eigenvectors' sign is free)."""
+    rows = np.arange(vectors.shape[0])
+    signs = np.sign(vectors[rows, np.argmax(np.abs(vectors), axis=1)])
+    return vectors * np.where(signs == 0, 1.0, signs)[:, None]
+
+
+def hessian_eigs(
+    model,
+    X,
+    y,
+    k: int = 2,
+    *,
+    which: str = "largest",
+    center=None,
+    penalty: bool = False,
+    method: str = "auto",
+    tol: float = 0.0,
+    random_state=None,
+    backend=None,
+) -> HessianEigs:
+    """The ``k`` extreme eigenvalues and eigenvectors of the Hessian of the mean loss.
+
+    Parameters
+    ----------
+    model, X, y, center, penalty, backend
+        As :func:`hvp`.
+    k : int, default 2
+    which : {"largest", "smallest", "magnitude"}, default "largest"
+        Algebraically largest (the sharpest directions), smallest (the most negative
+        curvature), or largest in magnitude.
+    method : {"auto", "dense", "lanczos"}, default "auto"
+        "dense": the whole Hessian and ``numpy.linalg.eigh``; "lanczos":
+        ``scipy.sparse.linalg.eigsh`` on the HVP operator; "auto": dense up to
+        :data:`DENSE_MAX_PARAMS` parameters.
+    tol : float, default 0
+        eigsh's relative accuracy (0: machine precision).
+    random_state : None, int or numpy.random.Generator
+        Seeds eigsh's starting vector (repeatable results).
+
+    Returns
+    -------
+    HessianEigs
+        ``values, vectors = hessian_eigs(...)`` unpacks too.
+    """
+    if which not in _WHICH:
+        raise ValueError(f"which must be one of {', '.join(map(repr, _WHICH))}; got {which!r}")
+    if method not in ("auto", "dense", "lanczos"):
+        raise ValueError(f"method must be 'auto', 'dense' or 'lanczos'; got {method!r}")
+    if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not tol >= 0:
+        raise ValueError(f"tol must be a number >= 0; got {tol!r}")
+    lm = _loss_model(model, X, y, center, backend)
+    n = lm.n_params
+    k = check_int(k, "k", maximum=n)
+    if method == "auto":
+        method = "dense" if n <= DENSE_MAX_PARAMS or k >= n - 1 else "lanczos"
+    if method == "lanczos" and k >= n:
+        raise ValueError(f"k must be below the {n} parameters for method='lanczos'; got {k}")
+    if method == "dense":
+        values, vectors = np.linalg.eigh(hessian(lm, None, None, penalty=penalty))
+        pick = _order(values, which)[:k]
+        return HessianEigs(values[pick], _canonical_signs(vectors[:, pick].T), "dense", n)
+    from scipy.sparse.linalg import eigsh
+
+    counter = [0]
+    start = check_random_state(random_state).normal(size=n)
+    values, vectors = eigsh(
+        _linear_operator(lm, penalty, counter), k=k, which=_WHICH[which], tol=tol, v0=start
+    )
+    pick = _order(values, which)
+    return HessianEigs(values[pick], _canonical_signs(vectors[:, pick].T), "lanczos", counter[0])
+
+
+def hessian_trace(
+    model,
+    X,
+    y,
+    *,
+    n_vectors: int = 100,
+    block: int = 16,
+    center=None,
+    penalty: bool = False,
+    random_state=None,
+    backend=None,
+) -> tuple[float, float]:
+    """Hutchinson's estimate of the Hessian's trace, and its standard error.
+
+    ``tr H = E[v^T H v]`` for Rademacher ``v`` (entries +-1): the mean of ``n_vectors``
+    draws, computed ``block`` vectors per pass over the data.
+
+    Returns
+    -------
+    trace, standard_error : float
+    """
+    lm = _loss_model(model, X, y, center, backend)
+    n_vectors = check_int(n_vectors, "n_vectors", minimum=2)
+    block = check_int(block, "block")
+    rng = check_random_state(random_state)
+    samples = np.empty(n_vectors)
+    for start in range(0, n_vectors, block):
+        stop = min(n_vectors, start + block)
+        V = rng.choice(np.array([-1.0, 1.0]), size=(stop - start, lm.n_params))
+        samples[start:stop] = np.einsum("ij,ij->i", V, lm.hvp(lm.theta, V, penalty))
+    return float(samples.mean()), float(samples.std(ddof=1) / np.sqrt(n_vectors))
+
+
+@dataclass(frozen=True)
+class SpectralDensity:
+    """A smoothed eigenvalue density of the Hessian (stochastic Lanczos quadrature).
+
+    Attributes
+    ----------
+    grid : ndarray
+        Eigenvalue axis.
+    density : ndarray
+        Density on ``grid`` (integrates to about 1).
+    nodes, weights : ndarray of shape (n_vectors, steps)
+        Each Lanczos run's Ritz values and their quadrature weights (sum 1 per run).
+    """
+
+    grid: np.ndarray
+    density: np.ndarray
+    nodes: np.ndarray
+    weights: np.ndarray
+
+    def plot(self, ax=None, *, log: bool = True):
+        """The density over the eigenvalues (matplotlib Axes), on a log scale by default."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 4))
+        floor = 1e-12 * max(float(self.density.max()), 1e-300)
+        ax.plot(self.grid, np.maximum(self.density, floor) if log else self.density)
+        if log:
+            ax.set_yscale("log")
+        ax.set_xlabel("eigenvalue of the Hessian")
+        ax.set_ylabel("density")
+        ax.set_title("Hessian spectral density (stochastic Lanczos quadrature)")
+        return ax
+
+
+def _lanczos_block(lm: LossModel, penalty: bool, starts: np.ndarray, steps: int):
+    """Lanczos on each row of ``starts`` in lock step (one block HVP per step).
+
+    Full reorthogonalisation against the run's earlier vectors (a few dozen steps: cheap
+    next to the HVPs, and it keeps the Ritz values free of ghost copies).  Returns the
+    tridiagonals' diagonals and off-diagonals, shape (runs, steps) and (runs, steps - 1);
+    a run that finds an invariant subspace early is cut there (its later entries NaN).
+    """
+    runs, n = starts.shape
+    check_allocation(8 * runs * steps * n, "steps", f"{runs} Lanczos bases of {steps} vectors")
+    Q = np.zeros((runs, steps, n))
+    alpha = np.full((runs, steps), np.nan)
+    beta = np.full((runs, max(steps - 1, 0)), np.nan)
+    q = starts / np.linalg.norm(starts, axis=1, keepdims=True)
+    active = np.ones(runs, dtype=bool)
+    for j in range(steps):
+        Q[:, j] = q
+        w = lm.hvp(lm.theta, q, penalty)
+        alpha[active, j] = np.einsum("ij,ij->i", w, q)[active]
+        # w -= Q_j (Q_j^T w), twice (classical Gram-Schmidt, repeated for stability)
+        for _ in range(2):
+            w -= np.einsum("rjn,rj->rn", Q[:, : j + 1], np.einsum("rjn,rn->rj", Q[:, : j + 1], w))
+        if j == steps - 1:
+            break
+        norms = np.linalg.norm(w, axis=1)
+        scale = np.maximum(np.abs(alpha[:, j]), 1.0)
+        done = norms <= 1e-10 * np.where(np.isnan(scale), 1.0, scale)
+        active &= ~done
+        beta[active, j] = norms[active]
+        q = np.where(active[:, None], w / np.where(norms > 0, norms, 1.0)[:, None], 0.0)
+        if not active.any():
+            break
+    return alpha, beta
+
+
+def hessian_density(
+    model,
+    X,
+    y,
+    *,
+    n_vectors: int = 8,
+    steps: int = 60,
+    width: float | None = None,
+    grid_size: int = 1000,
+    center=None,
+    penalty: bool = False,
+    random_state=None,
+    backend=None,
+) -> SpectralDensity:
+    """The Hessian's eigenvalue density by stochastic Lanczos quadrature.
+
+    ``n_vectors`` Lanczos runs of ``steps`` steps from seeded Gaussian vectors, run
+    together (one block HVP per step); each run's tridiagonal gives Ritz values and
+    weights (squared first components of its eigenvectors), and the density is their
+    average smoothed by a Gaussian of standard deviation ``width`` (default 1% of the
+    spectrum's span).
+
+    Returns
+    -------
+    SpectralDensity
+    """
+    from scipy.linalg import eigh_tridiagonal
+
+    lm = _loss_model(model, X, y, center, backend)
+    n_vectors = check_int(n_vectors, "n_vectors")
+    steps = check_int(steps, "steps", maximum=lm.n_params)
+    grid_size = check_int(grid_size, "grid_size", minimum=2)
+    rng = check_random_state(random_state)
+    diagonal, off = _lanczos_block(lm, penalty, rng.normal(size=(n_vectors, lm.n_params)), steps)
+    nodes = np.full((n_vectors, steps), np.nan)
+    weights = np.zeros((n_vectors, steps))
+    for r in range(n_vectors):
+        m = int(np.sum(~np.isnan(diagonal[r])))
+        if m == 1:
+            nodes[r, 0], weights[r, 0] = diagonal[r, 0], 1.0
+            continue
+        theta, S = eigh_tridiagonal(diagonal[r, :m], off[r, : m - 1])
+        nodes[r, :m], weights[r, :m] = theta, S[0] ** 2
+    found = nodes[~np.isnan(nodes)]
+    low, high = float(found.min()), float(found.max())
+    span = max(high - low, 1e-12 * max(abs(low), abs(high), 1.0))
+    if width is None:
+        width = 0.01 * span
+    elif isinstance(width, bool) or not isinstance(width, numbers.Real) or not width > 0:
+        raise ValueError(f"width must be a number > 0; got {width!r}")
+    grid = np.linspace(low - 3 * width, high + 3 * width, grid_size)
+    density = np.zeros(grid_size)
+    for r in range(n_vectors):
+        keep = ~np.isnan(nodes[r])
+        gaussians = np.exp(-0.5 * ((grid[:, None] - nodes[r, keep]) / width) ** 2)
+        density += gaussians @ weights[r, keep]
+    density /= n_vectors * width * np.sqrt(2 * np.pi)
+    return SpectralDensity(grid, density, nodes, weights)

@@ -1,0 +1,352 @@
+r"""Exact Hessian-vector products of the mean loss (numba), several vectors per data pass.
+
+Contract of both kernels (reference: :mod:`fastnn.reference.hessian`): ``V`` holds k
+directions as rows, ``out`` (same shape) receives ``H v`` for each, where ``H`` is the
+Hessian of the mean loss over the samples at ``theta`` plus ``alpha / N`` on the weights
+(the L2 penalty ``alpha / (2 N) ||W||^2``; 0 for the data term alone).  One pass over the
+data serves the whole block: whatever does not depend on the direction (logits,
+activations, deltas) is computed once per chunk of samples.
+
+* :func:`linear_hvp`: ``H = [1 X]^T diag(h) [1 X] / N`` with ``h = 2`` (squared error)
+  or ``s (1 - s) = e / (1 + e)^2``, ``e = exp(-|z|)`` (cross-entropy: no cancellation
+  where ``s`` is near 0 or 1).
+* :func:`mlp_hvp`: Pearlmutter's R-operator (1994).  With ``R{.}`` the directional
+  derivative along ``v = (V_l, c_l)``: forward ``R{z_{l+1}} = V_l^T a_l + c_l + W_l^T
+  R{a_l}``, ``R{a_l} = f'(z_l) R{z_l}``; at the output ``R{delta_L} = (d^2 loss / dz^2)
+  R{z_L}`` (2/K, ``s (1 - s)``, or ``p * (R{z} - p . R{z})`` for the softmax); backward
+  ``R{g_{W_l}} = R{a_l} delta_{l+1}^T + a_l R{delta_{l+1}}^T``, ``R{g_{b_l}} =
+  R{delta_{l+1}}`` and ``R{delta_l} = f''(z_l) R{z_l} (W_l delta_{l+1}) + f'(z_l) (V_l
+  delta_{l+1} + W_l R{delta_{l+1}})``.  Samples run in feature-major chunks as in
+  :mod:`fastnn.kernels.mlp` (BLAS for wide layers); small networks on many samples spread
+  fixed groups of chunks over the threads (the grouping depends on the sizes only, so the
+  bits do not depend on the thread count).
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from fastnn._codes import LOG_LOSS, SIGMOID, SQUARED_ERROR, TANH
+from fastnn._numba import njit
+from fastnn.kernels._math import _exp
+from fastnn.kernels.mlp import (
+    _BLAS_MIN_WEIGHTS,
+    _CHUNK,
+    _GROUPS,
+    _PARALLEL_MIN_WORK,
+    _activate,
+    _affine,
+    _column_max,
+    _load_chunk,
+    _loss_and_delta,
+    _offsets,
+    _rows,
+    _uses_blas,
+    _weights,
+    _workspace,
+)
+
+# Samples per group of the linear kernel's threads (a group's partial sums are added in a
+# fixed order).
+_LINEAR_GROUP = 4096
+
+
+@njit()
+def _logit_curvature(z, loss):
+    """d^2 loss / dz^2 of one logit: 2 (squared error) or s (1 - s) = e / (1 + e)^2."""
+    if loss == SQUARED_ERROR:
+        return 2.0
+    e = _exp(-abs(z))
+    s = 1.0 / (1.0 + e)
+    return e * s * s
+
+
+@njit(parallel=True)
+def linear_hvp(X, y, theta, loss, alpha, V, out):
+    """Hessian of the linear model's mean loss at ``theta`` times each row of ``V``."""
+    n, d = X.shape
+    k = V.shape[0]
+    groups = (n + _LINEAR_GROUP - 1) // _LINEAR_GROUP
+    partial = np.zeros((groups, k, d + 1))
+    for g in numba.prange(groups):
+        part = partial[g]
+        for i in range(g * _LINEAR_GROUP, min(n, (g + 1) * _LINEAR_GROUP)):
+            x = X[i]
+            z = theta[0]
+            for j in range(d):
+                z += x[j] * theta[j + 1]
+            h = _logit_curvature(z, loss)
+            for r in range(k):
+                v = V[r]
+                u = v[0]
+                for j in range(d):
+                    u += x[j] * v[j + 1]
+                t = h * u
+                row = part[r]
+                row[0] += t
+                for j in range(d):
+                    row[j + 1] += t * x[j]
+    for r in range(k):
+        for p in range(d + 1):
+            total = 0.0
+            for g in range(groups):
+                total += partial[g, r, p]
+            out[r, p] = total / n
+        for p in range(1, d + 1):
+            out[r, p] += alpha / n * V[r, p]
+    return out
+
+
+# -- networks ---------------------------------------------------------------------------------
+@njit()
+def _blas(W):
+    return W.shape[0] * W.shape[1] >= _BLAS_MIN_WEIGHTS
+
+
+@njit()
+def _add_transposed_product(W, B, out, m, scratch):
+    """out[:, :m] += W^T B[:, :m] (W: fan_in x fan_out, B: fan_in rows, out: fan_out rows)."""
+    fan_in, fan_out = W.shape
+    if _blas(W):
+        width = B.shape[1]
+        product = scratch[: fan_out * width].reshape((fan_out, width))
+        np.dot(W.T, B, product)
+        for k in range(fan_out):
+            for i in range(m):
+                out[k, i] += product[k, i]
+        return
+    for k in range(fan_out):
+        row = out[k]
+        for j in range(fan_in):
+            w = W[j, k]
+            b = B[j]
+            for i in range(m):
+                row[i] += w * b[i]
+
+
+@njit()
+def _product(W, B, out, m, scratch):
+    """out[:, :m] = W B[:, :m] (W: fan_in x fan_out, B: fan_out rows, out: fan_in rows)."""
+    fan_in, fan_out = W.shape
+    if _blas(W):
+        width = B.shape[1]
+        product = scratch[: fan_in * width].reshape((fan_in, width))
+        np.dot(W, B, product)
+        for j in range(fan_in):
+            for i in range(m):
+                out[j, i] = product[j, i]
+        return
+    for j in range(fan_in):
+        row = out[j]
+        for i in range(m):
+            row[i] = 0.0
+        for k in range(fan_out):
+            w = W[j, k]
+            b = B[k]
+            for i in range(m):
+                row[i] += w * b[i]
+
+
+@njit()
+def _add_outer(A, B, G, m, scratch):
+    """G[j, k] += sum_i A[j, i] B[k, i] over the chunk (B is zero past column m)."""
+    fan_in, fan_out = G.shape
+    if fan_in * fan_out >= _BLAS_MIN_WEIGHTS:
+        outer = scratch[: fan_in * fan_out].reshape((fan_in, fan_out))
+        np.dot(A, B.T, outer)
+        for j in range(fan_in):
+            for k in range(fan_out):
+                G[j, k] += outer[j, k]
+        return
+    for j in range(fan_in):
+        a = A[j]
+        for k in range(fan_out):
+            b = B[k]
+            acc = 0.0
+            for i in range(m):
+                acc += a[i] * b[i]
+            G[j, k] += acc
+
+
+@njit()
+def _derivatives(a, activation):
+    """f'(z) and f''(z) of the hidden activation, written with its output a = f(z)."""
+    if activation == SIGMOID:
+        first = a * (1.0 - a)
+        return first, first * (1.0 - 2.0 * a)
+    if activation == TANH:
+        first = 1.0 - a * a
+        return first, -2.0 * a * first
+    return (1.0 if a > 0.0 else 0.0), 0.0
+
+
+@njit()
+def _output_curvature_times(Z, RZ, loss, m, RD, scratch):
+    """RD[:, :m] = (d^2 loss_i / dz^2) RZ[:, i]; zero past column m."""
+    n_out, width = RD.shape
+    for k in range(n_out):
+        for i in range(m, width):
+            RD[k, i] = 0.0
+    if loss == SQUARED_ERROR:
+        for k in range(n_out):
+            for i in range(m):
+                RD[k, i] = 2.0 / n_out * RZ[k, i]
+        return
+    if loss == LOG_LOSS:
+        for i in range(m):
+            e = _exp(-abs(Z[0, i]))
+            s = 1.0 / (1.0 + e)
+            RD[0, i] = e * s * s * RZ[0, i]
+        return
+    # softmax: p (RZ - p . RZ), p = exp(z - max) / sum
+    top, total, dot = scratch[0], scratch[1], scratch[2]
+    _column_max(Z, m, top, dot, total)
+    for k in range(n_out):
+        for i in range(m):
+            p = _exp(Z[k, i] - top[i])
+            RD[k, i] = p
+            total[i] += p
+    for i in range(m):
+        dot[i] = 0.0
+    for k in range(n_out):
+        for i in range(m):
+            RD[k, i] /= total[i]
+            dot[i] += RD[k, i] * RZ[k, i]
+    for k in range(n_out):
+        for i in range(m):
+            RD[k, i] *= RZ[k, i] - dot[i]
+
+
+@njit()
+def _chunks_hvp(X, Y, idx, lo, hi, theta, sizes, activation, loss, V, offsets, width, out):
+    """out[r] += the summed Hessian-vector product of samples idx[lo:hi] with V[r]."""
+    w_start, b_start, unit_start = offsets
+    L = sizes.size - 1
+    A, D, per_sample, _ = _workspace(sizes, width)
+    width = per_sample.shape[1]
+    units = unit_start[-1]
+    E = np.zeros(units * width)  # W_l delta_{l+1}: the delta before f'
+    RZ = np.zeros(units * width)  # R{z_l}; R{a_l} is formed from it layer by layer
+    RA = np.zeros(units * width)
+    RD = np.zeros(units * width)
+    widest = 0
+    for l in range(L):
+        widest = max(widest, sizes[l] * sizes[l + 1])
+    scratch = np.empty(max(widest, units * width))
+    for start in range(lo, hi, width):
+        m = min(width, hi - start)
+        # what does not depend on the direction: activations, deltas, E
+        _load_chunk(X, idx, start, m, _rows(A, unit_start, 0))
+        for l in range(L):
+            W = _weights(theta, sizes, w_start, l)
+            b = theta[b_start[l] : b_start[l] + sizes[l + 1]]
+            A_out = _rows(A, unit_start, l + 1)
+            _affine(W, b, _rows(A, unit_start, l), A_out, m)
+            if l < L - 1:
+                _activate(A_out, activation, m)
+        _loss_and_delta(
+            _rows(A, unit_start, L), Y, idx, start, m, loss, _rows(D, unit_start, L), per_sample
+        )
+        for l in range(L - 1, 0, -1):
+            W = _weights(theta, sizes, w_start, l)
+            El, Dl, Al = _rows(E, unit_start, l), _rows(D, unit_start, l), _rows(A, unit_start, l)
+            _product(W, _rows(D, unit_start, l + 1), El, m, scratch)
+            for j in range(El.shape[0]):
+                for i in range(m):
+                    Dl[j, i] = El[j, i] * _derivatives(Al[j, i], activation)[0]
+                for i in range(m, width):
+                    Dl[j, i] = 0.0
+        for r in range(V.shape[0]):
+            v, g = V[r], out[r]
+            # forward: R{z_{l+1}} = V_l^T a_l + c_l + W_l^T R{a_l}  (R{a_0} = 0)
+            for l in range(L):
+                VW = _weights(v, sizes, w_start, l)
+                c = v[b_start[l] : b_start[l] + sizes[l + 1]]
+                RZ_out = _rows(RZ, unit_start, l + 1)
+                _affine(VW, c, _rows(A, unit_start, l), RZ_out, m)
+                if l > 0:
+                    W = _weights(theta, sizes, w_start, l)
+                    _add_transposed_product(W, _rows(RA, unit_start, l), RZ_out, m, scratch)
+                if l < L - 1:
+                    RA_out, A_out = _rows(RA, unit_start, l + 1), _rows(A, unit_start, l + 1)
+                    for j in range(RA_out.shape[0]):
+                        for i in range(m):
+                            RA_out[j, i] = _derivatives(A_out[j, i], activation)[0] * RZ_out[j, i]
+                        for i in range(m, width):
+                            RA_out[j, i] = 0.0
+            _output_curvature_times(
+                _rows(A, unit_start, L),
+                _rows(RZ, unit_start, L),
+                loss,
+                m,
+                _rows(RD, unit_start, L),
+                per_sample,
+            )
+            # backward
+            for l in range(L - 1, -1, -1):
+                RD_next = _rows(RD, unit_start, l + 1)
+                gW = _weights(g, sizes, w_start, l)
+                _add_outer(_rows(A, unit_start, l), RD_next, gW, m, scratch)
+                if l > 0:
+                    _add_outer(
+                        _rows(RA, unit_start, l), _rows(D, unit_start, l + 1), gW, m, scratch
+                    )
+                gb = g[b_start[l] : b_start[l] + sizes[l + 1]]
+                for k in range(gb.size):
+                    acc = 0.0
+                    for i in range(m):
+                        acc += RD_next[k, i]
+                    gb[k] += acc
+                if l == 0:
+                    break
+                # R{delta_l} = f'' R{z_l} E_l + f' (V_l delta_{l+1} + W_l R{delta_{l+1}})
+                W = _weights(theta, sizes, w_start, l)
+                VW = _weights(v, sizes, w_start, l)
+                RDl, El = _rows(RD, unit_start, l), _rows(E, unit_start, l)
+                RZl, Al = _rows(RZ, unit_start, l), _rows(A, unit_start, l)
+                _product(VW, _rows(D, unit_start, l + 1), RDl, m, scratch)
+                _add_transposed_product(W.T, RD_next, RDl, m, scratch)
+                for j in range(RDl.shape[0]):
+                    for i in range(m):
+                        first, second = _derivatives(Al[j, i], activation)
+                        RDl[j, i] = second * RZl[j, i] * El[j, i] + first * RDl[j, i]
+                    for i in range(m, width):
+                        RDl[j, i] = 0.0
+
+
+@njit(parallel=True)
+def mlp_hvp(X, Y, theta, sizes, activation, loss, alpha, V, out):
+    """Hessian of the network's mean loss at ``theta`` times each row of ``V``, into ``out``."""
+    n = X.shape[0]
+    k = V.shape[0]
+    idx = np.arange(n)
+    offsets = _offsets(sizes)
+    out[:] = 0.0
+    n_chunks = (n + _CHUNK - 1) // _CHUNK
+    if n * theta.size * k < _PARALLEL_MIN_WORK or n_chunks < 2 or _uses_blas(sizes):
+        _chunks_hvp(X, Y, idx, 0, n, theta, sizes, activation, loss, V, offsets, n, out)
+    else:
+        groups = min(_GROUPS, n_chunks)
+        per_group = (n_chunks + groups - 1) // groups * _CHUNK
+        partial = np.zeros((groups, k, theta.size))
+        for g in numba.prange(groups):
+            start = g * per_group
+            stop = min(start + per_group, n)
+            if start < stop:
+                _chunks_hvp(
+                    X, Y, idx, start, stop, theta, sizes, activation, loss, V, offsets,
+                    per_group, partial[g],
+                )  # fmt: skip
+        for g in range(groups):
+            for r in range(k):
+                for p in range(theta.size):
+                    out[r, p] += partial[g, r, p]
+    w_start, b_start = offsets[0], offsets[1]
+    for r in range(k):
+        for p in range(theta.size):
+            out[r, p] /= n
+        for l in range(sizes.size - 1):
+            for p in range(w_start[l], b_start[l]):
+                out[r, p] += alpha / n * V[r, p]
+    return out

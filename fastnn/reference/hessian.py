@@ -1,0 +1,104 @@
+r"""numpy twins of :mod:`fastnn.kernels.hessian` (the correctness oracle).
+
+Exact Hessian-vector products of the mean loss, written the way a textbook writes them:
+linear models in closed form, networks by Pearlmutter's R-operator over whole-batch,
+sample-major arrays.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fastnn._codes import LOG_LOSS, SIGMOID, SQUARED_ERROR, TANH
+from fastnn.reference.mlp import (
+    _derivative_from_output,
+    _forward,
+    _layers,
+    _loss_terms_and_delta,
+)
+
+
+def _curvature_weights(z, y, loss):
+    """d^2 loss_i / dz_i^2 of a linear model's logit: 2 (squared error) or s (1 - s)."""
+    if loss == SQUARED_ERROR:
+        return np.full(z.shape, 2.0)
+    e = np.exp(-np.abs(z))
+    return e / (1.0 + e) ** 2
+
+
+def linear_hvp(X, y, theta, loss, alpha, V, out):
+    """Hessian of the mean loss at ``theta`` times each row of ``V``, into ``out``.
+
+    ``H = [1 X]^T diag(h) [1 X] / N`` with ``h`` = 2 (squared error) or ``s (1 - s)``
+    (cross-entropy), plus ``alpha / N`` on the weights (the L2 penalty
+    ``alpha / (2 N) ||w||^2``).  ``V`` and ``out`` have shape (k, n_features + 1).
+    """
+    n = X.shape[0]
+    h = _curvature_weights(theta[0] + X @ theta[1:], y, loss)
+    u = V[:, :1].T + X @ V[:, 1:].T  # (n, k): the direction's change of every logit
+    t = h[:, None] * u
+    out[:, 0] = t.sum(axis=0) / n
+    out[:, 1:] = (X.T @ t).T / n + alpha / n * V[:, 1:]
+    return out
+
+
+def _second_derivative_from_output(a, activation):
+    """activation''(z) written with the activation's output a."""
+    if activation == SIGMOID:
+        return a * (1.0 - a) * (1.0 - 2.0 * a)
+    if activation == TANH:
+        return -2.0 * a * (1.0 - a * a)
+    return np.zeros_like(a)
+
+
+def _output_curvature_times(Z, RZ, loss):
+    """(d^2 loss_i / dz^2) RZ_i for every sample: the R-operator of the output delta."""
+    if loss == SQUARED_ERROR:
+        return 2.0 / Z.shape[1] * RZ
+    if loss == LOG_LOSS:
+        e = np.exp(-np.abs(Z))
+        return e / (1.0 + e) ** 2 * RZ
+    p = np.exp(Z - Z.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    return p * (RZ - np.sum(p * RZ, axis=1, keepdims=True))
+
+
+def mlp_hvp(X, Y, theta, sizes, activation, loss, alpha, V, out):
+    """Hessian of the network's mean loss at ``theta`` times each row of ``V``, into ``out``.
+
+    Pearlmutter's R-operator: a forward pass of the directional derivative of every
+    pre-activation, then a backward pass of the directional derivative of every delta.
+    ``alpha / N`` is added on the weights (the L2 penalty ``alpha / (2 N) ||W||^2``).
+    """
+    n = X.shape[0]
+    layers = _layers(theta, sizes)
+    L = len(layers)
+    A = _forward(X, theta, sizes, activation)  # A[l]: layer l's outputs (A[L]: logits)
+    delta = [None] * (L + 1)
+    E = [None] * (L + 1)  # E[l] = delta[l + 1] W_l^T: the delta before activation'
+    delta[L] = _loss_terms_and_delta(A[L], Y, loss)[1]
+    for l in range(L - 1, 0, -1):
+        E[l] = delta[l + 1] @ layers[l][0].T
+        delta[l] = E[l] * _derivative_from_output(A[l], activation)
+    for r in range(V.shape[0]):
+        directions = _layers(V[r], sizes)
+        RA = [np.zeros_like(X)]
+        RZ = [None]
+        for l, ((W, _), (VW, Vb)) in enumerate(zip(layers, directions, strict=True)):
+            rz = A[l] @ VW + Vb + RA[l] @ W
+            RZ.append(rz)
+            if l < L - 1:
+                RA.append(_derivative_from_output(A[l + 1], activation) * rz)
+        RD = _output_curvature_times(A[L], RZ[L], loss)
+        parts = []
+        for l in range(L - 1, -1, -1):
+            W, VW = layers[l][0], directions[l][0]
+            parts.append(np.r_[(RA[l].T @ delta[l + 1] + A[l].T @ RD).ravel(), RD.sum(axis=0)])
+            if l > 0:
+                RD = _second_derivative_from_output(A[l], activation) * RZ[l] * E[l] + (
+                    _derivative_from_output(A[l], activation) * (delta[l + 1] @ VW.T + RD @ W.T)
+                )
+        out[r] = np.concatenate(parts[::-1]) / n
+        for (VW, _), (gW, _) in zip(directions, _layers(out[r], sizes), strict=True):
+            gW += alpha / n * VW
+    return out
