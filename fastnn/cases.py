@@ -234,10 +234,20 @@ def _linear_hvp(rng, n, d, k):
 
 
 def _mlp_hvp(rng, n, sizes, k):
+    """A network, directions, and a cache: none, one to fill, or one filled (by the twin)."""
+    from fastnn.reference import mlp_hvp
+
     X, Y, theta, sizes, activation, loss = _network(rng, n, sizes)
     alpha = float(rng.choice([0.0, 0.7]))
     V = rng.normal(size=(k, theta.size))
-    return X, Y, theta, sizes, activation, loss, alpha, V, np.full(V.shape, np.nan)
+    head = (X, Y, theta, sizes, activation, loss, alpha, V, np.full(V.shape, np.nan))
+    use = rng.choice(["none", "fill", "read"])
+    if use == "none":
+        return (*head, np.empty((0, 0)), False)
+    cache = np.full((n, 3 * (int(np.sum(sizes)) - int(sizes[0]))), np.nan)
+    if use == "read":
+        mlp_hvp(*head[:-1], np.empty(V.shape), cache, False)
+    return (*head, cache, use == "read")
 
 
 # -- the table ------------------------------------------------------------------------------

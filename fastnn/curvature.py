@@ -51,6 +51,35 @@ _BLOCK = 64
 _WHICH = {"largest": "LA", "smallest": "SA", "magnitude": "LM"}
 
 
+# The forward quantities an operator keeps between products (per sample: activations,
+# deltas) are kept when they take at most this many bytes.
+CACHE_BYTES = 1 << 30
+
+
+class _Operator:
+    """``H @ block`` at the model's centre, keeping the direction-free quantities.
+
+    The first product fills the model's HVP cache (when it has one and it fits in
+    :data:`CACHE_BYTES`); later ones read it, skipping the forward pass and the deltas'
+    backward pass.  Counts the products.
+    """
+
+    def __init__(self, lm: LossModel, penalty: bool):
+        self.lm, self.penalty = lm, penalty
+        rows, columns = lm.hvp_cache_shape
+        self.cache = None
+        if columns and 8 * rows * columns <= CACHE_BYTES:
+            self.cache = np.empty((rows, columns))
+        self.filled = False
+        self.count = 0
+
+    def __call__(self, block: np.ndarray) -> np.ndarray:
+        out = self.lm.hvp(self.lm.theta, block, self.penalty, self.cache, self.filled)
+        self.filled = self.cache is not None
+        self.count += block.shape[0]
+        return out
+
+
 def _loss_model(model, X, y, center, backend) -> LossModel:
     if isinstance(model, LossModel):
         return model
@@ -123,11 +152,12 @@ def hessian(model, X, y, *, center=None, penalty: bool = False, backend=None) ->
     n = lm.n_params
     check_allocation(16 * n * n, "model", f"the dense Hessian of {n} parameters")
     H = np.empty((n, n))
+    product = _Operator(lm, penalty)
     for start in range(0, n, _BLOCK):
         stop = min(n, start + _BLOCK)
         units = np.zeros((stop - start, n))
         units[np.arange(stop - start), np.arange(start, stop)] = 1.0
-        H[start:stop] = lm.hvp(lm.theta, units, penalty)
+        H[start:stop] = product(units)
     return 0.5 * (H + H.T)
 
 
@@ -156,19 +186,18 @@ class HessianEigs:
         return iter((self.values, self.vectors))
 
 
-def _linear_operator(lm: LossModel, penalty: bool, counter: list):
+def _linear_operator(product: _Operator):
     from scipy.sparse.linalg import LinearOperator
+
+    n = product.lm.n_params
 
     def matmat(V):
         V = np.asarray(V, dtype=np.float64)
-        block = np.ascontiguousarray(V.reshape(lm.n_params, -1).T)
-        counter[0] += block.shape[0]
-        return lm.hvp(lm.theta, block, penalty).T
+        return product(np.ascontiguousarray(V.reshape(n, -1).T)).T
 
     def matvec(v):
         return matmat(np.reshape(v, (-1, 1)))[:, 0]
 
-    n = lm.n_params
     return LinearOperator(
         (n, n), matvec=matvec, matmat=matmat, rmatvec=matvec, rmatmat=matmat, dtype=np.float64
     )
@@ -246,13 +275,11 @@ def hessian_eigs(
         return HessianEigs(values[pick], _canonical_signs(vectors[:, pick].T), "dense", n)
     from scipy.sparse.linalg import eigsh
 
-    counter = [0]
+    product = _Operator(lm, penalty)
     start = check_random_state(random_state).normal(size=n)
-    values, vectors = eigsh(
-        _linear_operator(lm, penalty, counter), k=k, which=_WHICH[which], tol=tol, v0=start
-    )
+    values, vectors = eigsh(_linear_operator(product), k=k, which=_WHICH[which], tol=tol, v0=start)
     pick = _order(values, which)
-    return HessianEigs(values[pick], _canonical_signs(vectors[:, pick].T), "lanczos", counter[0])
+    return HessianEigs(values[pick], _canonical_signs(vectors[:, pick].T), "lanczos", product.count)
 
 
 def hessian_trace(
@@ -281,10 +308,11 @@ def hessian_trace(
     block = check_int(block, "block")
     rng = check_random_state(random_state)
     samples = np.empty(n_vectors)
+    product = _Operator(lm, penalty)
     for start in range(0, n_vectors, block):
         stop = min(n_vectors, start + block)
         V = rng.choice(np.array([-1.0, 1.0]), size=(stop - start, lm.n_params))
-        samples[start:stop] = np.einsum("ij,ij->i", V, lm.hvp(lm.theta, V, penalty))
+        samples[start:stop] = np.einsum("ij,ij->i", V, product(V))
     return float(samples.mean()), float(samples.std(ddof=1) / np.sqrt(n_vectors))
 
 
@@ -323,7 +351,7 @@ class SpectralDensity:
         return ax
 
 
-def _lanczos_block(lm: LossModel, penalty: bool, starts: np.ndarray, steps: int):
+def _lanczos_block(product: _Operator, starts: np.ndarray, steps: int):
     """Lanczos on each row of ``starts`` in lock step (one block HVP per step).
 
     Full reorthogonalisation against the run's earlier vectors (a few dozen steps: cheap
@@ -340,7 +368,7 @@ def _lanczos_block(lm: LossModel, penalty: bool, starts: np.ndarray, steps: int)
     active = np.ones(runs, dtype=bool)
     for j in range(steps):
         Q[:, j] = q
-        w = lm.hvp(lm.theta, q, penalty)
+        w = product(q)
         alpha[active, j] = np.einsum("ij,ij->i", w, q)[active]
         # w -= Q_j (Q_j^T w), twice (classical Gram-Schmidt, repeated for stability)
         for _ in range(2):
@@ -391,7 +419,8 @@ def hessian_density(
     steps = check_int(steps, "steps", maximum=lm.n_params)
     grid_size = check_int(grid_size, "grid_size", minimum=2)
     rng = check_random_state(random_state)
-    diagonal, off = _lanczos_block(lm, penalty, rng.normal(size=(n_vectors, lm.n_params)), steps)
+    starts = rng.normal(size=(n_vectors, lm.n_params))
+    diagonal, off = _lanczos_block(_Operator(lm, penalty), starts, steps)
     nodes = np.full((n_vectors, steps), np.nan)
     weights = np.zeros((n_vectors, steps))
     for r in range(n_vectors):

@@ -55,15 +55,24 @@ def _network_logits(impl, model, theta):
 _LOGITS = {LINEAR: _linear_logits, NETWORK: _network_logits}
 
 
-def _linear_hvp(impl, model, theta, alpha, V, out):
+def _linear_hvp(impl, model, theta, alpha, V, out, cache, cached):
     return impl.linear_hvp(model.X, model.target, theta, model.loss, alpha, V, out)
 
 
-def _network_hvp(impl, model, theta, alpha, V, out):
+def _network_hvp(impl, model, theta, alpha, V, out, cache, cached):
     sizes = model.layout.sizes
     return impl.mlp_hvp(
-        model.X, model.target, theta, sizes, model.activation, model.loss, alpha, V, out
-    )
+        model.X, model.target, theta, sizes, model.activation, model.loss, alpha, V, out,
+        cache, cached,
+    )  # fmt: skip
+
+
+def _network_cache_columns(model) -> int:
+    return 3 * (int(np.sum(model.layout.sizes)) - int(model.layout.sizes[0]))
+
+
+# Columns per sample of what an HVP does not recompute at the same theta (0: nothing).
+_HVP_CACHE_COLUMNS = {LINEAR: lambda model: 0, NETWORK: _network_cache_columns}
 
 
 # Hessian-vector products of the mean loss (one data pass for a block of vectors).
@@ -154,16 +163,32 @@ class LossModel:
             correct = self.target[np.arange(self.target.shape[0]), predicted] >= 0.5
         return float(np.mean(correct))
 
-    def hvp(self, theta: np.ndarray, V: np.ndarray, penalty: bool = False) -> np.ndarray:
+    def hvp(
+        self,
+        theta: np.ndarray,
+        V: np.ndarray,
+        penalty: bool = False,
+        cache: np.ndarray | None = None,
+        cached: bool = False,
+    ) -> np.ndarray:
         """Hessian of the mean loss at ``theta`` times each row of ``V`` (k, n_params).
 
         Exact (closed form or the R-operator), one pass over the data for the block;
-        ``penalty`` adds the L2 term's ``alpha / n`` on the weights.
+        ``penalty`` adds the L2 term's ``alpha / n`` on the weights.  ``cache``
+        (:attr:`hvp_cache_shape`) keeps what does not depend on the direction:
+        ``cached=False`` fills it, ``cached=True`` reads it (same ``theta`` only).
         """
         V = np.ascontiguousarray(V, dtype=np.float64)
         out = np.empty_like(V)
         alpha = self.alpha if penalty else 0.0
-        return _HVP[self.family](self.impl, self, theta, alpha, V, out)
+        if cache is None:
+            cache, cached = np.empty((0, 0)), False
+        return _HVP[self.family](self.impl, self, theta, alpha, V, out, cache, cached)
+
+    @property
+    def hvp_cache_shape(self) -> tuple[int, int]:
+        """Shape of the cache :meth:`hvp` fills (no columns: nothing worth keeping)."""
+        return self.X.shape[0], _HVP_CACHE_COLUMNS[self.family](self)
 
     def metric_at(self, theta: np.ndarray, metric: str) -> float:
         """``loss_at`` or ``accuracy_at``, by ``metric`` (``"loss"`` or ``"accuracy"``)."""

@@ -17,6 +17,7 @@ from fastnn._codes import ACTIVATION_CODES, LOG_LOSS, SOFTMAX_LOG_LOSS, SQUARED_
 from fastnn.layout import MLPLayout
 
 BACKENDS = [kernels, reference]
+NO_CACHE = np.empty((0, 0))
 LOSSES = [SQUARED_ERROR, LOG_LOSS, SOFTMAX_LOG_LOSS]
 
 
@@ -48,7 +49,9 @@ def test_network_hvp_is_the_derivative_of_the_gradient(rng, backend, loss, activ
     X, Y, layout, theta = _network_problem(rng, loss)
     alpha = 0.3
     V = rng.normal(size=(3, layout.n_params))
-    out = backend.mlp_hvp(X, Y, theta, layout.sizes, activation, loss, alpha, V, np.empty(V.shape))
+    out = backend.mlp_hvp(
+        X, Y, theta, layout.sizes, activation, loss, alpha, V, np.empty(V.shape), NO_CACHE, False
+    )
     eps = 1e-5
     for v, hv in zip(V, out, strict=True):
         plus = _penalised_grad(backend, X, Y, layout, activation, loss, alpha, theta + eps * v)
@@ -198,3 +201,35 @@ def test_lanczos_density_finds_the_spectrum(network):
     assert area == pytest.approx(1.0, rel=1e-3)
     ax = density.plot()
     assert "density" in ax.get_title()
+
+
+@pytest.mark.parametrize(
+    ("sizes", "n", "path"),
+    [((3, 40, 40, 1), 20_000, "groups of chunks on the threads"), ((20, 80, 70, 3), 2500, "BLAS")],
+)
+def test_parallel_and_blas_paths_match_the_reference(sizes, n, path):
+    from fastnn._builds import MLP_BLAS_MIN_WEIGHTS
+
+    rng = np.random.default_rng(4)
+    loss = LOG_LOSS if sizes[-1] == 1 else SOFTMAX_LOG_LOSS
+    X, Y, layout, theta = _network_problem(rng, loss, sizes, n)
+    uses_blas = max(a * b for a, b in zip(sizes[:-1], sizes[1:], strict=False))
+    assert (uses_blas >= MLP_BLAS_MIN_WEIGHTS) == (path == "BLAS")
+    V = rng.normal(size=(2, layout.n_params))
+    args = (X, Y, theta, layout.sizes, 1, loss, 0.2, V)
+    got = kernels.mlp_hvp(*args, np.empty(V.shape), NO_CACHE, False)
+    expected = reference.mlp_hvp(*args, np.empty(V.shape), NO_CACHE, False)
+    np.testing.assert_allclose(got, expected, rtol=1e-11, atol=1e-13 * np.abs(expected).max())
+    # the cache: filled by one call, read by the next, the same products bit for bit
+    cache = np.full((n, 3 * (sum(sizes) - sizes[0])), np.nan)
+    filling = kernels.mlp_hvp(*args, np.empty(V.shape), cache, False)
+    np.testing.assert_array_equal(filling, got)
+    assert np.isfinite(cache).all()
+    W = rng.normal(size=(3, layout.n_params))
+    reading = kernels.mlp_hvp(*args[:-1], W, np.empty(W.shape), cache, True)
+    np.testing.assert_array_equal(
+        reading, kernels.mlp_hvp(*args[:-1], W, np.empty(W.shape), NO_CACHE, False)
+    )
+    twin_cache = np.full(cache.shape, np.nan)
+    reference.mlp_hvp(*args, np.empty(V.shape), twin_cache, False)
+    np.testing.assert_allclose(cache, twin_cache, rtol=1e-11, atol=1e-14)

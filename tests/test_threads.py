@@ -60,6 +60,13 @@ for threads in (1, 2):
           mlp_settings(optimizer=0, lr=0.1, batch_size=3000),
           np.empty((0, 3000), np.int64), mlp_state(theta), curve, np.empty((0, theta.size)), 1)
     out[f"mlp {threads}"] = theta.tolist() + curve.tolist()
+    # Hessian-vector products: groups of chunks (network) and of samples (linear)
+    V = np.random.default_rng(5).normal(size=(2, layout.n_params))
+    hv = kernels.mlp_hvp(Xl[:20_000], yl[:20_000, None], theta0, layout.sizes, 1, 1, 0.1,
+                         V, np.empty(V.shape), np.empty((0, 0)), False)
+    Vl = np.random.default_rng(6).normal(size=(3, 4))
+    hl = kernels.linear_hvp(Xl, yl, np.r_[0.1, 1.0, -1.0, 0.3], 1, 0.0, Vl, np.empty(Vl.shape))
+    out[f"hvp {threads}"] = hv.ravel().tolist() + hl.ravel().tolist()
 print(json.dumps(out))
 """
 
@@ -71,7 +78,7 @@ def test_one_thread_equals_two_bit_for_bit():
     )
     assert result.returncode == 0, result.stderr[-3000:]
     values = json.loads(result.stdout.strip().splitlines()[-1])
-    names = ("surface logistic", "surface network", "surface wide network", "linear", "mlp")
+    names = ("surface logistic", "surface network", "surface wide network", "linear", "mlp", "hvp")
     for name in names:
         one, two = np.array(values[f"{name} 1"]), np.array(values[f"{name} 2"])
         assert np.isfinite(one).all()

@@ -219,7 +219,22 @@ def _output_curvature_times(Z, RZ, loss, m, RD, scratch):
 
 
 @njit()
-def _chunks_hvp(X, Y, idx, lo, hi, theta, sizes, activation, loss, V, offsets, width, out):
+def _exchange(rows, cache, column, start, m, save):
+    """Move a chunk's feature-major ``rows`` to (save) or from the sample-major cache."""
+    for j in range(rows.shape[0]):
+        row = rows[j]
+        if save:
+            for i in range(m):
+                cache[start + i, column + j] = row[i]
+        else:
+            for i in range(m):
+                row[i] = cache[start + i, column + j]
+
+
+@njit()
+def _chunks_hvp(
+    X, Y, idx, lo, hi, theta, sizes, activation, loss, V, offsets, width, out, cache, cached
+):
     """out[r] += the summed Hessian-vector product of samples idx[lo:hi] with V[r]."""
     w_start, b_start, unit_start = offsets
     L = sizes.size - 1
@@ -234,29 +249,56 @@ def _chunks_hvp(X, Y, idx, lo, hi, theta, sizes, activation, loss, V, offsets, w
     for l in range(L):
         widest = max(widest, sizes[l] * sizes[l + 1])
     scratch = np.empty(max(widest, units * width))
+    block = units - sizes[0]  # cache columns: activations, deltas, E of layers 1..L
+    keep = cache.shape[0] > 0
     for start in range(lo, hi, width):
         m = min(width, hi - start)
-        # what does not depend on the direction: activations, deltas, E
         _load_chunk(X, idx, start, m, _rows(A, unit_start, 0))
-        for l in range(L):
-            W = _weights(theta, sizes, w_start, l)
-            b = theta[b_start[l] : b_start[l] + sizes[l + 1]]
-            A_out = _rows(A, unit_start, l + 1)
-            _affine(W, b, _rows(A, unit_start, l), A_out, m)
-            if l < L - 1:
-                _activate(A_out, activation, m)
-        _loss_and_delta(
-            _rows(A, unit_start, L), Y, idx, start, m, loss, _rows(D, unit_start, L), per_sample
-        )
-        for l in range(L - 1, 0, -1):
-            W = _weights(theta, sizes, w_start, l)
-            El, Dl, Al = _rows(E, unit_start, l), _rows(D, unit_start, l), _rows(A, unit_start, l)
-            _product(W, _rows(D, unit_start, l + 1), El, m, scratch)
-            for j in range(El.shape[0]):
-                for i in range(m):
-                    Dl[j, i] = El[j, i] * _derivatives(Al[j, i], activation)[0]
-                for i in range(m, width):
-                    Dl[j, i] = 0.0
+        if cached:
+            for l in range(1, L + 1):
+                column = unit_start[l] - sizes[0]
+                _exchange(_rows(A, unit_start, l), cache, column, start, m, False)
+                _exchange(_rows(D, unit_start, l), cache, block + column, start, m, False)
+                _exchange(_rows(E, unit_start, l), cache, 2 * block + column, start, m, False)
+                Dl = _rows(D, unit_start, l)
+                for j in range(Dl.shape[0]):
+                    for i in range(m, width):
+                        Dl[j, i] = 0.0
+        else:
+            # what does not depend on the direction: activations, deltas, E
+            for l in range(L):
+                W = _weights(theta, sizes, w_start, l)
+                b = theta[b_start[l] : b_start[l] + sizes[l + 1]]
+                A_out = _rows(A, unit_start, l + 1)
+                _affine(W, b, _rows(A, unit_start, l), A_out, m)
+                if l < L - 1:
+                    _activate(A_out, activation, m)
+            _loss_and_delta(
+                _rows(A, unit_start, L),
+                Y,
+                idx,
+                start,
+                m,
+                loss,
+                _rows(D, unit_start, L),
+                per_sample,
+            )
+            for l in range(L - 1, 0, -1):
+                W = _weights(theta, sizes, w_start, l)
+                El, Dl = _rows(E, unit_start, l), _rows(D, unit_start, l)
+                Al = _rows(A, unit_start, l)
+                _product(W, _rows(D, unit_start, l + 1), El, m, scratch)
+                for j in range(El.shape[0]):
+                    for i in range(m):
+                        Dl[j, i] = El[j, i] * _derivatives(Al[j, i], activation)[0]
+                    for i in range(m, width):
+                        Dl[j, i] = 0.0
+            if keep:
+                for l in range(1, L + 1):
+                    column = unit_start[l] - sizes[0]
+                    _exchange(_rows(A, unit_start, l), cache, column, start, m, True)
+                    _exchange(_rows(D, unit_start, l), cache, block + column, start, m, True)
+                    _exchange(_rows(E, unit_start, l), cache, 2 * block + column, start, m, True)
         for r in range(V.shape[0]):
             v, g = V[r], out[r]
             # forward: R{z_{l+1}} = V_l^T a_l + c_l + W_l^T R{a_l}  (R{a_0} = 0)
@@ -316,8 +358,16 @@ def _chunks_hvp(X, Y, idx, lo, hi, theta, sizes, activation, loss, V, offsets, w
 
 
 @njit(parallel=True)
-def mlp_hvp(X, Y, theta, sizes, activation, loss, alpha, V, out):
-    """Hessian of the network's mean loss at ``theta`` times each row of ``V``, into ``out``."""
+def mlp_hvp(X, Y, theta, sizes, activation, loss, alpha, V, out, cache, cached):
+    """Hessian of the network's mean loss at ``theta`` times each row of ``V``, into ``out``.
+
+    ``cache`` (N rows and ``3 (sum(sizes) - sizes[0])`` columns, or no rows) keeps what
+    does not depend on the direction, sample by sample: the outputs of layers 1..L, their
+    deltas, then ``W_l delta_{l+1}`` (zero for the output layer), each block in unit
+    order.  ``cached=False`` computes them (and fills a cache that has rows);
+    ``cached=True`` reads them, so later products at the same theta skip the forward
+    pass and the backward pass of the deltas (bit for bit the same products).
+    """
     n = X.shape[0]
     k = V.shape[0]
     idx = np.arange(n)
@@ -325,7 +375,9 @@ def mlp_hvp(X, Y, theta, sizes, activation, loss, alpha, V, out):
     out[:] = 0.0
     n_chunks = (n + _CHUNK - 1) // _CHUNK
     if n * theta.size * k < _PARALLEL_MIN_WORK or n_chunks < 2 or _uses_blas(sizes):
-        _chunks_hvp(X, Y, idx, 0, n, theta, sizes, activation, loss, V, offsets, n, out)
+        _chunks_hvp(
+            X, Y, idx, 0, n, theta, sizes, activation, loss, V, offsets, n, out, cache, cached
+        )
     else:
         groups = min(_GROUPS, n_chunks)
         per_group = (n_chunks + groups - 1) // groups * _CHUNK
@@ -336,7 +388,7 @@ def mlp_hvp(X, Y, theta, sizes, activation, loss, alpha, V, out):
             if start < stop:
                 _chunks_hvp(
                     X, Y, idx, start, stop, theta, sizes, activation, loss, V, offsets,
-                    per_group, partial[g],
+                    per_group, partial[g], cache, cached,
                 )  # fmt: skip
         for g in range(groups):
             for r in range(k):

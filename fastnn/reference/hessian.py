@@ -63,23 +63,44 @@ def _output_curvature_times(Z, RZ, loss):
     return p * (RZ - np.sum(p * RZ, axis=1, keepdims=True))
 
 
-def mlp_hvp(X, Y, theta, sizes, activation, loss, alpha, V, out):
+def _cache_blocks(cache, sizes):
+    """Views of the cache's (outputs, deltas, E) columns of each layer 1..L."""
+    block = int(np.sum(sizes)) - int(sizes[0])
+    bounds = np.cumsum([0, *sizes[1:]])
+    return [
+        tuple(cache[:, part * block + lo : part * block + hi] for part in range(3))
+        for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)
+    ]
+
+
+def mlp_hvp(X, Y, theta, sizes, activation, loss, alpha, V, out, cache, cached):
     """Hessian of the network's mean loss at ``theta`` times each row of ``V``, into ``out``.
 
     Pearlmutter's R-operator: a forward pass of the directional derivative of every
     pre-activation, then a backward pass of the directional derivative of every delta.
     ``alpha / N`` is added on the weights (the L2 penalty ``alpha / (2 N) ||W||^2``).
+    ``cache`` and ``cached`` as in the kernel: the outputs, deltas and ``delta W^T`` of
+    layers 1..L, sample-major, read instead of computed when ``cached``.
     """
     n = X.shape[0]
     layers = _layers(theta, sizes)
     L = len(layers)
-    A = _forward(X, theta, sizes, activation)  # A[l]: layer l's outputs (A[L]: logits)
-    delta = [None] * (L + 1)
-    E = [None] * (L + 1)  # E[l] = delta[l + 1] W_l^T: the delta before activation'
-    delta[L] = _loss_terms_and_delta(A[L], Y, loss)[1]
-    for l in range(L - 1, 0, -1):
-        E[l] = delta[l + 1] @ layers[l][0].T
-        delta[l] = E[l] * _derivative_from_output(A[l], activation)
+    if cached:
+        blocks = _cache_blocks(cache, sizes)
+        A = [X] + [outputs for outputs, _, _ in blocks]
+        delta = [None] + [deltas for _, deltas, _ in blocks]
+        E = [None] + [before for _, _, before in blocks]
+    else:
+        A = _forward(X, theta, sizes, activation)  # A[l]: layer l's outputs (A[L]: logits)
+        delta = [None] * (L + 1)
+        E = [None] * L + [np.zeros_like(A[L])]  # E[l] = delta[l + 1] W_l^T: delta before f'
+        delta[L] = _loss_terms_and_delta(A[L], Y, loss)[1]
+        for l in range(L - 1, 0, -1):
+            E[l] = delta[l + 1] @ layers[l][0].T
+            delta[l] = E[l] * _derivative_from_output(A[l], activation)
+        if cache.shape[0]:
+            for l, (outputs, deltas, before) in enumerate(_cache_blocks(cache, sizes), 1):
+                outputs[...], deltas[...], before[...] = A[l], delta[l], E[l]
     for r in range(V.shape[0]):
         directions = _layers(V[r], sizes)
         RA = [np.zeros_like(X)]
