@@ -31,6 +31,7 @@ from fastnn._codes import LOG_LOSS, SIGMOID, SQUARED_ERROR, TANH
 from fastnn._numba import njit
 from fastnn.kernels._math import _exp
 from fastnn.kernels.mlp import (
+    _BLAS_CHUNK,
     _BLAS_MIN_WEIGHTS,
     _CHUNK,
     _GROUPS,
@@ -44,7 +45,6 @@ from fastnn.kernels.mlp import (
     _rows,
     _uses_blas,
     _weights,
-    _workspace,
 )
 
 # Samples per group of the linear kernel's threads (a group's partial sums are added in a
@@ -219,6 +219,16 @@ def _output_curvature_times(Z, RZ, loss, m, RD, scratch):
 
 
 @njit()
+def _upper(buffer, unit_start, l):
+    """The rows of layer l >= 1 in a chunk buffer that holds layers 1..L only."""
+    first = unit_start[1]
+    width = buffer.size // (unit_start[-1] - first)
+    return buffer[(unit_start[l] - first) * width : (unit_start[l + 1] - first) * width].reshape(
+        (unit_start[l + 1] - unit_start[l], width)
+    )
+
+
+@njit()
 def _exchange(rows, cache, column, start, m, save):
     """Move a chunk's feature-major ``rows`` to (save) or from the sample-major cache."""
     for j in range(rows.shape[0]):
@@ -238,18 +248,22 @@ def _chunks_hvp(
     """out[r] += the summed Hessian-vector product of samples idx[lo:hi] with V[r]."""
     w_start, b_start, unit_start = offsets
     L = sizes.size - 1
-    A, D, per_sample, _ = _workspace(sizes, width)
-    width = per_sample.shape[1]
+    width = min(_BLAS_CHUNK if _uses_blas(sizes) else _CHUNK, (width + 7) // 8 * 8)
     units = unit_start[-1]
-    E = np.zeros(units * width)  # W_l delta_{l+1}: the delta before f'
-    RZ = np.zeros(units * width)  # R{z_l}; R{a_l} is formed from it layer by layer
-    RA = np.zeros(units * width)
-    RD = np.zeros(units * width)
-    widest = 0
+    block = units - sizes[0]  # layers 1..L: also the cache's columns per quantity
+    # Zeros: the columns past a short last chunk must stay finite (BLAS runs over them).
+    A = np.zeros(units * width)
+    D = np.zeros(block * width)  # the deltas and the rest hold layers 1..L only
+    E = np.zeros(block * width)  # W_l delta_{l+1}: the delta before f'
+    RZ = np.zeros(block * width)  # R{z_l}; R{a_l} is formed from it layer by layer
+    RA = np.zeros(block * width)
+    RD = np.zeros(block * width)
+    per_sample = np.empty((3, width))
+    widest, tallest = 0, 0
     for l in range(L):
         widest = max(widest, sizes[l] * sizes[l + 1])
-    scratch = np.empty(max(widest, units * width))
-    block = units - sizes[0]  # cache columns: activations, deltas, E of layers 1..L
+        tallest = max(tallest, sizes[l + 1])
+    scratch = np.empty(max(widest, tallest * width))
     keep = cache.shape[0] > 0
     for start in range(lo, hi, width):
         m = min(width, hi - start)
@@ -257,10 +271,14 @@ def _chunks_hvp(
         if cached:
             for l in range(1, L + 1):
                 column = unit_start[l] - sizes[0]
-                _exchange(_rows(A, unit_start, l), cache, column, start, m, False)
-                _exchange(_rows(D, unit_start, l), cache, block + column, start, m, False)
-                _exchange(_rows(E, unit_start, l), cache, 2 * block + column, start, m, False)
-                Dl = _rows(D, unit_start, l)
+                Al = _rows(A, unit_start, l)
+                _exchange(Al, cache, column, start, m, False)
+                for j in range(Al.shape[0]):
+                    for i in range(m, width):
+                        Al[j, i] = 0.0
+                _exchange(_upper(D, unit_start, l), cache, block + column, start, m, False)
+                _exchange(_upper(E, unit_start, l), cache, 2 * block + column, start, m, False)
+                Dl = _upper(D, unit_start, l)
                 for j in range(Dl.shape[0]):
                     for i in range(m, width):
                         Dl[j, i] = 0.0
@@ -280,14 +298,14 @@ def _chunks_hvp(
                 start,
                 m,
                 loss,
-                _rows(D, unit_start, L),
+                _upper(D, unit_start, L),
                 per_sample,
             )
             for l in range(L - 1, 0, -1):
                 W = _weights(theta, sizes, w_start, l)
-                El, Dl = _rows(E, unit_start, l), _rows(D, unit_start, l)
+                El, Dl = _upper(E, unit_start, l), _upper(D, unit_start, l)
                 Al = _rows(A, unit_start, l)
-                _product(W, _rows(D, unit_start, l + 1), El, m, scratch)
+                _product(W, _upper(D, unit_start, l + 1), El, m, scratch)
                 for j in range(El.shape[0]):
                     for i in range(m):
                         Dl[j, i] = El[j, i] * _derivatives(Al[j, i], activation)[0]
@@ -297,21 +315,21 @@ def _chunks_hvp(
                 for l in range(1, L + 1):
                     column = unit_start[l] - sizes[0]
                     _exchange(_rows(A, unit_start, l), cache, column, start, m, True)
-                    _exchange(_rows(D, unit_start, l), cache, block + column, start, m, True)
-                    _exchange(_rows(E, unit_start, l), cache, 2 * block + column, start, m, True)
+                    _exchange(_upper(D, unit_start, l), cache, block + column, start, m, True)
+                    _exchange(_upper(E, unit_start, l), cache, 2 * block + column, start, m, True)
         for r in range(V.shape[0]):
             v, g = V[r], out[r]
             # forward: R{z_{l+1}} = V_l^T a_l + c_l + W_l^T R{a_l}  (R{a_0} = 0)
             for l in range(L):
                 VW = _weights(v, sizes, w_start, l)
                 c = v[b_start[l] : b_start[l] + sizes[l + 1]]
-                RZ_out = _rows(RZ, unit_start, l + 1)
+                RZ_out = _upper(RZ, unit_start, l + 1)
                 _affine(VW, c, _rows(A, unit_start, l), RZ_out, m)
                 if l > 0:
                     W = _weights(theta, sizes, w_start, l)
-                    _add_transposed_product(W, _rows(RA, unit_start, l), RZ_out, m, scratch)
+                    _add_transposed_product(W, _upper(RA, unit_start, l), RZ_out, m, scratch)
                 if l < L - 1:
-                    RA_out, A_out = _rows(RA, unit_start, l + 1), _rows(A, unit_start, l + 1)
+                    RA_out, A_out = _upper(RA, unit_start, l + 1), _rows(A, unit_start, l + 1)
                     for j in range(RA_out.shape[0]):
                         for i in range(m):
                             RA_out[j, i] = _derivatives(A_out[j, i], activation)[0] * RZ_out[j, i]
@@ -319,20 +337,20 @@ def _chunks_hvp(
                             RA_out[j, i] = 0.0
             _output_curvature_times(
                 _rows(A, unit_start, L),
-                _rows(RZ, unit_start, L),
+                _upper(RZ, unit_start, L),
                 loss,
                 m,
-                _rows(RD, unit_start, L),
+                _upper(RD, unit_start, L),
                 per_sample,
             )
             # backward
             for l in range(L - 1, -1, -1):
-                RD_next = _rows(RD, unit_start, l + 1)
+                RD_next = _upper(RD, unit_start, l + 1)
                 gW = _weights(g, sizes, w_start, l)
                 _add_outer(_rows(A, unit_start, l), RD_next, gW, m, scratch)
                 if l > 0:
                     _add_outer(
-                        _rows(RA, unit_start, l), _rows(D, unit_start, l + 1), gW, m, scratch
+                        _upper(RA, unit_start, l), _upper(D, unit_start, l + 1), gW, m, scratch
                     )
                 gb = g[b_start[l] : b_start[l] + sizes[l + 1]]
                 for k in range(gb.size):
@@ -345,9 +363,9 @@ def _chunks_hvp(
                 # R{delta_l} = f'' R{z_l} E_l + f' (V_l delta_{l+1} + W_l R{delta_{l+1}})
                 W = _weights(theta, sizes, w_start, l)
                 VW = _weights(v, sizes, w_start, l)
-                RDl, El = _rows(RD, unit_start, l), _rows(E, unit_start, l)
-                RZl, Al = _rows(RZ, unit_start, l), _rows(A, unit_start, l)
-                _product(VW, _rows(D, unit_start, l + 1), RDl, m, scratch)
+                RDl, El = _upper(RD, unit_start, l), _upper(E, unit_start, l)
+                RZl, Al = _upper(RZ, unit_start, l), _rows(A, unit_start, l)
+                _product(VW, _upper(D, unit_start, l + 1), RDl, m, scratch)
                 _add_transposed_product(W.T, RD_next, RDl, m, scratch)
                 for j in range(RDl.shape[0]):
                     for i in range(m):
