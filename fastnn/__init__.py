@@ -7,7 +7,14 @@ of them (``backend="numba"`` or ``"numpy"``).
 """
 
 from fastnn import data
-from fastnn.curvature import hessian, hessian_density, hessian_eigs, hessian_trace, hvp
+from fastnn.curvature import (
+    curvature_surface,
+    hessian,
+    hessian_density,
+    hessian_eigs,
+    hessian_trace,
+    hvp,
+)
 from fastnn.exceptions import ConvergenceWarning, DivergenceWarning, FastnnWarning, NotFittedError
 from fastnn.gradcheck import gradcheck
 from fastnn.interop import from_sklearn, from_torch
@@ -21,6 +28,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ConvergenceWarning",
+    "curvature_surface",
     "data",
     "DivergenceWarning",
     "FastnnWarning",

@@ -342,12 +342,13 @@ def _compute_surface(args, X, y, client, feature_names=None) -> int:
         _write_atomically(args.png, lambda tmp: fig.savefig(tmp, dpi=100, format="png"))
     ga, gb = surface.shape
     accuracy = args.metric == "accuracy"
+    curvature = args.metric.endswith("_eigenvalue")
     if accuracy:
         i, j = surface.argmax()
     else:
         i, j = surface.argmin()
     plane = surface.info.get("directions", "params")
-    quantity = "accuracy" if accuracy else surface.info["loss"]
+    quantity = args.metric.replace("_", " ") if accuracy or curvature else surface.info["loss"]
     print(
         f"surface {ga} x {gb} ({args.model}, {plane}, {quantity}): "
         f"{ga * gb} points in {elapsed:.3g} s ({ga * gb / elapsed:.3g} points/s, "
@@ -356,7 +357,7 @@ def _compute_surface(args, X, y, client, feature_names=None) -> int:
         f"({surface.labels[0]} = {surface.a[i]:.4g}, {surface.labels[1]} = {surface.b[j]:.4g}); "
         f"centre {surface.center_loss:.6g}"
     )
-    if accuracy:
+    if accuracy or curvature:
         return 0
     if surface.values[i, j] < surface.center_loss - 1e-3 * abs(surface.center_loss):
         print(
@@ -425,7 +426,9 @@ def build_parser() -> argparse.ArgumentParser:
     plane.add_argument(
         "--params", nargs=2, metavar=("I", "J"), help="two parameters (index or name)"
     )
-    plane.add_argument("--directions", choices=("random", "filter", "pca"))
+    plane.add_argument(
+        "--directions", choices=("random", "filter", "pca", "hessian", "hessian-extremes")
+    )
     surface.add_argument("--resolution", type=int, nargs="+", default=[101], metavar="G")
     surface.add_argument("--span", type=float, nargs="+", metavar="H")
     surface.add_argument("--threads", type=int, default=None)
@@ -437,9 +440,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     surface.add_argument(
         "--metric",
-        choices=("loss", "accuracy"),
+        choices=("loss", "accuracy", "max_eigenvalue", "min_eigenvalue"),
         default="loss",
-        help="what to map: the training loss, or (logistic, mlp) the accuracy",
+        help="what to map: the training loss, (logistic, mlp) the accuracy, or the Hessian's "
+        "largest / smallest eigenvalue",
     )
     surface.add_argument("--seed", type=_seed, default=0)
     surface.add_argument("--hidden", type=int, nargs="+", default=[10], help="mlp hidden units")

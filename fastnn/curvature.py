@@ -13,7 +13,9 @@ per block).  On it:
   of them per data pass, with its standard error;
 * :func:`hessian_density`: the spectral density by stochastic Lanczos quadrature
   (Ghorbani et al. 2019; PyHessian's method), several Lanczos runs in lock step so that
-  each step is one block product.
+  each step is one block product;
+* :func:`curvature_surface`: the extreme eigenvalues at every point of a plane (Li et
+  al.'s convexity maps), through :func:`fastnn.loss_surface`'s tile engine.
 
 The model arguments are those of :func:`fastnn.loss_surface`: a fitted estimator (or an
 imported one), the data, and ``center=`` (default: the fitted ``theta_``).  The
@@ -24,6 +26,7 @@ diagonal).
 
 from __future__ import annotations
 
+import dataclasses
 import numbers
 from dataclasses import dataclass
 
@@ -31,10 +34,13 @@ import numpy as np
 
 from fastnn._validation import check_allocation, check_int, check_random_state
 from fastnn.model import LossModel, as_loss_model
+from fastnn.surface import Surface
 
 __all__ = [
+    "CurvatureSurface",
     "HessianEigs",
     "SpectralDensity",
+    "curvature_surface",
     "hessian",
     "hessian_density",
     "hessian_eigs",
@@ -282,6 +288,29 @@ def hessian_eigs(
     return HessianEigs(values[pick], _canonical_signs(vectors[:, pick].T), "lanczos", product.count)
 
 
+def extreme_eigenvalue(lm: LossModel, theta: np.ndarray, which: str, tol: float = 0.0) -> float:
+    """The largest or smallest eigenvalue of the Hessian (data term) at ``theta``.
+
+    Models of at most :data:`DENSE_MAX_PARAMS` parameters: the dense Hessian (one pass
+    over the data for all its columns) and ``eigvalsh``, exact.  Larger ones: eigsh
+    (Lanczos, relative tolerance ``tol``, a fixed starting vector so that a point's value
+    depends on its parameters only), the direction-free quantities cached across its
+    products.
+    """
+    n = lm.n_params
+    if n <= DENSE_MAX_PARAMS:
+        H = lm.hvp(theta, np.eye(n))
+        values = np.linalg.eigvalsh(0.5 * (H + H.T))
+        return float(values[-1] if which == "largest" else values[0])
+    from scipy.sparse.linalg import eigsh
+
+    at = dataclasses.replace(lm, theta=np.ascontiguousarray(theta, dtype=np.float64))
+    start = np.random.default_rng(0).normal(size=n)
+    value = eigsh(_linear_operator(_Operator(at, False)), k=1, which=_WHICH[which], tol=tol,
+                  v0=start, return_eigenvectors=False)  # fmt: skip
+    return float(value[0])
+
+
 def hessian_trace(
     model,
     X,
@@ -445,3 +474,135 @@ def hessian_density(
         density += gaussians @ weights[r, keep]
     density /= n_vectors * width * np.sqrt(2 * np.pi)
     return SpectralDensity(grid, density, nodes, weights)
+
+
+@dataclass(frozen=True)
+class CurvatureSurface:
+    """Extreme Hessian eigenvalues over a plane (:func:`curvature_surface`).
+
+    Attributes
+    ----------
+    max, min : Surface
+        The largest and the smallest eigenvalue at every grid point (same grid).
+    """
+
+    max: Surface
+    min: Surface
+
+    @property
+    def max_eigenvalue(self) -> np.ndarray:
+        """The largest eigenvalue at every grid point, shape (len(a), len(b))."""
+        return np.asarray(self.max.values)
+
+    @property
+    def min_eigenvalue(self) -> np.ndarray:
+        """The smallest eigenvalue at every grid point."""
+        return np.asarray(self.min.values)
+
+    @property
+    def ratio(self) -> np.ndarray:
+        """``min_eigenvalue / max_eigenvalue``: negative where the loss is not locally convex.
+
+        Li et al. (2018) colour planes by its absolute value where it is negative; NaN
+        where the largest eigenvalue is 0.
+        """
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = self.min_eigenvalue / self.max_eigenvalue
+        return np.where(self.max_eigenvalue == 0.0, np.nan, ratio)
+
+    @property
+    def a(self) -> np.ndarray:
+        """First axis of the grid."""
+        return self.max.a
+
+    @property
+    def b(self) -> np.ndarray:
+        """Second axis of the grid."""
+        return self.max.b
+
+    def plot(self, ax=None, *, loss=None, levels: int = 15, title=None):
+        """Convexity map: the ratio as a heat map (diverging colours, 0 white).
+
+        Blue: locally convex (both eigenvalues positive); red: negative curvature, as
+        strong as the positive one at -1 (the scale is clipped to [-1, 1]).  ``loss``
+        (a Surface on the same grid, e.g. from ``loss_surface(..., directions=self.max)``)
+        adds its contours.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        import matplotlib.pyplot as plt
+        from matplotlib.colors import TwoSlopeNorm
+
+        if ax is None:
+            fig, ax = plt.subplots(figsize=(6, 5))
+        else:
+            fig = ax.figure
+        ratio = np.clip(self.ratio, -1.0, 1.0)
+        B, A = np.meshgrid(self.b, self.a)
+        mesh = ax.pcolormesh(
+            A, B, ratio, cmap="RdBu", norm=TwoSlopeNorm(vmin=-1.0, vcenter=0.0, vmax=1.0),
+            shading="auto",
+        )  # fmt: skip
+        fig.colorbar(mesh, ax=ax, label="min / max eigenvalue of the Hessian")
+        if loss is not None:
+            if loss.values.shape != ratio.shape or not np.array_equal(loss.a, self.a):
+                raise ValueError("loss must be a Surface on the same grid as the curvature")
+            lines = ax.contour(A, B, np.asarray(loss.values), levels=levels, colors="k",
+                               linewidths=0.7)  # fmt: skip
+            ax.clabel(lines, fontsize="x-small")
+        ax.set_xlabel(self.max.labels[0])
+        ax.set_ylabel(self.max.labels[1])
+        model = self.max.info.get("model", "model")
+        ax.set_title(title or f"{model}: convexity (min / max Hessian eigenvalue)")
+        return fig
+
+
+def curvature_surface(model, X, y, *, out=None, curvature_tol: float = 0.0, **options):
+    """The Hessian's extreme eigenvalues at every point of a plane: a convexity map.
+
+    Every grid point gets the largest and the smallest eigenvalue of the Hessian of the
+    mean loss there, exact for models of up to :data:`DENSE_MAX_PARAMS` parameters (the
+    dense Hessian from one pass of HVPs, then ``eigvalsh``), by Lanczos for larger ones.
+    Tiles, threads, progress, Dask and stores as :func:`fastnn.loss_surface` (each
+    point's values depend on its coordinates only).
+
+    Parameters
+    ----------
+    model, X, y
+        As :func:`fastnn.loss_surface`.
+    out : pair of (str or path), optional
+        Where the largest and the smallest eigenvalues go (``.npy`` files or ``.zarr``
+        stores, with ``resume`` / ``overwrite`` as for ``loss_surface``).
+    curvature_tol : float, default 0
+        Lanczos' relative tolerance for large models.
+    **options
+        :func:`fastnn.loss_surface`'s plane and run arguments (``directions``,
+        ``params``, ``span``, ``resolution``, ``threads``, ``progress``, ...).
+
+    Returns
+    -------
+    CurvatureSurface
+    """
+    from fastnn.surface import _PLANE_OPTIONS, loss_surface
+
+    taken = sorted({"metric", "dtype"} & set(options))
+    if taken:
+        raise ValueError(f"{taken[0]}= does not apply: curvature_surface maps two eigenvalues")
+    if out is None:
+        outs = (None, None)
+    elif isinstance(out, (tuple, list)) and len(out) == 2:
+        outs = tuple(out)
+    else:
+        raise ValueError(
+            "out must be a pair of paths: (largest eigenvalues, smallest eigenvalues), e.g. "
+            "('max.zarr', 'min.zarr')"
+        )
+    common = {**options, "curvature_tol": curvature_tol}
+    largest = loss_surface(model, X, y, metric="max_eigenvalue", out=outs[0], **common)
+    run_options = {k: v for k, v in common.items() if k not in _PLANE_OPTIONS}
+    smallest = loss_surface(
+        model, X, y, metric="min_eigenvalue", directions=largest, out=outs[1], **run_options
+    )
+    return CurvatureSurface(largest, smallest)

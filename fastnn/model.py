@@ -190,8 +190,17 @@ class LossModel:
         """Shape of the cache :meth:`hvp` fills (no columns: nothing worth keeping)."""
         return self.X.shape[0], _HVP_CACHE_COLUMNS[self.family](self)
 
-    def metric_at(self, theta: np.ndarray, metric: str) -> float:
-        """``loss_at`` or ``accuracy_at``, by ``metric`` (``"loss"`` or ``"accuracy"``)."""
+    def metric_at(self, theta: np.ndarray, metric: str, tol: float = 0.0) -> float:
+        """The value of ``metric`` at ``theta``.
+
+        ``"loss"``, ``"accuracy"``, or ``"max_eigenvalue"`` / ``"min_eigenvalue"`` of the
+        Hessian (:func:`fastnn.curvature.extreme_eigenvalue`, Lanczos tolerance ``tol``).
+        """
+        if metric in ("max_eigenvalue", "min_eigenvalue"):
+            from fastnn.curvature import extreme_eigenvalue
+
+            which = "largest" if metric == "max_eigenvalue" else "smallest"
+            return extreme_eigenvalue(self, theta, which, tol)
         return self.accuracy_at(theta) if metric == "accuracy" else self.loss_at(theta)
 
 

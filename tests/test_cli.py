@@ -132,6 +132,22 @@ def test_accuracy_surface_from_the_command_line(tmp_path, capsys):
     np.testing.assert_array_equal(surface.values, direct.values)
 
 
+def test_curvature_from_the_command_line(tmp_path, capsys):
+    X, y = data.blobs(300, seed=3)
+    np.savez(tmp_path / "d.npz", X=X, y=y)
+    out = tmp_path / "c.npz"
+    args = ["surface", "--model", "logistic", "--data", str(tmp_path / "d.npz")]
+    common = ["--resolution", "5", "--no-progress", "--directions", "hessian"]
+    assert main([*args, *common, "--metric", "max_eigenvalue", "--out", str(out)]) == 0
+    line = capsys.readouterr().out
+    assert "(logistic, hessian, max eigenvalue)" in line
+    surface = Surface.load(out)
+    model = fastnn.LogisticRegression(solver="gd", learning_rate_init=1.0, max_iter=1000).fit(X, y)
+    top = fastnn.hessian_eigs(model, X, y, k=2)
+    assert surface.center_loss == pytest.approx(top.values[0], rel=1e-12)
+    np.testing.assert_allclose(surface.directions, top.vectors, rtol=1e-9, atol=1e-12)
+
+
 def test_csv_header_names_the_weights(tmp_path, capsys):
     X, y = data.blobs(60, seed=2)
     rows = "\n".join(

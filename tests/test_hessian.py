@@ -233,3 +233,76 @@ def test_parallel_and_blas_paths_match_the_reference(sizes, n, path):
     twin_cache = np.full(cache.shape, np.nan)
     reference.mlp_hvp(*args, np.empty(V.shape), twin_cache, False)
     np.testing.assert_allclose(cache, twin_cache, rtol=1e-11, atol=1e-14)
+
+
+# -- Hessian planes and curvature maps ----------------------------------------------------
+
+
+def test_hessian_directions_are_the_top_eigenvectors(network):
+    model, X, y = network
+    eigs = fastnn.hessian_eigs(model, X, y, k=2)
+    top = fastnn.loss_surface(model, X, y, directions="hessian", resolution=3)
+    np.testing.assert_array_equal(top.directions, eigs.vectors)
+    np.testing.assert_array_equal(top.info["hessian_eigenvalues"], eigs.values)
+    extremes = fastnn.loss_surface(model, X, y, directions="hessian-extremes", resolution=3)
+    low = fastnn.hessian_eigs(model, X, y, k=1, which="smallest")
+    np.testing.assert_array_equal(extremes.directions, [eigs.vectors[0], low.vectors[0]])
+    assert extremes.info["hessian_eigenvalues"] == [eigs.values[0], low.values[0]]
+    # the loss along u curves as the eigenvalue says: second difference / h^2
+    h = 1e-3
+    line = fastnn.loss_line(model, X, y, direction=top.u, span=h, resolution=3)
+    curvature = (line.values[0] - 2 * line.values[1] + line.values[2]) / h**2
+    assert curvature == pytest.approx(eigs.values[0], rel=1e-4)
+
+
+def test_curvature_map_is_the_dense_spectrum_at_every_point(network):
+    model, X, y = network
+    curvature = fastnn.curvature_surface(model, X, y, resolution=(5, 4), random_state=0)
+    assert curvature.max_eigenvalue.shape == (5, 4)
+    for i, j in [(0, 0), (2, 1), (4, 3)]:
+        values = np.linalg.eigvalsh(fastnn.hessian(model, X, y, center=curvature.max.theta(i, j)))
+        assert curvature.max_eigenvalue[i, j] == pytest.approx(values[-1], rel=1e-12)
+        assert curvature.min_eigenvalue[i, j] == pytest.approx(values[0], rel=1e-12, abs=1e-15)
+    at_center = np.linalg.eigvalsh(fastnn.hessian(model, X, y))
+    assert curvature.max.center_loss == pytest.approx(at_center[-1], rel=1e-12)
+    assert curvature.min.center_loss == pytest.approx(at_center[0], rel=1e-12)
+    np.testing.assert_array_equal(curvature.min.directions, curvature.max.directions)
+    np.testing.assert_allclose(curvature.ratio, curvature.min_eigenvalue / curvature.max_eigenvalue)
+    # tiles of one row give the same bits
+    tiled = fastnn.curvature_surface(model, X, y, resolution=(5, 4), random_state=0, tile_rows=1)
+    np.testing.assert_array_equal(tiled.max_eigenvalue, curvature.max_eigenvalue)
+    np.testing.assert_array_equal(tiled.min_eigenvalue, curvature.min_eigenvalue)
+    loss = fastnn.loss_surface(model, X, y, directions=curvature.max)
+    fig = curvature.plot(loss=loss)
+    assert "convexity" in fig.axes[0].get_title()
+
+
+def test_curvature_of_a_large_model_by_lanczos():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(150, 20))
+    y = rng.integers(0, 3, 150)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", fastnn.ConvergenceWarning)
+        model = fastnn.MLPClassifier((30,), "tanh", max_iter=20, random_state=0).fit(X, y)
+    assert model.layout_.n_params > fastnn.curvature.DENSE_MAX_PARAMS
+    curvature = fastnn.curvature_surface(model, X, y, resolution=2, random_state=0, span=0.5)
+    for i, j in [(0, 0), (1, 1)]:
+        values = np.linalg.eigvalsh(fastnn.hessian(model, X, y, center=curvature.max.theta(i, j)))
+        assert curvature.max_eigenvalue[i, j] == pytest.approx(values[-1], rel=1e-9)
+        assert curvature.min_eigenvalue[i, j] == pytest.approx(values[0], rel=1e-9)
+
+
+def test_curvature_outputs_and_refusals(network, tmp_path):
+    model, X, y = network
+    paths = (tmp_path / "max.npy", tmp_path / "min.npy")
+    written = fastnn.curvature_surface(model, X, y, resolution=3, random_state=0, out=paths)
+    np.testing.assert_array_equal(np.load(paths[0]), written.max_eigenvalue)
+    np.testing.assert_array_equal(np.load(paths[1]), written.min_eigenvalue)
+    with pytest.raises(ValueError, match="out must be a pair of paths"):
+        fastnn.curvature_surface(model, X, y, out=tmp_path / "one.npy")
+    with pytest.raises(ValueError, match="metric= does not apply"):
+        fastnn.curvature_surface(model, X, y, metric="loss")
+    with pytest.raises(ValueError, match="float64 only"):
+        fastnn.loss_surface(model, X, y, metric="min_eigenvalue", dtype="float32")
+    with pytest.raises(ValueError, match="curvature_tol must be a number >= 0"):
+        fastnn.loss_surface(model, X, y, metric="min_eigenvalue", curvature_tol=-1)

@@ -38,6 +38,9 @@ for name, (model, Xs, ys) in models.items():
                                 resolution=(9, 8), threads=threads)
         out[f"surface {name} {threads}"] = s.values.tolist()
     assert numba.get_num_threads() == 2  # restored
+for threads in (1, 2):  # a curvature map: a dense Hessian of HVPs per point
+    c = fastnn.curvature_surface(net, Xd, yd, resolution=(4, 3), random_state=0, threads=threads)
+    out[f"curvature {threads}"] = c.max_eigenvalue.tolist() + c.min_eigenvalue.tolist()
 # the threaded training builds: fixed chunks added in a fixed order
 rng = np.random.default_rng(0)
 Xl = rng.normal(size=(60_000, 3))
@@ -78,7 +81,15 @@ def test_one_thread_equals_two_bit_for_bit():
     )
     assert result.returncode == 0, result.stderr[-3000:]
     values = json.loads(result.stdout.strip().splitlines()[-1])
-    names = ("surface logistic", "surface network", "surface wide network", "linear", "mlp", "hvp")
+    names = (
+        "surface logistic",
+        "surface network",
+        "surface wide network",
+        "linear",
+        "mlp",
+        "hvp",
+        "curvature",
+    )
     for name in names:
         one, two = np.array(values[f"{name} 1"]), np.array(values[f"{name} 2"])
         assert np.isfinite(one).all()

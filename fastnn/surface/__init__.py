@@ -9,6 +9,7 @@ axes), ``_engine`` (tiles, threads, progress, memory), ``_result`` (:class:`Surf
 
 from __future__ import annotations
 
+import numbers
 import os
 import time
 
@@ -107,6 +108,7 @@ def loss_surface(
     overwrite=False,
     metric="loss",
     data_name=None,
+    curvature_tol=0.0,
 ) -> Surface:
     """Evaluate a model's mean loss (or accuracy) on ``(X, y)`` over a 2-D grid in parameter space.
 
@@ -127,8 +129,13 @@ def loss_surface(
         unit norm; ``"filter"`` -- Gaussian directions with every filter (the incoming
         weights of a unit) rescaled to the norm of the same filter of ``center`` (Li et
         al., 2018); ``"pca"`` -- the top-2 principal directions of ``trajectory``
-        (default: the model's ``trajectory_``) around ``center``; two vectors of
-        length n_params (or a Surface's ``directions`` array).  A :class:`Surface`
+        (default: the model's ``trajectory_``) around ``center``; ``"hessian"`` -- the
+        eigenvectors of the two largest eigenvalues of the Hessian at ``center`` (the
+        sharpest directions), ``"hessian-extremes"`` -- of the largest and the smallest
+        (most negative) one, the eigenvalues in ``info["hessian_eigenvalues"]`` (exact
+        HVPs; dense for small models, Lanczos for large ones; ``random_state`` seeds
+        Lanczos); two vectors of length n_params (or a Surface's ``directions``
+        array).  A :class:`Surface`
         means its plane and its grid exactly (centre, directions, axes; pass no
         ``params``, ``span`` or ``center``): the same plane on other data, e.g. a test
         set.  Default: ``params=(0, 1)`` for a model with two parameters, else
@@ -199,13 +206,19 @@ def loss_surface(
         are float64 only.
     overwrite : bool, default False
         With ``out`` a path: replace an existing store or file (and its record).
-    metric : {"loss", "accuracy"}, default "loss"
+    metric : {"loss", "accuracy", "max_eigenvalue", "min_eigenvalue"}, default "loss"
         What each grid point holds: the model's mean loss, or (classifiers) the
         fraction of samples whose predicted class is their label, as ``score``
-        computes it -- counted inside the kernels, one pass over the data.
+        computes it -- counted inside the kernels, one pass over the data -- or the
+        largest / smallest eigenvalue of the Hessian of the mean loss there (exact HVPs;
+        the dense Hessian for models of up to 512 parameters, else Lanczos; see
+        :func:`fastnn.curvature_surface`, which computes both and their ratio).
     data_name : str, optional
         What ``(X, y)`` is (``"train"``, ``"test"``, ...): kept in ``info["data"]`` and
         shown by the plots.  :func:`loss_surfaces` sets it from its keys.
+    curvature_tol : float, default 0
+        Lanczos' relative tolerance for the eigenvalue metrics of large models (0:
+        machine precision).
 
     Raises
     ------
@@ -282,7 +295,11 @@ def loss_surface(
         executor = on_cluster(client)
     else:
         executor = in_process(threads)
-    evaluation = prepare(loss_model, plane, method, dtype, metric)
+    if isinstance(curvature_tol, bool) or not isinstance(curvature_tol, numbers.Real):
+        raise ValueError(f"curvature_tol must be a number >= 0; got {curvature_tol!r}")
+    if not curvature_tol >= 0:
+        raise ValueError(f"curvature_tol must be a number >= 0; got {curvature_tol!r}")
+    evaluation = prepare(loss_model, plane, method, dtype, metric, float(curvature_tol))
     tiles = plan_tiles(evaluation, tile_rows)
     path = None
     store = isinstance(out, (str, os.PathLike)) and is_store_path(out)
@@ -294,7 +311,7 @@ def loss_surface(
         check_memmap_output(out)
     if progress is None:
         progress = default_progress(evaluation)
-    center_loss = loss_model.metric_at(loss_model.theta, metric)
+    center_loss = loss_model.metric_at(loss_model.theta, metric, float(curvature_tol))
     directions_array = np.stack([plane.u, plane.v])
     info = {
         "model": loss_model.name,

@@ -28,12 +28,14 @@ from fastnn.model import LINEAR, NETWORK
 
 METHODS = ("auto", "exact", "brute")
 DTYPES = ("float64", "float32")
-METRICS = ("loss", "accuracy")
+METRICS = ("loss", "accuracy", "max_eigenvalue", "min_eigenvalue")
+# Metrics of curvature: an extreme eigenvalue of the Hessian at every grid point.
+EIGENVALUE_METRICS = {"max_eigenvalue": "largest", "min_eigenvalue": "smallest"}
 # Kinds with a float32 path, and how many of their leading arrays are rounded to float32.
 _FLOAT32_ARRAYS = {"bce": 4, "accuracy": 4, "network": 5}
 FLOAT32_UNSUPPORTED = (
     "dtype='float32' is implemented for network (MLP) and cross-entropy (logistic) "
-    "surfaces; squared-error surfaces of linear models are float64 only"
+    "surfaces; squared-error surfaces of linear models and curvature are float64 only"
 )
 # A tile holds about this many (grid point x sample) evaluations (about 0.2 s here: Dask
 # schedules a task in about 6 ms, which stays under 5% of it) ...
@@ -132,6 +134,44 @@ def _network_fixed(arrays) -> int:
     return 3 * arrays[0].shape[0] * _network_parts(arrays)[0] // _MULTIPLY_ADDS_PER_UNIT
 
 
+def _extreme_eigenvalues(which):
+    """A tile of one extreme eigenvalue of the Hessian per grid point (fastnn.curvature)."""
+
+    def run(impl, arrays, codes, a, b, out):
+        from threadpoolctl import threadpool_limits
+
+        from fastnn.curvature import extreme_eigenvalue
+
+        X, Y, origin, u, v, sizes = arrays
+        family, loss, activation, tol = codes
+        model = curvature_model(impl, X, Y, origin, sizes, family, loss, activation)
+        # one BLAS thread: eigh's and BLAS's results then do not depend on the thread count
+        with threadpool_limits(limits=1, user_api="blas"):
+            for i in range(a.size):
+                for j in range(b.size):
+                    theta = origin + a[i] * u + b[j] * v
+                    out[i, j] = extreme_eigenvalue(model, theta, which, tol)
+
+    return run
+
+
+def curvature_model(impl, X, Y, origin, sizes, family, loss, activation):
+    """The LossModel a curvature tile needs, rebuilt from the evaluation's arrays."""
+    from fastnn.layout import LinearLayout, MLPLayout
+    from fastnn.model import LossModel
+
+    backend = "numpy" if impl.__name__.endswith("reference") else "numba"
+    if family == LINEAR:
+        return LossModel(LINEAR, X, Y, origin, LinearLayout(int(sizes[0])), loss, 0, backend, "")
+    return LossModel(NETWORK, X, Y, origin, MLPLayout(sizes), loss, activation, backend, "")
+
+
+def _curvature_cost(arrays) -> int:
+    """A dense Hessian per point: n_params HVPs of about 6 n_params multiply-adds a sample."""
+    n_params = arrays[2].size
+    return arrays[0].shape[0] * n_params * n_params * 6 // _MULTIPLY_ADDS_PER_UNIT + 1
+
+
 # Every surface kernel, by Evaluation.kind (the names are part of completion records).
 TILE_KERNELS = {
     "mse-exact": TileKernel(
@@ -156,6 +196,8 @@ TILE_KERNELS = {
     # 2: softmax and cross-entropy exps without subnormal results; 3: the mean over the
     # samples a correctly rounded division (was a multiplication by 1/n)
     "network": TileKernel(_run_network, _network_cost, _network_fixed, revision=3),
+    "max-eigenvalue": TileKernel(_extreme_eigenvalues("largest"), _curvature_cost),
+    "min-eigenvalue": TileKernel(_extreme_eigenvalues("smallest"), _curvature_cost),
 }
 
 
@@ -194,8 +236,19 @@ def _prepare_network(model, origin, u, v, method, metric):
 _PREPARE = {LINEAR: _prepare_linear, NETWORK: _prepare_network}
 
 
+def _prepare_curvature(model, origin, u, v, metric, tol):
+    sizes = model.layout.sizes if model.family == NETWORK else np.array([model.n_params - 1])
+    arrays = (model.X, model.target, origin, u, v, np.asarray(sizes, dtype=np.int64))
+    return metric.replace("_", "-"), arrays, (model.family, model.loss, model.activation, tol)
+
+
 def prepare(
-    model, plane, method: str = "auto", dtype: str = "float64", metric: str = "loss"
+    model,
+    plane,
+    method: str = "auto",
+    dtype: str = "float64",
+    metric: str = "loss",
+    curvature_tol: float = 0.0,
 ) -> Evaluation:
     """Precompute what every tile of the plane's grid needs (``model``: a LossModel).
 
@@ -211,7 +264,10 @@ def prepare(
     )
     a = np.ascontiguousarray(plane.a, dtype=np.float64)
     b = np.ascontiguousarray(plane.b, dtype=np.float64)
-    kind, arrays, codes = _PREPARE[model.family](model, origin, u, v, method, metric)
+    if metric in EIGENVALUE_METRICS:
+        kind, arrays, codes = _prepare_curvature(model, origin, u, v, metric, curvature_tol)
+    else:
+        kind, arrays, codes = _PREPARE[model.family](model, origin, u, v, method, metric)
     if dtype == "float32":
         if kind not in _FLOAT32_ARRAYS:
             raise ValueError(FLOAT32_UNSUPPORTED)

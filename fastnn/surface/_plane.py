@@ -21,7 +21,7 @@ from fastnn._validation import (
     check_vector,
 )
 
-DIRECTION_KINDS = ("random", "filter", "pca")
+DIRECTION_KINDS = ("random", "filter", "pca", "hessian", "hessian-extremes")
 BIAS_OPTIONS = ("zero", "keep")
 
 
@@ -181,6 +181,8 @@ def draw_directions(kind, model, random_state, bias, trajectory):
         if kind == "pca":
             u, v, ratios, singular = pca_directions(trajectory, center)
             return u, v, {"explained_variance_ratio": ratios[:2].tolist()}
+        if kind in ("hessian", "hessian-extremes"):
+            return hessian_directions(model, kind, random_state)
         rng = check_random_state(random_state)
         u, v = rng.standard_normal(n), rng.standard_normal(n)
         if kind == "random":
@@ -205,6 +207,27 @@ def draw_directions(kind, model, random_state, bias, trajectory):
     _unit(u, "u")
     _unit(v, "v")
     return u.copy(), v.copy(), {}
+
+
+def hessian_directions(model, kind, random_state):
+    """Eigenvectors of the Hessian at the centre (data term): (u, v, info).
+
+    ``"hessian"``: the two largest eigenvalues' (the sharpest directions);
+    ``"hessian-extremes"``: the largest and the smallest (most negative) one's.
+    """
+    from fastnn.curvature import hessian_eigs
+
+    if model.n_params < 2:
+        raise ValueError(f"directions={kind!r} needs a model of at least 2 parameters")
+    if kind == "hessian":
+        eigs = hessian_eigs(model, None, None, k=2, which="largest", random_state=random_state)
+        values, (u, v) = eigs.values, eigs.vectors
+    else:
+        top = hessian_eigs(model, None, None, k=1, which="largest", random_state=random_state)
+        low = hessian_eigs(model, None, None, k=1, which="smallest", random_state=random_state)
+        values = np.r_[top.values, low.values]
+        u, v = top.vectors[0], low.vectors[0]
+    return u.copy(), v.copy(), {"hessian_eigenvalues": [float(x) for x in values]}
 
 
 def project(path, center, directions, params=None):
