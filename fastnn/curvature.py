@@ -370,10 +370,12 @@ class SpectralDensity:
 
         if ax is None:
             _, ax = plt.subplots(figsize=(6, 4))
-        floor = 1e-12 * max(float(self.density.max()), 1e-300)
+        # six decades below the peak: the gaps between eigenvalue groups stay readable
+        floor = 1e-6 * max(float(self.density.max()), 1e-300)
         ax.plot(self.grid, np.maximum(self.density, floor) if log else self.density)
         if log:
             ax.set_yscale("log")
+            ax.set_ylim(floor, 3.0 * float(self.density.max()))
         ax.set_xlabel("eigenvalue of the Hessian")
         ax.set_ylabel("density")
         ax.set_title("Hessian spectral density (stochastic Lanczos quadrature)")

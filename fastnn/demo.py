@@ -3,8 +3,9 @@
 ``fastnn demo`` runs it (see :mod:`fastnn.cli`).  Sections: linear regression (closed
 form, OLS), gradient descent (1-D, 2-D, on the linear model with its loss surface and
 path), logistic regression (with its surface), the neural network (with a
-filter-normalised surface).  The lecture's settings are used with its mistakes
-corrected (README, "Differences from the lecture's code").
+filter-normalised surface, its Hessian spectrum and a convexity map).  The lecture's
+settings are used with its mistakes corrected (README, "Differences from the lecture's
+code").
 """
 
 from __future__ import annotations
@@ -333,7 +334,50 @@ def neural_network(seed: int, quick: bool) -> Section:
         f"The loss in the plane of the path's two principal directions ({100 * ratio:.1f}% "
         "of its variance), with the path on top.",
     )
+    _network_curvature(section, model, X, y, seed, quick)
     return section
+
+
+def _network_curvature(section, model, X, y, seed, quick):
+    """The trained network's Hessian: its spectrum, and a convexity map of its top plane."""
+    values = np.linalg.eigvalsh(fastnn.hessian(model, X, y))
+    trace, error = fastnn.hessian_trace(model, X, y, n_vectors=200, random_state=seed)
+    section.say(
+        f"Hessian at the trained weights ({values.size} parameters): largest eigenvalue "
+        f"{values[-1]:.4g}, smallest {values[0]:.4g}; trace {values.sum():.4g} (Hutchinson, "
+        f"200 vectors: {trace:.4g} +- {error:.2g})"
+    )
+    steps = min(30, values.size)
+    density = fastnn.hessian_density(model, X, y, n_vectors=4, steps=steps, random_state=seed)
+    ax = density.plot()
+    ax.plot(values, np.full(values.size, density.density.max()), "|", color="C3", ms=14,
+            label="exact eigenvalues")  # fmt: skip
+    ax.legend(loc="lower center", fontsize="small")
+    section.figure(
+        ax.figure,
+        "network_hessian_spectrum",
+        "Eigenvalue density of the Hessian at the trained weights (stochastic Lanczos "
+        f"quadrature, 4 runs of {steps} steps); ticks: the {values.size} exact eigenvalues.",
+    )
+    grid = 21 if quick else 51
+    curvature, elapsed = _timed(
+        lambda: fastnn.curvature_surface(
+            model, X, y, directions="hessian", resolution=grid, span=2.0, random_state=seed
+        )
+    )
+    loss = fastnn.loss_surface(model, X, y, directions=curvature.max)
+    convex = float(np.mean(curvature.ratio > 0))
+    section.say(
+        f"convexity map {grid} x {grid} in the plane of the top-2 eigenvectors: "
+        f"{100 * convex:.0f}% of the points locally convex   ({elapsed * 1e3:.0f} ms)"
+    )
+    section.figure(
+        curvature.plot(loss=loss, title="Convexity in the plane of the sharpest directions"),
+        "network_convexity",
+        "Smallest over largest Hessian eigenvalue at every point of the plane of the top-2 "
+        "eigenvectors (blue: locally convex; red: negative curvature), loss contours on top "
+        "(Li et al. 2018).",
+    )
 
 
 SECTIONS = (linear_regression, gradient_descent, logistic_regression, neural_network)

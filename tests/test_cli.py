@@ -38,6 +38,8 @@ DEMO_FIGURES = [
     "network_after",
     "network_surface",
     "network_surface_pca",
+    "network_hessian_spectrum",
+    "network_convexity",
 ]
 
 
