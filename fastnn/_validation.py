@@ -200,7 +200,8 @@ def check_int(value, name: str, minimum: int = 1, maximum: int = LARGEST_COUNT) 
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
     if value > maximum:
-        raise ValueError(f"{name} must be an integer <= {maximum} (2**53); got {value!r}")
+        why = " (2**53)" if maximum == LARGEST_COUNT else ""
+        raise ValueError(f"{name} must be an integer <= {maximum}{why}; got {value!r}")
     return int(value)
 
 

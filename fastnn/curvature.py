@@ -423,7 +423,7 @@ def hessian_density(
     y,
     *,
     n_vectors: int = 8,
-    steps: int = 60,
+    steps: int | None = None,
     width: float | None = None,
     grid_size: int = 1000,
     center=None,
@@ -433,7 +433,8 @@ def hessian_density(
 ) -> SpectralDensity:
     """The Hessian's eigenvalue density by stochastic Lanczos quadrature.
 
-    ``n_vectors`` Lanczos runs of ``steps`` steps from seeded Gaussian vectors, run
+    ``n_vectors`` Lanczos runs of ``steps`` steps (default 60, at most the number of
+    parameters, where each run has found the whole spectrum) from seeded Gaussian vectors, run
     together (one block HVP per step); each run's tridiagonal gives Ritz values and
     weights (squared first components of its eigenvectors), and the density is their
     average smoothed by a Gaussian of standard deviation ``width`` (default 1% of the
@@ -447,6 +448,7 @@ def hessian_density(
 
     lm = _loss_model(model, X, y, center, backend)
     n_vectors = check_int(n_vectors, "n_vectors")
+    steps = min(60, lm.n_params) if steps is None else steps
     steps = check_int(steps, "steps", maximum=lm.n_params)
     grid_size = check_int(grid_size, "grid_size", minimum=2)
     rng = check_random_state(random_state)
