@@ -105,44 +105,29 @@ def _blas(W):
 
 
 @njit()
-def _add_transposed_product(W, B, out, m, scratch):
-    """out[:, :m] += W^T B[:, :m] (W: fan_in x fan_out, B: fan_in rows, out: fan_out rows)."""
-    fan_in, fan_out = W.shape
-    if _blas(W):
-        width = B.shape[1]
-        product = scratch[: fan_out * width].reshape((fan_out, width))
-        np.dot(W.T, B, product)
-        for k in range(fan_out):
-            for i in range(m):
-                out[k, i] += product[k, i]
-        return
-    for k in range(fan_out):
-        row = out[k]
-        for j in range(fan_in):
-            w = W[j, k]
-            b = B[j]
-            for i in range(m):
-                row[i] += w * b[i]
+def _product(M, B, out, m, scratch, accumulate):
+    """out[:, :m] = M B[:, :m], or += with ``accumulate``.
 
-
-@njit()
-def _product(W, B, out, m, scratch):
-    """out[:, :m] = W B[:, :m] (W: fan_in x fan_out, B: fan_out rows, out: fan_in rows)."""
-    fan_in, fan_out = W.shape
-    if _blas(W):
+    ``M`` is a layer's weights (fan_in x fan_out) or their transposed view; BLAS for
+    layers of at least :data:`_BLAS_MIN_WEIGHTS` weights (over the whole chunk width:
+    B is finite there), loops over the samples otherwise.
+    """
+    rows, inner = M.shape
+    if _blas(M):
         width = B.shape[1]
-        product = scratch[: fan_in * width].reshape((fan_in, width))
-        np.dot(W, B, product)
-        for j in range(fan_in):
+        product = scratch[: rows * width].reshape((rows, width))
+        np.dot(M, B, product)
+        for j in range(rows):
             for i in range(m):
-                out[j, i] = product[j, i]
+                out[j, i] = out[j, i] + product[j, i] if accumulate else product[j, i]
         return
-    for j in range(fan_in):
+    for j in range(rows):
         row = out[j]
-        for i in range(m):
-            row[i] = 0.0
-        for k in range(fan_out):
-            w = W[j, k]
+        if not accumulate:
+            for i in range(m):
+                row[i] = 0.0
+        for k in range(inner):
+            w = M[j, k]
             b = B[k]
             for i in range(m):
                 row[i] += w * b[i]
@@ -314,7 +299,7 @@ def _chunks_hvp(
                 W = _weights(theta, sizes, w_start, l)
                 El, Dl = _upper(E, unit_start, l), _upper(D, unit_start, l)
                 Al = _rows(A, unit_start, l)
-                _product(W, _upper(D, unit_start, l + 1), El, m, scratch)
+                _product(W, _upper(D, unit_start, l + 1), El, m, scratch, False)
                 for j in range(El.shape[0]):
                     for i in range(m):
                         Dl[j, i] = El[j, i] * _derivatives(Al[j, i], activation)[0]
@@ -339,7 +324,7 @@ def _chunks_hvp(
                     _affine(VW, c, _rows(A, unit_start, l), RZ_out, m)
                 if l > 0:
                     W = _weights(theta, sizes, w_start, l)
-                    _add_transposed_product(W, _upper(RA, unit_start, l), RZ_out, m, scratch)
+                    _product(W.T, _upper(RA, unit_start, l), RZ_out, m, scratch, True)
                 if l < L - 1:
                     RA_out, A_out = _upper(RA, unit_start, l + 1), _rows(A, unit_start, l + 1)
                     for j in range(RA_out.shape[0]):
@@ -380,8 +365,8 @@ def _chunks_hvp(
                 VW = _weights(v, sizes, w_start, l)
                 RDl, El = _upper(RD, unit_start, l), _upper(E, unit_start, l)
                 RZl, Al = _upper(RZ, unit_start, l), _rows(A, unit_start, l)
-                _product(VW, _upper(D, unit_start, l + 1), RDl, m, scratch)
-                _add_transposed_product(W.T, RD_next, RDl, m, scratch)
+                _product(VW, _upper(D, unit_start, l + 1), RDl, m, scratch, False)
+                _product(W, RD_next, RDl, m, scratch, True)
                 for j in range(RDl.shape[0]):
                     for i in range(m):
                         first, second = _derivatives(Al[j, i], activation)
