@@ -110,13 +110,22 @@ def plot_surface(
     return fig
 
 
+# What a surface of each metric other than the loss holds, in words.
+_METRIC_NAMES = {
+    "accuracy": "accuracy",
+    "max_eigenvalue": "largest Hessian eigenvalue",
+    "min_eigenvalue": "smallest Hessian eigenvalue",
+}
+
+
 def _quantity(result):
     """What a surface's or line's values are, and the same with the data set's name.
 
     ``("accuracy", "accuracy (test data)")``, ``("binary cross-entropy", ...)``.
     """
     info = result.info
-    quantity = "accuracy" if info.get("metric") == "accuracy" else info.get("loss", "loss")
+    metric = info.get("metric", "loss")
+    quantity = _METRIC_NAMES.get(metric, info.get("loss", "loss"))
     data = info.get("data")
     return quantity, quantity if data is None else f"{quantity} ({data} data)"
 

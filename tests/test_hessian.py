@@ -275,6 +275,9 @@ def test_curvature_map_is_the_dense_spectrum_at_every_point(network):
     loss = fastnn.loss_surface(model, X, y, directions=curvature.max)
     fig = curvature.plot(loss=loss)
     assert "convexity" in fig.axes[0].get_title()
+    assert repr(curvature.min).startswith("Surface(min_eigenvalue, 5 x 4")
+    assert "center min eigenvalue" in repr(curvature.min)
+    assert curvature.max.plot().axes[0].get_title().endswith("largest Hessian eigenvalue")
 
 
 def test_curvature_of_a_large_model_by_lanczos():

@@ -55,7 +55,10 @@ class Surface:
 
     @property
     def metric(self) -> str:
-        """``"loss"`` or ``"accuracy"``: what the values are."""
+        """What the values are: ``"loss"``, ``"accuracy"``, or an extreme eigenvalue.
+
+        ``"max_eigenvalue"`` / ``"min_eigenvalue"``: of the Hessian of the mean loss.
+        """
         return self.info.get("metric", "loss")
 
     @property
@@ -231,10 +234,11 @@ class Surface:
                 best = f"max {self.values[i, j]:.6g} at ({self.a[i]:.4g}, {self.b[j]:.4g}), "
             return f"Surface(accuracy, {ga} x {gb}, {axes}, {best}center {self.center_loss:.6g})"
         i, j = self.argmin()
+        what = "" if self.metric == "loss" else f"{self.metric}, "
         return (
-            f"Surface({ga} x {gb}, {axes}, "
+            f"Surface({what}{ga} x {gb}, {axes}, "
             f"min {self.values[i, j]:.6g} at ({self.a[i]:.4g}, {self.b[j]:.4g}), "
-            f"center loss {self.center_loss:.6g})"
+            f"center {self.metric.replace('_', ' ')} {self.center_loss:.6g})"
         )
 
 
