@@ -47,6 +47,9 @@ SETTING_TOL = 7  # < 0: no early stopping
 SETTING_N_ITER_NO_CHANGE = 8
 SETTING_ALPHA = 9  # L2 penalty alpha / (2 batch) * ||weights||^2 per batch (scikit-learn's)
 N_SETTINGS = 10
+# Optional: one learning rate per layer (its weights and biases) from this position on,
+# used instead of SETTING_LEARNING_RATE by the momentum / plain-step update.
+SETTING_LAYER_RATES = N_SETTINGS
 
 # The MLP training loop's state, kept between calls so that a run cut into several
 # calls (bounded sample-order memory) takes exactly the steps of one call: three

@@ -114,7 +114,8 @@ def warn_outcome(estimator, run: TrainingRun, *, solver, lr, max_iter, tol, unit
     if run.reason == DIVERGED:
         warnings.warn(
             f"{name} diverged at {unit} {run.n_iter} (solver={solver!r}, learning_rate_init="
-            f"{lr:g}): the loss became non-finite or rose above {codes.DIVERGENCE_RATIO:g} "
+            f"{_rates_text(lr)}): the loss became non-finite or rose above "
+            f"{codes.DIVERGENCE_RATIO:g} "
             f"times its first value. Training stopped; loss_curve_ keeps the {run.n_iter} "
             "losses before it and theta_ the parameters before the last step. "
             "Lower learning_rate_init.",
@@ -131,10 +132,17 @@ def warn_outcome(estimator, run: TrainingRun, *, solver, lr, max_iter, tol, unit
         )
 
 
+def _rates_text(lr) -> str:
+    """A learning rate, or per-layer rates, for messages: ``0.1`` or ``(0.1, 0.01)``."""
+    if np.ndim(lr) == 0:
+        return f"{float(lr):g}"
+    return "(" + ", ".join(f"{float(r):g}" for r in np.ravel(lr)) + ")"
+
+
 def mlp_settings(
     *,
     optimizer: int,
-    lr: float,
+    lr,
     batch_size: int,
     momentum: float = 0.0,
     beta_1: float = 0.9,
@@ -146,11 +154,16 @@ def mlp_settings(
 ) -> np.ndarray:
     """The MLP training kernel's ``settings`` array (positions ``SETTING_*``, fastnn._codes).
 
-    ``tol=None`` turns early stopping off.
+    ``tol=None`` turns early stopping off.  ``lr`` is one learning rate, or a sequence
+    of one per layer (appended from ``SETTING_LAYER_RATES``; not with Adam).
     """
-    settings = np.empty(codes.N_SETTINGS)
+    rates = np.atleast_1d(np.asarray(lr, dtype=np.float64))
+    per_layer = np.ndim(lr) > 0
+    settings = np.empty(codes.N_SETTINGS + (rates.size if per_layer else 0))
     settings[codes.SETTING_OPTIMIZER] = optimizer
-    settings[codes.SETTING_LEARNING_RATE] = lr
+    settings[codes.SETTING_LEARNING_RATE] = rates[0]
+    if per_layer:
+        settings[codes.SETTING_LAYER_RATES :] = rates
     settings[codes.SETTING_MOMENTUM] = momentum
     settings[codes.SETTING_BETA_1] = beta_1
     settings[codes.SETTING_BETA_2] = beta_2

@@ -289,6 +289,18 @@ def check_fraction(value, name: str) -> float:
     return float(value)
 
 
+def check_learning_rates(value, name: str = "learning_rate_init"):
+    """A learning rate > 0, or a sequence of them (one per layer): float or tuple of floats."""
+    if isinstance(value, (list, tuple, np.ndarray)):
+        rates = tuple(value.tolist() if isinstance(value, np.ndarray) else value)
+        if not rates or np.ndim(value) != 1:
+            raise ValueError(
+                f"{name} must be a number > 0 or a sequence of them, one per layer; got {value!r}"
+            )
+        return tuple(check_positive(rate, f"{name}[{k}]") for k, rate in enumerate(rates))
+    return check_positive(value, name)
+
+
 def check_open_fraction(value, name: str) -> float:
     """A number in (0, 1) (a share of the samples held out)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < 1:

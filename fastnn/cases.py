@@ -211,9 +211,12 @@ def _linear_training(solver):
 def _mlp_training(rng, n, sizes, epochs):
     X, Y, theta, sizes, activation, loss = _network(rng, n, sizes)
     optimizer = int(rng.choice([MOMENTUM, ADAM]))
+    lr = 0.01
+    if optimizer == MOMENTUM and rng.random() < 0.5:  # one rate per layer
+        lr = tuple(0.01 * rng.uniform(0.5, 2.0, size=len(sizes) - 1))
     settings = mlp_settings(
         optimizer=optimizer,
-        lr=0.01,
+        lr=lr,
         batch_size=max(1, n // 5),
         momentum=0.9 if optimizer == MOMENTUM else 0.0,
         tol=1e-4,

@@ -35,6 +35,7 @@ from fastnn._validation import (
     check_hidden_layer_sizes,
     check_int,
     check_labels,
+    check_learning_rates,
     check_nonnegative,
     check_open_fraction,
     check_option,
@@ -63,7 +64,7 @@ class _BaseMLP(BaseEstimator):
         "activation": one_of(*ACTIVATION_CODES),
         "solver": one_of(*SOLVERS),
         "alpha": check_nonnegative,
-        "learning_rate_init": check_positive,
+        "learning_rate_init": check_learning_rates,
         "batch_size": check_batch_size_setting,
         "max_iter": check_int,
         "tol": check_tol,
@@ -361,6 +362,20 @@ def _objective(impl, X, Y, theta, layout, activation, loss, alpha):
 def _checked_layout(params, X_shape, n_outputs) -> MLPLayout:
     """The network's layout, once its training memory is known to fit."""
     layout = MLPLayout((X_shape[1], *params["hidden_layer_sizes"], n_outputs))
+    rates = params["learning_rate_init"]
+    if isinstance(rates, tuple):
+        n_layers = layout.sizes.size - 1
+        if len(rates) != n_layers:
+            raise ValueError(
+                f"learning_rate_init has {len(rates)} rates; the network "
+                f"{tuple(int(s) for s in layout.sizes)} has {n_layers} layers (one rate per "
+                "layer, the input side first)"
+            )
+        if params["solver"] == "adam":
+            raise ValueError(
+                "learning_rate_init: one rate per layer applies to solver 'gd', 'sgd', "
+                "'minibatch' and 'momentum'; Adam takes one rate"
+            )
     # parameters, gradient, optimiser state; activations and deltas of a batch
     batch = X_shape[0]
     if params["solver"] != "gd":
@@ -467,7 +482,9 @@ class MLPClassifier(_BaseMLP):
         of B samples adds ``alpha / (2 B) * ||W||^2`` to its loss.  The default, 0,
         is the lecture's (no penalty) and the one default that differs from
         scikit-learn's (1e-4).
-    learning_rate_init : float, default 0.001
+    learning_rate_init : float or sequence of float, default 0.001
+        The step size; or one per layer (its weights and biases, the input side first)
+        for ``solver`` "gd", "sgd", "minibatch" and "momentum".
     batch_size : int or "auto", default "auto"
         ``min(200, n_samples)`` for "auto" (scikit-learn's rule).
     max_iter : int, default 200

@@ -11,6 +11,8 @@ Contract (reference: :mod:`fastnn.reference.train_mlp`):
   epsilon, batch size, ``tol``, ``n_iter_no_change`` and ``alpha``: scikit-learn's
   L2 penalty, ``alpha / (2 B) * ||W||^2`` over every layer's weights (not the
   biases) added to each batch's loss of B samples, and its gradient to the batch's;
+  a settings array longer than ``SETTING_LAYER_RATES`` holds one learning rate per
+  layer from there on (its weights and biases; momentum and plain steps only);
 * ``order`` holds one permutation of the samples per epoch (drawn by the caller),
   cut into batches of the batch size; an ``order`` with no rows means full-batch
   gradient descent (one step per epoch, samples in their order);
@@ -46,6 +48,7 @@ from fastnn._codes import (
     SETTING_BETA_1,
     SETTING_BETA_2,
     SETTING_EPSILON,
+    SETTING_LAYER_RATES,
     SETTING_LEARNING_RATE,
     SETTING_MOMENTUM,
     SETTING_N_ITER_NO_CHANGE,
@@ -63,8 +66,17 @@ from fastnn.kernels.train_linear import _diverged, _record_final, _record_start
 
 
 @njit()
-def _update(theta, grad, settings, step, first, second):
+def _update(theta, grad, settings, step, first, second, sizes, offsets):
     lr = settings[SETTING_LEARNING_RATE]
+    if settings.size > SETTING_LAYER_RATES:  # one rate per layer (momentum / plain steps)
+        momentum = settings[SETTING_MOMENTUM]
+        w_start, b_start = offsets[0], offsets[1]
+        for l in range(sizes.size - 1):
+            rate = settings[SETTING_LAYER_RATES + l]
+            for p in range(w_start[l], b_start[l] + sizes[l + 1]):
+                first[p] = momentum * first[p] - rate * grad[p]
+                theta[p] += first[p]
+        return
     if settings[SETTING_OPTIMIZER] == ADAM:
         beta_1 = settings[SETTING_BETA_1]
         beta_2 = settings[SETTING_BETA_2]
@@ -151,7 +163,7 @@ def _train(
             total += value * (hi - lo)
             previous[:] = theta
             step += 1
-            _update(theta, grad, settings, step, first, second)
+            _update(theta, grad, settings, step, first, second, sizes, offsets)
         if reason == DIVERGED:
             break
         if _diverged(total / n, divergence):

@@ -10,8 +10,20 @@ from fastnn.reference.mlp import mlp_loss_grad
 from fastnn.reference.train_linear import _diverged, _record_final, _record_start
 
 
-def _update(theta, grad, settings, step, first, second):
-    lr = settings[codes.SETTING_LEARNING_RATE]
+def _rates(settings, sizes):
+    """The learning rate of every parameter: one per layer when the settings hold them."""
+    if settings.size <= codes.SETTING_LAYER_RATES:
+        return settings[codes.SETTING_LEARNING_RATE]
+    pairs = zip(sizes[:-1], sizes[1:], strict=True)
+    per_layer = [fan_in * fan_out + fan_out for fan_in, fan_out in pairs]
+    return np.repeat(settings[codes.SETTING_LAYER_RATES :], per_layer)
+
+
+def _update(theta, grad, settings, step, first, second, lr):
+    if settings.size > codes.SETTING_LAYER_RATES:
+        first[:] = settings[codes.SETTING_MOMENTUM] * first - lr * grad
+        theta += first
+        return
     if settings[codes.SETTING_OPTIMIZER] == ADAM:
         beta_1, beta_2 = settings[codes.SETTING_BETA_1], settings[codes.SETTING_BETA_2]
         step_size = lr * np.sqrt(1.0 - beta_2**step) / (1.0 - beta_1**step)
@@ -54,6 +66,7 @@ def mlp_train(
     tol = settings[codes.SETTING_TOL]
     alpha = settings[codes.SETTING_ALPHA]
     weights = _weights(sizes, n_params)
+    rates = _rates(settings, sizes)
     grad = np.empty_like(theta)
     first, second, previous = state[codes.STATE_VECTORS :].reshape(3, n_params)
     divergence = state[codes.STATE_LIMIT : codes.STATE_LIMIT + 1]
@@ -79,7 +92,7 @@ def mlp_train(
                 total += value * rows.size
                 previous[:] = theta
                 step += 1
-                _update(theta, grad, settings, step, first, second)
+                _update(theta, grad, settings, step, first, second, rates)
             if reason == DIVERGED:
                 break
             if _diverged(total / n, divergence):
