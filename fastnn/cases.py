@@ -15,7 +15,9 @@ must survive: logits of +-800 and +-40, single samples, partial blocks.
 Tolerances (relative, with an absolute floor for values that cancel to ~0):
 elementwise functions 1e-13 (fastnn's exp / log1p are within 2 ulp of numpy's);
 sums over samples 1e-11 (different summation orders); training loops 1e-9 after
-tens of steps (rounding differences grow with every step, as in ``tests/``).
+tens of steps (rounding differences grow with every step, as in ``tests/``), trainability
+maps too -- their case keeps off the edge of stability, where training amplified a
+rounding difference of 1e-16 to 1e-6 within 12 epochs (measured).
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from fastnn._codes import (
     ADAM,
     LOG_LOSS,
     MOMENTUM,
+    SETTING_LAYER_RATES,
+    SETTING_MOMENTUM,
     SOFTMAX_LOG_LOSS,
     SQUARED_ERROR,
 )
@@ -253,6 +257,42 @@ def _mlp_hvp(rng, n, sizes, k):
     return (*head, cache, use == "read")
 
 
+def _mlp_trainability(rng, n, sizes, g, epochs):
+    """A small network trained at every point of a grid of two hyperparameters.
+
+    The axes span stable and diverging runs; the targets are drawn
+    among every layer's rate, one layer's rate, the momentum and the initial scale.
+    """
+    from fastnn.kernels.trainability import ALL_RATES, INIT_SCALE
+
+    X, Y, theta, sizes, activation, loss = _network(rng, n, sizes)
+    n_layers = len(sizes) - 1
+    full_batch = rng.random() < 0.5
+    settings = mlp_settings(
+        optimizer=MOMENTUM,
+        lr=tuple(np.full(n_layers, 0.05)),
+        batch_size=n if full_batch else max(1, n // 4),
+        momentum=0.5,
+        alpha=float(rng.choice([0.0, 0.3])),
+    )
+    order = np.empty((0, n), np.int64) if full_batch else sample_orders(rng, n, epochs)
+    layer = SETTING_LAYER_RATES + int(rng.integers(n_layers))
+    first, second = rng.choice([ALL_RATES, layer, SETTING_MOMENTUM, INIT_SCALE], 2, replace=False)
+    # stable rates, then one that diverges at once: between them training is chaotic and
+    # amplifies rounding differences without bound, which no tolerance can compare
+    rates = np.r_[np.geomspace(1e-3, 0.3, g - 1), 1e6]
+    axes = {
+        ALL_RATES: rates,
+        layer: rates,
+        SETTING_MOMENTUM: np.linspace(0.0, 0.9, g),
+        INIT_SCALE: np.geomspace(0.1, 2.0, g),
+    }
+    targets = np.array([first, second], dtype=np.int64)
+    a, b = axes[int(first)], axes[int(second)][::-1][: g - 1]  # both end in a divergent rate
+    out = np.full((a.size, b.size, 3), np.nan)
+    return X, Y, theta, sizes, activation, loss, settings, order, epochs, targets, a, b, out
+
+
 # -- the table ------------------------------------------------------------------------------
 def _elementwise_case(name):
     return Case(
@@ -422,6 +462,16 @@ CASES: dict[str, Case] = {
     "linear_sgd": _linear_training_case("sgd", 5, 5, lambda n, d, epochs: (n * epochs, "steps")),
     "linear_minibatch": _linear_training_case(
         "minibatch", 5, 5, lambda n, d, epochs: (epochs, "epochs")
+    ),
+    "mlp_trainability": Case(
+        "mlp_trainability",
+        _mlp_trainability,
+        small={"n": 40, "sizes": (3, 5, 2), "g": 6, "epochs": 12},
+        quick={"n": 16, "sizes": (16, 16, 1), "g": 16, "epochs": 100},
+        bench={"n": 16, "sizes": (16, 16, 1), "g": 32, "epochs": 500},
+        work=lambda n, sizes, g, epochs: (g * (g - 1), "trainings"),
+        rtol=1e-9,
+        atol=1e-12,
     ),
     "mlp_train": Case(
         "mlp_train",

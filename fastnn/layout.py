@@ -223,23 +223,26 @@ class MLPLayout(_Layout):
                 return int(self.bias_start[l] + k)
         return None
 
-    def initial_theta(self, rng: np.random.Generator, init: str = "xavier") -> np.ndarray:
+    def initial_theta(
+        self, rng: np.random.Generator, init: str = "xavier", scale: float = 1.0
+    ) -> np.ndarray:
         """Random starting parameters.
 
         ``"normal"``: every weight and bias N(0, 1) (the lecture's choice);
         ``"xavier"``: weights N(0, 2 / (fan_in + fan_out)), biases 0 (Glorot);
-        ``"he"``: weights N(0, 2 / fan_in), biases 0 (for ReLU).
+        ``"he"``: weights N(0, 2 / fan_in), biases 0 (for ReLU).  ``scale`` multiplies
+        every drawn parameter (the estimators' ``init_scale``; trainability maps grid it).
         """
         check_option(init, "init", ("normal", "xavier", "he"))
         if init == "normal":
-            return rng.standard_normal(self.n_params)
+            return rng.standard_normal(self.n_params) * scale
         theta = np.zeros(self.n_params)
         for W, (a, b) in zip(
             self.coefs(theta), zip(self.sizes[:-1], self.sizes[1:], strict=True), strict=True
         ):
-            scale = np.sqrt(2.0 / (a + b)) if init == "xavier" else np.sqrt(2.0 / a)
-            W[...] = scale * rng.standard_normal((a, b))
-        return theta
+            spread = np.sqrt(2.0 / (a + b)) if init == "xavier" else np.sqrt(2.0 / a)
+            W[...] = spread * rng.standard_normal((a, b))
+        return theta * scale
 
     def __repr__(self) -> str:
         return f"MLPLayout(sizes={tuple(int(s) for s in self.sizes)}, n_params={self.n_params})"

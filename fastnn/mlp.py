@@ -74,6 +74,7 @@ class _BaseMLP(BaseEstimator):
         "beta_2": check_fraction,
         "epsilon": check_positive,
         "init": one_of("normal", "xavier", "he"),
+        "init_scale": check_positive,
         "random_state": seed,
         "backend": one_of(*BACKENDS),
         "record_trajectory": check_record_every,
@@ -99,6 +100,7 @@ class _BaseMLP(BaseEstimator):
         beta_2=0.999,
         epsilon=1e-8,
         init="xavier",
+        init_scale=1.0,
         random_state=None,
         backend="numba",
         record_trajectory=False,
@@ -120,6 +122,7 @@ class _BaseMLP(BaseEstimator):
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.init = init
+        self.init_scale = init_scale
         self.random_state = random_state
         self.backend = backend
         self.record_trajectory = record_trajectory
@@ -178,7 +181,9 @@ class _BaseMLP(BaseEstimator):
         if warm:
             theta = self._warm_theta(layout, *previous)
         elif theta0 is None:
-            theta = layout.initial_theta(params["random_state"], params["init"])
+            theta = layout.initial_theta(
+                params["random_state"], params["init"], params["init_scale"]
+            )
         else:
             theta = check_vector(theta0, "theta0", size=layout.n_params).copy()
         activation = ACTIVATION_CODES[params["activation"]]
@@ -244,7 +249,9 @@ class _BaseMLP(BaseEstimator):
                 optimizer = optimizer.copy()  # the model stays as it was if this call fails
         else:
             layout = _checked_layout(params, X.shape, Y.shape[1])
-            theta = layout.initial_theta(params["random_state"], params["init"])
+            theta = layout.initial_theta(
+                params["random_state"], params["init"], params["init_scale"]
+            )
             optimizer = None
         params = {**params, "max_iter": 1, "tol": None, "record_trajectory": 0}
         run, optimizer = _train_network(
@@ -499,6 +506,8 @@ class MLPClassifier(_BaseMLP):
         Adam's parameters (scikit-learn's defaults).
     init : {"normal", "xavier", "he"}, default "xavier"
         ``"normal"`` draws every weight and bias from N(0, 1), as the lecture does.
+    init_scale : float, default 1.0
+        Multiplies the drawn initial parameters (a hyperparameter of trainability maps).
     random_state : None, int or numpy.random.Generator
         Seeds the initial parameters and the sample orders.
     backend : {"numba", "numpy"}, default "numba"

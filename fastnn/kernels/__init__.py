@@ -41,6 +41,7 @@ from fastnn.kernels.train_linear import (
     linear_sgd,
 )
 from fastnn.kernels.train_mlp import mlp_train
+from fastnn.kernels.trainability import mlp_trainability
 
 __all__ = [
     "accuracy_surface",
@@ -60,6 +61,7 @@ __all__ = [
     "mlp_loss_grad",
     "mlp_surface",
     "mlp_train",
+    "mlp_trainability",
     "mse_loss",
     "mse_loss_grad",
     "mse_surface_brute",

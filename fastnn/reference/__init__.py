@@ -35,6 +35,7 @@ from fastnn.reference.train_linear import (
     linear_sgd,
 )
 from fastnn.reference.train_mlp import mlp_train
+from fastnn.reference.trainability import mlp_trainability
 
 __all__ = [
     "accuracy_surface",
@@ -54,6 +55,7 @@ __all__ = [
     "mlp_loss_grad",
     "mlp_surface",
     "mlp_train",
+    "mlp_trainability",
     "mse_loss",
     "mse_loss_grad",
     "mse_surface_brute",

@@ -1,0 +1,68 @@
+"""numpy twin of :mod:`fastnn.kernels.trainability` (same contract, documented there)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fastnn._codes import (
+    DIVERGED,
+    DIVERGENCE_FLOOR,
+    DIVERGENCE_RATIO,
+    SETTING_ALPHA,
+    SETTING_LAYER_RATES,
+    SETTING_LEARNING_RATE,
+    STATE_BEST_LOSS,
+    STATE_LIMIT,
+    STATE_VECTORS,
+)
+from fastnn.reference.mlp import mlp_logits, output_loss
+from fastnn.reference.train_mlp import _weights, mlp_train
+
+ALL_RATES = -1
+INIT_SCALE = -2
+
+
+def _objective(X, Y, theta, sizes, activation, loss, alpha):
+    value = output_loss(mlp_logits(X, theta, sizes, activation, np.empty(Y.shape)), Y, loss)
+    if alpha > 0.0:
+        weights = theta[_weights(sizes, theta.size)]
+        value += 0.5 * alpha / X.shape[0] * float(weights @ weights)
+    return value
+
+
+def _apply(target, value, settings, theta):
+    if target == INIT_SCALE:
+        theta *= value
+    elif target == ALL_RATES:
+        settings[SETTING_LEARNING_RATE] = value
+        settings[SETTING_LAYER_RATES:] = value
+    else:
+        settings[target] = value
+
+
+def mlp_trainability(
+    X, Y, theta0, sizes, activation, loss, settings, order, n_epochs, targets, a, b, out
+):
+    """Train at every grid point; ``out[i, j] = (final loss, convergence, divergence epoch)``."""
+    n_params = theta0.size
+    for i in range(a.size):
+        for j in range(b.size):
+            theta, s = theta0.copy(), settings.copy()
+            _apply(targets[0], a[i], s, theta)
+            _apply(targets[1], b[j], s, theta)
+            alpha = s[SETTING_ALPHA]
+            state = np.zeros(STATE_VECTORS + 3 * n_params)
+            state[STATE_BEST_LOSS] = np.inf
+            start = _objective(X, Y, theta, sizes, activation, loss, alpha)
+            state[STATE_LIMIT] = DIVERGENCE_RATIO * max(start, DIVERGENCE_FLOOR)
+            state[STATE_VECTORS + 2 * n_params :] = theta
+            curve = np.empty(n_epochs)
+            epochs, reason = mlp_train(
+                X, Y, theta, sizes, activation, loss, s, order, state, curve,
+                np.empty((0, n_params)), 1,
+            )  # fmt: skip
+            out[i, j, 0] = _objective(X, Y, theta, sizes, activation, loss, alpha)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                out[i, j, 1] = np.mean(curve[:epochs]) / curve[0] if epochs > 0 else np.nan
+            out[i, j, 2] = epochs if reason == DIVERGED else np.nan
+    return out
