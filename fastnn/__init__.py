@@ -23,6 +23,7 @@ from fastnn.linear_model import LinearRegression, LogisticRegression, linear_fit
 from fastnn.mlp import MLPClassifier, MLPRegressor
 from fastnn.optim import gradient_descent
 from fastnn.surface import LossLine, Surface, loss_line, loss_surface, loss_surfaces
+from fastnn.trainability import TrainabilityMap, trainability
 
 __version__ = "0.1.0"
 
@@ -53,4 +54,6 @@ __all__ = [
     "MLPRegressor",
     "NotFittedError",
     "Surface",
+    "TrainabilityMap",
+    "trainability",
 ]

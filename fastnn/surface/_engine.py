@@ -62,10 +62,15 @@ class Evaluation:
     b: np.ndarray
     arrays: tuple
     codes: tuple = ()
+    fields: int = 1  # values per grid point (a trainability map has 3)
 
     @property
     def shape(self) -> tuple[int, int]:
         return self.a.size, self.b.size
+
+    def tile_shape(self, rows: int, cols: int) -> tuple:
+        """Shape of a tile's values: (rows, cols), or (rows, cols, fields)."""
+        return (rows, cols) if self.fields == 1 else (rows, cols, self.fields)
 
     def cost_per_point(self) -> int:
         """Relative work of one grid point (about one BCE sample evaluation per unit)."""
@@ -172,6 +177,21 @@ def _curvature_cost(arrays) -> int:
     return arrays[0].shape[0] * n_params * n_params * 6 // _MULTIPLY_ADDS_PER_UNIT + 1
 
 
+def _run_trainability(impl, arrays, codes, a, b, out):
+    X, Y, theta0, sizes, settings, order, targets, epochs = arrays
+    activation, loss = codes
+    impl.mlp_trainability(
+        X, Y, theta0, sizes, activation, loss, settings, order, int(epochs[0]), targets, a, b,
+        out,
+    )  # fmt: skip
+
+
+def _trainability_cost(arrays) -> int:
+    """A training run per point: epochs x samples x a forward and backward pass."""
+    X, theta0, epochs = arrays[0], arrays[2], arrays[-1]
+    return int(epochs[0]) * X.shape[0] * theta0.size * 3 // _MULTIPLY_ADDS_PER_UNIT + 1
+
+
 # Every surface kernel, by Evaluation.kind (the names are part of completion records).
 TILE_KERNELS = {
     "mse-exact": TileKernel(
@@ -198,6 +218,7 @@ TILE_KERNELS = {
     "network": TileKernel(_run_network, _network_cost, _network_fixed, revision=3),
     "max-eigenvalue": TileKernel(_extreme_eigenvalues("largest"), _curvature_cost),
     "min-eigenvalue": TileKernel(_extreme_eigenvalues("smallest"), _curvature_cost),
+    "trainability": TileKernel(_run_trainability, _trainability_cost),
 }
 
 
@@ -288,7 +309,7 @@ def evaluate_tile(evaluation: Evaluation, rows, cols, out=None) -> np.ndarray:
     a = evaluation.a[rows[0] : rows[1]]
     b = evaluation.b[cols[0] : cols[1]]
     if out is None:
-        out = np.empty((a.size, b.size))
+        out = np.empty(evaluation.tile_shape(a.size, b.size))
     TILE_KERNELS[evaluation.kind].run(
         backend_module(evaluation.backend), evaluation.arrays, evaluation.codes, a, b, out
     )
@@ -483,10 +504,10 @@ def in_process(threads: int | None = None):
             with deferred_interrupts() as interrupted:
                 for k in todo:
                     (r0, r1), (c0, c1) = tiles[k]
-                    size = (r1 - r0) * (c1 - c0)
+                    size = (r1 - r0) * (c1 - c0) * evaluation.fields
                     if buffer is None or buffer.size < size:
                         buffer = np.empty(size)
-                    view = buffer[:size].reshape(r1 - r0, c1 - c0)
+                    view = buffer[:size].reshape(evaluation.tile_shape(r1 - r0, c1 - c0))
                     finish(k, compute_tile(evaluation, (r0, r1), (c0, c1), view, writer))
                     if interrupted():
                         raise KeyboardInterrupt

@@ -1,0 +1,349 @@
+"""Trainability maps: how training ends over a grid of two hyperparameters.
+
+:func:`trainability` trains an (unfitted) MLP estimator at every point of a grid of two
+hyperparameters -- the learning rate, one layer's learning rate, the momentum, the
+initial scale -- from the same initial weights (its ``random_state``), each run exactly
+as ``fit`` would do it, and records how it ended: the final loss, whether and when it
+diverged, and how fast it converged.  All runs of a tile are one parallel kernel call
+(:func:`fastnn.kernels.mlp_trainability`) on the surface engine's tiles, threads,
+progress bar and Dask executor.  Sohl-Dickstein (2024) mapped per-layer learning rates of
+a one-hidden-layer network this way and found the boundary between trainable and
+untrainable hyperparameters fractal; ``ranges`` are explicit boxes, so zooming in is
+another call with a smaller box (:func:`plot_zoom` draws a sequence).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numba
+import numpy as np
+
+from fastnn._backends import backend_module
+from fastnn._codes import ACTIVATION_CODES, ADAM, MOMENTUM, SETTING_LAYER_RATES, SETTING_MOMENTUM
+from fastnn._training import mlp_settings
+from fastnn._validation import (
+    check_batch_size,
+    check_option,
+    check_resolution,
+    check_threads,
+    check_tile_rows,
+    check_X,
+    validate_params,
+)
+from fastnn.optim import sample_orders
+
+__all__ = ["TrainabilityMap", "plot_zoom", "trainability"]
+
+SCALES = ("log", "linear")
+_LAYER_RATE = re.compile(r"learning_rate_init\[(\d+)\]$")
+
+
+@dataclass
+class TrainabilityMap:
+    """How training ended at every point of a hyperparameter grid.
+
+    Attributes
+    ----------
+    a, b : ndarray
+        The two axes (values of ``labels[0]`` and ``labels[1]``).
+    values : ndarray of shape (len(a), len(b))
+        Final mean training loss (plus the L2 term with ``alpha > 0``), as ``loss_``
+        after ``fit`` with those hyperparameters: at the parameters before the
+        diverging step where a run diverged.
+    convergence : ndarray
+        The mean over the epochs run of the epoch loss over the first epoch's: small
+        for fast convergence, about 1 for a stalled run, large before a divergence.
+    divergence_epoch : ndarray
+        The epoch at which a run diverged (the estimators' rule: a non-finite loss, or
+        an epoch loss above 1e4 times the start's); NaN where it did not.
+    labels : tuple of str
+    scale : {"log", "linear"}
+    info : dict
+        Model, data size, epochs, solver and the fixed settings.
+    """
+
+    a: np.ndarray
+    b: np.ndarray
+    values: np.ndarray
+    convergence: np.ndarray
+    divergence_epoch: np.ndarray
+    labels: tuple
+    scale: str = "log"
+    info: dict = field(default_factory=dict)
+
+    @property
+    def diverged(self) -> np.ndarray:
+        """Boolean grid: which runs diverged."""
+        return ~np.isnan(self.divergence_epoch)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(len(a), len(b))."""
+        return self.values.shape
+
+    def __repr__(self) -> str:
+        ga, gb = self.shape
+        return (
+            f"TrainabilityMap({ga} x {gb}, {self.labels[0]} in [{self.a[0]:.4g}, "
+            f"{self.a[-1]:.4g}], {self.labels[1]} in [{self.b[0]:.4g}, {self.b[-1]:.4g}], "
+            f"{100 * self.diverged.mean():.1f}% diverged)"
+        )
+
+    def plot(self, ax=None, *, title=None, box=None):
+        """The map: converged runs in blues by convergence, diverged ones in reds by epoch.
+
+        Darker is faster either way (a fast convergence, an early divergence); axes are
+        logarithmic for a ``"log"`` map.  ``box`` ((a0, a1), (b0, b1)) outlines a region,
+        e.g. the next map of a zoom sequence.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        import matplotlib.pyplot as plt
+        from matplotlib.colors import LogNorm
+
+        if ax is None:
+            fig, ax = plt.subplots(figsize=(6, 5))
+        else:
+            fig = ax.figure
+        B, A = np.meshgrid(self.b, self.a)
+        converged = np.where(self.diverged, np.nan, self.convergence)
+        finite = converged[np.isfinite(converged) & (converged > 0)]
+        norm = (
+            LogNorm(finite.min(), max(finite.max(), finite.min() * 1.0001)) if finite.size else None
+        )
+        mesh = ax.pcolormesh(A, B, converged, cmap="Blues_r", norm=norm, shading="auto")
+        fig.colorbar(mesh, ax=ax, label="convergence (mean loss / first loss)", pad=0.01)
+        if self.diverged.any():
+            epochs = np.where(self.diverged, self.divergence_epoch, np.nan)
+            red = ax.pcolormesh(A, B, epochs, cmap="Reds_r", shading="auto")
+            fig.colorbar(red, ax=ax, label="epoch of divergence", pad=0.02)
+        if self.scale == "log":
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+        if box is not None:
+            (a0, a1), (b0, b1) = box
+            ax.plot([a0, a1, a1, a0, a0], [b0, b0, b1, b1, b0], color="gold", lw=1.5)
+        ax.set_xlabel(self.labels[0])
+        ax.set_ylabel(self.labels[1])
+        epochs = self.info.get("epochs", "")
+        ax.set_title(title or f"{self.info.get('model', 'model')}: trainability, {epochs} epochs")
+        return fig
+
+
+def plot_zoom(maps, *, ncols: int = 3):
+    """A zoom sequence: one panel per map, each outlining the box of the next.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    maps = list(maps)
+    if not maps:
+        raise ValueError("maps must hold at least one TrainabilityMap")
+    rows = -(-len(maps) // ncols)
+    cols = min(ncols, len(maps))
+    fig, axes = plt.subplots(rows, cols, figsize=(5.5 * cols, 4.5 * rows), squeeze=False)
+    for k, (m, ax) in enumerate(zip(maps, axes.ravel(), strict=False)):
+        box = None
+        if k + 1 < len(maps):
+            nxt = maps[k + 1]
+            box = ((nxt.a[0], nxt.a[-1]), (nxt.b[0], nxt.b[-1]))
+        m.plot(ax, box=box, title=f"zoom {k}")
+    for ax in axes.ravel()[len(maps) :]:
+        ax.set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
+def _target(name, n_layers: int, solver: str) -> int:
+    """The kernel's target code of a hyperparameter name."""
+    from fastnn.kernels.trainability import ALL_RATES, INIT_SCALE
+
+    if name == "learning_rate_init":
+        return ALL_RATES
+    if name == "init_scale":
+        return INIT_SCALE
+    if name == "momentum":
+        if solver != "momentum":
+            raise ValueError(
+                f"params: 'momentum' is a hyperparameter of solver='momentum'; the estimator's "
+                f"solver is {solver!r}"
+            )
+        return SETTING_MOMENTUM
+    match = _LAYER_RATE.match(name) if isinstance(name, str) else None
+    if match:
+        k = int(match.group(1))
+        if k >= n_layers:
+            raise ValueError(
+                f"params: {name!r}: the network has {n_layers} layers (0..{n_layers - 1})"
+            )
+        if solver == "adam":
+            raise ValueError(f"params: {name!r}: one rate per layer does not apply to Adam")
+        return SETTING_LAYER_RATES + k
+    raise ValueError(
+        "params must name two of 'learning_rate_init', 'learning_rate_init[k]' (layer k), "
+        f"'momentum', 'init_scale'; got {name!r}"
+    )
+
+
+def _axis(bounds, n: int, scale: str, name: str) -> np.ndarray:
+    if not isinstance(bounds, (tuple, list)) or len(bounds) != 2:
+        raise ValueError(f"ranges: {name} needs (low, high); got {bounds!r}")
+    low, high = (float(v) for v in bounds)
+    if not (np.isfinite(low) and np.isfinite(high) and low < high):
+        raise ValueError(f"ranges: {name} needs finite low < high; got {bounds!r}")
+    if scale == "log":
+        if low <= 0:
+            raise ValueError(f"ranges: {name} must be > 0 on a log scale; got {bounds!r}")
+        return np.geomspace(low, high, n)
+    return np.linspace(low, high, n)
+
+
+def trainability(
+    estimator,
+    X,
+    y,
+    *,
+    params=("learning_rate_init[0]", "learning_rate_init[1]"),
+    ranges=((1e-3, 10.0), (1e-3, 10.0)),
+    scale="log",
+    resolution=51,
+    threads=None,
+    progress=None,
+    tile_rows=None,
+    client=None,
+    backend=None,
+) -> TrainabilityMap:
+    """Train ``estimator`` at every point of a grid of two hyperparameters.
+
+    Parameters
+    ----------
+    estimator : MLPClassifier or MLPRegressor (its settings, unfitted)
+        Everything but the two gridded hyperparameters is fixed by its settings:
+        ``solver``, ``max_iter`` (epochs), ``tol``, ``batch_size``, ``alpha``, ``init``,
+        ``random_state`` (one initialisation and one set of sample orders for all runs;
+        pass an int).  ``warm_start`` and ``early_stopping`` do not apply.
+    X, y : array-like
+        Training data.
+    params : pair of str
+        Two of ``"learning_rate_init"`` (every layer's rate), ``"learning_rate_init[k]"``
+        (layer k's, the input side 0; not with Adam), ``"momentum"`` (solver
+        ``"momentum"``) and ``"init_scale"`` (a multiplier of the initial parameters).
+    ranges : pair of (low, high)
+        The box of the two axes: zooming in is a call with a smaller box.
+    scale : {"log", "linear"}, default "log"
+    resolution : int or pair of int, default 51
+    threads, progress, tile_rows, client, backend
+        As :func:`fastnn.loss_surface`.
+
+    Returns
+    -------
+    TrainabilityMap
+        Each point equals a separate ``fit`` with its hyperparameters: the same final
+        loss (bit for bit with the numba backend) and the same divergence verdict.
+    """
+    from fastnn.mlp import MLPClassifier, MLPRegressor, _checked_layout
+    from fastnn.surface._engine import Evaluation, in_process, plan_tiles, run
+
+    if isinstance(estimator, type):
+        estimator = estimator()
+    if not isinstance(estimator, (MLPClassifier, MLPRegressor)):
+        raise TypeError(
+            f"estimator must be a fastnn MLPClassifier or MLPRegressor; got {estimator!r}"
+        )
+    settings = validate_params(estimator)
+    if settings["early_stopping"] or settings["warm_start"]:
+        raise ValueError("trainability: early_stopping and warm_start do not apply; set them off")
+    if not isinstance(params, (tuple, list)) or len(params) != 2 or params[0] == params[1]:
+        raise ValueError(f"params must name two different hyperparameters; got {params!r}")
+    if not isinstance(ranges, (tuple, list)) or len(ranges) != 2:
+        raise ValueError(f"ranges must be a (low, high) pair per parameter; got {ranges!r}")
+    scale = check_option(scale, "scale", SCALES)
+    grid = check_resolution(resolution)
+    threads = check_threads(threads, numba.config.NUMBA_NUM_THREADS)
+    tile_rows = check_tile_rows(tile_rows)
+    backend = check_option(backend or settings["backend"], "backend", ("numba", "numpy"))
+    X = check_X(X)
+    Y, loss = type(estimator)(**estimator.get_params())._fit_targets(y, X.shape[0])
+    layout = _checked_layout(settings, X.shape, Y.shape[1])
+    n_layers = layout.sizes.size - 1
+    solver = settings["solver"]
+    targets = np.array([_target(name, n_layers, solver) for name in params], dtype=np.int64)
+    a = _axis(ranges[0], grid[0], scale, params[0])
+    b = _axis(ranges[1], grid[1], scale, params[1])
+    rng = settings["random_state"]
+    scaled = "init_scale" not in params
+    theta0 = layout.initial_theta(rng, settings["init"], settings["init_scale"] if scaled else 1.0)
+    rates = settings["learning_rate_init"]
+    if any(t >= SETTING_LAYER_RATES for t in targets) and not isinstance(rates, tuple):
+        rates = (rates,) * n_layers  # one rate per layer: the kernel sets one of them
+    full_batch = solver == "gd"
+    n_samples = X.shape[0]
+    batch_size = 1 if solver == "sgd" else check_batch_size(settings["batch_size"], n_samples)
+    kernel_settings = mlp_settings(
+        optimizer=ADAM if solver == "adam" else MOMENTUM,
+        lr=rates,
+        batch_size=batch_size,
+        momentum=settings["momentum"] if solver == "momentum" else 0.0,
+        beta_1=settings["beta_1"],
+        beta_2=settings["beta_2"],
+        epsilon=settings["epsilon"],
+        tol=settings["tol"],
+        n_iter_no_change=settings["n_iter_no_change"],
+        alpha=settings["alpha"],
+    )
+    n_epochs = settings["max_iter"]
+    order = (
+        np.empty((0, n_samples), np.int64)
+        if full_batch
+        else sample_orders(rng, n_samples, n_epochs)
+    )
+    evaluation = Evaluation(
+        "trainability",
+        backend,
+        a,
+        b,
+        (X, Y, theta0, layout.sizes, kernel_settings, order, targets,
+         np.array([n_epochs], np.int64)),
+        (ACTIVATION_CODES[settings["activation"]], loss),
+        fields=3,
+    )  # fmt: skip
+    values = np.empty((a.size, b.size, 3))
+    tiles = plan_tiles(evaluation, tile_rows)
+    if progress is None:
+        progress = a.size * b.size * evaluation.cost_per_point() >= 1 << 33
+    from fastnn.surface._engine import ArraySink
+
+    if client is not None:
+        from fastnn.surface._distributed import on_cluster, require_dask
+
+        require_dask()
+        executor = on_cluster(client)
+    else:
+        executor = in_process(threads)
+    backend_module(backend)  # imported before the clock of the first tile
+    run(evaluation, ArraySink(values), tiles, bool(progress), executor)
+    return TrainabilityMap(
+        a=a,
+        b=b,
+        values=values[:, :, 0].copy(),
+        convergence=values[:, :, 1].copy(),
+        divergence_epoch=values[:, :, 2].copy(),
+        labels=tuple(params),
+        scale=scale,
+        info={
+            "model": type(estimator).__name__,
+            "sizes": [int(s) for s in layout.sizes],
+            "n_samples": int(n_samples),
+            "epochs": int(n_epochs),
+            "solver": solver,
+            "backend": backend,
+            "tiles": len(tiles),
+        },
+    )
