@@ -106,7 +106,7 @@ class TrainabilityMap:
         from matplotlib.colors import LogNorm
 
         if ax is None:
-            fig, ax = plt.subplots(figsize=(6, 5))
+            fig, ax = plt.subplots(figsize=(8, 5))
         else:
             fig = ax.figure
         B, A = np.meshgrid(self.b, self.a)
@@ -116,11 +116,11 @@ class TrainabilityMap:
             LogNorm(finite.min(), max(finite.max(), finite.min() * 1.0001)) if finite.size else None
         )
         mesh = ax.pcolormesh(A, B, converged, cmap="Blues_r", norm=norm, shading="auto")
-        fig.colorbar(mesh, ax=ax, label="convergence (mean loss / first loss)", pad=0.01)
+        fig.colorbar(mesh, ax=ax, label="convergence (mean loss / first loss)", pad=0.02)
         if self.diverged.any():
             epochs = np.where(self.diverged, self.divergence_epoch, np.nan)
             red = ax.pcolormesh(A, B, epochs, cmap="Reds_r", shading="auto")
-            fig.colorbar(red, ax=ax, label="epoch of divergence", pad=0.02)
+            fig.colorbar(red, ax=ax, label="epoch of divergence", pad=0.12)
         if self.scale == "log":
             ax.set_xscale("log")
             ax.set_yscale("log")

@@ -1,0 +1,113 @@
+"""Trainability maps: every grid point is a separate fit with its hyperparameters."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import fastnn
+from fastnn import data
+
+
+@pytest.fixture(scope="module")
+def problem():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(16, 5))
+    return X, rng.normal(size=16)
+
+
+def _fit(estimator, X, y, **changes):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", fastnn.FastnnWarning)
+        return type(estimator)(**{**estimator.get_params(), **changes}).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    ("solver", "params", "ranges"),
+    [
+        ("gd", ("learning_rate_init[0]", "learning_rate_init[1]"), ((1e-2, 20.0), (1e-2, 20.0))),
+        ("momentum", ("learning_rate_init", "momentum"), ((1e-2, 5.0), (0.0, 0.95))),
+        ("sgd", ("init_scale", "learning_rate_init"), ((0.2, 5.0), (1e-3, 1.0))),
+    ],
+)
+def test_every_point_is_a_separate_fit(problem, solver, params, ranges):
+    X, y = problem
+    estimator = fastnn.MLPRegressor(
+        (6,), "tanh", solver=solver, max_iter=40, tol=None, random_state=3, batch_size=4
+    )
+    scale = "linear" if "momentum" in params else "log"
+    tmap = fastnn.trainability(estimator, X, y, params=params, ranges=ranges, scale=scale,
+                               resolution=(7, 6))  # fmt: skip
+    assert tmap.diverged.any() and not tmap.diverged.all()
+    for i, j in [(0, 0), (3, 2), (6, 5), (6, 0), (0, 5), (4, 4)]:
+        changes = {}
+        for name, value in zip(params, (tmap.a[i], tmap.b[j]), strict=True):
+            if name.startswith("learning_rate_init["):
+                rates = list(changes.get("learning_rate_init", (0.001, 0.001)))
+                rates[int(name[-2])] = value
+                changes["learning_rate_init"] = tuple(rates)
+            else:
+                changes[name] = value
+        fitted = _fit(estimator, X, y, **changes)
+        assert tmap.values[i, j] == fitted.loss_  # bit for bit
+        if tmap.diverged[i, j]:
+            assert tmap.divergence_epoch[i, j] == fitted.n_iter_ < 40
+        else:
+            assert fitted.n_iter_ == 40
+            curve = fitted.loss_curve_
+            assert tmap.convergence[i, j] == pytest.approx(curve.mean() / curve[0], rel=1e-12)
+
+
+def test_tiles_threads_repeats_and_backends_agree(problem):
+    X, y = problem
+    estimator = fastnn.MLPRegressor((6,), "tanh", solver="gd", max_iter=30, tol=None,
+                                    random_state=1)  # fmt: skip
+    options = dict(ranges=((1e-2, 30.0), (1e-2, 30.0)), resolution=(6, 5))
+    whole = fastnn.trainability(estimator, X, y, **options)
+    rows = fastnn.trainability(estimator, X, y, tile_rows=1, threads=1, **options)
+    again = fastnn.trainability(estimator, X, y, **options)
+    for other in (rows, again):
+        np.testing.assert_array_equal(other.values, whole.values)
+        np.testing.assert_array_equal(other.convergence, whole.convergence)
+        np.testing.assert_array_equal(other.divergence_epoch, whole.divergence_epoch)
+    numpy = fastnn.trainability(estimator, X, y, backend="numpy", **options)
+    stable = ~whole.diverged
+    np.testing.assert_allclose(numpy.values[stable], whole.values[stable], rtol=1e-9)
+    np.testing.assert_array_equal(numpy.diverged, whole.diverged)
+
+
+def test_a_classifier_with_the_training_tol(problem):
+    X, y = data.donut(60, seed=2)
+    estimator = fastnn.MLPClassifier((4,), "relu", solver="gd", max_iter=200, tol=1e-3,
+                                     random_state=0)  # fmt: skip
+    tmap = fastnn.trainability(estimator, X, y, params=("learning_rate_init", "init_scale"),
+                               ranges=((1e-3, 50.0), (0.1, 3.0)), resolution=5)  # fmt: skip
+    for i, j in [(0, 0), (2, 3), (4, 4)]:
+        fitted = _fit(estimator, X, y, learning_rate_init=tmap.a[i], init_scale=tmap.b[j])
+        assert tmap.values[i, j] == fitted.loss_
+    fig = tmap.plot()
+    assert fig.axes[0].get_xscale() == "log"
+    assert "trainability" in fig.axes[0].get_title()
+    zoom = fastnn.trainability(estimator, X, y, params=("learning_rate_init", "init_scale"),
+                               ranges=((1.0, 50.0), (0.5, 2.0)), resolution=4)  # fmt: skip
+    from fastnn.trainability import plot_zoom
+
+    assert len(plot_zoom([tmap, zoom]).axes) >= 2
+    assert repr(tmap).startswith("TrainabilityMap(5 x 5")
+
+
+def test_trainability_refusals(problem):
+    X, y = problem
+    gd = fastnn.MLPRegressor((4,), solver="gd", random_state=0)
+    with pytest.raises(ValueError, match="'momentum' is a hyperparameter of solver='momentum'"):
+        fastnn.trainability(gd, X, y, params=("momentum", "learning_rate_init"))
+    with pytest.raises(ValueError, match="the network has 2 layers"):
+        fastnn.trainability(gd, X, y, params=("learning_rate_init[2]", "learning_rate_init"))
+    with pytest.raises(ValueError, match="does not apply to Adam"):
+        fastnn.trainability(fastnn.MLPRegressor((4,)), X, y)
+    with pytest.raises(ValueError, match="params must name two of"):
+        fastnn.trainability(gd, X, y, params=("lr", "momentum"))
+    with pytest.raises(ValueError, match="must be > 0 on a log scale"):
+        fastnn.trainability(gd, X, y, ranges=((0.0, 1.0), (1e-3, 1.0)))
+    with pytest.raises(TypeError, match="MLPClassifier or MLPRegressor"):
+        fastnn.trainability(fastnn.LinearRegression(), X, y)
