@@ -401,7 +401,7 @@ def _bench(args) -> int:
 
 # -- the parser ---------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
-    """The ``fastnn`` command's parser: ``demo``, ``surface`` and ``bench``."""
+    """The ``fastnn`` command's parser: ``demo``, ``surface``, ``trainability``, ``bench``."""
     from fastnn import __version__
 
     parser = _Parser(prog="fastnn", description="fastnn: the neural-network lecture, fast.")
@@ -483,6 +483,10 @@ def build_parser() -> argparse.ArgumentParser:
     surface.add_argument("--png", metavar="FILE.png", help="write a contour plot")
     surface.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     surface.set_defaults(run=_surface)
+
+    from fastnn import _cli_trainability
+
+    _cli_trainability.add_parser(sub, _seed)
 
     bench = sub.add_parser("bench", help="numba vs the numpy reference on the main workloads")
     bench.add_argument("--quick", action="store_true", help="small sizes (a few seconds)")

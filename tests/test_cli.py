@@ -307,3 +307,25 @@ def test_training_settings_from_the_command_line(tmp_path, capsys):
     assert main(["surface", "--model", "linear", "--activation", "tanh"]) == 2
     assert main(["surface", "--model", "logistic", "--solver", "adam"]) == 2
     assert main(["surface", "--model", "linear", "--lr", "-1"]) == 2
+
+
+def test_trainability_from_the_command_line(tmp_path, capsys):
+    out, png = tmp_path / "t.npz", tmp_path / "t.png"
+    args = ["trainability", "--resolution", "4", "3", "--iterations", "20", "--no-progress"]
+    ranges = ["--ranges", "1e-2", "1e3", "1e-2", "1e3", "--hidden", "4"]
+    assert main([*args, *ranges, "--out", str(out), "--png", str(png)]) == 0
+    line = capsys.readouterr().out
+    assert re.match(r"trainability 4 x 3 \(MLPClassifier 2-4-1, gd, 20 epochs\): 12 runs", line)
+    saved = np.load(out)
+    X, y = fastnn.lecture.network_data(0)
+    settings = dict(solver="gd", max_iter=20, tol=None, init="normal", random_state=0)
+    estimator = fastnn.MLPClassifier((4,), "sigmoid", learning_rate_init=0.5, **settings)
+    direct = fastnn.trainability(estimator, X, y, ranges=((1e-2, 1e3), (1e-2, 1e3)),
+                                 resolution=(4, 3))  # fmt: skip
+    np.testing.assert_array_equal(saved["values"], direct.values)
+    np.testing.assert_array_equal(saved["divergence_epoch"], direct.divergence_epoch)
+    assert png.stat().st_size > 0
+    assert main([*args, *ranges, "--out", str(out)]) == 2  # exists: not replaced
+    assert "exists; pass --force" in capsys.readouterr().err
+    assert main([*args, "--params", "momentum", "init_scale"]) == 2
+    assert "solver='momentum'" in capsys.readouterr().err

@@ -1,0 +1,110 @@
+"""``fastnn trainability``: a trainability map from the command line (see :mod:`fastnn.cli`)."""
+
+from __future__ import annotations
+
+import os
+import time
+
+DEFAULT_PARAMS = ["learning_rate_init[0]", "learning_rate_init[1]"]
+DEFAULT_RANGES = [1e-3, 100.0, 1e-3, 100.0]
+
+
+def add_parser(sub, seed_type) -> None:
+    """The subcommand's options (the ``surface`` ones where they apply)."""
+    parser = sub.add_parser(
+        "trainability", help="train a network at every point of a hyperparameter grid"
+    )
+    parser.add_argument(
+        "--data",
+        metavar="FILE",
+        help="CSV or .npz (X and labels or targets); default: the lecture's donut",
+    )
+    parser.add_argument("--regression", action="store_true", help="targets are values")
+    parser.add_argument(
+        "--params", nargs=2, default=DEFAULT_PARAMS, metavar="NAME",
+        help="two of learning_rate_init, learning_rate_init[k], momentum, init_scale "
+        "(default: the two layers' rates)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--ranges", nargs=4, type=float, default=DEFAULT_RANGES, metavar="X",
+        help="a_low a_high b_low b_high (default 1e-3 100 1e-3 100)",
+    )  # fmt: skip
+    parser.add_argument("--scale", choices=("log", "linear"), default="log")
+    parser.add_argument("--resolution", type=int, nargs="+", default=[51], metavar="G")
+    parser.add_argument("--hidden", type=int, nargs="+", default=[10], help="hidden units")
+    parser.add_argument("--activation", choices=("sigmoid", "tanh", "relu"), default="sigmoid")
+    parser.add_argument("--solver", choices=("gd", "sgd", "minibatch", "momentum"), default="gd")
+    parser.add_argument("--iterations", type=int, default=300, help="epochs of every run")
+    parser.add_argument("--lr", type=float, default=0.5, help="the rate of an axis-free layer")
+    parser.add_argument("--seed", type=seed_type, default=0)
+    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--out", metavar="FILE.npz", help="axes, final losses, convergence")
+    parser.add_argument("--png", metavar="FILE.png", help="write the map")
+    parser.add_argument("--force", action="store_true", help="replace --out / --png")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.set_defaults(run=run)
+
+
+def run(args) -> int:
+    """Build the estimator, map it, print one line; write --out / --png."""
+    import numpy as np
+
+    import fastnn
+    from fastnn import cli, lecture
+
+    for option, path, suffix in (("--out", args.out, ".npz"), ("--png", args.png, ".png")):
+        if path is None:
+            continue
+        if not path.endswith(suffix):
+            raise cli.CommandError(f"{option} {path}: name it FILE{suffix}")
+        cli._check_output_path(option, path)
+        if os.path.exists(path) and not args.force:
+            raise cli.CommandError(f"{option} {path} exists; pass --force to replace it")
+    if args.data:
+        X, y = cli.load_data(args.data)
+    else:
+        X, y = lecture.network_data(args.seed)
+    kind = fastnn.MLPRegressor if args.regression else fastnn.MLPClassifier
+    resolution = args.resolution[0] if len(args.resolution) == 1 else tuple(args.resolution)
+    ranges = ((args.ranges[0], args.ranges[1]), (args.ranges[2], args.ranges[3]))
+    estimator = kind(
+        tuple(args.hidden), args.activation, solver=args.solver, max_iter=args.iterations,
+        learning_rate_init=args.lr, tol=None, init="normal", random_state=args.seed,
+    )  # fmt: skip
+    start = time.perf_counter()
+    try:
+        tmap = fastnn.trainability(
+            estimator, X, y, params=tuple(args.params), ranges=ranges, scale=args.scale,
+            resolution=resolution, threads=args.threads, progress=not args.no_progress,
+        )  # fmt: skip
+    except (ValueError, TypeError) as exc:
+        raise cli.CommandError(str(exc)) from None
+    elapsed = time.perf_counter() - start
+    ga, gb = tmap.shape
+    stable = np.where(tmap.diverged, np.inf, tmap.values)
+    i, j = np.unravel_index(np.argmin(stable), stable.shape)
+    sizes = "-".join(str(s) for s in tmap.info["sizes"])
+    best = (
+        f"lowest final loss {tmap.values[i, j]:.6g} at ({args.params[0]} = {tmap.a[i]:.4g}, "
+        f"{args.params[1]} = {tmap.b[j]:.4g})"
+        if np.isfinite(stable[i, j])
+        else "every run diverged"
+    )
+    print(
+        f"trainability {ga} x {gb} ({tmap.info['model']} {sizes}, {args.solver}, "
+        f"{args.iterations} epochs): {ga * gb} runs in {elapsed:.3g} s "
+        f"({elapsed / (ga * gb) * 1e3:.3g} ms per run); {100 * tmap.diverged.mean():.1f}% "
+        f"diverged; {best}"
+    )
+    if args.out:
+        cli._write_atomically(
+            args.out,
+            lambda tmp: np.savez(
+                tmp, a=tmap.a, b=tmap.b, values=tmap.values, convergence=tmap.convergence,
+                divergence_epoch=tmap.divergence_epoch, labels=np.array(tmap.labels),
+            ),
+        )  # fmt: skip
+    if args.png:
+        fig = tmap.plot()
+        cli._write_atomically(args.png, lambda tmp: fig.savefig(tmp, dpi=100, format="png"))
+    return 0
