@@ -184,7 +184,49 @@ def gradient_descent(seed: int, quick: bool) -> Section:
         "linear_gd_fit",
         "The line found by gradient descent next to the least-squares line.",
     )
+    _learning_rate_line(section, X, y, quick)
     return section
+
+
+def _learning_rate_line(section, X, y, quick):
+    """The lecture's learning-rate lesson at scale: final loss against the rate, 2 / lambda_max."""
+    import matplotlib.pyplot as plt
+
+    ols = fastnn.LinearRegression().fit(X, y)
+    top = float(fastnn.hessian_eigs(ols, X, y, k=1).values[0])  # MSE: H is constant
+    threshold = 2.0 / top
+    rates = np.geomspace(threshold / 1000, 3 * threshold, 40 if quick else 120)
+    finals, diverged = [], []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", fastnn.DivergenceWarning)
+        for lr in rates:
+            fit = lecture.linear_gd_model(learning_rate_init=lr, record_trajectory=False)
+            fit.fit(X, y, theta0=lecture.LINEAR_GD_START)
+            finals.append(fit.loss_)
+            diverged.append(fit.n_iter_ < 100)
+    finals, diverged = np.array(finals), np.array(diverged)
+    first = rates[np.argmax(diverged)] if diverged.any() else np.nan
+    section.say(
+        f"100 GD iterations at {rates.size} learning rates: the Hessian's largest eigenvalue "
+        f"{top:.4g} puts the stability limit at 2 / lambda_max = {threshold:.4g}; the first "
+        f"rate stopped as diverging: {first:.4g}"
+    )
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    ax.loglog(rates[~diverged], finals[~diverged], ".-", label="final MSE after 100 iterations")
+    if diverged.any():
+        ax.loglog(rates[diverged], finals[diverged], "rx", label="diverged (stopped)")
+    ax.axvline(threshold, color="k", ls="--", lw=1, label="2 / largest Hessian eigenvalue")
+    ax.axhline(ols.loss_, color="C2", lw=1, label="least squares")
+    ax.set_xlabel("learning rate")
+    ax.set_ylabel("mean squared error")
+    ax.set_title("Final loss against the learning rate")
+    ax.legend(fontsize="small")
+    section.figure(
+        fig,
+        "linear_learning_rates",
+        "Final MSE of 100 GD iterations from [-3, 1] for each learning rate: too small "
+        "creeps, beyond 2 / lambda_max (dashed) the iteration grows.",
+    )
 
 
 def logistic_regression(seed: int, quick: bool) -> Section:
@@ -335,7 +377,31 @@ def neural_network(seed: int, quick: bool) -> Section:
         "of its variance), with the path on top.",
     )
     _network_curvature(section, model, X, y, seed, quick)
+    _network_trainability(section, X, y, seed, quick)
     return section
+
+
+def _network_trainability(section, X, y, seed, quick):
+    """Per-layer learning rates of the lecture network: where training converges."""
+    grid, epochs = (12, 100) if quick else (32, 200)
+    network = lecture.network_model(max_iter=epochs, tol=None, random_state=seed)
+    tmap, elapsed = _timed(
+        lambda: fastnn.trainability(
+            network, X, y, ranges=((1e-2, 1e3), (1e-2, 1e3)), resolution=grid
+        )
+    )
+    section.say(
+        f"trainability {grid} x {grid} (the two layers' learning rates, {epochs} GD epochs "
+        f"each): {100 * tmap.diverged.mean():.0f}% of the runs diverged   "
+        f"({elapsed * 1e3:.0f} ms for {grid * grid} trainings)"
+    )
+    section.figure(
+        tmap.plot(title="Trainability of the lecture network: per-layer learning rates"),
+        "network_trainability",
+        f"{grid * grid} trainings of the network from the same weights, one per pair of "
+        "per-layer learning rates: blue by how fast the loss fell (mean over first), red by "
+        "the epoch a run diverged.",
+    )
 
 
 def _network_curvature(section, model, X, y, seed, quick):

@@ -109,17 +109,18 @@ class TrainabilityMap:
             fig, ax = plt.subplots(figsize=(8, 5))
         else:
             fig = ax.figure
-        B, A = np.meshgrid(self.b, self.a)
+        a_edges, b_edges = _edges(self.a, self.scale), _edges(self.b, self.scale)
         converged = np.where(self.diverged, np.nan, self.convergence)
         finite = converged[np.isfinite(converged) & (converged > 0)]
         norm = (
             LogNorm(finite.min(), max(finite.max(), finite.min() * 1.0001)) if finite.size else None
         )
-        mesh = ax.pcolormesh(A, B, converged, cmap="Blues_r", norm=norm, shading="auto")
+        # values[i, j] is at (a[i], b[j]): a along x, so the colour array is its transpose
+        mesh = ax.pcolormesh(a_edges, b_edges, converged.T, cmap="Blues_r", norm=norm)
         fig.colorbar(mesh, ax=ax, label="convergence (mean loss / first loss)", pad=0.02)
         if self.diverged.any():
             epochs = np.where(self.diverged, self.divergence_epoch, np.nan)
-            red = ax.pcolormesh(A, B, epochs, cmap="Reds_r", shading="auto")
+            red = ax.pcolormesh(a_edges, b_edges, epochs.T, cmap="Reds_r")
             fig.colorbar(red, ax=ax, label="epoch of divergence", pad=0.12)
         if self.scale == "log":
             ax.set_xscale("log")
@@ -132,6 +133,17 @@ class TrainabilityMap:
         epochs = self.info.get("epochs", "")
         ax.set_title(title or f"{self.info.get('model', 'model')}: trainability, {epochs} epochs")
         return fig
+
+
+def _edges(centres: np.ndarray, scale: str) -> np.ndarray:
+    """Cell edges around grid values: midpoints, geometric ones on a log scale."""
+    x = np.log(centres) if scale == "log" else np.asarray(centres, dtype=np.float64)
+    if x.size == 1:
+        edges = np.array([x[0] - 0.5, x[0] + 0.5])
+    else:
+        middle = 0.5 * (x[1:] + x[:-1])
+        edges = np.r_[2 * x[0] - middle[0], middle, 2 * x[-1] - middle[-1]]
+    return np.exp(edges) if scale == "log" else edges
 
 
 def plot_zoom(maps, *, ncols: int = 3):

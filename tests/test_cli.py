@@ -40,6 +40,8 @@ DEMO_FIGURES = [
     "network_surface_pca",
     "network_hessian_spectrum",
     "network_convexity",
+    "network_trainability",
+    "linear_learning_rates",
 ]
 
 

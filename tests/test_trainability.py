@@ -87,6 +87,11 @@ def test_a_classifier_with_the_training_tol(problem):
         assert tmap.values[i, j] == fitted.loss_
     fig = tmap.plot()
     assert fig.axes[0].get_xscale() == "log"
+    rect = fastnn.trainability(estimator, X, y, params=("learning_rate_init", "init_scale"),
+                               ranges=((1e-3, 50.0), (0.1, 3.0)), resolution=(4, 3))  # fmt: skip
+    mesh = rect.plot().axes[0].collections[0]
+    assert mesh.get_array().shape == (3, 4)  # b along y, a along x: nothing transposed
+    np.testing.assert_allclose(mesh.get_array()[1, 2], rect.convergence[2, 1])
     assert "trainability" in fig.axes[0].get_title()
     zoom = fastnn.trainability(estimator, X, y, params=("learning_rate_init", "init_scale"),
                                ranges=((1.0, 50.0), (0.5, 2.0)), resolution=4)  # fmt: skip
