@@ -90,6 +90,19 @@ def _workloads(quick: bool):
     ]
 
 
+def _largest_relative_difference(ours, theirs) -> float:
+    """The largest |ours - theirs| / |theirs|; NaN in both agrees, NaN in one is inf.
+
+    (A trainability map holds NaN where a run did not diverge.)
+    """
+    ours, theirs = np.asarray(ours, dtype=np.float64), np.asarray(theirs, dtype=np.float64)
+    scale = np.maximum(np.abs(theirs), np.finfo(float).tiny)
+    with np.errstate(invalid="ignore"):
+        difference = np.abs(ours - theirs) / scale
+    difference = np.where(np.isnan(ours) & np.isnan(theirs), 0.0, difference)
+    return float(np.max(np.where(np.isnan(difference), np.inf, difference)))
+
+
 def _kernel_workloads(quick: bool):
     """One workload per public kernel, from the case table."""
     size = "quick" if quick else "bench"
@@ -129,8 +142,7 @@ def run_quick_bench(quick: bool = False, stream=None) -> list[dict]:
         for name, unit, units, fn in _workloads(quick):
             t_numba, ours = _best_time(lambda f=fn: f("numba"), repeats)
             t_numpy, theirs = _best_time(lambda f=fn: f("numpy"), 1)
-            scale = np.maximum(np.abs(theirs), np.finfo(float).tiny)
-            agree = float(np.max(np.abs(ours - theirs) / scale))
+            agree = _largest_relative_difference(ours, theirs)
             row = dict(
                 workload=name,
                 numba=t_numba,
