@@ -467,7 +467,7 @@ CASES: dict[str, Case] = {
         "mlp_trainability",
         _mlp_trainability,
         small={"n": 40, "sizes": (3, 5, 2), "g": 6, "epochs": 12},
-        quick={"n": 16, "sizes": (16, 16, 1), "g": 16, "epochs": 100},
+        quick={"n": 16, "sizes": (16, 16, 1), "g": 8, "epochs": 100},
         bench={"n": 16, "sizes": (16, 16, 1), "g": 32, "epochs": 500},
         work=lambda n, sizes, g, epochs: (g * (g - 1), "trainings"),
         rtol=1e-9,
