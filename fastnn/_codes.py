@@ -51,6 +51,11 @@ N_SETTINGS = 10
 # used instead of SETTING_LEARNING_RATE by the momentum / plain-step update.
 SETTING_LAYER_RATES = N_SETTINGS
 
+# What a trainability map's axis sets besides a settings position: every layer's learning
+# rate, or a multiplier of the initial parameters.
+ALL_RATES = -1
+INIT_SCALE = -2
+
 # The MLP training loop's state, kept between calls so that a run cut into several
 # calls (bounded sample-order memory) takes exactly the steps of one call: three
 # counters and the divergence limit (NaN until the first epoch sets it), then the

@@ -227,6 +227,20 @@ def _exchange(rows, cache, column, start, m, save):
 
 
 @njit()
+def _exchange_layers(A, D, E, unit_start, sizes, cache, start, m, save):
+    """A chunk's outputs, deltas and ``W delta`` of layers 1..L to (save) or from the cache.
+
+    The cache's columns: the three quantities one after the other, each in unit order.
+    """
+    block = unit_start[-1] - sizes[0]
+    for l in range(1, sizes.size):
+        column = unit_start[l] - sizes[0]
+        _exchange(_rows(A, unit_start, l), cache, column, start, m, save)
+        _exchange(_upper(D, unit_start, l), cache, block + column, start, m, save)
+        _exchange(_upper(E, unit_start, l), cache, 2 * block + column, start, m, save)
+
+
+@njit()
 def _chunks_hvp(
     X, Y, idx, lo, hi, theta, sizes, activation, loss, V, offsets, width, out, cache, cached
 ):
@@ -260,18 +274,12 @@ def _chunks_hvp(
         if not direct:
             _load_chunk(X, idx, start, m, _rows(A, unit_start, 0))
         if cached:
-            for l in range(1, L + 1):
-                column = unit_start[l] - sizes[0]
-                Al = _rows(A, unit_start, l)
-                _exchange(Al, cache, column, start, m, False)
+            _exchange_layers(A, D, E, unit_start, sizes, cache, start, m, False)
+            for l in range(1, L + 1):  # finite padding: BLAS runs over whole rows
+                Al, Dl = _rows(A, unit_start, l), _upper(D, unit_start, l)
                 for j in range(Al.shape[0]):
                     for i in range(m, width):
                         Al[j, i] = 0.0
-                _exchange(_upper(D, unit_start, l), cache, block + column, start, m, False)
-                _exchange(_upper(E, unit_start, l), cache, 2 * block + column, start, m, False)
-                Dl = _upper(D, unit_start, l)
-                for j in range(Dl.shape[0]):
-                    for i in range(m, width):
                         Dl[j, i] = 0.0
         else:
             # what does not depend on the direction: activations, deltas, E
@@ -306,11 +314,7 @@ def _chunks_hvp(
                     for i in range(m, width):
                         Dl[j, i] = 0.0
             if keep:
-                for l in range(1, L + 1):
-                    column = unit_start[l] - sizes[0]
-                    _exchange(_rows(A, unit_start, l), cache, column, start, m, True)
-                    _exchange(_upper(D, unit_start, l), cache, block + column, start, m, True)
-                    _exchange(_upper(E, unit_start, l), cache, 2 * block + column, start, m, True)
+                _exchange_layers(A, D, E, unit_start, sizes, cache, start, m, True)
         for r in range(V.shape[0]):
             v, g = V[r], out[r]
             # forward: R{z_{l+1}} = V_l^T a_l + c_l + W_l^T R{a_l}  (R{a_0} = 0)

@@ -24,9 +24,11 @@ import numba
 import numpy as np
 
 from fastnn._codes import (
+    ALL_RATES,
     DIVERGED,
     DIVERGENCE_FLOOR,
     DIVERGENCE_RATIO,
+    INIT_SCALE,
     SETTING_ALPHA,
     SETTING_LAYER_RATES,
     SETTING_LEARNING_RATE,
@@ -38,9 +40,7 @@ from fastnn._numba import njit
 from fastnn.kernels.mlp import _offsets, mlp_logits, output_loss
 from fastnn.kernels.train_mlp import _train
 
-# targets: every layer's learning rate; a multiplier of the initial parameters.
-ALL_RATES = -1
-INIT_SCALE = -2
+__all__ = ["ALL_RATES", "INIT_SCALE", "mlp_trainability"]
 
 
 @njit()

@@ -5,9 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from fastnn._codes import (
+    ALL_RATES,
     DIVERGED,
     DIVERGENCE_FLOOR,
     DIVERGENCE_RATIO,
+    INIT_SCALE,
     SETTING_ALPHA,
     SETTING_LAYER_RATES,
     SETTING_LEARNING_RATE,
@@ -17,9 +19,6 @@ from fastnn._codes import (
 )
 from fastnn.reference.mlp import mlp_logits, output_loss
 from fastnn.reference.train_mlp import _weights, mlp_train
-
-ALL_RATES = -1
-INIT_SCALE = -2
 
 
 def _objective(X, Y, theta, sizes, activation, loss, alpha):
