@@ -263,7 +263,7 @@ def _mlp_trainability(rng, n, sizes, g, epochs):
     The axes span stable and diverging runs; the targets are drawn
     among every layer's rate, one layer's rate, the momentum and the initial scale.
     """
-    from fastnn.kernels.trainability import ALL_RATES, INIT_SCALE
+    from fastnn._codes import ALL_RATES, INIT_SCALE
 
     X, Y, theta, sizes, activation, loss = _network(rng, n, sizes)
     n_layers = len(sizes) - 1

@@ -21,7 +21,15 @@ import numba
 import numpy as np
 
 from fastnn._backends import backend_module
-from fastnn._codes import ACTIVATION_CODES, ADAM, MOMENTUM, SETTING_LAYER_RATES, SETTING_MOMENTUM
+from fastnn._codes import (
+    ACTIVATION_CODES,
+    ADAM,
+    ALL_RATES,
+    INIT_SCALE,
+    MOMENTUM,
+    SETTING_LAYER_RATES,
+    SETTING_MOMENTUM,
+)
 from fastnn._training import mlp_settings
 from fastnn._validation import (
     check_batch_size,
@@ -175,8 +183,6 @@ def plot_zoom(maps, *, ncols: int = 3):
 
 def _target(name, n_layers: int, solver: str) -> int:
     """The kernel's target code of a hyperparameter name."""
-    from fastnn.kernels.trainability import ALL_RATES, INIT_SCALE
-
     if name == "learning_rate_init":
         return ALL_RATES
     if name == "init_scale":
