@@ -32,6 +32,7 @@ from fastnn._codes import (
 )
 from fastnn._training import mlp_settings
 from fastnn._validation import (
+    check_allocation,
     check_batch_size,
     check_option,
     check_resolution,
@@ -237,6 +238,9 @@ def trainability(
     tile_rows=None,
     client=None,
     backend=None,
+    out=None,
+    resume=False,
+    overwrite=False,
 ) -> TrainabilityMap:
     """Train ``estimator`` at every point of a grid of two hyperparameters.
 
@@ -259,6 +263,12 @@ def trainability(
     resolution : int or pair of int, default 51
     threads, progress, tile_rows, client, backend
         As :func:`fastnn.loss_surface`.
+    out : str or path ending in .npy, optional
+        Write the three numbers of every point into this file, shape
+        ``(len(a), len(b), 3)``, tile by tile with a completion record beside it
+        (``<out>.tiles``, as a surface's ``.npy``): an interrupted map continues with
+        ``resume=True`` (the same call), and an existing file is replaced only with
+        ``overwrite=True``.  The file holds values only: the axes are the call's.
 
     Returns
     -------
@@ -267,7 +277,13 @@ def trainability(
         loss (bit for bit with the numba backend) and the same divergence verdict.
     """
     from fastnn.mlp import MLPClassifier, MLPRegressor, _checked_layout
-    from fastnn.surface._engine import Evaluation, in_process, plan_tiles, run
+    from fastnn.surface._engine import ArraySink, Evaluation, in_process, plan_tiles, run
+    from fastnn.surface._record import (
+        check_result_file,
+        completion_record,
+        open_result_file,
+        writer_lock,
+    )
 
     if isinstance(estimator, type):
         estimator = estimator()
@@ -332,12 +348,15 @@ def trainability(
         (ACTIVATION_CODES[settings["activation"]], loss),
         fields=3,
     )  # fmt: skip
-    values = np.empty((a.size, b.size, 3))
     tiles = plan_tiles(evaluation, tile_rows)
     if progress is None:
         progress = a.size * b.size * evaluation.cost_per_point() >= 1 << 33
-    from fastnn.surface._engine import ArraySink
-
+    path = None if out is None else check_result_file(out, resume, overwrite)
+    if resume and path is None:
+        raise ValueError("resume=True continues an out= .npy file; give that file")
+    shape = evaluation.tile_shape(a.size, b.size)
+    if path is None:
+        check_allocation(8 * int(np.prod(shape)), "resolution", f"a {shape} map")
     if client is not None:
         from fastnn.surface._distributed import on_cluster, require_dask
 
@@ -346,7 +365,11 @@ def trainability(
     else:
         executor = in_process(threads)
     backend_module(backend)  # imported before the clock of the first tile
-    run(evaluation, ArraySink(values), tiles, bool(progress), executor)
+    # Every argument is checked by now: only here is a file locked, then opened or created.
+    with writer_lock(path):
+        values = np.empty(shape) if path is None else open_result_file(path, shape, resume)
+        sink = ArraySink(values, completion_record(values, evaluation, tiles, resume))
+        computed = run(evaluation, sink, tiles, bool(progress), executor)
     return TrainabilityMap(
         a=a,
         b=b,
@@ -363,5 +386,7 @@ def trainability(
             "solver": solver,
             "backend": backend,
             "tiles": len(tiles),
+            "tiles_computed": computed,
+            **({} if path is None else {"out": path, "tiles_damaged": sink.damaged}),
         },
     )

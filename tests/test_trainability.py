@@ -116,3 +116,34 @@ def test_trainability_refusals(problem):
         fastnn.trainability(gd, X, y, ranges=((0.0, 1.0), (1e-3, 1.0)))
     with pytest.raises(TypeError, match="MLPClassifier or MLPRegressor"):
         fastnn.trainability(fastnn.LinearRegression(), X, y)
+
+
+def test_a_map_streams_to_a_npy_file_and_resumes(problem, tmp_path):
+    X, y = problem
+    estimator = fastnn.MLPRegressor((5,), "tanh", solver="gd", max_iter=25, tol=None,
+                                    random_state=2)  # fmt: skip
+    options = dict(ranges=((1e-2, 30.0), (1e-2, 30.0)), resolution=(6, 4), tile_rows=1)
+    path = tmp_path / "map.npy"
+    first = fastnn.trainability(estimator, X, y, out=path, **options)
+    assert first.info["tiles"] == 6 and first.info["tiles_computed"] == 6
+    stored = np.load(path)
+    assert stored.shape == (6, 4, 3)
+    np.testing.assert_array_equal(stored[:, :, 0], first.values)
+    np.testing.assert_array_equal(stored[:, :, 2], first.divergence_epoch)
+    # an interrupted run: the record lost its last two marks
+    record = path.with_name("map.npy.tiles")
+    lines = record.read_text().splitlines(keepends=True)
+    record.write_text("".join(lines[:-2]))
+    resumed = fastnn.trainability(estimator, X, y, out=path, resume=True, **options)
+    assert resumed.info["tiles_computed"] == 2
+    np.testing.assert_array_equal(resumed.values, first.values)
+    np.testing.assert_array_equal(resumed.convergence, first.convergence)
+    with pytest.raises(ValueError, match="exists"):
+        fastnn.trainability(estimator, X, y, out=path, **options)
+    other = dict(options, ranges=((1e-2, 20.0), (1e-2, 30.0)))
+    with pytest.raises(ValueError, match="resume"):
+        fastnn.trainability(estimator, X, y, out=path, resume=True, **other)
+    replaced = fastnn.trainability(estimator, X, y, out=path, overwrite=True, **other)
+    assert replaced.info["tiles_computed"] == 6
+    with pytest.raises(ValueError, match="resume=True continues an out= .npy file"):
+        fastnn.trainability(estimator, X, y, resume=True, **options)

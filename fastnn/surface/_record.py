@@ -247,8 +247,8 @@ def open_result_file(path: str, shape, resume: bool) -> np.memmap:
             )
         _reserve(path, values.offset + values.nbytes, created=False)
         return values
-    header = 128  # a .npy header of a 2-D float64 array (format 1.0)
-    size = header + shape[0] * shape[1] * 8
+    header = 128  # a .npy header of a 2-D or 3-D float64 array (format 1.0)
+    size = header + int(np.prod(shape)) * 8
     check_free_space(path, size - _allocated(path))
     try:
         values = np.lib.format.open_memmap(path, mode="w+", dtype=np.float64, shape=shape)
