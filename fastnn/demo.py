@@ -383,8 +383,43 @@ def neural_network(seed: int, quick: bool) -> Section:
 
 def _network_trainability(section, X, y, seed, quick):
     """Per-layer learning rates of the lecture network: where training converges."""
+    import matplotlib.pyplot as plt
+
     grid, epochs = (12, 100) if quick else (32, 200)
     network = lecture.network_model(max_iter=epochs, tol=None, random_state=seed)
+    # One learning rate for both layers: the first column of a map whose second axis is
+    # the initial scale, 1 there (grids have at least two columns)
+    points = 24 if quick else 80
+    line = fastnn.trainability(
+        network, X, y, params=("learning_rate_init", "init_scale"),
+        ranges=((1e-2, 1e4), (1.0, 2.0)), resolution=(points, 2),
+    )  # fmt: skip
+    # the initial weights every run starts from: fit's draw from random_state=seed
+    theta0 = fastnn.MLPLayout((2, 10, 1)).initial_theta(np.random.default_rng(seed), "normal")
+    top = float(fastnn.hessian_eigs(network, X, y, k=1, center=theta0).values[0])
+    diverged = line.diverged[:, 0]
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    ax.loglog(line.a[~diverged], line.values[~diverged, 0], ".-",
+              label=f"final cross-entropy after {epochs} epochs")  # fmt: skip
+    if diverged.any():
+        ax.loglog(line.a[diverged], line.values[diverged, 0], "rx", label="diverged (stopped)")
+    ax.axvline(2.0 / top, color="k", ls="--", lw=1, label="2 / largest eigenvalue at the start")
+    ax.set_xlabel("learning rate (both layers)")
+    ax.set_ylabel("binary cross-entropy")
+    ax.set_title("The network: final loss against the learning rate")
+    ax.legend(fontsize="small")
+    section.say(
+        f"{points} learning rates for the network: 2 / lambda_max at its initial weights is "
+        f"{2.0 / top:.3g}; {int(diverged.sum())} of the runs diverged"
+    )
+    section.figure(
+        fig,
+        "network_learning_rates",
+        f"Final loss after {epochs} full-batch GD epochs from the same initial weights for "
+        "each learning rate; dashed: 2 / the Hessian's largest eigenvalue at the start (a "
+        "quadratic model's limit, which a network can pass: its curvature changes as it "
+        "trains).",
+    )
     tmap, elapsed = _timed(
         lambda: fastnn.trainability(
             network, X, y, ranges=((1e-2, 1e3), (1e-2, 1e3)), resolution=grid

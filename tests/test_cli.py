@@ -41,6 +41,7 @@ DEMO_FIGURES = [
     "network_hessian_spectrum",
     "network_convexity",
     "network_trainability",
+    "network_learning_rates",
     "linear_learning_rates",
 ]
 
