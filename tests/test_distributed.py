@@ -50,6 +50,26 @@ MODELS = _models()
 KW = dict(directions="random", random_state=0, resolution=(23, 17), tile_rows=3)
 
 
+def test_trainability_and_curvature_on_the_cluster_equal_in_process(client):
+    # tiles of three values per point (trainability) and of eigenvalues travel unchanged
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(16, 4)), rng.normal(size=16)
+    estimator = fastnn.MLPRegressor((5,), "tanh", solver="gd", max_iter=30, tol=None,
+                                    random_state=1)  # fmt: skip
+    options = dict(ranges=((1e-2, 30.0), (1e-2, 30.0)), resolution=(6, 5), tile_rows=2)
+    here = fastnn.trainability(estimator, X, y, **options)
+    there = fastnn.trainability(estimator, X, y, client=client, **options)
+    assert there.diverged.any() and there.info["tiles"] == 3
+    for name in ("values", "convergence", "divergence_epoch"):
+        np.testing.assert_array_equal(getattr(there, name), getattr(here, name))
+    model, Xd, yd = MODELS["network"]
+    local = fastnn.curvature_surface(model, Xd, yd, resolution=(5, 4), random_state=0)
+    remote = fastnn.curvature_surface(model, Xd, yd, resolution=(5, 4), random_state=0,
+                                      client=client)  # fmt: skip
+    np.testing.assert_array_equal(remote.max_eigenvalue, local.max_eigenvalue)
+    np.testing.assert_array_equal(remote.min_eigenvalue, local.min_eigenvalue)
+
+
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_distributed_equals_in_process_bit_for_bit(client, name):
     model, X, y = MODELS[name]
