@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 import numba
 import numpy as np
 
-from fastnn._backends import backend_module
 from fastnn._codes import (
     ACTIVATION_CODES,
     ADAM,
@@ -277,7 +276,14 @@ def trainability(
         loss (bit for bit with the numba backend) and the same divergence verdict.
     """
     from fastnn.mlp import MLPClassifier, MLPRegressor, _checked_layout
-    from fastnn.surface._engine import ArraySink, Evaluation, in_process, plan_tiles, run
+    from fastnn.surface._engine import (
+        ArraySink,
+        Evaluation,
+        default_progress,
+        in_process,
+        plan_tiles,
+        run,
+    )
     from fastnn.surface._record import (
         check_result_file,
         completion_record,
@@ -350,7 +356,7 @@ def trainability(
     )  # fmt: skip
     tiles = plan_tiles(evaluation, tile_rows)
     if progress is None:
-        progress = a.size * b.size * evaluation.cost_per_point() >= 1 << 33
+        progress = default_progress(evaluation)
     path = None if out is None else check_result_file(out, resume, overwrite)
     if resume and path is None:
         raise ValueError("resume=True continues an out= .npy file; give that file")
@@ -364,7 +370,6 @@ def trainability(
         executor = on_cluster(client)
     else:
         executor = in_process(threads)
-    backend_module(backend)  # imported before the clock of the first tile
     # Every argument is checked by now: only here is a file locked, then opened or created.
     with writer_lock(path):
         values = np.empty(shape) if path is None else open_result_file(path, shape, resume)

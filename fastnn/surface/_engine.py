@@ -165,7 +165,7 @@ def curvature_model(impl, X, Y, origin, sizes, family, loss, activation):
     from fastnn.layout import LinearLayout, MLPLayout
     from fastnn.model import LossModel
 
-    backend = "numpy" if impl.__name__.endswith("reference") else "numba"
+    backend = "numpy" if impl is backend_module("numpy") else "numba"
     if family == LINEAR:
         return LossModel(LINEAR, X, Y, origin, LinearLayout(int(sizes[0])), loss, 0, backend, "")
     return LossModel(NETWORK, X, Y, origin, MLPLayout(sizes), loss, activation, backend, "")
