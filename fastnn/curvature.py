@@ -563,7 +563,17 @@ class CurvatureSurface:
         return fig
 
 
-def curvature_surface(model, X, y, *, out=None, curvature_tol: float = 0.0, **options):
+def curvature_surface(
+    model,
+    X,
+    y,
+    *,
+    out=None,
+    resume: bool = False,
+    overwrite: bool = False,
+    curvature_tol: float = 0.0,
+    **options,
+):
     """The Hessian's extreme eigenvalues at every point of a plane: a convexity map.
 
     Every grid point gets the largest and the smallest eigenvalue of the Hessian of the
@@ -578,7 +588,10 @@ def curvature_surface(model, X, y, *, out=None, curvature_tol: float = 0.0, **op
         As :func:`fastnn.loss_surface`.
     out : pair of (str or path), optional
         Where the largest and the smallest eigenvalues go (``.npy`` files or ``.zarr``
-        stores, with ``resume`` / ``overwrite`` as for ``loss_surface``).
+        stores), both checked before anything is computed.
+    resume, overwrite : bool, default False
+        As for ``loss_surface``; ``resume`` also continues a run interrupted before its
+        second output was created.
     curvature_tol : float, default 0
         Lanczos' relative tolerance for large models.
     **options
@@ -589,24 +602,37 @@ def curvature_surface(model, X, y, *, out=None, curvature_tol: float = 0.0, **op
     -------
     CurvatureSurface
     """
-    from fastnn.surface import _PLANE_OPTIONS, loss_surface
+    import os
+
+    from fastnn.surface import _PLANE_OPTIONS, check_output, loss_surface
 
     taken = sorted({"metric", "dtype"} & set(options))
     if taken:
         raise ValueError(f"{taken[0]}= does not apply: curvature_surface maps two eigenvalues")
+    resumes = (resume, resume)
     if out is None:
         outs = (None, None)
     elif isinstance(out, (tuple, list)) and len(out) == 2:
         outs = tuple(out)
+        # an interrupted first map leaves no second output yet: resume starts that one
+        resumes = (resume, resume and isinstance(outs[1], (str, os.PathLike))
+                   and os.path.exists(outs[1]))  # fmt: skip
+        paths = [check_output(o, r, overwrite)[1] for o, r in zip(outs, resumes, strict=True)]
+        # both checked before the first is computed: a refused second never leaves a first
+        if None not in paths and os.path.abspath(paths[0]) == os.path.abspath(paths[1]):
+            raise ValueError(f"out: both eigenvalues would go to {paths[0]}; give two paths")
     else:
         raise ValueError(
             "out must be a pair of paths: (largest eigenvalues, smallest eigenvalues), e.g. "
             "('max.zarr', 'min.zarr')"
         )
-    common = {**options, "curvature_tol": curvature_tol}
-    largest = loss_surface(model, X, y, metric="max_eigenvalue", out=outs[0], **common)
+    common = {**options, "curvature_tol": curvature_tol, "overwrite": overwrite}
+    largest = loss_surface(
+        model, X, y, metric="max_eigenvalue", out=outs[0], resume=resumes[0], **common
+    )
     run_options = {k: v for k, v in common.items() if k not in _PLANE_OPTIONS}
     smallest = loss_surface(
-        model, X, y, metric="min_eigenvalue", directions=largest, out=outs[1], **run_options
-    )
+        model, X, y, metric="min_eigenvalue", directions=largest, out=outs[1],
+        resume=resumes[1], **run_options,
+    )  # fmt: skip
     return CurvatureSurface(largest, smallest)

@@ -301,6 +301,21 @@ def test_curvature_outputs_and_refusals(network, tmp_path):
     written = fastnn.curvature_surface(model, X, y, resolution=3, random_state=0, out=paths)
     np.testing.assert_array_equal(np.load(paths[0]), written.max_eigenvalue)
     np.testing.assert_array_equal(np.load(paths[1]), written.min_eigenvalue)
+    (tmp_path / "taken.npy").write_bytes(b"precious")
+    with pytest.raises(ValueError, match="taken.npy exists"):
+        fastnn.curvature_surface(model, X, y, out=(tmp_path / "new.npy", tmp_path / "taken.npy"))
+    assert not (tmp_path / "new.npy").exists()  # nothing computed or written for the first
+    assert (tmp_path / "taken.npy").read_bytes() == b"precious"
+    # interrupted during the first map: resume finishes it and starts the second
+    first, second = tmp_path / "r_max.npy", tmp_path / "r_min.npy"
+    fastnn.loss_surface(model, X, y, metric="max_eigenvalue", resolution=3, random_state=0,
+                        out=first)  # fmt: skip
+    resumed = fastnn.curvature_surface(model, X, y, resolution=3, random_state=0,
+                                       out=(first, second), resume=True)  # fmt: skip
+    assert resumed.max.info["tiles_computed"] == 0
+    np.testing.assert_array_equal(np.load(second), written.min_eigenvalue)
+    with pytest.raises(ValueError, match="both eigenvalues would go to"):
+        fastnn.curvature_surface(model, X, y, out=(tmp_path / "s.npy", tmp_path / "s.npy"))
     with pytest.raises(ValueError, match="out must be a pair of paths"):
         fastnn.curvature_surface(model, X, y, out=tmp_path / "one.npy")
     with pytest.raises(ValueError, match="metric= does not apply"):

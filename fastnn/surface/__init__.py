@@ -302,13 +302,7 @@ def loss_surface(
     evaluation = prepare(loss_model, plane, method, dtype, metric, float(curvature_tol))
     tiles = plan_tiles(evaluation, tile_rows)
     path = None
-    store = isinstance(out, (str, os.PathLike)) and is_store_path(out)
-    if store:
-        path = check_store_path(out, resume, overwrite)
-    elif isinstance(out, (str, os.PathLike)):
-        path = check_result_file(out, resume, overwrite)
-    else:
-        check_memmap_output(out)
+    store, path = check_output(out, resume, overwrite)
     if progress is None:
         progress = default_progress(evaluation)
     center_loss = loss_model.metric_at(loss_model.theta, metric, float(curvature_tol))
@@ -380,6 +374,20 @@ def loss_surface(
         labels=labels,
         info=info,
     )
+
+
+def check_output(out, resume: bool, overwrite: bool) -> tuple[bool, str | None]:
+    """``out`` checked without touching it: (is it a Zarr store, its path or None).
+
+    A path is a ``.zarr`` store or a ``.npy`` file (never replaced unless ``overwrite``;
+    ``resume`` needs it); anything else is an array or memmap.
+    """
+    if isinstance(out, (str, os.PathLike)):
+        if is_store_path(out):
+            return True, check_store_path(out, resume, overwrite)
+        return False, check_result_file(out, resume, overwrite)
+    check_memmap_output(out)
+    return False, None
 
 
 def _check_scoring(metric, data_name, loss_model) -> str:
