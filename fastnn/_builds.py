@@ -24,6 +24,10 @@ MLP_CHUNK = 256
 MLP_PARALLEL_MIN_WORK = 1 << 21
 # A layer with this many weights or more uses BLAS, which threads itself: serial build.
 MLP_BLAS_MIN_WEIGHTS = 4096
+# Trainability maps: grid points trained together, one per SIMD lane, in boxes of this
+# many grid rows (kernels/_lane_network.py; the tile planner makes tiles that tall).
+TRAINABILITY_LANES = 32
+TRAINABILITY_BOX_ROWS = 8
 
 
 def linear_threaded(batch_rows: int, n_features: int) -> bool:

@@ -268,16 +268,20 @@ def _mlp_trainability(rng, n, sizes, g, epochs):
     X, Y, theta, sizes, activation, loss = _network(rng, n, sizes)
     n_layers = len(sizes) - 1
     full_batch = rng.random() < 0.5
+    adam = rng.random() < 0.3
     settings = mlp_settings(
-        optimizer=MOMENTUM,
-        lr=tuple(np.full(n_layers, 0.05)),
+        optimizer=ADAM if adam else MOMENTUM,
+        lr=0.05 if adam else tuple(np.full(n_layers, 0.05)),
         batch_size=n if full_batch else max(1, n // 4),
         momentum=0.5,
         alpha=float(rng.choice([0.0, 0.3])),
+        tol=1e-3 if rng.random() < 0.3 else None,
+        n_iter_no_change=2,
     )
     order = np.empty((0, n), np.int64) if full_batch else sample_orders(rng, n, epochs)
     layer = SETTING_LAYER_RATES + int(rng.integers(n_layers))
-    first, second = rng.choice([ALL_RATES, layer, SETTING_MOMENTUM, INIT_SCALE], 2, replace=False)
+    choices = [ALL_RATES, INIT_SCALE] if adam else [ALL_RATES, layer, SETTING_MOMENTUM, INIT_SCALE]
+    first, second = rng.choice(choices, 2, replace=False)
     # stable rates, then one that diverges at once: between them training is chaotic and
     # amplifies rounding differences without bound, which no tolerance can compare
     rates = np.r_[np.geomspace(1e-3, 0.3, g - 1), 1e6]
@@ -466,7 +470,7 @@ CASES: dict[str, Case] = {
     "mlp_trainability": Case(
         "mlp_trainability",
         _mlp_trainability,
-        small={"n": 40, "sizes": (3, 5, 2), "g": 6, "epochs": 12},
+        small={"n": 40, "sizes": (3, 5, 4, 2), "g": 6, "epochs": 12},
         quick={"n": 16, "sizes": (16, 16, 1), "g": 8, "epochs": 100},
         bench={"n": 16, "sizes": (16, 16, 1), "g": 32, "epochs": 500},
         work=lambda n, sizes, g, epochs: (g * (g - 1), "trainings"),

@@ -39,7 +39,9 @@ def test_every_point_is_a_separate_fit(problem, solver, params, ranges):
     tmap = fastnn.trainability(estimator, X, y, params=params, ranges=ranges, scale=scale,
                                resolution=(7, 6))  # fmt: skip
     assert tmap.diverged.any() and not tmap.diverged.all()
-    for i, j in [(0, 0), (3, 2), (6, 5), (6, 0), (0, 5), (4, 4)]:
+    # (6, 0) of the first map is left out: layer 0 at rate 20 trains chaotically there, and
+    # a rounding difference grows to 1.5% of the final loss in 40 epochs.
+    for i, j in [(0, 0), (3, 2), (6, 5), (5, 1), (0, 5), (4, 4), (2, 3)]:
         changes = {}
         for name, value in zip(params, (tmap.a[i], tmap.b[j]), strict=True):
             if name.startswith("learning_rate_init["):
@@ -49,7 +51,12 @@ def test_every_point_is_a_separate_fit(problem, solver, params, ranges):
             else:
                 changes[name] = value
         fitted = _fit(estimator, X, y, **changes)
-        assert tmap.values[i, j] == fitted.loss_  # bit for bit
+        # Not bit for bit: the map trains grid points in SIMD lanes, fit one network with
+        # its own summation order (these points are off the chaotic edge of stability).  A
+        # diverged run's loss is that of an iterate on its way out, where each step
+        # multiplies the rounding differences: 1e-9 there.
+        rel = 1e-9 if tmap.diverged[i, j] else 1e-12
+        assert tmap.values[i, j] == pytest.approx(fitted.loss_, rel=rel)
         if tmap.diverged[i, j]:
             assert tmap.divergence_epoch[i, j] == fitted.n_iter_ < 40
         else:
@@ -84,7 +91,7 @@ def test_a_classifier_with_the_training_tol(problem):
                                ranges=((1e-3, 50.0), (0.1, 3.0)), resolution=5)  # fmt: skip
     for i, j in [(0, 0), (2, 3), (4, 4)]:
         fitted = _fit(estimator, X, y, learning_rate_init=tmap.a[i], init_scale=tmap.b[j])
-        assert tmap.values[i, j] == fitted.loss_
+        assert tmap.values[i, j] == pytest.approx(fitted.loss_, rel=1e-12)
     fig = tmap.plot()
     assert fig.axes[0].get_xscale() == "log"
     rect = fastnn.trainability(estimator, X, y, params=("learning_rate_init", "init_scale"),
@@ -147,3 +154,24 @@ def test_a_map_streams_to_a_npy_file_and_resumes(problem, tmp_path):
     assert replaced.info["tiles_computed"] == 6
     with pytest.raises(ValueError, match="resume=True continues an out= .npy file"):
         fastnn.trainability(estimator, X, y, resume=True, **options)
+
+
+def test_a_points_numbers_do_not_depend_on_its_lane_or_group():
+    """The kernel trains grid points side by side in SIMD lanes, in boxes of the grid: the
+    same point placed elsewhere (other neighbours, lane, group, thread) gives the same bits.
+    """
+    from fastnn import kernels
+    from fastnn.cases import CASES
+
+    for seed in range(3):
+        arguments = list(CASES["mlp_trainability"].arguments("small", seed))
+        a, b = arguments[10], arguments[11]
+        whole = kernels.mlp_trainability(*arguments)
+        arguments[10], arguments[11] = a[::-1].copy(), b[1:].copy()
+        arguments[12] = np.full((a.size, b.size - 1, 3), np.nan)
+        moved = kernels.mlp_trainability(*arguments)
+        np.testing.assert_array_equal(moved, whole[::-1, 1:])
+        arguments[10], arguments[11] = a[2:3].copy(), b[::-1].copy()
+        arguments[12] = np.full((1, b.size, 3), np.nan)
+        alone = kernels.mlp_trainability(*arguments)
+        np.testing.assert_array_equal(alone[0], whole[2, ::-1])

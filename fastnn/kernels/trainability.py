@@ -20,42 +20,43 @@ its hyperparameters only, so tiles and threads never change them.
 
 from __future__ import annotations
 
+import math
+
 import numba
 import numpy as np
 
 from fastnn._codes import (
+    ADAM,
     ALL_RATES,
+    CONVERGED,
     DIVERGED,
     DIVERGENCE_FLOOR,
     DIVERGENCE_RATIO,
     INIT_SCALE,
+    MAX_ITER,
     SETTING_ALPHA,
+    SETTING_BATCH_SIZE,
+    SETTING_BETA_1,
+    SETTING_BETA_2,
+    SETTING_EPSILON,
     SETTING_LAYER_RATES,
     SETTING_LEARNING_RATE,
-    STATE_BEST_LOSS,
-    STATE_LIMIT,
-    STATE_VECTORS,
+    SETTING_MOMENTUM,
+    SETTING_N_ITER_NO_CHANGE,
+    SETTING_OPTIMIZER,
+    SETTING_TOL,
 )
 from fastnn._numba import njit
-from fastnn.kernels.mlp import _offsets, mlp_logits, output_loss
-from fastnn.kernels.train_mlp import _train
+from fastnn.kernels._lane_network import (
+    GROUP_ROWS,
+    LANES,
+    lane_loss_grad,
+    lane_offsets,
+    lane_penalty,
+    lane_workspace,
+)
 
 __all__ = ["ALL_RATES", "INIT_SCALE", "mlp_trainability"]
-
-
-@njit()
-def _objective(X, Y, theta, sizes, activation, loss, alpha):
-    """Mean loss plus ``alpha / (2 n) ||W||^2``: the estimators' ``loss_`` and start."""
-    logits = mlp_logits(X, theta, sizes, activation, np.empty(Y.shape))
-    value = output_loss(logits, Y, loss)
-    if alpha > 0.0:
-        w_start, b_start, _ = _offsets(sizes)
-        squares = 0.0
-        for l in range(sizes.size - 1):
-            for p in range(w_start[l], b_start[l]):
-                squares += theta[p] * theta[p]
-        value += 0.5 * alpha / X.shape[0] * squares
-    return value
 
 
 @njit()
@@ -71,34 +72,232 @@ def _apply(target, value, settings, theta):
         settings[target] = value
 
 
+@njit()
+def _group_box(na):
+    """Rows and columns of a group's box of grid points (a tile of ``na`` rows)."""
+    rows = min(GROUP_ROWS, na)
+    return rows, LANES // rows
+
+
+@njit()
+def _group_point(group, q, na, nb):
+    """Grid point ``(i, j)`` of lane q of a group, and whether the lane is the point's own.
+
+    Groups are boxes of grid points, not row segments: a run that diverges stops, and a
+    group stops when all of its lanes have; boxes cross the boundary of the divergent
+    region less often.  Lanes past the grid's edge (or the box) repeat its last point.
+    """
+    rows, cols = _group_box(na)
+    groups_across = (nb + cols - 1) // cols
+    i = (group // groups_across) * rows + q // cols
+    j = (group % groups_across) * cols + q % cols
+    own = q < rows * cols and i < na and j < nb
+    return min(i, na - 1), min(j, nb - 1), own
+
+
+@njit()
+def _fill_lanes(theta0, settings, targets, a, b, group, T, lane_settings):
+    """Lane q gets the hyperparameters of the group's grid point q."""
+    for q in range(T.shape[1]):
+        i, j, _ = _group_point(group, q, a.size, b.size)
+        theta = theta0.copy()
+        s = settings.copy()
+        _apply(targets[0], a[i], s, theta)
+        _apply(targets[1], b[j], s, theta)
+        T[:, q] = theta
+        lane_settings[:, q] = s
+
+
+@njit(exact=True)
+def _lane_update(T, G, first, second, previous, lane_settings, step, sizes, offsets, adam):
+    """One optimiser step for every lane (``train_mlp._update`` per lane).
+
+    ``previous`` gets the parameters before it.
+    """
+    w_start, b_start = offsets[0], offsets[1]
+    lanes = T.shape[1]
+    if adam:
+        beta_1 = lane_settings[SETTING_BETA_1, 0]
+        beta_2 = lane_settings[SETTING_BETA_2, 0]
+        epsilon = lane_settings[SETTING_EPSILON, 0]
+        correction = np.sqrt(1.0 - beta_2**step) / (1.0 - beta_1**step)
+        rate = lane_settings[SETTING_LEARNING_RATE]
+        for p in range(T.shape[0]):
+            t, g, m, v, before = T[p], G[p], first[p], second[p], previous[p]
+            for q in range(lanes):
+                before[q] = t[q]
+                m[q] = beta_1 * m[q] + (1.0 - beta_1) * g[q]
+                v[q] = beta_2 * v[q] + (1.0 - beta_2) * g[q] * g[q]
+                t[q] -= rate[q] * correction * m[q] / (np.sqrt(v[q]) + epsilon)
+        return
+    momentum = lane_settings[SETTING_MOMENTUM]
+    per_layer = lane_settings.shape[0] > SETTING_LAYER_RATES
+    for l in range(sizes.size - 1):
+        row = SETTING_LAYER_RATES + l if per_layer else SETTING_LEARNING_RATE
+        rate = lane_settings[row]
+        for p in range(w_start[l], b_start[l] + sizes[l + 1]):
+            t, g, v, before = T[p], G[p], first[p], previous[p]
+            for q in range(lanes):
+                before[q] = t[q]
+                v[q] = momentum[q] * v[q] - rate[q] * g[q]
+                t[q] += v[q]
+
+
+@njit(exact=True)
+def _objective(X, Y, T, sizes, activation, loss, alpha, offsets, workspace, value):
+    """Each lane's mean loss plus ``alpha / (2 n) ||W||^2``: the estimators' ``loss_``."""
+    n = X.shape[0]
+    no_grad = np.empty((0, T.shape[1]))
+    lane_loss_grad(
+        X, Y, np.arange(n), 0, n, T, sizes, activation, loss, offsets, workspace, no_grad, value
+    )
+    if alpha > 0.0:
+        lane_penalty(T, sizes, offsets, alpha, n, no_grad, value, workspace[4][0])
+
+
+@njit(exact=True)
+def _stop(q, T, source, final, epochs, epoch, reasons, reason):
+    """Lane q is done: keep its parameters (``source``'s column), its epoch count, reason."""
+    for p in range(T.shape[0]):
+        final[p, q] = source[p, q]
+    epochs[q] = epoch
+    reasons[q] = reason
+
+
+@njit(exact=True)
+def _train_lanes(X, Y, T, sizes, activation, loss, settings, lane_settings, order, n_epochs, out):
+    """Train every lane as ``_train`` trains one network; ``out[q]`` gets its three numbers.
+
+    Lanes that are done (diverged, or converged by ``tol``) keep their final parameters
+    apart and compute on unread; the group stops when every lane is done.
+    """
+    n = X.shape[0]
+    n_params, lanes = T.shape
+    full_batch = order.shape[0] == 0
+    batch = n if full_batch else min(int(settings[SETTING_BATCH_SIZE]), n)
+    tol = settings[SETTING_TOL]
+    alpha = settings[SETTING_ALPHA]
+    n_iter_no_change = int(settings[SETTING_N_ITER_NO_CHANGE])
+    adam = settings[SETTING_OPTIMIZER] == ADAM
+    offsets = lane_offsets(sizes)
+    workspace = lane_workspace(sizes, lanes)
+    G = np.empty_like(T)
+    first = np.zeros_like(T)
+    second = np.zeros_like(T) if adam else np.empty((0, lanes))
+    previous = T.copy()
+    final = np.empty_like(T)
+    value = np.empty(lanes)
+    total = np.empty(lanes)
+    _objective(X, Y, T, sizes, activation, loss, alpha, offsets, workspace, value)
+    limit = np.empty(lanes)
+    for q in range(lanes):
+        limit[q] = DIVERGENCE_RATIO * max(value[q], DIVERGENCE_FLOOR)
+    best = np.full(lanes, np.inf)
+    stalled = np.zeros(lanes, np.int64)
+    curve_first = np.zeros(lanes)
+    curve_sum = np.zeros(lanes)
+    epochs = np.full(lanes, n_epochs, np.int64)
+    reasons = np.full(lanes, MAX_ITER, np.int64)
+    running = np.ones(lanes, np.bool_)
+    n_running = lanes
+    in_order = np.arange(n)
+    step = 0
+    for epoch in range(n_epochs):
+        if n_running == 0:
+            break
+        idx = in_order if full_batch else order[epoch]
+        total[:] = 0.0
+        for lo in range(0, n, batch):
+            hi = min(lo + batch, n)
+            lane_loss_grad(
+                X, Y, idx, lo, hi, T, sizes, activation, loss, offsets, workspace, G, value
+            )
+            if alpha > 0.0:
+                lane_penalty(T, sizes, offsets, alpha, hi - lo, G, value, workspace[4][0])
+            for q in range(lanes):
+                if running[q] and not np.isfinite(value[q]):
+                    _stop(q, T, previous, final, epochs, epoch, reasons, DIVERGED)
+                    running[q] = False
+                    n_running -= 1
+                total[q] += value[q] * (hi - lo)
+            step += 1
+            _lane_update(T, G, first, second, previous, lane_settings, step, sizes, offsets, adam)
+        for q in range(lanes):
+            if not running[q]:
+                continue
+            mean = total[q] / n
+            if not np.isfinite(mean) or mean > limit[q]:
+                _stop(q, T, previous, final, epochs, epoch, reasons, DIVERGED)
+                running[q] = False
+                n_running -= 1
+                continue
+            if epoch == 0:
+                curve_first[q] = mean
+            curve_sum[q] += mean
+            if tol >= 0.0:
+                stalled[q] = stalled[q] + 1 if mean > best[q] - tol else 0
+                best[q] = min(best[q], mean)
+                if stalled[q] > n_iter_no_change:
+                    _stop(q, T, T, final, epochs, epoch + 1, reasons, CONVERGED)
+                    running[q] = False
+                    n_running -= 1
+    for q in range(lanes):
+        if running[q]:
+            _stop(q, T, T, final, epochs, n_epochs, reasons, MAX_ITER)
+    _objective(X, Y, final, sizes, activation, loss, alpha, offsets, workspace, value)
+    for q in range(lanes):
+        out[q, 0] = value[q]
+        out[q, 1] = curve_sum[q] / epochs[q] / curve_first[q] if epochs[q] > 0 else np.nan
+        out[q, 2] = epochs[q] if reasons[q] == DIVERGED else np.nan
+
+
+@njit()
+def _spreading_stride(n):
+    """A stride coprime to n, near n / golden ratio, to visit the groups in.
+
+    ``k -> k * stride % n`` visits every group once and spreads each run of
+    consecutive k over the whole grid.
+    numba hands each thread a contiguous range of a prange; groups that diverge stop
+    early and lie together on the grid, so in grid order one thread would get most of
+    them.  A group's numbers do not depend on which thread trains it.
+    """
+    stride = max(1, int(n * 0.6180339887498949))
+    while stride > 1 and math.gcd(stride, n) != 1:
+        stride -= 1
+    return stride
+
+
+@njit()
+def _train_group(
+    X, Y, theta0, sizes, activation, loss, settings, order, n_epochs, targets, a, b, group, out
+):
+    """Train group ``group``'s grid points and write their numbers into ``out``."""
+    T = np.empty((theta0.size, LANES))
+    lane_settings = np.empty((settings.size, LANES))
+    _fill_lanes(theta0, settings, targets, a, b, group, T, lane_settings)
+    results = np.empty((LANES, 3))
+    _train_lanes(
+        X, Y, T, sizes, activation, loss, settings, lane_settings, order, n_epochs, results
+    )
+    for q in range(LANES):
+        i, j, own = _group_point(group, q, a.size, b.size)
+        if own:
+            for f in range(3):
+                out[i, j, f] = results[q, f]
+
+
 @njit(parallel=True)
 def mlp_trainability(
     X, Y, theta0, sizes, activation, loss, settings, order, n_epochs, targets, a, b, out
 ):
     """Train at every grid point; ``out[i, j] = (final loss, convergence, divergence epoch)``."""
-    nb = b.size
-    n_params = theta0.size
-    no_rows = np.empty((0, n_params))
-    for point in numba.prange(a.size * nb):
-        i, j = point // nb, point % nb
-        theta = theta0.copy()
-        s = settings.copy()
-        _apply(targets[0], a[i], s, theta)
-        _apply(targets[1], b[j], s, theta)
-        alpha = s[SETTING_ALPHA]
-        state = np.zeros(STATE_VECTORS + 3 * n_params)
-        state[STATE_BEST_LOSS] = np.inf
-        start = _objective(X, Y, theta, sizes, activation, loss, alpha)
-        state[STATE_LIMIT] = DIVERGENCE_RATIO * max(start, DIVERGENCE_FLOOR)
-        state[STATE_VECTORS + 2 * n_params :] = theta
-        curve = np.empty(n_epochs)
-        epochs, reason = _train(
-            X, Y, theta, sizes, activation, loss, s, order, state, curve, no_rows, 1
-        )
-        out[i, j, 0] = _objective(X, Y, theta, sizes, activation, loss, alpha)
-        total = 0.0
-        for t in range(epochs):
-            total += curve[t]
-        out[i, j, 1] = total / epochs / curve[0] if epochs > 0 else np.nan
-        out[i, j, 2] = epochs if reason == DIVERGED else np.nan
+    na, nb = a.size, b.size
+    rows, cols = _group_box(na)
+    n_groups = ((na + rows - 1) // rows) * ((nb + cols - 1) // cols)
+    stride = _spreading_stride(n_groups)
+    for k in numba.prange(n_groups):
+        _train_group(
+            X, Y, theta0, sizes, activation, loss, settings, order, n_epochs, targets, a, b,
+            k * stride % n_groups, out,
+        )  # fmt: skip
     return out

@@ -21,6 +21,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from fastnn._backends import backend_module
+from fastnn._builds import TRAINABILITY_BOX_ROWS
 from fastnn._codes import ACCURACY, LOG_LOSS
 from fastnn._interrupts import deferred_interrupts
 from fastnn._validation import available_memory, check_out_array
@@ -99,6 +100,9 @@ class TileKernel:
     cost: Callable
     fixed: Callable = _no_fixed_cost
     revision: int = 1
+    # The kernel works on boxes of points this many rows tall: default tiles hold a
+    # multiple of it (where the grid has that many rows).
+    box_rows: int = 1
 
 
 def _run_network(impl, arrays, codes, a, b, out):
@@ -218,7 +222,10 @@ TILE_KERNELS = {
     "network": TileKernel(_run_network, _network_cost, _network_fixed, revision=3),
     "max-eigenvalue": TileKernel(_extreme_eigenvalues("largest"), _curvature_cost),
     "min-eigenvalue": TileKernel(_extreme_eigenvalues("smallest"), _curvature_cost),
-    "trainability": TileKernel(_run_trainability, _trainability_cost),
+    # 2: grid points in SIMD lanes, in boxes of GROUP_ROWS rows (rounding changed)
+    "trainability": TileKernel(
+        _run_trainability, _trainability_cost, revision=2, box_rows=TRAINABILITY_BOX_ROWS
+    ),
 }
 
 
@@ -371,6 +378,10 @@ def plan_tiles(evaluation: Evaluation, tile_rows: int | None = None) -> TilePlan
     # Work done once per tile (a network's first-layer products) stays under 1/16 of it.
     work = max(_TILE_WORK, _FIXED_SHARE * evaluation.cost_per_tile())
     points = max(1, min(_TILE_POINTS, work // cost))
+    box_rows = TILE_KERNELS[evaluation.kind].box_rows
+    if tile_rows is None and box_rows > 1:  # whole rows, so that boxes tile them exactly
+        rows = max(1, points // (gb * box_rows)) * box_rows
+        return TilePlan((ga, gb), min(rows, ga), gb)
     cols = gb if points >= gb else max(1, points)
     if tile_rows is None:
         tile_rows = max(1, points // gb) if cols == gb else 1

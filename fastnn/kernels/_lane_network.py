@@ -1,0 +1,363 @@
+"""An MLP's loss and gradient for many parameter vectors at once: one per SIMD lane (numba).
+
+Trainability maps train the same network on the same data at thousands of grid points.
+For a small network, per-point loops are too short to vectorise well (16 hidden units,
+16 samples: every inner loop is a handful of vectors plus its start-up cost).  Here the
+grid points are the innermost axis instead: every parameter is a row of :data:`LANES`
+values, one per point (``T[p, lane]``), every activation and delta too, so every loop
+runs over whole rows whatever the network's size, and the lanes never mix.
+
+Layout, for a group of lanes:
+
+* ``T`` (parameters), ``G`` (gradient): ``(n_params, LANES)``, rows in the order of the
+  flat ``theta`` of :mod:`fastnn.kernels.mlp` -- layer ``l``'s weight ``W[j, k]`` is row
+  ``w_start[l] + j * fan_out + k``, so the rows of input ``j`` form one contiguous block
+  of ``fan_out * LANES`` values;
+* ``A`` (activations of the hidden and output units), ``D`` (their deltas):
+  ``(BLOCK, units, LANES)`` for a block of :data:`BLOCK` samples; the inputs are not
+  copied: they are the same for every lane, so the first layer is a product of the
+  block's inputs ``Xb`` (``BLOCK x n_in``) with the lane-flattened weights.
+
+Samples run in blocks of :data:`BLOCK` (zero-padded: a padding sample has zero inputs
+and zero deltas, so it adds exact zeros), and the sums over inputs and over samples
+are unrolled by four with the terms added left to right, so every lane's value is
+the same sequential sum whatever the block and the group.  Compiled with exact flags
+(no reassociation): a lane's numbers do not depend on its position or its neighbours.
+Reference: a point at a time, :mod:`fastnn.reference.mlp` (through the trainability twin).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fastnn._builds import TRAINABILITY_BOX_ROWS, TRAINABILITY_LANES
+from fastnn._codes import LOG_LOSS, SQUARED_ERROR
+from fastnn._numba import njit
+from fastnn.kernels._math import _exp, _log1p
+from fastnn.kernels.linear import _bce_term
+from fastnn.kernels.mlp import _activate, _scale_by_derivative
+
+# Grid points per group: a multiple of every vector width times LLVM's interleave (4 x 8).
+LANES = TRAINABILITY_LANES
+# A group of lanes is a box of up to GROUP_ROWS x (LANES / GROUP_ROWS) grid points.
+GROUP_ROWS = TRAINABILITY_BOX_ROWS
+# Samples per block: the unroll factor of the sums over samples.
+BLOCK = 4
+
+
+@njit(exact=True)
+def lane_offsets(sizes):
+    """Row of each layer's weights and biases in ``T``, and of its output units in ``A``."""
+    n_layers = sizes.size - 1
+    w_start = np.empty(n_layers, np.int64)
+    b_start = np.empty(n_layers, np.int64)
+    unit_start = np.empty(n_layers + 1, np.int64)
+    position = 0
+    unit_start[0] = 0
+    for l in range(n_layers):
+        w_start[l] = position
+        position += sizes[l] * sizes[l + 1]
+        b_start[l] = position
+        position += sizes[l + 1]
+        unit_start[l + 1] = unit_start[l] + sizes[l + 1]
+    return w_start, b_start, unit_start
+
+
+@njit(exact=True)
+def _first_layer(Xb, W, b, A, width):
+    """A[s, :width] = b + sum_j Xb[s, j] W[j]: the inputs times lane-flattened weights.
+
+    ``W`` is ``(n_in, width)`` with ``width = fan_out * LANES``; ``A`` is the block's
+    ``(BLOCK, units * LANES)`` activations.  Two samples share each pass over the
+    weights, four inputs at a time (loads, not arithmetic, bound this loop).
+    """
+    n_in = W.shape[0]
+    for s in range(0, A.shape[0], 2):
+        z, y = A[s], A[s + 1]
+        for c in range(width):
+            z[c] = b[c]
+            y[c] = b[c]
+        j = 0
+        while j + 4 <= n_in:
+            x0, x1, x2, x3 = Xb[s, j], Xb[s, j + 1], Xb[s, j + 2], Xb[s, j + 3]
+            u0, u1, u2, u3 = Xb[s + 1, j], Xb[s + 1, j + 1], Xb[s + 1, j + 2], Xb[s + 1, j + 3]
+            w0, w1, w2, w3 = W[j], W[j + 1], W[j + 2], W[j + 3]
+            for c in range(width):
+                z[c] = z[c] + ((x0 * w0[c] + x1 * w1[c]) + (x2 * w2[c] + x3 * w3[c]))
+                y[c] = y[c] + ((u0 * w0[c] + u1 * w1[c]) + (u2 * w2[c] + u3 * w3[c]))
+            j += 4
+        while j < n_in:
+            x0, u0, w0 = Xb[s, j], Xb[s + 1, j], W[j]
+            for c in range(width):
+                z[c] = z[c] + x0 * w0[c]
+                y[c] = y[c] + u0 * w0[c]
+            j += 1
+
+
+@njit(exact=True)
+def _lane_layer(A_in, W, b, Z):
+    """Z[k, :] = b[k, :] + sum_j A_in[j, :] * W[j, k, :] for one sample, lane by lane.
+
+    ``A_in`` is ``(fan_in, LANES)``, ``W`` ``(fan_in, fan_out, LANES)``, ``b`` and ``Z``
+    ``(fan_out, LANES)``.
+    """
+    fan_in, fan_out, lanes = W.shape
+    for k in range(fan_out):
+        z, bias = Z[k], b[k]
+        for q in range(lanes):
+            z[q] = bias[q]
+    j = 0
+    while j + 4 <= fan_in:
+        a0, a1, a2, a3 = A_in[j], A_in[j + 1], A_in[j + 2], A_in[j + 3]
+        for k in range(fan_out):
+            z = Z[k]
+            w0, w1, w2, w3 = W[j, k], W[j + 1, k], W[j + 2, k], W[j + 3, k]
+            for q in range(lanes):
+                z[q] = z[q] + ((a0[q] * w0[q] + a1[q] * w1[q]) + (a2[q] * w2[q] + a3[q] * w3[q]))
+        j += 4
+    while j < fan_in:
+        a0 = A_in[j]
+        for k in range(fan_out):
+            z, w0 = Z[k], W[j, k]
+            for q in range(lanes):
+                z[q] = z[q] + a0[q] * w0[q]
+        j += 1
+
+
+@njit(exact=True)
+def _weights(T, sizes, w_start, l):
+    fan_in, fan_out = sizes[l], sizes[l + 1]
+    return T[w_start[l] : w_start[l] + fan_in * fan_out].reshape((fan_in, fan_out, T.shape[1]))
+
+
+@njit(exact=True)
+def _units(A, unit_start, l):
+    """Layer l's output units in a sample's ``(units, LANES)`` buffer."""
+    return A[unit_start[l] : unit_start[l + 1]]
+
+
+@njit(exact=True)
+def _forward_block(Xb, T, sizes, activation, offsets, A):
+    """Every layer's activations (the last: the logits) for a block of samples."""
+    w_start, b_start, unit_start = offsets
+    n_layers = sizes.size - 1
+    lanes = T.shape[1]
+    fan_out = sizes[1]
+    W0 = T[w_start[0] : b_start[0]].reshape((sizes[0], fan_out * lanes))
+    b0 = T[b_start[0] : b_start[0] + fan_out].reshape(fan_out * lanes)
+    block = A.shape[0]
+    _first_layer(Xb, W0, b0, A.reshape((block, A.shape[1] * lanes)), fan_out * lanes)
+    for s in range(block):
+        if n_layers > 1:
+            _activate(_units(A[s], unit_start, 0), activation, lanes)
+        for l in range(1, n_layers):
+            b = T[b_start[l] : b_start[l] + sizes[l + 1]]
+            Z = _units(A[s], unit_start, l)
+            _lane_layer(_units(A[s], unit_start, l - 1), _weights(T, sizes, w_start, l), b, Z)
+            if l < n_layers - 1:
+                _activate(Z, activation, lanes)
+
+
+@njit(exact=True)
+def _loss_and_delta(Z, Yb, count, loss, D, total, scratch):
+    """Add each lane's summed loss of the block's ``count`` samples to ``total``.
+
+    ``Z`` and ``D`` are the output layer's ``(BLOCK, K, LANES)`` logits and deltas
+    (d loss_i / d z; zero for padding samples); ``scratch`` is ``(3, LANES)``.  The
+    squared error's sum is over samples and outputs, not yet divided by K.
+    """
+    block, n_out, lanes = Z.shape
+    for s in range(count, block):
+        for k in range(n_out):
+            for q in range(lanes):
+                D[s, k, q] = 0.0
+    for s in range(count):
+        if loss == SQUARED_ERROR:
+            for k in range(n_out):
+                z, d, y = Z[s, k], D[s, k], Yb[s, k]
+                for q in range(lanes):
+                    diff = z[q] - y
+                    d[q] = 2.0 * diff / n_out
+                    total[q] += diff * diff
+        elif loss == LOG_LOSS:
+            z, d, y = Z[s, 0], D[s, 0], Yb[s, 0]
+            for q in range(lanes):
+                zq = z[q]
+                e = _exp(-abs(zq))
+                p = 1.0 / (1.0 + e)
+                d[q] = (p if zq >= 0.0 else e * p) - y
+                total[q] += _bce_term(zq, y, e)
+        else:
+            # Softmax cross-entropy as mlp._loss_and_delta: logsumexp = max + log1p of the
+            # sum of the other exp(z - max), the arg-max term left out.
+            top, arg, rest = scratch[0], scratch[1], scratch[2]
+            for q in range(lanes):
+                top[q] = Z[s, 0, q]
+                arg[q] = 0.0
+                rest[q] = 0.0
+            for k in range(1, n_out):
+                z = Z[s, k]
+                for q in range(lanes):
+                    bigger = z[q] > top[q]
+                    top[q] = z[q] if bigger else top[q]
+                    arg[q] = k if bigger else arg[q]
+            for k in range(n_out):
+                z, d = Z[s, k], D[s, k]
+                for q in range(lanes):
+                    e = _exp(z[q] - top[q])
+                    d[q] = e
+                    rest[q] += e if arg[q] != k else 0.0
+            for q in range(lanes):
+                top[q] += _log1p(rest[q])  # now the logsumexp
+            for k in range(n_out):
+                z, d, y = Z[s, k], D[s, k], Yb[s, k]
+                for q in range(lanes):
+                    d[q] = d[q] / (1.0 + rest[q]) - y
+                    top[q] -= y * z[q]
+            for q in range(lanes):
+                total[q] += top[q]
+
+
+@njit(exact=True)
+def _four(B, unit):
+    """The rows of ``unit`` in the four samples of a block buffer."""
+    return B[0, unit], B[1, unit], B[2, unit], B[3, unit]
+
+
+@njit(exact=True)
+def _backward_block(Xb, T, sizes, activation, offsets, A, D, G):
+    """G += the block's summed gradient, from the output deltas already in D."""
+    w_start, b_start, unit_start = offsets
+    n_layers = sizes.size - 1
+    block, _, lanes = A.shape
+    for l in range(n_layers - 1, -1, -1):
+        fan_in, fan_out = sizes[l], sizes[l + 1]
+        gb = G[b_start[l] : b_start[l] + fan_out]
+        for k in range(fan_out):
+            g = gb[k]
+            d0, d1, d2, d3 = _four(D, unit_start[l] + k)
+            for q in range(lanes):
+                g[q] = g[q] + ((d0[q] + d1[q]) + (d2[q] + d3[q]))
+        if l == 0:
+            gW = G[w_start[0] : b_start[0]].reshape((fan_in, fan_out * lanes))
+            flat = D.reshape((block, D.shape[1] * lanes))
+            d0, d1, d2, d3 = flat[0], flat[1], flat[2], flat[3]
+            # One input per pass: rows of gW are often 4 KiB apart, and a store to one
+            # row followed by a load from the next stalls as a false dependence.
+            for j in range(fan_in):
+                g = gW[j]
+                x0, x1, x2, x3 = Xb[0, j], Xb[1, j], Xb[2, j], Xb[3, j]
+                for c in range(fan_out * lanes):
+                    g[c] = g[c] + ((x0 * d0[c] + x1 * d1[c]) + (x2 * d2[c] + x3 * d3[c]))
+            break
+        gW = _weights(G, sizes, w_start, l)
+        W = _weights(T, sizes, w_start, l)
+        for j in range(fan_in):
+            a0, a1, a2, a3 = _four(A, unit_start[l - 1] + j)
+            for k in range(fan_out):
+                g = gW[j, k]
+                d0, d1, d2, d3 = _four(D, unit_start[l] + k)
+                for q in range(lanes):
+                    g[q] = g[q] + (
+                        (a0[q] * d0[q] + a1[q] * d1[q]) + (a2[q] * d2[q] + a3[q] * d3[q])
+                    )
+        for s in range(block):
+            previous = _units(D[s], unit_start, l - 1)
+            delta = _units(D[s], unit_start, l)
+            for j in range(fan_in):
+                row = previous[j]
+                for q in range(lanes):
+                    row[q] = 0.0
+                for k in range(fan_out):
+                    w, d = W[j, k], delta[k]
+                    for q in range(lanes):
+                        row[q] = row[q] + w[q] * d[q]
+            _scale_by_derivative(previous, _units(A[s], unit_start, l - 1), activation, lanes)
+
+
+@njit(exact=True)
+def lane_loss_grad(X, Y, idx, lo, hi, T, sizes, activation, loss, offsets, workspace, G, value):
+    """Each lane's mean loss over samples ``idx[lo:hi]`` into ``value``.
+
+    With ``G`` not empty, their mean gradient goes into ``G``.  ``workspace`` comes from
+    :func:`lane_workspace`.
+    """
+    A, D, Xb, Yb, scratch = workspace
+    n_layers = sizes.size - 1
+    unit_start = offsets[2]
+    with_grad = G.shape[0] > 0
+    lanes = T.shape[1]
+    for q in range(lanes):
+        value[q] = 0.0
+    if with_grad:
+        for p in range(G.shape[0]):
+            g = G[p]
+            for q in range(lanes):
+                g[q] = 0.0
+    block = A.shape[0]
+    out_units = A[:, unit_start[n_layers - 1] : unit_start[n_layers]]
+    out_deltas = D[:, unit_start[n_layers - 1] : unit_start[n_layers]]
+    for start in range(lo, hi, block):
+        count = min(block, hi - start)
+        for s in range(block):
+            for j in range(Xb.shape[1]):
+                Xb[s, j] = X[idx[start + s], j] if s < count else 0.0
+            for k in range(Yb.shape[1]):
+                Yb[s, k] = Y[idx[start + s], k] if s < count else 0.0
+        _forward_block(Xb, T, sizes, activation, offsets, A)
+        _loss_and_delta(out_units, Yb, count, loss, out_deltas, value, scratch)
+        if with_grad:
+            _backward_block(Xb, T, sizes, activation, offsets, A, D, G)
+    n = hi - lo
+    scale = 1.0 / n / Y.shape[1] if loss == SQUARED_ERROR else 1.0 / n
+    for q in range(lanes):
+        value[q] *= scale
+    if with_grad:
+        inverse = 1.0 / n
+        for p in range(G.shape[0]):
+            g = G[p]
+            for q in range(lanes):
+                g[q] *= inverse
+
+
+@njit(exact=True)
+def lane_workspace(sizes, lanes):
+    """Activations, deltas, the block's inputs and targets, and per-lane scratch."""
+    units = 0
+    for l in range(1, sizes.size):
+        units += sizes[l]
+    # A sample's rows a multiple of 4 KiB apart would make the two-sample passes of the
+    # first layer stall (a load seems to depend on the other sample's store): pad them.
+    rows = units + 1 if (units * lanes * 8) % 4096 == 0 else units
+    return (
+        np.zeros((BLOCK, rows, lanes)),
+        np.zeros((BLOCK, rows, lanes)),
+        np.zeros((BLOCK, sizes[0])),
+        np.zeros((BLOCK, sizes[-1])),
+        np.empty((3, lanes)),
+    )
+
+
+@njit(exact=True)
+def lane_penalty(T, sizes, offsets, alpha, count, G, value, squares):
+    """Add ``alpha / (2 count) ||W||^2`` to each lane's ``value``, its gradient to ``G``.
+
+    ``squares`` is a scratch row of ``LANES`` values.
+    """
+    w_start, b_start = offsets[0], offsets[1]
+    scale = alpha / count
+    lanes = T.shape[1]
+    with_grad = G.shape[0] > 0
+    for q in range(lanes):
+        squares[q] = 0.0
+    for l in range(sizes.size - 1):
+        for p in range(w_start[l], b_start[l]):
+            w = T[p]
+            for q in range(lanes):
+                squares[q] += w[q] * w[q]
+            if with_grad:
+                g = G[p]
+                for q in range(lanes):
+                    g[q] += scale * w[q]
+    for q in range(lanes):
+        value[q] += 0.5 * scale * squares[q]
