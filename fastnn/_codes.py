@@ -46,7 +46,8 @@ SETTING_BATCH_SIZE = 6
 SETTING_TOL = 7  # < 0: no early stopping
 SETTING_N_ITER_NO_CHANGE = 8
 SETTING_ALPHA = 9  # L2 penalty alpha / (2 batch) * ||weights||^2 per batch (scikit-learn's)
-N_SETTINGS = 10
+SETTING_BIASES = 10  # 1: biases trained; 0: a network without biases (they stay 0)
+N_SETTINGS = 11
 # Optional: one learning rate per layer (its weights and biases) from this position on,
 # used instead of SETTING_LEARNING_RATE by the momentum / plain-step update.
 SETTING_LAYER_RATES = N_SETTINGS

@@ -289,8 +289,8 @@ def check_fraction(value, name: str) -> float:
     return float(value)
 
 
-def check_learning_rates(value, name: str = "learning_rate_init"):
-    """A learning rate > 0, or a sequence of them (one per layer): float or tuple of floats."""
+def check_per_layer(value, name: str = "learning_rate_init"):
+    """A number > 0, or a sequence of them (one per layer): float or tuple of floats."""
     if isinstance(value, (list, tuple, np.ndarray)):
         rates = tuple(value.tolist() if isinstance(value, np.ndarray) else value)
         if not rates or np.ndim(value) != 1:

@@ -224,25 +224,37 @@ class MLPLayout(_Layout):
         return None
 
     def initial_theta(
-        self, rng: np.random.Generator, init: str = "xavier", scale: float = 1.0
+        self, rng: np.random.Generator, init: str = "xavier", scale=1.0
     ) -> np.ndarray:
         """Random starting parameters.
 
         ``"normal"``: every weight and bias N(0, 1) (the lecture's choice);
         ``"xavier"``: weights N(0, 2 / (fan_in + fan_out)), biases 0 (Glorot);
         ``"he"``: weights N(0, 2 / fan_in), biases 0 (for ReLU).  ``scale`` multiplies
-        every drawn parameter (the estimators' ``init_scale``; trainability maps grid it).
+        every drawn parameter (the estimators' ``init_scale``; trainability maps grid it),
+        or is a sequence of one factor per layer (its weights and biases).
         """
         check_option(init, "init", ("normal", "xavier", "he"))
         if init == "normal":
-            return rng.standard_normal(self.n_params) * scale
-        theta = np.zeros(self.n_params)
-        for W, (a, b) in zip(
-            self.coefs(theta), zip(self.sizes[:-1], self.sizes[1:], strict=True), strict=True
-        ):
-            spread = np.sqrt(2.0 / (a + b)) if init == "xavier" else np.sqrt(2.0 / a)
-            W[...] = spread * rng.standard_normal((a, b))
-        return theta * scale
+            theta = rng.standard_normal(self.n_params)
+        else:
+            theta = np.zeros(self.n_params)
+            for W, (a, b) in zip(
+                self.coefs(theta), zip(self.sizes[:-1], self.sizes[1:], strict=True), strict=True
+            ):
+                spread = np.sqrt(2.0 / (a + b)) if init == "xavier" else np.sqrt(2.0 / a)
+                W[...] = spread * rng.standard_normal((a, b))
+        if np.ndim(scale) == 0:
+            return theta * scale
+        for l, factor in enumerate(scale):
+            theta[self.weight_start[l] : self.bias_start[l] + self.sizes[l + 1]] *= factor
+        return theta
+
+    def zero_biases(self, theta: np.ndarray) -> np.ndarray:
+        """Set every bias of ``theta`` to 0, in place (a network without biases)."""
+        for b in self.intercepts(theta):
+            b[...] = 0.0
+        return theta
 
     def __repr__(self) -> str:
         return f"MLPLayout(sizes={tuple(int(s) for s in self.sizes)}, n_params={self.n_params})"

@@ -35,10 +35,10 @@ from fastnn._validation import (
     check_hidden_layer_sizes,
     check_int,
     check_labels,
-    check_learning_rates,
     check_nonnegative,
     check_open_fraction,
     check_option,
+    check_per_layer,
     check_positive,
     check_record_every,
     check_targets,
@@ -64,7 +64,7 @@ class _BaseMLP(BaseEstimator):
         "activation": one_of(*ACTIVATION_CODES),
         "solver": one_of(*SOLVERS),
         "alpha": check_nonnegative,
-        "learning_rate_init": check_learning_rates,
+        "learning_rate_init": check_per_layer,
         "batch_size": check_batch_size_setting,
         "max_iter": check_int,
         "tol": check_tol,
@@ -74,7 +74,8 @@ class _BaseMLP(BaseEstimator):
         "beta_2": check_fraction,
         "epsilon": check_positive,
         "init": one_of("normal", "xavier", "he"),
-        "init_scale": check_positive,
+        "init_scale": check_per_layer,
+        "biases": check_bool,
         "random_state": seed,
         "backend": one_of(*BACKENDS),
         "record_trajectory": check_record_every,
@@ -101,6 +102,7 @@ class _BaseMLP(BaseEstimator):
         epsilon=1e-8,
         init="xavier",
         init_scale=1.0,
+        biases=True,
         random_state=None,
         backend="numba",
         record_trajectory=False,
@@ -123,6 +125,7 @@ class _BaseMLP(BaseEstimator):
         self.epsilon = epsilon
         self.init = init
         self.init_scale = init_scale
+        self.biases = biases
         self.random_state = random_state
         self.backend = backend
         self.record_trajectory = record_trajectory
@@ -181,11 +184,11 @@ class _BaseMLP(BaseEstimator):
         if warm:
             theta = self._warm_theta(layout, *previous)
         elif theta0 is None:
-            theta = layout.initial_theta(
-                params["random_state"], params["init"], params["init_scale"]
-            )
+            theta = initial_network(params, layout)
         else:
             theta = check_vector(theta0, "theta0", size=layout.n_params).copy()
+        if not params["biases"]:
+            layout.zero_biases(theta)
         activation = ACTIVATION_CODES[params["activation"]]
         stopper = None
         if params["early_stopping"]:
@@ -249,9 +252,7 @@ class _BaseMLP(BaseEstimator):
                 optimizer = optimizer.copy()  # the model stays as it was if this call fails
         else:
             layout = _checked_layout(params, X.shape, Y.shape[1])
-            theta = layout.initial_theta(
-                params["random_state"], params["init"], params["init_scale"]
-            )
+            theta = initial_network(params, layout)
             optimizer = None
         params = {**params, "max_iter": 1, "tol": None, "record_trajectory": 0}
         run, optimizer = _train_network(
@@ -308,6 +309,11 @@ class _BaseMLP(BaseEstimator):
         return float(value), grad
 
     def _loss_parts(self, X, y, fitted):
+        if self.biases is False:
+            raise ValueError(
+                "biases=False: loss surfaces, lines and curvature of a network without "
+                "biases are not supported (their directions would move the biases)"
+            )
         if fitted:
             Y = self._encode(y, X.shape[0])
             return NETWORK, Y, self.layout_, self._loss_code, self._activation_code
@@ -366,18 +372,30 @@ def _objective(impl, X, Y, theta, layout, activation, loss, alpha):
     return value
 
 
+def initial_network(params, layout, scale=None) -> np.ndarray:
+    """The starting parameters the settings ``params`` draw (``scale``: instead of theirs)."""
+    theta = layout.initial_theta(
+        params["random_state"], params["init"], params["init_scale"] if scale is None else scale
+    )
+    if not params["biases"]:
+        layout.zero_biases(theta)
+    return theta
+
+
 def _checked_layout(params, X_shape, n_outputs) -> MLPLayout:
     """The network's layout, once its training memory is known to fit."""
     layout = MLPLayout((X_shape[1], *params["hidden_layer_sizes"], n_outputs))
-    rates = params["learning_rate_init"]
-    if isinstance(rates, tuple):
-        n_layers = layout.sizes.size - 1
-        if len(rates) != n_layers:
+    n_layers = layout.sizes.size - 1
+    for name, what in (("learning_rate_init", "rates"), ("init_scale", "factors")):
+        values = params[name]
+        if isinstance(values, tuple) and len(values) != n_layers:
             raise ValueError(
-                f"learning_rate_init has {len(rates)} rates; the network "
-                f"{tuple(int(s) for s in layout.sizes)} has {n_layers} layers (one rate per "
+                f"{name} has {len(values)} {what}; the network "
+                f"{tuple(int(s) for s in layout.sizes)} has {n_layers} layers (one per "
                 "layer, the input side first)"
             )
+    rates = params["learning_rate_init"]
+    if isinstance(rates, tuple):
         if params["solver"] == "adam":
             raise ValueError(
                 "learning_rate_init: one rate per layer applies to solver 'gd', 'sgd', "
@@ -430,6 +448,7 @@ def _train_network(
         tol=None if stopper is not None else params["tol"],
         n_iter_no_change=params["n_iter_no_change"],
         alpha=params["alpha"],
+        biases=params["biases"],
     )
     if optimizer is None:
         # the limit comes from the loss at the start, before a first epoch of many steps
@@ -506,8 +525,15 @@ class MLPClassifier(_BaseMLP):
         Adam's parameters (scikit-learn's defaults).
     init : {"normal", "xavier", "he"}, default "xavier"
         ``"normal"`` draws every weight and bias from N(0, 1), as the lecture does.
-    init_scale : float, default 1.0
-        Multiplies the drawn initial parameters (a hyperparameter of trainability maps).
+    init_scale : float or sequence of float, default 1.0
+        Multiplies the drawn initial parameters; or one factor per layer (its weights
+        and biases, the input side first).  A hyperparameter of trainability maps.
+    biases : bool, default True
+        False: a network without biases -- they are 0 and never trained (each
+        layer computes ``activation(A W)``, as in Sohl-Dickstein's trainability
+        experiments).  ``intercepts_`` then holds zeros.  Loss surfaces, lines and
+        curvature of such a network are refused (their directions would move the
+        biases).
     random_state : None, int or numpy.random.Generator
         Seeds the initial parameters and the sample orders.
     backend : {"numba", "numpy"}, default "numba"

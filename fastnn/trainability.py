@@ -275,7 +275,7 @@ def trainability(
         Each point equals a separate ``fit`` with its hyperparameters: the same final
         loss (bit for bit with the numba backend) and the same divergence verdict.
     """
-    from fastnn.mlp import MLPClassifier, MLPRegressor, _checked_layout
+    from fastnn.mlp import MLPClassifier, MLPRegressor, _checked_layout, initial_network
     from fastnn.surface._engine import (
         ArraySink,
         Evaluation,
@@ -318,8 +318,8 @@ def trainability(
     a = _axis(ranges[0], grid[0], scale, params[0])
     b = _axis(ranges[1], grid[1], scale, params[1])
     rng = settings["random_state"]
-    scaled = "init_scale" not in params
-    theta0 = layout.initial_theta(rng, settings["init"], settings["init_scale"] if scaled else 1.0)
+    # a gridded init_scale replaces the estimator's (the grid's value multiplies theta0)
+    theta0 = initial_network(settings, layout, scale=1.0 if "init_scale" in params else None)
     rates = settings["learning_rate_init"]
     if any(t >= SETTING_LAYER_RATES for t in targets) and not isinstance(rates, tuple):
         rates = (rates,) * n_layers  # one rate per layer: the kernel sets one of them
@@ -337,6 +337,7 @@ def trainability(
         tol=settings["tol"],
         n_iter_no_change=settings["n_iter_no_change"],
         alpha=settings["alpha"],
+        biases=settings["biases"],
     )
     n_epochs = settings["max_iter"]
     order = (

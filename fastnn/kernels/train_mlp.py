@@ -11,6 +11,7 @@ Contract (reference: :mod:`fastnn.reference.train_mlp`):
   epsilon, batch size, ``tol``, ``n_iter_no_change`` and ``alpha``: scikit-learn's
   L2 penalty, ``alpha / (2 B) * ||W||^2`` over every layer's weights (not the
   biases) added to each batch's loss of B samples, and its gradient to the batch's;
+  ``SETTING_BIASES`` 0 trains no bias (their gradient is dropped: they stay put);
   a settings array longer than ``SETTING_LAYER_RATES`` holds one learning rate per
   layer from there on (its weights and biases; momentum and plain steps only);
 * ``order`` holds one permutation of the samples per epoch (drawn by the caller),
@@ -47,6 +48,7 @@ from fastnn._codes import (
     SETTING_BATCH_SIZE,
     SETTING_BETA_1,
     SETTING_BETA_2,
+    SETTING_BIASES,
     SETTING_EPSILON,
     SETTING_LAYER_RATES,
     SETTING_LEARNING_RATE,
@@ -111,6 +113,15 @@ def _add_penalty(theta, grad, sizes, offsets, alpha, count):
     return 0.5 * scale * squares
 
 
+@njit()
+def _drop_bias_gradient(grad, sizes, offsets):
+    """Zero the biases' gradient: every optimiser then leaves them where they are."""
+    b_start = offsets[1]
+    for l in range(sizes.size - 1):
+        for p in range(b_start[l], b_start[l] + sizes[l + 1]):
+            grad[p] = 0.0
+
+
 @njit(inline=True)
 def _train(
     X,
@@ -132,6 +143,7 @@ def _train(
     batch = n if full_batch else min(int(settings[SETTING_BATCH_SIZE]), n)
     tol = settings[SETTING_TOL]
     alpha = settings[SETTING_ALPHA]
+    biases = settings[SETTING_BIASES] != 0.0
     n_iter_no_change = int(settings[SETTING_N_ITER_NO_CHANGE])
     in_order = np.arange(n)
     grad = np.empty(n_params)
@@ -156,6 +168,8 @@ def _train(
             )
             if alpha > 0.0:
                 value += _add_penalty(theta, grad, sizes, offsets, alpha, hi - lo)
+            if not biases:
+                _drop_bias_gradient(grad, sizes, offsets)
             if not np.isfinite(value):
                 theta[:] = previous
                 epochs, reason = epoch, DIVERGED

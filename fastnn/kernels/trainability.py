@@ -38,6 +38,7 @@ from fastnn._codes import (
     SETTING_BATCH_SIZE,
     SETTING_BETA_1,
     SETTING_BETA_2,
+    SETTING_BIASES,
     SETTING_EPSILON,
     SETTING_LAYER_RATES,
     SETTING_LEARNING_RATE,
@@ -177,9 +178,11 @@ def _train_lanes(X, Y, T, sizes, activation, loss, settings, lane_settings, orde
     batch = n if full_batch else min(int(settings[SETTING_BATCH_SIZE]), n)
     tol = settings[SETTING_TOL]
     alpha = settings[SETTING_ALPHA]
+    biases = settings[SETTING_BIASES] != 0.0
     n_iter_no_change = int(settings[SETTING_N_ITER_NO_CHANGE])
     adam = settings[SETTING_OPTIMIZER] == ADAM
     offsets = lane_offsets(sizes)
+
     workspace = lane_workspace(sizes, lanes)
     G = np.empty_like(T)
     first = np.zeros_like(T)
@@ -214,6 +217,9 @@ def _train_lanes(X, Y, T, sizes, activation, loss, settings, lane_settings, orde
             )
             if alpha > 0.0:
                 lane_penalty(T, sizes, offsets, alpha, hi - lo, G, value, workspace[4][0])
+            if not biases:
+                for l in range(sizes.size - 1):
+                    G[offsets[1][l] : offsets[1][l] + sizes[l + 1]] = 0.0
             for q in range(lanes):
                 if running[q] and not np.isfinite(value[q]):
                     _stop(q, T, previous, final, epochs, epoch, reasons, DIVERGED)

@@ -85,6 +85,8 @@ def mlp_train(
                 if alpha > 0.0:  # scikit-learn's L2 penalty, alpha / (2 B) ||W||^2
                     value += 0.5 * alpha / rows.size * np.sum(theta[weights] ** 2)
                     grad[weights] += alpha / rows.size * theta[weights]
+                if not settings[codes.SETTING_BIASES]:
+                    grad[~weights] = 0.0
                 if not np.isfinite(value):
                     theta[:] = previous
                     epochs, reason = epoch, DIVERGED
