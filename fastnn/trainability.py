@@ -125,14 +125,22 @@ class TrainabilityMap:
         )
         # values[i, j] is at (a[i], b[j]): a along x, so the colour array is its transpose
         mesh = ax.pcolormesh(a_edges, b_edges, converged.T, cmap="Blues_r", norm=norm)
-        fig.colorbar(mesh, ax=ax, label="convergence (mean loss / first loss)", pad=0.02)
+        # Bars in axes coordinates, the second far enough out for the first one's labels.
+        fig.colorbar(
+            mesh, cax=ax.inset_axes([1.03, 0.0, 0.04, 1.0]),
+            label="convergence (mean loss / first loss)",
+        )  # fmt: skip
         if self.diverged.any():
             epochs = np.where(self.diverged, self.divergence_epoch, np.nan)
             red = ax.pcolormesh(a_edges, b_edges, epochs.T, cmap="Reds_r")
-            fig.colorbar(red, ax=ax, label="epoch of divergence", pad=0.12)
+            fig.colorbar(
+                red, cax=ax.inset_axes([1.36, 0.0, 0.04, 1.0]), label="epoch of divergence"
+            )
         if self.scale == "log":
             ax.set_xscale("log")
             ax.set_yscale("log")
+            _readable_log_ticks(ax.xaxis, self.a)
+            _readable_log_ticks(ax.yaxis, self.b)
         if box is not None:
             (a0, a1), (b0, b1) = box
             ax.plot([a0, a1, a1, a0, a0], [b0, b0, b1, b1, b0], color="gold", lw=1.5)
@@ -141,6 +149,19 @@ class TrainabilityMap:
         epochs = self.info.get("epochs", "")
         ax.set_title(title or f"{self.info.get('model', 'model')}: trainability, {epochs} epochs")
         return fig
+
+
+def _readable_log_ticks(axis, values) -> None:
+    """Plain ticks on a log axis spanning less than a decade (a zoomed map).
+
+    Matplotlib labels such an axis at every minor tick in 3.6 x 10^1 form, which overlap.
+    """
+    from matplotlib.ticker import FormatStrFormatter, MaxNLocator, NullFormatter
+
+    if values.size and values.max() < 10 * values.min():
+        axis.set_major_locator(MaxNLocator(4))
+        axis.set_major_formatter(FormatStrFormatter("%.4g"))
+        axis.set_minor_formatter(NullFormatter())
 
 
 def _edges(centres: np.ndarray, scale: str) -> np.ndarray:
@@ -168,7 +189,7 @@ def plot_zoom(maps, *, ncols: int = 3):
         raise ValueError("maps must hold at least one TrainabilityMap")
     rows = -(-len(maps) // ncols)
     cols = min(ncols, len(maps))
-    fig, axes = plt.subplots(rows, cols, figsize=(5.5 * cols, 4.5 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(7.0 * cols, 4.5 * rows), squeeze=False)
     for k, (m, ax) in enumerate(zip(maps, axes.ravel(), strict=False)):
         box = None
         if k + 1 < len(maps):

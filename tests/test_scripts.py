@@ -4,6 +4,7 @@ import importlib.util
 import pathlib
 import re
 
+import numpy as np
 import pytest
 
 SCRIPTS = pathlib.Path(__file__).resolve().parent.parent / "scripts"
@@ -41,3 +42,22 @@ def test_pipeline_surfaces_script_times_both(capsys):
     }
     assert "fastnn.loss_surfaces, 9 x 9" in out and "scikit-learn per-point loop" in out
     assert result["loop_seconds"] > 0
+
+
+@pytest.mark.filterwarnings("ignore::fastnn.ConvergenceWarning")
+def test_fractal_trainability_script_zooms_into_the_boundary(tmp_path):
+    script = _load("fractal_trainability")
+    png = tmp_path / "fractal.png"
+    result = script.main(
+        ["--resolution", "12", "--zoom-resolution", "8", "--steps", "60", "--png", str(png)]
+    )
+    maps = result["maps"]
+    assert png.stat().st_size > 0 and len(maps) == 3
+    for outer, inner in zip(maps, maps[1:], strict=False):
+        # each zoom lies inside the box before it, on the paper's axes (rates / a_l^2)
+        assert outer.a[0] <= inner.a[0] < inner.a[-1] <= outer.a[-1]
+        assert outer.b[0] <= inner.b[0] < inner.b[-1] <= outer.b[-1]
+    assert maps[0].diverged.any() and not maps[0].diverged.all()
+    X, y, estimator, (a0, a1) = script.paper_problem()
+    assert X.shape == (272, 16) and estimator.biases is False
+    assert (a0, a1) == pytest.approx((np.sqrt(2 / 16), 1 / 16))
