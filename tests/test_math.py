@@ -9,8 +9,10 @@ from fastnn.kernels._math import (
     _exp_nonpositive_f32,
     _exp_normal_range,
     _exp_term,
+    _expm1_nonpositive,
     _log1p,
     _log1p_unit,
+    _tanh,
 )
 
 
@@ -31,6 +33,8 @@ _exp_normal_range_array = _elementwise(_exp_normal_range)
 _log1p_unit_array = _elementwise(_log1p_unit)
 _exp_f32_array = _elementwise(_exp_nonpositive_f32)
 _exp_term_array = _elementwise(_exp_term)
+_expm1_array = _elementwise(_expm1_nonpositive)
+_tanh_array = _elementwise(_tanh)
 
 
 def _ulp_error(actual, expected):
@@ -155,3 +159,29 @@ def test_exp_term_keeps_the_precision_of_its_argument():
     np.testing.assert_array_equal(
         _exp_term_array(x32, np.empty_like(x32)), _exp_f32_array(x32, np.empty_like(x32))
     )
+
+
+def test_expm1_of_nonpositive_arguments_within_1_ulp():
+    rng = np.random.default_rng(7)
+    y = -np.concatenate([10.0 ** rng.uniform(-300, 3, 200_000), rng.uniform(0, 1, 100_000)])
+    y = np.r_[y, 0.0, -5e-324, -40.0, -745.0, -np.inf]
+    out = _expm1_array(y, np.empty_like(y))
+    assert _ulp_error(out, np.expm1(y)).max() <= 1.0
+    assert np.isnan(_expm1_array(np.array([np.nan]), np.empty(1))[0])
+
+
+def test_tanh_within_3_ulp_of_numpy_everywhere():
+    """numpy's tanh is within 1 ulp itself; 0, inf and NaN map as numpy's (up to 0's sign)."""
+    rng = np.random.default_rng(8)
+    x = np.concatenate([
+        rng.uniform(-1e-8, 1e-8, 50_000), rng.uniform(-0.6, 0.6, 100_000),
+        rng.uniform(-25.0, 25.0, 100_000),
+        10.0 ** rng.uniform(-300, 2, 100_000) * rng.choice([-1.0, 1.0], 100_000),
+    ])  # fmt: skip
+    out = _tanh_array(x, np.empty_like(x))
+    assert _ulp_error(out, np.tanh(x)).max() <= 3.0
+    special = np.array([0.0, np.inf, -np.inf, 5e-324, -5e-324, 19.1, -1e300])
+    np.testing.assert_array_equal(
+        np.abs(_tanh_array(special, np.empty(7))), np.abs(np.tanh(special))
+    )
+    assert np.isnan(_tanh_array(np.array([np.nan]), np.empty(1))[0])

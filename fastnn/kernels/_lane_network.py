@@ -131,6 +131,12 @@ def _weights(T, sizes, w_start, l):
 
 
 @njit(exact=True)
+def _one_row(B):
+    """A (units, LANES) block as one row: elementwise work in one loop, not one per unit."""
+    return B.reshape((1, B.size))
+
+
+@njit(exact=True)
 def _units(A, unit_start, l):
     """Layer l's output units in a sample's ``(units, LANES)`` buffer."""
     return A[unit_start[l] : unit_start[l + 1]]
@@ -149,13 +155,13 @@ def _forward_block(Xb, T, sizes, activation, offsets, A):
     _first_layer(Xb, W0, b0, A.reshape((block, A.shape[1] * lanes)), fan_out * lanes)
     for s in range(block):
         if n_layers > 1:
-            _activate(_units(A[s], unit_start, 0), activation, lanes)
+            _activate(_one_row(_units(A[s], unit_start, 0)), activation, fan_out * lanes)
         for l in range(1, n_layers):
             b = T[b_start[l] : b_start[l] + sizes[l + 1]]
             Z = _units(A[s], unit_start, l)
             _lane_layer(_units(A[s], unit_start, l - 1), _weights(T, sizes, w_start, l), b, Z)
             if l < n_layers - 1:
-                _activate(Z, activation, lanes)
+                _activate(_one_row(Z), activation, Z.size)
 
 
 @njit(exact=True)
@@ -272,7 +278,10 @@ def _backward_block(Xb, T, sizes, activation, offsets, A, D, G):
                     w, d = W[j, k], delta[k]
                     for q in range(lanes):
                         row[q] = row[q] + w[q] * d[q]
-            _scale_by_derivative(previous, _units(A[s], unit_start, l - 1), activation, lanes)
+            _scale_by_derivative(
+                _one_row(previous), _one_row(_units(A[s], unit_start, l - 1)), activation,
+                previous.size,
+            )  # fmt: skip
 
 
 @njit(exact=True)

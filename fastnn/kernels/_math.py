@@ -136,39 +136,46 @@ def _log1p(x):
     return result
 
 
-@njit(inline=True)
-def _expm1(x):
-    """exp(x) - 1 without cancellation near 0, vectorisable; a few ulp.
+@njit(exact=True)
+def _expm1_nonpositive(y):
+    """exp(y) - 1 for y <= 0 without cancellation, vectorisable; within 2 ulp.
 
-    Inlined at numba's IR level (so loops over it vectorise): nothing here relies on
-    exact rounding -- a Horner polynomial and a select; the exact part is ``_exp``.
+    One reduction ``y = n ln 2 + r`` (|r| <= ln(2)/2), ``expm1(r) = r q(r)`` (Taylor to
+    degree 13), then ``2**n expm1(r) + (2**n - 1)``: for n = 0 that is ``expm1(r)``
+    itself, below it the two terms have the same sign, so nothing cancels.  ``y`` is
+    clamped at -40, where the result rounds to -1; NaN stays NaN.
     """
-    # |x| <= ln(2)/2: x (1 + x/2! + ... + x^12/13!), no subtraction; elsewhere exp(x) - 1.
+    yc = max(y, -40.0)
+    t = yc * _LOG2E + _SHIFTER
+    nf = t - _SHIFTER
+    n = _float_to_bits(t) - _SHIFTER_BITS  # -58 <= n <= 0: 2**n is a normal number
+    r = (yc - nf * _LN2_HI) - nf * _LN2_LO
     q = 1.0 / 6227020800.0
-    q = q * x + 1.0 / 479001600.0
-    q = q * x + 1.0 / 39916800.0
-    q = q * x + 1.0 / 3628800.0
-    q = q * x + 1.0 / 362880.0
-    q = q * x + 1.0 / 40320.0
-    q = q * x + 1.0 / 5040.0
-    q = q * x + 1.0 / 720.0
-    q = q * x + 1.0 / 120.0
-    q = q * x + 1.0 / 24.0
-    q = q * x + 1.0 / 6.0
-    q = q * x + 0.5
-    q = q * x + 1.0
-    small = x * q
-    large = _exp(x) - 1.0
-    return small if abs(x) <= 0.34657359027997264 else large
+    q = q * r + 1.0 / 479001600.0
+    q = q * r + 1.0 / 39916800.0
+    q = q * r + 1.0 / 3628800.0
+    q = q * r + 1.0 / 362880.0
+    q = q * r + 1.0 / 40320.0
+    q = q * r + 1.0 / 5040.0
+    q = q * r + 1.0 / 720.0
+    q = q * r + 1.0 / 120.0
+    q = q * r + 1.0 / 24.0
+    q = q * r + 1.0 / 6.0
+    q = q * r + 0.5
+    q = q * r + 1.0
+    scale = _bits_to_float((n + _EXPONENT_BIAS) << 52)
+    result = scale * (r * q) + (scale - 1.0)
+    return result if y == y else y
 
 
 @njit(inline=True)
 def _tanh(x):
     """tanh(x) = -sign(x) expm1(-2|x|) / (2 + expm1(-2|x|)), vectorisable; a few ulp.
 
-    Inlined like :func:`_expm1`.
+    Inlined at numba's IR level (so loops over it vectorise); the exact part is
+    :func:`_expm1_nonpositive`.  A float32 ``x`` is computed in float64.
     """
-    m = _expm1(-2.0 * abs(x))
+    m = _expm1_nonpositive(-2.0 * abs(x))
     t = -m / (2.0 + m)
     return t if x >= 0.0 else -t
 
