@@ -110,38 +110,53 @@ def _fill_lanes(theta0, settings, targets, a, b, group, T, lane_settings):
 
 
 @njit(exact=True)
-def _lane_update(T, G, first, second, previous, lane_settings, step, sizes, offsets, adam):
-    """One optimiser step for every lane (``train_mlp._update`` per lane).
+def _per_row(lane_settings, sizes, offsets, adam):
+    """Each parameter row's learning rate and momentum, lane by lane: ``(rates, momenta)``.
 
-    ``previous`` gets the parameters before it.
+    Tiled once per group, so that the update is one loop over every parameter of every
+    lane (loops of one row of lanes each cost more in start-up than in work).
     """
     w_start, b_start = offsets[0], offsets[1]
-    lanes = T.shape[1]
-    if adam:
-        beta_1 = lane_settings[SETTING_BETA_1, 0]
-        beta_2 = lane_settings[SETTING_BETA_2, 0]
-        epsilon = lane_settings[SETTING_EPSILON, 0]
-        correction = np.sqrt(1.0 - beta_2**step) / (1.0 - beta_1**step)
-        rate = lane_settings[SETTING_LEARNING_RATE]
-        for p in range(T.shape[0]):
-            t, g, m, v, before = T[p], G[p], first[p], second[p], previous[p]
-            for q in range(lanes):
-                before[q] = t[q]
-                m[q] = beta_1 * m[q] + (1.0 - beta_1) * g[q]
-                v[q] = beta_2 * v[q] + (1.0 - beta_2) * g[q] * g[q]
-                t[q] -= rate[q] * correction * m[q] / (np.sqrt(v[q]) + epsilon)
-        return
-    momentum = lane_settings[SETTING_MOMENTUM]
-    per_layer = lane_settings.shape[0] > SETTING_LAYER_RATES
+    n_params = b_start[-1] + sizes[-1]
+    lanes = lane_settings.shape[1]
+    rates = np.empty((n_params, lanes))
+    momenta = np.empty((n_params, lanes))
+    per_layer = lane_settings.shape[0] > SETTING_LAYER_RATES and not adam
     for l in range(sizes.size - 1):
         row = SETTING_LAYER_RATES + l if per_layer else SETTING_LEARNING_RATE
-        rate = lane_settings[row]
         for p in range(w_start[l], b_start[l] + sizes[l + 1]):
-            t, g, v, before = T[p], G[p], first[p], previous[p]
-            for q in range(lanes):
-                before[q] = t[q]
-                v[q] = momentum[q] * v[q] - rate[q] * g[q]
-                t[q] += v[q]
+            rates[p] = lane_settings[row]
+            momenta[p] = lane_settings[SETTING_MOMENTUM]
+    return rates, momenta
+
+
+@njit(exact=True)
+def _lane_update(T, G, first, second, rates, momenta, step, settings, heavy_ball, T_next):
+    """One optimiser step for every lane (``train_mlp._update`` lane by lane): ``T_next``
+    gets the new parameters and ``T`` keeps the old ones (the iterate to return to when
+    the next loss diverges).
+
+    ``heavy_ball``: some lane has a momentum; without, ``first`` is left alone.
+    """
+    t, g, new, r = T.reshape(-1), G.reshape(-1), T_next.reshape(-1), rates.reshape(-1)
+    if settings[SETTING_OPTIMIZER] == ADAM:
+        beta_1 = settings[SETTING_BETA_1]
+        beta_2 = settings[SETTING_BETA_2]
+        epsilon = settings[SETTING_EPSILON]
+        correction = np.sqrt(1.0 - beta_2**step) / (1.0 - beta_1**step)
+        m, v = first.reshape(-1), second.reshape(-1)
+        for c in range(t.size):
+            m[c] = beta_1 * m[c] + (1.0 - beta_1) * g[c]
+            v[c] = beta_2 * v[c] + (1.0 - beta_2) * g[c] * g[c]
+            new[c] = t[c] - r[c] * correction * m[c] / (np.sqrt(v[c]) + epsilon)
+    elif heavy_ball:
+        v, mu = first.reshape(-1), momenta.reshape(-1)
+        for c in range(t.size):
+            v[c] = mu[c] * v[c] - r[c] * g[c]
+            new[c] = t[c] + v[c]
+    else:
+        for c in range(t.size):
+            new[c] = t[c] - r[c] * g[c]
 
 
 @njit(exact=True)
@@ -187,6 +202,10 @@ def _train_lanes(X, Y, T, sizes, activation, loss, settings, lane_settings, orde
     G = np.empty_like(T)
     first = np.zeros_like(T)
     second = np.zeros_like(T) if adam else np.empty((0, lanes))
+    rates, momenta = _per_row(lane_settings, sizes, offsets, adam)
+    heavy_ball = np.any(lane_settings[SETTING_MOMENTUM] != 0.0)
+    # Two buffers, swapped at every step: the one not in use holds the previous iterate.
+    T = T.copy()
     previous = T.copy()
     final = np.empty_like(T)
     value = np.empty(lanes)
@@ -227,7 +246,8 @@ def _train_lanes(X, Y, T, sizes, activation, loss, settings, lane_settings, orde
                     n_running -= 1
                 total[q] += value[q] * (hi - lo)
             step += 1
-            _lane_update(T, G, first, second, previous, lane_settings, step, sizes, offsets, adam)
+            _lane_update(T, G, first, second, rates, momenta, step, settings, heavy_ball, previous)
+            T, previous = previous, T
         for q in range(lanes):
             if not running[q]:
                 continue
