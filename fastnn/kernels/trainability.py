@@ -135,7 +135,8 @@ def _lane_update(T, G, first, second, rates, momenta, step, settings, heavy_ball
     """One optimiser step for every lane (``train_mlp._update`` lane by lane).
 
     ``T_next`` gets the new parameters and ``T`` keeps the old ones (the iterate to
-    return to when the next loss diverges).  ``heavy_ball``: some lane has a momentum; without, ``first`` is left alone.
+    return to when the next loss diverges).  ``heavy_ball``: some lane has a momentum;
+    without, ``first`` is left alone.
     """
     t, g, new, r = T.reshape(-1), G.reshape(-1), T_next.reshape(-1), rates.reshape(-1)
     if settings[SETTING_OPTIMIZER] == ADAM:
