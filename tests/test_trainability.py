@@ -175,3 +175,47 @@ def test_a_points_numbers_do_not_depend_on_its_lane_or_group():
         arguments[12] = np.full((1, b.size, 3), np.nan)
         alone = kernels.mlp_trainability(*arguments)
         np.testing.assert_array_equal(alone[0], whole[2, ::-1])
+
+
+def test_the_first_layer_trained_through_its_pre_activations_matches_the_twin():
+    """Full-batch plain and momentum steps on fewer samples than twice the inputs move the
+    first layer's pre-activations by -r K D / n instead of forming its gradient: the same
+    iterates in exact arithmetic, checked against the twin (which forms the gradient)."""
+    from fastnn import kernels, reference
+    from fastnn._codes import (
+        MOMENTUM, SETTING_ALPHA, SETTING_BIASES, SETTING_MOMENTUM, SETTING_OPTIMIZER,
+    )  # fmt: skip
+    from fastnn.cases import CASES
+    from fastnn.kernels.trainability import _keeps_first_layer
+
+    case = CASES["mlp_trainability"]
+    for seed, momentum, biases in [(0, 0.5, 1.0), (1, 0.0, 1.0), (2, 0.5, 0.0), (3, 0.0, 0.0)]:
+        arguments = list(case.arguments("quick", seed))
+        X, sizes, settings = arguments[0], arguments[3], arguments[6].copy()
+        settings[SETTING_OPTIMIZER] = MOMENTUM
+        settings[[SETTING_ALPHA, SETTING_MOMENTUM, SETTING_BIASES]] = 0.0, momentum, biases
+        arguments[6] = settings
+        arguments[7] = np.empty((0, X.shape[0]), np.int64)  # full batch
+        assert _keeps_first_layer(X.shape[0], sizes, settings, True)
+        twin_arguments = [a.copy() if isinstance(a, np.ndarray) else a for a in arguments]
+        ours = kernels.mlp_trainability(*arguments)
+        twin = reference.mlp_trainability(*twin_arguments)
+        assert np.isfinite(ours[..., 0]).all()
+        np.testing.assert_allclose(ours, twin, rtol=case.rtol, atol=case.atol)
+
+
+@pytest.mark.parametrize("biases", [True, False])
+def test_points_trained_through_pre_activations_equal_fit(biases):
+    rng = np.random.default_rng(5)
+    X, y = rng.normal(size=(8, 6)), rng.normal(size=8)  # 8 samples < 2 x 6 inputs
+    estimator = fastnn.MLPRegressor((7,), "tanh", solver="gd", max_iter=60, tol=None,
+                                    random_state=0, biases=biases)  # fmt: skip
+    tmap = fastnn.trainability(estimator, X, y, ranges=((1e-2, 50.0), (1e-2, 50.0)),
+                               resolution=(6, 5))  # fmt: skip
+    assert tmap.diverged.any() and not tmap.diverged.all()
+    for i, j in [(0, 0), (2, 3), (4, 1), (1, 4)]:
+        fitted = _fit(estimator, X, y, learning_rate_init=(tmap.a[i], tmap.b[j]))
+        rel = 1e-9 if tmap.diverged[i, j] else 1e-12
+        assert tmap.values[i, j] == pytest.approx(fitted.loss_, rel=rel)
+        if tmap.diverged[i, j]:
+            assert tmap.divergence_epoch[i, j] == fitted.n_iter_

@@ -143,16 +143,27 @@ def _units(A, unit_start, l):
 
 
 @njit(exact=True)
-def _forward_block(Xb, T, sizes, activation, offsets, A):
-    """Every layer's activations (the last: the logits) for a block of samples."""
+def _forward_block(Xb, T, sizes, activation, offsets, A, Zb):
+    """Every layer's activations (the last: the logits) for a block of samples.
+
+    ``Zb``: the block's first-layer pre-activations, ``(BLOCK, fan_out * LANES)``, when
+    they are kept as such (see :func:`lane_loss_grad`); else empty.
+    """
     w_start, b_start, unit_start = offsets
     n_layers = sizes.size - 1
     lanes = T.shape[1]
     fan_out = sizes[1]
-    W0 = T[w_start[0] : b_start[0]].reshape((sizes[0], fan_out * lanes))
-    b0 = T[b_start[0] : b_start[0] + fan_out].reshape(fan_out * lanes)
     block = A.shape[0]
-    _first_layer(Xb, W0, b0, A.reshape((block, A.shape[1] * lanes)), fan_out * lanes)
+    first = A.reshape((block, A.shape[1] * lanes))
+    if Zb.shape[0] > 0:
+        for s in range(block):
+            z, a = Zb[s], first[s]
+            for c in range(fan_out * lanes):
+                a[c] = z[c]
+    else:
+        W0 = T[w_start[0] : b_start[0]].reshape((sizes[0], fan_out * lanes))
+        b0 = T[b_start[0] : b_start[0] + fan_out].reshape(fan_out * lanes)
+        _first_layer(Xb, W0, b0, first, fan_out * lanes)
     for s in range(block):
         if n_layers > 1:
             _activate(_one_row(_units(A[s], unit_start, 0)), activation, fan_out * lanes)
@@ -231,13 +242,18 @@ def _four(B, unit):
 
 
 @njit(exact=True)
-def _backward_block(Xb, T, sizes, activation, offsets, A, D, G):
-    """G += the block's summed gradient, from the output deltas already in D."""
+def _backward_block(Xb, T, sizes, activation, offsets, A, D, G, first_layer):
+    """G += the block's summed gradient, from the output deltas already in D.
+
+    ``first_layer`` False leaves the first layer's gradient out (its deltas stay in D).
+    """
     w_start, b_start, unit_start = offsets
     n_layers = sizes.size - 1
     block, _, lanes = A.shape
     for l in range(n_layers - 1, -1, -1):
         fan_in, fan_out = sizes[l], sizes[l + 1]
+        if l == 0 and not first_layer:
+            break
         gb = G[b_start[l] : b_start[l] + fan_out]
         for k in range(fan_out):
             g = gb[k]
@@ -285,11 +301,17 @@ def _backward_block(Xb, T, sizes, activation, offsets, A, D, G):
 
 
 @njit(exact=True)
-def lane_loss_grad(X, Y, idx, lo, hi, T, sizes, activation, loss, offsets, workspace, G, value):
+def lane_loss_grad(
+    X, Y, idx, lo, hi, T, sizes, activation, loss, offsets, workspace, G, value, Z, DZ
+):
     """Each lane's mean loss over samples ``idx[lo:hi]`` into ``value``.
 
     With ``G`` not empty, their mean gradient goes into ``G``.  ``workspace`` comes from
-    :func:`lane_workspace`.
+    :func:`lane_workspace`.  With ``Z`` not empty (full batch, ``idx`` in order), the
+    first layer's pre-activations are read from it -- ``(n padded to BLOCK, fan_out *
+    LANES)``, sample-major -- instead of computed from the first layer's weights, and
+    that layer's gradient is not formed: its deltas (sums, not means) go into ``DZ``
+    instead, for the caller's update of ``Z`` (see :mod:`fastnn.kernels.trainability`).
     """
     A, D, Xb, Yb, scratch = workspace
     n_layers = sizes.size - 1
@@ -306,6 +328,9 @@ def lane_loss_grad(X, Y, idx, lo, hi, T, sizes, activation, loss, offsets, works
     block = A.shape[0]
     out_units = A[:, unit_start[n_layers - 1] : unit_start[n_layers]]
     out_deltas = D[:, unit_start[n_layers - 1] : unit_start[n_layers]]
+    kept = Z.shape[0] > 0
+    width = sizes[1] * lanes
+    first_deltas = D.reshape((block, D.shape[1] * lanes))
     for start in range(lo, hi, block):
         count = min(block, hi - start)
         for s in range(block):
@@ -313,10 +338,16 @@ def lane_loss_grad(X, Y, idx, lo, hi, T, sizes, activation, loss, offsets, works
                 Xb[s, j] = X[idx[start + s], j] if s < count else 0.0
             for k in range(Yb.shape[1]):
                 Yb[s, k] = Y[idx[start + s], k] if s < count else 0.0
-        _forward_block(Xb, T, sizes, activation, offsets, A)
+        Zb = Z[start : start + block] if kept else Z
+        _forward_block(Xb, T, sizes, activation, offsets, A, Zb)
         _loss_and_delta(out_units, Yb, count, loss, out_deltas, value, scratch)
         if with_grad:
-            _backward_block(Xb, T, sizes, activation, offsets, A, D, G)
+            _backward_block(Xb, T, sizes, activation, offsets, A, D, G, not kept)
+            if kept:
+                for s in range(count):
+                    source, target = first_deltas[s], DZ[start + s]
+                    for c in range(width):
+                        target[c] = source[c]
     n = hi - lo
     scale = 1.0 / n / Y.shape[1] if loss == SQUARED_ERROR else 1.0 / n
     for q in range(lanes):

@@ -49,8 +49,10 @@ from fastnn._codes import (
 )
 from fastnn._numba import njit
 from fastnn.kernels._lane_network import (
+    BLOCK,
     GROUP_ROWS,
     LANES,
+    _first_layer,
     lane_loss_grad,
     lane_offsets,
     lane_penalty,
@@ -58,6 +60,10 @@ from fastnn.kernels._lane_network import (
 )
 
 __all__ = ["ALL_RATES", "INIT_SCALE", "mlp_trainability"]
+
+# The first layer is trained through its pre-activations for at most this many samples
+# (its n x n product matrix is kept per group of lanes).
+GRAM_MAX_SAMPLES = 256
 
 
 @njit()
@@ -131,53 +137,139 @@ def _per_row(lane_settings, sizes, offsets, adam):
 
 
 @njit(exact=True)
-def _lane_update(T, G, first, second, rates, momenta, step, settings, heavy_ball, T_next):
+def _lane_update(
+    T, G, first, second, rates, momenta, step, settings, heavy_ball, T_next, first_row
+):
     """One optimiser step for every lane (``train_mlp._update`` lane by lane).
 
     ``T_next`` gets the new parameters and ``T`` keeps the old ones (the iterate to
     return to when the next loss diverges).  ``heavy_ball``: some lane has a momentum;
-    without, ``first`` is left alone.
+    without, ``first`` is left alone.  Rows before ``first_row`` are not updated.
     """
     t, g, new, r = T.reshape(-1), G.reshape(-1), T_next.reshape(-1), rates.reshape(-1)
+    start = first_row * T.shape[1]
     if settings[SETTING_OPTIMIZER] == ADAM:
         beta_1 = settings[SETTING_BETA_1]
         beta_2 = settings[SETTING_BETA_2]
         epsilon = settings[SETTING_EPSILON]
         correction = np.sqrt(1.0 - beta_2**step) / (1.0 - beta_1**step)
         m, v = first.reshape(-1), second.reshape(-1)
-        for c in range(t.size):
+        for c in range(start, t.size):
             m[c] = beta_1 * m[c] + (1.0 - beta_1) * g[c]
             v[c] = beta_2 * v[c] + (1.0 - beta_2) * g[c] * g[c]
             new[c] = t[c] - r[c] * correction * m[c] / (np.sqrt(v[c]) + epsilon)
     elif heavy_ball:
         v, mu = first.reshape(-1), momenta.reshape(-1)
-        for c in range(t.size):
+        for c in range(start, t.size):
             v[c] = mu[c] * v[c] - r[c] * g[c]
             new[c] = t[c] + v[c]
     else:
-        for c in range(t.size):
+        for c in range(start, t.size):
             new[c] = t[c] - r[c] * g[c]
 
 
 @njit(exact=True)
-def _objective(X, Y, T, sizes, activation, loss, alpha, offsets, workspace, value):
-    """Each lane's mean loss plus ``alpha / (2 n) ||W||^2``: the estimators' ``loss_``."""
+def _objective(X, Y, T, sizes, activation, loss, alpha, offsets, workspace, value, Z):
+    """Each lane's mean loss plus ``alpha / (2 n) ||W||^2``: the estimators' ``loss_``.
+
+    ``Z``: the first layer's pre-activations, when they are kept (else empty).
+    """
     n = X.shape[0]
     no_grad = np.empty((0, T.shape[1]))
     lane_loss_grad(
-        X, Y, np.arange(n), 0, n, T, sizes, activation, loss, offsets, workspace, no_grad, value
-    )
+        X, Y, np.arange(n), 0, n, T, sizes, activation, loss, offsets, workspace, no_grad,
+        value, Z, Z,
+    )  # fmt: skip
     if alpha > 0.0:
         lane_penalty(T, sizes, offsets, alpha, n, no_grad, value, workspace[4][0])
 
 
 @njit(exact=True)
-def _stop(q, T, source, final, epochs, epoch, reasons, reason):
-    """Lane q is done: keep its parameters (``source``'s column), its epoch count, reason."""
-    for p in range(T.shape[0]):
+def _stop(q, source, final, Z_source, Z_final, epochs, epoch, reasons, reason):
+    """Lane q is done: keep its parameters (``source``'s column; the first layer's
+    pre-activations too, where kept), its epoch count and reason."""
+    lanes = source.shape[1]
+    for p in range(source.shape[0]):
         final[p, q] = source[p, q]
+    for i in range(Z_source.shape[0]):
+        for c in range(q, Z_source.shape[1], lanes):
+            Z_final[i, c] = Z_source[i, c]
     epochs[q] = epoch
     reasons[q] = reason
+
+
+@njit(exact=True)
+def _keeps_first_layer(n, sizes, settings, full_batch):
+    """Whether to train the first layer through its pre-activations Z (see _train_lanes)."""
+    return (
+        full_batch
+        and settings[SETTING_OPTIMIZER] != ADAM
+        and settings[SETTING_ALPHA] == 0.0
+        and n < 2 * sizes[0]
+        and n <= GRAM_MAX_SAMPLES
+    )
+
+
+@njit(exact=True)
+def _first_layer_state(X, T, sizes, offsets, rates, momenta, biases, keep):
+    """The arrays of the kept first layer: ``(K, Z, Z_other, Z_final, VZ, DZ, KD, R0, M0)``.
+
+    ``K = X X^T (+ 1 1^T with biases)``, padded with zero rows; ``Z`` the pre-activations
+    at the start; ``R0``, ``M0`` the first layer's rate and momentum of each lane, tiled
+    along a row of ``Z``.  Empty arrays when ``keep`` is False.
+    """
+    n, n_in = X.shape
+    lanes = T.shape[1]
+    width = sizes[1] * lanes
+    rows = (n + BLOCK - 1) // BLOCK * BLOCK if keep else 0
+    padded = np.zeros((rows, n_in))
+    padded[:n] = X[:rows]
+    K = np.zeros((rows, n if keep else 0))
+    for i in range(min(n, rows)):
+        for m in range(n):
+            total = 1.0 if biases else 0.0
+            for j in range(n_in):
+                total += X[i, j] * X[m, j]
+            K[i, m] = total
+    Z = np.empty((rows, width))
+    if keep:
+        w_start, b_start = offsets[0], offsets[1]
+        W0 = T[w_start[0] : b_start[0]].reshape((n_in, width))
+        b0 = T[b_start[0] : b_start[0] + sizes[1]].reshape(width)
+        _first_layer(padded, W0, b0, Z, width)
+    R0 = np.empty(width if keep else 0)
+    M0 = np.empty(width if keep else 0)
+    for c in range(R0.size):
+        R0[c] = rates[0, c % lanes]
+        M0[c] = momenta[0, c % lanes]
+    return (
+        K, Z, Z.copy(), np.empty_like(Z), np.zeros_like(Z), np.zeros((min(n, rows), width)),
+        np.empty_like(Z), R0, M0,
+    )  # fmt: skip
+
+
+@njit(exact=True)
+def _first_layer_step(K, Z, DZ, KD, R0, M0, VZ, heavy_ball, n, Z_next):
+    """The first layer's GD or momentum step, taken on its pre-activations: ``Z_next``.
+
+    Its weights would move by ``-r X^T D / n`` and its biases by ``-r 1^T D / n`` (D: the
+    per-sample deltas at Z), so Z moves by ``-r K D / n`` with ``K = X X^T + 1 1^T``; a
+    momentum's velocity maps the same way.  One (n x n) times (n x units) product
+    instead of two (n x inputs) ones: fewer operations when n < 2 x inputs.
+    """
+    width = Z.shape[1]
+    _first_layer(K, DZ, np.zeros(width), KD, width)
+    inverse = 1.0 / n
+    for i in range(Z.shape[0]):
+        z, kd, new = Z[i], KD[i], Z_next[i]
+        if heavy_ball:
+            v = VZ[i]
+            for c in range(width):
+                v[c] = M0[c] * v[c] - R0[c] * (kd[c] * inverse)
+                new[c] = z[c] + v[c]
+        else:
+            for c in range(width):
+                new[c] = z[c] - R0[c] * (kd[c] * inverse)
 
 
 @njit(exact=True)
@@ -186,6 +278,11 @@ def _train_lanes(X, Y, T, sizes, activation, loss, settings, lane_settings, orde
 
     Lanes that are done (diverged, or converged by ``tol``) keep their final parameters
     apart and compute on unread; the group stops when every lane is done.
+
+    Full-batch plain or momentum steps without a penalty on fewer samples than twice the
+    inputs train the first layer through its pre-activations (``_first_layer_step``):
+    the same iterates in exact arithmetic, half the first layer's work (the paper's 16
+    samples of 16 inputs).
     """
     n = X.shape[0]
     n_params, lanes = T.shape
@@ -204,13 +301,18 @@ def _train_lanes(X, Y, T, sizes, activation, loss, settings, lane_settings, orde
     second = np.zeros_like(T) if adam else np.empty((0, lanes))
     rates, momenta = _per_row(lane_settings, sizes, offsets, adam)
     heavy_ball = np.any(lane_settings[SETTING_MOMENTUM] != 0.0)
+    keep = _keeps_first_layer(n, sizes, settings, full_batch)
+    K, Z, Z_previous, Z_final, VZ, DZ, KD, R0, M0 = _first_layer_state(
+        X, T, sizes, offsets, rates, momenta, biases, keep
+    )
+    first_row = offsets[1][0] + sizes[1] if keep else 0
     # Two buffers, swapped at every step: the one not in use holds the previous iterate.
     T = T.copy()
     previous = T.copy()
     final = np.empty_like(T)
     value = np.empty(lanes)
     total = np.empty(lanes)
-    _objective(X, Y, T, sizes, activation, loss, alpha, offsets, workspace, value)
+    _objective(X, Y, T, sizes, activation, loss, alpha, offsets, workspace, value, Z)
     limit = np.empty(lanes)
     for q in range(lanes):
         limit[q] = DIVERGENCE_RATIO * max(value[q], DIVERGENCE_FLOOR)
@@ -232,8 +334,9 @@ def _train_lanes(X, Y, T, sizes, activation, loss, settings, lane_settings, orde
         for lo in range(0, n, batch):
             hi = min(lo + batch, n)
             lane_loss_grad(
-                X, Y, idx, lo, hi, T, sizes, activation, loss, offsets, workspace, G, value
-            )
+                X, Y, idx, lo, hi, T, sizes, activation, loss, offsets, workspace, G, value,
+                Z, DZ,
+            )  # fmt: skip
             if alpha > 0.0:
                 lane_penalty(T, sizes, offsets, alpha, hi - lo, G, value, workspace[4][0])
             if not biases:
@@ -241,19 +344,27 @@ def _train_lanes(X, Y, T, sizes, activation, loss, settings, lane_settings, orde
                     G[offsets[1][l] : offsets[1][l] + sizes[l + 1]] = 0.0
             for q in range(lanes):
                 if running[q] and not np.isfinite(value[q]):
-                    _stop(q, T, previous, final, epochs, epoch, reasons, DIVERGED)
+                    _stop(q, previous, final, Z_previous, Z_final, epochs, epoch, reasons,
+                          DIVERGED)  # fmt: skip
                     running[q] = False
                     n_running -= 1
                 total[q] += value[q] * (hi - lo)
             step += 1
-            _lane_update(T, G, first, second, rates, momenta, step, settings, heavy_ball, previous)
+            _lane_update(
+                T, G, first, second, rates, momenta, step, settings, heavy_ball, previous,
+                first_row,
+            )  # fmt: skip
             T, previous = previous, T
+            if keep:
+                _first_layer_step(K, Z, DZ, KD, R0, M0, VZ, heavy_ball, n, Z_previous)
+                Z, Z_previous = Z_previous, Z
         for q in range(lanes):
             if not running[q]:
                 continue
             mean = total[q] / n
             if not np.isfinite(mean) or mean > limit[q]:
-                _stop(q, T, previous, final, epochs, epoch, reasons, DIVERGED)
+                _stop(q, previous, final, Z_previous, Z_final, epochs, epoch, reasons,
+                      DIVERGED)  # fmt: skip
                 running[q] = False
                 n_running -= 1
                 continue
@@ -264,13 +375,13 @@ def _train_lanes(X, Y, T, sizes, activation, loss, settings, lane_settings, orde
                 stalled[q] = stalled[q] + 1 if mean > best[q] - tol else 0
                 best[q] = min(best[q], mean)
                 if stalled[q] > n_iter_no_change:
-                    _stop(q, T, T, final, epochs, epoch + 1, reasons, CONVERGED)
+                    _stop(q, T, final, Z, Z_final, epochs, epoch + 1, reasons, CONVERGED)
                     running[q] = False
                     n_running -= 1
     for q in range(lanes):
         if running[q]:
-            _stop(q, T, T, final, epochs, n_epochs, reasons, MAX_ITER)
-    _objective(X, Y, final, sizes, activation, loss, alpha, offsets, workspace, value)
+            _stop(q, T, final, Z, Z_final, epochs, n_epochs, reasons, MAX_ITER)
+    _objective(X, Y, final, sizes, activation, loss, alpha, offsets, workspace, value, Z_final)
     for q in range(lanes):
         out[q, 0] = value[q]
         out[q, 1] = curve_sum[q] / epochs[q] / curve_first[q] if epochs[q] > 0 else np.nan
