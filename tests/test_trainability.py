@@ -183,7 +183,11 @@ def test_the_first_layer_trained_through_its_pre_activations_matches_the_twin():
     iterates in exact arithmetic, checked against the twin (which forms the gradient)."""
     from fastnn import kernels, reference
     from fastnn._codes import (
-        MOMENTUM, SETTING_ALPHA, SETTING_BIASES, SETTING_MOMENTUM, SETTING_OPTIMIZER,
+        MOMENTUM,
+        SETTING_ALPHA,
+        SETTING_BIASES,
+        SETTING_MOMENTUM,
+        SETTING_OPTIMIZER,
     )  # fmt: skip
     from fastnn.cases import CASES
     from fastnn.kernels.trainability import _keeps_first_layer
