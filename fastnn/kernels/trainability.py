@@ -186,8 +186,10 @@ def _objective(X, Y, T, sizes, activation, loss, alpha, offsets, workspace, valu
 
 @njit(exact=True)
 def _stop(q, source, final, Z_source, Z_final, epochs, epoch, reasons, reason):
-    """Lane q is done: keep its parameters (``source``'s column; the first layer's
-    pre-activations too, where kept), its epoch count and reason.
+    """Lane q is done: keep its parameters, its epoch count and the reason.
+
+    The parameters are ``source``'s column (and ``Z_source``'s, the first layer's
+    pre-activations, where they are kept).
     """
     lanes = source.shape[1]
     for p in range(source.shape[0]):
