@@ -64,18 +64,22 @@ def lane_offsets(sizes):
 
 
 @njit(exact=True)
-def _first_layer(Xb, W, b, A, width):
-    """A[s, :width] = b + sum_j Xb[s, j] W[j]: the inputs times lane-flattened weights.
+def shared_product(Xb, W, start, A, width):
+    """A[s, :width] = start[s] + sum_j Xb[s, j] W[j]: a matrix shared by the lanes times
+    lane-flattened rows (the inputs times the first layer's weights).
 
-    ``W`` is ``(n_in, width)`` with ``width = fan_out * LANES``; ``A`` is the block's
-    ``(BLOCK, units * LANES)`` activations.  Two samples share each pass over the
-    weights, four inputs at a time (loads, not arithmetic, bound this loop).
+    ``W`` is ``(n_in, width)`` with ``width = fan_out * LANES``; ``A`` has an even number
+    of rows (the block's ``(BLOCK, units * LANES)`` activations); ``start`` has one row
+    (the biases, for every row of A) or one per row of ``A`` (it may be ``A`` itself).
+    Two rows share each pass over ``W``, four of its rows at a time (loads, not
+    arithmetic, bound this loop).
     """
     n_in = W.shape[0]
     for s in range(0, A.shape[0], 2):
         z, y = A[s], A[s + 1]
+        a, b = (start[s], start[s + 1]) if start.shape[0] > 1 else (start[0], start[0])
         for c in range(width):
-            z[c] = b[c]
+            z[c] = a[c]
             y[c] = b[c]
         j = 0
         while j + 4 <= n_in:
@@ -162,8 +166,8 @@ def _forward_block(Xb, T, sizes, activation, offsets, A, Zb):
                 a[c] = z[c]
     else:
         W0 = T[w_start[0] : b_start[0]].reshape((sizes[0], fan_out * lanes))
-        b0 = T[b_start[0] : b_start[0] + fan_out].reshape(fan_out * lanes)
-        _first_layer(Xb, W0, b0, first, fan_out * lanes)
+        b0 = T[b_start[0] : b_start[0] + fan_out].reshape((1, fan_out * lanes))
+        shared_product(Xb, W0, b0, first, fan_out * lanes)
     for s in range(block):
         if n_layers > 1:
             _activate(_one_row(_units(A[s], unit_start, 0)), activation, fan_out * lanes)
@@ -287,10 +291,10 @@ def _backward_block(Xb, T, sizes, activation, offsets, A, D, G, first_layer):
             previous = _units(D[s], unit_start, l - 1)
             delta = _units(D[s], unit_start, l)
             for j in range(fan_in):
-                row = previous[j]
+                row, w, d = previous[j], W[j, 0], delta[0]
                 for q in range(lanes):
-                    row[q] = 0.0
-                for k in range(fan_out):
+                    row[q] = w[q] * d[q]
+                for k in range(1, fan_out):
                     w, d = W[j, k], delta[k]
                     for q in range(lanes):
                         row[q] = row[q] + w[q] * d[q]
@@ -302,16 +306,18 @@ def _backward_block(Xb, T, sizes, activation, offsets, A, D, G, first_layer):
 
 @njit(exact=True)
 def lane_loss_grad(
-    X, Y, idx, lo, hi, T, sizes, activation, loss, offsets, workspace, G, value, Z, DZ
-):
+    X, Y, idx, lo, hi, T, sizes, activation, loss, offsets, workspace, G, value, Z, DZ,
+    dz_scale,
+):  # fmt: skip
     """Each lane's mean loss over samples ``idx[lo:hi]`` into ``value``.
 
     With ``G`` not empty, their mean gradient goes into ``G``.  ``workspace`` comes from
     :func:`lane_workspace`.  With ``Z`` not empty (full batch, ``idx`` in order), the
     first layer's pre-activations are read from it -- ``(n padded to BLOCK, fan_out *
     LANES)``, sample-major -- instead of computed from the first layer's weights, and
-    that layer's gradient is not formed: its deltas (sums, not means) go into ``DZ``
-    instead, for the caller's update of ``Z`` (see :mod:`fastnn.kernels.trainability`).
+    that layer's gradient is not formed: its deltas times ``dz_scale`` (a row of
+    ``fan_out * LANES``) go into ``DZ`` instead, for the caller's update of ``Z`` (see
+    :mod:`fastnn.kernels.trainability`).
     """
     A, D, Xb, Yb, scratch = workspace
     n_layers = sizes.size - 1
@@ -347,7 +353,7 @@ def lane_loss_grad(
                 for s in range(count):
                     source, target = first_deltas[s], DZ[start + s]
                     for c in range(width):
-                        target[c] = source[c]
+                        target[c] = source[c] * dz_scale[c]
     n = hi - lo
     scale = 1.0 / n / Y.shape[1] if loss == SQUARED_ERROR else 1.0 / n
     for q in range(lanes):

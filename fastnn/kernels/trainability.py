@@ -52,7 +52,7 @@ from fastnn.kernels._lane_network import (
     BLOCK,
     GROUP_ROWS,
     LANES,
-    _first_layer,
+    shared_product,
     lane_loss_grad,
     lane_offsets,
     lane_penalty,
@@ -178,7 +178,7 @@ def _objective(X, Y, T, sizes, activation, loss, alpha, offsets, workspace, valu
     no_grad = np.empty((0, T.shape[1]))
     lane_loss_grad(
         X, Y, np.arange(n), 0, n, T, sizes, activation, loss, offsets, workspace, no_grad,
-        value, Z, Z,
+        value, Z, Z, np.empty(0),
     )  # fmt: skip
     if alpha > 0.0:
         lane_penalty(T, sizes, offsets, alpha, n, no_grad, value, workspace[4][0])
@@ -215,64 +215,67 @@ def _keeps_first_layer(n, sizes, settings, full_batch):
 
 @njit(exact=True)
 def _first_layer_state(X, T, sizes, offsets, rates, momenta, biases, keep):
-    """The arrays of the kept first layer: ``(K, Z, Z_other, Z_final, VZ, DZ, KD, R0, M0)``.
+    """The arrays of the kept first layer: ``(minus_K, Z, Z_other, Z_final, VZ, DZ,
+    dz_scale, M0)``.
 
-    ``K = X X^T (+ 1 1^T with biases)``, padded with zero rows; ``Z`` the pre-activations
-    at the start; ``R0``, ``M0`` the first layer's rate and momentum of each lane, tiled
-    along a row of ``Z``.  Empty arrays when ``keep`` is False.
+    ``minus_K = -(X X^T + 1 1^T)`` (no ``1 1^T`` without biases), padded with zero rows
+    to whole blocks; ``Z`` the pre-activations at the start; ``dz_scale`` each lane's
+    first-layer rate over n and ``M0`` its momentum, tiled along a row of ``Z``.  Empty
+    arrays when ``keep`` is False.
     """
     n, n_in = X.shape
     lanes = T.shape[1]
     width = sizes[1] * lanes
     rows = (n + BLOCK - 1) // BLOCK * BLOCK if keep else 0
-    padded = np.zeros((rows, n_in))
-    padded[:n] = X[:rows]
-    K = np.zeros((rows, n if keep else 0))
+    minus_K = np.zeros((rows, n if keep else 0))
     for i in range(min(n, rows)):
         for m in range(n):
             total = 1.0 if biases else 0.0
             for j in range(n_in):
                 total += X[i, j] * X[m, j]
-            K[i, m] = total
+            minus_K[i, m] = -total
     Z = np.empty((rows, width))
     if keep:
+        padded = np.zeros((rows, n_in))
+        padded[:n] = X
         w_start, b_start = offsets[0], offsets[1]
         W0 = T[w_start[0] : b_start[0]].reshape((n_in, width))
-        b0 = T[b_start[0] : b_start[0] + sizes[1]].reshape(width)
-        _first_layer(padded, W0, b0, Z, width)
-    R0 = np.empty(width if keep else 0)
+        b0 = T[b_start[0] : b_start[0] + sizes[1]].reshape((1, width))
+        shared_product(padded, W0, b0, Z, width)
+    dz_scale = np.empty(width if keep else 0)
     M0 = np.empty(width if keep else 0)
-    for c in range(R0.size):
-        R0[c] = rates[0, c % lanes]
+    for c in range(dz_scale.size):
+        dz_scale[c] = rates[0, c % lanes] / n
         M0[c] = momenta[0, c % lanes]
     return (
-        K, Z, Z.copy(), np.empty_like(Z), np.zeros_like(Z), np.zeros((min(n, rows), width)),
-        np.empty_like(Z), R0, M0,
+        minus_K, Z, Z.copy(), np.empty_like(Z), np.zeros_like(Z),
+        np.zeros((min(n, rows), width)), dz_scale, M0,
     )  # fmt: skip
 
 
 @njit(exact=True)
-def _first_layer_step(K, Z, DZ, KD, R0, M0, VZ, heavy_ball, n, Z_next):
+def _first_layer_step(minus_K, Z, DZ, M0, VZ, heavy_ball, Z_next):
     """The first layer's GD or momentum step, taken on its pre-activations: ``Z_next``.
 
     Its weights would move by ``-r X^T D / n`` and its biases by ``-r 1^T D / n`` (D: the
-    per-sample deltas at Z), so Z moves by ``-r K D / n`` with ``K = X X^T + 1 1^T``; a
-    momentum's velocity maps the same way.  One (n x n) times (n x units) product
-    instead of two (n x inputs) ones: fewer operations when n < 2 x inputs.
+    per-sample deltas at Z), so Z moves by ``-K (r D / n)`` with ``K = X X^T + 1 1^T``
+    (``DZ`` holds ``r D / n``); a momentum's velocity maps the same way.  One (n x n)
+    times (n x units) product instead of two (n x inputs) ones: fewer operations when
+    n < 2 x inputs.
     """
     width = Z.shape[1]
-    _first_layer(K, DZ, np.zeros(width), KD, width)
-    inverse = 1.0 / n
+    if not heavy_ball:
+        shared_product(minus_K, DZ, Z, Z_next, width)
+        return
+    for i in range(VZ.shape[0]):
+        v = VZ[i]
+        for c in range(width):
+            v[c] *= M0[c]
+    shared_product(minus_K, DZ, VZ, VZ, width)
     for i in range(Z.shape[0]):
-        z, kd, new = Z[i], KD[i], Z_next[i]
-        if heavy_ball:
-            v = VZ[i]
-            for c in range(width):
-                v[c] = M0[c] * v[c] - R0[c] * (kd[c] * inverse)
-                new[c] = z[c] + v[c]
-        else:
-            for c in range(width):
-                new[c] = z[c] - R0[c] * (kd[c] * inverse)
+        z, v, new = Z[i], VZ[i], Z_next[i]
+        for c in range(width):
+            new[c] = z[c] + v[c]
 
 
 @njit(exact=True)
@@ -305,7 +308,7 @@ def _train_lanes(X, Y, T, sizes, activation, loss, settings, lane_settings, orde
     rates, momenta = _per_row(lane_settings, sizes, offsets, adam)
     heavy_ball = np.any(lane_settings[SETTING_MOMENTUM] != 0.0)
     keep = _keeps_first_layer(n, sizes, settings, full_batch)
-    K, Z, Z_previous, Z_final, VZ, DZ, KD, R0, M0 = _first_layer_state(
+    minus_K, Z, Z_previous, Z_final, VZ, DZ, dz_scale, M0 = _first_layer_state(
         X, T, sizes, offsets, rates, momenta, biases, keep
     )
     first_row = offsets[1][0] + sizes[1] if keep else 0
@@ -338,7 +341,7 @@ def _train_lanes(X, Y, T, sizes, activation, loss, settings, lane_settings, orde
             hi = min(lo + batch, n)
             lane_loss_grad(
                 X, Y, idx, lo, hi, T, sizes, activation, loss, offsets, workspace, G, value,
-                Z, DZ,
+                Z, DZ, dz_scale,
             )  # fmt: skip
             if alpha > 0.0:
                 lane_penalty(T, sizes, offsets, alpha, hi - lo, G, value, workspace[4][0])
@@ -359,7 +362,7 @@ def _train_lanes(X, Y, T, sizes, activation, loss, settings, lane_settings, orde
             )  # fmt: skip
             T, previous = previous, T
             if keep:
-                _first_layer_step(K, Z, DZ, KD, R0, M0, VZ, heavy_ball, n, Z_previous)
+                _first_layer_step(minus_K, Z, DZ, M0, VZ, heavy_ball, Z_previous)
                 Z, Z_previous = Z_previous, Z
         for q in range(lanes):
             if not running[q]:
