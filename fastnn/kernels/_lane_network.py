@@ -65,10 +65,9 @@ def lane_offsets(sizes):
 
 @njit(exact=True)
 def shared_product(Xb, W, start, A, width):
-    """A[s, :width] = start[s] + sum_j Xb[s, j] W[j]: a matrix shared by the lanes times
-    lane-flattened rows (the inputs times the first layer's weights).
+    """A[s, :width] = start[s] + sum_j Xb[s, j] W[j], with Xb shared by the lanes.
 
-    ``W`` is ``(n_in, width)`` with ``width = fan_out * LANES``; ``A`` has an even number
+    The inputs times the first layer's lane-flattened weights, for one.  ``W`` is ``(n_in, width)`` with ``width = fan_out * LANES``; ``A`` has an even number
     of rows (the block's ``(BLOCK, units * LANES)`` activations); ``start`` has one row
     (the biases, for every row of A) or one per row of ``A`` (it may be ``A`` itself).
     Two rows share each pass over ``W``, four of its rows at a time (loads, not
