@@ -67,11 +67,12 @@ def lane_offsets(sizes):
 def shared_product(Xb, W, start, A, width):
     """A[s, :width] = start[s] + sum_j Xb[s, j] W[j], with Xb shared by the lanes.
 
-    The inputs times the first layer's lane-flattened weights, for one.  ``W`` is ``(n_in, width)`` with ``width = fan_out * LANES``; ``A`` has an even number
-    of rows (the block's ``(BLOCK, units * LANES)`` activations); ``start`` has one row
-    (the biases, for every row of A) or one per row of ``A`` (it may be ``A`` itself).
-    Two rows share each pass over ``W``, four of its rows at a time (loads, not
-    arithmetic, bound this loop).
+    The inputs times the first layer's lane-flattened weights, for one.  ``W`` is
+    ``(n_in, width)`` with ``width = fan_out * LANES``; ``A`` has an even number of rows
+    (the block's ``(BLOCK, units * LANES)`` activations); ``start`` has one row (the
+    biases, for every row of A) or one per row of ``A`` (it may be ``A`` itself).  Two
+    rows share each pass over ``W``, four of its rows at a time (loads, not arithmetic,
+    bound this loop).
     """
     n_in = W.shape[0]
     for s in range(0, A.shape[0], 2):

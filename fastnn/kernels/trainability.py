@@ -217,10 +217,11 @@ def _keeps_first_layer(n, sizes, settings, full_batch):
 def _first_layer_state(X, T, sizes, offsets, rates, momenta, biases, keep):
     """The arrays of the kept first layer.
 
-    ``(minus_K, Z, Z_other, Z_final, VZ, DZ, dz_scale, M0)``: ``minus_K = -(X X^T + 1 1^T)`` (no ``1 1^T`` without biases), padded with zero rows
-    to whole blocks; ``Z`` the pre-activations at the start; ``dz_scale`` each lane's
-    first-layer rate over n and ``M0`` its momentum, tiled along a row of ``Z``.  Empty
-    arrays when ``keep`` is False.
+    ``(minus_K, Z, Z_other, Z_final, VZ, DZ, dz_scale, M0)``: ``minus_K = -(X X^T +
+    1 1^T)`` (no ``1 1^T`` without biases), padded with zero rows to whole blocks; ``Z``
+    the pre-activations at the start; ``dz_scale`` each lane's first-layer rate over n
+    and ``M0`` its momentum, tiled along a row of ``Z``.  Empty arrays when ``keep`` is
+    False.
     """
     n, n_in = X.shape
     lanes = T.shape[1]
