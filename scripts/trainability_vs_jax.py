@@ -9,7 +9,10 @@ training run under ``jit(vmap(...))`` over the grid points of a row, ``lax.fori_
 over the steps, float64 -- checked against fastnn's final losses on the stable points
 first.  JAX cannot stop a run at divergence inside vmap, so it runs every step.
 
-Usage: python scripts/trainability_vs_jax.py [--resolution 64] [--repeats 3]
+fastnn stops a run where it diverges (a group of 32 runs, where all of its runs have);
+``--high 0.1`` keeps every run below divergence, so that nothing stops early.
+
+Usage: python scripts/trainability_vs_jax.py [--resolution 64] [--repeats 3] [--high 10]
 """
 
 from __future__ import annotations
@@ -23,6 +26,10 @@ def main(argv=None) -> dict:
     parser.add_argument("--resolution", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--steps", type=int, default=500)
+    parser.add_argument(
+        "--high", type=float, default=10.0,
+        help="upper end of both rate axes (0.1: no run diverges, none stops early)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
 
     import numpy as np
@@ -35,7 +42,7 @@ def main(argv=None) -> dict:
     estimator = fastnn.MLPRegressor(
         (16,), "tanh", solver="gd", max_iter=args.steps, tol=None, random_state=0, init="normal"
     )
-    box = ((1e-3, 10.0), (1e-3, 10.0))
+    box = ((1e-3, args.high), (1e-3, args.high))
     g = args.resolution
     results = {}
 
@@ -92,13 +99,15 @@ def main(argv=None) -> dict:
     losses = timed("JAX jit+vmap (a grid row per call)", jax_map)
     # Far from the edge of stability both compute the same runs; near it, training
     # amplifies rounding differences without bound (chaos), so only a share agrees there.
-    calm = np.outer(tmap.a <= 0.1, tmap.b <= 0.1)
+    # (at a first-layer rate of 0.1 the runs already oscillate: fastnn's own numba and
+    # numpy fits differ by 0.7% there)
+    calm = np.outer(tmap.a <= 0.05, tmap.b <= 0.05)
     np.testing.assert_allclose(losses[calm], tmap.values[calm], rtol=1e-8, atol=1e-14)
     stable = ~tmap.diverged & np.isfinite(losses)
     close = np.isclose(losses[stable], tmap.values[stable], rtol=1e-6, atol=1e-12)
     ratio = results["JAX jit+vmap (a grid row per call)"][0] / results["fastnn trainability"][0]
     print(
-        f"{calm.sum()} points with both rates <= 0.1 agree to 1e-8; {100 * close.mean():.1f}% "
+        f"{calm.sum()} points with both rates <= 0.05 agree to 1e-8; {100 * close.mean():.1f}% "
         f"of the {stable.sum()} stable points to 1e-6; JAX time / fastnn time: {ratio:.2f}x"
     )
 

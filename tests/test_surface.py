@@ -273,7 +273,8 @@ def _plane_of(problem, surface):
     return Plane(surface.center, surface.u, surface.v, surface.a, surface.b, "directions", "x")
 
 
-def test_tiles_cover_the_grid_once():
+@pytest.mark.parametrize("box_rows", [1, 8])
+def test_tiles_cover_the_grid_once(box_rows):
     class Fake:
         shape = (37, 1000)
 
@@ -283,10 +284,15 @@ def test_tiles_cover_the_grid_once():
         def cost_per_tile(self):
             return 0
 
+        def box_rows(self):
+            return box_rows
+
     tiles = plan_tiles(Fake())
     seen = np.zeros(Fake.shape, int)
     for (r0, r1), (c0, c1) in tiles:
         seen[r0:r1, c0:c1] += 1
+        if box_rows > 1:  # whole rows, a multiple of the box's height (but the last)
+            assert (c0, c1) == (0, 1000) and ((r1 - r0) % box_rows == 0 or r1 == 37)
     assert (seen == 1).all() and len(tiles) > 1
 
 

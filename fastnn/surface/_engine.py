@@ -81,6 +81,10 @@ class Evaluation:
         """Work a tile does once, whatever its number of points (same unit)."""
         return TILE_KERNELS[self.kind].fixed(self.arrays)
 
+    def box_rows(self) -> int:
+        """Rows of the boxes of points the kernel works on (default tiles hold a multiple)."""
+        return TILE_KERNELS[self.kind].box_rows
+
 
 def _no_fixed_cost(arrays) -> int:
     return 0
@@ -378,7 +382,7 @@ def plan_tiles(evaluation: Evaluation, tile_rows: int | None = None) -> TilePlan
     # Work done once per tile (a network's first-layer products) stays under 1/16 of it.
     work = max(_TILE_WORK, _FIXED_SHARE * evaluation.cost_per_tile())
     points = max(1, min(_TILE_POINTS, work // cost))
-    box_rows = TILE_KERNELS[evaluation.kind].box_rows
+    box_rows = evaluation.box_rows()
     if tile_rows is None and box_rows > 1:  # whole rows, so that boxes tile them exactly
         rows = max(1, points // (gb * box_rows)) * box_rows
         return TilePlan((ga, gb), min(rows, ga), gb)
