@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 
 import fastnn
-from fastnn import reference
 
 STEPS = 500
 GRID = 16
