@@ -114,6 +114,18 @@ def _add_penalty(theta, grad, sizes, offsets, alpha, count):
 
 
 @njit()
+def _loop_settings(settings, n, full_batch):
+    """``(batch, tol, alpha, biases, n_iter_no_change)``: what a training loop reads once."""
+    return (
+        n if full_batch else min(int(settings[SETTING_BATCH_SIZE]), n),
+        settings[SETTING_TOL],
+        settings[SETTING_ALPHA],
+        settings[SETTING_BIASES] != 0.0,
+        int(settings[SETTING_N_ITER_NO_CHANGE]),
+    )
+
+
+@njit()
 def _drop_bias_gradient(grad, sizes, offsets):
     """Zero the biases' gradient: every optimiser then leaves them where they are."""
     b_start = offsets[1]
@@ -140,11 +152,7 @@ def _train(
     n = X.shape[0]
     n_params = theta.size
     full_batch = order.shape[0] == 0
-    batch = n if full_batch else min(int(settings[SETTING_BATCH_SIZE]), n)
-    tol = settings[SETTING_TOL]
-    alpha = settings[SETTING_ALPHA]
-    biases = settings[SETTING_BIASES] != 0.0
-    n_iter_no_change = int(settings[SETTING_N_ITER_NO_CHANGE])
+    batch, tol, alpha, biases, n_iter_no_change = _loop_settings(settings, n, full_batch)
     in_order = np.arange(n)
     grad = np.empty(n_params)
     first = state[STATE_VECTORS : STATE_VECTORS + n_params]

@@ -35,17 +35,13 @@ from fastnn._codes import (
     INIT_SCALE,
     MAX_ITER,
     SETTING_ALPHA,
-    SETTING_BATCH_SIZE,
     SETTING_BETA_1,
     SETTING_BETA_2,
-    SETTING_BIASES,
     SETTING_EPSILON,
     SETTING_LAYER_RATES,
     SETTING_LEARNING_RATE,
     SETTING_MOMENTUM,
-    SETTING_N_ITER_NO_CHANGE,
     SETTING_OPTIMIZER,
-    SETTING_TOL,
 )
 from fastnn._numba import njit
 from fastnn.kernels._lane_network import (
@@ -58,6 +54,7 @@ from fastnn.kernels._lane_network import (
     lane_workspace,
     shared_product,
 )
+from fastnn.kernels.train_mlp import _loop_settings
 
 __all__ = ["ALL_RATES", "INIT_SCALE", "mlp_trainability"]
 
@@ -293,11 +290,7 @@ def _train_lanes(X, Y, T, sizes, activation, loss, settings, lane_settings, orde
     n = X.shape[0]
     n_params, lanes = T.shape
     full_batch = order.shape[0] == 0
-    batch = n if full_batch else min(int(settings[SETTING_BATCH_SIZE]), n)
-    tol = settings[SETTING_TOL]
-    alpha = settings[SETTING_ALPHA]
-    biases = settings[SETTING_BIASES] != 0.0
-    n_iter_no_change = int(settings[SETTING_N_ITER_NO_CHANGE])
+    batch, tol, alpha, biases, n_iter_no_change = _loop_settings(settings, n, full_batch)
     adam = settings[SETTING_OPTIMIZER] == ADAM
     offsets = lane_offsets(sizes)
 
