@@ -42,15 +42,60 @@ def surface_grid(surface, max_points: int | None = None):
     return A, B, np.asarray(surface.values[::step_a, ::step_b]).T
 
 
+# Default contour levels: this many, offset from the minimum by geometric steps from this
+# fraction of the value range to all of it (see basin_levels).
+DEFAULT_LEVELS = 30
+BASIN_DEPTH = 1e-3
+
+
+def basin_levels(low, high, n=DEFAULT_LEVELS, depth=BASIN_DEPTH):
+    """Contour levels that resolve a minimum's basin: ``low + (high - low) * geomspace(depth, 1)``.
+
+    Near a minimum a loss grows about quadratically with the distance, so levels whose
+    heights above the minimum grow geometrically draw rings at geometrically growing
+    distances: the basin is as readable as the rim.  Evenly spaced levels leave the
+    lowest tenth of the range with two or three rings; quantiles depend on how far the
+    grid extends.  With the defaults, two thirds of the levels lie in the lowest tenth.
+    """
+    return low + (high - low) * np.geomspace(depth, 1.0, n)
+
+
+def round_ticks(low, high, log=False, most=7):
+    """Tick values with short labels between ``low`` and ``high``.
+
+    On a log scale 1, 2, 5 x 10^k (every digit where that leaves fewer than three),
+    else matplotlib's nice steps.
+    """
+    from matplotlib.ticker import MaxNLocator
+
+    if not log:
+        ticks = MaxNLocator(most - 1).tick_values(low, high)
+        return ticks[(ticks >= low) & (ticks <= high)]
+    decades = np.arange(np.floor(np.log10(low)), np.ceil(np.log10(high)) + 1)
+    for digits in ((1.0,), (1.0, 2.0, 5.0), tuple(range(1, 10))):
+        ticks = np.array([d * 10.0**k for k in decades for d in digits])
+        ticks = ticks[(ticks >= low) & (ticks <= high)]
+        if 3 <= ticks.size <= most or digits[-1] == 9:
+            return ticks[:: -(-ticks.size // most)]
+    return ticks
+
+
+def _tick_label(value) -> str:
+    return f"{value:.3g}"
+
+
 def plot_surface(
     surface,
     kind="contour",
     trajectory=None,
     ax=None,
-    levels=30,
+    levels=None,
     log=False,
+    vmin=None,
+    vmax=None,
     cmap="viridis",
     title=None,
+    markers=True,
 ):
     """Draw a :class:`fastnn.surface.Surface` as contour lines, filled contours or a 3-D surface.
 
@@ -63,11 +108,20 @@ def plot_surface(
         with :meth:`Surface.project` and drawn on top, start and end marked.
     ax : matplotlib Axes, optional
         Axes to draw on (a 3-D Axes for ``kind="3d"``).
-    levels : int, default 30
-        Contour levels.
+    levels : int or sequence of float, optional
+        Contour levels: how many, or the values.  By default a loss gets
+        :data:`DEFAULT_LEVELS` levels from :func:`basin_levels` (geometric steps above
+        its minimum, so that the basin shows rings, not only the rim); other metrics
+        (accuracy, eigenvalues) evenly spaced ones.
     log : bool, default False
-        Logarithmic colour scale / levels (for losses spanning decades).
+        Logarithmic colour scale and levels (for losses spanning decades).
+    vmin, vmax : float, optional
+        The value range drawn (default: the surface's); values outside it are not
+        contoured.
     title : str, optional
+    markers : bool, default True
+        Mark the plane's centre (the parameters the surface was computed around) and the
+        grid's best point (its minimum; its maximum for an accuracy surface).
 
     Returns
     -------
@@ -76,38 +130,82 @@ def plot_surface(
     kind = check_option(kind, "kind", SURFACE_KINDS)
     fig, ax = _figure(ax, "3d" if kind == "3d" else None)
     A, B, Z = surface_grid(surface)
-    norm = None
+    finite = Z[np.isfinite(Z)]
+    low = float(finite.min()) if vmin is None else float(vmin)
+    high = float(finite.max()) if vmax is None else float(vmax)
+    if not low < high:
+        raise ValueError(f"vmin must be below vmax; got {low!r} and {high!r}")
+    metric = surface.info.get("metric", "loss")
+    norm, ticks = None, None
+    count = DEFAULT_LEVELS if levels is None or np.ndim(levels) == 0 else None
     if log:
         from matplotlib.colors import LogNorm
 
-        positive = Z[Z > 0]
+        positive = finite[finite > 0]
         if positive.size:
-            norm = LogNorm(vmin=positive.min(), vmax=Z.max())
-            levels = np.geomspace(positive.min(), Z.max(), levels)
+            low = max(low, float(positive.min()))
+            norm = LogNorm(vmin=low, vmax=high)
+            if count is not None:
+                levels = np.geomspace(low, high, levels or count)
+            ticks = round_ticks(low, high, log=True)
+    elif count is not None and metric == "loss":
+        from matplotlib.colors import BoundaryNorm
+
+        levels = basin_levels(low, high, levels or count)
+        if kind == "filled":  # fill the floor of the basin too, below the first ring
+            levels = np.r_[low, levels]
+        norm = BoundaryNorm(levels, 256)
+        ticks = levels[:: -(-levels.size // 6)]
+    elif count is not None:
+        levels = np.linspace(low, high, levels or count)
     quantity, shown = _quantity(surface)
     if kind == "3d":
-        ax.plot_surface(A, B, Z, cmap=cmap, norm=norm, linewidth=0, antialiased=True, alpha=0.9)
+        # Drawn in the order given (not by depth), so the path stays above the surface.
+        ax.computed_zorder = False
+        ax.plot_surface(A, B, np.clip(Z, low, high), cmap=cmap, norm=norm, linewidth=0,
+                        antialiased=True, alpha=0.9, zorder=1)  # fmt: skip
         ax.set_zlabel(quantity)
-    elif kind == "filled":
-        filled = ax.contourf(A, B, Z, levels=levels, cmap=cmap, norm=norm)
-        fig.colorbar(filled, ax=ax, label=quantity)
     else:
-        lines = ax.contour(A, B, Z, levels=levels, cmap=cmap, norm=norm)
-        fig.colorbar(lines, ax=ax, label=quantity)
+        draw = ax.contourf if kind == "filled" else ax.contour
+        contours = draw(A, B, Z, levels=levels, cmap=cmap, norm=norm)
+        bar = fig.colorbar(contours, ax=ax, label=quantity)
+        if ticks is not None:
+            bar.set_ticks(ticks, labels=[_tick_label(t) for t in ticks])
+            bar.minorticks_off()
+    if markers:
+        _mark_centre_and_best(ax, surface, A, B, Z, metric, kind)
     if trajectory is not None:
         coords = surface.project(trajectory)
         if kind == "3d":
             values = _path_losses(surface, coords)
-            ax.plot(coords[:, 0], coords[:, 1], values, "r.-", lw=1.5, ms=3, label="optimiser path")
+            ax.plot(coords[:, 0], coords[:, 1], values, "r.-", lw=1.5, ms=3,
+                    label="optimiser path", zorder=3)  # fmt: skip
         else:
             ax.plot(coords[:, 0], coords[:, 1], "r.-", lw=1.5, ms=3, label="optimiser path")
             ax.plot(*coords[0], "ko", ms=6, label="start")
             ax.plot(*coords[-1], "r*", ms=12, label="end")
+    if markers or trajectory is not None:
         ax.legend(loc="best", fontsize="small")
     ax.set_xlabel(surface.labels[0])
     ax.set_ylabel(surface.labels[1])
     ax.set_title(title or f"{surface.info.get('model', 'model')}: {shown}")
     return fig
+
+
+def _mark_centre_and_best(ax, surface, A, B, Z, metric, kind):
+    """The plane's centre (a white-edged dot) and the grid's best point (a cross)."""
+    centre = surface.project(surface.center)[0]
+    best = np.nanargmax(Z) if metric == "accuracy" else np.nanargmin(Z)
+    row, col = np.unravel_index(best, Z.shape)
+    what = "grid maximum" if metric == "accuracy" else "grid minimum"
+    if kind == "3d":
+        ax.plot(*centre, surface.center_loss, "o", color="white", mec="k", ms=7, label="centre",
+                zorder=4)  # fmt: skip
+        ax.plot(A[row, col], B[row, col], Z[row, col], "x", color="k", ms=9, mew=2,
+                label=what, zorder=4)  # fmt: skip
+        return
+    ax.plot(*centre, "o", color="white", mec="k", ms=7, label="centre", zorder=4)
+    ax.plot(A[row, col], B[row, col], "x", color="k", ms=9, mew=2, label=what, zorder=4)
 
 
 # What a surface of each metric other than the loss holds, in words.

@@ -350,6 +350,50 @@ def test_plot_returns_a_labelled_figure(linear, kind):
     assert ax.get_title()
 
 
+def test_contour_levels_resolve_the_basin(linear):
+    """Default loss levels climb geometrically from the minimum: most lie in its basin."""
+    model, X, y = linear
+    surface = fastnn.loss_surface(model, X, y, params=(0, 1), span=3.0, resolution=40)
+    low, high = surface.values.min(), surface.values.max()
+    fig = surface.plot("contour")
+    contours = fig.axes[0].collections[0]
+    levels = np.asarray(contours.levels)
+    assert levels.size == 30 and (levels < low + 0.1 * (high - low)).sum() >= 15
+    evenly = np.asarray(surface.plot("contour", levels=30).axes[0].collections[0].levels)
+    assert np.allclose(evenly, levels)  # an int keeps the default spacing, its count
+    given = surface.plot("contour", levels=[5.0, 10.0, 20.0]).axes[0].collections[0].levels
+    assert list(given) == [5.0, 10.0, 20.0]
+    bar = fig.axes[1]
+    labels = [t.get_text() for t in bar.get_yticklabels()]
+    assert 3 <= len(labels) <= 8 and all(0 < len(t) <= 6 for t in labels)
+    legend = {t.get_text() for t in fig.axes[0].get_legend().get_texts()}
+    assert {"centre", "grid minimum"} <= legend
+    clipped = surface.plot("filled", vmin=low, vmax=low + 1.0).axes[0].collections[0].levels
+    assert np.isclose(clipped[-1], low + 1.0) and clipped[0] == low  # the floor is filled
+    with pytest.raises(ValueError, match="vmin must be below vmax"):
+        surface.plot(vmin=2.0, vmax=1.0)
+
+
+def test_log_colour_bar_has_round_ticks(linear):
+    model, X, y = linear
+    surface = fastnn.loss_surface(model, X, y, params=(0, 1), span=3.0, resolution=30)
+    fig = surface.plot("contour", log=True)
+    labels = [t.get_text() for t in fig.axes[1].get_yticklabels()]
+    values = [float(t.replace("\N{MINUS SIGN}", "-")) for t in labels]
+    assert 3 <= len(labels) <= 7 and all(len(t) <= 5 for t in labels)
+    mantissas = {round(v / 10 ** np.floor(np.log10(v)), 6) for v in values}
+    assert mantissas <= set(range(1, 10))  # 1, 2, 5 x 10^k (or every digit)
+
+
+def test_3d_path_is_drawn_above_the_surface(linear):
+    model, X, y = linear
+    surface = fastnn.loss_surface(model, X, y, params=(0, 1), span=3.0, resolution=12)
+    ax = surface.plot("3d", trajectory=model.trajectory_).axes[0]
+    assert ax.computed_zorder is False  # artists drawn by zorder, not by depth
+    path = next(line for line in ax.get_lines() if line.get_label() == "optimiser path")
+    assert path.get_zorder() > max(c.get_zorder() for c in ax.collections)
+
+
 def test_loss_line_interpolates_between_two_parameter_vectors(network):
     model, X, y = network
     start = model.trajectory_[0]
