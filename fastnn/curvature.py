@@ -553,11 +553,18 @@ class CurvatureSurface:
         if loss is not None:
             if loss.values.shape != ratio.shape or not np.array_equal(loss.a, self.a):
                 raise ValueError("loss must be a Surface on the same grid as the curvature")
-            lines = ax.contour(A, B, np.asarray(loss.values), levels=levels, colors="k",
-                               linewidths=0.7)  # fmt: skip
+            values = np.asarray(loss.values)
+            if np.ndim(levels) == 0:  # rings that resolve the basin (fastnn.plot.basin_levels)
+                from fastnn.plot import basin_levels
+
+                levels = basin_levels(np.nanmin(values), np.nanmax(values), levels)
+            lines = ax.contour(A, B, values, levels=levels, colors="k", linewidths=0.7)
             ax.clabel(lines, fontsize="x-small")
-        ax.set_xlabel(self.max.labels[0])
-        ax.set_ylabel(self.max.labels[1])
+        from fastnn.plot import axis_titles
+
+        x_title, y_title = axis_titles(self.max)
+        ax.set_xlabel(x_title)
+        ax.set_ylabel(y_title)
         model = self.max.info.get("model", "model")
         ax.set_title(title or f"{model}: convexity (min / max Hessian eigenvalue)")
         return fig

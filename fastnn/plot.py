@@ -186,10 +186,32 @@ def plot_surface(
             ax.plot(*coords[-1], "r*", ms=12, label="end")
     if markers or trajectory is not None:
         ax.legend(loc="best", fontsize="small")
-    ax.set_xlabel(surface.labels[0])
-    ax.set_ylabel(surface.labels[1])
+    x_title, y_title = axis_titles(surface)
+    ax.set_xlabel(x_title)
+    ax.set_ylabel(y_title)
     ax.set_title(title or f"{surface.info.get('model', 'model')}: {shown}")
     return fig
+
+
+def axis_titles(surface) -> tuple[str, str]:
+    """What a surface's two axes are, in words: ``"PC1 (93.1%)"``, ``"random direction 1"``.
+
+    A plane of named parameters keeps their names.
+    """
+    info = surface.info
+    kind = info.get("directions")
+    if kind == "pca" and "explained_variance_ratio" in info:
+        ratios = info["explained_variance_ratio"]
+        return tuple(f"PC{k + 1} ({100 * r:.1f}% of the path's variance)" for k, r in
+                     enumerate(ratios[:2]))  # fmt: skip
+    if kind in ("hessian", "hessian-extremes") and "hessian_eigenvalues" in info:
+        return tuple(f"Hessian eigenvector {k + 1} (eigenvalue {value:.3g})" for k, value in
+                     enumerate(info["hessian_eigenvalues"][:2]))  # fmt: skip
+    named = {"random": "random direction", "filter": "filter-normalised direction",
+             "vectors": "direction"}  # fmt: skip
+    if kind in named:
+        return f"{named[kind]} 1 ({surface.labels[0]})", f"{named[kind]} 2 ({surface.labels[1]})"
+    return surface.labels[0], surface.labels[1]
 
 
 def _mark_centre_and_best(ax, surface, A, B, Z, metric, kind):

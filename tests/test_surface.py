@@ -374,6 +374,20 @@ def test_contour_levels_resolve_the_basin(linear):
         surface.plot(vmin=2.0, vmax=1.0)
 
 
+def test_axis_titles_say_what_the_axes_are(network):
+    model, X, y = network
+    pca = fastnn.loss_surface(model, X, y, directions="pca", resolution=8)
+    ax = pca.plot().axes[0]
+    ratios = pca.info["explained_variance_ratio"]
+    assert ax.get_xlabel().startswith(f"PC1 ({100 * ratios[0]:.1f}%")
+    assert ax.get_ylabel().startswith(f"PC2 ({100 * ratios[1]:.1f}%")
+    for kind, words in [("random", "random direction"), ("filter", "filter-normalised")]:
+        plane = fastnn.loss_surface(model, X, y, directions=kind, resolution=6, random_state=0)
+        ax = plane.plot("filled").axes[0]
+        assert ax.get_xlabel().startswith(f"{words}") and ax.get_xlabel().endswith("1 (alpha)")
+        assert ax.get_ylabel().endswith("2 (beta)")
+
+
 def test_log_colour_bar_has_round_ticks(linear):
     model, X, y = linear
     surface = fastnn.loss_surface(model, X, y, params=(0, 1), span=3.0, resolution=30)
