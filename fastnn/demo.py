@@ -56,6 +56,22 @@ class Section:
         self.figures.append((fig, name, caption))
 
 
+def _compiled_kernels() -> int:
+    """How many of fastnn's kernels this process compiled (instead of loading them)."""
+    import sys
+
+    from numba.core.registry import CPUDispatcher
+
+    compiled = 0
+    for name, module in list(sys.modules.items()):
+        if not name.startswith("fastnn.kernels") or module is None:
+            continue
+        for obj in vars(module).values():
+            if isinstance(obj, CPUDispatcher) and obj.__module__ == name:
+                compiled += sum(obj.stats.cache_misses.values())
+    return compiled
+
+
 def _timed(fn):
     start = time.perf_counter()
     result = fn()
@@ -519,8 +535,17 @@ class Demo:
             self.results.update(section.results)
         self.results["seconds"] = time.perf_counter() - start
         index = writer.write_index(self.seed, self.quick)
+        compiled = _compiled_kernels()
+        note = (
+            f"; {compiled} kernel{'s' if compiled != 1 else ''} compiled on this run, so the "
+            "times above include compilation (the next run loads them from numba's cache)"
+            if compiled
+            else "; every kernel was loaded from numba's cache (no compilation in the times)"
+        )
+        self.results["kernels_compiled"] = compiled
         print(
-            f"done in {self.results['seconds']:.2f} s: {writer.n_figures} figures and {index}",
+            f"done in {self.results['seconds']:.2f} s: {writer.n_figures} figures and "
+            f"{index}{note}",
             file=self.stream,
         )
         return self.results

@@ -380,21 +380,28 @@ def plot_loss_curve(curves, ax=None, log=False, title="Loss per iteration", xlab
     return fig
 
 
+def _class_name(label) -> str:
+    """A class label as the user wrote it: ``"class 1"`` for 1 or 1.0, else the label."""
+    if isinstance(label, (bool, np.bool_)) or not isinstance(label, (int, float, np.number)):
+        return str(label)
+    value = float(label)
+    return f"class {int(value)}" if value.is_integer() else f"class {value:g}"
+
+
 def plot_classes(X, y, X_test=None, y_test=None, ax=None, title="Classes"):
     """2-D samples coloured by class; test samples (when given) as open markers."""
     fig, ax = _figure(ax)
     for k, label in enumerate(np.unique(y)):
         colour = _CLASS_COLOURS[k % len(_CLASS_COLOURS)]
-        ax.scatter(
-            *X[y == label].T[:2], s=8, color=colour, alpha=0.6, label=f"class {label} (train)"
-        )
+        name = _class_name(label)
+        ax.scatter(*X[y == label].T[:2], s=8, color=colour, alpha=0.6, label=f"{name} (train)")
         if X_test is not None:
             ax.scatter(
                 *X_test[y_test == label].T[:2],
                 s=14,
                 facecolors="none",
                 edgecolors=colour,
-                label=f"class {label} (test)",
+                label=f"{name} (test)",
             )
     ax.set_xlabel("x1")
     ax.set_ylabel("x2")

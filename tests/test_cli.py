@@ -68,6 +68,9 @@ def test_demo_quick_writes_every_figure_and_the_index(tmp_path):
     assert re.search(r"GD   theta \[-?\d\.\d{3}, [34]\.\d{3}\]", report)
     accuracy = float(re.search(r"4\. Neural.*?test accuracy (\d\.\d+)", report, re.S)[1])
     assert 0.85 < accuracy < 0.97
+    # the last line says whether the times include numba's compilation
+    done = report.strip().splitlines()[-1]
+    assert re.search(r"\d+ kernels? compiled on this run|loaded from numba's cache", done), done
     index = (out / "index.html").read_text()
     from matplotlib.image import imread
 

@@ -416,6 +416,8 @@ def test_loss_line_interpolates_between_two_parameter_vectors(network):
     assert_close(line.values[2], model.loss_, rtol=1e-12)  # alpha = 0: the centre
     assert_close(line.values[6], model.loss_grad(X, y, start)[0], rtol=1e-11)  # alpha = 1
     assert isinstance(line.plot(), Figure)
+    text = repr(line)
+    assert text.startswith("LossLine(9 points, alpha in [-0.5, 1.5], min ") and len(text) < 120
 
 
 def test_loss_line_along_a_parameter(linear):
@@ -570,3 +572,18 @@ def test_a_surface_or_its_directions_array_give_the_same_plane(plane):
         np.testing.assert_array_equal(array.values, first.values)
     with pytest.raises(ValueError, match="pass no span="):
         fastnn.loss_surface(net, X, y, directions=first, span=2.0)
+
+
+def test_class_legends_use_the_users_labels():
+    from fastnn.plot import plot_classes
+
+    X = np.random.default_rng(0).normal(size=(6, 2))
+    floats = plot_classes(X, np.array([0.0, 1.0, 0.0, 1.0, 1.0, 0.0])).axes[0]
+    assert {t.get_text() for t in floats.get_legend().get_texts()} == {
+        "class 0 (train)", "class 1 (train)"
+    }  # fmt: skip
+    words = plot_classes(X[:4], np.array(["inner", "outer", "inner", "outer"]),
+                         X[4:], np.array(["inner", "outer"])).axes[0]  # fmt: skip
+    assert {t.get_text() for t in words.get_legend().get_texts()} == {
+        "inner (train)", "outer (train)", "inner (test)", "outer (test)"
+    }  # fmt: skip

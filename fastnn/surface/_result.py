@@ -285,6 +285,14 @@ class LossLine:
     label: str = "alpha"
     info: dict = field(default_factory=dict)
 
+    def __repr__(self) -> str:
+        k = int(np.nanargmin(self.values))
+        return (
+            f"LossLine({self.values.size} points, {self.label} in [{self.alpha[0]:.4g}, "
+            f"{self.alpha[-1]:.4g}], min {self.values[k]:.6g} at {self.alpha[k]:.4g}, "
+            f"center {self.center_loss:.6g})"
+        )
+
     def plot(self, ax=None, **kwargs):
         """Draw loss against alpha; returns the matplotlib Figure."""
         from fastnn.plot import plot_loss_line
