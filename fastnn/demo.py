@@ -56,6 +56,19 @@ class Section:
         self.figures.append((fig, name, caption))
 
 
+def _descent_panels(f, paths):
+    """One panel per path, on the same contours and the same box."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(10, 7), layout="constrained")
+    axes = fig.subplots(2, 2, sharex=True, sharey=True).ravel()
+    for ax, (label, path) in zip(axes, paths.items(), strict=True):
+        plot_descent_2d(f, {label: path}, ax=ax, title=label, extent=(-4.5, 4.5, -2.5, 2.5))
+        ax.set_xlim(-4.5, 4.5)
+        ax.set_ylim(-2.5, 2.5)
+    return fig
+
+
 def _compiled_kernels() -> int:
     """How many of fastnn's kernels this process compiled (instead of loading them)."""
     import sys
@@ -145,10 +158,29 @@ def gradient_descent(seed: int, quick: bool) -> Section:
     }
     end = paths_2d["lr 0.1"][-1]
     section.say(f"2-D paraboloid, lr 0.1: [3, 4] -> [{end[0]:.4f}, {end[1]:.4f}]")
+    # On a round bowl every rate moves along one ray; an elongated one shows what a rate
+    # does: curvatures 2 and 20, so GD is stable below 2 / 20 = 0.1.
+    bowl = lambda a, b: a**2 + 10.0 * b**2  # noqa: E731
+    elongated = {}
+    for lr, what in ((0.01, "creeps"), (0.05, "converges"), (0.095, "zig-zags"),
+                     (0.104, "diverges")):  # fmt: skip
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", fastnn.DivergenceWarning)
+            path = fastnn.gradient_descent(
+                lambda t: np.array([2.0 * t[0], 20.0 * t[1]]), theta0=[-4.0, 1.5], lr=lr,
+                n_iter=30,
+            )  # fmt: skip
+        elongated[f"lr {lr}: {what}"] = path
+        section.say(
+            f"bowl theta0^2 + 10 theta1^2, lr {lr:<5}: [-4, 1.5] -> "
+            f"[{path[-1][0]:.3g}, {path[-1][1]:.3g}] after 30 steps ({what})"
+        )
     section.figure(
-        plot_descent_2d(lambda a, b: a**2 + b**2, paths_2d, title="GD on theta0^2 + theta1^2"),
+        _descent_panels(bowl, elongated),
         "gd_2d",
-        "Paths on the paraboloid theta0^2 + theta1^2 from [3, 4] for four learning rates.",
+        "Gradient descent on the elongated bowl theta0^2 + 10 theta1^2 from [-4, 1.5], 30 "
+        "steps: a small rate creeps along the shallow direction, a rate near 2 / 20 = 0.1 "
+        "zig-zags across the steep one, and above it the zig-zag grows.",
     )
 
     section.say("Linear model by GD: true [0, 4], sigma 2, start [-3, 1], lr 0.05, 100 iterations")
