@@ -15,7 +15,13 @@ from fastnn.curvature import (
     hessian_trace,
     hvp,
 )
-from fastnn.exceptions import ConvergenceWarning, DivergenceWarning, FastnnWarning, NotFittedError
+from fastnn.exceptions import (
+    ConvergenceWarning,
+    DivergenceWarning,
+    FastnnWarning,
+    NotFittedError,
+    ProjectionWarning,
+)
 from fastnn.gradcheck import gradcheck
 from fastnn.interop import from_sklearn, from_torch
 from fastnn.layout import MLPLayout
@@ -53,6 +59,7 @@ __all__ = [
     "MLPLayout",
     "MLPRegressor",
     "NotFittedError",
+    "ProjectionWarning",
     "Surface",
     "TrainabilityMap",
     "trainability",

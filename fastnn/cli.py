@@ -193,6 +193,27 @@ def _param(text: str):
     return int(text) if text.lstrip("-").isdigit() else text
 
 
+def _surface_figure(surface, trajectory):
+    """The --png contour plot, with the optimiser's path only where it lies in the plane."""
+    import warnings
+
+    from fastnn.exceptions import ProjectionWarning
+
+    if trajectory is None:
+        return surface.plot("contour")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ProjectionWarning)
+        try:
+            return surface.plot("contour", trajectory=trajectory)
+        except ProjectionWarning:
+            print(
+                "note: the optimiser's path is not drawn: it lies off this plane "
+                "(--directions pca draws it)",
+                file=sys.stderr,
+            )
+            return surface.plot("contour")
+
+
 def _write_atomically(path: str, write) -> None:
     """``write(tmp_path)`` then rename to ``path``: an interrupted run leaves no partial file."""
     directory = os.path.dirname(os.path.abspath(path))
@@ -337,8 +358,7 @@ def _compute_surface(args, X, y, client, feature_names=None) -> int:
     if args.out and not streamed:
         _write_atomically(args.out, surface.save)
     if args.png:
-        trajectory = getattr(model, "trajectory_", None)
-        fig = surface.plot("contour", trajectory=trajectory)
+        fig = _surface_figure(surface, getattr(model, "trajectory_", None))
         _write_atomically(args.png, lambda tmp: fig.savefig(tmp, dpi=100, format="png"))
     ga, gb = surface.shape
     accuracy = args.metric == "accuracy"

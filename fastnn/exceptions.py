@@ -22,5 +22,13 @@ class NotFittedError(ValueError, AttributeError):
     """
 
 
+class ProjectionWarning(FastnnWarning):
+    """A path drawn on a plane lies far off it: what is drawn is its projection.
+
+    On a random or filter-normalised plane, or on a slice of two named parameters while
+    the others moved, the projection of an optimiser's path is not the path it took.
+    """
+
+
 class ConvergenceWarning(FastnnWarning):
     """An iterative solver used all of ``max_iter`` without meeting its ``tol`` criterion."""

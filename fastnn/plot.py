@@ -175,13 +175,13 @@ def plot_surface(
     if markers:
         _mark_centre_and_best(ax, surface, A, B, Z, metric, kind)
     if trajectory is not None:
-        coords = surface.project(trajectory)
+        coords, label = _projected_path(surface, trajectory)
         if kind == "3d":
             values = _path_losses(surface, coords)
-            ax.plot(coords[:, 0], coords[:, 1], values, "r.-", lw=1.5, ms=3,
-                    label="optimiser path", zorder=3)  # fmt: skip
+            ax.plot(coords[:, 0], coords[:, 1], values, "r.-", lw=1.5, ms=3, label=label,
+                    zorder=3)  # fmt: skip
         else:
-            ax.plot(coords[:, 0], coords[:, 1], "r.-", lw=1.5, ms=3, label="optimiser path")
+            ax.plot(coords[:, 0], coords[:, 1], "r.-", lw=1.5, ms=3, label=label)
             ax.plot(*coords[0], "ko", ms=6, label="start")
             ax.plot(*coords[-1], "r*", ms=12, label="end")
     if markers or trajectory is not None:
@@ -212,6 +212,47 @@ def axis_titles(surface) -> tuple[str, str]:
     if kind in named:
         return f"{named[kind]} 1 ({surface.labels[0]})", f"{named[kind]} 2 ({surface.labels[1]})"
     return surface.labels[0], surface.labels[1]
+
+
+# A path farther off the plane than this share of its distance from the centre is drawn
+# as a projection, with a warning.
+OFF_PLANE_SHARE = 0.1
+
+
+def _projected_path(surface, trajectory):
+    """The path's coordinates in the plane and its legend label.
+
+    How far each step lies off the plane: its distance to the plane for directions, and
+    the movement of every other parameter for a slice of two named parameters (which
+    reads them as fixed).  Where the farthest step is off by more than
+    :data:`OFF_PLANE_SHARE` of the path's largest distance from the centre, the label
+    says so and a :class:`~fastnn.exceptions.ProjectionWarning` is issued.
+    """
+    import warnings
+
+    from fastnn.exceptions import ProjectionWarning
+
+    path = np.atleast_2d(np.asarray(trajectory, dtype=np.float64))
+    coords, residual = surface.project(path, return_residual=True)
+    offset = path - surface.center
+    if surface.params is not None:
+        others = offset.copy()
+        others[:, list(surface.params)] = 0.0
+        residual = np.linalg.norm(others, axis=1)
+    reach = float(np.max(np.linalg.norm(offset, axis=1)))
+    off = float(np.max(residual))
+    if reach == 0.0 or off <= OFF_PLANE_SHARE * reach:
+        return coords, "optimiser path"
+    where = "the other parameters moved" if surface.params is not None else "off the plane"
+    warnings.warn(
+        f"the optimiser path lies off this plane (up to {off:.3g} from it, while it reaches "
+        f"{reach:.3g} from the centre; {where}): what is drawn is its projection, not the "
+        "path taken. A PCA plane of the path (directions='pca') or a model of two "
+        "parameters shows the path itself",
+        ProjectionWarning,
+        stacklevel=4,
+    )
+    return coords, f"optimiser path, projected ({100 * off / reach:.0f}% off the plane)"
 
 
 def _mark_centre_and_best(ax, surface, A, B, Z, metric, kind):

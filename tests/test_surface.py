@@ -1,5 +1,7 @@
 """loss_surface / loss_line: planes, values, tiling, threads, out=, the Surface result, errors."""
 
+import warnings
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -587,3 +589,24 @@ def test_class_legends_use_the_users_labels():
     assert {t.get_text() for t in words.get_legend().get_texts()} == {
         "inner (train)", "outer (train)", "inner (test)", "outer (test)"
     }  # fmt: skip
+
+
+def test_paths_off_the_plane_are_labelled_and_warned_about(network):
+    model, X, y = network
+    random = fastnn.loss_surface(model, X, y, directions="random", resolution=6, random_state=0)
+    with pytest.warns(fastnn.ProjectionWarning, match="lies off this plane"):
+        ax = random.plot(trajectory=model.trajectory_).axes[0]
+    labels = [line.get_label() for line in ax.get_lines()]
+    assert any(label.startswith("optimiser path, projected (") for label in labels)
+    pca = fastnn.loss_surface(model, X, y, directions="pca", resolution=6)
+    _, residual = pca.project(model.trajectory_, return_residual=True)
+    reach = np.linalg.norm(model.trajectory_ - pca.center, axis=1).max()
+    assert residual.max() <= 0.1 * reach  # the PCA plane holds the path: drawn as it is
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", fastnn.ProjectionWarning)
+        ax = pca.plot(trajectory=model.trajectory_).axes[0]
+    assert "optimiser path" in [line.get_label() for line in ax.get_lines()]
+    # a slice of two named parameters while the others moved
+    sliced = fastnn.loss_surface(model, X, y, params=(0, 1), span=1.0, resolution=6)
+    with pytest.warns(fastnn.ProjectionWarning, match="the other parameters moved"):
+        sliced.plot(trajectory=model.trajectory_)
