@@ -30,6 +30,7 @@ from fastnn.plot import (
     plot_fitted_lines,
     plot_loss_curve,
     plot_regression_data,
+    save_animation,
 )
 
 FIGURE_DPI = 100
@@ -45,6 +46,7 @@ class Section:
     title: str
     lines: list[str] = field(default_factory=list)
     figures: list[tuple[object, str, str]] = field(default_factory=list)  # (figure, name, caption)
+    animations: list[tuple[object, str, str]] = field(default_factory=list)  # the same, GIFs
     results: dict = field(default_factory=dict)
 
     def say(self, text: str) -> None:
@@ -54,6 +56,10 @@ class Section:
     def figure(self, fig, name: str, caption: str) -> None:
         """Add a matplotlib figure, saved later as ``<name>.png``."""
         self.figures.append((fig, name, caption))
+
+    def animation(self, animation, name: str, caption: str) -> None:
+        """Add a matplotlib animation, saved later as ``<name>.gif``."""
+        self.animations.append((animation, name, caption))
 
 
 def _descent_panels(f, paths):
@@ -424,6 +430,12 @@ def neural_network(seed: int, quick: bool) -> Section:
         f"The loss in the plane of the path's two principal directions ({100 * ratio:.1f}% "
         "of its variance), with the path on top.",
     )
+    section.animation(
+        pca.animate(model.trajectory_, title="Gradient descent on the lecture network"),
+        "network_descent",
+        "The same path as it was taken, step by step (an animated GIF): the loss falls fast "
+        "down the slope, then slowly along the valley towards the basin.",
+    )
     _network_curvature(section, model, X, y, seed, quick)
     _network_trainability(section, X, y, seed, quick)
     return section
@@ -617,6 +629,10 @@ class ReportWriter:
             fig.savefig(os.path.join(self.out, f"{name}.png"), dpi=FIGURE_DPI)
             plt.close(fig)
             files.append((f"{name}.png", caption))
+        for animation, name, caption in section.animations:
+            save_animation(animation, os.path.join(self.out, f"{name}.gif"))
+            plt.close(animation._fig)
+            files.append((f"{name}.gif", caption))
         self.written.append((section, files))
 
     def write_index(self, seed: int, quick: bool) -> str:

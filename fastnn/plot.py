@@ -215,8 +215,9 @@ def axis_titles(surface) -> tuple[str, str]:
 
 
 # A path farther off the plane than this share of its distance from the centre is drawn
-# as a projection, with a warning.
-OFF_PLANE_SHARE = 0.1
+# as a projection, with a warning (on a PCA plane of a curved path the farthest step is
+# typically 5-15% off; on a random plane most of the path is).
+OFF_PLANE_SHARE = 0.25
 
 
 def _projected_path(surface, trajectory):
@@ -244,11 +245,16 @@ def _projected_path(surface, trajectory):
     if reach == 0.0 or off <= OFF_PLANE_SHARE * reach:
         return coords, "optimiser path"
     where = "the other parameters moved" if surface.params is not None else "off the plane"
+    advice = (
+        ""
+        if surface.info.get("directions") == "pca"
+        else ". A PCA plane of the path (directions='pca') or a model of two parameters "
+        "shows the path itself"
+    )
     warnings.warn(
         f"the optimiser path lies off this plane (up to {off:.3g} from it, while it reaches "
         f"{reach:.3g} from the centre; {where}): what is drawn is its projection, not the "
-        "path taken. A PCA plane of the path (directions='pca') or a model of two "
-        "parameters shows the path itself",
+        f"path taken{advice}",
         ProjectionWarning,
         stacklevel=4,
     )
@@ -269,6 +275,82 @@ def _mark_centre_and_best(ax, surface, A, B, Z, metric, kind):
         return
     ax.plot(*centre, "o", color="white", mec="k", ms=7, label="centre", zorder=4)
     ax.plot(A[row, col], B[row, col], "x", color="k", ms=9, mew=2, label=what, zorder=4)
+
+
+# An animation shows at most this many steps of a path (every k-th step beyond).
+MAX_FRAMES = 60
+
+
+def animate_path(surface, trajectory, *, kind="contour", interval=80, title=None, **options):
+    """An optimiser's path drawn step by step on a surface: a matplotlib animation.
+
+    Parameters
+    ----------
+    surface : Surface
+    trajectory : array-like of shape (n_steps, n_params)
+        The path (e.g. ``model.trajectory_``), projected onto the plane as in
+        :func:`plot_surface` (a :class:`~fastnn.exceptions.ProjectionWarning` where it
+        lies off the plane).
+    kind : {"contour", "filled"}, default "contour"
+    interval : int, default 80
+        Milliseconds per frame.
+    title : str, optional
+        Default: the model and what is mapped; each frame adds its step and loss.
+    **options
+        Passed to :func:`plot_surface` (``levels``, ``log``, ``vmin``, ``vmax``, ``cmap``).
+
+    Returns
+    -------
+    matplotlib.animation.FuncAnimation
+        One frame per recorded step (every k-th past :data:`MAX_FRAMES`, the last one
+        always included); ``anim.save("path.gif")`` writes it (pillow), ``.mp4`` needs
+        ffmpeg.
+    """
+    from matplotlib.animation import FuncAnimation
+
+    kind = check_option(kind, "kind", ("contour", "filled"))
+    fig = plot_surface(surface, kind=kind, title=title, **options)
+    ax = fig.axes[0]
+    path = np.atleast_2d(np.asarray(trajectory, dtype=np.float64))
+    coords, label = _projected_path(surface, path)
+    values = _path_losses(surface, coords)
+    steps = np.unique(np.r_[np.arange(0, len(coords), -(-len(coords) // MAX_FRAMES)),
+                            len(coords) - 1])  # fmt: skip
+    (line,) = ax.plot([], [], "r.-", lw=1.5, ms=3, label=label, zorder=5)
+    (head,) = ax.plot([], [], "o", color="red", mec="k", ms=8, zorder=6)
+    ax.legend(loc="best", fontsize="small")
+    heading = ax.get_title()
+
+    def draw(frame):
+        k = steps[frame]
+        line.set_data(coords[: k + 1, 0], coords[: k + 1, 1])
+        head.set_data(coords[k : k + 1, 0], coords[k : k + 1, 1])
+        ax.set_title(f"{heading}\nstep {k} of {len(coords) - 1}, loss {values[k]:.4g}")
+        return line, head
+
+    return FuncAnimation(fig, draw, frames=len(steps), interval=interval, blit=False)
+
+
+def save_animation(animation, path, fps=None, dpi=72) -> None:
+    """Write an animation: ``.gif`` with pillow, ``.mp4`` with ffmpeg (when installed)."""
+    from matplotlib.animation import FFMpegWriter, PillowWriter
+
+    path = check_animation_path(path)
+    fps = fps or max(1, round(1000 / animation._interval))
+    writer = PillowWriter(fps=fps) if path.endswith(".gif") else FFMpegWriter(fps=fps)
+    animation.save(path, writer=writer, dpi=dpi)
+
+
+def check_animation_path(path) -> str:
+    """``path`` as a str, once it names a ``.gif`` (or an ``.mp4`` with ffmpeg installed)."""
+    from matplotlib.animation import writers
+
+    path = str(path)
+    if path.endswith(".mp4") and not writers.is_available("ffmpeg"):
+        raise ValueError(f"path: {path} needs ffmpeg, which is not installed; write a .gif")
+    if not path.endswith((".gif", ".mp4")):
+        raise ValueError(f"path: an animation is written as .gif or .mp4; got {path!r}")
+    return path
 
 
 # What a surface of each metric other than the loss holds, in words.

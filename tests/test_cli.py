@@ -73,6 +73,12 @@ def test_demo_quick_writes_every_figure_and_the_index(tmp_path):
     assert re.search(r"\d+ kernels? compiled on this run|loaded from numba's cache", done), done
     index = (out / "index.html").read_text()
     from matplotlib.image import imread
+    from PIL import Image
+
+    # the animation of the network's descent: one frame per drawn step, in the page
+    with Image.open(out / "network_descent.gif") as gif:
+        assert gif.n_frames >= 20 and gif.size[0] > 200
+    assert 'src="network_descent.gif"' in index
 
     for name in DEMO_FIGURES:
         png = out / f"{name}.png"

@@ -610,3 +610,24 @@ def test_paths_off_the_plane_are_labelled_and_warned_about(network):
     sliced = fastnn.loss_surface(model, X, y, params=(0, 1), span=1.0, resolution=6)
     with pytest.warns(fastnn.ProjectionWarning, match="the other parameters moved"):
         sliced.plot(trajectory=model.trajectory_)
+
+
+def test_animation_of_a_path(network, tmp_path):
+    from PIL import Image
+
+    from fastnn.plot import MAX_FRAMES
+
+    model, X, y = network
+    pca = fastnn.loss_surface(model, X, y, directions="pca", resolution=8)
+    steps = len(model.trajectory_)
+    animation = pca.animate(model.trajectory_, path=tmp_path / "path.gif", interval=50)
+    frames = list(animation.new_frame_seq())
+    assert len(frames) <= MAX_FRAMES + 1
+    assert len(frames) == len(np.unique(np.r_[np.arange(0, steps, -(-steps // MAX_FRAMES)),
+                                              steps - 1]))  # fmt: skip
+    with Image.open(tmp_path / "path.gif") as gif:
+        assert gif.n_frames == len(frames)
+    line = next(a for a in animation._fig.axes[0].get_lines() if a.get_label() == "optimiser path")
+    assert len(line.get_xdata()) == steps  # the last frame drew the whole path
+    with pytest.raises(ValueError, match="written as .gif or .mp4"):
+        pca.animate(model.trajectory_, path=tmp_path / "path.avi")

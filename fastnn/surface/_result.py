@@ -129,6 +129,22 @@ class Surface:
 
         return plot_surface(self, kind=kind, trajectory=trajectory, ax=ax, **kwargs)
 
+    def animate(self, trajectory, path=None, **options):
+        """The optimiser's path drawn step by step on the surface (a matplotlib animation).
+
+        ``path``: also write it there (``.gif``; ``.mp4`` with ffmpeg).  ``options`` go to
+        :func:`fastnn.plot.animate_path` (``kind``, ``interval``, ``levels``, ...).
+        Returns the ``FuncAnimation``.
+        """
+        from fastnn.plot import animate_path, check_animation_path, save_animation
+
+        if path is not None:
+            check_animation_path(path)  # before any drawing
+        animation = animate_path(self, trajectory, **options)
+        if path is not None:
+            save_animation(animation, path)
+        return animation
+
     def to_xarray(self):
         """The values as an ``xarray.DataArray`` with labelled coordinates.
 
