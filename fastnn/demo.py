@@ -211,7 +211,7 @@ def gradient_descent(seed: int, quick: bool) -> Section:
         f"[{surface.a[i]:.3f}, {surface.b[j]:.3f}]   ({elapsed * 1e3:.1f} ms)"
     )
     section.results["gd"] = {"theta": model.theta_.tolist(), "loss": model.loss_}
-    caption = "intercept x slope, 100 x 100, the GD path from [-3, 1] on top"
+    caption = "intercept x slope (the parameter w1), 100 x 100, the GD path from [-3, 1] on top"
     section.figure(
         surface.plot("3d", trajectory=model.trajectory_, title="MSE surface (3-D)"),
         "linear_surface_3d",
