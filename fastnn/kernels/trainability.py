@@ -1,7 +1,7 @@
 """Trainability maps: a whole training run at every point of a hyperparameter grid (numba).
 
 Contract (reference: :mod:`fastnn.reference.trainability`): grid point ``(i, j)`` trains
-the network from ``theta0`` exactly as the MLP estimators' ``fit`` does
+the network from ``theta0`` as the MLP estimators' ``fit`` does
 (:func:`fastnn.kernels.mlp_train` with ``settings``, the shared sample ``order`` and
 ``n_epochs`` epochs), with two hyperparameters replaced by ``a[i]`` and ``b[j]``.  Each
 entry of ``targets`` says which: ``>= 0`` a position of ``settings`` (a learning rate,
@@ -14,8 +14,11 @@ would keep: before the diverging step), the convergence measure -- the mean over
 epochs run of the epoch loss divided by the first epoch's (small: fast convergence; near
 1: stalled) -- and the epoch at which the run diverged (NaN where it did not).
 
-Grid points run in parallel (``prange`` over points); each point's numbers depend on
-its hyperparameters only, so tiles and threads never change them.
+Grid points are trained 32 at a time, one per SIMD lane (:mod:`._lane_network`), in
+groups that are boxes of the grid, spread over the threads.  The lanes' arithmetic is not
+``fit``'s summation order, so a point equals a separate ``fit`` to rounding (1e-12 where
+training is not chaotic), not bit for bit; but each point's numbers depend on its
+hyperparameters only, so tiles, groups, lanes and threads never change them.
 """
 
 from __future__ import annotations
@@ -393,6 +396,7 @@ def _spreading_stride(n):
 
     ``k -> k * stride % n`` visits every group once and spreads each run of
     consecutive k over the whole grid.
+
     numba hands each thread a contiguous range of a prange; groups that diverge stop
     early and lie together on the grid, so in grid order one thread would get most of
     them.  A group's numbers do not depend on which thread trains it.
