@@ -137,6 +137,11 @@ def plot_surface(
         raise ValueError(f"vmin must be below vmax; got {low!r} and {high!r}")
     metric = surface.info.get("metric", "loss")
     norm, ticks = None, None
+    if np.ndim(levels) == 0 and levels is not None:
+        if isinstance(levels, bool) or not isinstance(levels, (int, np.integer)) or levels < 2:
+            raise ValueError(f"levels must be an int >= 2 or a sequence of values; got {levels!r}")
+    elif levels is not None and len(levels) < 1:
+        raise ValueError("levels must be an int >= 2 or a sequence of values; got an empty one")
     count = DEFAULT_LEVELS if levels is None or np.ndim(levels) == 0 else None
     if log:
         from matplotlib.colors import LogNorm

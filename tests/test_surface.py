@@ -374,6 +374,9 @@ def test_contour_levels_resolve_the_basin(linear):
     assert np.isclose(clipped[-1], low + 1.0) and clipped[0] == low  # the floor is filled
     with pytest.raises(ValueError, match="vmin must be below vmax"):
         surface.plot(vmin=2.0, vmax=1.0)
+    for bad in (0, 1, 2.5, True, []):
+        with pytest.raises(ValueError, match="levels must be an int >= 2"):
+            surface.plot(levels=bad)
 
 
 def test_axis_titles_say_what_the_axes_are(network):
