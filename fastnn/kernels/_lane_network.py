@@ -46,7 +46,7 @@ BLOCK = 4
 
 
 @njit(exact=True)
-def lane_offsets(sizes):
+def _lane_offsets(sizes):
     """Row of each layer's weights and biases in ``T``, and of its output units in ``A``."""
     n_layers = sizes.size - 1
     w_start = np.empty(n_layers, np.int64)
@@ -64,7 +64,7 @@ def lane_offsets(sizes):
 
 
 @njit(exact=True)
-def shared_product(Xb, W, start, A, width):
+def _shared_product(Xb, W, start, A, width):
     """A[s, :width] = start[s] + sum_j Xb[s, j] W[j], with Xb shared by the lanes.
 
     The inputs times the first layer's lane-flattened weights, for one.  ``W`` is
@@ -151,7 +151,7 @@ def _forward_block(Xb, T, sizes, activation, offsets, A, Zb):
     """Every layer's activations (the last: the logits) for a block of samples.
 
     ``Zb``: the block's first-layer pre-activations, ``(BLOCK, fan_out * LANES)``, when
-    they are kept as such (see :func:`lane_loss_grad`); else empty.
+    they are kept as such (see :func:`_lane_loss_grad`); else empty.
     """
     w_start, b_start, unit_start = offsets
     n_layers = sizes.size - 1
@@ -167,7 +167,7 @@ def _forward_block(Xb, T, sizes, activation, offsets, A, Zb):
     else:
         W0 = T[w_start[0] : b_start[0]].reshape((sizes[0], fan_out * lanes))
         b0 = T[b_start[0] : b_start[0] + fan_out].reshape((1, fan_out * lanes))
-        shared_product(Xb, W0, b0, first, fan_out * lanes)
+        _shared_product(Xb, W0, b0, first, fan_out * lanes)
     for s in range(block):
         if n_layers > 1:
             _activate(_one_row(_units(A[s], unit_start, 0)), activation, fan_out * lanes)
@@ -305,14 +305,14 @@ def _backward_block(Xb, T, sizes, activation, offsets, A, D, G, first_layer):
 
 
 @njit(exact=True)
-def lane_loss_grad(
+def _lane_loss_grad(
     X, Y, idx, lo, hi, T, sizes, activation, loss, offsets, workspace, G, value, Z, DZ,
     dz_scale,
 ):  # fmt: skip
     """Each lane's mean loss over samples ``idx[lo:hi]`` into ``value``.
 
     With ``G`` not empty, their mean gradient goes into ``G``.  ``workspace`` comes from
-    :func:`lane_workspace`.  With ``Z`` not empty (full batch, ``idx`` in order), the
+    :func:`_lane_workspace`.  With ``Z`` not empty (full batch, ``idx`` in order), the
     first layer's pre-activations are read from it -- ``(n padded to BLOCK, fan_out *
     LANES)``, sample-major -- instead of computed from the first layer's weights, and
     that layer's gradient is not formed: its deltas times ``dz_scale`` (a row of
@@ -367,7 +367,7 @@ def lane_loss_grad(
 
 
 @njit(exact=True)
-def lane_workspace(sizes, lanes):
+def _lane_workspace(sizes, lanes):
     """Activations, deltas, the block's inputs and targets, and per-lane scratch."""
     units = 0
     for l in range(1, sizes.size):
@@ -385,7 +385,7 @@ def lane_workspace(sizes, lanes):
 
 
 @njit(exact=True)
-def lane_penalty(T, sizes, offsets, alpha, count, G, value, squares):
+def _lane_penalty(T, sizes, offsets, alpha, count, G, value, squares):
     """Add ``alpha / (2 count) ||W||^2`` to each lane's ``value``, its gradient to ``G``.
 
     ``squares`` is a scratch row of ``LANES`` values.

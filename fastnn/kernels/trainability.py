@@ -51,11 +51,11 @@ from fastnn.kernels._lane_network import (
     BLOCK,
     GROUP_ROWS,
     LANES,
-    lane_loss_grad,
-    lane_offsets,
-    lane_penalty,
-    lane_workspace,
-    shared_product,
+    _lane_loss_grad,
+    _lane_offsets,
+    _lane_penalty,
+    _lane_workspace,
+    _shared_product,
 )
 from fastnn.kernels.train_mlp import _loop_settings
 
@@ -176,12 +176,12 @@ def _objective(X, Y, T, sizes, activation, loss, alpha, offsets, workspace, valu
     """
     n = X.shape[0]
     no_grad = np.empty((0, T.shape[1]))
-    lane_loss_grad(
+    _lane_loss_grad(
         X, Y, np.arange(n), 0, n, T, sizes, activation, loss, offsets, workspace, no_grad,
         value, Z, Z, np.empty(0),
     )  # fmt: skip
     if alpha > 0.0:
-        lane_penalty(T, sizes, offsets, alpha, n, no_grad, value, workspace[4][0])
+        _lane_penalty(T, sizes, offsets, alpha, n, no_grad, value, workspace[4][0])
 
 
 @njit(exact=True)
@@ -241,7 +241,7 @@ def _first_layer_state(X, T, sizes, offsets, rates, momenta, biases, keep):
         w_start, b_start = offsets[0], offsets[1]
         W0 = T[w_start[0] : b_start[0]].reshape((n_in, width))
         b0 = T[b_start[0] : b_start[0] + sizes[1]].reshape((1, width))
-        shared_product(padded, W0, b0, Z, width)
+        _shared_product(padded, W0, b0, Z, width)
     dz_scale = np.empty(width if keep else 0)
     M0 = np.empty(width if keep else 0)
     for c in range(dz_scale.size):
@@ -265,13 +265,13 @@ def _first_layer_step(minus_K, Z, DZ, M0, VZ, heavy_ball, Z_next):
     """
     width = Z.shape[1]
     if not heavy_ball:
-        shared_product(minus_K, DZ, Z, Z_next, width)
+        _shared_product(minus_K, DZ, Z, Z_next, width)
         return
     for i in range(VZ.shape[0]):
         v = VZ[i]
         for c in range(width):
             v[c] *= M0[c]
-    shared_product(minus_K, DZ, VZ, VZ, width)
+    _shared_product(minus_K, DZ, VZ, VZ, width)
     for i in range(Z.shape[0]):
         z, v, new = Z[i], VZ[i], Z_next[i]
         for c in range(width):
@@ -295,9 +295,9 @@ def _train_lanes(X, Y, T, sizes, activation, loss, settings, lane_settings, orde
     full_batch = order.shape[0] == 0
     batch, tol, alpha, biases, n_iter_no_change = _loop_settings(settings, n, full_batch)
     adam = settings[SETTING_OPTIMIZER] == ADAM
-    offsets = lane_offsets(sizes)
+    offsets = _lane_offsets(sizes)
 
-    workspace = lane_workspace(sizes, lanes)
+    workspace = _lane_workspace(sizes, lanes)
     G = np.empty_like(T)
     first = np.zeros_like(T)
     second = np.zeros_like(T) if adam else np.empty((0, lanes))
@@ -335,12 +335,12 @@ def _train_lanes(X, Y, T, sizes, activation, loss, settings, lane_settings, orde
         total[:] = 0.0
         for lo in range(0, n, batch):
             hi = min(lo + batch, n)
-            lane_loss_grad(
+            _lane_loss_grad(
                 X, Y, idx, lo, hi, T, sizes, activation, loss, offsets, workspace, G, value,
                 Z, DZ, dz_scale,
             )  # fmt: skip
             if alpha > 0.0:
-                lane_penalty(T, sizes, offsets, alpha, hi - lo, G, value, workspace[4][0])
+                _lane_penalty(T, sizes, offsets, alpha, hi - lo, G, value, workspace[4][0])
             if not biases:
                 for l in range(sizes.size - 1):
                     G[offsets[1][l] : offsets[1][l] + sizes[l + 1]] = 0.0
