@@ -634,3 +634,10 @@ def test_animation_of_a_path(network, tmp_path):
     assert len(line.get_xdata()) == steps  # the last frame drew the whole path
     with pytest.raises(ValueError, match="written as .gif or .mp4"):
         pca.animate(model.trajectory_, path=tmp_path / "path.avi")
+    before = (tmp_path / "path.gif").read_bytes()
+    with pytest.raises(ValueError, match="exists; pass overwrite=True"):
+        pca.animate(model.trajectory_, path=tmp_path / "path.gif")
+    assert (tmp_path / "path.gif").read_bytes() == before
+    pca.animate(model.trajectory_[:5], path=tmp_path / "path.gif", overwrite=True)
+    with Image.open(tmp_path / "path.gif") as gif:
+        assert gif.n_frames == 5

@@ -129,17 +129,22 @@ class Surface:
 
         return plot_surface(self, kind=kind, trajectory=trajectory, ax=ax, **kwargs)
 
-    def animate(self, trajectory, path=None, **options):
+    def animate(self, trajectory, path=None, overwrite=False, **options):
         """The optimiser's path drawn step by step on the surface (a matplotlib animation).
 
-        ``path``: also write it there (``.gif``; ``.mp4`` with ffmpeg).  ``options`` go to
+        ``path``: also write it there (``.gif``; ``.mp4`` with ffmpeg); an existing file is
+        replaced only with ``overwrite=True``.  ``options`` go to
         :func:`fastnn.plot.animate_path` (``kind``, ``interval``, ``levels``, ...).
         Returns the ``FuncAnimation``.
         """
+        import os
+
         from fastnn.plot import animate_path, check_animation_path, save_animation
 
         if path is not None:
             check_animation_path(path)  # before any drawing
+            if os.path.exists(path) and not overwrite:
+                raise ValueError(f"path: {path} exists; pass overwrite=True to replace it")
         animation = animate_path(self, trajectory, **options)
         if path is not None:
             save_animation(animation, path)
