@@ -308,6 +308,23 @@ def _cluster(args):
         raise CommandError(str(exc)) from None
 
 
+def _check_gpu_surface(args) -> None:
+    """--device cuda: what the GPU computes, and a GPU to compute it (before any fit)."""
+    from fastnn.cuda import require_gpu
+
+    if args.model == "linear" or args.metric.endswith("eigenvalue"):
+        raise CommandError(
+            "--device cuda: implemented for --model mlp (loss, accuracy) and --model logistic "
+            "(loss); use --device cpu"
+        )
+    if args.model == "logistic" and args.metric == "accuracy":
+        raise CommandError("--device cuda: --model logistic maps its loss only; use --device cpu")
+    try:
+        require_gpu()
+    except ValueError as exc:
+        raise CommandError(str(exc).replace("device='cuda'", "--device cuda")) from None
+
+
 def _compute_surface(args, X, y, client, feature_names=None) -> int:
     import numpy as np
 
@@ -318,6 +335,8 @@ def _compute_surface(args, X, y, client, feature_names=None) -> int:
         raise CommandError("--metric accuracy: --model linear is a regression; use logistic or mlp")
     if args.dtype == "float32" and args.model == "linear":
         raise CommandError("--dtype float32: implemented for --model mlp and logistic only")
+    if args.device == "cuda":
+        _check_gpu_surface(args)
     if not (args.out or "").rstrip("/").endswith((".npy", ".zarr")):
         _check_fits_in_memory(args.resolution)
     try:
@@ -349,6 +368,7 @@ def _compute_surface(args, X, y, client, feature_names=None) -> int:
             overwrite=args.force,
             client=client,
             dtype=args.dtype,
+            device=args.device,
             metric=args.metric,
             data_name=os.path.basename(args.data) if args.data else "lecture",
         )
@@ -457,6 +477,13 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("float64", "float32"),
         default="float64",
         help="arithmetic of an mlp or logistic surface (float32: faster, about 1e-6 relative)",
+    )
+    surface.add_argument(
+        "--device",
+        choices=("cpu", "cuda"),
+        default="cpu",
+        help="where the tiles run: cuda = an NVIDIA GPU, mlp and logistic models "
+        "(pip install 'fastnn[cuda]')",
     )
     surface.add_argument(
         "--metric",

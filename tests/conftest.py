@@ -1,3 +1,15 @@
+import os
+
+# The GPU kernels' tests (tests/test_cuda.py) run on numba-cuda's simulator unless the
+# environment says otherwise (NUMBA_ENABLE_CUDASIM=0 on a machine with an NVIDIA GPU).
+# pytest's warning filters import fastnn, and with it numba, before this file: numba read
+# its environment then, so it reads it again (numba.cuda itself is not imported yet).
+os.environ.setdefault("NUMBA_ENABLE_CUDASIM", "1")
+
+import numba.core.config
+
+numba.core.config.reload_config()
+
 import numpy as np
 import pytest
 

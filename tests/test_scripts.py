@@ -61,3 +61,16 @@ def test_fractal_trainability_script_zooms_into_the_boundary(tmp_path):
     X, y, estimator, (a0, a1) = script.paper_problem()
     assert X.shape == (272, 16) and estimator.biases is False
     assert (a0, a1) == pytest.approx((np.sqrt(2 / 16), 1 / 16))
+
+
+def test_gpu_surfaces_script_checks_and_reports(tmp_path, capsys):
+    """The prepared GPU measurement runs end to end at tiny sizes (simulator in CI)."""
+    pytest.importorskip("fastnn.cuda.surface", exc_type=ImportError)
+    out = tmp_path / "gpu.json"
+    _load("gpu_surfaces").main(["--quick", "--repeats", "1", "--only", "bce", "--json", str(out)])
+    import json
+
+    report = json.loads(out.read_text())
+    assert {row["dtype"] for row in report["rows"]} == {"float32", "float64"}
+    assert all(row["fastnn_cuda_s"][0] > 0 and row["cpu_s_scaled"] > 0 for row in report["rows"])
+    assert "bce    float64  G=6  fastnn cuda" in capsys.readouterr().out

@@ -218,17 +218,14 @@ def mse_surface_brute(z0, zu, zv, y, a, b, out):
     return out
 
 
-@njit(parallel=True)
-def bce_surface(z0, zu, zv, y, a, b, out):
-    """Mean binary cross-entropy (from the logits) at every grid point.
+@njit()
+def _bce_hoisted(z0, zu, zv, y, sign, zv_signed):
+    """The BCE surface's hoisted part ``mean((y - c) z) = h0 + a hu + b hv``: (h0, hu, hv).
 
-    ``z0``, ``zu``, ``zv`` and ``y`` may be float32: the softplus terms are then computed
-    in float32 and summed in float64 per group of samples (:func:`_softplus_sums`).
+    Fills ``sign`` (``s = 1 - 2c``, ``c = [y >= 1/2]``) and ``zv_signed = s zv``.
+    Shared with the GPU kernel's host code (:mod:`fastnn.cuda.surface`).
     """
     n = y.size
-    sign = np.empty(n, z0.dtype)
-    zv_signed = np.empty(n, z0.dtype)
-    # The hoisted part: mean((y - c) z) = h0 + a hu + b hv.
     h0 = 0.0
     hu = 0.0
     hv = 0.0
@@ -240,9 +237,20 @@ def bce_surface(z0, zu, zv, y, a, b, out):
         h0 += f * z0[k]
         hu += f * zu[k]
         hv += f * zv[k]
-    h0 /= n
-    hu /= n
-    hv /= n
+    return h0 / n, hu / n, hv / n
+
+
+@njit(parallel=True)
+def bce_surface(z0, zu, zv, y, a, b, out):
+    """Mean binary cross-entropy (from the logits) at every grid point.
+
+    ``z0``, ``zu``, ``zv`` and ``y`` may be float32: the softplus terms are then computed
+    in float32 and summed in float64 per group of samples (:func:`_softplus_sums`).
+    """
+    n = y.size
+    sign = np.empty(n, z0.dtype)
+    zv_signed = np.empty(n, z0.dtype)
+    h0, hu, hv = _bce_hoisted(z0, zu, zv, y, sign, zv_signed)
     n_blocks = (b.size + _COLUMNS_PER_TASK - 1) // _COLUMNS_PER_TASK
     for task in numba.prange(a.size * n_blocks):
         i, lo, hi = _task_cells(task, n_blocks, b.size)

@@ -25,6 +25,7 @@ from fastnn._validation import (
     check_tile_rows,
     check_vector,
 )
+from fastnn.cuda import check_device, check_evaluation, require_gpu
 from fastnn.model import LINEAR, NETWORK, as_loss_model
 from fastnn.surface._engine import (
     DTYPES,
@@ -109,6 +110,7 @@ def loss_surface(
     metric="loss",
     data_name=None,
     curvature_tol=0.0,
+    device="cpu",
 ) -> Surface:
     """Evaluate a model's mean loss (or accuracy) on ``(X, y)`` over a 2-D grid in parameter space.
 
@@ -219,6 +221,15 @@ def loss_surface(
     curvature_tol : float, default 0
         Lanczos' relative tolerance for the eigenvalue metrics of large models (0:
         machine precision).
+    device : {"cpu", "cuda"}, default "cpu"
+        Where the tiles run.  ``"cuda"`` (``pip install "fastnn[cuda]"``: NVIDIA's
+        numba-cuda; an NVIDIA GPU) evaluates network surfaces (loss or accuracy, every
+        activation and output) and logistic cross-entropy surfaces, float64 or float32,
+        on the GPU: the data, the directions and a network's first-layer products stay
+        there for the whole surface, each tile is a few kernel launches and its values
+        come back, so progress, ``out=``, resume, stores and ``client=`` work as on the
+        CPU.  Values agree with the CPU's to about 1e-13 (float64); a resumed run
+        refuses tiles of the other device.  ``info["gpu"]`` names the GPU.
 
     Raises
     ------
@@ -235,6 +246,8 @@ def loss_surface(
     """
     method = check_option(method, "method", METHODS)
     dtype = check_option(dtype, "dtype", DTYPES)
+    device = check_device(device)
+    gpu = require_gpu() if device == "cuda" else None
     same_plane = directions if isinstance(directions, Surface) else None
     if same_plane is not None:
         for name, value in (("params", params), ("span", span), ("center", center)):
@@ -299,7 +312,9 @@ def loss_surface(
         raise ValueError(f"curvature_tol must be a number >= 0; got {curvature_tol!r}")
     if not curvature_tol >= 0:
         raise ValueError(f"curvature_tol must be a number >= 0; got {curvature_tol!r}")
-    evaluation = prepare(loss_model, plane, method, dtype, metric, float(curvature_tol))
+    evaluation = prepare(loss_model, plane, method, dtype, metric, float(curvature_tol), device)
+    if device == "cuda":
+        check_evaluation(evaluation)
     tiles = plan_tiles(evaluation, tile_rows)
     path = None
     store, path = check_output(out, resume, overwrite)
@@ -316,6 +331,8 @@ def loss_surface(
         "method": evaluation.kind,
         "backend": loss_model.backend,
         "dtype": dtype,
+        "device": device,
+        **({} if gpu is None else {"gpu": gpu}),
         "tiles": len(tiles),
         "distributed": client is not None,
         **plane.info,

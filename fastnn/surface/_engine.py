@@ -41,7 +41,10 @@ FLOAT32_UNSUPPORTED = (
 # A tile holds about this many (grid point x sample) evaluations (about 0.2 s here: Dask
 # schedules a task in about 6 ms, which stays under 5% of it) ...
 _TILE_WORK = 1 << 26
-# ... and at most this many grid points (8 MB of values).
+# A GPU tile holds this many (a BCE tile of 2^36 softplus terms is 0.05-0.5 s for an
+# H200's 10^11-10^12 a second, estimated: not yet measured) ...
+_GPU_TILE_WORK = 1 << 36
+# ... and at most this many grid points (8 MB of values), on either device.
 _TILE_POINTS = 1 << 20
 # A tile's per-point work is at least this multiple of its fixed work.
 _FIXED_SHARE = 16
@@ -64,6 +67,18 @@ class Evaluation:
     arrays: tuple
     codes: tuple = ()
     fields: int = 1  # values per grid point (a trainability map has 3)
+    # "cuda": tiles run on the GPU (fastnn.cuda.surface), which keeps the arrays there
+    # between tiles; they are immutable copies (frozen), so a kept copy is never stale.
+    device: str = "cpu"
+
+    def __post_init__(self):
+        if self.device != "cpu":
+            self.arrays = tuple(_frozen(x) for x in self.arrays)
+
+    def __setstate__(self, state):
+        # Unpickled on a Dask worker: freeze again what unpickling made writeable.
+        self.__dict__.update(state)
+        self.__post_init__()
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -84,6 +99,17 @@ class Evaluation:
     def box_rows(self) -> int:
         """Rows of the boxes of points the kernel works on (default tiles hold a multiple)."""
         return TILE_KERNELS[self.kind].box_rows
+
+
+def _frozen(array):
+    """``array`` itself when nothing can change it, else a read-only copy."""
+    from fastnn.cuda import immutable
+
+    if not isinstance(array, np.ndarray) or immutable(array):
+        return array
+    copy = np.array(array)
+    copy.setflags(write=False)
+    return copy
 
 
 def _no_fixed_cost(arrays) -> int:
@@ -281,6 +307,7 @@ def prepare(
     dtype: str = "float64",
     metric: str = "loss",
     curvature_tol: float = 0.0,
+    device: str = "cpu",
 ) -> Evaluation:
     """Precompute what every tile of the plane's grid needs (``model``: a LossModel).
 
@@ -308,7 +335,7 @@ def prepare(
             *(np.ascontiguousarray(x, dtype=np.float32) for x in arrays[:rounded]),
             *arrays[rounded:],
         )
-    return Evaluation(kind, model.backend, a, b, arrays, codes)
+    return Evaluation(kind, model.backend, a, b, arrays, codes, device=device)
 
 
 def evaluate_tile(evaluation: Evaluation, rows, cols, out=None) -> np.ndarray:
@@ -321,9 +348,11 @@ def evaluate_tile(evaluation: Evaluation, rows, cols, out=None) -> np.ndarray:
     b = evaluation.b[cols[0] : cols[1]]
     if out is None:
         out = np.empty(evaluation.tile_shape(a.size, b.size))
-    TILE_KERNELS[evaluation.kind].run(
-        backend_module(evaluation.backend), evaluation.arrays, evaluation.codes, a, b, out
-    )
+    if evaluation.device == "cuda":
+        from fastnn.cuda import surface as impl
+    else:
+        impl = backend_module(evaluation.backend)
+    TILE_KERNELS[evaluation.kind].run(impl, evaluation.arrays, evaluation.codes, a, b, out)
     return out
 
 
@@ -379,8 +408,12 @@ def plan_tiles(evaluation: Evaluation, tile_rows: int | None = None) -> TilePlan
     """
     ga, gb = evaluation.shape
     cost = max(evaluation.cost_per_point(), 1)
-    # Work done once per tile (a network's first-layer products) stays under 1/16 of it.
-    work = max(_TILE_WORK, _FIXED_SHARE * evaluation.cost_per_tile())
+    if evaluation.device == "cuda":
+        # The GPU keeps per-surface work (a network's first-layer products) between tiles.
+        work = _GPU_TILE_WORK
+    else:
+        # Work done once per tile (a network's first-layer products) stays under 1/16 of it.
+        work = max(_TILE_WORK, _FIXED_SHARE * evaluation.cost_per_tile())
     points = max(1, min(_TILE_POINTS, work // cost))
     box_rows = evaluation.box_rows()
     if tile_rows is None and box_rows > 1:  # whole rows, so that boxes tile them exactly

@@ -46,7 +46,10 @@ def fingerprint(evaluation, tiles) -> dict:
     """What a resumed run must share with the first: grid, tiles, and the data's hash."""
     revision = TILE_KERNELS[evaluation.kind].revision
     digest = hashlib.sha256()
-    digest.update(f"{evaluation.kind}/{revision}|{evaluation.backend}|{evaluation.codes}".encode())
+    kernel = f"{evaluation.kind}/{revision}|{evaluation.backend}|{evaluation.codes}"
+    if evaluation.device != "cpu":  # the GPU's rounding is not the CPU's
+        kernel += f"|{evaluation.device}"
+    digest.update(kernel.encode())
     for array in (evaluation.a, evaluation.b, *evaluation.arrays):
         array = np.ascontiguousarray(array)
         digest.update(f"{array.dtype}{array.shape}".encode())
