@@ -168,6 +168,20 @@ def test_network_tiles_keep_the_data_on_the_gpu_and_do_not_change_a_bit(classifi
     np.testing.assert_array_equal(one.values, rows.values)
 
 
+def test_gpu_tiles_are_large_enough_to_fill_a_gpu():
+    """A CPU tile of the issue's BCE surface (N = 100,000) would be 671 points: one launch of
+    671 threads.  GPU tiles hold about 2^36 terms (2^20 points at most): 171 whole rows."""
+    from fastnn.surface._engine import Evaluation, plan_tiles
+
+    logits = np.zeros((4, 100_000))
+    axis = np.zeros(4000)
+    cpu = plan_tiles(Evaluation("bce", "numba", axis, axis, tuple(logits)))
+    gpu = plan_tiles(Evaluation("bce", "numba", axis, axis, tuple(logits), device="cuda"))
+    assert cpu.points(0) == 671
+    assert (gpu.tile_rows, gpu.cols) == ((1 << 36) // 100_000 // 4000, 4000)
+    assert gpu.points(0) <= 1 << 20 and len(gpu) == 24
+
+
 def test_arrays_that_may_change_are_uploaded_again():
     """A direct call with writeable arrays keeps nothing: changed data gives new values."""
     arguments = list(CASES["bce_surface"].arguments("small", 0))
@@ -314,3 +328,46 @@ def test_the_command_refuses_what_the_gpu_cannot_do_with_exit_2(args, message):
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+_COMPILE = """
+import sys
+from numba import types
+from numba.cuda import compile_ptx
+from fastnn.cuda import _kernels as K
+
+try:
+    for dt in (types.float32, types.float64):
+        A1, A2, A3 = dt[::1], dt[:, ::1], dt[:, :, ::1]
+        F1, I1 = types.float64[::1], types.int64[::1]
+        i, flag = types.int64, types.boolean
+        kernels = [
+            (K.bce_kernel(dt), (A1, A1, A1, A1, A1, A1, i, i, dt, dt, F1)),
+            (K.affine_kernel(dt), (A2, A1, A2, A2, i, flag, i, dt, dt)),
+            (K.tails_kernel, (A1, A1, A1, F1, F1, i, I1, A2)),
+            (K.network_kernel(dt, 16), (A3, A2, i, A1, A1, i, A2, I1, i, i, i, dt, dt, F1)),
+        ]
+        for kernel, signature in kernels:
+            compile_ptx(kernel.py_func, signature, cc=(9, 0))
+except Exception as error:
+    if "NVVM" in str(error) or "libnvrtc" in str(error) or "libnvvm" in str(error):
+        print(error)
+        sys.exit(77)  # NVIDIA's compiler is not installed here (pip install 'fastnn[cuda]')
+    raise
+print("compiled")
+"""
+
+
+def test_the_kernels_compile_with_nvidias_compiler():
+    """The simulator runs the kernels as Python; NVIDIA's compiler types and compiles them
+    for a Hopper GPU (sm_90) as a real run would, without needing a GPU."""
+    import os
+
+    environment = {**os.environ, "NUMBA_ENABLE_CUDASIM": "0"}
+    result = subprocess.run(
+        [sys.executable, "-c", _COMPILE], capture_output=True, text=True, env=environment
+    )
+    if result.returncode == 77:
+        pytest.skip(f"NVIDIA's compiler is not installed: {result.stdout.strip()[:200]}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip() == "compiled"

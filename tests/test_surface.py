@@ -279,6 +279,7 @@ def _plane_of(problem, surface):
 def test_tiles_cover_the_grid_once(box_rows):
     class Fake:
         shape = (37, 1000)
+        device = "cpu"
 
         def cost_per_point(self):
             return 100_000

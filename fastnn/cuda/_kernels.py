@@ -49,15 +49,19 @@ def _activate(z, activation, one, zero):
     return max(z, zero)
 
 
-@cuda.jit(device=True)
+@cuda.jit(device=True, inline=True)
 def _sample_loss(logits, n_out, Yt, s, loss, zero):
     """One sample's loss (or, for ACCURACY, 1.0 when it is classified right), float64."""
+    # The arg-max is found with its value alongside: indexing logits by a computed
+    # position would keep them out of registers.
     if loss == ACCURACY:
         if n_out == 1:
             return 1.0 if (logits[0] > zero) == (Yt[0, s] >= 0.5) else 0.0
         arg = 0
+        top = logits[0]
         for k in range(1, n_out):
-            if logits[k] > logits[arg]:
+            if logits[k] > top:
+                top = logits[k]
                 arg = k
         return 1.0 if Yt[arg, s] >= 0.5 else 0.0
     if loss == LOG_LOSS:
@@ -72,10 +76,11 @@ def _sample_loss(logits, n_out, Yt, s, loss, zero):
         return total / n_out
     # softmax cross-entropy: max + log1p(sum of the other exps), the arg-max left out
     arg = 0
+    top = logits[0]
     for k in range(1, n_out):
-        if logits[k] > logits[arg]:
+        if logits[k] > top:
+            top = logits[k]
             arg = k
-    top = logits[arg]
     rest = zero
     dot = zero
     for k in range(n_out):
@@ -132,12 +137,18 @@ def tails_kernel(origin, u, v, a, b, cols, index, tails):
         tails[p, t] = origin[r] + a[i] * u[r] + b[j] * v[r]
 
 
-def network_kernel(dtype, width):
+def network_kernel(dtype, width, outputs=0):
     """``points(P, Yt, n, a, b, cols, tails, sizes, first, activation, loss, one, zero, totals)``.
 
     One block of :data:`THREADS` threads per grid point ``p`` (row ``p // cols`` of
     ``a``, column ``p % cols`` of ``b``, both in ``dtype``); ``totals[p]`` = the point's
     summed loss.  ``width`` bounds the layers after ``first + 1`` (per-thread arrays).
+
+    ``outputs > 0`` compiles the common case -- the output layer directly after the
+    varying one (784-128-10 on a random plane) -- with ``outputs`` logits: every loop
+    over them has a constant trip count, so the compiler keeps them in registers (the
+    general kernel's per-thread arrays live in local memory; ptxas reports no stack for
+    this case).  The other branches are then dead code.
     """
 
     @cuda.jit
@@ -150,17 +161,17 @@ def network_kernel(dtype, width):
         tail = tails[p]
         n_layers = sizes.size - 1
         units = sizes[first + 1]
-        n_out = sizes[n_layers]
+        n_out = outputs if outputs else sizes[n_layers]
         current = cuda.local.array(width, dtype)
         following = cuda.local.array(width, dtype)
         acc = 0.0
         for s in range(tid, n, THREADS):
-            if first == n_layers - 1:
+            if outputs == 0 and first == n_layers - 1:
                 for k in range(units):
                     following[k] = (P[0, k, s] + ai * P[1, k, s]) + bj * P[2, k, s]
             else:
                 # layer first + 1's activations, streamed into the next layer's sums
-                fan_out = sizes[first + 2]
+                fan_out = outputs if outputs else sizes[first + 2]
                 for o in range(fan_out):
                     following[o] = zero
                 for k in range(units):
@@ -172,25 +183,26 @@ def network_kernel(dtype, width):
                 for o in range(fan_out):
                     following[o] += tail[position + o]
                 position += fan_out
-                for l in range(first + 2, n_layers):
-                    fan_in = sizes[l]
-                    fan_out = sizes[l + 1]
-                    for k in range(fan_in):
-                        current[k] = _activate(following[k], activation, one, zero)
-                    for o in range(fan_out):
-                        z = zero
-                        row = position + o * fan_in
+                if outputs == 0:
+                    for l in range(first + 2, n_layers):
+                        fan_in = sizes[l]
+                        fan_out = sizes[l + 1]
                         for k in range(fan_in):
-                            z += current[k] * tail[row + k]
-                        following[o] = tail[position + fan_in * fan_out + o] + z
-                    position += fan_in * fan_out + fan_out
+                            current[k] = _activate(following[k], activation, one, zero)
+                        for o in range(fan_out):
+                            z = zero
+                            row = position + o * fan_in
+                            for k in range(fan_in):
+                                z += current[k] * tail[row + k]
+                            following[o] = tail[position + fan_in * fan_out + o] + z
+                        position += fan_in * fan_out + fan_out
             acc += _sample_loss(following, n_out, Yt, s, loss, zero)
         _block_sum(acc, tid, totals, p)
 
     return points
 
 
-@cuda.jit(device=True)
+@cuda.jit(device=True, inline=True)
 def _block_sum(value, tid, totals, p):
     """``totals[p]`` = the sum of the block's ``value``s, in a fixed tree order."""
     shared = cuda.shared.array(THREADS, float64)

@@ -74,8 +74,8 @@ def _affine_kernel(dtype_name):
 
 
 @functools.cache
-def _network_kernel(dtype_name, width):
-    return _kernels.network_kernel(numba.from_dtype(np.dtype(dtype_name)), width)
+def _network_kernel(dtype_name, width, outputs):
+    return _kernels.network_kernel(numba.from_dtype(np.dtype(dtype_name)), width, outputs)
 
 
 def _blocks(count, threads):
@@ -185,6 +185,8 @@ def _network_data(X, Y, origin, u, v, sizes, activation):
         n_tail=n_tail,
         first=first,
         width=1 << max(3, (later_width(sizes, first) - 1).bit_length()),
+        # the output layer right after the varying one: a kernel with that many logits
+        outputs=int(sizes[-1]) if first + 2 == sizes.size - 1 else 0,
     )
 
 
@@ -211,7 +213,7 @@ def mlp_surface(X, Y, origin, u, v, sizes, activation, loss, a, b, out):
             net.origin, net.u, net.v, a_host, b_host, b.size, net.index, tails
         )
     totals = cuda.device_array(points, np.float64)
-    _network_kernel(dtype.name, net.width)[points, _kernels.THREADS](
+    _network_kernel(dtype.name, net.width, net.outputs)[points, _kernels.THREADS](
         net.P,
         net.Yt,
         n,
