@@ -18,6 +18,7 @@ For each, float32 and float64:
 Usage (on a machine with an NVIDIA GPU, after ``pip install -e ".[cuda]"``):
     python scripts/gpu_surfaces.py --repeats 3 --json gpu.json
     python scripts/gpu_surfaces.py --quick        # tiny sizes: a smoke run (simulator too)
+    python scripts/gpu_surfaces.py --cpu-only --cpu-rows 8   # the CPU side, on any machine
 """
 
 from __future__ import annotations
@@ -83,14 +84,17 @@ def _evaluation(problem, dtype, device):
 
 
 def _surface(evaluation, rows=None):
-    """Every tile of the evaluation's default plan (or its first ``rows`` rows), in order."""
-    tiles = plan_tiles(evaluation, None if rows is None else 1)
-    out = np.empty(evaluation.shape)
+    """The tiles of the evaluation's default plan, in order: all, or those that start in the
+    first ``rows`` rows.  Returns (values, tiles in the plan, rows computed)."""
+    tiles = plan_tiles(evaluation)
+    out = np.full(evaluation.shape, np.nan)
+    done = 0
     for (r0, r1), (c0, c1) in tiles:
         if rows is not None and r0 >= rows:
             break
         evaluate_tile(evaluation, (r0, r1), (c0, c1), out[r0:r1, c0:c1])
-    return out, len(tiles)
+        done = r1
+    return out, len(tiles), done
 
 
 def _synchronized(torch):
@@ -178,14 +182,19 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes (a smoke run)")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--cpu-rows", type=int, default=2, help="rows the CPU kernel computes")
+    parser.add_argument(
+        "--cpu-rows", type=int, default=2, help="the CPU kernel computes the tiles of these rows"
+    )
     parser.add_argument("--only", choices=("bce", "mnist"), help="one workload")
     parser.add_argument("--json", help="write the measurements to this file")
+    parser.add_argument(
+        "--cpu-only", action="store_true", help="time the CPU kernel only (no GPU needed)"
+    )
     args = parser.parse_args(argv)
 
     from fastnn.cuda import require_gpu
 
-    gpu = require_gpu()
+    gpu = None if args.cpu_only else require_gpu()
     specs = QUICK if args.quick else FULL
     problems = {
         "bce": lambda: _bce_problem(**specs["bce"]),
@@ -197,16 +206,18 @@ def main(argv=None):
             continue
         problem = build()
         for dtype in ("float32", "float64"):
+            if args.cpu_only:
+                rows.append(_cpu_row(problem, name, dtype, args.cpu_rows, args.repeats))
+                continue
             _surface(_evaluation(problem, dtype, "cuda"), rows=1)  # compile
-            times, (values, n_tiles) = _time(
+            times, (values, n_tiles, _) = _time(
                 lambda p=problem, d=dtype: _surface(_evaluation(p, d, "cuda")), args.repeats
             )
             transfer = _transfer(_evaluation(problem, dtype, "cpu"))
-            cpu_rows = min(args.cpu_rows, problem["a"].size)
             cpu_evaluation = _evaluation(problem, dtype, "cpu")
             _surface(cpu_evaluation, rows=1)  # compile
             start = time.perf_counter()
-            cpu_values, _ = _surface(cpu_evaluation, rows=cpu_rows)
+            cpu_values, _, cpu_rows = _surface(cpu_evaluation, rows=args.cpu_rows)
             cpu_seconds = (time.perf_counter() - start) * problem["a"].size / cpu_rows
             rtol = 1e-4 if dtype == "float32" else 1e-10
             np.testing.assert_allclose(values[:cpu_rows], cpu_values[:cpu_rows], rtol=rtol)
@@ -231,6 +242,20 @@ def main(argv=None):
         with open(args.json, "w", encoding="utf-8") as handle:
             json.dump({"gpu": gpu, "rows": rows}, handle, indent=1)
     print(f"GPU: {gpu}")
+
+
+def _cpu_row(problem, name, dtype, cpu_rows, repeats):
+    """The CPU kernel alone: the default tiles that start in the first ``cpu_rows`` rows,
+    their seconds scaled to the whole grid, per repeat."""
+    evaluation = _evaluation(problem, dtype, "cpu")
+    _surface(evaluation, rows=1)  # compile
+    times, (_, _, rows) = _time(lambda: _surface(evaluation, rows=cpu_rows), repeats)
+    scale = problem["a"].size / rows
+    row = {"workload": name, "dtype": dtype, "grid": int(problem["a"].size), "rows": rows,
+           "cpu_s_scaled": [t * scale for t in times]}  # fmt: skip
+    spread = ", ".join(f"{t:.1f}" for t in row["cpu_s_scaled"])
+    print(f"{name:6s} {dtype}  G={row['grid']}  cpu ({rows} rows, scaled) {spread} s", flush=True)
+    return row
 
 
 def _print(row):

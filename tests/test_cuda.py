@@ -284,13 +284,17 @@ def test_missing_gpu_or_package_is_one_clear_line(monkeypatch):
 
 
 def test_the_cpu_path_imports_no_cuda():
+    # Modules loaded by fastnn, not at start-up (cuda-bindings' .pth file imports `cuda`).
     code = (
-        "import sys, numpy as np, fastnn\n"
+        "import sys\n"
+        "before = set(sys.modules)\n"
+        "import numpy as np, fastnn\n"
         "X = np.random.default_rng(0).normal(size=(20, 2)); y = (X[:, 0] > 0).astype(int)\n"
         "m = fastnn.MLPClassifier((3,), max_iter=5, tol=None).fit(X, y)\n"
         "fastnn.loss_surface(m, X, y, resolution=3)\n"
-        "print(sorted(n for n in sys.modules if n.split('.')[0] in ('cuda', 'numba_cuda')"
-        " or n.startswith('numba.cuda') or n == 'fastnn.cuda.surface'))\n"
+        "print(sorted(n for n in set(sys.modules) - before\n"
+        "             if n.split('.')[0] in ('cuda', 'numba_cuda')\n"
+        "             or n.startswith('numba.cuda') or n == 'fastnn.cuda.surface'))\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
@@ -371,3 +375,25 @@ def test_the_kernels_compile_with_nvidias_compiler():
         pytest.skip(f"NVIDIA's compiler is not installed: {result.stdout.strip()[:200]}")
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip() == "compiled"
+
+
+def test_small_launches_do_not_warn_on_every_tile():
+    """numba-cuda warns about grids under 128 blocks when a launch is configured (not in
+    the simulator); a tile of a few points is such a launch on purpose."""
+    import warnings
+
+    calls = []
+
+    class Kernel:
+        def __getitem__(self, configuration):
+            warnings.warn(
+                "Grid size 3 will likely result in GPU under-utilization due to low occupancy.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+            return lambda *arguments: calls.append((configuration, arguments))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cuda_surface._launch(Kernel(), 3, 128, "x")
+    assert calls == [((3, 128), ("x",))]

@@ -23,6 +23,7 @@ CPU float32 path's 1e-4.
 from __future__ import annotations
 
 import functools
+import warnings
 import weakref
 from types import SimpleNamespace
 
@@ -82,6 +83,19 @@ def _blocks(count, threads):
     return (count + threads - 1) // threads
 
 
+def _launch(kernel, grid, block, *arguments):
+    """``kernel[grid, block](*arguments)``, without numba-cuda's low-occupancy warning.
+
+    Small grids are deliberate here (a tile of a few points, a small layer's products),
+    and the warning would repeat on every tile.
+    """
+    with warnings.catch_warnings():
+        # matched by its text: numba and numba-cuda each define a NumbaPerformanceWarning
+        warnings.filterwarnings("ignore", message="Grid size .* under-utilization")
+        configured = kernel[grid, block]
+    configured(*arguments)
+
+
 def _bce_data(z0, zu, zv, y):
     sign = np.empty(y.size, z0.dtype)
     zv_signed = np.empty(y.size, z0.dtype)
@@ -108,8 +122,10 @@ def bce_surface(z0, zu, zv, y, a, b, out):
     n = y.size
     points = a.size * b.size
     totals = cuda.device_array(points, np.float64)
-    kernel = _bce_kernel(dtype.name)
-    kernel[_blocks(points, _kernels.THREADS), _kernels.THREADS](
+    _launch(
+        _bce_kernel(dtype.name),
+        _blocks(points, _kernels.THREADS),
+        _kernels.THREADS,
         data.z0,
         data.zu,
         data.sign,
@@ -162,7 +178,7 @@ def _network_data(X, Y, origin, u, v, sizes, activation):
         )
         bias = cuda.to_device(np.ascontiguousarray(w[b_start[l] : b_start[l] + fan_out]))
         grid = (blocks_of[0], _blocks(fan_out, _kernels.TILE))
-        affine[grid, threads](W, bias, A, out, n, activate, activation, one, zero)
+        _launch(affine, grid, threads, W, bias, A, out, n, activate, activation, one, zero)
 
     A = cuda.to_device(np.ascontiguousarray(X.T))
     for l in range(first):
@@ -209,11 +225,17 @@ def mlp_surface(X, Y, origin, u, v, sizes, activation, loss, a, b, out):
     tails = cuda.device_array((points, max(net.n_tail, 1)), dtype)
     if net.n_tail:
         count = points * net.n_tail
-        _kernels.tails_kernel[_blocks(count, _ELEMENT_THREADS), _ELEMENT_THREADS](
-            net.origin, net.u, net.v, a_host, b_host, b.size, net.index, tails
+        _launch(
+            _kernels.tails_kernel,
+            _blocks(count, _ELEMENT_THREADS),
+            _ELEMENT_THREADS,
+            *(net.origin, net.u, net.v, a_host, b_host, b.size, net.index, tails),
         )
     totals = cuda.device_array(points, np.float64)
-    _network_kernel(dtype.name, net.width, net.outputs)[points, _kernels.THREADS](
+    _launch(
+        _network_kernel(dtype.name, net.width, net.outputs),
+        points,
+        _kernels.THREADS,
         net.P,
         net.Yt,
         n,
