@@ -236,4 +236,3 @@ def test_cli_bad_cluster_input_exits_2(tmp_path, capsys, extra, message):
     assert main(args) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1, err
-
