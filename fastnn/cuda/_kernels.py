@@ -124,24 +124,31 @@ def affine_kernel(dtype):
 
 
 @cuda.jit
-def tails_kernel(origin, u, v, a, b, cols, index, tails):
-    """``tails[p, t] = origin[r] + a_i u[r] + b_j v[r]``, ``r = index[t]``, point p = (i, j)."""
+def tails_kernel(origin, u, v, a, b, cols, start, index, tails):
+    """Later-layer weights of the tile's points ``start + q``.
+
+    ``tails[q, t] = origin[r] + a_i u[r] + b_j v[r]`` with ``r = index[t]`` and
+    ``(i, j) = divmod(start + q, cols)``.
+    """
     position = cuda.grid(1)
     n_tail = index.size
     if position < tails.shape[0] * n_tail:
-        p = position // n_tail
-        t = position - p * n_tail
+        q = position // n_tail
+        t = position - q * n_tail
+        p = start + q
         i = p // cols
         j = p - i * cols
         r = index[t]
-        tails[p, t] = origin[r] + a[i] * u[r] + b[j] * v[r]
+        tails[q, t] = origin[r] + a[i] * u[r] + b[j] * v[r]
 
 
 def network_kernel(dtype, width, outputs=0):
-    """``points(P, Yt, n, a, b, cols, tails, sizes, first, activation, loss, one, zero, totals)``.
+    """The network kernel for ``dtype``: each grid point's summed loss.
 
-    One block of :data:`THREADS` threads per grid point ``p`` (row ``p // cols`` of
-    ``a``, column ``p % cols`` of ``b``, both in ``dtype``); ``totals[p]`` = the point's
+    ``points(P, Yt, n, a, b, cols, start, tails, sizes, first, activation, loss, one, zero,
+    totals)``: one block of :data:`THREADS` threads per grid point ``p = start + block``
+    (row ``p // cols`` of ``a``, column ``p % cols`` of ``b``, both in ``dtype``; its
+    weights after the varying layer in ``tails[block]``); ``totals[p]`` = the point's
     summed loss.  ``width`` bounds the layers after ``first + 1`` (per-thread arrays).
 
     ``outputs > 0`` compiles the common case -- the output layer directly after the
@@ -152,13 +159,15 @@ def network_kernel(dtype, width, outputs=0):
     """
 
     @cuda.jit
-    def points(P, Yt, n, a, b, cols, tails, sizes, first, activation, loss, one, zero, totals):
-        p = cuda.blockIdx.x
+    def points(
+        P, Yt, n, a, b, cols, start, tails, sizes, first, activation, loss, one, zero, totals
+    ):
+        p = start + cuda.blockIdx.x
         tid = cuda.threadIdx.x
         i = p // cols
         ai = a[i]
         bj = b[p - i * cols]
-        tail = tails[p]
+        tail = tails[cuda.blockIdx.x]
         n_layers = sizes.size - 1
         units = sizes[first + 1]
         n_out = outputs if outputs else sizes[n_layers]

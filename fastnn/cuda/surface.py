@@ -38,6 +38,8 @@ from fastnn.kernels.surface import _bce_hoisted
 
 # Threads per block of the small element-wise kernels.
 _ELEMENT_THREADS = 256
+# A network launch's per-point weights take at most this much GPU memory (mlp_surface).
+TAIL_BYTES = 1 << 28
 
 _RESIDENT: dict = {}
 
@@ -222,35 +224,31 @@ def mlp_surface(X, Y, origin, u, v, sizes, activation, loss, a, b, out):
     n = X.shape[0]
     points = a.size * b.size
     a_host, b_host = cuda.to_device(a), cuda.to_device(b)
-    tails = cuda.device_array((points, max(net.n_tail, 1)), dtype)
-    if net.n_tail:
-        count = points * net.n_tail
-        _launch(
-            _kernels.tails_kernel,
-            _blocks(count, _ELEMENT_THREADS),
-            _ELEMENT_THREADS,
-            *(net.origin, net.u, net.v, a_host, b_host, b.size, net.index, tails),
-        )
+    a_typed, b_typed = cuda.to_device(a.astype(dtype)), cuda.to_device(b.astype(dtype))
+    kernel = _network_kernel(dtype.name, net.width, net.outputs)
+    # The points' later-layer weights take points x n_tail values: a launch covers at most
+    # TAIL_BYTES of them (a tile of 2^20 points of a small network would need gigabytes).
+    per_launch = max(1, min(points, TAIL_BYTES // (max(net.n_tail, 1) * dtype.itemsize)))
+    tails = cuda.device_array((per_launch, max(net.n_tail, 1)), dtype)
     totals = cuda.device_array(points, np.float64)
-    _launch(
-        _network_kernel(dtype.name, net.width, net.outputs),
-        points,
-        _kernels.THREADS,
-        net.P,
-        net.Yt,
-        n,
-        cuda.to_device(a.astype(dtype)),
-        cuda.to_device(b.astype(dtype)),
-        b.size,
-        tails,
-        net.sizes,
-        net.first,
-        int(activation),
-        int(loss),
-        _typed(1.0, dtype),
-        _typed(0.0, dtype),
-        totals,
-    )
+    for start in range(0, points, per_launch):
+        count = min(per_launch, points - start)
+        if net.n_tail:
+            _launch(
+                _kernels.tails_kernel,
+                _blocks(count * net.n_tail, _ELEMENT_THREADS),
+                _ELEMENT_THREADS,
+                *(net.origin, net.u, net.v, a_host, b_host, b.size, start, net.index),
+                tails[:count],
+            )
+        _launch(
+            kernel,
+            count,
+            _kernels.THREADS,
+            *(net.P, net.Yt, n, a_typed, b_typed, b.size, start, tails[:count], net.sizes),
+            *(net.first, int(activation), int(loss), _typed(1.0, dtype), _typed(0.0, dtype)),
+            totals,
+        )
     out[...] = totals.copy_to_host().reshape(a.size, b.size) / n
     return out
 
