@@ -50,20 +50,28 @@ def _activate(z, activation, one, zero):
 
 
 @cuda.jit(device=True, inline=True)
+def _arg_max(logits, n_out):
+    """(max, first arg-max) of logits[:n_out].
+
+    The maximum is tracked alongside its position: reading ``logits[arg]`` afterwards,
+    an index computed at run time, would keep the logits out of registers.
+    """
+    arg = 0
+    top = logits[0]
+    for k in range(1, n_out):
+        if logits[k] > top:
+            top = logits[k]
+            arg = k
+    return top, arg
+
+
+@cuda.jit(device=True, inline=True)
 def _sample_loss(logits, n_out, Yt, s, loss, zero):
     """One sample's loss (or, for ACCURACY, 1.0 when it is classified right), float64."""
-    # The arg-max is found with its value alongside: indexing logits by a computed
-    # position would keep them out of registers.
     if loss == ACCURACY:
         if n_out == 1:
             return 1.0 if (logits[0] > zero) == (Yt[0, s] >= 0.5) else 0.0
-        arg = 0
-        top = logits[0]
-        for k in range(1, n_out):
-            if logits[k] > top:
-                top = logits[k]
-                arg = k
-        return 1.0 if Yt[arg, s] >= 0.5 else 0.0
+        return 1.0 if Yt[_arg_max(logits, n_out)[1], s] >= 0.5 else 0.0
     if loss == LOG_LOSS:
         z = float64(logits[0])
         e = float64(math.exp(-abs(logits[0])))
@@ -75,12 +83,7 @@ def _sample_loss(logits, n_out, Yt, s, loss, zero):
             total += d * d
         return total / n_out
     # softmax cross-entropy: max + log1p(sum of the other exps), the arg-max left out
-    arg = 0
-    top = logits[0]
-    for k in range(1, n_out):
-        if logits[k] > top:
-            top = logits[k]
-            arg = k
+    top, arg = _arg_max(logits, n_out)
     rest = zero
     dot = zero
     for k in range(n_out):
