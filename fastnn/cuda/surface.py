@@ -170,7 +170,7 @@ def _network_data(X, Y, origin, u, v, sizes, activation):
     _check_free_memory(held * X.itemsize, "the data and the first-layer products")
     one, zero = _typed(1.0, dtype), _typed(0.0, dtype)
     affine = _affine_kernel(dtype.name)
-    blocks_of = (_blocks(n, _kernels.TILE), 0)
+    sample_blocks = _blocks(n, _kernels.TILE)
     threads = (_kernels.TILE, _kernels.TILE)
 
     def layer(w, l, A, out, activate):
@@ -179,7 +179,7 @@ def _network_data(X, Y, origin, u, v, sizes, activation):
             np.ascontiguousarray(w[w_start[l] : b_start[l]].reshape(fan_in, fan_out))
         )
         bias = cuda.to_device(np.ascontiguousarray(w[b_start[l] : b_start[l] + fan_out]))
-        grid = (blocks_of[0], _blocks(fan_out, _kernels.TILE))
+        grid = (sample_blocks, _blocks(fan_out, _kernels.TILE))
         _launch(affine, grid, threads, W, bias, A, out, n, activate, activation, one, zero)
 
     A = cuda.to_device(np.ascontiguousarray(X.T))
