@@ -32,7 +32,7 @@ import numpy as np
 from numba import cuda
 
 from fastnn.cuda import _kernels, immutable, later_width
-from fastnn.kernels._plane_network import _first_varying_layer
+from fastnn.kernels._plane_network import _first_varying_layer, _form_tail
 from fastnn.kernels.mlp import _offsets
 from fastnn.kernels.surface import _bce_hoisted
 
@@ -147,14 +147,20 @@ def bce_surface(z0, zu, zv, y, a, b, out):
 
 
 def _tail_index(sizes, first, offs):
-    """Positions in theta of a point's later-layer parameters, in ``_form_tail``'s order."""
-    w_start, b_start, _ = offs
-    index = []
-    for l in range(first + 1, len(sizes) - 1):
-        fan_in, fan_out = int(sizes[l]), int(sizes[l + 1])
-        weights = w_start[l] + np.arange(fan_in)[None, :] * fan_out + np.arange(fan_out)[:, None]
-        index.extend([weights.ravel(), b_start[l] + np.arange(fan_out)])
-    return np.concatenate(index).astype(np.int64) if index else np.zeros(1, np.int64)
+    """Positions in theta of a point's later-layer parameters, in ``_form_tail``'s order.
+
+    The CPU kernel's own ``_form_tail`` with the positions as the origin and no
+    directions: the GPU's tails follow its layout by construction.  (A network whose
+    plane moves its output layer has no tail: one unused entry.)
+    """
+    n_tail = int(
+        sum(sizes[l] * sizes[l + 1] + sizes[l + 1] for l in range(first + 1, len(sizes) - 1))
+    )
+    positions = np.arange(int(offs[1][-1] + sizes[-1]), dtype=np.float64)
+    zeros = np.zeros_like(positions)
+    tail = np.zeros(max(n_tail, 1))
+    _form_tail(positions, zeros, zeros, 0.0, 0.0, sizes, offs, first, tail)
+    return tail.astype(np.int64)
 
 
 def _network_data(X, Y, origin, u, v, sizes, activation):
@@ -191,7 +197,7 @@ def _network_data(X, Y, origin, u, v, sizes, activation):
     for d, w in enumerate((origin, u, v)):
         layer(w, first, A, P[d], False)
     index = _tail_index(sizes, first, offs)
-    n_tail = index.size if first + 1 < sizes.size - 1 else 0
+    n_tail = index.size if first + 1 < sizes.size - 1 else 0  # see _tail_index
     return SimpleNamespace(
         P=P,
         Yt=cuda.to_device(np.ascontiguousarray(Y.T)),
