@@ -58,7 +58,7 @@ def _problem(name):
 
 def _fastnn(problem, dtype):
     X, Y, layout, activation, loss, center, u, v, a, b = problem
-    from fastnn.surface._engine import Evaluation, evaluate_tile
+    from fastnn.grid import Evaluation, evaluate_tile
 
     arrays = (X, Y, center, u, v)
     if dtype == "float32":

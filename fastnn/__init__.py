@@ -7,7 +7,9 @@ of them (``backend="numba"`` or ``"numpy"``).
 """
 
 from fastnn import data
+from fastnn._config import config_context, get_config, set_config
 from fastnn.curvature import (
+    CurvatureSurface,
     curvature_surface,
     hessian,
     hessian_density,
@@ -28,19 +30,22 @@ from fastnn.layout import MLPLayout
 from fastnn.linear_model import LinearRegression, LogisticRegression, linear_fit_1d
 from fastnn.mlp import MLPClassifier, MLPRegressor
 from fastnn.optim import gradient_descent
-from fastnn.surface import LossLine, Surface, loss_line, loss_surface, loss_surfaces
+from fastnn.surface import LossLine, Plane, Surface, loss_line, loss_surface, loss_surfaces
 from fastnn.trainability import TrainabilityMap, trainability
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ConvergenceWarning",
+    "config_context",
+    "CurvatureSurface",
     "curvature_surface",
     "data",
     "DivergenceWarning",
     "FastnnWarning",
     "from_sklearn",
     "from_torch",
+    "get_config",
     "gradcheck",
     "gradient_descent",
     "hessian",
@@ -59,7 +64,9 @@ __all__ = [
     "MLPLayout",
     "MLPRegressor",
     "NotFittedError",
+    "Plane",
     "ProjectionWarning",
+    "set_config",
     "Surface",
     "TrainabilityMap",
     "trainability",

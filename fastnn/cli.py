@@ -297,7 +297,7 @@ def _cluster(args):
     if args.scheduler is None and args.workers is None:
         yield None
         return
-    from fastnn.surface._distributed import dask_client
+    from fastnn.grid import dask_client
 
     try:
         with dask_client(workers=args.workers, scheduler=args.scheduler) as client:
@@ -421,7 +421,7 @@ def _usable(names) -> bool:
 
 def _check_fits_in_memory(resolution) -> None:
     """A grid held in memory (no --out, or .npz) must fit; the remedy is a store."""
-    from fastnn.surface._engine import check_fits_in_memory
+    from fastnn.grid import check_fits_in_memory
 
     shape = (resolution[0], resolution[-1])
     if min(shape) >= 2:  # smaller ones are refused with their own message

@@ -26,12 +26,19 @@ diagonal).
 
 from __future__ import annotations
 
-import dataclasses
 import numbers
 from dataclasses import dataclass
 
 import numpy as np
 
+from fastnn._spectrum import (
+    DENSE_MAX_PARAMS,
+    WHICH,
+    HessianOperator,
+    auto_method,
+    dense_hessian,
+    eigenpairs,
+)
 from fastnn._validation import check_allocation, check_int, check_random_state
 from fastnn.model import LossModel, as_loss_model
 from fastnn.surface import Surface
@@ -47,44 +54,6 @@ __all__ = [
     "hessian_trace",
     "hvp",
 ]
-
-# Models with at most this many parameters get the dense Hessian and eigh: n HVPs in
-# blocks cost less than the Lanczos iterations of eigsh, and every eigenvalue is exact.
-DENSE_MAX_PARAMS = 512
-# Vectors per kernel call when the dense Hessian is assembled.
-_BLOCK = 64
-
-_WHICH = {"largest": "LA", "smallest": "SA", "magnitude": "LM"}
-
-
-# The forward quantities an operator keeps between products (per sample: activations,
-# deltas) are kept when they take at most this many bytes.
-CACHE_BYTES = 1 << 30
-
-
-class _Operator:
-    """``H @ block`` at the model's centre, keeping the direction-free quantities.
-
-    The first product fills the model's HVP cache (when it has one and it fits in
-    :data:`CACHE_BYTES`); later ones read it, skipping the forward pass and the deltas'
-    backward pass.  Counts the products.
-    """
-
-    def __init__(self, lm: LossModel, penalty: bool):
-        self.lm, self.penalty = lm, penalty
-        rows, columns = lm.hvp_cache_shape
-        self.cache = None
-        if columns and 8 * rows * columns <= CACHE_BYTES:
-            self.cache = np.empty((rows, columns))
-        self.filled = False
-        self.count = 0
-
-    def __call__(self, block: np.ndarray) -> np.ndarray:
-        out = self.lm.hvp(self.lm.theta, block, self.penalty, self.cache, self.filled)
-        self.filled = self.cache is not None
-        self.count += block.shape[0]
-        return out
-
 
 def _loss_model(model, X, y, center, backend) -> LossModel:
     if isinstance(model, LossModel):
@@ -157,14 +126,7 @@ def hessian(model, X, y, *, center=None, penalty: bool = False, backend=None) ->
     lm = _loss_model(model, X, y, center, backend)
     n = lm.n_params
     check_allocation(16 * n * n, "model", f"the dense Hessian of {n} parameters")
-    H = np.empty((n, n))
-    product = _Operator(lm, penalty)
-    for start in range(0, n, _BLOCK):
-        stop = min(n, start + _BLOCK)
-        units = np.zeros((stop - start, n))
-        units[np.arange(stop - start), np.arange(start, stop)] = 1.0
-        H[start:stop] = product(units)
-    return 0.5 * (H + H.T)
+    return dense_hessian(lm, penalty)
 
 
 @dataclass(frozen=True)
@@ -190,38 +152,6 @@ class HessianEigs:
 
     def __iter__(self):
         return iter((self.values, self.vectors))
-
-
-def _linear_operator(product: _Operator):
-    from scipy.sparse.linalg import LinearOperator
-
-    n = product.lm.n_params
-
-    def matmat(V):
-        V = np.asarray(V, dtype=np.float64)
-        return product(np.ascontiguousarray(V.reshape(n, -1).T)).T
-
-    def matvec(v):
-        return matmat(np.reshape(v, (-1, 1)))[:, 0]
-
-    return LinearOperator(
-        (n, n), matvec=matvec, matmat=matmat, rmatvec=matvec, rmatmat=matmat, dtype=np.float64
-    )
-
-
-def _order(values, which: str) -> np.ndarray:
-    if which == "largest":
-        return np.argsort(-values, kind="stable")
-    if which == "smallest":
-        return np.argsort(values, kind="stable")
-    return np.argsort(-np.abs(values), kind="stable")
-
-
-def _canonical_signs(vectors: np.ndarray) -> np.ndarray:
-    """Each row scaled by the sign of its largest-magnitude entry (eigenvectors' sign is free)."""
-    rows = np.arange(vectors.shape[0])
-    signs = np.sign(vectors[rows, np.argmax(np.abs(vectors), axis=1)])
-    return vectors * np.where(signs == 0, 1.0, signs)[:, None]
 
 
 def hessian_eigs(
@@ -262,8 +192,8 @@ def hessian_eigs(
     HessianEigs
         ``values, vectors = hessian_eigs(...)`` unpacks too.
     """
-    if which not in _WHICH:
-        raise ValueError(f"which must be one of {', '.join(map(repr, _WHICH))}; got {which!r}")
+    if which not in WHICH:
+        raise ValueError(f"which must be one of {', '.join(map(repr, WHICH))}; got {which!r}")
     if method not in ("auto", "dense", "lanczos"):
         raise ValueError(f"method must be 'auto', 'dense' or 'lanczos'; got {method!r}")
     if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not tol >= 0:
@@ -272,43 +202,14 @@ def hessian_eigs(
     n = lm.n_params
     k = check_int(k, "k", maximum=n)
     if method == "auto":
-        method = "dense" if n <= DENSE_MAX_PARAMS or k >= n - 1 else "lanczos"
+        method = auto_method(n, k)
     if method == "lanczos" and k >= n:
         raise ValueError(f"k must be below the {n} parameters for method='lanczos'; got {k}")
     if method == "dense":
-        values, vectors = np.linalg.eigh(hessian(lm, None, None, penalty=penalty))
-        pick = _order(values, which)[:k]
-        return HessianEigs(values[pick], _canonical_signs(vectors[:, pick].T), "dense", n)
-    from scipy.sparse.linalg import eigsh
-
-    product = _Operator(lm, penalty)
-    start = check_random_state(random_state).normal(size=n)
-    values, vectors = eigsh(_linear_operator(product), k=k, which=_WHICH[which], tol=tol, v0=start)
-    pick = _order(values, which)
-    return HessianEigs(values[pick], _canonical_signs(vectors[:, pick].T), "lanczos", product.count)
-
-
-def extreme_eigenvalue(lm: LossModel, theta: np.ndarray, which: str, tol: float = 0.0) -> float:
-    """The largest or smallest eigenvalue of the Hessian (data term) at ``theta``.
-
-    Models of at most :data:`DENSE_MAX_PARAMS` parameters: the dense Hessian (one pass
-    over the data for all its columns) and ``eigvalsh``, exact.  Larger ones: eigsh
-    (Lanczos, relative tolerance ``tol``, a fixed starting vector so that a point's value
-    depends on its parameters only), the direction-free quantities cached across its
-    products.
-    """
-    n = lm.n_params
-    if n <= DENSE_MAX_PARAMS:
-        H = lm.hvp(theta, np.eye(n))
-        values = np.linalg.eigvalsh(0.5 * (H + H.T))
-        return float(values[-1] if which == "largest" else values[0])
-    from scipy.sparse.linalg import eigsh
-
-    at = dataclasses.replace(lm, theta=np.ascontiguousarray(theta, dtype=np.float64))
-    start = np.random.default_rng(0).normal(size=n)
-    value = eigsh(_linear_operator(_Operator(at, False)), k=1, which=_WHICH[which], tol=tol,
-                  v0=start, return_eigenvectors=False)  # fmt: skip
-    return float(value[0])
+        check_allocation(16 * n * n, "model", f"the dense Hessian of {n} parameters")
+    rng = None if method == "dense" else check_random_state(random_state)
+    values, vectors, products = eigenpairs(lm, k, which, method, tol, rng, penalty)
+    return HessianEigs(values, vectors, method, products)
 
 
 def hessian_trace(
@@ -337,7 +238,7 @@ def hessian_trace(
     block = check_int(block, "block")
     rng = check_random_state(random_state)
     samples = np.empty(n_vectors)
-    product = _Operator(lm, penalty)
+    product = HessianOperator(lm, penalty)
     for start in range(0, n_vectors, block):
         stop = min(n_vectors, start + block)
         V = rng.choice(np.array([-1.0, 1.0]), size=(stop - start, lm.n_params))
@@ -382,7 +283,7 @@ class SpectralDensity:
         return ax
 
 
-def _lanczos_block(product: _Operator, starts: np.ndarray, steps: int):
+def _lanczos_block(product: HessianOperator, starts: np.ndarray, steps: int):
     """Lanczos on each row of ``starts`` in lock step (one block HVP per step).
 
     Full reorthogonalisation against the run's earlier vectors (a few dozen steps: cheap
@@ -453,7 +354,7 @@ def hessian_density(
     grid_size = check_int(grid_size, "grid_size", minimum=2)
     rng = check_random_state(random_state)
     starts = rng.normal(size=(n_vectors, lm.n_params))
-    diagonal, off = _lanczos_block(_Operator(lm, penalty), starts, steps)
+    diagonal, off = _lanczos_block(HessianOperator(lm, penalty), starts, steps)
     nodes = np.full((n_vectors, steps), np.nan)
     weights = np.zeros((n_vectors, steps))
     for r in range(n_vectors):
@@ -492,6 +393,34 @@ class CurvatureSurface:
 
     max: Surface
     min: Surface
+
+    @classmethod
+    def load(cls, path, *, verify: bool = False) -> CurvatureSurface:
+        """A finished curvature map from one ``.zarr`` store (``curvature_surface(out=...)``).
+
+        Values stay on disk; the axes, centre and directions are checked against the
+        SHA-256 the store recorded, and ``verify=True`` reads every tile and checks it.
+        """
+        from fastnn.grid import open_finished
+
+        group, attrs = open_finished(path, verify)
+        if attrs.get("map") != "curvature":
+            raise ValueError(f"{path} holds a {attrs.get('map', 'surface')} map, not curvature")
+        parts = {}
+        for k, name in enumerate(("max_eigenvalue", "min_eigenvalue")):
+            info = {**attrs["info"], "metric": name, "store": str(path), "field": name}
+            info["method"] = name.replace("_", "-")
+            if k == 0 and "argmin" in attrs:
+                info["argmin"] = tuple(attrs["argmin"])
+            params = attrs.get("params")
+            parts[name] = Surface(
+                a=group["a"][...], b=group["b"][...], values=group[name],
+                center=group["center"][...], directions=group["directions"][...],
+                center_loss=attrs["center_values"][name],
+                params=tuple(params) if params is not None else None,
+                labels=tuple(attrs["labels"]), info=info,
+            )  # fmt: skip
+        return cls(parts["max_eigenvalue"], parts["min_eigenvalue"])
 
     @property
     def max_eigenvalue(self) -> np.ndarray:
@@ -584,26 +513,32 @@ def curvature_surface(
     """The Hessian's extreme eigenvalues at every point of a plane: a convexity map.
 
     Every grid point gets the largest and the smallest eigenvalue of the Hessian of the
-    mean loss there, exact for models of up to :data:`DENSE_MAX_PARAMS` parameters (the
-    dense Hessian from one pass of HVPs, then ``eigvalsh``), by Lanczos for larger ones.
-    Tiles, threads, progress, Dask and stores as :func:`fastnn.loss_surface` (each
-    point's values depend on its coordinates only).
+    mean loss there, in one pass (one dense Hessian and ``eigvalsh`` per point for models
+    of up to :data:`DENSE_MAX_PARAMS` parameters, exact; two Lanczos runs sharing the
+    point's HVP cache for larger ones): the values of
+    ``loss_surface(metric="max_eigenvalue")`` and ``(metric="min_eigenvalue")`` bit for
+    bit, at the cost of one.  Tiles, threads, progress, Dask and stores as
+    :func:`fastnn.loss_surface` (each point's values depend on its coordinates only).
 
     Parameters
     ----------
     model, X, y
         As :func:`fastnn.loss_surface`.
-    out : pair of (str or path), optional
-        Where the largest and the smallest eigenvalues go (``.npy`` files or ``.zarr``
-        stores), both checked before anything is computed.
+    out : str or path ending in .zarr, or pair of (str or path), optional
+        One Zarr store holding both fields (``max_eigenvalue``, ``min_eigenvalue``;
+        :meth:`CurvatureSurface.load` reads it), or a pair of outputs (``.npy`` files or
+        ``.zarr`` stores) for the largest and the smallest eigenvalues, each a complete
+        surface of its metric.  All checked before anything is computed.
     resume, overwrite : bool, default False
-        As for ``loss_surface``; ``resume`` also continues a run interrupted before its
-        second output was created.
+        As for ``loss_surface``.  With a pair, ``resume`` also continues a run whose
+        second output was never created, and either output may come from a
+        ``loss_surface`` run of its metric (the values are the same).
     curvature_tol : float, default 0
         Lanczos' relative tolerance for large models.
     **options
-        :func:`fastnn.loss_surface`'s plane and run arguments (``directions``,
-        ``params``, ``span``, ``resolution``, ``threads``, ``progress``, ...).
+        :func:`fastnn.loss_surface`'s plane and run arguments (``plane``,
+        ``directions``, ``params``, ``span``, ``resolution``, ``threads``, ``progress``,
+        ...).
 
     Returns
     -------
@@ -611,35 +546,29 @@ def curvature_surface(
     """
     import os
 
-    from fastnn.surface import _PLANE_OPTIONS, check_output, loss_surface
+    from fastnn.grid import is_store_path, real_path
 
     taken = sorted({"metric", "dtype"} & set(options))
     if taken:
         raise ValueError(f"{taken[0]}= does not apply: curvature_surface maps two eigenvalues")
-    resumes = (resume, resume)
-    if out is None:
-        outs = (None, None)
-    elif isinstance(out, (tuple, list)) and len(out) == 2:
-        outs = tuple(out)
-        # an interrupted first map leaves no second output yet: resume starts that one
-        resumes = (resume, resume and isinstance(outs[1], (str, os.PathLike))
-                   and os.path.exists(outs[1]))  # fmt: skip
-        paths = [check_output(o, r, overwrite)[1] for o, r in zip(outs, resumes, strict=True)]
-        # both checked before the first is computed: a refused second never leaves a first
-        if None not in paths and os.path.abspath(paths[0]) == os.path.abspath(paths[1]):
+    per_field_resume = None
+    if isinstance(out, (tuple, list)) and len(out) == 2:
+        paths = [o for o in out if isinstance(o, (str, os.PathLike))]
+        if len(paths) == 2 and real_path(paths[0]) == real_path(paths[1]):
             raise ValueError(f"out: both eigenvalues would go to {paths[0]}; give two paths")
-    else:
+        # an interrupted first map leaves no second output yet: resume starts that one
+        second = out[1]
+        per_field_resume = [resume, resume and isinstance(second, (str, os.PathLike))
+                            and os.path.exists(second)]  # fmt: skip
+    elif out is not None and not (isinstance(out, (str, os.PathLike)) and is_store_path(out)):
         raise ValueError(
             "out must be a pair of paths: (largest eigenvalues, smallest eigenvalues), e.g. "
-            "('max.zarr', 'min.zarr')"
+            "('max.npy', 'min.npy'), or one .zarr store for both"
         )
-    common = {**options, "curvature_tol": curvature_tol, "overwrite": overwrite}
-    largest = loss_surface(
-        model, X, y, metric="max_eigenvalue", out=outs[0], resume=resumes[0], **common
-    )
-    run_options = {k: v for k, v in common.items() if k not in _PLANE_OPTIONS}
-    smallest = loss_surface(
-        model, X, y, metric="min_eigenvalue", directions=largest, out=outs[1],
-        resume=resumes[1], **run_options,
+    from fastnn.surface import curvature_map
+
+    maps = curvature_map(
+        model, X, y, out=out, resume=resume, overwrite=overwrite, curvature_tol=curvature_tol,
+        per_field_resume=per_field_resume, **options,
     )  # fmt: skip
-    return CurvatureSurface(largest, smallest)
+    return CurvatureSurface(maps["max_eigenvalue"], maps["min_eigenvalue"])

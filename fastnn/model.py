@@ -194,13 +194,13 @@ class LossModel:
         """The value of ``metric`` at ``theta``.
 
         ``"loss"``, ``"accuracy"``, or ``"max_eigenvalue"`` / ``"min_eigenvalue"`` of the
-        Hessian (:func:`fastnn.curvature.extreme_eigenvalue`, Lanczos tolerance ``tol``).
+        Hessian (:func:`fastnn._spectrum.extreme_eigenvalues`, Lanczos tolerance ``tol``).
         """
         if metric in ("max_eigenvalue", "min_eigenvalue"):
-            from fastnn.curvature import extreme_eigenvalue
+            from fastnn._spectrum import extreme_eigenvalues
 
             which = "largest" if metric == "max_eigenvalue" else "smallest"
-            return extreme_eigenvalue(self, theta, which, tol)
+            return extreme_eigenvalues(self, theta, (which,), tol)[0]
         return self.accuracy_at(theta) if metric == "accuracy" else self.loss_at(theta)
 
 

@@ -14,10 +14,10 @@ another call with a smaller box (:func:`plot_zoom` draws a sequence).
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 
-import numba
 import numpy as np
 
 from fastnn._codes import (
@@ -29,16 +29,27 @@ from fastnn._codes import (
     SETTING_LAYER_RATES,
     SETTING_MOMENTUM,
 )
+from fastnn._builds import TRAINABILITY_BOX_ROWS
 from fastnn._training import mlp_settings
 from fastnn._validation import (
     check_allocation,
     check_batch_size,
     check_option,
     check_resolution,
-    check_threads,
     check_tile_rows,
     check_X,
     validate_params,
+)
+from fastnn.grid import (
+    Evaluation,
+    GridJob,
+    TileKernel,
+    check_outputs,
+    execution_settings,
+    is_store_path,
+    open_finished,
+    register_kind,
+    run_job,
 )
 from fastnn.optim import sample_orders
 
@@ -46,6 +57,37 @@ __all__ = ["TrainabilityMap", "plot_zoom", "trainability"]
 
 SCALES = ("log", "linear")
 _LAYER_RATE = re.compile(r"learning_rate_init\[(\d+)\]$")
+# A map's three numbers per point: a store's arrays and the kernel's fields, in order.
+FIELDS = ("final_loss", "convergence", "divergence_epoch")
+# Multiply-adds that take the time of one cross-entropy sample evaluation (the engine's
+# unit of work, fastnn.surface._kinds).
+_MULTIPLY_ADDS_PER_UNIT = 8
+
+
+def _run_trainability(impl, arrays, codes, a, b, out):
+    X, Y, theta0, sizes, settings, order, targets, epochs = arrays
+    activation, loss = codes
+    impl.mlp_trainability(
+        X, Y, theta0, sizes, activation, loss, settings, order, int(epochs[0]), targets, a, b,
+        out,
+    )  # fmt: skip
+
+
+def _trainability_cost(arrays) -> int:
+    """A training run per point: epochs x samples x a forward and backward pass."""
+    X, theta0, epochs = arrays[0], arrays[2], arrays[-1]
+    return int(epochs[0]) * X.shape[0] * theta0.size * 3 // _MULTIPLY_ADDS_PER_UNIT + 1
+
+
+# 2: grid points in SIMD lanes, in boxes of GROUP_ROWS rows (rounding changed)
+register_kind(
+    "trainability",
+    TileKernel(
+        _run_trainability, _trainability_cost, revision=2, box_rows=TRAINABILITY_BOX_ROWS,
+        fields=len(FIELDS),
+    ),
+    __name__,
+)  # fmt: skip
 
 
 @dataclass
@@ -84,7 +126,31 @@ class TrainabilityMap:
     @property
     def diverged(self) -> np.ndarray:
         """Boolean grid: which runs diverged."""
-        return ~np.isnan(self.divergence_epoch)
+        return ~np.isnan(np.asarray(self.divergence_epoch))
+
+    @classmethod
+    def load(cls, path, *, verify: bool = False) -> TrainabilityMap:
+        """A finished map from a ``.zarr`` store (``trainability(..., out="map.zarr")``).
+
+        The three fields stay on disk (``zarr.Array``: index them, or ``numpy.asarray``);
+        the axes are checked against the SHA-256 the store recorded, and ``verify=True``
+        also reads every tile and checks that it holds its own values.
+        """
+        if not is_store_path(path):
+            raise ValueError(f"{path}: a trainability map is loaded from a .zarr store")
+        group, attrs = open_finished(path, verify)
+        if attrs.get("map") != "trainability":
+            raise ValueError(f"{path} holds a {attrs.get('map', 'surface')} map, not trainability")
+        return cls(
+            a=group["a"][...],
+            b=group["b"][...],
+            values=group["final_loss"],
+            convergence=group["convergence"],
+            divergence_epoch=group["divergence_epoch"],
+            labels=tuple(attrs["labels"]),
+            scale=attrs["scale"],
+            info={**attrs["info"], "store": os.fspath(path)},
+        )
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -282,13 +348,16 @@ def trainability(
     scale : {"log", "linear"}, default "log"
     resolution : int or pair of int, default 51
     threads, progress, tile_rows, client, backend
-        As :func:`fastnn.loss_surface`.
-    out : str or path ending in .npy, optional
-        Write the three numbers of every point into this file, shape
-        ``(len(a), len(b), 3)``, tile by tile with a completion record beside it
-        (``<out>.tiles``, as a surface's ``.npy``): an interrupted map continues with
-        ``resume=True`` (the same call), and an existing file is replaced only with
-        ``overwrite=True``.  The file holds values only: the axes are the call's.
+        As :func:`fastnn.loss_surface` (``threads``, ``progress`` and ``client`` default
+        to :func:`fastnn.config_context`'s).
+    out : str or path ending in .npy or .zarr, optional
+        Write the three numbers of every point tile by tile: a ``.zarr`` store holds
+        them as three arrays (``final_loss``, ``convergence``, ``divergence_epoch``)
+        with the axes and what the map is (:meth:`TrainabilityMap.load` reads it lazily,
+        ``xarray.open_zarr`` as a Dataset); a ``.npy`` file holds the values only, shape
+        ``(len(a), len(b), 3)``, with a completion record beside it (``<out>.tiles``).
+        Either way an interrupted map continues with ``resume=True`` (the same call),
+        and an existing output is replaced only with ``overwrite=True``.
 
     Returns
     -------
@@ -297,20 +366,6 @@ def trainability(
         loss (bit for bit with the numba backend) and the same divergence verdict.
     """
     from fastnn.mlp import MLPClassifier, MLPRegressor, _checked_layout, initial_network
-    from fastnn.surface._engine import (
-        ArraySink,
-        Evaluation,
-        default_progress,
-        in_process,
-        plan_tiles,
-        run,
-    )
-    from fastnn.surface._record import (
-        check_result_file,
-        completion_record,
-        open_result_file,
-        writer_lock,
-    )
 
     if isinstance(estimator, type):
         estimator = estimator()
@@ -327,7 +382,9 @@ def trainability(
         raise ValueError(f"ranges must be a (low, high) pair per parameter; got {ranges!r}")
     scale = check_option(scale, "scale", SCALES)
     grid = check_resolution(resolution)
-    threads = check_threads(threads, numba.config.NUMBA_NUM_THREADS)
+    settings_ = execution_settings(threads=threads, progress=progress, client=client)
+    if settings_.device == "cuda":
+        raise ValueError("device='cuda': trainability maps run on the CPU; use device='cpu'")
     tile_rows = check_tile_rows(tile_rows)
     backend = check_option(backend or settings["backend"], "backend", ("numba", "numpy"))
     X = check_X(X)
@@ -374,46 +431,45 @@ def trainability(
         (X, Y, theta0, layout.sizes, kernel_settings, order, targets,
          np.array([n_epochs], np.int64)),
         (ACTIVATION_CODES[settings["activation"]], loss),
-        fields=3,
     )  # fmt: skip
-    tiles = plan_tiles(evaluation, tile_rows)
-    if progress is None:
-        progress = default_progress(evaluation)
-    path = None if out is None else check_result_file(out, resume, overwrite)
-    if resume and path is None:
-        raise ValueError("resume=True continues an out= .npy file; give that file")
-    shape = evaluation.tile_shape(a.size, b.size)
-    if path is None:
-        check_allocation(8 * int(np.prod(shape)), "resolution", f"a {shape} map")
-    if client is not None:
-        from fastnn.surface._distributed import on_cluster, require_dask
-
-        require_dask()
-        executor = on_cluster(client)
-    else:
-        executor = in_process(threads)
-    # Every argument is checked by now: only here is a file locked, then opened or created.
-    with writer_lock(path):
-        values = np.empty(shape) if path is None else open_result_file(path, shape, resume)
-        sink = ArraySink(values, completion_record(values, evaluation, tiles, resume))
-        computed = run(evaluation, sink, tiles, bool(progress), executor)
+    if resume and out is None:
+        raise ValueError("resume=True continues an out= .npy file or .zarr store; give that path")
+    if out is not None and not isinstance(out, (str, os.PathLike)):
+        raise ValueError(f"out must be a path ending in .npy or .zarr; got {type(out).__name__}")
+    outputs = check_outputs(out, FIELDS, resume, overwrite)
+    if out is None:
+        check_allocation(8 * len(FIELDS) * grid[0] * grid[1], "resolution", f"a {grid} map")
+    info = {
+        "model": type(estimator).__name__,
+        "sizes": [int(s) for s in layout.sizes],
+        "n_samples": int(n_samples),
+        "epochs": int(n_epochs),
+        "solver": solver,
+        "backend": backend,
+    }
+    job = GridJob(
+        evaluation, FIELDS, "trainability",
+        coords={"a": (a, ("a",)), "b": (b, ("b",))},
+        attrs={"labels": list(params), "scale": scale, "info": info},
+        tile_rows=tile_rows,
+    )  # fmt: skip
+    info["tiles"] = len(job.tiles)
+    result = run_job(job, settings_, outputs=outputs)
+    info["tiles_computed"] = result.info["tiles_computed"]
+    if out is not None:
+        info["out"] = outputs[0].target
+        info["tiles_damaged"] = result.info["tiles_damaged"]
+    values = result.fields
+    store = out is not None and is_store_path(out)
     return TrainabilityMap(
         a=a,
         b=b,
-        values=values[:, :, 0].copy(),
-        convergence=values[:, :, 1].copy(),
-        divergence_epoch=values[:, :, 2].copy(),
+        values=values["final_loss"] if store else values["final_loss"].copy(),
+        convergence=values["convergence"] if store else values["convergence"].copy(),
+        divergence_epoch=(
+            values["divergence_epoch"] if store else values["divergence_epoch"].copy()
+        ),
         labels=tuple(params),
         scale=scale,
-        info={
-            "model": type(estimator).__name__,
-            "sizes": [int(s) for s in layout.sizes],
-            "n_samples": int(n_samples),
-            "epochs": int(n_epochs),
-            "solver": solver,
-            "backend": backend,
-            "tiles": len(tiles),
-            "tiles_computed": computed,
-            **({} if path is None else {"out": path, "tiles_damaged": sink.damaged}),
-        },
+        info=info,
     )

@@ -31,7 +31,7 @@ import numpy as np
 
 from fastnn._codes import RELU, SOFTMAX_LOG_LOSS
 from fastnn.layout import MLPLayout
-from fastnn.surface._engine import Evaluation, evaluate_tile, plan_tiles
+from fastnn.grid import Evaluation, evaluate_tile, plan_tiles
 
 FULL = {
     "bce": {"n": 100_000, "grid": 4000},

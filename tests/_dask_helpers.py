@@ -2,7 +2,7 @@
 
 import os
 
-from fastnn.surface._distributed import tile_task
+from fastnn.grid._distributed import tile_task
 
 
 def flaky_tile_task(evaluation, rows, cols, threads_per_host, writer=None, *, marker_dir):

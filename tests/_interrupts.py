@@ -1,6 +1,6 @@
 """A KeyboardInterrupt injected after some tiles (surface tests of interrupted runs)."""
 
-from fastnn.surface import _engine
+from fastnn.grid import _evaluation as _engine
 
 
 def interrupt_after(monkeypatch, n):

@@ -22,7 +22,7 @@ from fastnn.layout import MLPLayout
 
 cuda_surface = pytest.importorskip("fastnn.cuda.surface", exc_type=ImportError)
 from fastnn.cuda import immutable  # noqa: E402
-from fastnn.surface._engine import prepare  # noqa: E402
+from fastnn.surface._kinds import prepare  # noqa: E402
 
 RTOL = 1e-12
 
@@ -171,7 +171,7 @@ def test_network_tiles_keep_the_data_on_the_gpu_and_do_not_change_a_bit(classifi
 def test_gpu_tiles_are_large_enough_to_fill_a_gpu():
     """A CPU tile of the issue's BCE surface (N = 100,000) would be 671 points: one launch of
     671 threads.  GPU tiles hold about 2^36 terms (2^20 points at most): 171 whole rows."""
-    from fastnn.surface._engine import Evaluation, plan_tiles
+    from fastnn.grid import Evaluation, plan_tiles
 
     logits = np.zeros((4, 100_000))
     axis = np.zeros(4000)

@@ -12,9 +12,10 @@ import fastnn
 from fastnn import data
 from fastnn.cli import main
 from fastnn.model import as_loss_model
-from fastnn.surface import _engine
-from fastnn.surface._distributed import on_cluster
-from fastnn.surface._engine import plan_tiles, prepare
+from fastnn.grid import _evaluation as _engine
+from fastnn.grid._distributed import on_cluster
+from fastnn.grid import plan_tiles
+from fastnn.surface._kinds import prepare
 from tests._interrupts import interrupt_after
 
 distributed = pytest.importorskip("distributed")

@@ -16,7 +16,7 @@ import pytest
 import fastnn
 from fastnn import data
 from fastnn.cli import main
-from fastnn.surface import _engine, _store
+from fastnn.grid import _run, _store, _tiles
 from tests._interrupts import interrupt_after
 
 zarr = pytest.importorskip("zarr")
@@ -170,7 +170,7 @@ def test_resuming_another_surface_or_a_non_store_is_refused(tmp_path, logistic):
 def test_a_second_writer_of_a_store_is_refused(tmp_path, logistic):
     model, X, y = logistic
     path = tmp_path / "s.zarr"
-    from fastnn.surface._record import writer_lock
+    from fastnn.grid._record import writer_lock
 
     with writer_lock(str(path)):
         with pytest.raises(ValueError, match="being written by another fastnn run"):
@@ -267,7 +267,7 @@ def test_surface_plots_of_a_store_read_a_strided_grid(tmp_path, logistic, monkey
 
 
 def test_the_tile_plan_of_a_huge_grid_costs_nothing(logistic):
-    plan = _engine.TilePlan((200_000, 200_000), 5, 200_000)
+    plan = _tiles.TilePlan((200_000, 200_000), 5, 200_000)
     assert len(plan) == 40_000
     assert plan[39_999] == ((199_995, 200_000), (0, 200_000))
     with pytest.raises(IndexError):
@@ -290,7 +290,7 @@ def test_the_command_writes_resumes_and_refuses_to_replace_a_store(tmp_path, cap
 
 
 def test_a_grid_too_large_for_memory_names_the_remedy(monkeypatch, capsys, logistic):
-    monkeypatch.setattr(_engine, "available_memory", lambda: 10**6)
+    monkeypatch.setattr(_run, "available_memory", lambda: 10**6)
     model, X, y = logistic
     with pytest.raises(ValueError, match=r"needs 0.0 GiB.*pass out='surface.zarr'"):
         fastnn.loss_surface(model, X, y, resolution=400)

@@ -16,7 +16,8 @@ from fastnn import data, lecture
 from fastnn.model import as_loss_model
 from fastnn.plot import surface_grid
 from fastnn.surface import Surface, evaluate_tile
-from fastnn.surface._engine import plan_tiles, prepare
+from fastnn.grid import plan_tiles
+from fastnn.surface._kinds import prepare
 from tests.conftest import assert_close
 
 
@@ -294,9 +295,12 @@ def test_tiles_cover_the_grid_once(box_rows):
     seen = np.zeros(Fake.shape, int)
     for (r0, r1), (c0, c1) in tiles:
         seen[r0:r1, c0:c1] += 1
-        if box_rows > 1:  # whole rows, a multiple of the box's height (but the last)
-            assert (c0, c1) == (0, 1000) and ((r1 - r0) % box_rows == 0 or r1 == 37)
+        if box_rows > 1:  # whole boxes of 8 x 4 points (but at the grid's edges)
+            assert r0 % box_rows == 0 and ((r1 - r0) % box_rows == 0 or r1 == 37)
+            assert c0 % 4 == 0 and ((c1 - c0) % 4 == 0 or c1 == 1000)
     assert (seen == 1).all() and len(tiles) > 1
+    # sized by cost: about 2^26 units of work a tile, not a band of whole rows
+    assert max(tiles.points(k) for k in range(len(tiles))) * 100_000 <= 2 * (1 << 26)
 
 
 def test_threads_setting_is_restored(logistic):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 DEVICES = ("cpu", "cuda")
-# Evaluation kinds with a GPU kernel (fastnn.surface._engine.TILE_KERNELS).
+# Evaluation kinds with a GPU kernel (fastnn.surface._kinds).
 GPU_KINDS = ("bce", "network")
 GPU_UNSUPPORTED = (
     "device='cuda' evaluates cross-entropy (logistic) and network (MLP) surfaces, loss "

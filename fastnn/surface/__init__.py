@@ -10,10 +10,7 @@ axes), ``_engine`` (tiles, threads, progress, memory), ``_result`` (:class:`Surf
 from __future__ import annotations
 
 import numbers
-import os
-import time
 
-import numba
 import numpy as np
 
 from fastnn._codes import LOG_LOSS, SQUARED_ERROR
@@ -21,58 +18,44 @@ from fastnn._validation import (
     check_allocation,
     check_option,
     check_resolution,
-    check_threads,
     check_tile_rows,
     check_vector,
 )
-from fastnn.cuda import check_device, check_evaluation, require_gpu
+from fastnn.cuda import check_evaluation, require_gpu
+from fastnn.grid import (
+    GridJob,
+    check_fits_in_memory,
+    check_outputs,
+    evaluate_tile,
+    execution_settings,
+    run_job,
+)
 from fastnn.model import LINEAR, NETWORK, as_loss_model
-from fastnn.surface._engine import (
+from fastnn.surface._kinds import (
+    CURVATURE,
     DTYPES,
     FLOAT32_UNSUPPORTED,
     METHODS,
-    ArraySink,
-    check_fits_in_memory,
     check_metric,
-    default_progress,
-    evaluate_tile,
-    in_process,
-    plan_tiles,
     prepare,
-    result_array,
-    run,
 )
 from fastnn.surface._plane import (
     BIAS_OPTIONS,
     Plane,
+    check_plane,
     check_reachable,
-    directions_plane,
     draw_directions,
     filter_normalize,
     make_axis,
-    params_plane,
+    model_plane,
     pca_directions,
     surface_plane,
 )
-from fastnn.surface._record import (
-    check_memmap_output,
-    check_result_file,
-    completion_record,
-    fingerprint,
-    open_result_file,
-    writer_lock,
-)
 from fastnn.surface._result import LossLine, Surface
-from fastnn.surface._store import (
-    StoreSink,
-    check_store_path,
-    create_store,
-    is_store_path,
-    resume_store,
-)
 
 __all__ = [
     "LossLine",
+    "Plane",
     "Surface",
     "evaluate_tile",
     "filter_normalize",
@@ -88,6 +71,7 @@ def loss_surface(
     X,
     y,
     *,
+    plane=None,
     params=None,
     directions=None,
     span=None,
@@ -110,7 +94,7 @@ def loss_surface(
     metric="loss",
     data_name=None,
     curvature_tol=0.0,
-    device="cpu",
+    device=None,
 ) -> Surface:
     """Evaluate a model's mean loss (or accuracy) on ``(X, y)`` over a 2-D grid in parameter space.
 
@@ -122,6 +106,11 @@ def loss_surface(
     X : array-like of shape (n_samples, n_features)
     y : array-like
         Targets, as for the model's ``fit``.
+    plane : Plane, optional
+        A :class:`Plane` (``Plane.build``, ``Plane.from_surface``, a surface's
+        ``plane``): exactly its centre, directions and grid (pass none of ``params``,
+        ``directions``, ``span``, ``resolution`` or ``center``).  A plane built for one
+        model serves any model of as many parameters.
     params : pair of int or str, optional
         Two parameters to vary, by position in ``theta_`` or by name: ``"intercept"``,
         ``"w1"``, ... for linear models, ``"W0[0,3]"`` / ``"b1[0]"`` (as ``coefs_`` /
@@ -168,6 +157,8 @@ def loss_surface(
         Default: the model's backend.
     progress : bool, optional
         A tqdm progress bar (on stderr) advancing per tile; default: on for large grids.
+        ``progress``, ``threads``, ``client`` and ``device`` default to the settings of
+        :func:`fastnn.config_context` (or :func:`fastnn.set_config`).
     threads : int, optional
         numba threads for this call (restored afterwards); in-process runs only (with
         ``client`` each task fits its threads to its host).
@@ -180,15 +171,19 @@ def loss_surface(
         a float64 memmap with a completion record beside it.  Either is created only
         after every other argument has been checked and the free disk space too, so a
         grid larger than memory streams to disk; an existing output is never replaced
-        unless ``overwrite=True`` (or continued with ``resume=True``).  While a run
-        writes it holds ``<path>.lock``: a second writer is refused.  Without ``out``,
-        a grid that does not fit in the available memory is a ValueError.
+        unless ``overwrite=True`` (or continued with ``resume=True``), and ``overwrite``
+        replaces only a fastnn result.  While a run writes it holds a lock on the real
+        file (``<real path>.lock``, symbolic links resolved): a second writer is
+        refused.  Without ``out``, a grid that does not fit in the available memory is
+        a ValueError.
     tile_rows : int, optional
         Grid rows per tile (default: about 0.2 s of work per tile).
     resume : bool, default False
         Continue an interrupted run into the same ``out``.  A store's chunks are their
-        own completion marks: chunks present are read back and checked (a damaged one is
-        computed again, ``info["tiles_damaged"]``), missing ones are computed.  A
+        own completion marks, each bound to its tile and the store by a checksum: tiles
+        are read back and checked (a damaged tile, or one whose chunks were moved, is
+        computed again, ``info["tiles_damaged"]``; damaged axes, centre or directions are
+        rewritten, ``info["arrays_repaired"]``), missing ones are computed.  A
         ``.npy`` (or file-backed memmap) has a completion record ``<file>.tiles``
         (tiles marked with a CRC-32 of their values only after the values are on disk);
         marked tiles whose values fail their CRC are computed again.  A store or record
@@ -221,7 +216,7 @@ def loss_surface(
     curvature_tol : float, default 0
         Lanczos' relative tolerance for the eigenvalue metrics of large models (0:
         machine precision).
-    device : {"cpu", "cuda"}, default "cpu"
+    device : {"cpu", "cuda"}, optional
         Where the tiles run.  ``"cuda"`` (``pip install "fastnn[cuda]"``: NVIDIA's
         numba-cuda; an NVIDIA GPU) evaluates network surfaces (loss or accuracy, every
         activation and output) and logistic cross-entropy surfaces, float64 or float32,
@@ -245,167 +240,202 @@ def loss_surface(
     -------
     Surface
     """
+    return _plane_maps(
+        model, X, y, {"values": metric}, metric, plane=plane, params=params,
+        directions=directions, span=span, resolution=resolution, center=center,
+        random_state=random_state, bias=bias, orthogonalize=orthogonalize,
+        trajectory=trajectory, method=method, backend=backend, progress=progress,
+        threads=threads, out=out, tile_rows=tile_rows, resume=resume, client=client,
+        dtype=dtype, overwrite=overwrite, data_name=data_name, curvature_tol=curvature_tol,
+        device=device,
+    )["values"]  # fmt: skip
+
+
+def curvature_map(model, X, y, *, per_field_resume=None, **options) -> dict:
+    """Both extreme eigenvalues in one pass: ``{"max_eigenvalue": Surface, "min_eigenvalue": ...}``.
+
+    :func:`fastnn.curvature_surface` is the front door (it checks ``out``); ``options``
+    are :func:`loss_surface`'s.
+    """
+    fields = {"max_eigenvalue": "max_eigenvalue", "min_eigenvalue": "min_eigenvalue"}
+    return _plane_maps(
+        model, X, y, fields, CURVATURE, per_field_resume=per_field_resume, **options
+    )
+
+
+def _plane_maps(
+    model, X, y, fields: dict, metric: str, *, plane=None, params=None, directions=None,
+    span=None, resolution=51, center=None, random_state=None, bias="zero",
+    orthogonalize=False, trajectory=None, method="auto", backend=None, progress=None,
+    threads=None, out=None, tile_rows=None, resume=False, client=None, dtype="float64",
+    overwrite=False, data_name=None, curvature_tol=0.0, device=None, per_field_resume=None,
+) -> dict:  # fmt: skip
+    """The maps of ``metric`` over one plane, a Surface per field (``{field: its metric}``)."""
     method = check_option(method, "method", METHODS)
     dtype = check_option(dtype, "dtype", DTYPES)
-    device = check_device(device)
-    gpu = require_gpu() if device == "cuda" else None
-    same_plane = directions if isinstance(directions, Surface) else None
-    if same_plane is not None:
-        for name, value in (("params", params), ("span", span), ("center", center)):
-            if value is not None:
-                raise ValueError(
-                    f"directions=Surface reuses that surface's plane and grid; pass no {name}="
-                )
-        center = same_plane.center
-        resolution = same_plane.shape
+    settings = execution_settings(threads=threads, progress=progress, client=client, device=device)
+    gpu = require_gpu() if settings.device == "cuda" else None
+    plane, center, resolution = _given_plane(plane, directions, params, span, center, resolution)
     loss_model = as_loss_model(model, X, y, center=center, backend=backend)
-    metric = _check_scoring(metric, data_name, loss_model)
-    if dtype == "float32" and loss_model.family != NETWORK and loss_model.loss != LOG_LOSS:
+    for field_metric in fields.values():
+        _check_scoring(field_metric, data_name, loss_model)
+    if dtype == "float32" and (
+        metric == CURVATURE or (loss_model.family != NETWORK and loss_model.loss != LOG_LOSS)
+    ):
         raise ValueError(FLOAT32_UNSUPPORTED)
-    if params is not None and directions is not None:
-        raise ValueError("pass either params= or directions=, not both")
     grid = check_resolution(resolution)
     check_allocation(32 * (grid[0] + grid[1]), "resolution", f"the axes of a {grid} grid")
     if out is None:
-        check_fits_in_memory(grid, "pass out='surface.zarr' to stream it to disk")
-    if client is not None:
-        from fastnn.surface._distributed import require_dask
-
-        require_dask()
-        if not all(hasattr(client, a) for a in ("submit", "scatter")):
-            raise ValueError(
-                f"client must be a dask.distributed.Client; got {type(client).__name__}"
-            )
-    if params is None and directions is None:
-        if loss_model.n_params == 2:
-            params = (0, 1)
-        else:
-            directions = "filter"
+        check_fits_in_memory(grid, "pass out='surface.zarr' to stream it to disk", len(fields))
     if method == "brute" and (loss_model.family, loss_model.loss) != (LINEAR, SQUARED_ERROR):
         raise ValueError("method='brute' applies to squared error (LinearRegression) only")
-    if isinstance(directions, str) and directions == "pca" and trajectory is None:
-        trajectory = getattr(model, "trajectory_", None)
-    if same_plane is not None:
-        plane = surface_plane(loss_model, same_plane)
-        params = plane.params
-        labels = tuple(same_plane.labels)
-    elif params is not None:
-        plane = params_plane(loss_model, params, span, resolution)
-        labels = (
-            loss_model.layout.param_name(plane.params[0]),
-            loss_model.layout.param_name(plane.params[1]),
-        )
+    if plane is not None:
+        check_reachable(check_plane(plane, loss_model), "span")
     else:
-        plane = directions_plane(
-            loss_model, directions, span, resolution, random_state, bias, orthogonalize, trajectory
-        )
-        labels = ("alpha", "beta")
-    check_reachable(plane, "span")
-    threads = check_threads(threads, numba.config.NUMBA_NUM_THREADS)
+        if isinstance(directions, str) and directions == "pca" and trajectory is None:
+            trajectory = getattr(model, "trajectory_", None)
+        plane = model_plane(
+            loss_model, params, directions, span, resolution, random_state, bias,
+            orthogonalize, trajectory,
+        )  # fmt: skip
     tile_rows = check_tile_rows(tile_rows)
-    if client is not None:
-        from fastnn.surface._distributed import on_cluster
+    curvature_tol = check_curvature_tol(curvature_tol)
+    evaluation = prepare(loss_model, plane, method, dtype, metric, curvature_tol, settings.device)
+    if settings.device == "cuda":
+        check_evaluation(evaluation)
+    field_kinds = evaluation.kernel.field_kinds or (evaluation.kind,) * len(fields)
+    infos = {}
+    for (name, field_metric), kind in zip(fields.items(), field_kinds, strict=True):
+        infos[name] = {
+            "model": loss_model.name,
+            "loss": loss_model.loss_name,
+            "metric": field_metric,
+            **({} if data_name is None else {"data": data_name}),
+            "n_samples": int(loss_model.X.shape[0]),
+            "method": kind,
+            "backend": loss_model.backend,
+            "dtype": dtype,
+            "device": settings.device,
+            **({} if gpu is None else {"gpu": gpu}),
+            "tiles": 0,
+            "distributed": settings.client is not None,
+            **plane.info,
+        }
+        if plane.params is not None:
+            infos[name]["directions"] = "params"
+    job = surface_job(
+        evaluation, plane, loss_model,
+        {name: (fields[name], info) for name, info in infos.items()}, tile_rows,
+    )  # fmt: skip
+    for info in infos.values():
+        info["tiles"] = len(job.tiles)
+    outputs = check_outputs(out, job.fields, resume, overwrite, per_field_resume)
+    result = run_job(job, settings, outputs=outputs)
+    return {
+        name: _surface(
+            result, name, plane, loss_model.theta, job.field_attrs[name]["center_loss"],
+            infos[name], first=k == 0,
+        )  # fmt: skip
+        for k, name in enumerate(job.fields)
+    }
 
-        executor = on_cluster(client)
-    else:
-        executor = in_process(threads)
+
+def check_curvature_tol(curvature_tol) -> float:
+    """Lanczos' relative tolerance: a number >= 0."""
     if isinstance(curvature_tol, bool) or not isinstance(curvature_tol, numbers.Real):
         raise ValueError(f"curvature_tol must be a number >= 0; got {curvature_tol!r}")
     if not curvature_tol >= 0:
         raise ValueError(f"curvature_tol must be a number >= 0; got {curvature_tol!r}")
-    evaluation = prepare(loss_model, plane, method, dtype, metric, float(curvature_tol), device)
-    if device == "cuda":
-        check_evaluation(evaluation)
-    tiles = plan_tiles(evaluation, tile_rows)
-    path = None
-    store, path = check_output(out, resume, overwrite)
-    if progress is None:
-        progress = default_progress(evaluation)
-    center_loss = loss_model.metric_at(loss_model.theta, metric, float(curvature_tol))
-    directions_array = np.stack([plane.u, plane.v])
-    info = {
-        "model": loss_model.name,
-        "loss": loss_model.loss_name,
-        "metric": metric,
-        **({} if data_name is None else {"data": data_name}),
-        "n_samples": int(loss_model.X.shape[0]),
-        "method": evaluation.kind,
-        "backend": loss_model.backend,
-        "dtype": dtype,
-        "device": device,
-        **({} if gpu is None else {"gpu": gpu}),
-        "tiles": len(tiles),
-        "distributed": client is not None,
-        **plane.info,
+    return float(curvature_tol)
+
+
+def _given_plane(plane, directions, params, span, center, resolution):
+    """A plane given as ``plane=`` or ``directions=<Surface>``: (plane, centre, resolution)."""
+    if isinstance(directions, Surface):
+        if plane is not None:
+            raise ValueError("pass either plane= or directions=<Surface>, not both")
+        plane, name = Plane.from_surface(directions), "directions=Surface"
+        directions = None
+    elif plane is not None:
+        name = "plane="
+        if directions is not None:
+            raise ValueError("pass either plane= or directions=, not both")
+        if not isinstance(plane, Plane):
+            raise ValueError(f"plane must be a fastnn.Plane; got {type(plane).__name__}")
+    else:
+        return None, center, resolution
+    for option, value in (("params", params), ("span", span), ("center", center)):
+        if value is not None:
+            raise ValueError(f"{name} reuses that surface's plane and grid; pass no {option}=")
+    return plane, plane.center, plane.shape
+
+
+def surface_job(evaluation, plane, loss_model, fields: dict, tile_rows=None) -> GridJob:
+    """The grid job of a map of ``plane``: ``fields`` is ``{field: (metric, info)}``.
+
+    Each field's store (alone) is a complete Surface: its centre value, info, the
+    plane's labels and parameters.
+    """
+    curvature_tol = evaluation.codes[-1] if evaluation.kind in _CURVATURE_KINDS else 0.0
+    field_attrs = {}
+    for name, (metric, info) in fields.items():
+        field_attrs[name] = {
+            "map": "surface",
+            "labels": list(plane.labels),
+            "params": list(plane.params) if plane.params is not None else None,
+            "center_loss": loss_model.metric_at(loss_model.theta, metric, curvature_tol),
+            "info": info,
+        }
+    coords = {
+        "a": (plane.a, ("a",)),
+        "b": (plane.b, ("b",)),
+        "center": (loss_model.theta, ("param",)),
+        "directions": (plane.directions, ("direction", "param")),
     }
-    if params is not None:
-        info["directions"] = "params"
-    # Every argument is checked by now: only here is a file locked, then opened or created.
-    with writer_lock(path if path is not None else getattr(out, "filename", None)):
-        if store:
-            description = {
-                "a": plane.a,
-                "b": plane.b,
-                "center": loss_model.theta,
-                "directions": directions_array,
-                "labels": list(labels),
-                "params": list(plane.params) if plane.params is not None else None,
-                "center_loss": center_loss,
-                "info": info,
-            }
-            sink = _store_sink(path, tiles, evaluation, resume, description)
-            values = sink.group["values"]
-        else:
-            if path is not None:
-                values = open_result_file(path, evaluation.shape, resume)
-            else:
-                values = result_array(out, evaluation.shape)
-            sink = ArraySink(values, completion_record(values, evaluation, tiles, resume))
-        start = time.perf_counter()
-        computed = run(evaluation, sink, tiles, bool(progress), executor)
-        elapsed = time.perf_counter() - start
-        ga, gb = evaluation.shape
-        info.update(
-            {
-                "seconds": elapsed,
-                "points_per_second": ga * gb / elapsed if elapsed > 0 else None,
-                "evaluations_per_second": (
-                    ga * gb * loss_model.X.shape[0] / elapsed if elapsed > 0 else None
-                ),
-                "tiles_computed": computed,
-                "tiles_damaged": sink.damaged,
-            }
-        )
-        if store:
-            sink.complete(info)
-            info["store"] = path
-            if sink.best is not None:
-                info["argmin"] = sink.best[1:]
+    if len(fields) == 1:
+        (attrs,) = field_attrs.values()
+        attrs = {k: v for k, v in attrs.items() if k != "map"}
+    else:
+        first = next(iter(field_attrs.values()))
+        attrs = {
+            "labels": first["labels"],
+            "params": first["params"],
+            "center_values": {n: a["center_loss"] for n, a in field_attrs.items()},
+            "info": first["info"],
+        }
+    return GridJob(
+        evaluation, tuple(fields), "surface" if len(fields) == 1 else "curvature", coords,
+        attrs, field_attrs, tile_rows, samples=int(loss_model.X.shape[0]),
+    )  # fmt: skip
+
+
+_CURVATURE_KINDS = ("max-eigenvalue", "min-eigenvalue", "curvature")
+
+
+def _surface(result, name, plane, center, center_loss, info, first=True) -> Surface:
+    """The :class:`Surface` of field ``name`` of a run (``first``: the run's first field)."""
+    info.update(result.info)
+    info.update(result.field_info.get(name, {}))
+    own = name in result.stores
+    store = result.stores.get(name, result.stores.get(None))
+    if store is not None:
+        path, best = store
+        info["store"] = path
+        if not own and len(result.fields) > 1:
+            info["field"] = name  # one store of several fields
+        if best is not None and (own or first):  # the minimum is the store's first field's
+            info["argmin"] = best[1:]
     return Surface(
         a=plane.a,
         b=plane.b,
-        values=values,
-        center=loss_model.theta,
-        directions=directions_array,
+        values=result.fields[name],
+        center=center,
+        directions=plane.directions,
         center_loss=center_loss,
         params=plane.params,
-        labels=labels,
+        labels=tuple(plane.labels),
         info=info,
     )
-
-
-def check_output(out, resume: bool, overwrite: bool) -> tuple[bool, str | None]:
-    """``out`` checked without touching it: (is it a Zarr store, its path or None).
-
-    A path is a ``.zarr`` store or a ``.npy`` file (never replaced unless ``overwrite``;
-    ``resume`` needs it); anything else is an array or memmap.
-    """
-    if isinstance(out, (str, os.PathLike)):
-        if is_store_path(out):
-            return True, check_store_path(out, resume, overwrite)
-        return False, check_result_file(out, resume, overwrite)
-    check_memmap_output(out)
-    return False, None
 
 
 def _check_scoring(metric, data_name, loss_model) -> str:
@@ -419,6 +449,7 @@ def _check_scoring(metric, data_name, loss_model) -> str:
 # surface; the others reuse its plane) and those loss_surfaces sets itself.
 _PLANE_OPTIONS = frozenset(
     {
+        "plane",
         "params",
         "directions",
         "span",
@@ -479,9 +510,8 @@ def loss_surfaces(model, data, *, metrics="loss", **options) -> dict:
             raise ValueError(f"data names must be strings; got {name!r}")
         if not isinstance(pair, (tuple, list)) or len(pair) != 2:
             raise ValueError(f"data[{name!r}] must be an (X, y) pair")
-        checked = as_loss_model(
-            model, *pair, center=options.get("center"), backend=options.get("backend")
-        )
+        center = options.get("center", getattr(options.get("plane"), "center", None))
+        checked = as_loss_model(model, *pair, center=center, backend=options.get("backend"))
         for metric in metrics:
             check_metric(metric, checked)
     run_options = {k: v for k, v in options.items() if k not in _PLANE_OPTIONS}
@@ -497,16 +527,6 @@ def loss_surfaces(model, data, *, metrics="loss", **options) -> dict:
             first = surface if first is None else first
             surfaces[name, metric] = surface
     return surfaces
-
-
-def _store_sink(path, tiles, evaluation, resume, description):
-    """The sink of a ``.zarr`` output: a new store, or the existing one resumed."""
-    header = fingerprint(evaluation, tiles)
-    if resume:
-        group = resume_store(path, header)
-    else:
-        group = create_store(path, tiles, description, header)
-    return StoreSink(path, group, resume)
 
 
 def loss_line(
@@ -589,12 +609,11 @@ def loss_line(
     points = check_resolution(resolution, pair=False)
     check_allocation(24 * points, "resolution", f"a line of {points} points")
     alpha = make_axis(spec, centre, points, label)
-    plane = Plane(origin, d, np.zeros_like(d), alpha, np.zeros(1), "line", kind)
+    plane = Plane(origin, d, np.zeros_like(d), alpha, np.zeros(1), "line", kind, center=loss_model.theta)
     check_reachable(plane, "span" if span is not None else "to")
     evaluation = prepare(loss_model, plane, "auto", metric=metric)
-    values = np.empty((alpha.size, 1))
-    threads = check_threads(threads, numba.config.NUMBA_NUM_THREADS)
-    run(evaluation, ArraySink(values), plan_tiles(evaluation), False, in_process(threads))
+    settings = execution_settings(threads=threads, progress=False, client=None, device="cpu")
+    values = run_job(GridJob(evaluation, ("values",), "loss line"), settings).fields["values"]
     return LossLine(
         alpha=alpha,
         values=values[:, 0],

@@ -25,19 +25,153 @@ DIRECTION_KINDS = ("random", "filter", "pca", "hessian", "hessian-extremes")
 BIAS_OPTIONS = ("zero", "keep")
 
 
-@dataclass
+@dataclass(eq=False)
 class Plane:
-    """Origin, directions and axes of a grid in parameter space (see the module docstring)."""
+    """A plane of parameter space and its grid: ``theta = origin + a[i] u + b[j] v``.
+
+    A value: build it once (:meth:`build`, :meth:`from_surface`, :meth:`from_vectors`)
+    and pass it as ``plane=`` to :func:`fastnn.loss_surface`,
+    :func:`fastnn.loss_surfaces` or :func:`fastnn.curvature_surface` -- with other data,
+    other metrics, or another model of the same number of parameters -- to get values at
+    exactly the same points.  Every surface keeps its plane (:attr:`Surface.plane`).
+
+    Attributes
+    ----------
+    origin : ndarray of shape (n_params,)
+        The centre, with the two parameters of a ``params`` plane set to 0 (the axes then
+        hold their values).
+    u, v : ndarray of shape (n_params,)
+        The directions (unit vectors along the two parameters of a ``params`` plane).
+    a, b : ndarray
+        The grid axes.
+    mode : {"params", "directions", "line"}
+    kind : str
+        How the directions were made: "params", "random", "filter", "pca", "hessian",
+        "hessian-extremes", "vectors".
+    params : pair of int or None
+        The two parameter positions of a ``params`` plane.
+    info : dict
+        What a figure and a result record about it (cos(u, v), explained variance, ...).
+    center : ndarray or None
+        The model's parameters at the centre (default: ``origin``).
+    labels : pair of str or None
+        Axis labels (parameter names, or "alpha" / "beta").
+    """
 
     origin: np.ndarray
     u: np.ndarray
     v: np.ndarray
     a: np.ndarray
     b: np.ndarray
-    mode: str  # "params" or "directions"
-    kind: str  # "params", "random", "filter", "pca", "vectors", "line"
+    mode: str  # "params", "directions" or "line"
+    kind: str  # "params", "random", "filter", "pca", "vectors", "line", ...
     params: tuple[int, int] | None = None
     info: dict = field(default_factory=dict)
+    center: np.ndarray | None = None
+    labels: tuple[str, str] | None = None
+
+    def __post_init__(self):
+        if self.center is None:
+            self.center = self.origin
+        if self.labels is None:
+            if self.params is not None:
+                self.labels = tuple(f"theta[{p}]" for p in self.params)
+            else:
+                self.labels = ("alpha", "beta")
+
+    @property
+    def directions(self) -> np.ndarray:
+        """``u`` and ``v`` as a (2, n_params) array."""
+        return np.stack([self.u, self.v])
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """Grid points along each axis."""
+        return self.a.size, self.b.size
+
+    @property
+    def n_params(self) -> int:
+        return self.origin.size
+
+    def theta(self, i: int, j: int) -> np.ndarray:
+        """The parameters at grid point ``(i, j)``."""
+        return self.origin + self.a[i] * self.u + self.b[j] * self.v
+
+    def __repr__(self) -> str:
+        ga, gb = self.shape
+        return (
+            f"Plane({self.kind}, {ga} x {gb}, {self.labels[0]} in [{self.a[0]:.4g}, "
+            f"{self.a[-1]:.4g}], {self.labels[1]} in [{self.b[0]:.4g}, {self.b[-1]:.4g}], "
+            f"{self.n_params} parameters)"
+        )
+
+    @classmethod
+    def build(
+        cls,
+        model,
+        X,
+        y,
+        *,
+        params=None,
+        directions=None,
+        span=None,
+        resolution=51,
+        center=None,
+        random_state=None,
+        bias="zero",
+        orthogonalize=False,
+        trajectory=None,
+        backend=None,
+    ) -> Plane:
+        """The plane :func:`fastnn.loss_surface` would build from these arguments.
+
+        The arguments are ``loss_surface``'s (``directions`` a string or vectors, not a
+        Surface: use :meth:`from_surface`).  ``X``, ``y`` are needed by Hessian
+        directions and define the model's encoding of the targets; the plane itself
+        never depends on the data, so it can be evaluated on any data set.
+        """
+        from fastnn.model import as_loss_model
+
+        loss_model = as_loss_model(model, X, y, center=center, backend=backend)
+        if isinstance(directions, str) and directions == "pca" and trajectory is None:
+            trajectory = getattr(model, "trajectory_", None)
+        return model_plane(
+            loss_model, params, directions, span, resolution, random_state, bias,
+            orthogonalize, trajectory,
+        )  # fmt: skip
+
+    @classmethod
+    def from_surface(cls, surface) -> Plane:
+        """The plane and grid of a :class:`~fastnn.Surface`, exactly (centre, directions, axes)."""
+        a, b = np.array(surface.a, dtype=np.float64), np.array(surface.b, dtype=np.float64)
+        u, v = (np.array(d, dtype=np.float64) for d in surface.directions)
+        center = np.array(surface.center, dtype=np.float64)
+        origin = center.copy()
+        labels = tuple(surface.labels)
+        if surface.params is not None:
+            params = tuple(int(p) for p in surface.params)
+            origin[list(params)] = 0.0
+            return cls(origin, u, v, a, b, "params", "params", params, {}, center, labels)
+        kind = surface.info.get("directions", "vectors")
+        kept = ("cos_uv", "explained_variance_ratio")
+        info = {k: surface.info[k] for k in kept if k in surface.info}
+        info["directions"] = kind
+        return cls(origin, u, v, a, b, "directions", kind, None, info, center, labels)
+
+    @classmethod
+    def from_vectors(cls, center, u, v, span=1.0, resolution=51) -> Plane:
+        """The plane ``center + a u + b v`` of explicit vectors (no model needed).
+
+        ``span`` and ``resolution`` as in :func:`fastnn.loss_surface`.
+        """
+        center = check_vector(center, "center")
+        u = check_vector(u, "directions[0] (u)", size=center.size).copy()
+        v = check_vector(v, "directions[1] (v)", size=center.size).copy()
+        _unit(u, "u")
+        _unit(v, "v")
+        info = {"cos_uv": check_not_parallel(u, v), "directions": "vectors"}
+        a, b = make_axes(span, resolution)
+        return cls(center.copy(), u, v, a, b, "directions", "vectors", None, info, center.copy())
 
 
 def check_reachable(plane: Plane, name: str) -> None:
@@ -215,18 +349,21 @@ def hessian_directions(model, kind, random_state):
     ``"hessian"``: the two largest eigenvalues' (the sharpest directions);
     ``"hessian-extremes"``: the largest and the smallest (most negative) one's.
     """
-    from fastnn.curvature import hessian_eigs
+    from fastnn._spectrum import auto_method, eigenpairs
 
     if model.n_params < 2:
         raise ValueError(f"directions={kind!r} needs a model of at least 2 parameters")
+
+    def top(k, which):
+        method = auto_method(model.n_params, k)
+        rng = None if method == "dense" else check_random_state(random_state)
+        return eigenpairs(model, k, which, method, 0.0, rng)[:2]
+
     if kind == "hessian":
-        eigs = hessian_eigs(model, None, None, k=2, which="largest", random_state=random_state)
-        values, (u, v) = eigs.values, eigs.vectors
+        values, (u, v) = top(2, "largest")
     else:
-        top = hessian_eigs(model, None, None, k=1, which="largest", random_state=random_state)
-        low = hessian_eigs(model, None, None, k=1, which="smallest", random_state=random_state)
-        values = np.r_[top.values, low.values]
-        u, v = top.vectors[0], low.vectors[0]
+        (high, (u,)), (low, (v,)) = top(1, "largest"), top(1, "smallest")
+        values = np.r_[high, low]
     return u.copy(), v.copy(), {"hessian_eigenvalues": [float(x) for x in values]}
 
 
@@ -266,7 +403,8 @@ def params_plane(loss_model, params, span, resolution) -> Plane:
     v = np.zeros(loss_model.n_params)
     u[i] = 1.0
     v[j] = 1.0
-    return Plane(origin, u, v, a, b, "params", "params", params=(i, j))
+    labels = (loss_model.layout.param_name(i), loss_model.layout.param_name(j))
+    return Plane(origin, u, v, a, b, "params", "params", (i, j), {}, center.copy(), labels)
 
 
 def directions_plane(
@@ -309,24 +447,48 @@ def directions_plane(
     return Plane(loss_model.theta.copy(), u, v, a, b, "directions", name or "vectors", info=info)
 
 
+def model_plane(
+    loss_model, params, directions, span, resolution, random_state, bias, orthogonalize,
+    trajectory,
+) -> Plane:  # fmt: skip
+    """The plane of :func:`fastnn.loss_surface`'s plane arguments around ``loss_model.theta``.
+
+    Default: the two parameters of a model that has two, else filter-normalised
+    directions.  Refused when the grid leaves float64's range.
+    """
+    if params is not None and directions is not None:
+        raise ValueError("pass either params= or directions=, not both")
+    if params is None and directions is None:
+        if loss_model.n_params == 2:
+            params = (0, 1)
+        else:
+            directions = "filter"
+    if params is not None:
+        plane = params_plane(loss_model, params, span, resolution)
+    else:
+        plane = directions_plane(
+            loss_model, directions, span, resolution, random_state, bias, orthogonalize, trajectory
+        )
+    check_reachable(plane, "span")
+    return plane
+
+
+def check_plane(plane, loss_model, name: str = "plane") -> Plane:
+    """``plane`` checked against the model it is evaluated for (same number of parameters)."""
+    if not isinstance(plane, Plane):
+        raise ValueError(f"{name} must be a fastnn.Plane; got {type(plane).__name__}")
+    if plane.n_params != loss_model.n_params:
+        raise ValueError(
+            f"{name}: the plane is a plane of {plane.n_params} parameters; this model has "
+            f"{loss_model.n_params}"
+        )
+    return plane
+
+
 def surface_plane(loss_model, surface) -> Plane:
     """The plane and grid of an earlier :class:`~fastnn.surface.Surface`, exactly.
 
     Its centre, directions and axes are reused as they are, so the same model gives the
     same values bit for bit and other data gives its values at the same points.
     """
-    if surface.center.size != loss_model.n_params:
-        raise ValueError(
-            f"directions: the Surface is a plane of {surface.center.size} parameters; this "
-            f"model has {loss_model.n_params}"
-        )
-    a, b = np.array(surface.a, dtype=np.float64), np.array(surface.b, dtype=np.float64)
-    u, v = (np.array(d, dtype=np.float64) for d in surface.directions)
-    origin = np.array(surface.center, dtype=np.float64)
-    if surface.params is not None:
-        params = tuple(int(p) for p in surface.params)
-        origin[list(params)] = 0.0
-        return Plane(origin, u, v, a, b, "params", "params", params=params)
-    kind = surface.info.get("directions", "vectors")
-    info = {k: surface.info[k] for k in ("cos_uv", "explained_variance_ratio") if k in surface.info}
-    return Plane(origin, u, v, a, b, "directions", kind, info={**info, "directions": kind})
+    return check_plane(Plane.from_surface(surface), loss_model, "directions")

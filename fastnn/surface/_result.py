@@ -54,6 +54,13 @@ class Surface:
         return self.values.shape
 
     @property
+    def plane(self):
+        """The surface's :class:`~fastnn.Plane`: pass it as ``plane=`` for the same grid."""
+        from fastnn.surface._plane import Plane
+
+        return Plane.from_surface(self)
+
+    @property
     def metric(self) -> str:
         """What the values are: ``"loss"``, ``"accuracy"``, or an extreme eigenvalue.
 
@@ -171,7 +178,8 @@ class Surface:
             **{k: v for k, v in self.info.items() if isinstance(v, (str, int, float, bool))},
         }
         if "store" in self.info:
-            stored = xr.open_zarr(self.info["store"], chunks=None)["values"]
+            field = self.info.get("field", "values")  # a curvature store's field
+            stored = xr.open_zarr(self.info["store"], chunks=None)[field]
             renamed = stored.rename({"a": dims[0], "b": dims[1]}).rename(self.metric)
             return renamed.assign_attrs(attrs)
         return xr.DataArray(
@@ -202,17 +210,19 @@ class Surface:
         )
 
     @classmethod
-    def load(cls, path) -> Surface:
+    def load(cls, path, *, verify: bool = False) -> Surface:
         """Read a surface written by :meth:`save`, or a finished ``.zarr`` store.
 
         A store's values stay on disk (a ``zarr.Array``: index it, or ``numpy.asarray``
-        it); every chunk read is checked against its CRC-32C.  Anything else is a
-        ValueError naming ``path``.
+        it); every chunk read is checked against its CRC-32C, and the axes, centre and
+        directions against the SHA-256 the store recorded.  ``verify=True`` also reads
+        every tile now and checks that it holds its own values (chunks moved between
+        tiles or stores are refused).  Anything else is a ValueError naming ``path``.
         """
-        from fastnn.surface._store import is_store_path, load_store
+        from fastnn.grid import is_store_path, load_store
 
         if is_store_path(path):
-            return cls(**load_store(path))
+            return cls(**load_store(path, verify))
         try:
             data = np.load(path, allow_pickle=False)
         except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:

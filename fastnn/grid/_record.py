@@ -1,4 +1,4 @@
-"""A surface written to a ``.npy`` memmap: opening it safely, and which tiles are done.
+"""A grid written to a ``.npy`` memmap: opening it safely, and which tiles are done.
 
 The completion record is a small text file beside the ``.npy`` (``<name>.npy.tiles``): a
 JSON header line that pins the grid, the tile plan and a fingerprint of everything the
@@ -11,9 +11,10 @@ appending leaves at most a final line without its newline, which was never a com
 mark and is ignored; anything else that does not parse, or a header that does not match
 the run, is refused.
 
-While a run writes a file it holds ``<name>.npy.lock`` (created exclusively, holding the
-writer's host and pid): a second writer is refused; a lock whose process is gone (same
-host) is stale and taken over.
+While a run writes a file it holds a lock beside the real file -- symbolic links
+resolved, so two spellings of one file share it -- ``<real name>.lock`` (created
+exclusively, holding the writer's host and pid): a second writer is refused; a lock
+whose process is gone (same host) is stale and taken over.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import zlib
 
 import numpy as np
 
-from fastnn.surface._engine import TILE_KERNELS, check_free_space
+from fastnn.grid._run import check_free_space
 
 # 2: marks carry the CRC-32 of their tile's values; 3: the tile plan is pinned by its
 # parameters (tile rows and columns), not a hash of every tile's bounds
@@ -42,11 +43,20 @@ def record_path(out) -> str | None:
     return None if filename is None else f"{filename}.tiles"
 
 
-def fingerprint(evaluation, tiles) -> dict:
-    """What a resumed run must share with the first: grid, tiles, and the data's hash."""
-    revision = TILE_KERNELS[evaluation.kind].revision
+def fingerprint(evaluation, tiles, field: int | None = None) -> dict:
+    """What a resumed run must share with the first: grid, tiles, and the data's hash.
+
+    ``field``: the fingerprint of an output holding that field alone, which is the
+    field's own kind's where the kernel names one (``TileKernel.field_kinds``).
+    """
+    from fastnn.grid._evaluation import tile_kernel
+
+    kind, kernel = evaluation.kind, evaluation.kernel
+    if field is not None and kernel.field_kinds:
+        kind = kernel.field_kinds[field]
+        kernel = tile_kernel(kind, evaluation.module)
     digest = hashlib.sha256()
-    kernel = f"{evaluation.kind}/{revision}|{evaluation.backend}|{evaluation.codes}"
+    kernel = f"{kind}/{kernel.revision}|{evaluation.backend}|{evaluation.codes}"
     if evaluation.device != "cpu":  # the GPU's rounding is not the CPU's
         kernel += f"|{evaluation.device}"
     digest.update(kernel.encode())
@@ -171,8 +181,11 @@ def tile_crc(values, tile) -> int:
     return zlib.crc32(np.ascontiguousarray(values[r0:r1, c0:c1], dtype=np.float64).tobytes())
 
 
-def completion_record(values, evaluation, tiles, resume):
-    """The memmap's completion record (new, or read back to resume); None in memory."""
+def completion_record(values, evaluation, tiles, resume, field: int | None = None):
+    """The memmap's completion record (new, or read back to resume); None in memory.
+
+    ``field``: the output holds that field alone (see :func:`fingerprint`).
+    """
     path = record_path(values)
     if path is None:
         if resume:
@@ -181,7 +194,7 @@ def completion_record(values, evaluation, tiles, resume):
                 "lives beside the file)"
             )
         return None
-    header = fingerprint(evaluation, tiles)
+    header = fingerprint(evaluation, tiles, field)
     if not resume:
         return TileRecord.create(path, header)
     record = TileRecord.resume(path, header)
@@ -291,12 +304,22 @@ def _reserve(path: str, size: int, created: bool) -> None:
         ) from None
 
 
+def real_path(path) -> str:
+    """The file a path names: absolute, every symbolic link resolved."""
+    return os.path.realpath(os.fspath(path))
+
+
 @contextlib.contextmanager
 def writer_lock(filename):
-    """Hold ``<filename>.lock`` while writing that file (nothing when ``filename`` is None)."""
+    """Hold ``<real file>.lock`` while writing that file (nothing when ``filename`` is None).
+
+    The lock belongs to the file, not to the spelling of its path: a symbolic link to
+    it, or a relative path, takes the same lock.
+    """
     if filename is None:
         yield
         return
+    filename = real_path(filename)
     path = f"{filename}.lock"
     owner = {"host": socket.gethostname(), "pid": os.getpid()}
     for _ in range(2):

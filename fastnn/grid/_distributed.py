@@ -1,8 +1,8 @@
-"""Running a surface's tiles as tasks on a Dask cluster (``loss_surface(..., client=)``).
+"""Running a grid's tiles as tasks on a Dask cluster (``client=`` of every map function).
 
-The :class:`~fastnn.surface._engine.Evaluation` (data and plane) is scattered to every
+The :class:`~fastnn.grid.Evaluation` (data and plane) is scattered to every
 worker once; each task is :func:`tile_task`, the same pure
-:func:`~fastnn.surface._engine.evaluate_tile` the local loop runs, so the values are
+:func:`~fastnn.grid.evaluate_tile` the local loop runs, so the values are
 identical bit for bit.  Tasks are retried on failure, and a tile reaches ``out`` only
 whole: the client writes each finished tile in one assignment, or, for a Zarr store,
 the worker writes the tile's own chunk (chunks are tiles, so writers never overlap).
@@ -21,7 +21,7 @@ from urllib.parse import urlparse
 
 import numba
 
-from fastnn.surface._engine import compute_tile
+from fastnn.grid._evaluation import compute_tile
 
 RETRIES = 3
 
@@ -76,7 +76,7 @@ def tile_task(evaluation, rows, cols, threads_per_host, writer=None):
 def on_cluster(client, task=tile_task):
     """The executor that runs tiles as tasks on the Dask cluster of ``client``.
 
-    See :func:`fastnn.surface._engine.run`; ``task`` is the function each task runs
+    See :func:`fastnn.grid.run`; ``task`` is the function each task runs
     (replaced in tests to inject failures).
     """
     distributed = require_dask()

@@ -1,0 +1,150 @@
+"""The Hessian's spectrum of a :class:`~fastnn.model.LossModel`: the shared numerics.
+
+The operator that multiplies blocks by the Hessian (caching what does not depend on
+the vectors), the dense Hessian, eigenpairs by ``eigh`` or Lanczos (``eigsh``) and the
+extreme eigenvalues at a point.  :mod:`fastnn.curvature` (the public functions), the
+model's ``metric_at``, the Hessian planes and the curvature tiles all use these; this
+module imports no other part of fastnn, so none of them import each other for it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+# Models with at most this many parameters get the dense Hessian and eigh: n HVPs in
+# blocks cost less than the Lanczos iterations of eigsh, and every eigenvalue is exact.
+DENSE_MAX_PARAMS = 512
+# Vectors per kernel call when the dense Hessian is assembled.
+_BLOCK = 64
+
+WHICH = {"largest": "LA", "smallest": "SA", "magnitude": "LM"}
+
+
+# The forward quantities an operator keeps between products (per sample: activations,
+# deltas) are kept when they take at most this many bytes.
+CACHE_BYTES = 1 << 30
+
+
+class HessianOperator:
+    """``H @ block`` at the model's centre, keeping the direction-free quantities.
+
+    The first product fills the model's HVP cache (when it has one and it fits in
+    :data:`CACHE_BYTES`); later ones read it, skipping the forward pass and the deltas'
+    backward pass.  Counts the products.
+    """
+
+    def __init__(self, lm, penalty: bool):
+        self.lm, self.penalty = lm, penalty
+        rows, columns = lm.hvp_cache_shape
+        self.cache = None
+        if columns and 8 * rows * columns <= CACHE_BYTES:
+            self.cache = np.empty((rows, columns))
+        self.filled = False
+        self.count = 0
+
+    def __call__(self, block: np.ndarray) -> np.ndarray:
+        out = self.lm.hvp(self.lm.theta, block, self.penalty, self.cache, self.filled)
+        self.filled = self.cache is not None
+        self.count += block.shape[0]
+        return out
+
+
+
+
+def dense_hessian(lm, penalty: bool = False) -> np.ndarray:
+    """The dense Hessian at ``lm.theta``: HVPs of unit vectors, a block per data pass, symmetrised."""
+    n = lm.n_params
+    H = np.empty((n, n))
+    product = HessianOperator(lm, penalty)
+    for start in range(0, n, _BLOCK):
+        stop = min(n, start + _BLOCK)
+        units = np.zeros((stop - start, n))
+        units[np.arange(stop - start), np.arange(start, stop)] = 1.0
+        H[start:stop] = product(units)
+    return 0.5 * (H + H.T)
+
+
+def linear_operator(product: HessianOperator):
+    from scipy.sparse.linalg import LinearOperator
+
+    n = product.lm.n_params
+
+    def matmat(V):
+        V = np.asarray(V, dtype=np.float64)
+        return product(np.ascontiguousarray(V.reshape(n, -1).T)).T
+
+    def matvec(v):
+        return matmat(np.reshape(v, (-1, 1)))[:, 0]
+
+    return LinearOperator(
+        (n, n), matvec=matvec, matmat=matmat, rmatvec=matvec, rmatmat=matmat, dtype=np.float64
+    )
+
+
+def order(values, which: str) -> np.ndarray:
+    if which == "largest":
+        return np.argsort(-values, kind="stable")
+    if which == "smallest":
+        return np.argsort(values, kind="stable")
+    return np.argsort(-np.abs(values), kind="stable")
+
+
+def canonical_signs(vectors: np.ndarray) -> np.ndarray:
+    """Each row scaled by the sign of its largest-magnitude entry (eigenvectors' sign is free)."""
+    rows = np.arange(vectors.shape[0])
+    signs = np.sign(vectors[rows, np.argmax(np.abs(vectors), axis=1)])
+    return vectors * np.where(signs == 0, 1.0, signs)[:, None]
+
+
+def auto_method(n: int, k: int) -> str:
+    """``method="auto"``: dense up to :data:`DENSE_MAX_PARAMS` parameters (or nearly all pairs)."""
+    return "dense" if n <= DENSE_MAX_PARAMS or k >= n - 1 else "lanczos"
+
+
+def eigenpairs(lm, k: int, which: str, method: str, tol: float, rng, penalty: bool = False):
+    """``k`` extreme eigenpairs at ``lm.theta``: (values, unit vectors as rows, products).
+
+    ``method`` "dense" (``eigh``) or "lanczos" (``eigsh`` from ``rng``'s normal vector).
+    """
+    n = lm.n_params
+    if method == "dense":
+        values, vectors = np.linalg.eigh(dense_hessian(lm, penalty))
+        pick = order(values, which)[:k]
+        return values[pick], canonical_signs(vectors[:, pick].T), n
+    from scipy.sparse.linalg import eigsh
+
+    product = HessianOperator(lm, penalty)
+    start = rng.normal(size=n)
+    values, vectors = eigsh(linear_operator(product), k=k, which=WHICH[which], tol=tol, v0=start)
+    pick = order(values, which)
+    return values[pick], canonical_signs(vectors[:, pick].T), product.count
+
+
+def extreme_eigenvalues(lm, theta: np.ndarray, which=("largest",), tol: float = 0.0) -> tuple:
+    """The largest and/or smallest eigenvalue of the Hessian (data term) at ``theta``.
+
+    One value per entry of ``which`` ("largest" or "smallest").  Models of at most
+    :data:`DENSE_MAX_PARAMS` parameters: the dense Hessian (one pass over the data for
+    all its columns) and one ``eigvalsh`` for every end asked, exact.  Larger ones: one
+    eigsh run per end (Lanczos, relative tolerance ``tol``, a fixed starting vector so that
+    a point's value depends on its parameters only), the direction-free quantities
+    cached across the products of both runs.
+    """
+    n = lm.n_params
+    if n <= DENSE_MAX_PARAMS:
+        H = lm.hvp(theta, np.eye(n))
+        values = np.linalg.eigvalsh(0.5 * (H + H.T))
+        return tuple(float(values[-1] if end == "largest" else values[0]) for end in which)
+    from scipy.sparse.linalg import eigsh
+
+    at = dataclasses.replace(lm, theta=np.ascontiguousarray(theta, dtype=np.float64))
+    operator = linear_operator(HessianOperator(at, False))
+    found = []
+    for end in which:
+        start = np.random.default_rng(0).normal(size=n)
+        value = eigsh(operator, k=1, which=WHICH[end], tol=tol, v0=start,
+                      return_eigenvectors=False)  # fmt: skip
+        found.append(float(value[0]))
+    return tuple(found)
