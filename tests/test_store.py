@@ -69,7 +69,8 @@ def test_a_store_describes_itself(tmp_path, logistic):
     path = tmp_path / "s.zarr"
     fastnn.loss_surface(model, X, y, params=("w1", "intercept"), out=path, resolution=(9, 7))
     attrs = json.loads((path / "zarr.json").read_text())["attributes"]
-    assert attrs["format"] == "fastnn.SurfaceStore/1" and attrs["complete"] is True
+    assert attrs["format"] == "fastnn.GridStore/1" and attrs["complete"] is True
+    assert attrs["map"] == "surface" and attrs["fields"] == ["values"]
     assert attrs["labels"] == ["w1", "intercept"] and attrs["params"] == [1, 0]
     assert attrs["info"]["model"] == "LogisticRegression"
     assert attrs["info"]["loss"] == "binary cross-entropy"

@@ -190,12 +190,13 @@ def _open_sink(job: GridJob, output: _Output, per_field: bool):
     if output.kind == "store":
         description = _store_description(job, output.fields, per_field)
         header = {**fingerprint(evaluation, tiles, field), "fields": description["fields"]}
+        repaired = 0
         if output.resume:
-            group = resume_store(output.target, header, description)
+            group, repaired = resume_store(output.target, header, description)
         else:
             group = create_store(output.target, tiles, description, header)
         sink = StoreSink(output.target, group, output.resume, tiles, header)
-        sink.repaired = getattr(group, "repaired", 0)
+        sink.repaired = repaired
         names = description["fields"]
         values = {n: group[s] for n, s in zip(output.fields, names, strict=True)}
         return sink, values

@@ -240,7 +240,7 @@ def check_coordinates(group, path: str, description: dict | None = None) -> int:
 
 
 def resume_store(path: str, fingerprint: dict, description: dict):
-    """The store at ``path`` opened to continue the run it belongs to (coordinates repaired)."""
+    """The store at ``path`` opened to continue its run: (group, coordinate arrays repaired)."""
     group = open_store(real_path(path), mode="r+")
     attrs = dict(group.attrs)
     if attrs.get("format") != FORMAT:
@@ -261,8 +261,7 @@ def resume_store(path: str, fingerprint: dict, description: dict):
             f"resume: the store {path} belongs to another surface (its fields or "
             "coordinates differ); start afresh without resume"
         )
-    group.repaired = check_coordinates(group, real_path(path), description)
-    return group
+    return group, check_coordinates(group, real_path(path), description)
 
 
 def tile_binding(fingerprint: dict, k: int, values) -> int:
