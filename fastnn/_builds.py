@@ -45,15 +45,10 @@ def mlp_threaded(sizes, batch_rows: int) -> bool:
 
 
 def training_loop(impl, name: str, threaded: bool):
-    """``impl.<name>``, or its threaded build for the numba kernels when ``threaded``."""
-    from fastnn import kernels
+    """``impl.<name>``, or its threaded build when ``threaded`` and ``impl`` has one.
 
-    if impl is not kernels or not threaded:
-        return getattr(impl, name)
-    from fastnn.kernels import train_linear, train_mlp
-
-    return {
-        "linear_gd": train_linear._linear_gd_threaded,
-        "linear_minibatch": train_linear._linear_minibatch_threaded,
-        "mlp_train": train_mlp._mlp_train_threaded,
-    }[name]
+    The numba kernels list their threaded builds in ``THREADED_BUILDS``; the numpy
+    reference has one build of each loop.
+    """
+    builds = getattr(impl, "THREADED_BUILDS", {}) if threaded else {}
+    return builds.get(name) or getattr(impl, name)

@@ -51,10 +51,8 @@ class HessianOperator:
         return out
 
 
-
-
 def dense_hessian(lm, penalty: bool = False) -> np.ndarray:
-    """The dense Hessian at ``lm.theta``: HVPs of unit vectors, a block per data pass, symmetrised."""
+    """The dense Hessian at ``lm.theta``: HVPs of unit vectors by blocks, symmetrised."""
     n = lm.n_params
     H = np.empty((n, n))
     product = HessianOperator(lm, penalty)

@@ -32,7 +32,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from fastnn._spectrum import (
-    DENSE_MAX_PARAMS,
     WHICH,
     HessianOperator,
     auto_method,
@@ -54,6 +53,7 @@ __all__ = [
     "hessian_trace",
     "hvp",
 ]
+
 
 def _loss_model(model, X, y, center, backend) -> LossModel:
     if isinstance(model, LossModel):

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from fastnn._builds import TRAINABILITY_BOX_ROWS
 from fastnn._codes import (
     ACTIVATION_CODES,
     ADAM,
@@ -29,7 +30,6 @@ from fastnn._codes import (
     SETTING_LAYER_RATES,
     SETTING_MOMENTUM,
 )
-from fastnn._builds import TRAINABILITY_BOX_ROWS
 from fastnn._training import mlp_settings
 from fastnn._validation import (
     check_allocation,

@@ -30,8 +30,8 @@ import time
 import numpy as np
 
 from fastnn._codes import RELU, SOFTMAX_LOG_LOSS
-from fastnn.layout import MLPLayout
 from fastnn.grid import Evaluation, evaluate_tile, plan_tiles
+from fastnn.layout import MLPLayout
 
 FULL = {
     "bce": {"n": 100_000, "grid": 4000},

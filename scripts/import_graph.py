@@ -106,7 +106,8 @@ def private_imports(edges, known) -> list[str]:
     for module, targets in edges.items():
         for target, name in targets:
             owner = _package(target, known)
-            private_module = any(p.startswith("_") and p != "__init__" for p in target.split(".")[1:])
+            parts = target.split(".")[1:]
+            private_module = any(p.startswith("_") and p != "__init__" for p in parts)
             if private_module:
                 # the package that owns the private part: everything above the first _part
                 parts = target.split(".")

@@ -11,10 +11,10 @@ import pytest
 import fastnn
 from fastnn import data
 from fastnn.cli import main
-from fastnn.model import as_loss_model
 from fastnn.grid import _evaluation as _engine
-from fastnn.grid._distributed import on_cluster
 from fastnn.grid import plan_tiles
+from fastnn.grid._distributed import on_cluster
+from fastnn.model import as_loss_model
 from fastnn.surface._kinds import prepare
 from tests._interrupts import interrupt_after
 

@@ -13,10 +13,10 @@ from matplotlib.figure import Figure
 
 import fastnn
 from fastnn import data, lecture
+from fastnn.grid import plan_tiles
 from fastnn.model import as_loss_model
 from fastnn.plot import surface_grid
 from fastnn.surface import Surface, evaluate_tile
-from fastnn.grid import plan_tiles
 from fastnn.surface._kinds import prepare
 from tests.conftest import assert_close
 

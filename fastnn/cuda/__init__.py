@@ -78,10 +78,10 @@ def check_evaluation(evaluation) -> None:
             "device='cuda' runs fastnn's kernels; backend='numpy' (the reference) is CPU only"
         )
     if evaluation.kind == "network":
-        from fastnn.kernels._plane_network import _first_varying_layer
+        from fastnn.kernels.plane_parts import first_varying_layer
 
         X, _, _, u, v, sizes = evaluation.arrays
-        first = int(_first_varying_layer(sizes, u, v))
+        first = int(first_varying_layer(sizes, u, v))
         if later_width(sizes, first) > MAX_LATER_UNITS:
             raise ValueError(
                 f"device='cuda': layers after the first one the plane moves may have at most "

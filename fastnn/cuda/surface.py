@@ -32,9 +32,7 @@ import numpy as np
 from numba import cuda
 
 from fastnn.cuda import _kernels, immutable, later_width
-from fastnn.kernels._plane_network import _first_varying_layer, _form_tail
-from fastnn.kernels.mlp import _offsets
-from fastnn.kernels.surface import _bce_hoisted
+from fastnn.kernels.plane_parts import bce_hoisted, first_varying_layer, form_tail, layer_offsets
 
 # Threads per block of the small element-wise kernels.
 _ELEMENT_THREADS = 256
@@ -101,7 +99,7 @@ def _launch(kernel, grid, block, *arguments):
 def _bce_data(z0, zu, zv, y):
     sign = np.empty(y.size, z0.dtype)
     zv_signed = np.empty(y.size, z0.dtype)
-    h0, hu, hv = _bce_hoisted(z0, zu, zv, y, sign, zv_signed)
+    h0, hu, hv = bce_hoisted(z0, zu, zv, y, sign, zv_signed)
     _check_free_memory(4 * y.size * z0.itemsize, "the logits")
     return SimpleNamespace(
         z0=cuda.to_device(z0),
@@ -147,9 +145,9 @@ def bce_surface(z0, zu, zv, y, a, b, out):
 
 
 def _tail_index(sizes, first, offs):
-    """Positions in theta of a point's later-layer parameters, in ``_form_tail``'s order.
+    """Positions in theta of a point's later-layer parameters, in ``form_tail``'s order.
 
-    The CPU kernel's own ``_form_tail`` with the positions as the origin and no
+    The CPU kernel's own ``form_tail`` with the positions as the origin and no
     directions: the GPU's tails follow its layout by construction.  (A network whose
     plane moves its output layer has no tail: one unused entry.)
     """
@@ -159,7 +157,7 @@ def _tail_index(sizes, first, offs):
     positions = np.arange(int(offs[1][-1] + sizes[-1]), dtype=np.float64)
     zeros = np.zeros_like(positions)
     tail = np.zeros(max(n_tail, 1))
-    _form_tail(positions, zeros, zeros, 0.0, 0.0, sizes, offs, first, tail)
+    form_tail(positions, zeros, zeros, 0.0, 0.0, sizes, offs, first, tail)
     return tail.astype(np.int64)
 
 
@@ -168,8 +166,8 @@ def _network_data(X, Y, origin, u, v, sizes, activation):
     dtype = X.dtype
     n = X.shape[0]
     sizes = np.asarray(sizes, np.int64)
-    first = int(_first_varying_layer(sizes, u, v))
-    offs = _offsets(sizes)
+    first = int(first_varying_layer(sizes, u, v))
+    offs = layer_offsets(sizes)
     w_start, b_start, _ = offs
     units = int(sizes[first + 1])
     held = X.size + Y.size + n * (int(sizes[1 : first + 1].sum()) + 3 * units)

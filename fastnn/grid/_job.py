@@ -247,8 +247,7 @@ def execution_settings(**per_call) -> ExecutionSettings:
         require_dask()
         if not all(hasattr(settings.client, a) for a in ("submit", "scatter")):
             raise ValueError(
-                "client must be a dask.distributed.Client; got "
-                f"{type(settings.client).__name__}"
+                f"client must be a dask.distributed.Client; got {type(settings.client).__name__}"
             )
     return settings.merged(device=device)
 

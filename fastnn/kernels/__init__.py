@@ -36,11 +36,13 @@ from fastnn.kernels.surface import (
     mse_surface_stats,
 )
 from fastnn.kernels.train_linear import (
+    _linear_gd_threaded,
+    _linear_minibatch_threaded,
     linear_gd,
     linear_minibatch,
     linear_sgd,
 )
-from fastnn.kernels.train_mlp import mlp_train
+from fastnn.kernels.train_mlp import _mlp_train_threaded, mlp_train
 from fastnn.kernels.trainability import mlp_trainability
 
 __all__ = [
@@ -73,3 +75,10 @@ __all__ = [
     "softplus",
     "softplus_derivative",
 ]
+
+# The private threaded builds of the training loops (fastnn._builds.training_loop).
+THREADED_BUILDS = {
+    "linear_gd": _linear_gd_threaded,
+    "linear_minibatch": _linear_minibatch_threaded,
+    "mlp_train": _mlp_train_threaded,
+}

@@ -49,7 +49,6 @@ from fastnn.surface._plane import (
     make_axis,
     model_plane,
     pca_directions,
-    surface_plane,
 )
 from fastnn.surface._result import LossLine, Surface
 
@@ -258,9 +257,7 @@ def curvature_map(model, X, y, *, per_field_resume=None, **options) -> dict:
     are :func:`loss_surface`'s.
     """
     fields = {"max_eigenvalue": "max_eigenvalue", "min_eigenvalue": "min_eigenvalue"}
-    return _plane_maps(
-        model, X, y, fields, CURVATURE, per_field_resume=per_field_resume, **options
-    )
+    return _plane_maps(model, X, y, fields, CURVATURE, per_field_resume=per_field_resume, **options)
 
 
 def _plane_maps(
@@ -333,8 +330,13 @@ def _plane_maps(
     result = run_job(job, settings, outputs=outputs)
     return {
         name: _surface(
-            result, name, plane, loss_model.theta, job.field_attrs[name]["center_loss"],
-            infos[name], first=k == 0,
+            result,
+            name,
+            plane,
+            loss_model.theta,
+            job.field_attrs[name]["center_loss"],
+            infos[name],
+            first=k == 0,
         )  # fmt: skip
         for k, name in enumerate(job.fields)
     }
@@ -609,7 +611,9 @@ def loss_line(
     points = check_resolution(resolution, pair=False)
     check_allocation(24 * points, "resolution", f"a line of {points} points")
     alpha = make_axis(spec, centre, points, label)
-    plane = Plane(origin, d, np.zeros_like(d), alpha, np.zeros(1), "line", kind, center=loss_model.theta)
+    plane = Plane(
+        origin, d, np.zeros_like(d), alpha, np.zeros(1), "line", kind, center=loss_model.theta
+    )
     check_reachable(plane, "span" if span is not None else "to")
     evaluation = prepare(loss_model, plane, "auto", metric=metric)
     settings = execution_settings(threads=threads, progress=False, client=None, device="cpu")

@@ -28,6 +28,8 @@ FLOAT32_UNSUPPORTED = (
     "dtype='float32' is implemented for network (MLP) and cross-entropy (logistic) "
     "surfaces; squared-error surfaces of linear models and curvature are float64 only"
 )
+
+
 def _run_network(impl, arrays, codes, a, b, out):
     X, Y, origin, u, v, sizes = arrays
     # BLAS's idle threads spin for a while after each call; the kernel's first-layer
@@ -134,7 +136,9 @@ _KINDS = {
     "min-eigenvalue": TileKernel(_extreme_eigenvalues(("smallest",)), _curvature_cost),
     # Both ends of the spectrum in one pass: one dense Hessian and eigvalsh per point.
     "curvature": TileKernel(
-        _extreme_eigenvalues(("largest", "smallest")), _curvature_cost, fields=2,
+        _extreme_eigenvalues(("largest", "smallest")),
+        _curvature_cost,
+        fields=2,
         field_kinds=("max-eigenvalue", "min-eigenvalue"),
     ),  # fmt: skip
 }

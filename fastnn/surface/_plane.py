@@ -483,12 +483,3 @@ def check_plane(plane, loss_model, name: str = "plane") -> Plane:
             f"{loss_model.n_params}"
         )
     return plane
-
-
-def surface_plane(loss_model, surface) -> Plane:
-    """The plane and grid of an earlier :class:`~fastnn.surface.Surface`, exactly.
-
-    Its centre, directions and axes are reused as they are, so the same model gives the
-    same values bit for bit and other data gives its values at the same points.
-    """
-    return check_plane(Plane.from_surface(surface), loss_model, "directions")

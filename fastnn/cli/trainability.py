@@ -1,15 +1,17 @@
-"""``fastnn trainability``: a trainability map from the command line (see :mod:`fastnn.cli`)."""
+"""``fastnn trainability``: a trainability map from the command line."""
 
 from __future__ import annotations
 
 import os
 import time
 
+from fastnn.cli._common import CommandError, check_output_path, load_data, seed, write_atomically
+
 DEFAULT_PARAMS = ["learning_rate_init[0]", "learning_rate_init[1]"]
 DEFAULT_RANGES = [1e-3, 100.0, 1e-3, 100.0]
 
 
-def add_parser(sub, seed_type) -> None:
+def add_parser(sub) -> None:
     """The subcommand's options (the ``surface`` ones where they apply)."""
     parser = sub.add_parser(
         "trainability", help="train a network at every point of a hyperparameter grid"
@@ -36,7 +38,7 @@ def add_parser(sub, seed_type) -> None:
     parser.add_argument("--solver", choices=("gd", "sgd", "minibatch", "momentum"), default="gd")
     parser.add_argument("--iterations", type=int, default=300, help="epochs of every run")
     parser.add_argument("--lr", type=float, default=0.5, help="the rate of an axis-free layer")
-    parser.add_argument("--seed", type=seed_type, default=0)
+    parser.add_argument("--seed", type=seed, default=0)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--out", metavar="FILE.npz", help="axes, final losses, convergence")
     parser.add_argument("--png", metavar="FILE.png", help="write the map")
@@ -50,18 +52,18 @@ def run(args) -> int:
     import numpy as np
 
     import fastnn
-    from fastnn import cli, lecture
+    from fastnn import lecture
 
     for option, path, suffix in (("--out", args.out, ".npz"), ("--png", args.png, ".png")):
         if path is None:
             continue
         if not path.endswith(suffix):
-            raise cli.CommandError(f"{option} {path}: name it FILE{suffix}")
-        cli._check_output_path(option, path)
+            raise CommandError(f"{option} {path}: name it FILE{suffix}")
+        check_output_path(option, path)
         if os.path.exists(path) and not args.force:
-            raise cli.CommandError(f"{option} {path} exists; pass --force to replace it")
+            raise CommandError(f"{option} {path} exists; pass --force to replace it")
     if args.data:
-        X, y = cli.load_data(args.data)
+        X, y = load_data(args.data)
     else:
         X, y = lecture.network_data(args.seed)
     kind = fastnn.MLPRegressor if args.regression else fastnn.MLPClassifier
@@ -78,7 +80,7 @@ def run(args) -> int:
             resolution=resolution, threads=args.threads, progress=not args.no_progress,
         )  # fmt: skip
     except (ValueError, TypeError) as exc:
-        raise cli.CommandError(str(exc)) from None
+        raise CommandError(str(exc)) from None
     elapsed = time.perf_counter() - start
     ga, gb = tmap.shape
     stable = np.where(tmap.diverged, np.inf, tmap.values)
@@ -97,7 +99,7 @@ def run(args) -> int:
         f"diverged; {best}"
     )
     if args.out:
-        cli._write_atomically(
+        write_atomically(
             args.out,
             lambda tmp: np.savez(
                 tmp, a=tmap.a, b=tmap.b, values=tmap.values, convergence=tmap.convergence,
@@ -106,5 +108,5 @@ def run(args) -> int:
         )  # fmt: skip
     if args.png:
         fig = tmap.plot()
-        cli._write_atomically(args.png, lambda tmp: fig.savefig(tmp, dpi=100, format="png"))
+        write_atomically(args.png, lambda tmp: fig.savefig(tmp, dpi=100, format="png"))
     return 0

@@ -1,110 +1,100 @@
-"""The ``fastnn`` command: ``demo``, ``surface`` and ``bench``.
-
-Bad arguments and bad files end with one line on stderr and exit status 2 (never a
-traceback); a training run that diverges or does not converge ends with one line and
-status 3, before any surface is computed; Ctrl-C ends with status 130 and leaves no
-half-written output behind.
-"""
+"""``fastnn surface``: a loss surface (or accuracy, curvature) from the command line."""
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import os
-import re
 import sys
-import tempfile
 import time
 
-USAGE_ERROR = 2
-TRAINING_FAILED = 3
-INTERRUPTED = 130
+from fastnn.cli._common import (
+    CommandError,
+    TrainingError,
+    check_output_path,
+    load_data,
+    seed,
+    write_atomically,
+)
 
 
-class CommandError(Exception):
-    """A problem with the user's input: reported in one line, exit status 2."""
-
-    status = USAGE_ERROR
-
-
-class TrainingError(CommandError):
-    """The model the surface needs diverged or did not converge: one line, exit status 3."""
-
-    status = TRAINING_FAILED
-
-
-class _Parser(argparse.ArgumentParser):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # "-1e3" is a number, not an option (argparse only knows -1 and -1.5)
-        self._negative_number_matcher = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
-
-    def parse_known_args(self, args=None, namespace=None):
-        self._arguments = list(sys.argv[1:] if args is None else args)
-        return super().parse_known_args(args, namespace)
-
-    def error(self, message):
-        # argparse reports a missing required option before an unknown one: a mistyped
-        # "--modle" read "--model is required"; name the unknown option instead.
-        unknown = [
-            arg
-            for arg in getattr(self, "_arguments", [])
-            if arg.startswith("--")
-            and not any(o.startswith(arg.split("=")[0]) for o in self._option_string_actions)
-        ]
-        if unknown and "required" in message:
-            message = f"unrecognized arguments: {' '.join(unknown)}"
-        raise CommandError(f"{self.prog}: {message} (see {self.prog} --help)")
-
-
-def _seed(text: str) -> int:
-    """--seed: a non-negative int (numpy's seeds are)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be a non-negative int; got {value}")
-    return value
-
-
-def _check_output_path(option: str, path: str, store: bool = False) -> None:
-    """An output's place: its directory exists and, unless a store, it is not a directory."""
-    if os.path.isdir(path) and not store:
-        raise CommandError(f"{option} {path} is a directory; give a file name")
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise CommandError(f"{option} {path}: the directory {directory} does not exist")
-    if not os.access(directory, os.W_OK):
-        raise CommandError(f"{option} {path}: the directory {directory} is not writable")
-
-
-# -- fastnn demo --------------------------------------------------------------------------
-def _demo(args) -> int:
-    from fastnn.demo import Demo
-
-    if os.path.exists(args.out) and not os.path.isdir(args.out):
-        raise CommandError(f"--out {args.out} is a file; the demo writes a directory")
-    try:
-        os.makedirs(args.out, exist_ok=True)
-    except OSError as exc:
-        raise CommandError(
-            f"--out {args.out}: cannot create the directory: {exc.strerror}"
-        ) from None
-
-    Demo(out=args.out, quick=args.quick, seed=args.seed).run()
-    return 0
-
-
-# -- fastnn surface -----------------------------------------------------------------------
-def load_data(path: str, return_names: bool = False):
-    """``fastnn.data.load(path)``, its errors as --data errors (exit 2)."""
-    from fastnn import data
-
-    try:
-        return data.load(path, return_names=return_names)
-    except ValueError as exc:
-        raise CommandError(f"--data: {exc}") from None
+def add_parser(sub) -> None:
+    """The subcommand's options."""
+    surface = sub.add_parser("surface", help="compute a loss surface")
+    surface.add_argument("--model", choices=("linear", "logistic", "mlp"), required=True)
+    surface.add_argument(
+        "--data",
+        metavar="FILE",
+        help=".npz (arrays X, y) or .csv (X columns, then y); "
+        "default: the lecture's data set for the model",
+    )
+    plane = surface.add_mutually_exclusive_group()
+    plane.add_argument(
+        "--params", nargs=2, metavar=("I", "J"), help="two parameters (index or name)"
+    )
+    plane.add_argument(
+        "--directions", choices=("random", "filter", "pca", "hessian", "hessian-extremes")
+    )
+    surface.add_argument("--resolution", type=int, nargs="+", default=[101], metavar="G")
+    surface.add_argument("--span", type=float, nargs="+", metavar="H")
+    surface.add_argument("--threads", type=int, default=None)
+    surface.add_argument(
+        "--dtype",
+        choices=("float64", "float32"),
+        default="float64",
+        help="arithmetic of an mlp or logistic surface (float32: faster, about 1e-6 relative)",
+    )
+    surface.add_argument(
+        "--device",
+        choices=("cpu", "cuda"),
+        default="cpu",
+        help="where the tiles run: cuda = an NVIDIA GPU, mlp and logistic models "
+        "(pip install 'fastnn[cuda]')",
+    )
+    surface.add_argument(
+        "--metric",
+        choices=("loss", "accuracy", "max_eigenvalue", "min_eigenvalue"),
+        default="loss",
+        help="what to map: the training loss, (logistic, mlp) the accuracy, or the Hessian's "
+        "largest / smallest eigenvalue",
+    )
+    surface.add_argument("--seed", type=seed, default=0)
+    surface.add_argument("--hidden", type=int, nargs="+", default=[10], help="mlp hidden units")
+    surface.add_argument(
+        "--activation", choices=("sigmoid", "tanh", "relu"), help="mlp hidden activation"
+    )
+    surface.add_argument(
+        "--solver",
+        choices=("gd", "sgd", "minibatch", "momentum", "adam"),
+        help="training algorithm (default gd, as the lecture)",
+    )
+    surface.add_argument("--lr", type=float, help="learning rate (default: the lecture's)")
+    surface.add_argument(
+        "--iterations", type=int, help="iterations/epochs (default: the lecture's; mlp 300)"
+    )
+    surface.add_argument("--batch-size", type=int, help="minibatch size (sgd: 1)")
+    surface.add_argument(
+        "--standardize",
+        action="store_true",
+        help="train and map on standardized features (zero mean, unit variance)",
+    )
+    surface.add_argument(
+        "--out",
+        metavar="FILE",
+        help="FILE.zarr: a self-describing Zarr store written tile by tile (big grids; "
+        "Surface.load, xarray.open_zarr, --resume); FILE.npz: the Surface (Surface.load); "
+        "FILE.npy: the values as a memmap, with a completion record FILE.npy.tiles",
+    )
+    surface.add_argument(
+        "--resume", action="store_true", help="continue an interrupted .zarr or .npy"
+    )
+    surface.add_argument(
+        "--force", action="store_true", help="replace an existing --out / --png file"
+    )
+    surface.add_argument("--workers", type=int, help="run tiles on a local Dask cluster of N")
+    surface.add_argument("--scheduler", metavar="ADDRESS", help="run tiles on this Dask scheduler")
+    surface.add_argument("--png", metavar="FILE.png", help="write a contour plot")
+    surface.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    surface.set_defaults(run=run)
 
 
 def _lecture_data(model: str, seed: int):
@@ -214,32 +204,8 @@ def _surface_figure(surface, trajectory):
             return surface.plot("contour")
 
 
-def _write_atomically(path: str, write) -> None:
-    """``write(tmp_path)`` then rename to ``path``: an interrupted run leaves no partial file."""
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise CommandError(f"{path}: the directory {directory} does not exist")
-    suffix = os.path.splitext(path)[1]
-    handle, tmp = tempfile.mkstemp(prefix=".fastnn-", suffix=suffix, dir=directory)
-    os.close(handle)
-    try:
-        write(tmp)
-        # mkstemp creates the file 0600; the result gets the mode any new file would
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def _umask() -> int:
-    """The process's umask (read by setting it, then restoring it)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _surface(args) -> int:
+def run(args) -> int:
+    """Fit the model, compute its surface, print one line; write --out / --png."""
     if args.out is not None and not args.out.rstrip("/").endswith((".npz", ".npy", ".zarr")):
         raise CommandError(
             f"--out {args.out}: write the surface as .zarr (a self-describing store written "
@@ -259,7 +225,7 @@ def _surface(args) -> int:
     for option, path in (("--out", args.out), ("--png", args.png)):
         if path is None:
             continue
-        _check_output_path(option, path.rstrip("/"), store=path.rstrip("/").endswith(".zarr"))
+        check_output_path(option, path.rstrip("/"), store=path.rstrip("/").endswith(".zarr"))
         continued = option == "--out" and args.resume
         if not continued and not args.force and os.path.exists(path):
             raise CommandError(
@@ -376,10 +342,10 @@ def _compute_surface(args, X, y, client, feature_names=None) -> int:
     except (ValueError, TypeError, MemoryError, ImportError) as exc:
         raise CommandError(str(exc)) from None
     if args.out and not streamed:
-        _write_atomically(args.out, surface.save)
+        write_atomically(args.out, surface.save)
     if args.png:
         fig = _surface_figure(surface, getattr(model, "trajectory_", None))
-        _write_atomically(args.png, lambda tmp: fig.savefig(tmp, dpi=100, format="png"))
+        write_atomically(args.png, lambda tmp: fig.savefig(tmp, dpi=100, format="png"))
     ga, gb = surface.shape
     accuracy = args.metric == "accuracy"
     curvature = args.metric.endswith("_eigenvalue")
@@ -429,135 +395,3 @@ def _check_fits_in_memory(resolution) -> None:
             check_fits_in_memory(shape, "write it to disk with --out surface.zarr")
         except ValueError as exc:
             raise CommandError(f"--resolution: {exc}") from None
-
-
-# -- fastnn bench -------------------------------------------------------------------------
-def _bench(args) -> int:
-    from fastnn.quickbench import run_quick_bench
-
-    run_quick_bench(quick=args.quick, stream=sys.stdout)
-    return 0
-
-
-# -- the parser ---------------------------------------------------------------------------
-def build_parser() -> argparse.ArgumentParser:
-    """The ``fastnn`` command's parser: ``demo``, ``surface``, ``trainability``, ``bench``."""
-    from fastnn import __version__
-
-    parser = _Parser(prog="fastnn", description="fastnn: the neural-network lecture, fast.")
-    parser.add_argument("--version", action="version", version=f"fastnn {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-
-    demo = sub.add_parser("demo", help="run the whole lecture: report, figures, index.html")
-    demo.add_argument("--out", default="fastnn-demo", metavar="DIR", help="default ./fastnn-demo")
-    demo.add_argument("--quick", action="store_true", help="smaller runs (seconds once cached)")
-    demo.add_argument("--seed", type=_seed, default=0, help="seed of every data set (default 0)")
-    demo.set_defaults(run=_demo)
-
-    surface = sub.add_parser("surface", help="compute a loss surface")
-    surface.add_argument("--model", choices=("linear", "logistic", "mlp"), required=True)
-    surface.add_argument(
-        "--data",
-        metavar="FILE",
-        help=".npz (arrays X, y) or .csv (X columns, then y); "
-        "default: the lecture's data set for the model",
-    )
-    plane = surface.add_mutually_exclusive_group()
-    plane.add_argument(
-        "--params", nargs=2, metavar=("I", "J"), help="two parameters (index or name)"
-    )
-    plane.add_argument(
-        "--directions", choices=("random", "filter", "pca", "hessian", "hessian-extremes")
-    )
-    surface.add_argument("--resolution", type=int, nargs="+", default=[101], metavar="G")
-    surface.add_argument("--span", type=float, nargs="+", metavar="H")
-    surface.add_argument("--threads", type=int, default=None)
-    surface.add_argument(
-        "--dtype",
-        choices=("float64", "float32"),
-        default="float64",
-        help="arithmetic of an mlp or logistic surface (float32: faster, about 1e-6 relative)",
-    )
-    surface.add_argument(
-        "--device",
-        choices=("cpu", "cuda"),
-        default="cpu",
-        help="where the tiles run: cuda = an NVIDIA GPU, mlp and logistic models "
-        "(pip install 'fastnn[cuda]')",
-    )
-    surface.add_argument(
-        "--metric",
-        choices=("loss", "accuracy", "max_eigenvalue", "min_eigenvalue"),
-        default="loss",
-        help="what to map: the training loss, (logistic, mlp) the accuracy, or the Hessian's "
-        "largest / smallest eigenvalue",
-    )
-    surface.add_argument("--seed", type=_seed, default=0)
-    surface.add_argument("--hidden", type=int, nargs="+", default=[10], help="mlp hidden units")
-    surface.add_argument(
-        "--activation", choices=("sigmoid", "tanh", "relu"), help="mlp hidden activation"
-    )
-    surface.add_argument(
-        "--solver",
-        choices=("gd", "sgd", "minibatch", "momentum", "adam"),
-        help="training algorithm (default gd, as the lecture)",
-    )
-    surface.add_argument("--lr", type=float, help="learning rate (default: the lecture's)")
-    surface.add_argument(
-        "--iterations", type=int, help="iterations/epochs (default: the lecture's; mlp 300)"
-    )
-    surface.add_argument("--batch-size", type=int, help="minibatch size (sgd: 1)")
-    surface.add_argument(
-        "--standardize",
-        action="store_true",
-        help="train and map on standardized features (zero mean, unit variance)",
-    )
-    surface.add_argument(
-        "--out",
-        metavar="FILE",
-        help="FILE.zarr: a self-describing Zarr store written tile by tile (big grids; "
-        "Surface.load, xarray.open_zarr, --resume); FILE.npz: the Surface (Surface.load); "
-        "FILE.npy: the values as a memmap, with a completion record FILE.npy.tiles",
-    )
-    surface.add_argument(
-        "--resume", action="store_true", help="continue an interrupted .zarr or .npy"
-    )
-    surface.add_argument(
-        "--force", action="store_true", help="replace an existing --out / --png file"
-    )
-    surface.add_argument("--workers", type=int, help="run tiles on a local Dask cluster of N")
-    surface.add_argument("--scheduler", metavar="ADDRESS", help="run tiles on this Dask scheduler")
-    surface.add_argument("--png", metavar="FILE.png", help="write a contour plot")
-    surface.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
-    surface.set_defaults(run=_surface)
-
-    from fastnn import _cli_trainability
-
-    _cli_trainability.add_parser(sub, _seed)
-
-    bench = sub.add_parser("bench", help="numba vs the numpy reference on the main workloads")
-    bench.add_argument("--quick", action="store_true", help="small sizes (a few seconds)")
-    bench.set_defaults(run=_bench)
-    return parser
-
-
-def main(argv=None) -> int:
-    """Entry point of the ``fastnn`` console script; returns the exit status."""
-    try:
-        args = build_parser().parse_args(argv)
-        return args.run(args)
-    except CommandError as exc:
-        print(f"fastnn: error: {exc}", file=sys.stderr)
-        return exc.status
-    except KeyboardInterrupt:
-        print("fastnn: interrupted", file=sys.stderr)
-        return INTERRUPTED
-
-
-def console() -> None:
-    """Entry point of the ``fastnn`` command (exits with :func:`main`'s status)."""
-    sys.exit(main())
-
-
-if __name__ == "__main__":
-    console()

@@ -1,0 +1,106 @@
+"""What every subcommand of the ``fastnn`` command shares: errors, the parser, outputs."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import tempfile
+
+USAGE_ERROR = 2
+TRAINING_FAILED = 3
+INTERRUPTED = 130
+
+
+class CommandError(Exception):
+    """A problem with the user's input: reported in one line, exit status 2."""
+
+    status = USAGE_ERROR
+
+
+class TrainingError(CommandError):
+    """The model the surface needs diverged or did not converge: one line, exit status 3."""
+
+    status = TRAINING_FAILED
+
+
+class Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # "-1e3" is a number, not an option (argparse only knows -1 and -1.5)
+        self._negative_number_matcher = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+
+    def parse_known_args(self, args=None, namespace=None):
+        self._arguments = list(sys.argv[1:] if args is None else args)
+        return super().parse_known_args(args, namespace)
+
+    def error(self, message):
+        # argparse reports a missing required option before an unknown one: a mistyped
+        # "--modle" read "--model is required"; name the unknown option instead.
+        unknown = [
+            arg
+            for arg in getattr(self, "_arguments", [])
+            if arg.startswith("--")
+            and not any(o.startswith(arg.split("=")[0]) for o in self._option_string_actions)
+        ]
+        if unknown and "required" in message:
+            message = f"unrecognized arguments: {' '.join(unknown)}"
+        raise CommandError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+
+def seed(text: str) -> int:
+    """--seed: a non-negative int (numpy's seeds are)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a non-negative int; got {value}")
+    return value
+
+
+def check_output_path(option: str, path: str, store: bool = False) -> None:
+    """An output's place: its directory exists and, unless a store, it is not a directory."""
+    if os.path.isdir(path) and not store:
+        raise CommandError(f"{option} {path} is a directory; give a file name")
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise CommandError(f"{option} {path}: the directory {directory} does not exist")
+    if not os.access(directory, os.W_OK):
+        raise CommandError(f"{option} {path}: the directory {directory} is not writable")
+
+
+def load_data(path: str, return_names: bool = False):
+    """``fastnn.data.load(path)``, its errors as --data errors (exit 2)."""
+    from fastnn import data
+
+    try:
+        return data.load(path, return_names=return_names)
+    except ValueError as exc:
+        raise CommandError(f"--data: {exc}") from None
+
+
+def write_atomically(path: str, write) -> None:
+    """``write(tmp_path)`` then rename to ``path``: an interrupted run leaves no partial file."""
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise CommandError(f"{path}: the directory {directory} does not exist")
+    suffix = os.path.splitext(path)[1]
+    handle, tmp = tempfile.mkstemp(prefix=".fastnn-", suffix=suffix, dir=directory)
+    os.close(handle)
+    try:
+        write(tmp)
+        # mkstemp creates the file 0600; the result gets the mode any new file would
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _umask() -> int:
+    """The process's umask (read by setting it, then restoring it)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

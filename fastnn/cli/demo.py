@@ -1,0 +1,33 @@
+"""``fastnn demo``: the lecture end to end (see :mod:`fastnn.demo`)."""
+
+from __future__ import annotations
+
+import os
+
+from fastnn.cli._common import CommandError, seed
+
+
+def add_parser(sub) -> None:
+    """The subcommand's options."""
+    demo = sub.add_parser("demo", help="run the whole lecture: report, figures, index.html")
+    demo.add_argument("--out", default="fastnn-demo", metavar="DIR", help="default ./fastnn-demo")
+    demo.add_argument("--quick", action="store_true", help="smaller runs (seconds once cached)")
+    demo.add_argument("--seed", type=seed, default=0, help="seed of every data set (default 0)")
+    demo.set_defaults(run=run)
+
+
+def run(args) -> int:
+    """Write the report, figures and index.html into --out."""
+    from fastnn.demo import Demo
+
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        raise CommandError(f"--out {args.out} is a file; the demo writes a directory")
+    try:
+        os.makedirs(args.out, exist_ok=True)
+    except OSError as exc:
+        raise CommandError(
+            f"--out {args.out}: cannot create the directory: {exc.strerror}"
+        ) from None
+
+    Demo(out=args.out, quick=args.quick, seed=args.seed).run()
+    return 0
