@@ -530,9 +530,9 @@ def curvature_surface(
         ``.zarr`` stores) for the largest and the smallest eigenvalues, each a complete
         surface of its metric.  All checked before anything is computed.
     resume, overwrite : bool, default False
-        As for ``loss_surface``.  With a pair, ``resume`` also continues a run whose
-        second output was never created, and either output may come from a
-        ``loss_surface`` run of its metric (the values are the same).
+        As for ``loss_surface``.  With a pair, ``resume`` also starts an output that
+        was never created, and either output may come from a ``loss_surface`` run of
+        its metric (the values are the same).
     curvature_tol : float, default 0
         Lanczos' relative tolerance for large models.
     **options
@@ -556,10 +556,10 @@ def curvature_surface(
         paths = [o for o in out if isinstance(o, (str, os.PathLike))]
         if len(paths) == 2 and real_path(paths[0]) == real_path(paths[1]):
             raise ValueError(f"out: both eigenvalues would go to {paths[0]}; give two paths")
-        # an interrupted first map leaves no second output yet: resume starts that one
-        second = out[1]
-        per_field_resume = [resume, resume and isinstance(second, (str, os.PathLike))
-                            and os.path.exists(second)]  # fmt: skip
+        # one interrupted pass may have created one output and not the other: resume
+        # starts the missing one (and refuses when neither exists)
+        exists = [not isinstance(o, (str, os.PathLike)) or os.path.exists(o) for o in out]
+        per_field_resume = [resume and (e or not any(exists)) for e in exists]
     elif out is not None and not (isinstance(out, (str, os.PathLike)) and is_store_path(out)):
         raise ValueError(
             "out must be a pair of paths: (largest eigenvalues, smallest eigenvalues), e.g. "

@@ -273,7 +273,14 @@ def _plane_maps(
     settings = execution_settings(threads=threads, progress=progress, client=client, device=device)
     gpu = require_gpu() if settings.device == "cuda" else None
     plane, center, resolution = _given_plane(plane, directions, params, span, center, resolution)
-    loss_model = as_loss_model(model, X, y, center=center, backend=backend)
+    try:
+        loss_model = as_loss_model(model, X, y, center=center, backend=backend)
+    except ValueError as exc:
+        if plane is None or "center" not in str(exc):
+            raise
+        raise ValueError(
+            f"plane: a plane of {plane.n_params} parameters does not fit this model ({exc})"
+        ) from None
     for field_metric in fields.values():
         _check_scoring(field_metric, data_name, loss_model)
     if dtype == "float32" and (
