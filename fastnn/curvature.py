@@ -401,7 +401,7 @@ class CurvatureSurface:
         Values stay on disk; the axes, centre and directions are checked against the
         SHA-256 the store recorded, and ``verify=True`` reads every tile and checks it.
         """
-        from fastnn.grid import open_finished
+        from fastnn.grid import open_finished, recorded_argmin
 
         group, attrs = open_finished(path, verify)
         if attrs.get("map") != "curvature":
@@ -410,8 +410,9 @@ class CurvatureSurface:
         for k, name in enumerate(("max_eigenvalue", "min_eigenvalue")):
             info = {**attrs["info"], "metric": name, "store": str(path), "field": name}
             info["method"] = name.replace("_", "-")
-            if k == 0 and "argmin" in attrs:
-                info["argmin"] = tuple(attrs["argmin"])
+            argmin = recorded_argmin(group, attrs, name) if k == 0 else None
+            if argmin is not None:  # the store's minimum is its first field's
+                info["argmin"] = argmin
             params = attrs.get("params")
             parts[name] = Surface(
                 a=group["a"][...], b=group["b"][...], values=group[name],

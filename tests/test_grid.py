@@ -72,6 +72,17 @@ def test_a_trainability_map_streams_to_a_store_that_xarray_and_load_read(tmp_pat
         fastnn.Surface.load(path)
 
 
+def test_a_map_where_nothing_diverged_stores_its_all_nan_field(tmp_path):
+    X, y = _problem()
+    calm = dict(TKW, ranges=((1e-3, 1e-2), (1e-3, 1e-2)))
+    tmap = fastnn.trainability(_trainer(), X, y, out=tmp_path / "t.zarr", **calm)
+    assert not tmap.diverged.any()  # every divergence epoch is NaN, the fill value
+    loaded = fastnn.TrainabilityMap.load(tmp_path / "t.zarr", verify=True)
+    assert np.isnan(np.asarray(loaded.divergence_epoch)).all()
+    resumed = fastnn.trainability(_trainer(), X, y, out=tmp_path / "t.zarr", resume=True, **calm)
+    assert resumed.info["tiles_computed"] == 0
+
+
 def test_a_curvature_map_streams_to_one_store_of_both_fields(tmp_path, network):
     model, X, y = network
     kw = dict(resolution=(5, 4), random_state=0, tile_rows=1)
@@ -380,3 +391,19 @@ def test_ctrl_c_while_a_store_is_created_waits_for_it(tmp_path, logistic, monkey
     assert _store.store_format(str(path)) == _store.FORMAT  # created whole, no tile yet
     resumed = fastnn.loss_surface(model, X, y, out=path, resume=True, **KW)
     assert resumed.info["tiles_computed"] == resumed.info["tiles"]
+
+
+def test_an_edited_minimum_is_never_trusted(tmp_path, logistic):
+    import json
+
+    model, X, y = logistic
+    path = tmp_path / "s.zarr"
+    memory = fastnn.loss_surface(model, X, y, **KW)
+    fastnn.loss_surface(model, X, y, out=path, **KW)
+    for forged in ([0, 0], [10**6, 5], "x"):
+        document = json.loads((path / "zarr.json").read_text())
+        document["attributes"]["argmin"] = forged
+        (path / "zarr.json").write_text(json.dumps(document))
+        fastnn.grid._store._consolidate(str(path))
+        loaded = fastnn.Surface.load(path)
+        assert loaded.argmin() == memory.argmin() and repr(loaded) == repr(memory)

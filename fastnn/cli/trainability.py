@@ -40,9 +40,14 @@ def add_parser(sub) -> None:
     parser.add_argument("--lr", type=float, default=0.5, help="the rate of an axis-free layer")
     parser.add_argument("--seed", type=seed, default=0)
     parser.add_argument("--threads", type=int, default=None)
-    parser.add_argument("--out", metavar="FILE.npz", help="axes, final losses, convergence")
+    parser.add_argument(
+        "--out", metavar="FILE",
+        help="FILE.zarr: a store written tile by tile (--resume continues it; "
+        "fastnn.TrainabilityMap.load, xarray.open_zarr); FILE.npz: the finished map",
+    )  # fmt: skip
     parser.add_argument("--png", metavar="FILE.png", help="write the map")
     parser.add_argument("--force", action="store_true", help="replace --out / --png")
+    parser.add_argument("--resume", action="store_true", help="continue an interrupted .zarr")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(run=run)
 
@@ -54,13 +59,26 @@ def run(args) -> int:
     import fastnn
     from fastnn import lecture
 
-    for option, path, suffix in (("--out", args.out, ".npz"), ("--png", args.png, ".png")):
+    store = args.out is not None and args.out.rstrip("/").endswith(".zarr")
+    if args.resume and args.force:
+        raise CommandError("pass either --resume (continue --out) or --force (replace), not both")
+    if args.resume and not store:
+        raise CommandError("--resume continues an --out FILE.zarr; give that store")
+    if args.resume and not os.path.exists(args.out):
+        raise CommandError(f"--resume: {args.out} does not exist")
+    for option, path, suffixes in (
+        ("--out", args.out, (".npz", ".zarr")),
+        ("--png", args.png, (".png",)),
+    ):
         if path is None:
             continue
-        if not path.endswith(suffix):
-            raise CommandError(f"{option} {path}: name it FILE{suffix}")
-        check_output_path(option, path)
-        if os.path.exists(path) and not args.force:
+        path = path.rstrip("/")
+        if not path.endswith(suffixes):
+            raise CommandError(f"{option} {path}: name it " + " or ".join(
+                f"FILE{suffix}" for suffix in suffixes))  # fmt: skip
+        check_output_path(option, path, store=path.endswith(".zarr"))
+        continued = option == "--out" and args.resume
+        if os.path.exists(path) and not (args.force or continued):
             raise CommandError(f"{option} {path} exists; pass --force to replace it")
     if args.data:
         X, y = load_data(args.data)
@@ -78,8 +96,9 @@ def run(args) -> int:
         tmap = fastnn.trainability(
             estimator, X, y, params=tuple(args.params), ranges=ranges, scale=args.scale,
             resolution=resolution, threads=args.threads, progress=not args.no_progress,
+            out=args.out if store else None, resume=args.resume, overwrite=args.force,
         )  # fmt: skip
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, ImportError) as exc:
         raise CommandError(str(exc)) from None
     elapsed = time.perf_counter() - start
     ga, gb = tmap.shape
@@ -98,7 +117,7 @@ def run(args) -> int:
         f"({elapsed / (ga * gb) * 1e3:.3g} ms per run); {100 * tmap.diverged.mean():.1f}% "
         f"diverged; {best}"
     )
-    if args.out:
+    if args.out and not store:
         write_atomically(
             args.out,
             lambda tmp: np.savez(

@@ -177,7 +177,10 @@ def check_outputs(out, job_fields, resume: bool, overwrite: bool, per_field_resu
 
 def _resume_without_file(output: _Output) -> None:
     if output.resume and output.kind == "memory":
-        raise ValueError("resume=True continues an out= file or store; give that path")
+        raise ValueError(
+            "resume=True needs out= a file-backed numpy.memmap (its completion record lives "
+            "beside the file), a .npy file or a .zarr store"
+        )
 
 
 def _open_sink(job: GridJob, output: _Output, per_field: bool):
@@ -206,7 +209,9 @@ def _open_sink(job: GridJob, output: _Output, per_field: bool):
         array = check_out_array(output.target, shape)
     else:
         _resume_without_file(output)
-        check_fits_in_memory((ga, gb), "pass out='surface.zarr' to stream it to disk", 1)
+        check_fits_in_memory(
+            (ga, gb), "pass out='surface.zarr' to stream it to disk", len(output.fields)
+        )
         array = np.empty(shape)
     record = None
     if output.kind != "memory":

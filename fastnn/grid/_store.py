@@ -308,8 +308,12 @@ class ChunkWriter:
     def _open(self):
         if self._arrays is None:
             zarr = require_zarr()
+            # write_empty_chunks is a setting of the open array, not of the store: a tile
+            # all NaN (a trainability map where nothing diverged) must still be written
             self._arrays = [
-                zarr.open_array(os.path.join(self.path, name), mode="r+")
+                zarr.open_array(os.path.join(self.path, name), mode="r+").with_config(
+                    {"write_empty_chunks": True}
+                )
                 for name in [*self.fields, _CHECKS]
             ]
         return self._arrays
@@ -398,6 +402,7 @@ class StoreSink:
         attrs = {"complete": True, "info": info}
         if self.best is not None:
             attrs["argmin"] = [self.best[1], self.best[2]]
+            attrs["minimum"] = self.best[0]
         self.group.attrs.update(attrs)
         _consolidate(self.path)
 
@@ -454,6 +459,29 @@ def open_finished(path, verify: bool = False):
     return group, attrs
 
 
+def recorded_argmin(group, attrs, field: str) -> tuple | None:
+    """The recorded place of ``field``'s minimum, where it holds; None otherwise.
+
+    It holds when it lies inside the grid and the value there is the recorded minimum
+    (one point read).  None makes the caller find it by reading the values: an edited
+    attribute is never trusted.
+    """
+    place = attrs.get("argmin")
+    array = group[field]
+    if not (isinstance(place, list) and len(place) == 2):
+        return None
+    i, j = place
+    if not all(isinstance(k, int) and 0 <= k < n for k, n in zip(place, array.shape, strict=True)):
+        return None
+    if "minimum" in attrs:  # read without __getitem__: a lazy surface reads its minimum once
+        try:
+            if float(array.get_basic_selection((i, j))) != attrs["minimum"]:
+                return None
+        except _CHECKSUM_ERRORS:
+            return None
+    return i, j
+
+
 def load_store(path, verify: bool = False) -> dict:
     """The parts of a :class:`~fastnn.surface.Surface` from a finished store; values lazy."""
     path = os.fspath(path).rstrip("/")
@@ -465,8 +493,9 @@ def load_store(path, verify: bool = False) -> dict:
             "surface; load it with its own class"
         )
     info = dict(attrs["info"])
-    if "argmin" in attrs:
-        info["argmin"] = tuple(attrs["argmin"])
+    argmin = recorded_argmin(group, attrs, "values")
+    if argmin is not None:
+        info["argmin"] = argmin
     info["store"] = path
     params = attrs.get("params")
     return {

@@ -2,9 +2,10 @@
 
 :func:`loss_surface` evaluates the mean training loss on a grid ``theta = center + a u + b v``
 (or over two named parameters), tile by tile, with the exact fast paths the model
-allows; :func:`loss_line` does the same along one direction.  Layout of the package:
-``_plane`` (directions and
-axes), ``_engine`` (tiles, threads, progress, memory), ``_result`` (:class:`Surface`).
+allows; :func:`loss_line` does the same along one direction.  These are front doors on
+the grid engine (:mod:`fastnn.grid`: tiles, threads, progress, outputs, Dask).  Layout of
+the package: ``_plane`` (:class:`Plane`: directions and axes), ``_kinds`` (the tile
+kernels and :func:`~fastnn.surface._kinds.prepare`), ``_result`` (:class:`Surface`).
 """
 
 from __future__ import annotations
