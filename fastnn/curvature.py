@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from fastnn._spectrum import (
+    DENSE_MAX_PARAMS,  # models of up to this many parameters get the dense Hessian
     WHICH,
     HessianOperator,
     auto_method,
@@ -43,6 +44,7 @@ from fastnn.model import LossModel, as_loss_model
 from fastnn.surface import Surface
 
 __all__ = [
+    "DENSE_MAX_PARAMS",
     "CurvatureSurface",
     "HessianEigs",
     "SpectralDensity",

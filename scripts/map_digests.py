@@ -49,9 +49,10 @@ def main() -> None:
         "mlp-min-eig": (net, Xd, yd, dict(metric="min_eigenvalue", resolution=(5, 4))),
     }
     for name, (model, Xs, ys, options) in cases.items():
+        options.setdefault("random_state", 0)  # random and filter directions: seeded
         surface = fastnn.loss_surface(model, Xs, ys, progress=False, **options)
         digests[name] = [_digest(surface.values), _digest(surface.a), surface.center_loss]
-    both = fastnn.curvature_surface(net, Xd, yd, resolution=(5, 4))
+    both = fastnn.curvature_surface(net, Xd, yd, resolution=(5, 4), random_state=0)
     digests["curvature"] = [_digest(both.max_eigenvalue), _digest(both.min_eigenvalue)]
     line = fastnn.loss_line(net, Xd, yd, to=net.trajectory_[0])
     digests["line"] = [_digest(line.values)]
