@@ -407,3 +407,16 @@ def test_an_edited_minimum_is_never_trusted(tmp_path, logistic):
         fastnn.grid._store._consolidate(str(path))
         loaded = fastnn.Surface.load(path)
         assert loaded.argmin() == memory.argmin() and repr(loaded) == repr(memory)
+
+
+def test_trainability_tiles_are_sized_by_cost_and_change_no_bit():
+    """A map of costly runs gets tiles of a band of boxes, split by columns (issue 28)."""
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(64, 8)), rng.normal(size=64)
+    est = fastnn.MLPRegressor((8,), "tanh", solver="gd", max_iter=300, tol=None, random_state=1)
+    kw = dict(ranges=((1e-2, 5.0), (1e-2, 5.0)), resolution=(16, 16))
+    by_cost = fastnn.trainability(est, X, y, **kw)
+    whole_rows = fastnn.trainability(est, X, y, tile_rows=16, **kw)
+    assert by_cost.info["tiles"] == 4 and whole_rows.info["tiles"] == 1  # 8 x 12 and 8 x 4
+    for name in ("values", "convergence", "divergence_epoch"):
+        np.testing.assert_array_equal(getattr(by_cost, name), getattr(whole_rows, name))
