@@ -52,6 +52,7 @@ from fastnn.grid import (
     run_job,
 )
 from fastnn.optim import sample_orders
+from fastnn.surface import describe_axes
 
 __all__ = ["TrainabilityMap", "plot_zoom", "trainability"]
 
@@ -158,12 +159,8 @@ class TrainabilityMap:
         return self.values.shape
 
     def __repr__(self) -> str:
-        ga, gb = self.shape
-        return (
-            f"TrainabilityMap({ga} x {gb}, {self.labels[0]} in [{self.a[0]:.4g}, "
-            f"{self.a[-1]:.4g}], {self.labels[1]} in [{self.b[0]:.4g}, {self.b[-1]:.4g}], "
-            f"{100 * self.diverged.mean():.1f}% diverged)"
-        )
+        axes = describe_axes(self.labels, self.a, self.b)
+        return f"TrainabilityMap({axes}, {100 * self.diverged.mean():.1f}% diverged)"
 
     def plot(self, ax=None, *, title=None, box=None):
         """The map: converged runs in blues by convergence, diverged ones in reds by epoch.

@@ -98,12 +98,8 @@ class Plane:
         return self.origin + self.a[i] * self.u + self.b[j] * self.v
 
     def __repr__(self) -> str:
-        ga, gb = self.shape
-        return (
-            f"Plane({self.kind}, {ga} x {gb}, {self.labels[0]} in [{self.a[0]:.4g}, "
-            f"{self.a[-1]:.4g}], {self.labels[1]} in [{self.b[0]:.4g}, {self.b[-1]:.4g}], "
-            f"{self.n_params} parameters)"
-        )
+        axes = describe_axes(self.labels, self.a, self.b)
+        return f"Plane({self.kind}, {axes}, {self.n_params} parameters)"
 
     @classmethod
     def build(
@@ -172,6 +168,14 @@ class Plane:
         info = {"cos_uv": check_not_parallel(u, v), "directions": "vectors"}
         a, b = make_axes(span, resolution)
         return cls(center.copy(), u, v, a, b, "directions", "vectors", None, info, center.copy())
+
+
+def describe_axes(labels, a, b) -> str:
+    """``"Ga x Gb, label in [lo, hi], label in [lo, hi]"``: a grid in a result's repr."""
+    return (
+        f"{a.size} x {b.size}, {labels[0]} in [{a[0]:.4g}, {a[-1]:.4g}], "
+        f"{labels[1]} in [{b[0]:.4g}, {b[-1]:.4g}]"
+    )
 
 
 def check_reachable(plane: Plane, name: str) -> None:
