@@ -22,6 +22,7 @@ from fastnn.exceptions import (
     DivergenceWarning,
     FastnnWarning,
     NotFittedError,
+    OverflowWarning,
     ProjectionWarning,
 )
 from fastnn.gradcheck import gradcheck
@@ -64,6 +65,7 @@ __all__ = [
     "MLPLayout",
     "MLPRegressor",
     "NotFittedError",
+    "OverflowWarning",
     "Plane",
     "ProjectionWarning",
     "set_config",

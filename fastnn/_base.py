@@ -103,7 +103,12 @@ class BaseEstimator:
                 "centre of the surface)"
             )
         backend = check_option(backend or self.backend, "backend", BACKENDS)
-        X = check_X(X, n_features=self.n_features_in_ if fitted else None, estimator=name)
+        X = check_X(
+            X,
+            n_features=self.n_features_in_ if fitted else None,
+            estimator=name,
+            feature_names=getattr(self, "feature_names_in_", None),
+        )
         family, target, layout, loss, activation = self._loss_parts(X, y, fitted)
         theta = check_vector(self.theta_ if center is None else center, "center", layout.n_params)
         return LossModel(

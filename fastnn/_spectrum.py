@@ -13,6 +13,8 @@ import dataclasses
 
 import numpy as np
 
+from fastnn._interrupts import deferred_interrupts
+
 # Models with at most this many parameters get the dense Hessian and eigh: n HVPs in
 # blocks cost less than the Lanczos iterations of eigsh, and every eigenvalue is exact.
 DENSE_MAX_PARAMS = 512
@@ -45,10 +47,23 @@ class HessianOperator:
         self.count = 0
 
     def __call__(self, block: np.ndarray) -> np.ndarray:
-        out = self.lm.hvp(self.lm.theta, block, self.penalty, self.cache, self.filled)
+        out = hvp_held(self.lm, self.lm.theta, block, self.penalty, self.cache, self.filled)
         self.filled = self.cache is not None
         self.count += block.shape[0]
         return out
+
+
+def hvp_held(lm, theta, block, *args):
+    """``lm.hvp(theta, block, *args)`` with Ctrl-C held until it returns, then raised.
+
+    A KeyboardInterrupt inside a parallel numba kernel surfaces as a SystemError; every
+    product runs as one bounded kernel call, so Ctrl-C waits at most one product.
+    """
+    with deferred_interrupts() as interrupted:
+        out = lm.hvp(theta, block, *args)
+    if interrupted():
+        raise KeyboardInterrupt
+    return out
 
 
 def dense_hessian(lm, penalty: bool = False) -> np.ndarray:
@@ -132,7 +147,7 @@ def extreme_eigenvalues(lm, theta: np.ndarray, which=("largest",), tol: float = 
     """
     n = lm.n_params
     if n <= DENSE_MAX_PARAMS:
-        H = lm.hvp(theta, np.eye(n))
+        H = hvp_held(lm, theta, np.eye(n))
         values = np.linalg.eigvalsh(0.5 * (H + H.T))
         return tuple(float(values[-1] if end == "largest" else values[0]) for end in which)
     from scipy.sparse.linalg import eigsh

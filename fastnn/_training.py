@@ -81,19 +81,30 @@ def train(run_epochs, *, n_epochs, n_samples, n_params, record_every, rng=None) 
     chunk = max(1, CALL_WORK // max(1, n_samples * n_params))
     if rng is not None:
         chunk = min(chunk, max(1, ORDER_BYTES // (8 * n_samples)))
-    # Chunks hold whole strides: a chunk's last trajectory row is the next one's first.
-    chunk = chunk // stride * stride or stride
+    # Chunks hold whole strides (a chunk's last trajectory row is the next one's first),
+    # or, where one stride is more than a chunk, parts of one stride: Ctrl-C then waits
+    # for a chunk, not for a stride (16.6 s at a stride of 10^7 iterations).
+    within_stride = chunk < stride
+    if not within_stride:
+        chunk = chunk // stride * stride
     full_batch = np.empty((0, n_samples), np.int64)
     done, reason = 0, MAX_ITER
     with deferred_interrupts() as interrupted:
         while done < n_epochs:
             k = min(chunk, n_epochs - done)
-            first_row = done // stride
+            if within_stride:
+                k = min(k, (done // stride + 1) * stride - done)  # never across a boundary
+                rows = _scratch_rows(trajectory, n_params)
+            else:
+                first_row = done // stride
+                rows = trajectory[first_row : first_row + (-(-k // stride)) + 1]
             ran, reason = run_epochs(
                 full_batch if rng is None else sample_orders(rng, n_samples, k),
                 loss_curve[done : done + k],
-                trajectory[first_row : first_row + (-(-k // stride)) + 1],
+                rows,
             )
+            if within_stride and trajectory.shape[0]:
+                _place_rows(trajectory, rows, done, int(ran), stride)
             done += int(ran)
             if ran < k or reason != MAX_ITER:
                 break
@@ -106,6 +117,23 @@ def train(run_epochs, *, n_epochs, n_samples, n_params, record_every, rng=None) 
         n_iter=done,
         reason=int(reason),
     )
+
+
+def _scratch_rows(trajectory, n_params: int) -> np.ndarray:
+    """Rows for a chunk inside one stride: its start and its end (none without a trajectory)."""
+    return np.empty((2 if trajectory.shape[0] else 0, n_params))
+
+
+def _place_rows(trajectory, rows, start: int, ran: int, stride: int) -> None:
+    """A part-of-a-stride chunk's rows where a whole-run call would have written them.
+
+    Its start is a trajectory row when it lies on a stride boundary; its end is the
+    latest "final" row, overwritten by later chunks as a whole run's final row would be.
+    """
+    if start % stride == 0:
+        trajectory[start // stride] = rows[0]
+    end = start + ran
+    trajectory[-(-end // stride)] = rows[-(-ran // stride)]
 
 
 def warn_outcome(estimator, run: TrainingRun, *, solver, lr, max_iter, tol, unit="epoch"):

@@ -51,13 +51,38 @@ def check_finite(arr: np.ndarray, name: str) -> None:
         )
 
 
+def _check_feature_names_of(X, fitted, name: str, estimator: str) -> None:
+    """ValueError when ``X``'s column names are not the ``fitted`` ones, in order."""
+    columns = getattr(X, "columns", None)
+    names = [] if columns is None else list(columns)
+    if not names or not all(isinstance(n, str) for n in names):
+        return
+    if names != [str(n) for n in fitted]:
+        shown = ", ".join(repr(n) for n in names[:6]) + (", ..." if len(names) > 6 else "")
+        expected = ", ".join(repr(str(n)) for n in list(fitted)[:6])
+        expected += ", ..." if len(fitted) > 6 else ""
+        raise ValueError(
+            f"{name} has the feature names [{shown}], but {estimator} was fitted with "
+            f"[{expected}]: pass the same columns in the same order"
+        )
+
+
 def check_X(
-    X, name: str = "X", n_features: int | None = None, estimator: str = "the model"
+    X,
+    name: str = "X",
+    n_features: int | None = None,
+    estimator: str = "the model",
+    feature_names=None,
 ) -> np.ndarray:
     """Validate a 2-D design matrix of shape ``(n_samples, n_features)``.
 
     With ``n_features``, ``X`` must have that many columns (those ``estimator`` was fitted on).
+    With ``feature_names`` (the estimator's ``feature_names_in_``), an ``X`` that names its
+    columns (a DataFrame) must name them the same, in the same order, as scikit-learn
+    requires; a plain array is taken as it is.
     """
+    if feature_names is not None:
+        _check_feature_names_of(X, feature_names, name, estimator)
     arr = _as_float_array(X, name)
     if arr.ndim != 2:
         hint = (

@@ -38,6 +38,7 @@ from fastnn._spectrum import (
     auto_method,
     dense_hessian,
     eigenpairs,
+    hvp_held,
 )
 from fastnn._validation import check_allocation, check_int, check_random_state
 from fastnn.model import LossModel, as_loss_model
@@ -110,7 +111,12 @@ def hvp(model, X, y, v, *, center=None, penalty: bool = False, backend=None) -> 
     """
     lm = _loss_model(model, X, y, center, backend)
     block, single = _block(v, lm.n_params)
-    out = lm.hvp(lm.theta, block, penalty)
+    out = hvp_held(lm, lm.theta, block, penalty)
+    if not np.all(np.isfinite(out)):
+        raise ValueError(
+            f"v: H v overflows float64 here (|v| up to {np.max(np.abs(block)):.3g}, |center| "
+            f"up to {np.max(np.abs(lm.theta)):.3g}); scale v down (H v is linear in v)"
+        )
     return out[0] if single else out
 
 
@@ -238,6 +244,10 @@ def hessian_trace(
     lm = _loss_model(model, X, y, center, backend)
     n_vectors = check_int(n_vectors, "n_vectors", minimum=2)
     block = check_int(block, "block")
+    check_allocation(8 * n_vectors, "n_vectors", f"{n_vectors} Hutchinson samples")
+    # a block of vectors, its products and the kernel's per-vector work space
+    width = min(block, n_vectors)
+    check_allocation(24 * width * lm.n_params, "block", f"blocks of {width} vectors")
     rng = check_random_state(random_state)
     samples = np.empty(n_vectors)
     product = HessianOperator(lm, penalty)

@@ -281,6 +281,10 @@ def _load_csv(path):
         header = len(rows) > 1 and csv.Sniffer().has_header(sample)
     except csv.Error:  # a sample the sniffer cannot split: no header
         header = False
+    # The sniffer also says no when a later row is ragged: a first row of names over rows
+    # whose feature cells are numbers is a header all the same.
+    if not header and len(rows) > 1 and not all(_is_number(c) for c in rows[0][:-1]):
+        header = any(r[:-1] and all(_is_number(c) for c in r[:-1]) for r in rows[1:6])
     names = [cell.strip() for cell in rows[0][:-1]] if header else None
     rows = rows[1:] if header else rows
     if not rows:
@@ -293,10 +297,11 @@ def _load_csv(path):
         try:
             table.append([float(cell) for cell in cells])
         except ValueError:
-            line = ",".join(row)
+            column = next(k for k, cell in enumerate(cells) if not _is_number(cell))
             what = "its feature columns are" if text_labels else "it is"
             raise ValueError(
-                f"{path}: data row {number} is not all numbers ({what} not): {line[:60]!r}"
+                f"{path}: data row {number} is not all numbers ({what} not): column "
+                f"{column + 1} holds {cells[column][:40]!r} (a decimal comma, or a quoted field?)"
             ) from None
         labels.append(row[-1].strip() if row else "")
         if len(row) != len(rows[0]):

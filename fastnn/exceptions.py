@@ -32,3 +32,11 @@ class ProjectionWarning(FastnnWarning):
 
 class ConvergenceWarning(FastnnWarning):
     """An iterative solver used all of ``max_iter`` without meeting its ``tol`` criterion."""
+
+
+class OverflowWarning(FastnnWarning, RuntimeWarning):
+    """A result holds infinite or NaN values where the inputs were finite.
+
+    float64 overflowed (a loss surface spanning huge parameters, targets of 1e200); the
+    message names the argument to scale down.
+    """

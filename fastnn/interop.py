@@ -90,6 +90,18 @@ def from_sklearn(estimator):
     return model
 
 
+def _finite(values, source: str, where: str) -> np.ndarray:
+    """``values`` as float64, or a one-line ValueError naming where NaN or inf sits."""
+    array = np.asarray(values, dtype=np.float64)
+    if not np.all(np.isfinite(array)):
+        bad = "NaN" if np.isnan(array).any() else "infinite"
+        raise ValueError(
+            f"{source}: {where} holds {bad} values; a model with them predicts nothing "
+            "meaningful (retrain it, or fix the weights)"
+        )
+    return array
+
+
 def _check_fitted(estimator) -> None:
     from sklearn.exceptions import NotFittedError
     from sklearn.utils.validation import check_is_fitted
@@ -105,7 +117,8 @@ def _check_fitted(estimator) -> None:
 def _linear_regression(estimator):
     from fastnn.linear_model import LinearRegression
 
-    coef = np.asarray(estimator.coef_, dtype=np.float64)
+    coef = _finite(estimator.coef_, "from_sklearn", "coef_")
+    _finite(estimator.intercept_, "from_sklearn", "intercept_")
     if coef.ndim != 1:
         raise ValueError(
             f"from_sklearn: this LinearRegression has {coef.shape[0]} targets; fastnn's has one"
@@ -125,8 +138,8 @@ def _logistic_regression(estimator):
             "from_sklearn: a one-vs-rest LogisticRegression (multi_class='ovr') normalises "
             "its classes' sigmoids, not a softmax; refit it multinomial to import it"
         )
-    coef = np.asarray(estimator.coef_, dtype=np.float64)
-    intercept = np.asarray(estimator.intercept_, dtype=np.float64)
+    coef = _finite(estimator.coef_, "from_sklearn", "coef_")
+    intercept = _finite(estimator.intercept_, "from_sklearn", "intercept_")
     alpha = 1.0 / float(estimator.C) if _pure_l2(estimator) else 0.0
     if classes.size == 2:
         model = LogisticRegression(alpha=alpha, fit_intercept=bool(estimator.fit_intercept))
@@ -164,10 +177,11 @@ def _mlp(estimator):
     sizes = [estimator.coefs_[0].shape[0], *(w.shape[1] for w in estimator.coefs_)]
     layout = MLPLayout(sizes)
     theta = np.empty(layout.n_params)
-    for target, source in zip(layout.coefs(theta), estimator.coefs_, strict=True):
-        target[...] = source
-    for target, source in zip(layout.intercepts(theta), estimator.intercepts_, strict=True):
-        target[...] = source
+    for k, (target, source) in enumerate(zip(layout.coefs(theta), estimator.coefs_, strict=True)):
+        target[...] = _finite(source, "from_sklearn", f"coefs_[{k}] (layer {k})")
+    pairs = zip(layout.intercepts(theta), estimator.intercepts_, strict=True)
+    for k, (target, source) in enumerate(pairs):
+        target[...] = _finite(source, "from_sklearn", f"intercepts_[{k}] (layer {k})")
     classes = None
     if kind == "MLPClassifier":
         classes = np.asarray(estimator.classes_)
@@ -336,8 +350,13 @@ def from_torch(module, loss: str):
         linear, layout.coefs(theta), layout.intercepts(theta), strict=True
     ):
         layer = layers[k]
-        weights[...] = layer.weight.detach().cpu().double().numpy().T
-        biases[...] = 0.0 if layer.bias is None else layer.bias.detach().cpu().double().numpy()
+        where = f"layer {k} ({type(layer).__name__})"
+        weights[...] = _finite(_values(layer.weight, where), "from_torch", f"{where}'s weight").T
+        biases[...] = (
+            0.0
+            if layer.bias is None
+            else _finite(_values(layer.bias, where), "from_torch", f"{where}'s bias")
+        )
     outputs = sizes[-1]
     hidden = tuple(int(s) for s in sizes[1:-1])
     if loss == "mse":
@@ -359,6 +378,18 @@ def from_torch(module, loss: str):
         )
     model.imported_from_ = "PyTorch"
     return model
+
+
+def _values(tensor, where: str) -> np.ndarray:
+    """A parameter tensor's values as float64, or a one-line ValueError (a "meta" tensor)."""
+    try:
+        return tensor.detach().cpu().double().numpy()
+    except (NotImplementedError, RuntimeError) as exc:
+        device = getattr(tensor, "device", "?")
+        raise ValueError(
+            f"from_torch: {where}'s parameters on device {device} hold no values "
+            f"({type(exc).__name__}); load or initialise the weights first"
+        ) from None
 
 
 def _describe(layers) -> str:

@@ -35,6 +35,7 @@ from fastnn._validation import (
     seed,
     validate_params,
 )
+from fastnn.exceptions import OverflowWarning
 from fastnn.layout import LinearLayout
 from fastnn.model import LINEAR
 
@@ -168,6 +169,14 @@ class _LinearModel(BaseEstimator):
                 unit="iteration" if solver == "gd" else "epoch",
             )
         self.loss_ = self._objective(impl, X, target, self.theta_, params.get("alpha", 0.0))
+        if not np.isfinite(self.loss_):  # finite data whose loss overflows float64
+            warnings.warn(
+                f"{type(self).__name__}: loss_ is {self.loss_}: float64 overflowed (|y| up "
+                f"to {np.max(np.abs(target)):.3g}, |X| up to {np.max(np.abs(X)):.3g}); scale "
+                "y (and X) down",
+                OverflowWarning,
+                stacklevel=2,
+            )
         return self
 
     def _objective(self, impl, X, target, theta, alpha):
@@ -276,7 +285,8 @@ class _LinearModel(BaseEstimator):
         if theta is None:
             self._check_fitted()
         n_features = getattr(self, "n_features_in_", None)
-        X = check_X(X, n_features=n_features, estimator=type(self).__name__)
+        names = getattr(self, "feature_names_in_", None)
+        X = check_X(X, n_features=n_features, estimator=type(self).__name__, feature_names=names)
         target = self._encode_target(y, X.shape[0])
         theta = self.theta_ if theta is None else check_vector(theta, "theta", size=X.shape[1] + 1)
         loss, grad = self._loss_grad(backend_module(self.backend), X, target, theta)
@@ -284,7 +294,12 @@ class _LinearModel(BaseEstimator):
 
     def _logits(self, X):
         self._check_fitted()
-        X = check_X(X, n_features=self.n_features_in_, estimator=type(self).__name__)
+        X = check_X(
+            X,
+            n_features=self.n_features_in_,
+            estimator=type(self).__name__,
+            feature_names=getattr(self, "feature_names_in_", None),
+        )
         impl = backend_module(self.backend)
         return impl.linear_logits(X, self.theta_, np.empty(X.shape[0]))
 
@@ -523,8 +538,19 @@ class LogisticRegression(_LinearModel):
 
     @property
     def _multinomial(self):
-        """The fitted softmax network of a model of more than two classes, else None."""
-        return getattr(self, "_softmax", None)
+        """The fitted softmax network of a model of more than two classes, else None.
+
+        It checks X's feature names against this model's (set by ``fit`` on a DataFrame
+        or by ``from_sklearn``), which it shares.
+        """
+        net = getattr(self, "_softmax", None)
+        if net is not None:
+            names = getattr(self, "feature_names_in_", None)
+            if names is not None:
+                net.feature_names_in_ = names
+            elif hasattr(net, "feature_names_in_"):
+                del net.feature_names_in_
+        return net
 
     def loss_model(self, X, y, *, center=None, backend=None):
         """As :meth:`fastnn.LinearRegression.loss_model`; a network's for more than two classes."""

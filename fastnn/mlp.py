@@ -242,6 +242,7 @@ class _BaseMLP(BaseEstimator):
             X,
             n_features=self.n_features_in_ if fitted else None,
             estimator=type(self).__name__,
+            feature_names=getattr(self, "feature_names_in_", None) if fitted else None,
         )
         Y, loss = self._partial_fit_targets(y, X.shape[0], classes, fitted)
         activation = ACTIVATION_CODES[params["activation"]]
@@ -342,7 +343,12 @@ class _BaseMLP(BaseEstimator):
         grad : ndarray of shape (n_params,)
         """
         self._check_fitted()
-        X = check_X(X, n_features=self.n_features_in_, estimator=type(self).__name__)
+        X = check_X(
+            X,
+            n_features=self.n_features_in_,
+            estimator=type(self).__name__,
+            feature_names=getattr(self, "feature_names_in_", None),
+        )
         Y = self._encode(y, X.shape[0])
         theta = (
             self.theta_
@@ -353,7 +359,12 @@ class _BaseMLP(BaseEstimator):
 
     def _logits(self, X):
         self._check_fitted()
-        X = check_X(X, n_features=self.n_features_in_, estimator=type(self).__name__)
+        X = check_X(
+            X,
+            n_features=self.n_features_in_,
+            estimator=type(self).__name__,
+            feature_names=getattr(self, "feature_names_in_", None),
+        )
         impl = backend_module(self.backend)
         out = np.empty((X.shape[0], self.n_outputs_))
         return impl.mlp_logits(X, self.theta_, self.layout_.sizes, self._activation_code, out)

@@ -304,6 +304,11 @@ def _axis(bounds, n: int, scale: str, name: str) -> np.ndarray:
         if low <= 0:
             raise ValueError(f"ranges: {name} must be > 0 on a log scale; got {bounds!r}")
         return np.geomspace(low, high, n)
+    # the values fit accepts: rates and scales > 0, a momentum in [0, 1)
+    if name == "momentum" and not (low >= 0 and high < 1):
+        raise ValueError(f"ranges: momentum must lie in [0, 1), as fit requires; got {bounds!r}")
+    if name != "momentum" and low <= 0:
+        raise ValueError(f"ranges: {name} must be > 0, as fit requires; got {bounds!r}")
     return np.linspace(low, high, n)
 
 
@@ -359,8 +364,12 @@ def trainability(
     Returns
     -------
     TrainabilityMap
-        Each point equals a separate ``fit`` with its hyperparameters: the same final
-        loss (bit for bit with the numba backend) and the same divergence verdict.
+        Each point is a separate ``fit`` with its hyperparameters, to rounding, not bit
+        for bit (the kernel trains points in SIMD lanes, in its own summation order): the
+        tests check the final loss at 1e-12 relative at points away from the edge of
+        stability (1e-9 for a diverged run's last iterate) and the same divergence
+        verdict; at the edge, rounding differences grow without bound, as between any
+        two implementations.
     """
     from fastnn.mlp import MLPClassifier, MLPRegressor, _checked_layout, initial_network
 
@@ -390,6 +399,11 @@ def trainability(
     n_layers = layout.sizes.size - 1
     solver = settings["solver"]
     targets = np.array([_target(name, n_layers, solver) for name in params], dtype=np.int64)
+    if ALL_RATES in targets and any(t >= SETTING_LAYER_RATES for t in targets):
+        raise ValueError(
+            f"params: {params[0]!r} and {params[1]!r} set the same layer's rate "
+            "(learning_rate_init sets every layer's); map learning_rate_init[k] pairs instead"
+        )
     a = _axis(ranges[0], grid[0], scale, params[0])
     b = _axis(ranges[1], grid[1], scale, params[1])
     rng = settings["random_state"]

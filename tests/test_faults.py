@@ -5,6 +5,7 @@ that fails its checks or was not asked to replace it; a completion record never 
 resume trust values that are not on disk; a second writer is refused.
 """
 
+import errno
 import json
 import os
 import signal
@@ -514,3 +515,337 @@ def test_kill_9_mid_run_then_resume_equals_an_uninterrupted_run(tmp_path, name):
     assert 0 < resumed.info["tiles_computed"] < 60
     whole = fastnn.loss_surface(model, X, y, **kw)
     np.testing.assert_array_equal(np.asarray(resumed.values), whole.values)
+
+
+# -- issue 29, item 3: feature names are checked wherever X enters ---------------------------
+@pytest.mark.parametrize("kind", ["linear", "logistic", "multinomial", "mlp"])
+def test_columns_other_than_the_fitted_ones_are_refused_wherever_x_enters(kind):
+    pd = pytest.importorskip("pandas")
+    X, y = data.blobs(120, seed=0)
+    if kind == "multinomial":
+        y = np.digitize(X[:, 1], [1.0, 3.0])  # three classes
+    model = {
+        "linear": lambda: fastnn.LinearRegression(),
+        "logistic": lambda: fastnn.LogisticRegression(),
+        "multinomial": lambda: fastnn.LogisticRegression(),
+        "mlp": lambda: fastnn.MLPClassifier((3,), max_iter=20, tol=None, random_state=0),
+    }[kind]()
+    target = X[:, 0] + X[:, 1] if kind == "linear" else y
+    model.fit(pd.DataFrame(X, columns=["a", "b"]), target)
+    same = pd.DataFrame(X, columns=["a", "b"])
+    np.testing.assert_array_equal(model.predict(same), model.predict(X))  # arrays as they are
+    for columns in (["b", "a"], ["c", "d"]):
+        other = pd.DataFrame(X, columns=columns)
+        for call, arguments in (
+            (model.predict, (other,)),
+            (model.score, (other, target)),
+            (model.loss_grad, (other, target)),
+            (lambda *a: fastnn.loss_surface(model, *a, resolution=3), (other, target)),
+            (lambda *a: fastnn.hvp(model, *a, np.ones(model.theta_.size)), (other, target)),
+        ):
+            with pytest.raises(ValueError, match=r"X has the feature names \[.*fitted with"):
+                call(*arguments)
+
+
+# -- issue 29, item 7: trainability maps only where fit would train -------------------------
+def test_trainability_refuses_values_fit_refuses_and_overlapping_rates():
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(16, 3)), rng.normal(size=16)
+    est = fastnn.MLPRegressor((4,), solver="momentum", max_iter=5, tol=None, random_state=0)
+    cases = [
+        (("learning_rate_init", "momentum"), ((-1.0, 1.0), (0.0, 0.5)), "must be > 0"),
+        (("learning_rate_init", "momentum"), ((0.1, 1.0), (0.0, 1.0)), r"momentum must lie"),
+        (("init_scale", "momentum"), ((0.0, 2.0), (0.0, 0.5)), "init_scale must be > 0"),
+    ]
+    for params, ranges, message in cases:
+        with pytest.raises(ValueError, match=message):
+            fastnn.trainability(est, X, y, params=params, ranges=ranges, scale="linear")
+    with pytest.raises(ValueError, match="set the same layer's rate"):
+        fastnn.trainability(est, X, y, params=("learning_rate_init", "learning_rate_init[0]"))
+
+
+# -- issue 29, item 9: imported weights must be finite ---------------------------------------
+def test_imported_nan_or_infinite_weights_are_refused_naming_the_layer():
+    sklearn = pytest.importorskip("sklearn.neural_network")
+    linear_model = pytest.importorskip("sklearn.linear_model")
+    X, y = data.donut(100, seed=0)
+    net = sklearn.MLPClassifier((4,), max_iter=30, random_state=0)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        net.fit(X, y)
+    net.coefs_[1][2, 0] = np.nan
+    with pytest.raises(ValueError, match=r"coefs_\[1\] \(layer 1\) holds NaN values"):
+        fastnn.from_sklearn(net)
+    logistic = linear_model.LogisticRegression().fit(X, y)
+    logistic.intercept_[0] = np.inf
+    with pytest.raises(ValueError, match="intercept_ holds infinite values"):
+        fastnn.from_sklearn(logistic)
+
+
+# -- issue 29, item 12: Ctrl-C during curvature work outside tiles ---------------------------
+INTERRUPTED_CURVATURE = """
+import sys
+import fastnn
+from fastnn import data
+X, y = data.donut(20000, seed=0)
+net = fastnn.MLPClassifier((64, 64), solver="gd", max_iter=1, tol=None, random_state=0)
+net.fit(X, y)
+fastnn.hvp(net, X, y, [1.0] * net.theta_.size)  # compiled
+print("curvature", flush=True)
+try:
+    fastnn.hessian_trace(net, X, y, n_vectors=10**5, block=16, random_state=0)
+except KeyboardInterrupt:
+    sys.exit(3)
+"""
+
+
+def test_ctrl_c_during_curvature_raises_keyboard_interrupt_promptly():
+    rc, out, err, waited = _interrupt(INTERRUPTED_CURVATURE, "curvature")
+    assert rc == 3, err  # not SystemError: every product runs with Ctrl-C held
+    assert waited < 1.5, f"Ctrl-C took {waited:.1f} s to be honoured"
+
+
+# -- issue 29, item 11: a long recording stride does not hold Ctrl-C back -------------------
+@pytest.mark.parametrize("kind", ["mlp", "linear"])
+def test_chunks_inside_one_stride_change_no_bit_of_the_run(monkeypatch, kind):
+    from fastnn import _training
+
+    X, y = data.donut(200, seed=0)
+    if kind == "mlp":
+        make = lambda: fastnn.MLPClassifier(  # noqa: E731
+            (5,), solver="sgd", max_iter=23, tol=None, random_state=0, record_trajectory=7
+        )
+    else:
+        make = lambda: fastnn.LogisticRegression(  # noqa: E731
+            solver="minibatch", batch_size=16, max_iter=23, random_state=0, record_trajectory=7
+        )
+    whole = make().fit(X, y)
+    monkeypatch.setattr(_training, "CALL_WORK", 1)  # one epoch a chunk: 7 chunks a stride
+    parts = make().fit(X, y)
+    np.testing.assert_array_equal(parts.trajectory_, whole.trajectory_)
+    np.testing.assert_array_equal(parts.loss_curve_, whole.loss_curve_)
+    np.testing.assert_array_equal(parts.theta_, whole.theta_)
+
+
+INTERRUPTED_LONG_STRIDE = """
+import sys
+import fastnn
+from fastnn import data
+X, y = data.donut(4000, seed=0)
+fastnn.MLPClassifier((64,), solver="gd", max_iter=2, tol=None).fit(X, y)  # compiled
+print("training", flush=True)
+try:
+    fastnn.MLPClassifier((64,), solver="gd", max_iter=10**6, tol=None,
+                         record_trajectory=10**5).fit(X, y)
+except KeyboardInterrupt:
+    sys.exit(3)
+"""
+
+
+def test_ctrl_c_with_a_long_recording_stride_within_a_second():
+    rc, out, err, waited = _interrupt(INTERRUPTED_LONG_STRIDE, "training")
+    assert rc == 3, err
+    assert waited < 1.5, f"Ctrl-C took {waited:.1f} s to be honoured"
+
+
+# -- issue 29, item 14: damaged stores and files are one-line errors -------------------------
+def test_a_store_missing_an_array_or_its_metadata_is_a_one_line_error(tmp_path, logistic):
+    pytest.importorskip("zarr")
+    import shutil
+
+    model, X, y = logistic
+    kw = dict(directions="random", random_state=0, resolution=(9, 7))
+    for damage in ("removed", "emptied"):
+        path = tmp_path / f"{damage}.zarr"
+        fastnn.loss_surface(model, X, y, out=path, **kw)
+        if damage == "removed":
+            shutil.rmtree(path / "values")
+        else:
+            (path / "values" / "zarr.json").write_text("{}")
+        with pytest.raises(ValueError, match="is damaged: its 'values' array is missing"):
+            fastnn.loss_surface(model, X, y, out=path, resume=True, **kw)
+        with pytest.raises(ValueError, match="is damaged: its 'values' array is missing"):
+            fastnn.Surface.load(path)
+        replaced = fastnn.loss_surface(model, X, y, out=path, overwrite=True, **kw)
+        assert replaced.info["tiles_computed"] == replaced.info["tiles"]
+
+
+@pytest.mark.parametrize("damage", ["no labels", "short axis", "long axis", "no values"])
+def test_a_damaged_surface_file_is_a_one_line_error(tmp_path, logistic, damage):
+    model, X, y = logistic
+    surface = fastnn.loss_surface(model, X, y, directions="random", random_state=0, resolution=5)
+    surface.save(tmp_path / "s.npz")
+    parts = dict(np.load(tmp_path / "s.npz"))
+    meta = json.loads(str(parts["meta"]))
+    if damage == "no labels":
+        del meta["labels"]
+    elif damage == "short axis":
+        parts["a"] = parts["a"][:-1]
+    elif damage == "long axis":
+        parts["b"] = np.r_[parts["b"], 9.0]
+    else:
+        del parts["values"]
+    parts["meta"] = np.array(json.dumps(meta))
+    np.savez(tmp_path / "bad.npz", **parts)
+    with pytest.raises(ValueError, match="bad.npz: a damaged fastnn surface file"):
+        fastnn.Surface.load(tmp_path / "bad.npz")
+
+
+def test_hutchinson_sizes_beyond_memory_are_refused_naming_them(logistic):
+    model, X, y = logistic
+    with pytest.raises(ValueError, match="n_vectors: .* would need"):
+        fastnn.hessian_trace(model, X, y, n_vectors=10**13)
+    with pytest.raises(ValueError, match="block: .* would need"):
+        fastnn.hessian_trace(model, X, y, n_vectors=10**9, block=10**9)
+
+
+# -- issue 29, items 13 and 16: full disks, unwritable places, order of checks ---------------
+def _enospc(*args, **kwargs):
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_a_full_disk_while_writing_npz_or_png_is_one_line_and_leaves_nothing(
+    tmp_path, capsys, monkeypatch
+):
+    from fastnn.surface import Surface
+
+    monkeypatch.setattr(Surface, "save", lambda self, path: _enospc())
+    out = tmp_path / "s.npz"
+    args = ["surface", "--model", "linear", "--resolution", "5", "--no-progress"]
+    assert main([*args, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "the disk is full" in err and err.count("\n") == 1
+    assert os.listdir(tmp_path) == []
+
+
+def test_an_unwritable_place_is_refused_before_any_work(capsys):
+    args = ["surface", "--model", "linear", "--resolution", "5", "--no-progress"]
+    assert main([*args, "--out", "/proc/x.npz"]) == 2
+    assert "cannot create files in /proc" in capsys.readouterr().err
+
+
+def test_a_full_disk_while_taking_the_lock_or_writing_the_record_leaves_nothing(
+    tmp_path, logistic, monkeypatch
+):
+    from fastnn.grid import _record
+
+    model, X, y = logistic
+    kw = dict(directions="random", random_state=0, resolution=(9, 7))
+
+    class FullFile:
+        def __init__(self, fd, mode):
+            os.close(fd)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def write(self, text):
+            _enospc()
+
+    with monkeypatch.context() as patch:
+        patch.setattr(_record.os, "fdopen", FullFile)
+        with pytest.raises(ValueError, match="cannot write the lock"):
+            fastnn.loss_surface(model, X, y, out=tmp_path / "s.npy", **kw)
+    assert os.listdir(tmp_path) == []  # no empty lock, nothing else
+    with monkeypatch.context() as patch:
+        patch.setattr(_record.os, "fsync", _enospc)
+        with pytest.raises(ValueError, match="cannot write the completion record"):
+            fastnn.loss_surface(model, X, y, out=tmp_path / "s.npy", **kw)
+    assert not any(name.endswith((".tmp", ".lock")) for name in os.listdir(tmp_path))
+    done = fastnn.loss_surface(model, X, y, out=tmp_path / "s.npy", overwrite=True, **kw)
+    assert done.info["tiles_computed"] == done.info["tiles"]
+
+
+def test_a_full_disk_while_finishing_a_store_resumes_to_a_finished_store(
+    tmp_path, logistic, monkeypatch
+):
+    pytest.importorskip("zarr")
+    from fastnn.grid import _store
+
+    model, X, y = logistic
+    kw = dict(directions="random", random_state=0, resolution=(9, 7))
+    real, calls = _store._consolidate, []
+
+    def full_at_the_end(path):
+        calls.append(path)
+        if len(calls) > 1:  # creating the store succeeded; finishing it meets a full disk
+            _enospc()
+        return real(path)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(_store, "_consolidate", full_at_the_end)
+        with pytest.raises(ValueError, match="every tile is written"):
+            fastnn.loss_surface(model, X, y, out=tmp_path / "s.zarr", **kw)
+    resumed = fastnn.loss_surface(model, X, y, out=tmp_path / "s.zarr", resume=True, **kw)
+    assert resumed.info["tiles_computed"] == 0
+    fastnn.Surface.load(tmp_path / "s.zarr", verify=True)
+
+
+def test_a_memmap_never_silently_replaces_another_runs_record(tmp_path, logistic):
+    model, X, y = logistic
+    kw = dict(directions="random", resolution=(9, 7))
+    path = tmp_path / "m.npy"
+    first = np.lib.format.open_memmap(path, mode="w+", dtype=np.float64, shape=(9, 7))
+    fastnn.loss_surface(model, X, y, out=first, random_state=0, **kw)
+    again = np.load(path, mmap_mode="r+")
+    with pytest.raises(ValueError, match="records another run's tiles"):
+        fastnn.loss_surface(model, X, y, out=again, random_state=1, **kw)
+    fastnn.loss_surface(model, X, y, out=again, random_state=1, overwrite=True, **kw)
+
+
+def test_bad_options_are_refused_before_a_cluster_starts(capsys):
+    pytest.importorskip("distributed")
+    start = time.perf_counter()
+    args = ["surface", "--model", "linear", "--metric", "accuracy", "--no-progress"]
+    assert main([*args, "--workers", "1"]) == 2
+    assert "--metric accuracy" in capsys.readouterr().err
+    assert time.perf_counter() - start < 3  # no cluster was started for it
+    assert main(["surface", "--model", "linear", "--workers", str(10**6)]) == 2
+    assert "more worker processes than cores" in capsys.readouterr().err
+
+
+# -- issue 29, item 15: errors that name the right row, cell and argument --------------------
+def test_a_ragged_row_or_a_decimal_comma_is_named_not_the_header(tmp_path):
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text("a,b,y\n1,2,0\n3,4,5,1\n5,6,1\n")
+    with pytest.raises(ValueError, match="data row 2 has 4 columns, the first has 3"):
+        data.load(ragged)
+    comma = tmp_path / "comma.csv"
+    comma.write_text('a,b,y\n1,2,0\n"1,5",4,1\n5,6,1\n')
+    with pytest.raises(ValueError, match=r"data row 2 is not all numbers .*column 1 holds '1,5'"):
+        data.load(comma)
+
+
+def test_the_demo_into_an_unwritable_directory_is_one_line(tmp_path, capsys, monkeypatch):
+    from fastnn import demo
+
+    def unwritable(self):
+        raise PermissionError(13, "Permission denied", str(tmp_path / "d" / "index.html"))
+
+    monkeypatch.setattr(demo.Demo, "run", unwritable)
+    assert main(["demo", "--out", str(tmp_path / "d"), "--quick"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot write" in err and "Permission denied" in err and err.count("\n") == 1
+    assert main(["demo", "--out", "/proc/fastnn-demo", "--quick"]) == 2
+    assert "cannot create" in capsys.readouterr().err
+
+
+# -- issue 29, item 8: finite inputs whose results overflow say so, naming the argument ------
+def test_finite_inputs_that_overflow_are_refused_or_warned_naming_the_argument(logistic):
+    _, X, _ = logistic
+    x, t = X[:, :1], X[:, 1]
+    model = fastnn.LinearRegression().fit(x, t)  # squared error: overflows first
+    with pytest.raises(ValueError, match="v: H v overflows float64"):
+        fastnn.hvp(model, x, t, np.full(2, 1e308))
+    with pytest.warns(fastnn.OverflowWarning, match="lower span="):
+        surface = fastnn.loss_surface(model, x, t, params=(0, 1), span=1e200, resolution=5)
+    assert surface.info["non_finite"] > 0
+    with pytest.warns(fastnn.OverflowWarning, match="lower span="):
+        fastnn.loss_surface(model, x, t, center=[1e300, 1e300], resolution=3)
+    with pytest.warns(fastnn.OverflowWarning, match=r"LinearRegression: loss_ is inf.*scale y"):
+        fastnn.LinearRegression().fit(x, t * 1e200)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import re
 import sys
@@ -69,6 +70,14 @@ def check_output_path(option: str, path: str, store: bool = False) -> None:
         raise CommandError(f"{option} {path}: the directory {directory} does not exist")
     if not os.access(directory, os.W_OK):
         raise CommandError(f"{option} {path}: the directory {directory} is not writable")
+    try:  # where access() says yes and creating a file still fails (/proc, a full quota)
+        handle, probe = tempfile.mkstemp(prefix=".fastnn-probe-", dir=directory)
+    except OSError as exc:
+        raise CommandError(
+            f"{option} {path}: cannot create files in {directory}: {exc.strerror or exc}"
+        ) from None
+    os.close(handle)
+    os.unlink(probe)
 
 
 def load_data(path: str, return_names: bool = False):
@@ -87,13 +96,23 @@ def write_atomically(path: str, write) -> None:
     if not os.path.isdir(directory):
         raise CommandError(f"{path}: the directory {directory} does not exist")
     suffix = os.path.splitext(path)[1]
-    handle, tmp = tempfile.mkstemp(prefix=".fastnn-", suffix=suffix, dir=directory)
+    try:
+        handle, tmp = tempfile.mkstemp(prefix=".fastnn-", suffix=suffix, dir=directory)
+    except OSError as exc:
+        raise CommandError(f"{path}: cannot create it: {exc.strerror or exc}") from None
     os.close(handle)
     try:
         write(tmp)
         # mkstemp creates the file 0600; the result gets the mode any new file would
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
+    except OSError as exc:  # a full disk or quota while writing: nothing half-written stays
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        raise CommandError(
+            f"{path}: the disk is full ({exc.strerror}); nothing was written: free some space "
+            "and run again"
+        ) from None
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)

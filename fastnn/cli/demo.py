@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from fastnn.cli._common import CommandError, seed
+from fastnn.cli._common import CommandError, check_output_path, seed
 
 
 def add_parser(sub) -> None:
@@ -28,6 +28,11 @@ def run(args) -> int:
         raise CommandError(
             f"--out {args.out}: cannot create the directory: {exc.strerror}"
         ) from None
-
-    Demo(out=args.out, quick=args.quick, seed=args.seed).run()
+    check_output_path("--out", os.path.join(args.out, "index.html"))  # files can be created
+    try:
+        Demo(out=args.out, quick=args.quick, seed=args.seed).run()
+    except OSError as exc:  # the directory became unwritable, or the disk filled up
+        raise CommandError(
+            f"--out {args.out}: cannot write {exc.filename or 'a file'}: {exc.strerror or exc}"
+        ) from None
     return 0

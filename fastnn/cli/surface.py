@@ -232,8 +232,14 @@ def run(args) -> int:
                 f"{option} {path} exists; pass --force to replace it"
                 + (" or --resume to continue it" if option == "--out" else "")
             )
+    cores = os.cpu_count() or 1
     if args.workers is not None and args.workers < 1:
         raise CommandError(f"--workers must be at least 1; got {args.workers}")
+    if args.workers is not None and args.workers > cores:
+        raise CommandError(
+            f"--workers {args.workers}: this machine has {cores} cores, and more worker "
+            "processes than cores only compete for them (--scheduler runs on a cluster)"
+        )
     if args.workers is not None and args.scheduler is not None:
         raise CommandError("pass either --workers (a local cluster) or --scheduler, not both")
     if args.params is not None and args.directions is not None:
@@ -245,6 +251,7 @@ def run(args) -> int:
         X, y = _lecture_data(args.model, args.seed)
     if args.standardize:
         X = _standardized(X)
+    _check_surface_options(args)  # before a cluster starts (seconds) or a model is fitted
     with _cluster(args) as client:
         return _compute_surface(args, X, y, client, names)
 
@@ -291,12 +298,8 @@ def _check_gpu_surface(args) -> None:
         raise CommandError(str(exc).replace("device='cuda'", "--device cuda")) from None
 
 
-def _compute_surface(args, X, y, client, feature_names=None) -> int:
-    import numpy as np
-
-    import fastnn
-
-    # Checked before --out is opened (opening a .npy zeroes it).
+def _check_surface_options(args) -> None:
+    """What the options alone decide, checked before --out is opened (a .npy is zeroed)."""
     if args.metric == "accuracy" and args.model == "linear":
         raise CommandError("--metric accuracy: --model linear is a regression; use logistic or mlp")
     if args.dtype == "float32" and args.model == "linear":
@@ -305,6 +308,13 @@ def _compute_surface(args, X, y, client, feature_names=None) -> int:
         _check_gpu_surface(args)
     if not (args.out or "").rstrip("/").endswith((".npy", ".zarr")):
         _check_fits_in_memory(args.resolution)
+
+
+def _compute_surface(args, X, y, client, feature_names=None) -> int:
+    import numpy as np
+
+    import fastnn
+
     try:
         model = _fit(args.model, X, y, args)
         if feature_names is not None and args.model != "mlp" and _usable(feature_names):

@@ -134,6 +134,12 @@ def _output(out, resume: bool, overwrite: bool, fields) -> _Output:
             return _Output("store", check_store_path(out, resume, overwrite), resume, fields)
         return _Output("npy", check_result_file(out, resume, overwrite), resume, fields)
     check_memmap_output(out)
+    record = getattr(out, "filename", None)
+    if record is not None and os.path.exists(f"{record}.tiles") and not (resume or overwrite):
+        raise ValueError(
+            f"out: {record}.tiles records another run's tiles in this memmap; pass "
+            "resume=True to continue that run or overwrite=True to start afresh"
+        )
     return _Output("array", out, resume, fields)
 
 
@@ -321,6 +327,11 @@ def run_job(
         repaired = sum(getattr(s, "repaired", 0) for s in sinks)
         if repaired:
             facts["arrays_repaired"] = repaired
+        # inf or NaN values written by this process (arrays and .npy; a store's are not
+        # counted, its values being written where each tile is computed)
+        non_finite = sum(getattr(s, "non_finite", 0) for s in sinks)
+        if non_finite:
+            facts["non_finite"] = non_finite
         stores = {}
         # Finishing a store rewrites its metadata: Ctrl-C waits for it too.
         with deferred_interrupts() as interrupted:

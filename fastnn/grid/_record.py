@@ -90,13 +90,21 @@ class TileRecord:
         """A new record (written to a temporary file, then renamed over ``path``)."""
         marks = dict(marks or {})
         temporary = f"{path}.tmp"
-        with open(temporary, "w", encoding="utf-8") as handle:
-            handle.write(json.dumps(header) + "\n")
-            for index, crc in marks.items():
-                handle.write(json.dumps({"done": index, "crc32": crc}) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
+        try:
+            with open(temporary, "w", encoding="utf-8") as handle:
+                handle.write(json.dumps(header) + "\n")
+                for index, crc in marks.items():
+                    handle.write(json.dumps({"done": index, "crc32": crc}) + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temporary, path)
+        except OSError as exc:  # a full disk: the old record (if any) stays as it was
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
+            raise ValueError(
+                f"out: cannot write the completion record {path}: {exc.strerror or exc}; "
+                "free some space and run again"
+            ) from None
         return cls(path, header, marks)
 
     @classmethod
@@ -338,8 +346,16 @@ def writer_lock(filename):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(path)  # stale: its process is gone
             continue
-        with os.fdopen(handle, "w") as lock:
-            lock.write(json.dumps(owner))
+        try:
+            with os.fdopen(handle, "w") as lock:
+                lock.write(json.dumps(owner))
+        except OSError as exc:  # a full disk: no empty lock may stay to block the next run
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+            raise ValueError(
+                f"out: cannot write the lock {path}: {exc.strerror or exc}; free some space "
+                "and run again"
+            ) from None
         break
     else:
         raise ValueError(f"out: cannot take the lock {path}")

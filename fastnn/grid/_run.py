@@ -62,6 +62,7 @@ class ArraySink:
     def __init__(self, out: np.ndarray, record=None):
         self.out = out
         self.record = record
+        self.non_finite = 0  # values written that are inf or NaN (overflow)
 
     @property
     def damaged(self) -> int:
@@ -75,6 +76,7 @@ class ArraySink:
     def finish(self, k: int, bounds, values) -> None:
         (r0, r1), (c0, c1) = bounds
         self.out[r0:r1, c0:c1] = values
+        self.non_finite += int(values.size - np.count_nonzero(np.isfinite(values)))
         if self.record is not None:
             self.out.flush()
             self.record.mark(k, self.out, bounds)

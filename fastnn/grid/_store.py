@@ -255,6 +255,7 @@ def resume_store(path: str, fingerprint: dict, description: dict):
                 f"resume: the store {path} belongs to another surface ({key} differs: "
                 f"{stored.get(key)!r} vs {value!r}); start afresh without resume"
             )
+    _check_arrays([*fields_of(attrs), _CHECKS], path, "resume: ")
     expected = {name: array_digest(v) for name, (v, _) in description["coords"].items()}
     if fields_of(attrs) != list(description["fields"]) or attrs.get("protected") != expected:
         raise ValueError(
@@ -262,6 +263,19 @@ def resume_store(path: str, fingerprint: dict, description: dict):
             "coordinates differ); start afresh without resume"
         )
     return group, check_coordinates(group, real_path(path), description)
+
+
+def _check_arrays(names, path: str, prefix: str = "") -> None:
+    """A one-line ValueError when one of the store's arrays is gone or unreadable."""
+    zarr = require_zarr()
+    for name in names:
+        try:  # from its own metadata, as a writer opens it (not the consolidated copy)
+            zarr.open_array(os.path.join(real_path(path), *name.split("/")), mode="r")
+        except Exception as exc:  # KeyError, FileNotFoundError, zarr's metadata errors
+            raise ValueError(
+                f"{prefix}{path} is damaged: its {name!r} array is missing or unreadable "
+                f"({type(exc).__name__}); start afresh with overwrite=True (--force)"
+            ) from None
 
 
 def tile_binding(fingerprint: dict, k: int, values) -> int:
@@ -403,8 +417,16 @@ class StoreSink:
         if self.best is not None:
             attrs["argmin"] = [self.best[1], self.best[2]]
             attrs["minimum"] = self.best[0]
-        self.group.attrs.update(attrs)
-        _consolidate(self.path)
+        try:
+            self.group.attrs.update(attrs)
+            _consolidate(self.path)
+        except OSError as exc:
+            if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            raise ValueError(
+                f"out: the disk holding {self.path} is full; every tile is written: free some "
+                "space and run again with resume=True (--resume) to finish the store"
+            ) from None
 
 
 def verify_tiles(group, path: str) -> None:
@@ -442,6 +464,7 @@ def open_finished(path, verify: bool = False):
     group = open_store(path)
     attrs = dict(group.attrs)
     fields = fields_of(attrs)
+    _check_arrays(fields + ([_CHECKS] if attrs.get("format") == FORMAT else []), path)
     arrays = [group[name] for name in fields]
     expected = math.prod(arrays[0].cdata_shape)
     written = min(a.nchunks_initialized for a in arrays)

@@ -338,6 +338,19 @@ def _plane_maps(
         info["tiles"] = len(job.tiles)
     outputs = check_outputs(out, job.fields, resume, overwrite, per_field_resume)
     result = run_job(job, settings, outputs=outputs)
+    if result.info.get("non_finite"):
+        import warnings
+
+        from fastnn.exceptions import OverflowWarning
+
+        ga, gb = plane.shape
+        warnings.warn(
+            f"{result.info['non_finite']} of {ga * gb * len(fields)} grid values are not "
+            "finite: float64 overflowed there (the grid reaches parameters up to "
+            f"{_reach(plane):.3g}); lower span= (or the centre's scale)",
+            OverflowWarning,
+            stacklevel=3,
+        )
     return {
         name: _surface(
             result,
@@ -350,6 +363,12 @@ def _plane_maps(
         )  # fmt: skip
         for k, name in enumerate(job.fields)
     }
+
+
+def _reach(plane) -> float:
+    """The largest parameter magnitude on the plane's grid (at one of its corners)."""
+    corners = [plane.theta(i, j) for i in (0, -1) for j in (0, -1)]
+    return float(max(np.max(np.abs(c)) for c in corners))
 
 
 def check_curvature_tol(curvature_tol) -> float:

@@ -239,18 +239,23 @@ class Surface:
             if not isinstance(meta, dict) or meta.get("format") != _FORMAT:
                 found = meta.get("format") if isinstance(meta, dict) else None
                 raise ValueError(f"{path}: unknown surface format {found!r}")
-            params = meta["params"]
-            return cls(
+            missing = [k for k in ("a", "b", "values", "center", "directions") if k not in data]
+            missing += [k for k in ("center_loss", "params", "labels", "info") if k not in meta]
+            if missing:
+                raise ValueError(f"{path}: a damaged fastnn surface file (no {missing[0]!r})")
+            surface = cls(
                 a=data["a"],
                 b=data["b"],
                 values=data["values"],
                 center=data["center"],
                 directions=data["directions"],
                 center_loss=meta["center_loss"],
-                params=tuple(params) if params is not None else None,
+                params=tuple(meta["params"]) if meta["params"] is not None else None,
                 labels=tuple(meta["labels"]),
                 info=meta["info"],
             )
+        _check_parts(surface, path)
+        return surface
 
     def __repr__(self) -> str:
         ga, gb = self.values.shape
@@ -275,6 +280,21 @@ class Surface:
 
 # Values read at once when a surface's values are searched in blocks (16 MB of float64).
 _BLOCK_VALUES = 1 << 21
+
+
+def _check_parts(surface, path) -> None:
+    """A ValueError naming ``path`` when a loaded surface's arrays do not fit together."""
+    a, b, values = np.asarray(surface.a), np.asarray(surface.b), surface.values
+    center, directions = np.asarray(surface.center), np.asarray(surface.directions)
+    problems = []
+    if a.ndim != 1 or b.ndim != 1 or values.shape != (a.size, b.size):
+        problems.append(f"values of shape {values.shape} on axes of {a.size} and {b.size} points")
+    if center.ndim != 1 or directions.shape != (2, center.size):
+        problems.append(f"directions of shape {directions.shape} for {center.size} parameters")
+    if len(surface.labels) != 2 or (surface.params is not None and len(surface.params) != 2):
+        problems.append("labels or params that are not pairs")
+    if problems:
+        raise ValueError(f"{path}: a damaged fastnn surface file ({problems[0]})")
 
 
 def _first_extreme(values, largest: bool) -> tuple[int, int]:
