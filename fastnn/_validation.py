@@ -140,7 +140,13 @@ def check_targets(y, n_samples: int, estimator: str = "this regressor") -> np.nd
         raise ValueError(f"{estimator} requires y to be passed, but the target y is None")
     if hasattr(y, "toarray"):
         raise TypeError("y is a sparse matrix; pass y.toarray()")
-    arr = np.asarray(y, dtype=np.float64)
+    try:
+        arr = np.asarray(y, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"y must hold numbers (regression targets) for {estimator}: {exc}; class labels "
+            "belong to a classifier"
+        ) from None
     if arr.ndim == 1:
         arr = arr[:, None]
     if arr.ndim != 2 or arr.shape[0] != n_samples or arr.shape[1] == 0:
@@ -178,6 +184,15 @@ def check_labels(
             f"{name} mixes strings and numbers ({_describe(arr[:4].tolist())}); class labels "
             "must be all strings or all numbers"
         )
+    if arr.dtype == object:  # None, or values that do not compare: no classes to sort
+        try:
+            np.unique(arr)
+        except TypeError:
+            kinds = sorted({type(v).__name__ for v in arr.tolist()})
+            raise ValueError(
+                f"{name} holds labels that cannot be ordered ({', '.join(kinds)}); class "
+                "labels must be all strings or all numbers, without None"
+            ) from None
     fractional = arr[arr != np.round(arr)] if arr.dtype.kind == "f" else arr[:0]
     if fractional.size:
         raise ValueError(
@@ -247,13 +262,23 @@ def available_memory() -> int | None:
         return None
 
 
+def format_bytes(nbytes: float) -> str:
+    """A size in the unit that shows it: ``"1000 bytes"``, ``"3.4 KiB"``, ``"7450.6 GiB"``."""
+    if nbytes < 1024:
+        return f"{int(nbytes)} bytes"
+    for unit, power in (("KiB", 10), ("MiB", 20)):
+        if nbytes < 1024 * 2**power:
+            return f"{nbytes / 2**power:.1f} {unit}"
+    return f"{nbytes / 2**30:.1f} GiB"
+
+
 def check_allocation(nbytes: int, name: str, what: str) -> None:
     """ValueError naming the argument ``name`` when ``what`` (``nbytes``) cannot fit in memory."""
     available = available_memory()
     if available is not None and nbytes > 0.8 * available:
         raise ValueError(
-            f"{name}: {what} would need {nbytes / 2**30:.3g} GiB of memory, and "
-            f"{available / 2**30:.1f} GiB are available"
+            f"{name}: {what} would need {format_bytes(nbytes)} of memory, and "
+            f"{format_bytes(available)} are available"
         )
 
 

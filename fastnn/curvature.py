@@ -66,7 +66,10 @@ def _loss_model(model, X, y, center, backend) -> LossModel:
 
 def _block(v, n_params: int, name: str = "v") -> tuple[np.ndarray, bool]:
     """``v`` as a C-contiguous (k, n_params) float64 block, and whether it was one vector."""
-    arr = np.asarray(v, dtype=np.float64)
+    try:
+        arr = np.asarray(v, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be numbers (a vector or a block of them): {exc}") from None
     single = arr.ndim == 1
     block = arr[None, :] if single else arr
     if block.ndim != 2 or block.shape[1] != n_params or block.shape[0] == 0:

@@ -236,7 +236,10 @@ class ImportedPipeline:
         self.estimator = estimator
 
     def _x(self, X):
-        return np.asarray(self.transform.transform(X), dtype=np.float64)
+        transformed = self.transform.transform(X)
+        if hasattr(transformed, "toarray"):  # a sparse step's output (a OneHotEncoder's)
+            transformed = transformed.toarray()
+        return np.asarray(transformed, dtype=np.float64)
 
     def loss_model(self, X, y, *, center=None, backend=None):
         """The last step's :class:`~fastnn.model.LossModel` on the transformed ``X``."""
@@ -343,6 +346,19 @@ def from_torch(module, loss: str):
             f"from_torch: fastnn networks use one hidden activation; got {sorted(kinds)}"
         )
     activation = _TORCH_ACTIVATIONS[kinds.pop()] if kinds else "relu"
+    for k in linear:
+        if isinstance(layers[k].weight, torch.nn.parameter.UninitializedParameter):
+            raise ValueError(
+                f"from_torch: layer {k} ({type(layers[k]).__name__}) has no weights yet: run "
+                "one batch through the module first, so that its sizes are known"
+            )
+    for k, j in zip(linear, linear[1:], strict=False):
+        if layers[j].in_features != layers[k].out_features:
+            raise ValueError(
+                f"from_torch: layer {j} ({type(layers[j]).__name__}) takes "
+                f"{layers[j].in_features} inputs, but layer {k} gives "
+                f"{layers[k].out_features} outputs"
+            )
     sizes = [layers[0].in_features, *(layers[k].out_features for k in linear)]
     layout = MLPLayout(sizes)
     theta = np.empty(layout.n_params)

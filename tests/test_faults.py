@@ -849,3 +849,62 @@ def test_finite_inputs_that_overflow_are_refused_or_warned_naming_the_argument(l
         fastnn.loss_surface(model, x, t, center=[1e300, 1e300], resolution=3)
     with pytest.warns(fastnn.OverflowWarning, match=r"LinearRegression: loss_ is inf.*scale y"):
         fastnn.LinearRegression().fit(x, t * 1e200)
+
+
+def test_unordered_labels_string_targets_and_bad_vectors_name_their_argument():
+    X, y = data.blobs(50, seed=0)
+    labels = np.array([None, 1] * 25, dtype=object)
+    for model in (fastnn.LogisticRegression(), fastnn.MLPClassifier(max_iter=5, tol=None)):
+        with pytest.raises(ValueError, match="y holds labels that cannot be ordered"):
+            model.fit(X, labels)
+    with pytest.raises(ValueError, match="y must hold numbers .* for MLPRegressor"):
+        fastnn.MLPRegressor(max_iter=5).fit(X, ["a"] * 50)
+    line = fastnn.LinearRegression().fit(X[:, :1], X[:, 1])
+    with pytest.raises(ValueError, match="v must be numbers"):
+        fastnn.hvp(line, X[:, :1], X[:, 1], "abc")
+
+
+def test_a_pipeline_with_a_sparse_step_imports_and_maps():
+    pipeline = pytest.importorskip("sklearn.pipeline")
+    preprocessing = pytest.importorskip("sklearn.preprocessing")
+    linear_model = pytest.importorskip("sklearn.linear_model")
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 3, size=(60, 2)).astype(float)
+    y = (X[:, 0] == 1).astype(int)
+    fitted = pipeline.make_pipeline(
+        preprocessing.OneHotEncoder(), linear_model.LogisticRegression()
+    ).fit(X, y)
+    imported = fastnn.from_sklearn(fitted)
+    np.testing.assert_array_equal(imported.predict(X), fitted.predict(X))
+    fastnn.loss_surface(imported, X, y, directions="random", random_state=0, resolution=3)
+
+
+def test_an_edited_store_attribute_is_a_one_line_error(tmp_path, logistic):
+    pytest.importorskip("zarr")
+    from fastnn.grid import _store
+
+    model, X, y = logistic
+    path = tmp_path / "s.zarr"
+    fastnn.loss_surface(model, X, y, directions="random", random_state=0, resolution=5, out=path)
+    document = json.loads((path / "zarr.json").read_text())
+    document["attributes"]["center_loss"] = "low"
+    (path / "zarr.json").write_text(json.dumps(document))
+    _store._consolidate(str(path))
+    with pytest.raises(ValueError, match="attribute 'center_loss' is damaged"):
+        fastnn.Surface.load(path)
+
+
+def test_reading_a_damaged_chunk_of_a_loaded_store_names_the_store(tmp_path, logistic):
+    zarr = pytest.importorskip("zarr")
+    model, X, y = logistic
+    path = tmp_path / "s.zarr"
+    fastnn.loss_surface(model, X, y, directions="random", random_state=0, resolution=(9, 7),
+                        tile_rows=3, out=path)  # fmt: skip
+    chunk = sorted(p for p in (path / "values" / "c").rglob("*") if p.is_file())[1]
+    damaged = bytearray(chunk.read_bytes())
+    damaged[5] ^= 0xFF
+    chunk.write_bytes(bytes(damaged))
+    values = fastnn.Surface.load(path).values
+    assert isinstance(values, zarr.Array)
+    with pytest.raises(ValueError, match=r"s.zarr: a tile of its values is damaged \(checksum"):
+        np.asarray(values)

@@ -30,6 +30,7 @@ import zlib
 
 import numpy as np
 
+from fastnn._validation import format_bytes
 from fastnn.grid._run import check_free_space
 
 # 2: marks carry the CRC-32 of their tile's values; 3: the tile plan is pinned by its
@@ -306,7 +307,7 @@ def _reserve(path: str, size: int, created: bool) -> None:
         if created:
             os.remove(path)
         raise ValueError(
-            f"out: the disk holding {path} has no room for {size / 2**30:.2f} GiB; free some "
+            f"out: the disk holding {path} has no room for {format_bytes(size)}; free some "
             "space or lower the resolution"
             + ("" if created else ", then run again with resume=True (--resume)")
         ) from None

@@ -18,7 +18,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from fastnn._interrupts import deferred_interrupts
-from fastnn._validation import available_memory
+from fastnn._validation import available_memory, format_bytes
 from fastnn.grid._evaluation import compute_tile
 
 
@@ -31,8 +31,8 @@ def check_fits_in_memory(shape, remedy: str, fields: int = 1) -> None:
     available = available_memory()
     if available is not None and needed > 0.8 * available:
         raise ValueError(
-            f"a {shape[0]} x {shape[1]} float64 surface needs {needed / 2**30:.1f} GiB, and "
-            f"{available / 2**30:.1f} GiB of memory are available: {remedy}, or lower the "
+            f"a {shape[0]} x {shape[1]} float64 surface needs {format_bytes(needed)}, and "
+            f"{format_bytes(available)} of memory are available: {remedy}, or lower the "
             "resolution"
         )
 
@@ -45,8 +45,8 @@ def check_free_space(path: str, needed: int, option: str = "out") -> None:
     free = shutil.disk_usage(directory).free
     if needed > free:
         raise ValueError(
-            f"{option}: {path} needs {needed / 2**30:.1f} GiB and {directory} has "
-            f"{free / 2**30:.1f} GiB free; free some space or lower the resolution"
+            f"{option}: {path} needs {format_bytes(needed)} and {directory} has "
+            f"{format_bytes(free)} free; free some space or lower the resolution"
         )
 
 

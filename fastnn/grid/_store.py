@@ -505,6 +505,45 @@ def recorded_argmin(group, attrs, field: str) -> tuple | None:
     return i, j
 
 
+def _check_attributes(attrs, path: str) -> None:
+    """A one-line ValueError naming the first attribute of a surface store that is damaged."""
+    params = attrs.get("params")
+    checks = {
+        "center_loss": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+        "labels": lambda v: isinstance(v, list) and len(v) == 2,
+        "info": lambda v: isinstance(v, dict),
+        "params": lambda v: v is None or (
+            isinstance(v, list) and len(v) == 2 and all(isinstance(p, int) for p in v)
+        ),
+    }  # fmt: skip
+    for name, fine in checks.items():
+        value = attrs.get(name) if name != "params" else params
+        if (name not in attrs and name != "params") or not fine(value):
+            raise ValueError(
+                f"{path}: the store's attribute {name!r} is damaged ({value!r}); recompute "
+                "the surface (overwrite=True)"
+            )
+
+
+def _named(array, path: str):
+    """``array`` as a zarr.Array whose damaged chunks are errors naming the store and tile."""
+    zarr = require_zarr()
+
+    class StoredValues(zarr.Array):
+        """A store's values: a read that fails its checksum names the store and the tile."""
+
+        def __getitem__(self, selection):
+            try:
+                return super().__getitem__(selection)
+            except _CHECKSUM_ERRORS as exc:
+                raise ValueError(
+                    f"{path}: a tile of its values is damaged (checksum: {exc}); resume the "
+                    "run (resume=True, --resume) to compute it again"
+                ) from None
+
+    return StoredValues(array.async_array)
+
+
 def load_store(path, verify: bool = False) -> dict:
     """The parts of a :class:`~fastnn.surface.Surface` from a finished store; values lazy."""
     path = os.fspath(path).rstrip("/")
@@ -515,6 +554,7 @@ def load_store(path, verify: bool = False) -> dict:
             f"{path} holds a {attrs.get('map', 'grid')} map ({', '.join(fields)}), not a "
             "surface; load it with its own class"
         )
+    _check_attributes(attrs, path)
     info = dict(attrs["info"])
     argmin = recorded_argmin(group, attrs, "values")
     if argmin is not None:
@@ -524,7 +564,7 @@ def load_store(path, verify: bool = False) -> dict:
     return {
         "a": group["a"][...],
         "b": group["b"][...],
-        "values": group["values"],
+        "values": _named(group["values"], path),
         "center": group["center"][...],
         "directions": group["directions"][...],
         "center_loss": attrs["center_loss"],
