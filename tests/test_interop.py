@@ -262,3 +262,20 @@ def test_a_two_way_softmax_network_stays_one(problems):
         warnings.simplefilter("ignore", fastnn.exceptions.ConvergenceWarning)
         model.set_params(max_iter=3).fit(X, labels)
     assert model.n_outputs_ == 1 and model.predict(X[:2]).dtype.kind == "U"
+
+
+def test_torch_weights_that_cannot_be_imported_are_one_line_errors():
+    torch = pytest.importorskip("torch")
+    nn = torch.nn
+    with pytest.raises(ValueError, match=r"layer 2 \(Linear\) takes 4 inputs, but layer 0 gives 5"):
+        fastnn.from_torch(nn.Sequential(nn.Linear(2, 5), nn.ReLU(), nn.Linear(4, 1)), "mse")
+    with pytest.raises(ValueError, match=r"layer 0 \(LazyLinear\) has no weights yet"):
+        fastnn.from_torch(nn.Sequential(nn.LazyLinear(3), nn.ReLU(), nn.Linear(3, 1)), "mse")
+    meta = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1)).to("meta")
+    with pytest.raises(ValueError, match="on device meta hold no values"):
+        fastnn.from_torch(meta, "mse")
+    broken = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+    with torch.no_grad():
+        broken[2].weight[0, 1] = float("inf")
+    with pytest.raises(ValueError, match=r"layer 2 \(Linear\)'s weight holds infinite values"):
+        fastnn.from_torch(broken, "mse")
