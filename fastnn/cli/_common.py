@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import errno
 import os
 import re
 import sys
 import tempfile
+
+from fastnn._disk import full_disk_is
 
 USAGE_ERROR = 2
 TRAINING_FAILED = 3
@@ -101,18 +102,13 @@ def write_atomically(path: str, write) -> None:
     except OSError as exc:
         raise CommandError(f"{path}: cannot create it: {exc.strerror or exc}") from None
     os.close(handle)
+    full = f"{path}: the disk is full ({{reason}}); nothing was written: free some space"
     try:
-        write(tmp)
-        # mkstemp creates the file 0600; the result gets the mode any new file would
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except OSError as exc:  # a full disk or quota while writing: nothing half-written stays
-        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
-            raise
-        raise CommandError(
-            f"{path}: the disk is full ({exc.strerror}); nothing was written: free some space "
-            "and run again"
-        ) from None
+        with full_disk_is(CommandError, full + " and run again"):
+            write(tmp)
+            # mkstemp creates the file 0600; the result gets the mode any new file would
+            os.chmod(tmp, 0o666 & ~_umask())
+            os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)

@@ -30,6 +30,7 @@ import zlib
 
 import numpy as np
 
+from fastnn._disk import full_disk_is
 from fastnn._validation import format_bytes
 from fastnn.grid._run import check_free_space
 
@@ -169,18 +170,15 @@ class TileRecord:
     def mark(self, index: int, values, tile) -> None:
         """Record tile ``index`` as done, with the CRC of its values as they are in ``values``."""
         crc = tile_crc(values, tile)
-        try:
+        with full_disk_is(
+            ValueError,
+            f"out: the disk holding {self.path} is full; the tiles marked so far are kept: "
+            "free some space and run again with resume=True (--resume)",
+        ):
             with open(self.path, "a", encoding="utf-8") as handle:
                 handle.write(json.dumps({"done": index, "crc32": crc}) + "\n")
                 handle.flush()
                 os.fsync(handle.fileno())
-        except OSError as exc:
-            if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
-                raise
-            raise ValueError(
-                f"out: the disk holding {self.path} is full; the tiles marked so far are kept: "
-                "free some space and run again with resume=True (--resume)"
-            ) from None
         self.marks[index] = crc
 
 

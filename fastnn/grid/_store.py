@@ -32,7 +32,6 @@ Zarr and numcodecs are imported only here (``pip install "fastnn[zarr]"``).
 from __future__ import annotations
 
 import contextlib
-import errno
 import hashlib
 import math
 import os
@@ -42,6 +41,7 @@ import zlib
 
 import numpy as np
 
+from fastnn._disk import full_disk_is
 from fastnn.grid._record import check_output_place, real_path
 from fastnn.grid._run import check_free_space
 
@@ -336,17 +336,14 @@ class ChunkWriter:
         *arrays, checks = self._open()
         parts = _fields_last(values, len(self.fields))
         k = self.tiles.index(rows, cols)
-        try:
+        with full_disk_is(
+            ValueError,
+            f"out: the disk holding {self.path} is full; the tiles written so far are kept: "
+            "free some space and run again with resume=True (--resume)",
+        ):
             for array, part in zip(arrays, parts, strict=True):
                 array[rows[0] : rows[1], cols[0] : cols[1]] = part
             checks[k : k + 1] = np.array([tile_binding(self.fingerprint, k, parts)], np.uint32)
-        except OSError as exc:
-            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-                raise ValueError(
-                    f"out: the disk holding {self.path} is full; the tiles written so far are "
-                    "kept: free some space and run again with resume=True (--resume)"
-                ) from None
-            raise
         return tile_summary(rows, cols, parts[0])
 
 
@@ -417,16 +414,13 @@ class StoreSink:
         if self.best is not None:
             attrs["argmin"] = [self.best[1], self.best[2]]
             attrs["minimum"] = self.best[0]
-        try:
+        with full_disk_is(
+            ValueError,
+            f"out: the disk holding {self.path} is full; every tile is written: free some "
+            "space and run again with resume=True (--resume) to finish the store",
+        ):
             self.group.attrs.update(attrs)
             _consolidate(self.path)
-        except OSError as exc:
-            if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
-                raise
-            raise ValueError(
-                f"out: the disk holding {self.path} is full; every tile is written: free some "
-                "space and run again with resume=True (--resume) to finish the store"
-            ) from None
 
 
 def verify_tiles(group, path: str) -> None:
