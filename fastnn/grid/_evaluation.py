@@ -161,9 +161,6 @@ def evaluate_tile(evaluation: Evaluation, rows, cols, out=None) -> np.ndarray:
 
 
 def compute_tile(evaluation: Evaluation, rows, cols, out=None, writer=None):
-    """A tile's values, or what ``writer(k, rows, cols, values)`` returns after storing them.
-
-    ``writer`` is called as ``writer(rows, cols, values)``.
-    """
+    """A tile's values, or what ``writer(rows, cols, values)`` returns after storing them."""
     values = evaluate_tile(evaluation, rows, cols, out)
     return values if writer is None else writer(rows, cols, values)
