@@ -407,14 +407,14 @@ def surface_job(evaluation, plane, loss_model, fields: dict, tile_rows=None) -> 
     Each field's store (alone) is a complete Surface: its centre value, info, the
     plane's labels and parameters.
     """
-    curvature_tol = evaluation.codes[-1] if evaluation.kind in _CURVATURE_KINDS else 0.0
+    centre = _centre_values(evaluation, loss_model, [metric for metric, _ in fields.values()])
     field_attrs = {}
-    for name, (metric, info) in fields.items():
+    for (name, (_, info)), value in zip(fields.items(), centre, strict=True):
         field_attrs[name] = {
             "map": "surface",
             "labels": list(plane.labels),
             "params": list(plane.params) if plane.params is not None else None,
-            "center_loss": loss_model.metric_at(loss_model.theta, metric, curvature_tol),
+            "center_loss": value,
             "info": info,
         }
     coords = {
@@ -440,7 +440,19 @@ def surface_job(evaluation, plane, loss_model, fields: dict, tile_rows=None) -> 
     )  # fmt: skip
 
 
-_CURVATURE_KINDS = ("max-eigenvalue", "min-eigenvalue", "curvature")
+def _centre_values(evaluation, loss_model, metrics) -> list:
+    """Each metric at the centre; both ends of the spectrum from one Hessian (curvature)."""
+    if evaluation.kind == "curvature":
+        from fastnn._spectrum import extreme_eigenvalues
+
+        ends = ["largest" if m == "max_eigenvalue" else "smallest" for m in metrics]
+        tol = evaluation.codes[-1]
+        return list(extreme_eigenvalues(loss_model, loss_model.theta, tuple(ends), tol))
+    tol = evaluation.codes[-1] if evaluation.kind in _CURVATURE_KINDS else 0.0
+    return [loss_model.metric_at(loss_model.theta, metric, tol) for metric in metrics]
+
+
+_CURVATURE_KINDS = ("max-eigenvalue", "min-eigenvalue")
 
 
 def _surface(result, name, plane, center, center_loss, info, first=True) -> Surface:
