@@ -1,4 +1,4 @@
-"""Which build of a training loop runs -- serial or threaded -- and the thresholds behind it.
+"""Which build of a training loop runs (serial or threaded), its BLAS threads, and why.
 
 Each training loop (linear GD, linear minibatch, the MLP loop) is one ``inline=True``
 body compiled twice: serially (the public kernel, e.g. ``linear_gd``) and as a private
@@ -15,6 +15,8 @@ live in ``fastnn/kernels/train_*.py``.
 """
 
 from __future__ import annotations
+
+import contextlib
 
 # Linear models: below this many data values (rows x (features + 1)) a batch runs serially.
 LINEAR_PARALLEL_MIN_WORK = 1 << 17
@@ -42,6 +44,38 @@ def mlp_threaded(sizes, batch_rows: int) -> bool:
     n_params = sum(a * b + b for a, b in zip(fan_in, fan_out, strict=True))
     n_chunks = -(-batch_rows // MLP_CHUNK)
     return not blas and n_chunks >= 2 and batch_rows * n_params >= MLP_PARALLEL_MIN_WORK
+
+
+# Below this many multiply-adds per layer product, a training step's BLAS calls run on
+# one thread.  Threaded BLAS gained 0-15% on such products on an idle machine and lost
+# 2-7x on a busy one (its threads wait for each other at every call: a 784-128-10 Adam
+# epoch, batches of 200, took 6.9x its idle time beside two busy processes, 1.3x on one
+# BLAS thread; bench/test_bench_busy.py).  Full batches of 10,000 samples keep the threads.
+MLP_BLAS_THREADS_MIN_PRODUCT = 1 << 28
+
+
+def mlp_blas_threads(sizes, batch_rows: int) -> int | None:
+    """BLAS threads for training on batches of ``batch_rows``: 1, or None (BLAS's own)."""
+    largest = max(a * b for a, b in zip(sizes[:-1], sizes[1:], strict=True))
+    if largest < MLP_BLAS_MIN_WEIGHTS or batch_rows * largest >= MLP_BLAS_THREADS_MIN_PRODUCT:
+        return None
+    return 1
+
+
+@contextlib.contextmanager
+def blas_threads(limit: int | None):
+    """Run the block with BLAS limited to ``limit`` threads (None: leave BLAS alone).
+
+    numba's ``np.dot`` calls the BLAS that scipy loads; threadpoolctl limits every BLAS
+    in the process (and restores them afterwards).
+    """
+    if limit is None:
+        yield
+        return
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=limit, user_api="blas"):
+        yield
 
 
 def training_loop(impl, name: str, threaded: bool):

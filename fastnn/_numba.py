@@ -65,7 +65,50 @@ def _enable_wide_vectors() -> str | None:
 
 WIDE_VECTOR_FEATURES = _enable_wide_vectors()
 
+
 import numba  # noqa: E402  (after the vector-width choice above)
+
+# Environment variables by which a user (or another library) has already chosen how
+# OpenMP threads wait; fastnn then leaves the choice alone.
+_WAIT_CHOICES = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "KMP_BLOCKTIME")
+SPINNING_THREADS_ENV = "FASTNN_SPINNING_THREADS"
+
+
+def _start_passive_threads() -> bool:
+    """Start numba's threading layer with OpenMP threads that sleep, not spin, when idle.
+
+    numba's threading layer here is OpenMP (libgomp), whose idle threads busy-wait
+    after each ``prange`` section.  On a busy machine -- two other CPU-bound processes
+    on these 2 cores -- a thread that spins while its partner waits for a core turned a
+    21 x 21 curvature map (one short parallel section per Hessian-vector product) from
+    2.5 s into 9.2 s; with ``OMP_WAIT_POLICY=passive`` every map stayed within 3x of
+    its idle time, and idle times did not change beyond the noise
+    (``bench/test_bench_busy.py``, ``bench/RESULTS.md``).
+
+    OpenMP reads the policy once, when its runtime loads, so the layer is loaded here
+    (about 30 ms) with the variable set, and the variable is removed again: libraries
+    imported later (PyTorch's own OpenMP) keep their defaults.  Nothing is done when the
+    layer is already running, when the user chose a policy (:data:`_WAIT_CHOICES`), or
+    when ``FASTNN_SPINNING_THREADS=1`` asks for OpenMP's default.  Returns whether the
+    layer was started here.
+    """
+    from numba.np.ufunc import parallel
+
+    if os.environ.get(SPINNING_THREADS_ENV, "").lower() in ("1", "true", "yes", "on"):
+        return False
+    if parallel._is_initialized or any(name in os.environ for name in _WAIT_CHOICES):
+        return False
+    os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+    try:
+        numba.get_num_threads()  # loads the threading layer
+    except ValueError:  # no threading layer loads here: the first parallel kernel says so
+        return False
+    finally:
+        del os.environ["OMP_WAIT_POLICY"]
+    return True
+
+
+PASSIVE_THREADS = _start_passive_threads()
 
 # parallel=True would also turn array expressions (np.zeros, a[:] = 0, ...) into
 # thread-launching parfors, costly inside small training loops: only prange runs

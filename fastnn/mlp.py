@@ -15,7 +15,7 @@ from functools import partial
 import numpy as np
 
 from fastnn._base import BACKENDS, BaseEstimator, backend_module, r2_score
-from fastnn._builds import mlp_threaded, training_loop
+from fastnn._builds import blas_threads, mlp_blas_threads, mlp_threaded, training_loop
 from fastnn._codes import (
     ACTIVATION_CODES,
     ADAM,
@@ -485,14 +485,15 @@ def _train_network(
 
         run_epochs = epoch_by_epoch(one_epoch, stopper, theta, stride)
 
-    run = train(
-        run_epochs,
-        n_epochs=params["max_iter"],
-        n_samples=n_samples,
-        n_params=layout.n_params,
-        record_every=params["record_trajectory"],
-        rng=None if full_batch else optimizer.rng,
-    )
+    with blas_threads(mlp_blas_threads(sizes, n_samples if full_batch else batch_size)):
+        run = train(
+            run_epochs,
+            n_epochs=params["max_iter"],
+            n_samples=n_samples,
+            n_params=layout.n_params,
+            record_every=params["record_trajectory"],
+            rng=None if full_batch else optimizer.rng,
+        )
     return run, optimizer
 
 

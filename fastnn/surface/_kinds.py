@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from fastnn._builds import blas_threads
 from fastnn._codes import ACCURACY, LOG_LOSS
 from fastnn.grid import Evaluation, TileKernel, register_kind
 from fastnn.model import LINEAR, NETWORK
@@ -35,9 +36,7 @@ def _run_network(impl, arrays, codes, a, b, out):
     # BLAS's idle threads spin for a while after each call; the kernel's first-layer
     # products are followed by numba's threads, which lost half of the 2 cores to them
     # (2.8 s instead of 1.9 s on the MNIST-sized network).  One BLAS thread per call.
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1, user_api="blas"):
+    with blas_threads(1):
         impl.mlp_surface(X, Y, origin, u, v, sizes, *codes, a, b, out)
 
 
@@ -72,8 +71,6 @@ def _extreme_eigenvalues(which: tuple):
     """A tile of the Hessian's extreme eigenvalues, one field per end in ``which``."""
 
     def run(impl, arrays, codes, a, b, out):
-        from threadpoolctl import threadpool_limits
-
         from fastnn._spectrum import extreme_eigenvalues
 
         X, Y, origin, u, v, sizes = arrays
@@ -81,7 +78,7 @@ def _extreme_eigenvalues(which: tuple):
         model = curvature_model(impl, X, Y, origin, sizes, family, loss, activation)
         values = out.reshape(a.size, b.size, len(which))
         # one BLAS thread: eigh's and BLAS's results then do not depend on the thread count
-        with threadpool_limits(limits=1, user_api="blas"):
+        with blas_threads(1):
             for i in range(a.size):
                 for j in range(b.size):
                     theta = origin + a[i] * u + b[j] * v
