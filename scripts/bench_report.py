@@ -1,13 +1,19 @@
-"""Turn a pytest-benchmark JSON file into a markdown table and a bar chart.
+"""Turn pytest-benchmark JSON files (one per run) into markdown tables and a bar chart.
 
 For each benchmark group: the median time of every variant, fastnn-numba's speed-up over
 the numpy reference (``fastnn-numpy``) and over the fastest peer (any variant that is not
-fastnn's own: PyTorch, scikit-learn, the lecture's loop), and the throughput recorded in
-``extra_info`` (``evaluations_per_second`` etc.).  The chart shows, per group, each
-variant's time relative to fastnn-numba (log scale; above 1 = slower than fastnn).
+fastnn's own: PyTorch, JAX, scikit-learn, the lecture's loop), and the throughput recorded
+in ``extra_info`` (``evaluations_per_second`` etc.).  Given several runs, each ratio is
+the median of the runs' ratios (each ratio from one run: both times measured side by
+side) followed by its range over the runs, and each time is the median over the runs.
+Benchmarks that record ``busy_over_idle`` (``bench/test_bench_busy.py``) get a table of
+their own: idle and busy times and their ratio.  The chart shows, per group, each
+variant's time relative to fastnn-numba in the first run (log scale; above 1 = slower
+than fastnn).
 
 Usage:
-    python scripts/bench_report.py bench/results/latest.json [--markdown OUT.md] [--png OUT.png]
+    python scripts/bench_report.py bench/results/run1.json [run2.json ...] \
+        [--markdown OUT.md] [--png OUT.png]
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import argparse
 import json
 import math
 import re
+import statistics
 import sys
 
 OURS = "fastnn-numba"
@@ -46,6 +53,7 @@ def load(path: str) -> dict[str, dict[str, dict]]:
             "median": stats["median"],
             "min": stats["min"],
             "rate": rate,
+            "extra": extra,
         }
     return groups
 
@@ -84,11 +92,54 @@ def summarise(groups) -> list[dict]:
     return rows
 
 
+def combine(runs: list[list[dict]]) -> list[dict]:
+    """One row per group over several runs' :func:`summarise` rows.
+
+    Times are medians over the runs; ratios are lists (one per run that has both sides).
+    """
+    by_group: dict[str, list[dict]] = {}
+    for rows in runs:
+        for row in rows:
+            by_group.setdefault(row["group"], []).append(row)
+    combined = []
+    for group, rows in sorted(by_group.items()):
+        variants: dict[str, dict] = {}
+        for name in {name for row in rows for name in row["variants"]}:
+            seen = [row["variants"][name] for row in rows if name in row["variants"]]
+            variants[name] = {
+                "median": statistics.median(v["median"] for v in seen),
+                "rate": seen[0]["rate"]
+                and (seen[0]["rate"][0], statistics.median(v["rate"][1] for v in seen)),
+            }
+        peers = [row["best_peer"] for row in rows if row["best_peer"]]
+        combined.append(
+            {
+                "group": group,
+                "variants": variants,
+                "runs": len(rows),
+                "vs_reference": [r["vs_reference"] for r in rows if r["vs_reference"]],
+                "best_peer": max(set(peers), key=peers.count) if peers else None,
+                "vs_peer": [r["vs_peer"] for r in rows if r["vs_peer"]],
+            }
+        )
+    return combined
+
+
+def _ratio(values: list[float], digits: int) -> str:
+    """``**median x**`` and, over several runs, the range: ``**2.1x** (1.9-2.3)``."""
+    if not values:
+        return "-"
+    text = f"**{statistics.median(values):.{digits}f}x**"
+    if len(values) > 1:
+        text += f" ({min(values):.{digits}f}-{max(values):.{digits}f})"
+    return text
+
+
 def markdown(rows) -> str:
     lines = [
-        "| group | fastnn-numba | fastnn-numpy | best peer | vs numpy | vs best peer "
+        "| group | runs | fastnn-numba | fastnn-numpy | best peer | vs numpy | vs best peer "
         "| throughput |",
-        "|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         v = row["variants"]
@@ -97,14 +148,42 @@ def markdown(rows) -> str:
         peer = row["best_peer"]
         rate = ours["rate"] if ours else None
         lines.append(
-            "| {group} | {ours} | {ref} | {peer} | {vr} | {vp} | {rate} |".format(
+            "| {group} | {runs} | {ours} | {ref} | {peer} | {vr} | {vp} | {rate} |".format(
                 group=row["group"],
+                runs=row["runs"],
                 ours=_time(ours["median"]) if ours else "-",
                 ref=_time(ref["median"]) if ref else "-",
-                peer=f"{peer}: {_time(v[peer]['median'])}" if peer else "-",
-                vr=f"**{row['vs_reference']:.1f}x**" if row["vs_reference"] else "-",
-                vp=f"**{row['vs_peer']:.2f}x**" if row["vs_peer"] else "-",
+                peer=f"{peer}: {_time(v[peer]['median'])}" if peer and peer in v else "-",
+                vr=_ratio(row["vs_reference"], 1),
+                vp=_ratio(row["vs_peer"], 2),
                 rate=f"{rate[1]:.3g} {rate[0].replace('_per_second', '/s')}" if rate else "-",
+            )
+        )
+    return "\n".join(lines) + "\n"
+
+
+def busy_table(runs: list[dict]) -> str:
+    """Idle and busy times of the busy-machine benchmarks, over the runs (empty if none)."""
+    found: dict[str, list[dict]] = {}
+    for groups in runs:
+        for group, variants in groups.items():
+            for stats in variants.values():
+                if "busy_over_idle" in stats["extra"]:
+                    found.setdefault(group, []).append(stats["extra"])
+    if not found:
+        return ""
+    lines = [
+        "| workload | threads | idle | beside 2 busy processes | busy / idle |",
+        "|---|---|---|---|---|",
+    ]
+    for group, extras in sorted(found.items()):
+        lines.append(
+            "| {w} | {c} | {i} | {b} | {r} |".format(
+                w=group.removeprefix("busy-"),
+                c=", ".join(sorted({e["choice"] for e in extras})),
+                i=_time(statistics.median(e["idle_seconds"] for e in extras)),
+                b=_time(statistics.median(e["busy_seconds"] for e in extras)),
+                r=_ratio([e["busy_over_idle"] for e in extras], 2),
             )
         )
     return "\n".join(lines) + "\n"
@@ -145,33 +224,38 @@ def chart(rows, path: str) -> None:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("json", help="pytest-benchmark JSON (--benchmark-json)")
-    parser.add_argument("--markdown", help="write the table here (default: stdout)")
-    parser.add_argument("--png", help="write the bar chart here")
+    parser.add_argument("json", nargs="+", help="pytest-benchmark JSON files, one per run")
+    parser.add_argument("--markdown", help="write the tables here (default: stdout)")
+    parser.add_argument("--png", help="write the bar chart (of the first run) here")
     args = parser.parse_args(argv)
-    rows = summarise(load(args.json))
-    if not rows:
+    loaded = [load(path) for path in args.json]
+    runs = [summarise(groups) for groups in loaded]
+    if not any(runs):
         print(
-            f"{args.json}: no timed benchmarks (was it run with --benchmark-disable?)",
+            f"{', '.join(args.json)}: no timed benchmarks (run with --benchmark-disable?)",
             file=sys.stderr,
         )
         return 1
+    rows = combine(runs)
     table = markdown(rows)
+    busy = busy_table(loaded)
+    if busy:
+        table += "\n" + busy
     if args.markdown:
         with open(args.markdown, "w") as handle:
             handle.write(table)
     else:
         print(table, end="")
     if args.png:
-        chart(rows, args.png)
-    slower = [r for r in rows if r["vs_peer"] is not None and r["vs_peer"] < 1.0]
-    for row in slower:
-        print(
-            f"note: {row['group']}: {row['best_peer']} is faster "
-            f"({1 / row['vs_peer']:.2f}x fastnn-numba)",
-            file=sys.stderr,
-        )
-    return 0 if all(math.isfinite(r["vs_reference"] or 1.0) for r in rows) else 1
+        chart(runs[0], args.png)
+    for row in rows:
+        if row["vs_peer"] and statistics.median(row["vs_peer"]) < 1.0:
+            print(
+                f"note: {row['group']}: {row['best_peer']} is faster "
+                f"({1 / statistics.median(row['vs_peer']):.2f}x fastnn-numba)",
+                file=sys.stderr,
+            )
+    return 0 if all(math.isfinite(x) for r in rows for x in r["vs_reference"]) else 1
 
 
 if __name__ == "__main__":

@@ -74,3 +74,40 @@ def test_gpu_surfaces_script_checks_and_reports(tmp_path, capsys):
     assert {row["dtype"] for row in report["rows"]} == {"float32", "float64"}
     assert all(row["fastnn_cuda_s"][0] > 0 and row["cpu_s_scaled"] > 0 for row in report["rows"])
     assert "bce    float64  G=6  fastnn cuda" in capsys.readouterr().out
+
+
+def _bench_json(path, benchmarks):
+    import json
+
+    rows = [
+        {"name": f"test_x[{variant}]", "group": group, "params": {"variant": variant},
+         "stats": {"median": median, "min": median}, "extra_info": extra}
+        for group, variant, median, extra in benchmarks
+    ]  # fmt: skip
+    path.write_text(json.dumps({"benchmarks": rows}))
+    return str(path)
+
+
+def test_bench_report_combines_runs_with_their_spread(tmp_path, capsys):
+    busy = {"idle_seconds": 1.0, "busy_seconds": 2.5, "busy_over_idle": 2.5, "choice": "omp"}
+    runs = [
+        _bench_json(
+            tmp_path / f"run{i}.json",
+            [
+                ("g", "fastnn-numba", 1.0, {}),
+                ("g", "fastnn-numpy", ref, {}),
+                ("g", "torch-cpu", peer, {}),
+                ("busy-w", "fastnn-numba", 1.0, busy),
+            ],
+        )  # fmt: skip
+        for i, (ref, peer) in enumerate([(4.0, 2.0), (6.0, 3.0), (5.0, 1.5)])
+    ]
+    out = tmp_path / "table.md"
+    assert _load("bench_report").main([*runs, "--markdown", str(out)]) == 0
+    table = out.read_text()
+    # the median of the three runs' ratios, then their range
+    assert (
+        "| g | 3 | 1 s | 5 s | torch-cpu: 2 s | **5.0x** (4.0-6.0) | **2.00x** (1.50-3.00) |"
+        in (table)
+    )
+    assert "| w | omp | 1 s | 2.5 s | **2.50x** (2.50-2.50) |" in table
