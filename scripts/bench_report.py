@@ -162,6 +162,30 @@ def markdown(rows) -> str:
     return "\n".join(lines) + "\n"
 
 
+def variants_table(runs: list[dict], pattern: str) -> str:
+    """Every variant of the groups matching ``pattern``: its time and its time over ours.
+
+    Each ratio is taken within a run (both sides measured side by side), then its median
+    and range over the runs; > 1 means fastnn-numba was faster.
+    """
+    lines = [
+        "| group | variant | runs | median time | time / fastnn-numba |",
+        "|---|---|---|---|---|",
+    ]
+    names = sorted({g for groups in runs for g in groups if re.search(pattern, g)})
+    for group in names:
+        variants = sorted({v for groups in runs for v in groups.get(group, {})})
+        for variant in variants:
+            seen = [groups[group] for groups in runs if variant in groups.get(group, {})]
+            ratios = [v[variant]["median"] / v[OURS]["median"] for v in seen if OURS in v]
+            lines.append(
+                f"| {group} | {variant} | {len(seen)} | "
+                f"{_time(statistics.median(v[variant]['median'] for v in seen))} | "
+                f"{_ratio(ratios, 2) if variant != OURS else '1'} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
 def busy_table(runs: list[dict]) -> str:
     """Idle and busy times of the busy-machine benchmarks, over the runs (empty if none)."""
     found: dict[str, list[dict]] = {}
@@ -227,6 +251,11 @@ def main(argv=None) -> int:
     parser.add_argument("json", nargs="+", help="pytest-benchmark JSON files, one per run")
     parser.add_argument("--markdown", help="write the tables here (default: stdout)")
     parser.add_argument("--png", help="write the bar chart (of the first run) here")
+    parser.add_argument(
+        "--variants",
+        metavar="REGEX",
+        help="also tabulate every variant of the groups matching REGEX against fastnn-numba",
+    )
     args = parser.parse_args(argv)
     loaded = [load(path) for path in args.json]
     runs = [summarise(groups) for groups in loaded]
@@ -241,6 +270,8 @@ def main(argv=None) -> int:
     busy = busy_table(loaded)
     if busy:
         table += "\n" + busy
+    if args.variants:
+        table += "\n" + variants_table(loaded, args.variants)
     if args.markdown:
         with open(args.markdown, "w") as handle:
             handle.write(table)

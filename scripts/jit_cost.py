@@ -8,7 +8,12 @@ With ``--demo`` the child runs the whole ``fastnn demo`` instead (every kernel f
 linear and logistic GD/SGD/minibatch, the MLP loop, the three surface kernels), cold then
 warm: the difference is what compiling all of them costs.
 
-Usage: python scripts/jit_cost.py [--cold] [--demo]   (--cold: an empty cache too; slow)
+With ``--kernels`` the child runs ``fastnn demo --quick`` with an empty cache and records
+numba's compile events: how many functions (and signatures) were compiled, and which
+top-level compilations took the time (each includes the helpers compiled inside it).
+
+Usage: python scripts/jit_cost.py [--cold] [--demo] [--kernels]
+       (--cold: an empty cache too; slow)
 """
 
 from __future__ import annotations
@@ -46,6 +51,54 @@ print(json.dumps({"demo_s": time.perf_counter() - start}))
 """
 
 
+KERNELS_CHILD = r"""
+import io, json, tempfile, time
+from numba.core import event
+from fastnn.demo import Demo
+records = []
+class Listener(event.Listener):
+    def __init__(self):
+        self.stack = []
+    def on_start(self, ev):
+        self.stack.append(time.perf_counter())
+    def on_end(self, ev):
+        began = self.stack.pop()
+        dispatcher = ev.data["dispatcher"]
+        name = f"{dispatcher.py_func.__module__}.{dispatcher.py_func.__qualname__}"
+        records.append({"name": name, "seconds": time.perf_counter() - began,
+                        "depth": len(self.stack), "signature": str(ev.data["args"])})
+listener = Listener()
+start = time.perf_counter()
+with event.install_listener("numba:compile", listener):
+    with tempfile.TemporaryDirectory() as out:
+        Demo(out=out, quick=True, stream=io.StringIO()).run()
+print(json.dumps({"demo_s": time.perf_counter() - start, "records": records}))
+"""
+
+
+def measure_kernels(cache_dir: str) -> dict:
+    """``fastnn demo --quick`` in a new process with its compile events (see KERNELS_CHILD)."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": cache_dir, "MPLBACKEND": "Agg"}
+    result = subprocess.run(
+        [sys.executable, "-c", KERNELS_CHILD], env=env, capture_output=True, text=True, check=True
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def report_kernels(measured: dict, top: int = 15) -> None:
+    records = measured["records"]
+    functions = {r["name"] for r in records}
+    outer = [r for r in records if r["depth"] == 0]
+    print(
+        f"fastnn demo --quick from an empty cache: {measured['demo_s']:.1f} s; "
+        f"{len(records)} compilations of {len(functions)} functions, "
+        f"{len(outer)} of them called from Python, "
+        f"{sum(r['seconds'] for r in outer):.1f} s compiling in all"
+    )
+    for r in sorted(outer, key=lambda r: -r["seconds"])[:top]:
+        print(f"  {r['seconds']:6.1f} s  {r['name']}  {r['signature'][:90]}")
+
+
 def measure_demo(cache_dir: str) -> float:
     """Seconds of a whole ``fastnn demo`` in a new process caching in ``cache_dir``."""
     env = {**os.environ, "NUMBA_CACHE_DIR": cache_dir, "MPLBACKEND": "Agg"}
@@ -72,7 +125,14 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cold", action="store_true", help="also measure an empty cache")
     parser.add_argument("--demo", action="store_true", help="the whole demo, cold then warm")
+    parser.add_argument(
+        "--kernels", action="store_true", help="which compilations a cold demo --quick pays for"
+    )
     args = parser.parse_args(argv)
+    if args.kernels:
+        with tempfile.TemporaryDirectory() as cache:
+            report_kernels(measure_kernels(cache))
+        return
     if args.demo:
         with tempfile.TemporaryDirectory() as cache:
             cold, warm = measure_demo(cache), measure_demo(cache)
