@@ -7,7 +7,7 @@ issue 30 set the test.  fastnn's target: busy time at most 3x idle time for ever
 
 The threading layer and the OpenMP wait policy are fixed when the process starts, so one
 run measures one choice: the default (idle OpenMP threads sleep, see
-:func:`fastnn._numba._start_passive_threads`), or, with ``FASTNN_SPINNING_THREADS=1``,
+:func:`fastnn._numba.start_threads`), or, with ``FASTNN_SPINNING_THREADS=1``,
 OpenMP's own default (spinning threads), or another layer through ``NUMBA_THREADING_LAYER``
 (``workqueue``; ``tbb`` with ``pip install tbb`` and its library on ``LD_LIBRARY_PATH``).
 Each test records the idle and busy times (best of ``REPEATS`` after a warm-up call), their
@@ -109,7 +109,7 @@ def _choice() -> str:
     elif os.environ.get("OMP_WAIT_POLICY"):
         policy = f"OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}"
     else:
-        policy = "passive" if fastnn._numba.PASSIVE_THREADS else "unchanged"
+        policy = "passive" if fastnn._numba.start_threads() else "unchanged"
     return f"{numba.threading_layer()}, {policy}"
 
 

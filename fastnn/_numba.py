@@ -74,7 +74,10 @@ _WAIT_CHOICES = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "KMP_BLOCKTIME")
 SPINNING_THREADS_ENV = "FASTNN_SPINNING_THREADS"
 
 
-def _start_passive_threads() -> bool:
+_threads_started: bool | None = None
+
+
+def start_threads() -> bool:
     """Start numba's threading layer with OpenMP threads that sleep, not spin, when idle.
 
     numba's threading layer here is OpenMP (libgomp), whose idle threads busy-wait
@@ -87,13 +90,21 @@ def _start_passive_threads() -> bool:
 
     OpenMP reads the policy once, when its runtime loads, so the layer is loaded here
     (about 30 ms) with the variable set, and the variable is removed again: libraries
-    imported later (PyTorch's own OpenMP) keep their defaults.  Nothing is done when the
-    layer is already running, when the user chose a policy (:data:`_WAIT_CHOICES`), or
-    when ``FASTNN_SPINNING_THREADS=1`` asks for OpenMP's default.  Returns whether the
-    layer was started here.
+    imported later (PyTorch's own OpenMP) keep their defaults.  It runs when fastnn first
+    hands work to its kernels (:func:`fastnn._backends.backend_module`), not at import: a
+    process that imports fastnn and forks before computing anything must not have
+    started GNU OpenMP, or the child's first parallel kernel terminates it (numba's
+    check).  Nothing is done when the layer is already running, when the user chose a
+    policy (:data:`_WAIT_CHOICES`), or when ``FASTNN_SPINNING_THREADS=1`` asks for
+    OpenMP's default.  Returns whether the layer runs with passive threads because of
+    this call or an earlier one.
     """
+    global _threads_started
+    if _threads_started is not None:
+        return _threads_started
     from numba.np.ufunc import parallel
 
+    _threads_started = False
     if os.environ.get(SPINNING_THREADS_ENV, "").lower() in ("1", "true", "yes", "on"):
         return False
     if parallel._is_initialized or any(name in os.environ for name in _WAIT_CHOICES):
@@ -105,10 +116,9 @@ def _start_passive_threads() -> bool:
         return False
     finally:
         del os.environ["OMP_WAIT_POLICY"]
+    _threads_started = True
     return True
 
-
-PASSIVE_THREADS = _start_passive_threads()
 
 # parallel=True would also turn array expressions (np.zeros, a[:] = 0, ...) into
 # thread-launching parfors, costly inside small training loops: only prange runs

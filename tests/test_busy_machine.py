@@ -19,10 +19,14 @@ from fastnn._builds import MLP_BLAS_THREADS_MIN_PRODUCT, blas_threads, mlp_blas_
 
 PROBE = """
 import json, os
-import fastnn._numba as n
+import fastnn
+from fastnn._backends import backend_module
 from numba.np.ufunc import parallel
+imported = bool(parallel._is_initialized)
+backend_module("numba")
 print(json.dumps({
-    "started": n.PASSIVE_THREADS,
+    "at_import": imported,
+    "started": fastnn._numba.start_threads(),
     "initialized": bool(parallel._is_initialized),
     "policy": os.environ.get("OMP_WAIT_POLICY"),
 }))
@@ -44,8 +48,9 @@ def _probe(**env):
 
 
 def test_threads_start_passive_and_the_variable_is_removed():
-    # the layer is started at import, so later libraries never see the variable
-    assert _probe() == {"started": True, "initialized": True, "policy": None}
+    # started with the first work, not at import; later libraries never see the variable
+    got = _probe()
+    assert got == {"at_import": False, "started": True, "initialized": True, "policy": None}
 
 
 @pytest.mark.parametrize(
@@ -59,7 +64,31 @@ def test_a_users_choice_is_kept(env):
 
 def test_spinning_threads_on_request():
     got = _probe(FASTNN_SPINNING_THREADS="1")
-    assert got == {"started": False, "initialized": False, "policy": None}
+    assert got == {"at_import": False, "started": False, "initialized": False, "policy": None}
+
+
+FORK = """
+import os
+import fastnn
+from fastnn import lecture
+X, y = lecture.network_data()
+net = lecture.network_model(max_iter=5)  # built, not trained: nothing computed yet
+pid = os.fork()
+if pid == 0:
+    net.fit(X, y)
+    fastnn.loss_surface(net, X, y, resolution=5, random_state=0, progress=False)
+    os._exit(0)
+print(os.waitpid(pid, 0)[1])
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_process_that_forks_before_computing_keeps_working():
+    # GNU OpenMP started before a fork ends the child's first parallel kernel
+    done = subprocess.run(
+        [sys.executable, "-c", FORK], capture_output=True, text=True, check=True, timeout=300
+    )
+    assert done.stdout.strip().splitlines()[-1] == "0", done.stdout + done.stderr
 
 
 def test_training_blas_threads():
