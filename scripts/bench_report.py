@@ -118,7 +118,7 @@ def combine(runs: list[list[dict]]) -> list[dict]:
                 "variants": variants,
                 "runs": len(rows),
                 "vs_reference": [r["vs_reference"] for r in rows if r["vs_reference"]],
-                "best_peer": max(set(peers), key=peers.count) if peers else None,
+                "best_peer": max(sorted(set(peers)), key=peers.count) if peers else None,
                 "vs_peer": [r["vs_peer"] for r in rows if r["vs_peer"]],
             }
         )
