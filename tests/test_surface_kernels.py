@@ -158,7 +158,7 @@ NETWORKS = [
     ((4, 24, 20, 2), SIGMOID, SQUARED_ERROR),
     ((3, 33, 1), TANH, LOG_LOSS),
     ((6, 20, 10), TANH, SOFTMAX_LOG_LOSS),  # dot products in two blocks of 5 outputs
-    ((3, 18, 9, 4), RELU, SOFTMAX_LOG_LOSS),  # blocks of 5 + 4, then of 4
+    ((3, 18, 9, 4), RELU, SOFTMAX_LOG_LOSS),  # a block of 5 and a padded one, then padded
     ((2, 70, 70, 1), TANH, LOG_LOSS),  # a 4900-weight later layer: BLAS per block
     ((3, 2), RELU, SOFTMAX_LOG_LOSS),  # no hidden layer
 ]

@@ -52,7 +52,7 @@ CHUNK = 512
 SUB = 32
 # Grid points per parallel task.
 POINTS_PER_BLOCK = 16
-# Later layers with at least this many inputs run as dot products (see _layer_by_dots).
+# Later layers with at least this many inputs run as dot products (see _dots).
 DOT_MIN_INPUTS = 16
 # Sub-block width and points per task when a later layer's product goes to BLAS.
 BLAS_SUB = 512
@@ -294,54 +294,40 @@ def _store(out, by_samples, i, k, value):
 
 
 @njit()
-def _output_blocks(fan_out):
-    """How many blocks of 5 outputs :func:`_dots` takes before its blocks of 4 and singles.
-
-    The split with the fewest passes over a sample pair's inputs: each pass loads the
-    inputs once, whatever its width (10 outputs: two blocks of 5, not 4 + 4 + 1 + 1).
-    """
-    best, best_fives = fan_out + 1, 0
-    for fives in range(fan_out // 5 + 1):
-        fours = (fan_out - 5 * fives) // 4
-        passes = fives + fours + (fan_out - 5 * fives - 4 * fours)
-        if passes < best:
-            best, best_fives = passes, fives
-    return best_fives
-
-
-@njit()
 def _dots(Wt, bias, T, out, m, by_samples):
     """Sample i's outputs ``bias + Wt @ T[i]`` for i < m (rounded up to even), as dot products.
 
     ``T`` is sample-major (samples x inputs); ``out`` is sample-major too when
-    ``by_samples``, else feature-major.  Two samples and five (or four) outputs share
-    each pass over the inputs, which are contiguous: vectorised reductions with their
-    accumulators in registers (a row-update loop over samples stored every partial
-    sum, and ran at a third of this speed; blocks of 5 ran 1.1-1.5x blocks of 4 on a
-    10-output layer).  A sample's outputs depend on its own row only, so the extra odd
-    row is harmless.
+    ``by_samples``, else feature-major.  Two samples and five outputs share each pass over
+    the inputs, which are contiguous: vectorised reductions with their accumulators in
+    registers (a row-update loop over samples stored every partial sum, and ran at a third
+    of this speed; blocks of 5 ran 1.1-1.5x blocks of 4 on a 10-output layer, which takes 2
+    passes instead of 4 + 4 + 1 + 1).  A last block of 2-4 outputs is a block of 5 that
+    repeats its last row and stores only its own outputs; a last single output takes a
+    one-output pass.  A sample's outputs depend on its own row only, so the extra odd row
+    is harmless.
     """
     fan_out, fan_in = Wt.shape
-    fives = _output_blocks(fan_out)
     for i in range(0, m, 2):
         h = T[i]
         g = T[i + 1]
         k = 0
-        for _ in range(fives):
+        while fan_out - k >= 2:
             _pair_dots5(Wt, bias, h, g, fan_in, out, by_samples, i, k)
             k += 5
-        while k + 4 <= fan_out:
-            _pair_dots4(Wt, bias, h, g, fan_in, out, by_samples, i, k)
-            k += 4
-        while k < fan_out:
+        if k < fan_out:
             _pair_dots1(Wt, bias, h, g, fan_in, out, by_samples, i, k)
-            k += 1
 
 
 @njit(inline=True)
 def _pair_dots5(Wt, bias, h, g, fan_in, out, by_samples, i, k):
-    """Outputs k..k+4 of samples i (inputs h[:fan_in]) and i + 1 (inputs g[:fan_in])."""
-    w0, w1, w2, w3, w4 = Wt[k], Wt[k + 1], Wt[k + 2], Wt[k + 3], Wt[k + 4]
+    """Outputs k..k+4 (those below the layer's width) of samples i and i + 1.
+
+    Inputs h[:fan_in] and g[:fan_in]; rows past the last output repeat it.
+    """
+    last = Wt.shape[0] - 1
+    w0, w1, w2 = Wt[k], Wt[min(k + 1, last)], Wt[min(k + 2, last)]
+    w3, w4 = Wt[min(k + 3, last)], Wt[min(k + 4, last)]
     zero = _cast_like(0.0, h)
     c0 = c1 = c2 = c3 = c4 = d0 = d1 = d2 = d3 = d4 = zero
     for j in range(fan_in):
@@ -358,30 +344,9 @@ def _pair_dots5(Wt, bias, h, g, fan_in, out, by_samples, i, k):
         d3 += gj * w3[j]
         d4 += gj * w4[j]
     for offset, c, d in ((0, c0, d0), (1, c1, d1), (2, c2, d2), (3, c3, d3), (4, c4, d4)):
-        _store(out, by_samples, i, k + offset, bias[k + offset] + c)
-        _store(out, by_samples, i + 1, k + offset, bias[k + offset] + d)
-
-
-@njit(inline=True)
-def _pair_dots4(Wt, bias, h, g, fan_in, out, by_samples, i, k):
-    """Outputs k..k+3 of samples i (inputs h[:fan_in]) and i + 1 (inputs g[:fan_in])."""
-    w0, w1, w2, w3 = Wt[k], Wt[k + 1], Wt[k + 2], Wt[k + 3]
-    zero = _cast_like(0.0, h)
-    c0 = c1 = c2 = c3 = d0 = d1 = d2 = d3 = zero
-    for j in range(fan_in):
-        hj = h[j]
-        gj = g[j]
-        c0 += hj * w0[j]
-        c1 += hj * w1[j]
-        c2 += hj * w2[j]
-        c3 += hj * w3[j]
-        d0 += gj * w0[j]
-        d1 += gj * w1[j]
-        d2 += gj * w2[j]
-        d3 += gj * w3[j]
-    for offset, c, d in ((0, c0, d0), (1, c1, d1), (2, c2, d2), (3, c3, d3)):
-        _store(out, by_samples, i, k + offset, bias[k + offset] + c)
-        _store(out, by_samples, i + 1, k + offset, bias[k + offset] + d)
+        if k + offset <= last:
+            _store(out, by_samples, i, k + offset, bias[k + offset] + c)
+            _store(out, by_samples, i + 1, k + offset, bias[k + offset] + d)
 
 
 @njit(inline=True)
