@@ -24,6 +24,7 @@ import hashlib
 import os
 import pathlib
 import sys
+import threading
 import warnings
 
 WIDE_VECTORS_ENV = "FASTNN_WIDE_VECTORS"
@@ -75,6 +76,8 @@ SPINNING_THREADS_ENV = "FASTNN_SPINNING_THREADS"
 
 
 _threads_started: bool | None = None
+# Dask runs tasks on several threads of one process: the first two could both start.
+_start_lock = threading.Lock()
 
 
 def start_threads() -> bool:
@@ -102,9 +105,16 @@ def start_threads() -> bool:
     global _threads_started
     if _threads_started is not None:
         return _threads_started
+    with _start_lock:
+        if _threads_started is None:
+            _threads_started = _load_passive_layer()
+    return _threads_started
+
+
+def _load_passive_layer() -> bool:
+    """:func:`start_threads`'s work, once: whether the layer now runs with passive threads."""
     from numba.np.ufunc import parallel
 
-    _threads_started = False
     if os.environ.get(SPINNING_THREADS_ENV, "").lower() in ("1", "true", "yes", "on"):
         return False
     if parallel._is_initialized or any(name in os.environ for name in _WAIT_CHOICES):
@@ -115,8 +125,7 @@ def start_threads() -> bool:
     except ValueError:  # no threading layer loads here: the first parallel kernel says so
         return False
     finally:
-        del os.environ["OMP_WAIT_POLICY"]
-    _threads_started = True
+        os.environ.pop("OMP_WAIT_POLICY", None)
     return True
 
 
