@@ -106,10 +106,10 @@ def combine(runs: list[list[dict]]) -> list[dict]:
         variants: dict[str, dict] = {}
         for name in {name for row in rows for name in row["variants"]}:
             seen = [row["variants"][name] for row in rows if name in row["variants"]]
+            rates = [v["rate"] for v in seen if v["rate"]]
             variants[name] = {
                 "median": statistics.median(v["median"] for v in seen),
-                "rate": seen[0]["rate"]
-                and (seen[0]["rate"][0], statistics.median(v["rate"][1] for v in seen)),
+                "rate": (rates[0][0], statistics.median(r[1] for r in rates)) if rates else None,
             }
         peers = [row["best_peer"] for row in rows if row["best_peer"]]
         combined.append(
