@@ -10,6 +10,11 @@ Every kernel is compiled with the same options, so that a change of policy
 * ``fastmath`` restricted to :data:`FASTMATH_FLAGS` -- never ``nnan`` or
   ``ninf``, so NaN and inf keep their IEEE meaning (see stumpy#219).
 
+A constant argument is a compile-time literal to numba: ``helper(X, 0, n)`` compiles
+``helper`` once more, specialised for ``lo = 0``, beside the ``helper(X, lo, n)`` of the
+loop next to it (5 s of a cold ``fastnn demo --quick`` went to such copies).  Where one
+copy serves, the constant is passed as ``np.int64(0)``, which numba types as int64.
+
 Kernels that rely on exact floating-point compensation (the elementary
 functions in :mod:`fastnn.kernels._math`) use :data:`EXACT_FLAGS` instead:
 ``reassoc`` would let LLVM fold ``(x + C) - C`` into ``x`` and delete the

@@ -12,7 +12,11 @@ With ``--kernels`` the child runs ``fastnn demo --quick`` with an empty cache an
 numba's compile events: how many functions (and signatures) were compiled, and which
 top-level compilations took the time (each includes the helpers compiled inside it).
 
-Usage: python scripts/jit_cost.py [--cold] [--demo] [--kernels]
+With ``--kernels --precompile`` the child first compiles the demo's kernel families in
+parallel processes (:mod:`fastnn._precompile`, as ``fastnn demo`` does on a cold cache),
+and the report says what the demo still had to compile.
+
+Usage: python scripts/jit_cost.py [--cold] [--demo] [--kernels [--precompile]]
        (--cold: an empty cache too; slow)
 """
 
@@ -24,6 +28,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 
 CHILD = r"""
 import json, time
@@ -55,7 +60,13 @@ KERNELS_CHILD = r"""
 import io, json, tempfile, time
 from numba.core import event
 from fastnn.demo import Demo
+import sys
 records = []
+precompiled = None
+if "--precompile" in sys.argv:
+    from fastnn._precompile import precompile
+    began = time.perf_counter()
+    precompiled = {"families": precompile(), "seconds": time.perf_counter() - began}
 class Listener(event.Listener):
     def __init__(self):
         self.stack = []
@@ -72,25 +83,40 @@ start = time.perf_counter()
 with event.install_listener("numba:compile", listener):
     with tempfile.TemporaryDirectory() as out:
         Demo(out=out, quick=True, stream=io.StringIO()).run()
-print(json.dumps({"demo_s": time.perf_counter() - start, "records": records}))
+print(json.dumps({"demo_s": time.perf_counter() - start, "records": records,
+                  "precompiled": precompiled}))
 """
 
 
-def measure_kernels(cache_dir: str) -> dict:
-    """``fastnn demo --quick`` in a new process with its compile events (see KERNELS_CHILD)."""
+def measure_kernels(cache_dir: str, precompile: bool = False) -> dict:
+    """``fastnn demo --quick`` in a new process with its compile events (see KERNELS_CHILD).
+
+    With ``precompile``, :func:`fastnn._precompile.precompile` runs first, as the command
+    does on a cold cache; its time is included in ``demo_s``.
+    """
     env = {**os.environ, "NUMBA_CACHE_DIR": cache_dir, "MPLBACKEND": "Agg"}
+    flags = ["--precompile"] if precompile else []
+    started = time.perf_counter()
     result = subprocess.run(
-        [sys.executable, "-c", KERNELS_CHILD], env=env, capture_output=True, text=True, check=True
-    )
-    return json.loads(result.stdout.strip().splitlines()[-1])
+        [sys.executable, "-c", KERNELS_CHILD, *flags], env=env, capture_output=True, text=True,
+        check=True,
+    )  # fmt: skip
+    measured = json.loads(result.stdout.strip().splitlines()[-1])
+    measured["process_s"] = time.perf_counter() - started
+    return measured
 
 
 def report_kernels(measured: dict, top: int = 15) -> None:
     records = measured["records"]
     functions = {r["name"] for r in records}
     outer = [r for r in records if r["depth"] == 0]
+    precompiled = measured.get("precompiled")
+    if precompiled:
+        families = ", ".join(f"{k} {v:.1f} s" for k, v in precompiled["families"].items())
+        print(f"precompiled in {precompiled['seconds']:.1f} s ({families})")
     print(
-        f"fastnn demo --quick from an empty cache: {measured['demo_s']:.1f} s; "
+        f"fastnn demo --quick from an empty cache: {measured['demo_s']:.1f} s "
+        f"({measured['process_s']:.1f} s for the whole process); "
         f"{len(records)} compilations of {len(functions)} functions, "
         f"{len(outer)} of them called from Python, "
         f"{sum(r['seconds'] for r in outer):.1f} s compiling in all"
@@ -128,10 +154,24 @@ def main(argv=None) -> None:
     parser.add_argument(
         "--kernels", action="store_true", help="which compilations a cold demo --quick pays for"
     )
+    parser.add_argument(
+        "--precompile", action="store_true",
+        help="with --kernels: compile in parallel processes first, as `fastnn demo` does",
+    )  # fmt: skip
+    parser.add_argument("--save", metavar="JSON", help="with --kernels: write the compile events")
     args = parser.parse_args(argv)
     if args.kernels:
         with tempfile.TemporaryDirectory() as cache:
-            report_kernels(measure_kernels(cache))
+            cold = measure_kernels(cache, precompile=args.precompile)
+            report_kernels(cold)
+            if args.save:
+                with open(args.save, "w") as f:
+                    json.dump(cold, f)
+            warm = measure_kernels(cache)
+        print(
+            f"fastnn demo --quick again, the cache now warm: {warm['demo_s']:.1f} s; "
+            f"{len(warm['records'])} compilations"
+        )
         return
     if args.demo:
         with tempfile.TemporaryDirectory() as cache:

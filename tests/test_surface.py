@@ -646,3 +646,24 @@ def test_animation_of_a_path(network, tmp_path):
     pca.animate(model.trajectory_[:5], path=tmp_path / "path.gif", overwrite=True)
     with Image.open(tmp_path / "path.gif") as gif:
         assert gif.n_frames == 5
+
+
+def test_gif_frames_equal_matplotlibs_writer(network, tmp_path):
+    """The GIF writer that draws only the moving path writes matplotlib's own frames."""
+    from matplotlib.animation import PillowWriter
+    from PIL import Image, ImageSequence
+
+    model, X, y = network
+    pca = fastnn.loss_surface(model, X, y, directions="pca", resolution=8)
+    animation = pca.animate(model.trajectory_, path=tmp_path / "fast.gif")
+    animation.save(tmp_path / "full.gif", writer=PillowWriter(fps=12), dpi=72)
+
+    def frames(name):
+        with Image.open(tmp_path / name) as gif:
+            return [np.asarray(f.convert("RGB")) for f in ImageSequence.Iterator(gif)]
+
+    fast, full = frames("fast.gif"), frames("full.gif")
+    assert len(fast) == len(full) > 2
+    for ours, theirs in zip(fast, full):
+        assert ours.shape == theirs.shape
+        assert np.array_equal(ours, theirs)

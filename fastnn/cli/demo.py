@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 from fastnn.cli._common import CommandError, check_output_path, seed
 
@@ -29,6 +30,7 @@ def run(args) -> int:
             f"--out {args.out}: cannot create the directory: {exc.strerror}"
         ) from None
     check_output_path("--out", os.path.join(args.out, "index.html"))  # files can be created
+    _compile_first()
     try:
         Demo(out=args.out, quick=args.quick, seed=args.seed).run()
     except OSError as exc:  # the directory became unwritable, or the disk filled up
@@ -36,3 +38,21 @@ def run(args) -> int:
             f"--out {args.out}: cannot write {exc.filename or 'a file'}: {exc.strerror or exc}"
         ) from None
     return 0
+
+
+def _compile_first() -> None:
+    """On a machine where the kernels were never compiled, compile them in parallel first."""
+    from fastnn._precompile import FAMILIES, available_cpus, cold_cache, precompile
+
+    if not cold_cache():
+        return
+    processes = min(len(FAMILIES), available_cpus())
+    print(
+        f"compiling fastnn's kernels in {processes} processes (once: numba caches them) ...",
+        flush=True,
+    )
+    started = time.perf_counter()
+    compiled = precompile(processes=processes)
+    failed = sorted(set(FAMILIES) - set(compiled))
+    note = f"; {', '.join(failed)} failed and will compile as used" if failed else ""
+    print(f"   compiled in {time.perf_counter() - started:.0f} s{note}", flush=True)

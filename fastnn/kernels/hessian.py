@@ -398,7 +398,7 @@ def mlp_hvp(X, Y, theta, sizes, activation, loss, alpha, V, out, cache, cached):
     n_chunks = (n + _CHUNK - 1) // _CHUNK
     if n * theta.size * k < _PARALLEL_MIN_WORK or n_chunks < 2 or _uses_blas(sizes):
         _chunks_hvp(
-            X, Y, idx, 0, n, theta, sizes, activation, loss, V, offsets, n, out, cache, cached
+            X, Y, idx, np.int64(0), n, theta, sizes, activation, loss, V, offsets, n, out, cache, cached
         )
     else:
         groups = min(_GROUPS, n_chunks)

@@ -452,7 +452,7 @@ def mlp_loss_grad(X, Y, theta, sizes, activation, loss, grad):
         X,
         Y,
         idx,
-        0,
+        np.int64(0),
         X.shape[0],
         theta,
         sizes,
