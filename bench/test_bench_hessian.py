@@ -80,7 +80,7 @@ def test_mnist_sized_hvp(benchmark, problem, variant):
         torch.set_num_threads(2)
         run = _torch_hvp(*problem)
     elif variant == "fastnn-numba-cached":
-        cache = np.empty((X.shape[0], 3 * (sum(SIZES) - SIZES[0])))
+        cache = np.empty((3 * (sum(SIZES) - SIZES[0]), X.shape[0]))
         _fastnn(kernels, *problem, cache=cache)  # fills the cache
 
         def run():

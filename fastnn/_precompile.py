@@ -7,8 +7,9 @@ Hessian-vector product and 17 s on the network surface.  The kernel families do 
 depend on each other, so each *family* here is compiled by a child process that calls
 the public API on a few samples, with the demo's models and settings (the types of the
 arguments, not their sizes, choose what numba compiles); the children write numba's
-cache, and the demo that runs next loads every kernel from it.  On 2 cores the two
-children take about half the sequential time.
+cache, and the demo that runs next loads every kernel from it.  On this 2-core machine
+(with a neighbour's load near 1) the four families took 64-66 s in two processes, where
+compiling them one after another took 100-114 s.
 
 A family that misses a signature the demo needs costs only time (the demo compiles it
 itself); ``scripts/jit_cost.py --kernels`` reports what the demo still compiled.
@@ -24,8 +25,9 @@ import tempfile
 import time
 import warnings
 
-# Seconds each family took to compile from an empty cache (scripts/jit_cost.py
-# --kernels, 2026-12-06, this 2-core machine): families go to processes largest first.
+# About how many seconds each family takes to compile alone from an empty cache (its
+# kernels' times in scripts/jit_cost.py --kernels, 2026-12-06, this 2-core machine):
+# families go to processes largest first.
 FAMILY_SECONDS = {"network": 35.0, "curvature": 21.0, "trainability": 35.0, "linear": 20.0}
 
 # The demo's kernels whose cache files say whether it has been compiled on this machine

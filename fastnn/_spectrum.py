@@ -41,7 +41,7 @@ class HessianOperator:
         self.lm, self.penalty = lm, penalty
         rows, columns = lm.hvp_cache_shape
         self.cache = None
-        if columns and 8 * rows * columns <= CACHE_BYTES:
+        if rows and 8 * rows * columns <= CACHE_BYTES:
             self.cache = np.empty((rows, columns))
         self.filled = False
         self.count = 0

@@ -252,7 +252,7 @@ def _mlp_hvp(rng, n, sizes, k):
     use = rng.choice(["none", "fill", "read"])
     if use == "none":
         return (*head, np.empty((0, 0)), False)
-    cache = np.full((n, 3 * (int(np.sum(sizes)) - int(sizes[0]))), np.nan)
+    cache = np.full((3 * (int(np.sum(sizes)) - int(sizes[0])), n), np.nan)
     if use == "read":
         mlp_hvp(*head[:-1], np.empty(V.shape), cache, False)
     return (*head, cache, use == "read")

@@ -67,12 +67,13 @@ def _network_hvp(impl, model, theta, alpha, V, out, cache, cached):
     )  # fmt: skip
 
 
-def _network_cache_columns(model) -> int:
+def _network_cache_rows(model) -> int:
     return 3 * (int(np.sum(model.layout.sizes)) - int(model.layout.sizes[0]))
 
 
-# Columns per sample of what an HVP does not recompute at the same theta (0: nothing).
-_HVP_CACHE_COLUMNS = {LINEAR: lambda model: 0, NETWORK: _network_cache_columns}
+# Rows (one per sample column) of what an HVP does not recompute at the same theta
+# (0: nothing).
+_HVP_CACHE_ROWS = {LINEAR: lambda model: 0, NETWORK: _network_cache_rows}
 
 
 # Hessian-vector products of the mean loss (one data pass for a block of vectors).
@@ -187,8 +188,11 @@ class LossModel:
 
     @property
     def hvp_cache_shape(self) -> tuple[int, int]:
-        """Shape of the cache :meth:`hvp` fills (no columns: nothing worth keeping)."""
-        return self.X.shape[0], _HVP_CACHE_COLUMNS[self.family](self)
+        """Shape of the cache :meth:`hvp` fills: a row per kept unit, a column per sample.
+
+        No rows: nothing worth keeping.
+        """
+        return _HVP_CACHE_ROWS[self.family](self), self.X.shape[0]
 
     def metric_at(self, theta: np.ndarray, metric: str, tol: float = 0.0) -> float:
         """The value of ``metric`` at ``theta``.

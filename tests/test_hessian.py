@@ -221,7 +221,7 @@ def test_parallel_and_blas_paths_match_the_reference(sizes, n, path):
     expected = reference.mlp_hvp(*args, np.empty(V.shape), NO_CACHE, False)
     np.testing.assert_allclose(got, expected, rtol=1e-11, atol=1e-13 * np.abs(expected).max())
     # the cache: filled by one call, read by the next, the same products bit for bit
-    cache = np.full((n, 3 * (sum(sizes) - sizes[0])), np.nan)
+    cache = np.full((3 * (sum(sizes) - sizes[0]), n), np.nan)
     filling = kernels.mlp_hvp(*args, np.empty(V.shape), cache, False)
     np.testing.assert_array_equal(filling, got)
     assert np.isfinite(cache).all()

@@ -664,6 +664,6 @@ def test_gif_frames_equal_matplotlibs_writer(network, tmp_path):
 
     fast, full = frames("fast.gif"), frames("full.gif")
     assert len(fast) == len(full) > 2
-    for ours, theirs in zip(fast, full):
+    for ours, theirs in zip(fast, full, strict=True):
         assert ours.shape == theirs.shape
         assert np.array_equal(ours, theirs)

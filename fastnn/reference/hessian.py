@@ -64,11 +64,11 @@ def _output_curvature_times(Z, RZ, loss):
 
 
 def _cache_blocks(cache, sizes):
-    """Views of the cache's (outputs, deltas, E) columns of each layer 1..L."""
+    """Sample-major views of the cache's (outputs, deltas, E) rows of each layer 1..L."""
     block = int(np.sum(sizes)) - int(sizes[0])
     bounds = np.cumsum([0, *sizes[1:]])
     return [
-        tuple(cache[:, part * block + lo : part * block + hi] for part in range(3))
+        tuple(cache[part * block + lo : part * block + hi].T for part in range(3))
         for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)
     ]
 
@@ -80,7 +80,7 @@ def mlp_hvp(X, Y, theta, sizes, activation, loss, alpha, V, out, cache, cached):
     pre-activation, then a backward pass of the directional derivative of every delta.
     ``alpha / N`` is added on the weights (the L2 penalty ``alpha / (2 N) ||W||^2``).
     ``cache`` and ``cached`` as in the kernel: the outputs, deltas and ``delta W^T`` of
-    layers 1..L, sample-major, read instead of computed when ``cached``.
+    layers 1..L, a row per unit, read instead of computed when ``cached``.
     """
     n = X.shape[0]
     layers = _layers(theta, sizes)
