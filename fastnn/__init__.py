@@ -26,7 +26,7 @@ from fastnn.exceptions import (
     ProjectionWarning,
 )
 from fastnn.gradcheck import gradcheck
-from fastnn.interop import from_sklearn, from_torch
+from fastnn.interop import from_sklearn, from_torch, to_sklearn, to_torch
 from fastnn.layout import MLPLayout
 from fastnn.linear_model import LinearRegression, LogisticRegression, linear_fit_1d
 from fastnn.mlp import MLPClassifier, MLPRegressor
@@ -70,6 +70,8 @@ __all__ = [
     "ProjectionWarning",
     "set_config",
     "Surface",
+    "to_sklearn",
+    "to_torch",
     "TrainabilityMap",
     "trainability",
 ]

@@ -23,7 +23,7 @@ import numpy as np
 from fastnn._codes import ACTIVATION_CODES, LOG_LOSS, SOFTMAX_LOG_LOSS, SQUARED_ERROR
 from fastnn.layout import MLPLayout
 
-__all__ = ["ImportedPipeline", "from_sklearn", "from_torch"]
+__all__ = ["ImportedPipeline", "from_sklearn", "from_torch", "to_sklearn", "to_torch"]
 
 # scikit-learn's hidden activations -> fastnn's
 _ACTIVATIONS = {"logistic": "sigmoid", "tanh": "tanh", "relu": "relu"}
@@ -289,6 +289,8 @@ def _pipeline(pipeline):
 
 # torch's activation modules -> fastnn's
 _TORCH_ACTIVATIONS = {"Sigmoid": "sigmoid", "Tanh": "tanh", "ReLU": "relu"}
+# layers that are the identity in evaluation mode on fastnn's (samples, features) inputs
+_TORCH_PASSED_THROUGH = ("Dropout", "Identity", "Flatten")
 TORCH_LOSSES = ("cross_entropy", "bce_with_logits", "mse")
 
 
@@ -300,7 +302,9 @@ def from_torch(module, loss: str):
     module : torch.nn.Sequential
         ``Linear`` layers with one activation between them (``Sigmoid``, ``Tanh`` or
         ``ReLU``, the same after every hidden layer), ending in a ``Linear`` layer: the
-        output function is the loss's.
+        output function is the loss's.  ``Dropout``, ``Identity`` and ``Flatten`` layers
+        may stand anywhere: they are taken as evaluated (``module.eval()``: the identity
+        on fastnn's two-dimensional inputs).
     loss : {"cross_entropy", "bce_with_logits", "mse"}
         What the network was trained with: ``nn.CrossEntropyLoss`` (targets are class
         indices 0..K-1, K >= 2 outputs; two outputs stay a two-way softmax, so the
@@ -312,6 +316,7 @@ def from_torch(module, loss: str):
     MLPClassifier or MLPRegressor
         Fitted with the module's weights (converted to float64); its loss at every
         point equals torch's own loss of the float64 module (tested to 1e-12).
+        :func:`to_torch` (or ``Surface.to_torch``) takes its parameters back.
 
     Raises
     ------
@@ -319,60 +324,22 @@ def from_torch(module, loss: str):
         A layer fastnn does not have (named with its position), mixed activations, or
         a loss fastnn does not have.
     """
-    import torch  # imported here only: torch stays optional
-
-    if not isinstance(module, torch.nn.Sequential):
-        raise TypeError(f"from_torch takes a torch.nn.Sequential; got {type(module).__name__}")
     if loss not in TORCH_LOSSES:
         raise ValueError(f"loss must be one of {', '.join(map(repr, TORCH_LOSSES))}; got {loss!r}")
-    layers = list(module)
-    linear = [k for k, layer in enumerate(layers) if isinstance(layer, torch.nn.Linear)]
-    kinds = {type(layers[k]).__name__ for k in range(len(layers)) if k not in linear}
-    for k, layer in enumerate(layers):
-        name = type(layer).__name__
-        if k not in linear and name not in _TORCH_ACTIVATIONS:
-            raise ValueError(
-                f"from_torch: layer {k} ({name}) has no fastnn counterpart: fastnn networks "
-                "are Linear layers with Sigmoid, Tanh or ReLU between them"
-            )
-    expected = [2 * i for i in range(len(linear))]
-    if not linear or linear != expected or len(layers) != 2 * len(linear) - 1:
-        raise ValueError(
-            "from_torch: the module must alternate Linear and activation layers and end in "
-            f"a Linear layer (its output function is the loss's); got {_describe(layers)}"
-        )
-    if len(kinds) > 1:
-        raise ValueError(
-            f"from_torch: fastnn networks use one hidden activation; got {sorted(kinds)}"
-        )
-    activation = _TORCH_ACTIVATIONS[kinds.pop()] if kinds else "relu"
-    for k in linear:
-        if isinstance(layers[k].weight, torch.nn.parameter.UninitializedParameter):
-            raise ValueError(
-                f"from_torch: layer {k} ({type(layers[k]).__name__}) has no weights yet: run "
-                "one batch through the module first, so that its sizes are known"
-            )
-    for k, j in zip(linear, linear[1:], strict=False):
-        if layers[j].in_features != layers[k].out_features:
-            raise ValueError(
-                f"from_torch: layer {j} ({type(layers[j]).__name__}) takes "
-                f"{layers[j].in_features} inputs, but layer {k} gives "
-                f"{layers[k].out_features} outputs"
-            )
-    sizes = [layers[0].in_features, *(layers[k].out_features for k in linear)]
-    layout = MLPLayout(sizes)
+    network = _torch_network(module, "from_torch")
+    layout = MLPLayout(network.sizes)
     theta = np.empty(layout.n_params)
-    for k, weights, biases in zip(
-        linear, layout.coefs(theta), layout.intercepts(theta), strict=True
+    for layer, weights, biases in zip(
+        network.linear, layout.coefs(theta), layout.intercepts(theta), strict=True
     ):
-        layer = layers[k]
-        where = f"layer {k} ({type(layer).__name__})"
+        where = f"layer {network.positions[id(layer)]} (Linear)"
         weights[...] = _finite(_values(layer.weight, where), "from_torch", f"{where}'s weight").T
         biases[...] = (
             0.0
             if layer.bias is None
             else _finite(_values(layer.bias, where), "from_torch", f"{where}'s bias")
         )
+    sizes, activation = network.sizes, network.activation
     outputs = sizes[-1]
     hidden = tuple(int(s) for s in sizes[1:-1])
     if loss == "mse":
@@ -396,6 +363,174 @@ def from_torch(module, loss: str):
     return model
 
 
+@dataclasses.dataclass
+class _TorchNetwork:
+    """What fastnn reads from a torch ``nn.Sequential``: its Linear layers and sizes."""
+
+    linear: list  # the Linear layers, input side first
+    positions: dict  # id(layer) -> its position in the module
+    sizes: list[int]
+    activation: str
+
+
+def _torch_network(module, caller: str) -> _TorchNetwork:
+    """Check ``module`` as :func:`from_torch` describes it; its Linear layers and sizes."""
+    import torch  # imported here only: torch stays optional
+
+    if not isinstance(module, torch.nn.Sequential):
+        raise TypeError(f"{caller} takes a torch.nn.Sequential; got {type(module).__name__}")
+    every = list(module)
+    for k, layer in enumerate(every):
+        name = type(layer).__name__
+        known = isinstance(layer, torch.nn.Linear) or name in _TORCH_ACTIVATIONS
+        if not known and name not in _TORCH_PASSED_THROUGH:
+            raise ValueError(
+                f"{caller}: layer {k} ({name}) has no fastnn counterpart: fastnn networks "
+                "are Linear layers with Sigmoid, Tanh or ReLU between them (Dropout, "
+                "Identity and Flatten are passed through)"
+            )
+    positions = {id(layer): k for k, layer in enumerate(every)}
+    layers = [layer for layer in every if type(layer).__name__ not in _TORCH_PASSED_THROUGH]
+    linear_at = [k for k, layer in enumerate(layers) if isinstance(layer, torch.nn.Linear)]
+    kinds = {type(layer).__name__ for layer in layers if not isinstance(layer, torch.nn.Linear)}
+    expected = [2 * i for i in range(len(linear_at))]
+    if not linear_at or linear_at != expected or len(layers) != 2 * len(linear_at) - 1:
+        raise ValueError(
+            f"{caller}: the module must alternate Linear and activation layers and end in "
+            f"a Linear layer (its output function is the loss's); got {_describe(every)}"
+        )
+    if len(kinds) > 1:
+        raise ValueError(
+            f"{caller}: fastnn networks use one hidden activation; got {sorted(kinds)}"
+        )
+    linear = [layers[k] for k in linear_at]
+    for layer in linear:
+        if isinstance(layer.weight, torch.nn.parameter.UninitializedParameter):
+            raise ValueError(
+                f"{caller}: layer {positions[id(layer)]} ({type(layer).__name__}) has no "
+                "weights yet: run one batch through the module first, so that its sizes "
+                "are known"
+            )
+    for before, after in zip(linear, linear[1:], strict=False):
+        if after.in_features != before.out_features:
+            raise ValueError(
+                f"{caller}: layer {positions[id(after)]} (Linear) takes {after.in_features} "
+                f"inputs, but layer {positions[id(before)]} gives {before.out_features} outputs"
+            )
+    return _TorchNetwork(
+        linear=linear,
+        positions=positions,
+        sizes=[linear[0].in_features, *(layer.out_features for layer in linear)],
+        activation=_TORCH_ACTIVATIONS[kinds.pop()] if kinds else "relu",
+    )
+
+
+def to_torch(theta, module, *, vector: bool = False):
+    """A parameter vector of fastnn's layout as ``module``'s own parameters.
+
+    Parameters
+    ----------
+    theta : array-like of shape (n_params,)
+        Parameters (or a direction) of the network :func:`from_torch` made of ``module``:
+        weights stored (inputs, outputs), as fastnn's layout has them.
+    module : torch.nn.Sequential
+        The module (as :func:`from_torch` accepts it).
+    vector : bool, default False
+        Return one flat tensor in ``torch.nn.utils.parameters_to_vector``'s order instead.
+
+    Returns
+    -------
+    list of torch.Tensor, or torch.Tensor
+        One tensor per entry of ``list(module.parameters())``, with its shape, dtype and
+        device (weights (outputs, inputs)); values rounded to the module's dtype, so a
+        float64 module's parameters round-trip exactly.
+
+    Raises
+    ------
+    ValueError
+        ``theta`` of another size, or one that moves the biases of a layer the module
+        built with ``bias=False``.
+    """
+    import torch
+
+    network = _torch_network(module, "to_torch")
+    layout = MLPLayout(network.sizes)
+    theta = np.asarray(theta, dtype=np.float64)
+    if theta.shape != (layout.n_params,):
+        raise ValueError(
+            f"theta: {layout.n_params} values for the module's {_describe(module)} network; "
+            f"got shape {theta.shape}"
+        )
+    tensors = []
+    for layer, weights, biases in zip(
+        network.linear, layout.coefs(theta), layout.intercepts(theta), strict=True
+    ):
+        like = layer.weight
+        tensors.append(torch.tensor(weights.T, dtype=like.dtype, device=like.device))
+        if layer.bias is not None:
+            tensors.append(torch.tensor(biases, dtype=like.dtype, device=like.device))
+        elif np.any(biases != 0.0):
+            raise ValueError(
+                f"theta: moves the biases of layer {network.positions[id(layer)]} (Linear), "
+                "which the module has none of (bias=False)"
+            )
+    for tensor, parameter in zip(tensors, module.parameters(), strict=True):
+        assert tensor.shape == parameter.shape  # the order of parameters(): weight, bias
+    return torch.cat([t.reshape(-1) for t in tensors]) if vector else tensors
+
+
+def to_sklearn(theta, estimator) -> dict:
+    """A parameter vector of fastnn's layout as a scikit-learn model's attributes.
+
+    Parameters
+    ----------
+    theta : array-like of shape (n_params,)
+        Parameters (or a direction) of the model :func:`from_sklearn` made of
+        ``estimator``.
+    estimator : sklearn MLPClassifier, MLPRegressor, LinearRegression or LogisticRegression
+        The fitted model (its shapes are read).
+
+    Returns
+    -------
+    dict
+        ``{"coefs_": [...], "intercepts_": [...]}`` for the MLPs, ``{"coef_": ...,
+        "intercept_": ...}`` for the linear models, each array of the estimator's own
+        shape: setting them on the estimator gives it these parameters (exactly: the
+        values are copied, not rounded).
+    """
+    theta = np.asarray(theta, dtype=np.float64)
+    kind = type(estimator).__name__
+    _check_fitted(estimator)
+    if kind in ("MLPClassifier", "MLPRegressor"):
+        sizes = [estimator.coefs_[0].shape[0], *(w.shape[1] for w in estimator.coefs_)]
+        layout = MLPLayout(sizes)
+        _check_size(theta, layout.n_params, kind)
+        return {
+            "coefs_": [w.copy() for w in layout.coefs(theta)],
+            "intercepts_": [b.copy() for b in layout.intercepts(theta)],
+        }
+    if kind not in ("LinearRegression", "LogisticRegression"):
+        raise TypeError(f"to_sklearn: no fastnn counterpart for {kind}")
+    coef = np.asarray(estimator.coef_)
+    if kind == "LogisticRegression" and coef.shape[0] > 1:  # multinomial: the softmax layout
+        layout = MLPLayout((coef.shape[1], coef.shape[0]))
+        _check_size(theta, layout.n_params, kind)
+        return {
+            "coef_": layout.coefs(theta)[0].T.copy(),
+            "intercept_": theta[-coef.shape[0] :].copy(),
+        }
+    _check_size(theta, coef.size + 1, kind)
+    intercept = np.reshape(theta[:1], np.shape(estimator.intercept_)).copy()
+    if np.ndim(estimator.intercept_) == 0:
+        intercept = float(theta[0])
+    return {"coef_": theta[1:].reshape(coef.shape).copy(), "intercept_": intercept}
+
+
+def _check_size(theta, n_params: int, kind: str) -> None:
+    if theta.shape != (n_params,):
+        raise ValueError(f"theta: {n_params} values for this {kind}; got shape {theta.shape}")
+
+
 def _values(tensor, where: str) -> np.ndarray:
     """A parameter tensor's values as float64, or a one-line ValueError (a "meta" tensor)."""
     try:
@@ -409,4 +544,4 @@ def _values(tensor, where: str) -> np.ndarray:
 
 
 def _describe(layers) -> str:
-    return " -> ".join(type(layer).__name__ for layer in layers)
+    return " -> ".join(type(layer).__name__ for layer in list(layers))

@@ -5,6 +5,7 @@ Their loss at the imported weights is scikit-learn's own metric (``log_loss`` of
 scikit-learn's, and the engines treat them as native models.
 """
 
+import copy
 import warnings
 
 import numpy as np
@@ -224,8 +225,9 @@ def test_imported_torch_networks_map_torchs_own_loss_at_every_point(loss, activa
 def test_torch_layers_fastnn_lacks_are_named():
     torch = pytest.importorskip("torch")
     nn = torch.nn
-    with pytest.raises(ValueError, match=r"layer 1 \(Dropout\) has no fastnn counterpart"):
-        fastnn.from_torch(nn.Sequential(nn.Linear(2, 3), nn.Dropout(), nn.Linear(3, 1)), "mse")
+    with pytest.raises(ValueError, match=r"layer 2 \(BatchNorm1d\) has no fastnn counterpart"):
+        layers = [nn.Linear(2, 3), nn.Dropout(), nn.BatchNorm1d(3), nn.Linear(3, 1)]
+        fastnn.from_torch(nn.Sequential(*layers), "mse")
     with pytest.raises(ValueError, match="one hidden activation"):
         layers = [nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 3), nn.ReLU(), nn.Linear(3, 1)]
         fastnn.from_torch(nn.Sequential(*layers), "mse")
@@ -279,3 +281,99 @@ def test_torch_weights_that_cannot_be_imported_are_one_line_errors():
         broken[2].weight[0, 1] = float("inf")
     with pytest.raises(ValueError, match=r"layer 2 \(Linear\)'s weight holds infinite values"):
         fastnn.from_torch(broken, "mse")
+
+
+def test_dropout_identity_flatten_are_passed_through_and_the_plane_goes_back():
+    """An evaluated module with Dropout/Identity/Flatten: every surface point, through to_torch."""
+    torch = pytest.importorskip("torch")
+    nn = torch.nn
+    rng = np.random.default_rng(3)
+    X, y = rng.normal(size=(80, 3)), rng.integers(0, 3, 80) * 1.0
+    net = nn.Sequential(
+        nn.Flatten(), nn.Linear(3, 6), nn.Dropout(0.5), nn.Tanh(), nn.Identity(),
+        nn.Linear(6, 4), nn.Tanh(), nn.Dropout(0.2), nn.Linear(4, 3),
+    ).double().eval()  # fmt: skip
+    model = fastnn.from_torch(net, "cross_entropy")
+    assert model.layout_.sizes.tolist() == [3, 6, 4, 3]
+    surface = fastnn.loss_surface(model, X, y, directions="filter", resolution=3, random_state=1)
+    origin, u, v = surface.to_torch(net)
+    flat = surface.to_torch(net, vector=True)
+    for i in range(3):
+        for j in range(3):
+            point = [
+                o + surface.a[i] * du + surface.b[j] * dv
+                for o, du, dv in zip(origin, u, v, strict=True)
+            ]
+            with torch.no_grad():
+                for parameter, value in zip(net.parameters(), point, strict=True):
+                    parameter.copy_(value)
+                expected = _torch_loss(torch, net, "cross_entropy", X, y)
+                assert torch.equal(
+                    torch.nn.utils.parameters_to_vector(net.parameters()),
+                    flat.origin + surface.a[i] * flat.u + surface.b[j] * flat.v,
+                )
+            assert surface.values[i, j] == pytest.approx(expected, rel=1e-12)
+
+
+def test_to_torch_round_trips_a_modules_parameters_exactly():
+    torch = pytest.importorskip("torch")
+    nn = torch.nn
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(4, 5), nn.ReLU(), nn.Linear(5, 2)).double()
+    back = fastnn.to_torch(fastnn.from_torch(net, "mse").theta_, net)
+    assert [p.shape for p in back] == [p.shape for p in net.parameters()]
+    assert all(torch.equal(a, b) for a, b in zip(back, net.parameters(), strict=True))
+    vector = fastnn.to_torch(fastnn.from_torch(net, "mse").theta_, net, vector=True)
+    assert torch.equal(vector, torch.nn.utils.parameters_to_vector(net.parameters()))
+    # a float32 module gets float32 tensors (its values, rounded once each way)
+    net32 = nn.Sequential(nn.Linear(4, 5), nn.ReLU(), nn.Linear(5, 2))
+    back32 = fastnn.to_torch(fastnn.from_torch(net32, "mse").theta_, net32)
+    assert all(torch.equal(a, b) for a, b in zip(back32, net32.parameters(), strict=True))
+    with pytest.raises(ValueError, match=r"theta: 37 values"):
+        fastnn.to_torch(np.zeros(3), net)
+
+
+def test_to_torch_refuses_biases_a_module_does_not_have():
+    torch = pytest.importorskip("torch")
+    nn = torch.nn
+    net = nn.Sequential(nn.Linear(2, 3, bias=False), nn.Tanh(), nn.Linear(3, 1)).double()
+    theta = fastnn.from_torch(net, "mse").theta_
+    assert len(fastnn.to_torch(theta, net)) == 3  # weight, weight, bias
+    theta[6] = 0.5  # the first layer's first bias (after its 2 x 3 weights)
+    with pytest.raises(ValueError, match=r"biases of layer 0 \(Linear\).*bias=False"):
+        fastnn.to_torch(theta, net)
+
+
+def test_to_sklearn_gives_each_models_own_attributes(problems):
+    X, y = problems["binary"]
+    rng = np.random.default_rng(5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        models = [
+            neural_network.MLPClassifier((5, 4), max_iter=30, random_state=0).fit(X, y),
+            linear_model.LogisticRegression().fit(X, y),
+            linear_model.LogisticRegression().fit(X, rng.integers(0, 3, y.size)),
+            linear_model.LinearRegression().fit(X, X[:, 0] + rng.normal(size=y.size)),
+        ]
+    for theirs in models:
+        ours = fastnn.from_sklearn(theirs)
+        attributes = fastnn.to_sklearn(ours.theta_, theirs)
+        for name, value in attributes.items():  # round trip: the estimator's own arrays
+            own = getattr(theirs, name)
+            for a, b in zip(
+                *((v if isinstance(v, list) else [v]) for v in (value, own)), strict=True
+            ):
+                assert np.shape(a) == np.shape(b)
+                np.testing.assert_array_equal(a, b)
+    # a point of a plane, set on the estimator: scikit-learn's own loss equals the surface
+    classifier = models[0]
+    surface = fastnn.loss_surface(
+        fastnn.from_sklearn(classifier), X, y, resolution=3, random_state=0
+    )
+    origin, u, v = surface.to_sklearn(classifier)
+    moved = copy.deepcopy(classifier)
+    for name in ("coefs_", "intercepts_"):
+        parts = zip(origin[name], u[name], v[name], strict=True)
+        setattr(moved, name, [o + surface.a[2] * du + surface.b[0] * dv for o, du, dv in parts])
+    expected = log_loss(y, moved.predict_proba(X))
+    assert surface.values[2, 0] == pytest.approx(expected, rel=1e-12)

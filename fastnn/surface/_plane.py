@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numbers
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -22,6 +23,16 @@ from fastnn._validation import (
 )
 
 DIRECTION_KINDS = ("random", "filter", "pca", "hessian", "hessian-extremes")
+
+
+class PlaneParameters(NamedTuple):
+    """A plane's origin and directions in another library's parameter format."""
+
+    origin: object
+    u: object
+    v: object
+
+
 BIAS_OPTIONS = ("zero", "keep")
 
 
@@ -96,6 +107,48 @@ class Plane:
     def theta(self, i: int, j: int) -> np.ndarray:
         """The parameters at grid point ``(i, j)``."""
         return self.origin + self.a[i] * self.u + self.b[j] * self.v
+
+    def to_torch(self, module, *, vector: bool = False) -> PlaneParameters:
+        """The origin and directions as a torch module's own parameters.
+
+        Parameters
+        ----------
+        module : torch.nn.Sequential
+            The module the surface's model was imported from (:func:`fastnn.from_torch`).
+        vector : bool, default False
+            Flat tensors in ``torch.nn.utils.parameters_to_vector``'s order instead of
+            one tensor per parameter.
+
+        Returns
+        -------
+        PlaneParameters
+            ``(origin, u, v)``, each as :func:`fastnn.interop.to_torch` returns it: grid
+            point ``(i, j)`` is ``origin + a[i] * u + b[j] * v``, tensor by tensor.
+        """
+        from fastnn.interop import to_torch
+
+        return PlaneParameters(
+            *(to_torch(x, module, vector=vector) for x in (self.origin, self.u, self.v))
+        )
+
+    def to_sklearn(self, estimator) -> PlaneParameters:
+        """The origin and directions as a scikit-learn model's attributes.
+
+        Parameters
+        ----------
+        estimator : scikit-learn estimator
+            The model the surface's model was imported from (:func:`fastnn.from_sklearn`).
+
+        Returns
+        -------
+        PlaneParameters
+            ``(origin, u, v)``, each a dict as :func:`fastnn.interop.to_sklearn` returns
+            it (``coefs_`` / ``intercepts_`` lists, or ``coef_`` / ``intercept_``): grid
+            point ``(i, j)`` is ``origin + a[i] * u + b[j] * v``, array by array.
+        """
+        from fastnn.interop import to_sklearn
+
+        return PlaneParameters(*(to_sklearn(x, estimator) for x in (self.origin, self.u, self.v)))
 
     def __repr__(self) -> str:
         axes = describe_axes(self.labels, self.a, self.b)

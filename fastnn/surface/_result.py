@@ -76,6 +76,21 @@ class Surface:
     def v(self) -> np.ndarray:
         return self.directions[1]
 
+    def to_torch(self, module, *, vector: bool = False):
+        """The plane's origin and directions as ``module``'s parameters.
+
+        ``self.plane.to_torch(module, vector=vector)``: see :meth:`fastnn.Plane.to_torch`
+        (grid point ``(i, j)`` is ``origin + a[i] * u + b[j] * v``).
+        """
+        return self.plane.to_torch(module, vector=vector)
+
+    def to_sklearn(self, estimator):
+        """The plane's origin and directions as ``estimator``'s attributes.
+
+        ``self.plane.to_sklearn(estimator)``: see :meth:`fastnn.Plane.to_sklearn`.
+        """
+        return self.plane.to_sklearn(estimator)
+
     def theta(self, i: int, j: int) -> np.ndarray:
         """The parameter vector of grid point ``(i, j)``."""
         if self.params is not None:
