@@ -291,7 +291,7 @@ def _pipeline(pipeline):
 _TORCH_ACTIVATIONS = {"Sigmoid": "sigmoid", "Tanh": "tanh", "ReLU": "relu"}
 # layers that are the identity in evaluation mode on fastnn's (samples, features) inputs
 _TORCH_PASSED_THROUGH = ("Dropout", "Identity", "Flatten")
-TORCH_LOSSES = ("cross_entropy", "bce_with_logits", "mse")
+TORCH_LOSSES = ("cross_entropy", "nll_loss", "bce_with_logits", "mse")
 
 
 def from_torch(module, loss: str):
@@ -304,12 +304,14 @@ def from_torch(module, loss: str):
         ``ReLU``, the same after every hidden layer), ending in a ``Linear`` layer: the
         output function is the loss's.  ``Dropout``, ``Identity`` and ``Flatten`` layers
         may stand anywhere: they are taken as evaluated (``module.eval()``: the identity
-        on fastnn's two-dimensional inputs).
-    loss : {"cross_entropy", "bce_with_logits", "mse"}
+        on fastnn's two-dimensional inputs).  With ``loss="nll_loss"`` the module ends in
+        ``LogSoftmax(dim=1)``.
+    loss : {"cross_entropy", "nll_loss", "bce_with_logits", "mse"}
         What the network was trained with: ``nn.CrossEntropyLoss`` (targets are class
         indices 0..K-1, K >= 2 outputs; two outputs stay a two-way softmax, so the
-        surface is over the module's own parameters), ``nn.BCEWithLogitsLoss`` (one
-        output, targets 0/1) or ``nn.MSELoss`` (mean over samples and outputs).
+        surface is over the module's own parameters), ``nn.NLLLoss`` of the module's
+        ``LogSoftmax`` (the same loss), ``nn.BCEWithLogitsLoss`` (one output, targets
+        0/1) or ``nn.MSELoss`` (mean over samples and outputs).
 
     Returns
     -------
@@ -326,7 +328,7 @@ def from_torch(module, loss: str):
     """
     if loss not in TORCH_LOSSES:
         raise ValueError(f"loss must be one of {', '.join(map(repr, TORCH_LOSSES))}; got {loss!r}")
-    network = _torch_network(module, "from_torch")
+    network = _torch_network(module, "from_torch", loss)
     layout = MLPLayout(network.sizes)
     theta = np.empty(layout.n_params)
     for layer, weights, biases in zip(
@@ -353,7 +355,7 @@ def from_torch(module, loss: str):
     else:
         if outputs < 2:
             raise ValueError(
-                "from_torch: cross_entropy needs at least 2 outputs; this module has 1 (use "
+                f"from_torch: {loss} needs at least 2 outputs; this module has 1 (use "
                 "bce_with_logits for one output)"
             )
         model = _network(
@@ -373,8 +375,12 @@ class _TorchNetwork:
     activation: str
 
 
-def _torch_network(module, caller: str) -> _TorchNetwork:
-    """Check ``module`` as :func:`from_torch` describes it; its Linear layers and sizes."""
+def _torch_network(module, caller: str, loss: str | None = None) -> _TorchNetwork:
+    """Check ``module`` as :func:`from_torch` describes it; its Linear layers and sizes.
+
+    A last ``LogSoftmax`` is the ``nll_loss``'s (required with it, refused with the other
+    losses; ``loss=None`` takes either).
+    """
     import torch  # imported here only: torch stays optional
 
     if not isinstance(module, torch.nn.Sequential):
@@ -382,8 +388,8 @@ def _torch_network(module, caller: str) -> _TorchNetwork:
     every = list(module)
     for k, layer in enumerate(every):
         name = type(layer).__name__
-        known = isinstance(layer, torch.nn.Linear) or name in _TORCH_ACTIVATIONS
-        if not known and name not in _TORCH_PASSED_THROUGH:
+        known = isinstance(layer, (torch.nn.Linear, torch.nn.LogSoftmax))
+        if not known and name not in _TORCH_ACTIVATIONS and name not in _TORCH_PASSED_THROUGH:
             raise ValueError(
                 f"{caller}: layer {k} ({name}) has no fastnn counterpart: fastnn networks "
                 "are Linear layers with Sigmoid, Tanh or ReLU between them (Dropout, "
@@ -391,6 +397,30 @@ def _torch_network(module, caller: str) -> _TorchNetwork:
             )
     positions = {id(layer): k for k, layer in enumerate(every)}
     layers = [layer for layer in every if type(layer).__name__ not in _TORCH_PASSED_THROUGH]
+    log_softmax = bool(layers) and isinstance(layers[-1], torch.nn.LogSoftmax)
+    if log_softmax:
+        last = layers.pop()
+        if loss not in (None, "nll_loss"):
+            raise ValueError(
+                f"{caller}: layer {positions[id(last)]} (LogSoftmax) gives log-probabilities, "
+                f"the input of nll_loss; with {loss} the module ends in its last Linear layer"
+            )
+        if last.dim not in (1, -1):
+            raise ValueError(
+                f"{caller}: layer {positions[id(last)]} (LogSoftmax) normalises over dim "
+                f"{last.dim}; fastnn's softmax is over the outputs (dim=1)"
+            )
+    elif loss == "nll_loss":
+        raise ValueError(
+            f"{caller}: nll_loss takes log-probabilities: end the module in "
+            "nn.LogSoftmax(dim=1) (or use cross_entropy on its logits)"
+        )
+    for layer in layers:
+        if isinstance(layer, torch.nn.LogSoftmax):
+            raise ValueError(
+                f"{caller}: layer {positions[id(layer)]} (LogSoftmax) has no fastnn "
+                "counterpart before the last layer (as the last one, it is nll_loss's)"
+            )
     linear_at = [k for k, layer in enumerate(layers) if isinstance(layer, torch.nn.Linear)]
     kinds = {type(layer).__name__ for layer in layers if not isinstance(layer, torch.nn.Linear)}
     expected = [2 * i for i in range(len(linear_at))]

@@ -377,3 +377,31 @@ def test_to_sklearn_gives_each_models_own_attributes(problems):
         setattr(moved, name, [o + surface.a[2] * du + surface.b[0] * dv for o, du, dv in parts])
     expected = log_loss(y, moved.predict_proba(X))
     assert surface.values[2, 0] == pytest.approx(expected, rel=1e-12)
+
+
+def test_log_softmax_with_nll_loss_is_the_cross_entropy():
+    torch = pytest.importorskip("torch")
+    nn, functional = torch.nn, torch.nn.functional
+    rng = np.random.default_rng(8)
+    X, y = rng.normal(size=(60, 3)), rng.integers(0, 4, 60)
+    net = nn.Sequential(nn.Linear(3, 5), nn.ReLU(), nn.Linear(5, 4), nn.LogSoftmax(dim=1))
+    net = net.double()
+    model = fastnn.from_torch(net, "nll_loss")
+    surface = fastnn.loss_surface(model, X, y * 1.0, resolution=3, random_state=2)
+    origin, u, v = surface.to_torch(net)
+    for i, j in [(0, 0), (1, 2), (2, 1)]:
+        with torch.no_grad():
+            for parameter, o, du, dv in zip(net.parameters(), origin, u, v, strict=True):
+                parameter.copy_(o + surface.a[i] * du + surface.b[j] * dv)
+            expected = functional.nll_loss(net(torch.from_numpy(X)), torch.from_numpy(y)).item()
+        assert surface.values[i, j] == pytest.approx(expected, rel=1e-12)
+    body = [nn.Linear(3, 5), nn.ReLU(), nn.Linear(5, 4)]
+    with pytest.raises(ValueError, match=r"nll_loss takes log-probabilities"):
+        fastnn.from_torch(nn.Sequential(*body), "nll_loss")
+    with pytest.raises(ValueError, match=r"layer 3 \(LogSoftmax\) gives log-probabilities"):
+        fastnn.from_torch(nn.Sequential(*body, nn.LogSoftmax(dim=1)), "cross_entropy")
+    with pytest.raises(ValueError, match=r"normalises over dim 0"):
+        fastnn.from_torch(nn.Sequential(*body, nn.LogSoftmax(dim=0)), "nll_loss")
+    middle = [nn.Linear(3, 5), nn.LogSoftmax(dim=1), nn.Linear(5, 4), nn.LogSoftmax(dim=1)]
+    with pytest.raises(ValueError, match=r"layer 1 \(LogSoftmax\) has no fastnn counterpart"):
+        fastnn.from_torch(nn.Sequential(*middle), "nll_loss")
