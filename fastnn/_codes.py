@@ -16,8 +16,9 @@ ACCURACY = 3
 SIGMOID = 0
 TANH = 1
 RELU = 2
+IDENTITY = 3  # a linear layer: f(z) = z (scikit-learn's "identity")
 
-ACTIVATION_CODES = {"sigmoid": SIGMOID, "tanh": TANH, "relu": RELU}
+ACTIVATION_CODES = {"sigmoid": SIGMOID, "tanh": TANH, "relu": RELU, "identity": IDENTITY}
 
 # Parameter updates of the MLP training loop.
 MOMENTUM = 0  # theta += v, v = momentum * v - lr * grad (plain gradient steps when momentum = 0)

@@ -26,7 +26,7 @@ from fastnn.layout import MLPLayout
 __all__ = ["ImportedPipeline", "from_sklearn", "from_torch", "to_sklearn", "to_torch"]
 
 # scikit-learn's hidden activations -> fastnn's
-_ACTIVATIONS = {"logistic": "sigmoid", "tanh": "tanh", "relu": "relu"}
+_ACTIVATIONS = {"logistic": "sigmoid", "tanh": "tanh", "relu": "relu", "identity": "identity"}
 
 
 def from_sklearn(estimator):
@@ -288,7 +288,7 @@ def _pipeline(pipeline):
 
 
 # torch's activation modules -> fastnn's
-_TORCH_ACTIVATIONS = {"Sigmoid": "sigmoid", "Tanh": "tanh", "ReLU": "relu"}
+_TORCH_ACTIVATIONS = {"Sigmoid": "sigmoid", "Tanh": "tanh", "ReLU": "relu", "Identity": "identity"}
 # layers that are the identity in evaluation mode on fastnn's (samples, features) inputs
 _TORCH_PASSED_THROUGH = ("Dropout", "Identity", "Flatten")
 TORCH_LOSSES = ("cross_entropy", "nll_loss", "bce_with_logits", "mse")
@@ -301,11 +301,11 @@ def from_torch(module, loss: str):
     ----------
     module : torch.nn.Sequential
         ``Linear`` layers with one activation between them (``Sigmoid``, ``Tanh`` or
-        ``ReLU``, the same after every hidden layer), ending in a ``Linear`` layer: the
-        output function is the loss's.  ``Dropout``, ``Identity`` and ``Flatten`` layers
-        may stand anywhere: they are taken as evaluated (``module.eval()``: the identity
-        on fastnn's two-dimensional inputs).  With ``loss="nll_loss"`` the module ends in
-        ``LogSoftmax(dim=1)``.
+        ``ReLU``, the same after every hidden layer; none: the identity), ending in a
+        ``Linear`` layer: the output function is the loss's.  ``Dropout``, ``Identity``
+        and ``Flatten`` layers may stand anywhere: they are taken as evaluated
+        (``module.eval()``: the identity on fastnn's two-dimensional inputs).  With
+        ``loss="nll_loss"`` the module ends in ``LogSoftmax(dim=1)``.
     loss : {"cross_entropy", "nll_loss", "bce_with_logits", "mse"}
         What the network was trained with: ``nn.CrossEntropyLoss`` (targets are class
         indices 0..K-1, K >= 2 outputs; two outputs stay a two-way softmax, so the
@@ -392,8 +392,8 @@ def _torch_network(module, caller: str, loss: str | None = None) -> _TorchNetwor
         if not known and name not in _TORCH_ACTIVATIONS and name not in _TORCH_PASSED_THROUGH:
             raise ValueError(
                 f"{caller}: layer {k} ({name}) has no fastnn counterpart: fastnn networks "
-                "are Linear layers with Sigmoid, Tanh or ReLU between them (Dropout, "
-                "Identity and Flatten are passed through)"
+                "are Linear layers with Sigmoid, Tanh or ReLU (or nothing) between them "
+                "(Dropout, Identity and Flatten are passed through)"
             )
     positions = {id(layer): k for k, layer in enumerate(every)}
     layers = [layer for layer in every if type(layer).__name__ not in _TORCH_PASSED_THROUGH]
@@ -422,12 +422,19 @@ def _torch_network(module, caller: str, loss: str | None = None) -> _TorchNetwor
                 "counterpart before the last layer (as the last one, it is nll_loss's)"
             )
     linear_at = [k for k, layer in enumerate(layers) if isinstance(layer, torch.nn.Linear)]
-    kinds = {type(layer).__name__ for layer in layers if not isinstance(layer, torch.nn.Linear)}
-    expected = [2 * i for i in range(len(linear_at))]
-    if not linear_at or linear_at != expected or len(layers) != 2 * len(linear_at) - 1:
+    # between two Linear layers: one activation, or none (the identity)
+    gaps = [layers[k + 1 : j] for k, j in zip(linear_at, linear_at[1:], strict=False)]
+    kinds = {type(gap[0]).__name__ if gap else "Identity" for gap in gaps}
+    if (
+        not linear_at
+        or linear_at[-1] != len(layers) - 1
+        or linear_at[0] != 0
+        or any(len(gap) > 1 for gap in gaps)
+    ):
         raise ValueError(
-            f"{caller}: the module must alternate Linear and activation layers and end in "
-            f"a Linear layer (its output function is the loss's); got {_describe(every)}"
+            f"{caller}: the module must be Linear layers with at most one activation between "
+            f"two of them, ending in a Linear layer (its output function is the loss's); got "
+            f"{_describe(every)}"
         )
     if len(kinds) > 1:
         raise ValueError(
@@ -451,7 +458,7 @@ def _torch_network(module, caller: str, loss: str | None = None) -> _TorchNetwor
         linear=linear,
         positions=positions,
         sizes=[linear[0].in_features, *(layer.out_features for layer in linear)],
-        activation=_TORCH_ACTIVATIONS[kinds.pop()] if kinds else "relu",
+        activation=_TORCH_ACTIVATIONS[kinds.pop()] if kinds else "relu",  # relu: no hidden layer
     )
 
 

@@ -508,8 +508,8 @@ class MLPClassifier(_BaseMLP):
     ----------
     hidden_layer_sizes : int or sequence of int, default (100,)
         Units of each hidden layer; ``()`` gives logistic (softmax) regression.
-    activation : {"sigmoid", "tanh", "relu"}, default "relu"
-        Hidden-layer activation.
+    activation : {"sigmoid", "tanh", "relu", "identity"}, default "relu"
+        Hidden-layer activation (``"identity"``: linear layers, as scikit-learn's).
     solver : {"gd", "sgd", "minibatch", "momentum", "adam"}, default "adam"
         ``"gd"``: full-batch gradient descent (one step per epoch); ``"sgd"``: one
         sample per step; ``"minibatch"``: ``batch_size`` samples per step;

@@ -60,7 +60,9 @@ def add_parser(sub) -> None:
     surface.add_argument("--seed", type=seed, default=0)
     surface.add_argument("--hidden", type=int, nargs="+", default=[10], help="mlp hidden units")
     surface.add_argument(
-        "--activation", choices=("sigmoid", "tanh", "relu"), help="mlp hidden activation"
+        "--activation",
+        choices=("sigmoid", "tanh", "relu", "identity"),
+        help="mlp hidden activation",
     )
     surface.add_argument(
         "--solver",

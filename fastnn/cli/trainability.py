@@ -34,7 +34,9 @@ def add_parser(sub) -> None:
     parser.add_argument("--scale", choices=("log", "linear"), default="log")
     parser.add_argument("--resolution", type=int, nargs="+", default=[51], metavar="G")
     parser.add_argument("--hidden", type=int, nargs="+", default=[10], help="hidden units")
-    parser.add_argument("--activation", choices=("sigmoid", "tanh", "relu"), default="sigmoid")
+    parser.add_argument(
+        "--activation", choices=("sigmoid", "tanh", "relu", "identity"), default="sigmoid"
+    )
     parser.add_argument("--solver", choices=("gd", "sgd", "minibatch", "momentum"), default="gd")
     parser.add_argument("--iterations", type=int, default=300, help="epochs of every run")
     parser.add_argument("--lr", type=float, default=0.5, help="the rate of an axis-free layer")

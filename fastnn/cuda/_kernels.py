@@ -27,7 +27,7 @@ import math
 
 from numba import cuda, float64
 
-from fastnn._codes import ACCURACY, LOG_LOSS, SIGMOID, SQUARED_ERROR, TANH
+from fastnn._codes import ACCURACY, IDENTITY, LOG_LOSS, SIGMOID, SQUARED_ERROR, TANH
 
 # Threads per block: a network point's samples, a BCE block's grid points.
 THREADS = 128
@@ -46,6 +46,8 @@ def _activate(z, activation, one, zero):
         return s if z >= zero else e * s
     if activation == TANH:
         return math.tanh(z)
+    if activation == IDENTITY:
+        return z
     return max(z, zero)
 
 

@@ -39,7 +39,7 @@ from __future__ import annotations
 import numpy as np
 
 from fastnn._builds import MLP_BLAS_MIN_WEIGHTS
-from fastnn._codes import ACCURACY, LOG_LOSS, RELU, SIGMOID, SQUARED_ERROR, TANH
+from fastnn._codes import ACCURACY, IDENTITY, LOG_LOSS, RELU, SIGMOID, SQUARED_ERROR, TANH
 from fastnn._numba import njit
 from fastnn.kernels._math import _cast_like, _exp_term, _log1p, _log1p_unit, _tanh
 from fastnn.kernels.mlp import _affine, _column_max, _hidden_sigmoid
@@ -100,7 +100,7 @@ def _activate(Z, activation, m):
         elif activation == TANH:
             for i in range(m):
                 row[i] = _tanh(row[i])
-        else:
+        elif activation != IDENTITY:
             for i in range(m):
                 row[i] = max(row[i], zero)
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from fastnn._codes import LOG_LOSS, SIGMOID, SQUARED_ERROR, TANH
+from fastnn._codes import IDENTITY, LOG_LOSS, SIGMOID, SQUARED_ERROR, TANH
 from fastnn._numba import njit
 from fastnn.kernels._math import _exp
 from fastnn.kernels.mlp import (
@@ -163,6 +163,8 @@ def _derivatives(a, activation):
     if activation == TANH:
         first = 1.0 - a * a
         return first, -2.0 * a * first
+    if activation == IDENTITY:
+        return 1.0, 0.0
     return (1.0 if a > 0.0 else 0.0), 0.0
 
 

@@ -29,7 +29,7 @@ import numba
 import numpy as np
 
 from fastnn._builds import MLP_BLAS_MIN_WEIGHTS, MLP_CHUNK, MLP_PARALLEL_MIN_WORK
-from fastnn._codes import LOG_LOSS, SIGMOID, SQUARED_ERROR, TANH
+from fastnn._codes import IDENTITY, LOG_LOSS, SIGMOID, SQUARED_ERROR, TANH
 from fastnn._numba import njit
 from fastnn.kernels._math import _cast_like, _exp, _exp_term, _log1p, _tanh
 from fastnn.kernels.linear import _bce_term
@@ -106,7 +106,7 @@ def _activate(Z, activation, width):
         elif activation == TANH:
             for i in range(width):
                 row[i] = _tanh(row[i])
-        else:
+        elif activation != IDENTITY:
             for i in range(width):
                 row[i] = max(row[i], 0.0)
 
@@ -122,7 +122,7 @@ def _scale_by_derivative(D, A, activation, width):
         elif activation == TANH:
             for i in range(width):
                 d[i] *= 1.0 - a[i] * a[i]
-        else:
+        elif activation != IDENTITY:
             for i in range(width):
                 d[i] = d[i] if a[i] > 0.0 else 0.0
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fastnn._codes import LOG_LOSS, SIGMOID, SQUARED_ERROR, TANH
+from fastnn._codes import IDENTITY, LOG_LOSS, SIGMOID, SQUARED_ERROR, TANH
 
 
 def _layers(theta, sizes):
@@ -33,6 +33,8 @@ def _activate(z, activation):
         return _sigmoid(z)
     if activation == TANH:
         return np.tanh(z)
+    if activation == IDENTITY:
+        return z.copy()
     return np.maximum(z, 0.0)
 
 
@@ -41,6 +43,8 @@ def _derivative_from_output(a, activation):
         return a * (1.0 - a)
     if activation == TANH:
         return 1.0 - a * a
+    if activation == IDENTITY:
+        return np.ones_like(a)
     return (a > 0.0).astype(a.dtype)
 
 
