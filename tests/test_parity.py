@@ -91,3 +91,11 @@ def test_a_case_fails_on_a_wrong_answer(name):
     flat[k] = flat[k] * (1 + 1e-6) + 1e-6
     with pytest.raises(AssertionError):
         case.compare(wrong, expected)
+
+
+def test_the_seeds_give_every_network_kernel_every_activation():
+    from fastnn._codes import ACTIVATION_CODES
+    from fastnn.cases import _network
+
+    drawn = {_network(np.random.default_rng(seed), 4, (2, 3, 2))[4] for seed in range(4)}
+    assert drawn == set(ACTIVATION_CODES.values())
