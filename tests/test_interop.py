@@ -434,3 +434,32 @@ def test_hessian_vector_products_equal_torchs_double_backward(activation, loss):
     np.testing.assert_allclose(
         fastnn.to_torch(ours, net, vector=True).numpy(), expected, rtol=1e-10, atol=1e-12
     )
+
+
+@pytest.mark.parametrize(("activation", "loss"), [("Identity", "mse"), ("ReLU", "cross_entropy")])
+def test_training_an_imported_module_takes_torchs_steps(activation, loss):
+    """Full-batch GD from the module's weights: the parameters of torch's SGD (1e-12)."""
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(2)
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(40, 3))
+    y = rng.normal(size=(40, 2)) if loss == "mse" else rng.integers(0, 3, 40) * 1.0
+    outputs = 2 if loss == "mse" else 3
+    layers = [torch.nn.Linear(3, 5), getattr(torch.nn, activation)(), torch.nn.Linear(5, outputs)]
+    net = torch.nn.Sequential(*layers).double()
+    model = fastnn.from_torch(net, loss)
+    model.set_params(warm_start=True, solver="gd", learning_rate_init=0.05, max_iter=6, tol=None)
+    model.fit(X, y)
+    optimiser = torch.optim.SGD(net.parameters(), lr=0.05)
+    target = torch.from_numpy(y if loss == "mse" else y.astype(np.int64))
+    for _ in range(6):
+        optimiser.zero_grad()
+        logits = net(torch.from_numpy(X))
+        if loss == "mse":
+            torch.nn.functional.mse_loss(logits, target).backward()
+        else:
+            torch.nn.functional.cross_entropy(logits, target).backward()
+        optimiser.step()
+    ours = fastnn.to_torch(model.theta_, net, vector=True).numpy()
+    theirs = torch.nn.utils.parameters_to_vector(net.parameters()).detach().numpy()
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-14)
