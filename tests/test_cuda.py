@@ -16,7 +16,16 @@ import pytest
 
 import fastnn
 import fastnn.kernels
-from fastnn._codes import ACCURACY, LOG_LOSS, RELU, SIGMOID, SOFTMAX_LOG_LOSS, SQUARED_ERROR, TANH
+from fastnn._codes import (
+    ACCURACY,
+    IDENTITY,
+    LOG_LOSS,
+    RELU,
+    SIGMOID,
+    SOFTMAX_LOG_LOSS,
+    SQUARED_ERROR,
+    TANH,
+)
 from fastnn.cases import CASES
 from fastnn.layout import MLPLayout
 
@@ -77,6 +86,7 @@ def _network(rng, sizes, loss, n=16):
         (SIGMOID, ACCURACY, 1),
         (TANH, ACCURACY, 3),
         (RELU, LOG_LOSS, 1),
+        (IDENTITY, SOFTMAX_LOG_LOSS, 3),
     ],
 )
 def test_every_activation_and_output(activation, loss, outputs):

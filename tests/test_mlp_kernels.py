@@ -9,6 +9,7 @@ from fastnn._codes import (
     ADAM,
     CONVERGED,
     DIVERGED,
+    IDENTITY,
     LOG_LOSS,
     MAX_ITER,
     MOMENTUM,
@@ -23,7 +24,7 @@ from fastnn.layout import MLPLayout
 from fastnn.optim import sample_orders
 from tests.conftest import assert_close
 
-ACTIVATIONS = [SIGMOID, TANH, RELU]
+ACTIVATIONS = [SIGMOID, TANH, RELU, IDENTITY]
 LOSSES = [SQUARED_ERROR, LOG_LOSS, SOFTMAX_LOG_LOSS]
 # (hidden layers, n_inputs): no hidden layer, the lecture's, deeper, and layers large enough
 # (>= 4096 weights) to take the BLAS path.

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from fastnn import kernels, reference
-from fastnn._codes import LOG_LOSS, RELU, SIGMOID, SOFTMAX_LOG_LOSS, SQUARED_ERROR, TANH
+from fastnn._codes import IDENTITY, LOG_LOSS, RELU, SIGMOID, SOFTMAX_LOG_LOSS, SQUARED_ERROR, TANH
 from fastnn.layout import MLPLayout
 from tests.conftest import SEEDS, assert_close
 
@@ -161,6 +161,8 @@ NETWORKS = [
     ((3, 18, 9, 4), RELU, SOFTMAX_LOG_LOSS),  # a block of 5 and a padded one, then padded
     ((2, 70, 70, 1), TANH, LOG_LOSS),  # a 4900-weight later layer: BLAS per block
     ((3, 2), RELU, SOFTMAX_LOG_LOSS),  # no hidden layer
+    ((2, 4, 3, 1), IDENTITY, LOG_LOSS),  # linear layers: narrow
+    ((4, 30, 10), IDENTITY, SOFTMAX_LOG_LOSS),  # and wide (dot products)
 ]
 # Which parameters the plane moves: all, or only those from layer 1 on (the layers
 # before are evaluated once per chunk), or only the output layer.
