@@ -525,7 +525,8 @@ def to_sklearn(theta, estimator) -> dict:
         Parameters (or a direction) of the model :func:`from_sklearn` made of
         ``estimator``.
     estimator : sklearn MLPClassifier, MLPRegressor, LinearRegression or LogisticRegression
-        The fitted model (its shapes are read).
+        The fitted model (its shapes are read); a Pipeline's parameters are its last
+        step's.
 
     Returns
     -------
@@ -536,7 +537,11 @@ def to_sklearn(theta, estimator) -> dict:
         values are copied, not rounded).
     """
     theta = np.asarray(theta, dtype=np.float64)
+    if type(estimator).__name__ == "Pipeline":  # the parameters are its last step's
+        estimator = estimator.steps[-1][1]
     kind = type(estimator).__name__
+    if kind not in ("MLPClassifier", "MLPRegressor", "LinearRegression", "LogisticRegression"):
+        raise TypeError(f"to_sklearn: no fastnn counterpart for {kind}")
     _check_fitted(estimator)
     if kind in ("MLPClassifier", "MLPRegressor"):
         sizes = [estimator.coefs_[0].shape[0], *(w.shape[1] for w in estimator.coefs_)]
@@ -546,20 +551,19 @@ def to_sklearn(theta, estimator) -> dict:
             "coefs_": [w.copy() for w in layout.coefs(theta)],
             "intercepts_": [b.copy() for b in layout.intercepts(theta)],
         }
-    if kind not in ("LinearRegression", "LogisticRegression"):
-        raise TypeError(f"to_sklearn: no fastnn counterpart for {kind}")
     coef = np.asarray(estimator.coef_)
     if kind == "LogisticRegression" and coef.shape[0] > 1:  # multinomial: the softmax layout
         layout = MLPLayout((coef.shape[1], coef.shape[0]))
         _check_size(theta, layout.n_params, kind)
         return {
             "coef_": layout.coefs(theta)[0].T.copy(),
-            "intercept_": theta[-coef.shape[0] :].copy(),
+            "intercept_": layout.intercepts(theta)[0].copy(),
         }
-    _check_size(theta, coef.size + 1, kind)
-    intercept = np.reshape(theta[:1], np.shape(estimator.intercept_)).copy()
+    _check_size(theta, coef.size + 1, kind)  # [intercept, weights...]
     if np.ndim(estimator.intercept_) == 0:
         intercept = float(theta[0])
+    else:
+        intercept = np.reshape(theta[:1], np.shape(estimator.intercept_)).copy()
     return {"coef_": theta[1:].reshape(coef.shape).copy(), "intercept_": intercept}
 
 

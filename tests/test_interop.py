@@ -367,6 +367,14 @@ def test_to_sklearn_gives_each_models_own_attributes(problems):
             ):
                 assert np.shape(a) == np.shape(b)
                 np.testing.assert_array_equal(a, b)
+    pipeline = _fit(make_pipeline(StandardScaler(), _mlp("c")), X, y)
+    imported = fastnn.from_sklearn(pipeline)
+    coefs = fastnn.to_sklearn(imported.theta_, pipeline)["coefs_"]
+    assert all(np.array_equal(a, b) for a, b in zip(coefs, pipeline[-1].coefs_, strict=True))
+    from sklearn.tree import DecisionTreeClassifier
+
+    with pytest.raises(TypeError, match="no fastnn counterpart for DecisionTreeClassifier"):
+        fastnn.to_sklearn(imported.theta_, DecisionTreeClassifier())
     # a point of a plane, set on the estimator: scikit-learn's own loss equals the surface
     classifier = models[0]
     surface = fastnn.loss_surface(
