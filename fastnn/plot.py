@@ -370,8 +370,9 @@ def _write_gif_blitted(fig, draw, n_frames, moving, path, fps, dpi) -> None:
     matplotlib's writers draw the whole figure for every frame (its contours, ticks and
     colour bar: 120 ms a frame at 72 dpi); here the figure is drawn once without the
     ``moving`` artists, and each frame restores that picture and draws only them on
-    top -- the same frames as matplotlib's PillowWriter writes (the moving artists end
-    up above every still one, as their z-order puts them above all but the legend).
+    top: the frames matplotlib's PillowWriter writes (a test compares them pixel for
+    pixel), except where the path crosses the legend -- the legend shares the path's
+    z-order and was drawn over it; here the path is drawn over the legend.
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from PIL import Image
