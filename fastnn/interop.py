@@ -17,10 +17,12 @@ fastnn has no L1 penalty, so an L1 or elastic-net model imports with ``alpha=0``
 from __future__ import annotations
 
 import dataclasses
+import warnings
 
 import numpy as np
 
 from fastnn._codes import ACTIVATION_CODES, LOG_LOSS, SOFTMAX_LOG_LOSS, SQUARED_ERROR
+from fastnn.exceptions import FastnnWarning
 from fastnn.layout import MLPLayout
 
 __all__ = ["ImportedPipeline", "from_sklearn", "from_torch", "to_sklearn", "to_torch"]
@@ -325,10 +327,26 @@ def from_torch(module, loss: str):
     ValueError
         A layer fastnn does not have (named with its position), mixed activations, or
         a loss fastnn does not have.
+
+    Warns
+    -----
+    FastnnWarning
+        A ``Dropout`` layer in training mode: the module is mapped as evaluated.
     """
     if loss not in TORCH_LOSSES:
         raise ValueError(f"loss must be one of {', '.join(map(repr, TORCH_LOSSES))}; got {loss!r}")
     network = _torch_network(module, "from_torch", loss)
+    dropping = [
+        k for k, layer in enumerate(module)
+        if type(layer).__name__ == "Dropout" and layer.training and layer.p > 0
+    ]  # fmt: skip
+    if dropping:
+        warnings.warn(
+            f"from_torch: layer {dropping[0]} (Dropout) is in training mode, where torch "
+            "drops units at random; fastnn maps the module as evaluated (module.eval())",
+            FastnnWarning,
+            stacklevel=2,
+        )
     layout = MLPLayout(network.sizes)
     theta = np.empty(layout.n_params)
     for layer, weights, biases in zip(

@@ -297,6 +297,9 @@ def test_dropout_identity_flatten_are_passed_through_and_the_plane_goes_back():
     ).double().eval()  # fmt: skip
     model = fastnn.from_torch(net, "cross_entropy")
     assert model.layout_.sizes.tolist() == [3, 6, 4, 3]
+    with pytest.warns(fastnn.FastnnWarning, match=r"layer 2 \(Dropout\) is in training mode"):
+        fastnn.from_torch(net.train(), "cross_entropy")
+    net.eval()
     surface = fastnn.loss_surface(model, X, y, directions="filter", resolution=3, random_state=1)
     origin, u, v = surface.to_torch(net)
     flat = surface.to_torch(net, vector=True)
