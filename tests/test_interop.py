@@ -164,14 +164,30 @@ def test_other_estimators_are_type_errors():
 
 
 # -- PyTorch ----------------------------------------------------------------------------------
-def _torch_loss(torch, net, loss, X, y):
+def _torch_objective(torch, net, loss, X, y):
+    """torch's own loss of the module on (X, y), as a tensor (in the autograd graph)."""
     logits = net(torch.from_numpy(X))
     functional = torch.nn.functional
     if loss == "cross_entropy":
-        return functional.cross_entropy(logits, torch.from_numpy(y.astype(np.int64))).item()
+        return functional.cross_entropy(logits, torch.from_numpy(y.astype(np.int64)))
     if loss == "bce_with_logits":
-        return functional.binary_cross_entropy_with_logits(logits[:, 0], torch.from_numpy(y)).item()
-    return functional.mse_loss(logits, torch.from_numpy(y)).item()
+        return functional.binary_cross_entropy_with_logits(logits[:, 0], torch.from_numpy(y))
+    return functional.mse_loss(logits, torch.from_numpy(y))
+
+
+def _torch_loss(torch, net, loss, X, y):
+    return _torch_objective(torch, net, loss, X, y).item()
+
+
+def _torch_problem(torch, seed, activation, loss, hidden, outputs):
+    """A float64 module 3 -> hidden -> outputs with ``activation``, and 50 samples for ``loss``."""
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(50, 3))
+    y = rng.normal(size=(50, outputs)) if loss == "mse" else rng.integers(0, outputs, 50) * 1.0
+    layers = [torch.nn.Linear(3, hidden), getattr(torch.nn, activation)()]
+    net = torch.nn.Sequential(*layers, torch.nn.Linear(hidden, outputs)).double()
+    return net, X, y
 
 
 def _load(torch, net, layout, theta):
@@ -424,22 +440,12 @@ def test_log_softmax_with_nll_loss_is_the_cross_entropy():
 def test_hessian_vector_products_equal_torchs_double_backward(activation, loss):
     """fastnn's R-operator against autograd of autograd, on an imported module (1e-10)."""
     torch = pytest.importorskip("torch")
-    torch.manual_seed(1)
-    rng = np.random.default_rng(6)
-    X = rng.normal(size=(50, 3))
-    y = rng.normal(size=(50, 2)) if loss == "mse" else rng.integers(0, 2, 50) * 1.0
-    layers = [torch.nn.Linear(3, 4), getattr(torch.nn, activation)(), torch.nn.Linear(4, 2)]
-    net = torch.nn.Sequential(*layers).double()
+    net, X, y = _torch_problem(torch, 6, activation, loss, hidden=4, outputs=2)
     model = fastnn.from_torch(net, loss)
-    v = rng.normal(size=model.theta_.size)
+    v = np.random.default_rng(0).normal(size=model.theta_.size)
     ours = fastnn.hvp(model, X, y, v)
     params = list(net.parameters())
-    logits = net(torch.from_numpy(X))
-    if loss == "mse":
-        objective = torch.nn.functional.mse_loss(logits, torch.from_numpy(y))
-    else:
-        objective = torch.nn.functional.cross_entropy(logits, torch.from_numpy(y.astype(np.int64)))
-    grads = torch.autograd.grad(objective, params, create_graph=True)
+    grads = torch.autograd.grad(_torch_objective(torch, net, loss, X, y), params, create_graph=True)
     theirs = torch.autograd.grad(grads, params, grad_outputs=fastnn.to_torch(v, net))
     expected = torch.cat([t.reshape(-1) for t in theirs]).numpy()
     np.testing.assert_allclose(
@@ -451,25 +457,14 @@ def test_hessian_vector_products_equal_torchs_double_backward(activation, loss):
 def test_training_an_imported_module_takes_torchs_steps(activation, loss):
     """Full-batch GD from the module's weights: the parameters of torch's SGD (1e-12)."""
     torch = pytest.importorskip("torch")
-    torch.manual_seed(2)
-    rng = np.random.default_rng(7)
-    X = rng.normal(size=(40, 3))
-    y = rng.normal(size=(40, 2)) if loss == "mse" else rng.integers(0, 3, 40) * 1.0
-    outputs = 2 if loss == "mse" else 3
-    layers = [torch.nn.Linear(3, 5), getattr(torch.nn, activation)(), torch.nn.Linear(5, outputs)]
-    net = torch.nn.Sequential(*layers).double()
+    net, X, y = _torch_problem(torch, 7, activation, loss, hidden=5, outputs=3)
     model = fastnn.from_torch(net, loss)
     model.set_params(warm_start=True, solver="gd", learning_rate_init=0.05, max_iter=6, tol=None)
     model.fit(X, y)
     optimiser = torch.optim.SGD(net.parameters(), lr=0.05)
-    target = torch.from_numpy(y if loss == "mse" else y.astype(np.int64))
     for _ in range(6):
         optimiser.zero_grad()
-        logits = net(torch.from_numpy(X))
-        if loss == "mse":
-            torch.nn.functional.mse_loss(logits, target).backward()
-        else:
-            torch.nn.functional.cross_entropy(logits, target).backward()
+        _torch_objective(torch, net, loss, X, y).backward()
         optimiser.step()
     ours = fastnn.to_torch(model.theta_, net, vector=True).numpy()
     theirs = torch.nn.utils.parameters_to_vector(net.parameters()).detach().numpy()
