@@ -215,9 +215,30 @@ def _serialise_cache_writes(lock_path: str) -> None:
     IndexDataCacheFile.save = locked_save
 
 
+def _exit_with_parent(lock_path: str) -> None:
+    """End this child when the process that started it is gone (killed with -9).
+
+    The parent kills its children on Ctrl-C or an error; a parent killed outright cannot,
+    and its children would compile on for a minute: each polls its parent instead, and
+    the first to see it gone also removes the lock file's folder.
+    """
+    import threading
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        shutil.rmtree(os.path.dirname(lock_path), ignore_errors=True)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def main(argv=None) -> None:
     """A child's work: ``python -m fastnn._precompile FAMILY LOCK_FILE``."""
     name, lock_path = sys.argv[1:] if argv is None else argv
+    _exit_with_parent(lock_path)
     _serialise_cache_writes(lock_path)
     import matplotlib
 

@@ -44,3 +44,51 @@ def test_a_compiled_family_serves_the_demo_from_the_cache(tmp_path, monkeypatch)
     assert set(seconds) == {"linear"}, "the family's process failed"
     assert any(tmp_path.rglob("*.nbi"))
     assert demo_compiles() == 0
+
+
+@pytest.mark.skipif(os.name != "posix", reason="the children's lock is POSIX's flock")
+def test_children_end_when_their_parent_is_killed(tmp_path):
+    """kill -9 of the process that started a family: the child stops and tidies up."""
+    import signal
+    import time
+
+    lock_dir = tmp_path / "lock"
+    lock_dir.mkdir()
+    parent = subprocess.Popen(
+        [sys.executable, "-c", PARENT, str(lock_dir / "cache.lock")],
+        stdout=subprocess.PIPE, text=True, env={**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)},
+    )  # fmt: skip
+    child = int(parent.stdout.readline())
+    time.sleep(3)  # the child has imported fastnn and is compiling
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.wait()
+    for _ in range(100):
+        if not _running(child):
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(child, signal.SIGKILL)
+        pytest.fail("the child kept running after its parent was killed")
+    assert not lock_dir.exists()
+
+
+# Starts the "linear" family's child, says its pid, and waits to be killed
+PARENT = """
+import sys, time
+from fastnn._precompile import _start
+print(_start("linear", sys.argv[1]).pid, flush=True)
+time.sleep(120)
+"""
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` runs (an exited child its new parent has not reaped yet does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:  # no /proc: the signal's answer stands
+        return True
