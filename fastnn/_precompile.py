@@ -18,7 +18,6 @@ itself); ``scripts/jit_cost.py --kernels`` reports what the demo still compiled.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -154,8 +153,7 @@ def precompile(families=None, processes=None) -> dict[str, float]:
     names.sort(key=lambda name: -FAMILY_SECONDS[name])
     limit = processes or available_cpus()
     waiting, running, seconds = list(names), {}, {}
-    lock_dir = tempfile.mkdtemp(prefix="fastnn-compile-")
-    lock_path = os.path.join(lock_dir, "cache.lock")
+    lock_path = _lock_path()
     try:
         while waiting or running:
             while waiting and len(running) < limit:
@@ -172,7 +170,6 @@ def precompile(families=None, processes=None) -> dict[str, float]:
         for child, _ in running.values():
             child.kill()
             child.wait()
-        shutil.rmtree(lock_dir, ignore_errors=True)
     return seconds
 
 
@@ -182,6 +179,23 @@ def available_cpus() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
+
+
+def _lock_path() -> str:
+    """The one lock file of the kernels' cache, shared by every precompiling process.
+
+    Beside numba's cache files of fastnn's kernels (one folder for all of them), so that
+    two commands compiling at once on one machine take turns too; never deleted (a
+    lock file removed while held would let the next process lock a new one).
+    """
+    from fastnn import kernels
+
+    try:
+        folder = kernels.mlp_trainability._cache._cache_path  # numba's own location
+    except AttributeError:  # another numba: a path every process of this machine shares
+        folder = tempfile.gettempdir()
+    os.makedirs(folder, exist_ok=True)
+    return os.path.join(folder, "fastnn-compile.lock")
 
 
 def _start(name: str, lock_path: str) -> subprocess.Popen:
@@ -198,8 +212,9 @@ def _serialise_cache_writes(lock_path: str) -> None:
     numba saves an entry by reading a function's index, adding a data file's name and
     writing both back; two processes that save the same helper under different
     signatures at once can leave an index naming a file that holds the other's code
-    (numba#10128 is the same race for gufuncs).  Each child holds one lock file of the
-    parent's for the whole read-modify-write.
+    (numba#10128 is the same race for gufuncs).  Every precompiling child, of this
+    command or another one running at the same time, holds the cache's lock file
+    (:func:`_lock_path`) for the whole read-modify-write.
     """
     import fcntl
 
@@ -215,12 +230,11 @@ def _serialise_cache_writes(lock_path: str) -> None:
     IndexDataCacheFile.save = locked_save
 
 
-def _exit_with_parent(lock_path: str) -> None:
+def _exit_with_parent() -> None:
     """End this child when the process that started it is gone (killed with -9).
 
     The parent kills its children on Ctrl-C or an error; a parent killed outright cannot,
-    and its children would compile on for a minute: each polls its parent instead, and
-    the first to see it gone also removes the lock file's folder.
+    and its children would compile on for a minute: each polls its parent instead.
     """
     import threading
 
@@ -229,7 +243,6 @@ def _exit_with_parent(lock_path: str) -> None:
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(0.5)
-        shutil.rmtree(os.path.dirname(lock_path), ignore_errors=True)
         os._exit(1)
 
     threading.Thread(target=watch, daemon=True).start()
@@ -238,7 +251,7 @@ def _exit_with_parent(lock_path: str) -> None:
 def main(argv=None) -> None:
     """A child's work: ``python -m fastnn._precompile FAMILY LOCK_FILE``."""
     name, lock_path = sys.argv[1:] if argv is None else argv
-    _exit_with_parent(lock_path)
+    _exit_with_parent()
     _serialise_cache_writes(lock_path)
     import matplotlib
 

@@ -48,14 +48,12 @@ def test_a_compiled_family_serves_the_demo_from_the_cache(tmp_path, monkeypatch)
 
 @pytest.mark.skipif(os.name != "posix", reason="the children's lock is POSIX's flock")
 def test_children_end_when_their_parent_is_killed(tmp_path):
-    """kill -9 of the process that started a family: the child stops and tidies up."""
+    """kill -9 of the process that started a family: the child stops."""
     import signal
     import time
 
-    lock_dir = tmp_path / "lock"
-    lock_dir.mkdir()
     parent = subprocess.Popen(
-        [sys.executable, "-c", PARENT, str(lock_dir / "cache.lock")],
+        [sys.executable, "-c", PARENT, str(tmp_path / "cache.lock")],
         stdout=subprocess.PIPE, text=True, env={**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)},
     )  # fmt: skip
     child = int(parent.stdout.readline())
@@ -69,7 +67,6 @@ def test_children_end_when_their_parent_is_killed(tmp_path):
     else:
         os.kill(child, signal.SIGKILL)
         pytest.fail("the child kept running after its parent was killed")
-    assert not lock_dir.exists()
 
 
 # Starts the "linear" family's child, says its pid, and waits to be killed
