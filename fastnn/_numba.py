@@ -80,6 +80,14 @@ _WAIT_CHOICES = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "KMP_BLOCKTIME")
 SPINNING_THREADS_ENV = "FASTNN_SPINNING_THREADS"
 
 
+def available_cpus() -> int:
+    """CPUs this process may run on (its affinity where the OS says, else all)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 _threads_started: bool | None = None
 # Dask runs tasks on several threads of one process: the first two could both start.
 _start_lock = threading.Lock()

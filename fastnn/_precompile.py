@@ -151,6 +151,8 @@ def precompile(families=None, processes=None) -> dict[str, float]:
     if os.name != "posix":  # the children's cache lock is POSIX's flock
         return {}
     names.sort(key=lambda name: -FAMILY_SECONDS[name])
+    from fastnn._numba import available_cpus
+
     limit = processes or available_cpus()
     waiting, running, seconds = list(names), {}, {}
     lock_path = _lock_path()
@@ -171,14 +173,6 @@ def precompile(families=None, processes=None) -> dict[str, float]:
             child.kill()
             child.wait()
     return seconds
-
-
-def available_cpus() -> int:
-    """CPUs this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def _lock_path() -> str:

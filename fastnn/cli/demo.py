@@ -42,7 +42,8 @@ def run(args) -> int:
 
 def _compile_first() -> None:
     """On a machine where the kernels were never compiled, compile them in parallel first."""
-    from fastnn._precompile import FAMILIES, available_cpus, cold_cache, precompile
+    from fastnn._numba import available_cpus
+    from fastnn._precompile import FAMILIES, cold_cache, precompile
 
     if not cold_cache():
         return

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 from urllib.parse import urlparse
 
 import numba
 
+from fastnn._numba import available_cpus
 from fastnn.grid._evaluation import compute_tile
 
 RETRIES = 3
@@ -52,8 +52,8 @@ def dask_threads_per_host(client) -> dict[str, int]:
 
 def numba_threads_for(dask_threads_on_host: int) -> int:
     """Numba threads per task so that Dask threads x numba threads <= the host's cores."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(1, min(numba.config.NUMBA_NUM_THREADS, (cores or 1) // max(dask_threads_on_host, 1)))
+    cores = available_cpus()
+    return max(1, min(numba.config.NUMBA_NUM_THREADS, cores // max(dask_threads_on_host, 1)))
 
 
 def tile_task(evaluation, rows, cols, threads_per_host, writer=None):
