@@ -17,8 +17,26 @@ SIGMOID = 0
 TANH = 1
 RELU = 2
 IDENTITY = 3  # a linear layer: f(z) = z (scikit-learn's "identity")
+# From here on the derivatives need the pre-activations (fastnn.kernels._activation).
+LEAKY_RELU = 4  # parameter: the negative slope
+GELU = 5  # exact (erf), as torch.nn.GELU()
+SILU = 6
+ELU = 7  # parameter: alpha
+SOFTPLUS = 8  # parameter: the threshold above which softplus(z) = z (torch's beta = 1)
 
-ACTIVATION_CODES = {"sigmoid": SIGMOID, "tanh": TANH, "relu": RELU, "identity": IDENTITY}
+ACTIVATION_CODES = {
+    "sigmoid": SIGMOID,
+    "tanh": TANH,
+    "relu": RELU,
+    "identity": IDENTITY,
+    "leaky_relu": LEAKY_RELU,
+    "gelu": GELU,
+    "silu": SILU,
+    "elu": ELU,
+    "softplus": SOFTPLUS,
+}
+# The parameter an activation takes when its name is given alone (PyTorch's defaults).
+ACTIVATION_DEFAULTS = {"leaky_relu": 0.01, "elu": 1.0, "softplus": 20.0}
 
 # Parameter updates of the MLP training loop.
 MOMENTUM = 0  # theta += v, v = momentum * v - lr * grad (plain gradient steps when momentum = 0)

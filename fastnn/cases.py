@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from fastnn._activations import activation_table
 from fastnn._codes import (
     ACCURACY,
     ACTIVATION_CODES,
@@ -128,17 +129,32 @@ def _targets(rng, n, loss, n_out):
     return np.eye(n_out)[rng.integers(0, n_out, n)]
 
 
-def _network(rng, n, sizes):
-    """(X, Y, theta, sizes, activation, loss): the loss drawn by ``rng``.
+# Activation parameters of the cases: away from the defaults, softplus's threshold where
+# pre-activations reach it.
+_CASE_PARAMETERS = {"leaky_relu": 0.15, "elu": 1.3, "softplus": 0.75}
 
-    The activation is the seed's turn: consecutive seeds (``tests/test_parity.py`` runs 0
-    to 3) give every activation once, whatever else they draw.
+
+def _network(rng, n, sizes):
+    """(X, Y, theta, sizes, activation table, loss): the loss drawn by ``rng``.
+
+    The activations are the seed's turn: hidden layer ``l`` of seed ``s`` takes activation
+    ``2 s + l`` (modulo their number), so the parity test's seeds 0 to 4 give every
+    activation to a network with two hidden layers, whatever else they draw, and mix
+    two per network.  The parameters are set so that both sides of every branch are met
+    (softplus's threshold inside the pre-activations' range).
     """
     loss = int(rng.choice([SQUARED_ERROR, LOG_LOSS, SOFTMAX_LOG_LOSS]))
     sizes = (*sizes[:-1], 1 if loss == LOG_LOSS else sizes[-1])
     layout = MLPLayout(sizes)
-    activations = list(ACTIVATION_CODES.values())
-    activation = activations[int(rng.bit_generator.seed_seq.entropy) % len(activations)]
+    names = list(ACTIVATION_CODES)
+    turn = 2 * int(rng.bit_generator.seed_seq.entropy)
+    activation = activation_table(
+        [
+            (name, _CASE_PARAMETERS[name]) if name in _CASE_PARAMETERS else name
+            for name in (names[(turn + l) % len(names)] for l in range(len(sizes) - 2))
+        ],
+        len(sizes) - 2,
+    )
     X = rng.normal(size=(n, sizes[0]))
     theta = rng.normal(size=layout.n_params) * 0.5
     return X, _targets(rng, n, loss, sizes[-1]), theta, layout.sizes, activation, loss
@@ -248,6 +264,7 @@ def _linear_hvp(rng, n, d, k):
 
 def _mlp_hvp(rng, n, sizes, k):
     """A network, directions, and a cache: none, one to fill, or one filled (by the twin)."""
+    from fastnn.model import hvp_cache_rows
     from fastnn.reference import mlp_hvp
 
     X, Y, theta, sizes, activation, loss = _network(rng, n, sizes)
@@ -257,7 +274,7 @@ def _mlp_hvp(rng, n, sizes, k):
     use = rng.choice(["none", "fill", "read"])
     if use == "none":
         return (*head, np.empty((0, 0)), False)
-    cache = np.full((3 * (int(np.sum(sizes)) - int(sizes[0])), n), np.nan)
+    cache = np.full((hvp_cache_rows(sizes, activation), n), np.nan)
     if use == "read":
         mlp_hvp(*head[:-1], np.empty(V.shape), cache, False)
     return (*head, cache, use == "read")

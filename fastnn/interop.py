@@ -21,7 +21,8 @@ import warnings
 
 import numpy as np
 
-from fastnn._codes import ACTIVATION_CODES, LOG_LOSS, SOFTMAX_LOG_LOSS, SQUARED_ERROR
+from fastnn._activations import activation_table, describe
+from fastnn._codes import LOG_LOSS, SOFTMAX_LOG_LOSS, SQUARED_ERROR
 from fastnn.exceptions import FastnnWarning
 from fastnn.layout import MLPLayout
 
@@ -207,14 +208,15 @@ def _mlp(estimator):
 def _network(kind, hidden, activation, layout, theta, loss, classes, alpha=0.0):
     from fastnn.mlp import MLPClassifier, MLPRegressor
 
+    table = activation_table(activation if hidden else "relu", len(hidden))
     model = (MLPClassifier if kind == "MLPClassifier" else MLPRegressor)(
-        hidden_layer_sizes=hidden, activation=activation, alpha=alpha
+        hidden_layer_sizes=hidden, activation=describe(table) if hidden else "relu", alpha=alpha
     )
     if classes is not None:
         model.classes_ = classes
     else:
         model._y_ndim = 1 if layout.sizes[-1] == 1 else 2
-    model._set_network(layout, theta, ACTIVATION_CODES[activation], loss)
+    model._set_network(layout, theta, table, loss)
     return model
 
 
@@ -289,8 +291,18 @@ def _pipeline(pipeline):
     return imported
 
 
-# torch's activation modules -> fastnn's
-_TORCH_ACTIVATIONS = {"Sigmoid": "sigmoid", "Tanh": "tanh", "ReLU": "relu", "Identity": "identity"}
+# torch's activation modules -> fastnn's (name, or name and parameter)
+_TORCH_ACTIVATIONS = {
+    "Sigmoid": lambda layer: "sigmoid",
+    "Tanh": lambda layer: "tanh",
+    "ReLU": lambda layer: "relu",
+    "Identity": lambda layer: "identity",
+    "LeakyReLU": lambda layer: ("leaky_relu", float(layer.negative_slope)),
+    "GELU": lambda layer: "gelu",
+    "SiLU": lambda layer: "silu",
+    "ELU": lambda layer: ("elu", float(layer.alpha)),
+    "Softplus": lambda layer: ("softplus", float(layer.threshold)),
+}
 # layers that are the identity in evaluation mode on fastnn's (samples, features) inputs
 _TORCH_PASSED_THROUGH = ("Dropout", "Identity", "Flatten")
 TORCH_LOSSES = ("cross_entropy", "nll_loss", "bce_with_logits", "mse")
@@ -302,9 +314,11 @@ def from_torch(module, loss: str):
     Parameters
     ----------
     module : torch.nn.Sequential
-        ``Linear`` layers with one activation between them (``Sigmoid``, ``Tanh`` or
-        ``ReLU``, the same after every hidden layer; none: the identity), ending in a
-        ``Linear`` layer: the output function is the loss's.  ``Dropout``, ``Identity``
+        ``Linear`` layers with at most one activation between two of them (``Sigmoid``,
+        ``Tanh``, ``ReLU``, ``LeakyReLU`` (its slope), ``GELU`` (exact), ``SiLU``,
+        ``ELU`` (its alpha), ``Softplus`` (beta 1, its threshold); none: the identity),
+        each hidden layer its own, ending in a ``Linear`` layer: the output function is
+        the loss's.  ``Dropout``, ``Identity``
         and ``Flatten`` layers may stand anywhere: they are taken as evaluated
         (``module.eval()``: the identity on fastnn's two-dimensional inputs).  With
         ``loss="nll_loss"`` the module ends in ``LogSoftmax(dim=1)``.
@@ -325,8 +339,9 @@ def from_torch(module, loss: str):
     Raises
     ------
     ValueError
-        A layer fastnn does not have (named with its position), mixed activations, or
-        a loss fastnn does not have.
+        A layer fastnn does not have (named with its position), an activation setting it
+        does not compute (GELU's tanh approximation, Softplus with beta != 1), or a loss
+        fastnn does not have.
 
     Warns
     -----
@@ -390,7 +405,7 @@ class _TorchNetwork:
     linear: list  # the Linear layers, input side first
     positions: dict  # id(layer) -> its position in the module
     sizes: list[int]
-    activation: str
+    activation: tuple  # one per hidden layer: a name, or a (name, parameter) pair
 
 
 def _torch_network(module, caller: str, loss: str | None = None) -> _TorchNetwork:
@@ -410,9 +425,11 @@ def _torch_network(module, caller: str, loss: str | None = None) -> _TorchNetwor
         if not known and name not in _TORCH_ACTIVATIONS and name not in _TORCH_PASSED_THROUGH:
             raise ValueError(
                 f"{caller}: layer {k} ({name}) has no fastnn counterpart: fastnn networks "
-                "are Linear layers with Sigmoid, Tanh or ReLU (or nothing) between them "
-                "(Dropout, Identity and Flatten are passed through)"
+                "are Linear layers with one of Sigmoid, Tanh, ReLU, LeakyReLU, GELU, SiLU, "
+                "ELU, Softplus (or nothing) between them (Dropout, Identity and Flatten are "
+                "passed through)"
             )
+        _check_torch_activation(layer, k, caller)
     positions = {id(layer): k for k, layer in enumerate(every)}
     layers = [layer for layer in every if type(layer).__name__ not in _TORCH_PASSED_THROUGH]
     log_softmax = bool(layers) and isinstance(layers[-1], torch.nn.LogSoftmax)
@@ -442,7 +459,6 @@ def _torch_network(module, caller: str, loss: str | None = None) -> _TorchNetwor
     linear_at = [k for k, layer in enumerate(layers) if isinstance(layer, torch.nn.Linear)]
     # between two Linear layers: one activation, or none (the identity)
     gaps = [layers[k + 1 : j] for k, j in zip(linear_at, linear_at[1:], strict=False)]
-    kinds = {type(gap[0]).__name__ if gap else "Identity" for gap in gaps}
     if (
         not linear_at
         or linear_at[-1] != len(layers) - 1
@@ -453,10 +469,6 @@ def _torch_network(module, caller: str, loss: str | None = None) -> _TorchNetwor
             f"{caller}: the module must be Linear layers with at most one activation between "
             f"two of them, ending in a Linear layer (its output function is the loss's); got "
             f"{_describe(every)}"
-        )
-    if len(kinds) > 1:
-        raise ValueError(
-            f"{caller}: fastnn networks use one hidden activation; got {sorted(kinds)}"
         )
     linear = [layers[k] for k in linear_at]
     for layer in linear:
@@ -476,8 +488,30 @@ def _torch_network(module, caller: str, loss: str | None = None) -> _TorchNetwor
         linear=linear,
         positions=positions,
         sizes=[linear[0].in_features, *(layer.out_features for layer in linear)],
-        activation=_TORCH_ACTIVATIONS[kinds.pop()] if kinds else "relu",  # relu: no hidden layer
+        activation=tuple(
+            _TORCH_ACTIVATIONS[type(gap[0]).__name__](gap[0]) if gap else "identity" for gap in gaps
+        ),
     )
+
+
+def _check_torch_activation(layer, position: int, caller: str) -> None:
+    """Refuse the settings of torch's activations that fastnn does not compute."""
+    name = type(layer).__name__
+    if name == "GELU" and layer.approximate != "none":
+        raise ValueError(
+            f"{caller}: layer {position} (GELU) uses approximate={layer.approximate!r}; "
+            "fastnn computes the exact GELU (approximate='none')"
+        )
+    if name == "Softplus" and layer.beta != 1:
+        raise ValueError(
+            f"{caller}: layer {position} (Softplus) has beta={layer.beta}; fastnn's softplus "
+            "has beta=1"
+        )
+    if name == "ELU" and not layer.alpha > 0:
+        raise ValueError(
+            f"{caller}: layer {position} (ELU) has alpha={layer.alpha}; fastnn's elu needs "
+            "alpha > 0"
+        )
 
 
 def to_torch(theta, module, *, vector: bool = False):

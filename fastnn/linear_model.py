@@ -14,6 +14,7 @@ import warnings
 
 import numpy as np
 
+from fastnn._activations import NO_HIDDEN
 from fastnn._base import BACKENDS, BaseEstimator, backend_module, r2_score
 from fastnn._builds import linear_threaded, training_loop
 from fastnn._codes import DIVERGED, LOSS_CODES, MAX_ITER
@@ -251,7 +252,8 @@ class _LinearModel(BaseEstimator):
         else:  # learn the encoding on a copy: the user's instance stays unfitted
             target = type(self)(**self.get_params())._fit_target(y, X.shape[0])
         names = getattr(self, "feature_names_in_", None) if fitted else None
-        return LINEAR, target, LinearLayout(X.shape[1], names), LOSS_CODES[self._loss], 0
+        layout = LinearLayout(X.shape[1], names)
+        return LINEAR, target, layout, LOSS_CODES[self._loss], NO_HIDDEN
 
     @staticmethod
     def _initial_theta(theta0, n_features, fit_intercept):

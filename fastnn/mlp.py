@@ -14,10 +14,10 @@ from functools import partial
 
 import numpy as np
 
+from fastnn._activations import activation_table, check_activation
 from fastnn._base import BACKENDS, BaseEstimator, backend_module, r2_score
 from fastnn._builds import blas_threads, mlp_blas_threads, mlp_threaded, training_loop
 from fastnn._codes import (
-    ACTIVATION_CODES,
     ADAM,
     LOG_LOSS,
     MOMENTUM,
@@ -37,7 +37,6 @@ from fastnn._validation import (
     check_labels,
     check_nonnegative,
     check_open_fraction,
-    check_option,
     check_per_layer,
     check_positive,
     check_record_every,
@@ -61,7 +60,7 @@ _OUT_ACTIVATION = {SQUARED_ERROR: "identity", LOG_LOSS: "logistic", SOFTMAX_LOG_
 class _BaseMLP(BaseEstimator):
     _parameter_constraints = {
         "hidden_layer_sizes": check_hidden_layer_sizes,
-        "activation": one_of(*ACTIVATION_CODES),
+        "activation": check_activation,
         "solver": one_of(*SOLVERS),
         "alpha": check_nonnegative,
         "learning_rate_init": check_per_layer,
@@ -189,7 +188,7 @@ class _BaseMLP(BaseEstimator):
             theta = check_vector(theta0, "theta0", size=layout.n_params).copy()
         if not params["biases"]:
             layout.zero_biases(theta)
-        activation = ACTIVATION_CODES[params["activation"]]
+        activation = activation_table(params["activation"], layout.sizes.size - 2)
         stopper = None
         if params["early_stopping"]:
             train_rows, held_out = validation_split(
@@ -245,7 +244,6 @@ class _BaseMLP(BaseEstimator):
             feature_names=getattr(self, "feature_names_in_", None) if fitted else None,
         )
         Y, loss = self._partial_fit_targets(y, X.shape[0], classes, fitted)
-        activation = ACTIVATION_CODES[params["activation"]]
         if fitted:
             layout, theta = self.layout_, self.theta_.copy()
             optimizer = getattr(self, "_optimizer", None)
@@ -255,6 +253,7 @@ class _BaseMLP(BaseEstimator):
             layout = _checked_layout(params, X.shape, Y.shape[1])
             theta = initial_network(params, layout)
             optimizer = None
+        activation = activation_table(params["activation"], layout.sizes.size - 2)
         params = {**params, "max_iter": 1, "tol": None, "record_trajectory": 0}
         run, optimizer = _train_network(
             impl, params, X, Y, theta, layout, activation, loss, optimizer=optimizer
@@ -298,14 +297,14 @@ class _BaseMLP(BaseEstimator):
         self.n_layers_ = layout.sizes.size
         self.n_outputs_ = int(layout.sizes[-1])
         self.out_activation_ = _OUT_ACTIVATION[loss]
-        self._activation_code = activation
+        self._activation_table = activation
         self._loss_code = loss
 
     # -- evaluation -----------------------------------------------------------------------
     def _loss_grad(self, impl, X, Y, theta):
         grad = np.empty(theta.size)
         value = impl.mlp_loss_grad(
-            X, Y, theta, self.layout_.sizes, self._activation_code, self._loss_code, grad
+            X, Y, theta, self.layout_.sizes, self._activation_table, self._loss_code, grad
         )
         return float(value), grad
 
@@ -317,13 +316,11 @@ class _BaseMLP(BaseEstimator):
             )
         if fitted:
             Y = self._encode(y, X.shape[0])
-            return NETWORK, Y, self.layout_, self._loss_code, self._activation_code
+            return NETWORK, Y, self.layout_, self._loss_code, self._activation_table
         # Learn the target encoding on a copy: the user's instance stays unfitted.
         Y, loss = type(self)(**self.get_params())._fit_targets(y, X.shape[0])
         hidden = check_hidden_layer_sizes(self.hidden_layer_sizes)
-        activation = ACTIVATION_CODES[
-            check_option(self.activation, "activation", tuple(ACTIVATION_CODES))
-        ]
+        activation = activation_table(self.activation, len(hidden))
         return NETWORK, Y, MLPLayout((X.shape[1], *hidden, Y.shape[1])), loss, activation
 
     def loss_grad(self, X, y, theta=None):
@@ -367,7 +364,7 @@ class _BaseMLP(BaseEstimator):
         )
         impl = backend_module(self.backend)
         out = np.empty((X.shape[0], self.n_outputs_))
-        return impl.mlp_logits(X, self.theta_, self.layout_.sizes, self._activation_code, out)
+        return impl.mlp_logits(X, self.theta_, self.layout_.sizes, self._activation_table, out)
 
 
 def _objective(impl, X, Y, theta, layout, activation, loss, alpha):
@@ -508,8 +505,13 @@ class MLPClassifier(_BaseMLP):
     ----------
     hidden_layer_sizes : int or sequence of int, default (100,)
         Units of each hidden layer; ``()`` gives logistic (softmax) regression.
-    activation : {"sigmoid", "tanh", "relu", "identity"}, default "relu"
-        Hidden-layer activation (``"identity"``: linear layers, as scikit-learn's).
+    activation : str, (str, float) or sequence of them, default "relu"
+        Hidden-layer activation: ``"sigmoid"``, ``"tanh"``, ``"relu"``, ``"identity"``
+        (linear layers, as scikit-learn's), ``"leaky_relu"`` (negative slope 0.01),
+        ``"gelu"`` (exact, with erf), ``"silu"``, ``"elu"`` (alpha 1) or ``"softplus"``
+        (``z`` above 20, as PyTorch's).  A ``(name, parameter)`` pair sets the slope,
+        alpha or threshold: ``("leaky_relu", 0.2)``.  A sequence gives one per hidden
+        layer: ``("relu", "tanh")``.
     solver : {"gd", "sgd", "minibatch", "momentum", "adam"}, default "adam"
         ``"gd"``: full-batch gradient descent (one step per epoch); ``"sgd"``: one
         sample per step; ``"minibatch"``: ``batch_size`` samples per step;

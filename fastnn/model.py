@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from fastnn._activations import needs_pre_activations
 from fastnn._backends import backend_module
 from fastnn._codes import LOG_LOSS, SOFTMAX_LOG_LOSS, SQUARED_ERROR
 from fastnn.layout import LinearLayout, MLPLayout
@@ -67,8 +68,18 @@ def _network_hvp(impl, model, theta, alpha, V, out, cache, cached):
     )  # fmt: skip
 
 
+def hvp_cache_rows(sizes, activation) -> int:
+    """Rows of ``mlp_hvp``'s cache for a network of ``sizes`` and activation table.
+
+    The outputs, deltas and ``W delta`` of every unit past the inputs, and their
+    pre-activations too where an activation's derivatives need them.
+    """
+    blocks = 4 if needs_pre_activations(activation) else 3
+    return blocks * (int(np.sum(sizes)) - int(sizes[0]))
+
+
 def _network_cache_rows(model) -> int:
-    return 3 * (int(np.sum(model.layout.sizes)) - int(model.layout.sizes[0]))
+    return hvp_cache_rows(model.layout.sizes, model.activation)
 
 
 # Rows (one per sample column) of what an HVP does not recompute at the same theta
@@ -100,8 +111,9 @@ class LossModel:
         Views, filters and names of the parameters.
     loss : int
         Loss code (:mod:`fastnn._codes`): squared error, log loss or softmax log loss.
-    activation : int
-        Hidden-layer activation code (0 and unused for linear models).
+    activation : ndarray of shape (n_hidden, 2)
+        The hidden layers' activation table (:mod:`fastnn._activations`): a code and a
+        parameter per hidden layer (no rows for linear models).
     backend : {"numba", "numpy"}
     name : str
         The model's class name, for reports.
@@ -116,7 +128,7 @@ class LossModel:
     theta: np.ndarray
     layout: LinearLayout | MLPLayout
     loss: int
-    activation: int
+    activation: np.ndarray
     backend: str
     name: str
     alpha: float = 0.0

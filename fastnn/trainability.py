@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from fastnn._activations import activation_table, table_from_key, table_key
 from fastnn._builds import TRAINABILITY_BOX_ROWS
 from fastnn._codes import (
-    ACTIVATION_CODES,
     ADAM,
     ALL_RATES,
     INIT_SCALE,
@@ -67,7 +67,8 @@ _MULTIPLY_ADDS_PER_UNIT = 8
 
 def _run_trainability(impl, arrays, codes, a, b, out):
     X, Y, theta0, sizes, settings, order, targets, epochs = arrays
-    activation, loss = codes
+    key, loss = codes
+    activation = table_from_key(key, sizes.size - 2)
     impl.mlp_trainability(
         X, Y, theta0, sizes, activation, loss, settings, order, int(epochs[0]), targets, a, b,
         out,
@@ -397,6 +398,7 @@ def trainability(
     Y, loss = type(estimator)(**estimator.get_params())._fit_targets(y, X.shape[0])
     layout = _checked_layout(settings, X.shape, Y.shape[1])
     n_layers = layout.sizes.size - 1
+    activation = activation_table(settings["activation"], n_layers - 1)
     solver = settings["solver"]
     targets = np.array([_target(name, n_layers, solver) for name in params], dtype=np.int64)
     if ALL_RATES in targets and any(t >= SETTING_LAYER_RATES for t in targets):
@@ -441,7 +443,7 @@ def trainability(
         b,
         (X, Y, theta0, layout.sizes, kernel_settings, order, targets,
          np.array([n_epochs], np.int64)),
-        (ACTIVATION_CODES[settings["activation"]], loss),
+        (table_key(activation), loss),
     )  # fmt: skip
     if resume and out is None:
         raise ValueError("resume=True continues an out= .npy file or .zarr store; give that path")

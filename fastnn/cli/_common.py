@@ -119,3 +119,8 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def activation_argument(names: list[str]):
+    """``--activation``'s names: one for every hidden layer, or one per hidden layer."""
+    return names[0] if len(names) == 1 else tuple(names)

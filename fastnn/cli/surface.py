@@ -7,9 +7,11 @@ import os
 import sys
 import time
 
+from fastnn._codes import ACTIVATION_CODES
 from fastnn.cli._common import (
     CommandError,
     TrainingError,
+    activation_argument,
     check_output_path,
     load_data,
     seed,
@@ -61,8 +63,9 @@ def add_parser(sub) -> None:
     surface.add_argument("--hidden", type=int, nargs="+", default=[10], help="mlp hidden units")
     surface.add_argument(
         "--activation",
-        choices=("sigmoid", "tanh", "relu", "identity"),
-        help="mlp hidden activation",
+        nargs="+",
+        choices=tuple(ACTIVATION_CODES),
+        help="mlp hidden activation: one for every hidden layer, or one per hidden layer",
     )
     surface.add_argument(
         "--solver",
@@ -126,7 +129,7 @@ def _settings(model: str, args) -> dict:
         settings["hidden_layer_sizes"] = tuple(args.hidden)
         settings["random_state"] = args.seed
         if args.activation is not None:
-            settings["activation"] = args.activation
+            settings["activation"] = activation_argument(args.activation)
     elif args.activation is not None or args.hidden != [10]:
         raise CommandError("--activation and --hidden apply to --model mlp only")
     if settings.get("solver", "gd") == "adam" and model != "mlp":

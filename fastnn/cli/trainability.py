@@ -5,7 +5,15 @@ from __future__ import annotations
 import os
 import time
 
-from fastnn.cli._common import CommandError, check_output_path, load_data, seed, write_atomically
+from fastnn._codes import ACTIVATION_CODES
+from fastnn.cli._common import (
+    CommandError,
+    activation_argument,
+    check_output_path,
+    load_data,
+    seed,
+    write_atomically,
+)
 
 DEFAULT_PARAMS = ["learning_rate_init[0]", "learning_rate_init[1]"]
 DEFAULT_RANGES = [1e-3, 100.0, 1e-3, 100.0]
@@ -35,7 +43,11 @@ def add_parser(sub) -> None:
     parser.add_argument("--resolution", type=int, nargs="+", default=[51], metavar="G")
     parser.add_argument("--hidden", type=int, nargs="+", default=[10], help="hidden units")
     parser.add_argument(
-        "--activation", choices=("sigmoid", "tanh", "relu", "identity"), default="sigmoid"
+        "--activation",
+        nargs="+",
+        choices=tuple(ACTIVATION_CODES),
+        default=["sigmoid"],
+        help="hidden activation: one for every hidden layer, or one per hidden layer",
     )
     parser.add_argument("--solver", choices=("gd", "sgd", "minibatch", "momentum"), default="gd")
     parser.add_argument("--iterations", type=int, default=300, help="epochs of every run")
@@ -90,8 +102,9 @@ def run(args) -> int:
     resolution = args.resolution[0] if len(args.resolution) == 1 else tuple(args.resolution)
     ranges = ((args.ranges[0], args.ranges[1]), (args.ranges[2], args.ranges[3]))
     estimator = kind(
-        tuple(args.hidden), args.activation, solver=args.solver, max_iter=args.iterations,
-        learning_rate_init=args.lr, tol=None, init="normal", random_state=args.seed,
+        tuple(args.hidden), activation_argument(args.activation), solver=args.solver,
+        max_iter=args.iterations, learning_rate_init=args.lr, tol=None, init="normal",
+        random_state=args.seed,
     )  # fmt: skip
     start = time.perf_counter()
     try:

@@ -27,7 +27,19 @@ import math
 
 from numba import cuda, float64
 
-from fastnn._codes import ACCURACY, IDENTITY, LOG_LOSS, SIGMOID, SQUARED_ERROR, TANH
+from fastnn._codes import (
+    ACCURACY,
+    ELU,
+    GELU,
+    IDENTITY,
+    LEAKY_RELU,
+    LOG_LOSS,
+    RELU,
+    SIGMOID,
+    SILU,
+    SQUARED_ERROR,
+    TANH,
+)
 
 # Threads per block: a network point's samples, a BCE block's grid points.
 THREADS = 128
@@ -38,17 +50,34 @@ PRODUCT_GROUP = 16
 
 
 @cuda.jit(device=True, inline=True)
-def _activate(z, activation, one, zero):
-    """A hidden unit's activation, in z's precision (the CPU kernels' formulas)."""
-    if activation == SIGMOID:
+def _activate(z, code, param, one, zero):
+    """A hidden unit's activation, in z's precision (the CPU kernels' formulas).
+
+    ``code`` and ``param``: a row of the activation table
+    (:mod:`fastnn.kernels._activation`).
+    """
+    if code == SIGMOID:
         e = math.exp(-abs(z))
         s = one / (one + e)
         return s if z >= zero else e * s
-    if activation == TANH:
+    if code == TANH:
         return math.tanh(z)
-    if activation == IDENTITY:
+    if code == IDENTITY:
         return z
-    return max(z, zero)
+    if code == RELU:
+        return max(z, zero)
+    if code == LEAKY_RELU:
+        return z if z > zero else param * z
+    if code == GELU:
+        return z * (0.5 * math.erfc(-z * 0.7071067811865476))
+    if code == SILU:
+        e = math.exp(-abs(z))
+        s = one / (one + e)
+        return z * (s if z >= zero else e * s)
+    if code == ELU:
+        return z if z > zero else param * math.expm1(z)
+    # softplus, linear above its threshold
+    return z if z > param else max(z, zero) + math.log1p(math.exp(-abs(z)))
 
 
 @cuda.jit(device=True, inline=True)
@@ -96,14 +125,15 @@ def _sample_loss(logits, n_out, Yt, s, loss, zero):
 
 
 def affine_kernel(dtype):
-    """``affine(W, bias, A, out, n, activate, activation, one, zero)`` for ``dtype``.
+    """``affine(W, bias, A, out, n, activate, code, param, one, zero)`` for ``dtype``.
 
     ``out[k, s] = bias[k] + sum_j W[j, k] A[j, s]`` for s < n, activated when
-    ``activate``; launch with (16, 16) threads and blocks over (samples, units).
+    ``activate`` (by activation ``code`` with ``param``); launch with (16, 16) threads and
+    blocks over (samples, units).
     """
 
     @cuda.jit
-    def affine(W, bias, A, out, n, activate, activation, one, zero):
+    def affine(W, bias, A, out, n, activate, code, param, one, zero):
         tx = cuda.threadIdx.x
         ty = cuda.threadIdx.y
         s = cuda.blockIdx.x * TILE + tx
@@ -123,7 +153,7 @@ def affine_kernel(dtype):
             cuda.syncthreads()
         if k < fan_out and s < n:
             z = bias[k] + acc
-            out[k, s] = _activate(z, activation, one, zero) if activate else z
+            out[k, s] = _activate(z, code, param, one, zero) if activate else z
 
     return affine
 
@@ -154,7 +184,8 @@ def network_kernel(dtype, width, outputs=0):
     totals)``: one block of :data:`THREADS` threads per grid point ``p = start + block``
     (row ``p // cols`` of ``a``, column ``p % cols`` of ``b``, both in ``dtype``; its
     weights after the varying layer in ``tails[block]``); ``totals[p]`` = the point's
-    summed loss.  ``width`` bounds the layers after ``first + 1`` (per-thread arrays).
+    summed loss.  ``activation`` is the activation table (float64, a row per hidden layer).
+    ``width`` bounds the layers after ``first + 1`` (per-thread arrays).
 
     ``outputs > 0`` compiles the common case -- the output layer directly after the
     varying one (784-128-10 on a random plane) -- with ``outputs`` logits: every loop
@@ -188,9 +219,11 @@ def network_kernel(dtype, width, outputs=0):
                 fan_out = outputs if outputs else sizes[first + 2]
                 for o in range(fan_out):
                     following[o] = zero
+                code = int(activation[first, 0])
+                param = activation[first, 1]
                 for k in range(units):
                     z = (P[0, k, s] + ai * P[1, k, s]) + bj * P[2, k, s]
-                    h = _activate(z, activation, one, zero)
+                    h = _activate(z, code, param, one, zero)
                     for o in range(fan_out):
                         following[o] += h * tail[o * units + k]
                 position = units * fan_out
@@ -201,8 +234,10 @@ def network_kernel(dtype, width, outputs=0):
                     for l in range(first + 2, n_layers):
                         fan_in = sizes[l]
                         fan_out = sizes[l + 1]
+                        code = int(activation[l - 1, 0])
+                        param = activation[l - 1, 1]
                         for k in range(fan_in):
-                            current[k] = _activate(following[k], activation, one, zero)
+                            current[k] = _activate(following[k], code, param, one, zero)
                         for o in range(fan_out):
                             z = zero
                             row = position + o * fan_in

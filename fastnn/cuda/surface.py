@@ -31,6 +31,7 @@ import numba
 import numpy as np
 from numba import cuda
 
+from fastnn._activations import table_key
 from fastnn.cuda import _kernels, immutable, later_width
 from fastnn.kernels.plane_parts import bce_hoisted, first_varying_layer, form_tail, layer_offsets
 
@@ -184,7 +185,8 @@ def _network_data(X, Y, origin, u, v, sizes, activation):
         )
         bias = cuda.to_device(np.ascontiguousarray(w[b_start[l] : b_start[l] + fan_out]))
         grid = (sample_blocks, _blocks(fan_out, _kernels.TILE))
-        _launch(affine, grid, threads, W, bias, A, out, n, activate, activation, one, zero)
+        code, param = (int(activation[l, 0]), float(activation[l, 1])) if activate else (0, 0.0)
+        _launch(affine, grid, threads, W, bias, A, out, n, activate, code, param, one, zero)
 
     A = cuda.to_device(np.ascontiguousarray(X.T))
     for l in range(first):
@@ -203,6 +205,7 @@ def _network_data(X, Y, origin, u, v, sizes, activation):
         u=cuda.to_device(u),
         v=cuda.to_device(v),
         sizes=cuda.to_device(sizes),
+        activation=cuda.to_device(np.ascontiguousarray(activation, dtype=np.float64)),
         index=cuda.to_device(index),
         n_tail=n_tail,
         first=first,
@@ -221,7 +224,7 @@ def mlp_surface(X, Y, origin, u, v, sizes, activation, loss, a, b, out):
         return out
     net = _resident(
         (X, Y, origin, u, v, sizes),
-        (int(activation),),
+        (table_key(activation),),
         lambda: _network_data(X, Y, origin, u, v, sizes, activation),
     )
     dtype = X.dtype
@@ -250,7 +253,7 @@ def mlp_surface(X, Y, origin, u, v, sizes, activation, loss, a, b, out):
             count,
             _kernels.THREADS,
             *(net.P, net.Yt, n, a_typed, b_typed, b.size, start, tails[:count], net.sizes),
-            *(net.first, int(activation), int(loss), _typed(1.0, dtype), _typed(0.0, dtype)),
+            *(net.first, net.activation, int(loss), _typed(1.0, dtype), _typed(0.0, dtype)),
             totals,
         )
     out[...] = totals.copy_to_host().reshape(a.size, b.size) / n

@@ -33,9 +33,14 @@ import numpy as np
 from fastnn._builds import TRAINABILITY_BOX_ROWS, TRAINABILITY_LANES
 from fastnn._codes import LOG_LOSS, SQUARED_ERROR
 from fastnn._numba import njit
+from fastnn.kernels._activation import (
+    _any_needs_pre,
+    _keep_and_activate,
+    _layer,
+    _scale_by_derivative,
+)
 from fastnn.kernels._math import _exp, _log1p
 from fastnn.kernels.linear import _bce_term
-from fastnn.kernels.mlp import _activate, _scale_by_derivative
 
 # Grid points per group: a multiple of every vector width times LLVM's interleave (4 x 8).
 LANES = TRAINABILITY_LANES
@@ -147,11 +152,12 @@ def _units(A, unit_start, l):
 
 
 @njit(exact=True)
-def _forward_block(Xb, T, sizes, activation, offsets, A, Zb):
+def _forward_block(Xb, T, sizes, activation, offsets, A, P, Zb):
     """Every layer's activations (the last: the logits) for a block of samples.
 
     ``Zb``: the block's first-layer pre-activations, ``(BLOCK, fan_out * LANES)``, when
-    they are kept as such (see :func:`_lane_loss_grad`); else empty.
+    they are kept as such (see :func:`_lane_loss_grad`); else empty.  ``P`` (A's shape,
+    or no rows) receives the hidden pre-activations whose derivatives need them.
     """
     w_start, b_start, unit_start = offsets
     n_layers = sizes.size - 1
@@ -170,13 +176,20 @@ def _forward_block(Xb, T, sizes, activation, offsets, A, Zb):
         _shared_product(Xb, W0, b0, first, fan_out * lanes)
     for s in range(block):
         if n_layers > 1:
-            _activate(_one_row(_units(A[s], unit_start, 0)), activation, fan_out * lanes)
+            code, param = _layer(activation, 0)
+            _keep_and_activate(
+                _one_row(_units(A[s], unit_start, 0)), _one_row(_units(P[s], unit_start, 0)),
+                code, param, fan_out * lanes,
+            )  # fmt: skip
         for l in range(1, n_layers):
             b = T[b_start[l] : b_start[l] + sizes[l + 1]]
             Z = _units(A[s], unit_start, l)
             _lane_layer(_units(A[s], unit_start, l - 1), _weights(T, sizes, w_start, l), b, Z)
             if l < n_layers - 1:
-                _activate(_one_row(Z), activation, Z.size)
+                code, param = _layer(activation, l)
+                _keep_and_activate(
+                    _one_row(Z), _one_row(_units(P[s], unit_start, l)), code, param, Z.size
+                )
 
 
 @njit(exact=True)
@@ -246,7 +259,7 @@ def _four(B, unit):
 
 
 @njit(exact=True)
-def _backward_block(Xb, T, sizes, activation, offsets, A, D, G, first_layer):
+def _backward_block(Xb, T, sizes, activation, offsets, A, P, D, G, first_layer):
     """G += the block's summed gradient, from the output deltas already in D.
 
     ``first_layer`` False leaves the first layer's gradient out (its deltas stay in D).
@@ -298,9 +311,10 @@ def _backward_block(Xb, T, sizes, activation, offsets, A, D, G, first_layer):
                     w, d = W[j, k], delta[k]
                     for q in range(lanes):
                         row[q] = row[q] + w[q] * d[q]
+            code, param = _layer(activation, l - 1)
             _scale_by_derivative(
-                _one_row(previous), _one_row(_units(A[s], unit_start, l - 1)), activation,
-                previous.size,
+                _one_row(previous), _one_row(_units(A[s], unit_start, l - 1)),
+                _one_row(_units(P[s], unit_start, l - 1)), code, param, previous.size,
             )  # fmt: skip
 
 
@@ -319,7 +333,7 @@ def _lane_loss_grad(
     ``fan_out * LANES``) go into ``DZ`` instead, for the caller's update of ``Z`` (see
     :mod:`fastnn.kernels.trainability`).
     """
-    A, D, Xb, Yb, scratch = workspace
+    A, D, Xb, Yb, scratch, P = workspace
     n_layers = sizes.size - 1
     unit_start = offsets[2]
     with_grad = G.shape[0] > 0
@@ -345,10 +359,10 @@ def _lane_loss_grad(
             for k in range(Yb.shape[1]):
                 Yb[s, k] = Y[idx[start + s], k] if s < count else 0.0
         Zb = Z[start : start + block] if kept else Z
-        _forward_block(Xb, T, sizes, activation, offsets, A, Zb)
+        _forward_block(Xb, T, sizes, activation, offsets, A, P, Zb)
         _loss_and_delta(out_units, Yb, count, loss, out_deltas, value, scratch)
         if with_grad:
-            _backward_block(Xb, T, sizes, activation, offsets, A, D, G, not kept)
+            _backward_block(Xb, T, sizes, activation, offsets, A, P, D, G, not kept)
             if kept:
                 for s in range(count):
                     source, target = first_deltas[s], DZ[start + s]
@@ -367,8 +381,11 @@ def _lane_loss_grad(
 
 
 @njit(exact=True)
-def _lane_workspace(sizes, lanes):
-    """Activations, deltas, the block's inputs and targets, and per-lane scratch."""
+def _lane_workspace(sizes, lanes, activation):
+    """Activations, deltas, the block's inputs and targets, per-lane scratch, pre-activations.
+
+    The pre-activations have no rows unless a hidden layer's derivatives need them.
+    """
     units = 0
     for l in range(1, sizes.size):
         units += sizes[l]
@@ -381,6 +398,7 @@ def _lane_workspace(sizes, lanes):
         np.zeros((BLOCK, sizes[0])),
         np.zeros((BLOCK, sizes[-1])),
         np.empty((3, lanes)),
+        np.zeros((BLOCK, rows if _any_needs_pre(activation) else 0, lanes)),
     )
 
 

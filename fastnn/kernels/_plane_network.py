@@ -39,10 +39,11 @@ from __future__ import annotations
 import numpy as np
 
 from fastnn._builds import MLP_BLAS_MIN_WEIGHTS
-from fastnn._codes import ACCURACY, IDENTITY, LOG_LOSS, RELU, SIGMOID, SQUARED_ERROR, TANH
+from fastnn._codes import ACCURACY, LOG_LOSS, RELU, SQUARED_ERROR
 from fastnn._numba import njit
-from fastnn.kernels._math import _cast_like, _exp_term, _log1p, _log1p_unit, _tanh
-from fastnn.kernels.mlp import _affine, _column_max, _hidden_sigmoid
+from fastnn.kernels._activation import _activate, _layer
+from fastnn.kernels._math import _cast_like, _exp_term, _log1p, _log1p_unit
+from fastnn.kernels.mlp import _affine, _column_max
 
 # Samples per data chunk: the first varying layer's three products are shared by every
 # grid point of a tile; 3 x 512 x width values (6 MB at a 512-wide layer).
@@ -86,23 +87,6 @@ def _wide_after(sizes, first):
 def _rows(buffer, unit_start, l, base):
     """Rows of layer l's units in a (units, width) buffer whose first row is unit ``base``."""
     return buffer[unit_start[l] - base : unit_start[l + 1] - base]
-
-
-@njit()
-def _activate(Z, activation, m):
-    """Hidden activation of the first m columns of Z, in place."""
-    zero = _cast_like(0.0, Z)
-    for k in range(Z.shape[0]):
-        row = Z[k]
-        if activation == SIGMOID:
-            for i in range(m):
-                row[i] = _hidden_sigmoid(row[i])
-        elif activation == TANH:
-            for i in range(m):
-                row[i] = _tanh(row[i])
-        elif activation != IDENTITY:
-            for i in range(m):
-                row[i] = max(row[i], zero)
 
 
 @njit(exact=True)
@@ -219,7 +203,8 @@ def _chunk_products(X, Y, lo, m, origin, u, v, sizes, activation, offs, first, A
         _affine(
             W, origin[b_start[l] : b_start[l] + sizes[l + 1]], _rows(A, unit_start, l, 0), out, m
         )
-        _activate(out, activation, m)
+        code, param = _layer(activation, l)
+        _activate(out, code, param, m)
     A_in = _rows(A, unit_start, first, 0)
     stop = b_start[first] + sizes[first + 1]
     shape = (sizes[first], sizes[first + 1])
@@ -497,7 +482,8 @@ def _evaluate_by_samples(
     n_layers = sizes.size - 1
     n_out = sizes[-1]
     units = sizes[first + 1]
-    rectify = activation == RELU
+    code, param = _layer(activation, first)  # (the varying layer's output is hidden here)
+    rectify = code == RELU
     logits = S[S.size - n_out * sub :].reshape((n_out, sub))
     Q = Qflat.reshape((sub, units))
     H0 = S[: sub * units].reshape((sub, units))
@@ -514,7 +500,7 @@ def _evaluate_by_samples(
             for i in range(count):
                 _plus_b(H0[i], Q[i], bj, P[2, s + i], 0, units, rectify)
             if not rectify:
-                _activate(H0[:count], activation, units)
+                _activate(H0[:count], code, param, units)
             H = H0
             tail = tails[q]
             position = 0
@@ -531,7 +517,8 @@ def _evaluate_by_samples(
                     out = S[start : start + sub * fan_out].reshape((sub, fan_out))
                     start += sub * fan_out
                     _sample_major_layer(Wt, bias, H, out, count, True)
-                    _activate(out[:count], activation, fan_out)
+                    later, later_param = _layer(activation, l)
+                    _activate(out[:count], later, later_param, fan_out)
                     H = out
             totals[q] += _loss_sum(logits, Yt, s, count, loss, scratch)
 
@@ -551,7 +538,7 @@ def _evaluate_by_units(
     units = sizes[first + 1]
     S = Sflat.reshape((Sflat.size // sub, sub))
     Q = Qflat.reshape((units, sub))
-    rectify = activation == RELU and first + 1 < n_layers
+    rectify = first + 1 < n_layers and _layer(activation, first)[0] == RELU
     Z0 = _rows(S, unit_start, first + 1, base)
     for s in range(0, m, sub):
         count = min(sub, m - s)
@@ -570,7 +557,8 @@ def _evaluate_by_units(
             position = 0
             for l in range(first + 1, n_layers):
                 if not rectify:
-                    _activate(Z, activation, count)
+                    code, param = _layer(activation, l - 1)
+                    _activate(Z, code, param, count)
                 fan_in, fan_out = sizes[l], sizes[l + 1]
                 Wt = tail[position : position + fan_in * fan_out].reshape((fan_out, fan_in))
                 position += fan_in * fan_out

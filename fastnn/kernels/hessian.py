@@ -27,8 +27,9 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from fastnn._codes import IDENTITY, LOG_LOSS, SIGMOID, SQUARED_ERROR, TANH
+from fastnn._codes import LOG_LOSS, SQUARED_ERROR
 from fastnn._numba import njit
+from fastnn.kernels._activation import _any_needs_pre, _first_second, _keep_and_activate, _layer
 from fastnn.kernels._math import _exp
 from fastnn.kernels.mlp import (
     _BLAS_CHUNK,
@@ -36,7 +37,6 @@ from fastnn.kernels.mlp import (
     _CHUNK,
     _GROUPS,
     _PARALLEL_MIN_WORK,
-    _activate,
     _affine,
     _column_max,
     _load_chunk,
@@ -155,20 +155,6 @@ def _add_outer(A, B, G, m, scratch):
 
 
 @njit()
-def _derivatives(a, activation):
-    """f'(z) and f''(z) of the hidden activation, written with its output a = f(z)."""
-    if activation == SIGMOID:
-        first = a * (1.0 - a)
-        return first, first * (1.0 - 2.0 * a)
-    if activation == TANH:
-        first = 1.0 - a * a
-        return first, -2.0 * a * first
-    if activation == IDENTITY:
-        return 1.0, 0.0
-    return (1.0 if a > 0.0 else 0.0), 0.0
-
-
-@njit()
 def _output_curvature_times(Z, RZ, loss, m, RD, scratch):
     """RD[:, :m] = (d^2 loss_i / dz^2) RZ[:, i]; zero past column m."""
     n_out, width = RD.shape
@@ -236,10 +222,11 @@ def _exchange(rows, cache, column, start, m, save):
 
 
 @njit()
-def _exchange_layers(A, D, E, unit_start, sizes, cache, start, m, save):
+def _exchange_layers(A, D, E, P, unit_start, sizes, cache, start, m, save):
     """A chunk's outputs, deltas and ``W delta`` of layers 1..L to (save) or from the cache.
 
-    The cache's rows: the three quantities one after the other, each in unit order.
+    The cache's rows: the three quantities one after the other, each in unit order, then
+    the pre-activations when P has any (activations whose derivatives need them).
     """
     block = unit_start[-1] - sizes[0]
     for l in range(1, sizes.size):
@@ -247,6 +234,8 @@ def _exchange_layers(A, D, E, unit_start, sizes, cache, start, m, save):
         _exchange(_rows(A, unit_start, l), cache, column, start, m, save)
         _exchange(_upper(D, unit_start, l), cache, block + column, start, m, save)
         _exchange(_upper(E, unit_start, l), cache, 2 * block + column, start, m, save)
+        if P.size > 0:
+            _exchange(_upper(P, unit_start, l), cache, 3 * block + column, start, m, save)
 
 
 @njit()
@@ -266,6 +255,8 @@ def _chunks_hvp(
     RZ = np.zeros(block * width)  # R{z_l}; R{a_l} is formed from it layer by layer
     RA = np.zeros(block * width)
     RD = np.zeros(block * width)
+    # the hidden pre-activations, kept only where the derivatives need them
+    P = np.zeros(block * width if _any_needs_pre(activation) else 0)
     per_sample = np.empty((3, width))
     widest, tallest = 0, 0
     for l in range(L):
@@ -283,7 +274,7 @@ def _chunks_hvp(
         if not direct:
             _load_chunk(X, idx, start, m, _rows(A, unit_start, 0))
         if cached:
-            _exchange_layers(A, D, E, unit_start, sizes, cache, start, m, False)
+            _exchange_layers(A, D, E, P, unit_start, sizes, cache, start, m, False)
             for l in range(1, L + 1):  # finite padding: BLAS runs over whole rows
                 Al, Dl = _rows(A, unit_start, l), _upper(D, unit_start, l)
                 for j in range(Al.shape[0]):
@@ -301,7 +292,8 @@ def _chunks_hvp(
                 else:
                     _affine(W, b, _rows(A, unit_start, l), A_out, m)
                 if l < L - 1:
-                    _activate(A_out, activation, m)
+                    code, param = _layer(activation, l)
+                    _keep_and_activate(A_out, _upper(P, unit_start, l + 1), code, param, m)
             _loss_and_delta(
                 _rows(A, unit_start, L),
                 Y,
@@ -316,14 +308,16 @@ def _chunks_hvp(
                 W = _weights(theta, sizes, w_start, l)
                 El, Dl = _upper(E, unit_start, l), _upper(D, unit_start, l)
                 Al = _rows(A, unit_start, l)
+                Pl = _upper(P, unit_start, l) if P.size > 0 else Al
+                code, param = _layer(activation, l - 1)
                 _product(W, _upper(D, unit_start, l + 1), El, m, scratch, False)
                 for j in range(El.shape[0]):
                     for i in range(m):
-                        Dl[j, i] = El[j, i] * _derivatives(Al[j, i], activation)[0]
+                        Dl[j, i] = El[j, i] * _first_second(Pl[j, i], Al[j, i], code, param)[0]
                     for i in range(m, width):
                         Dl[j, i] = 0.0
             if keep:
-                _exchange_layers(A, D, E, unit_start, sizes, cache, start, m, True)
+                _exchange_layers(A, D, E, P, unit_start, sizes, cache, start, m, True)
         for r in range(V.shape[0]):
             v, g = V[r], out[r]
             # forward: R{z_{l+1}} = V_l^T a_l + c_l + W_l^T R{a_l}  (R{a_0} = 0)
@@ -340,9 +334,12 @@ def _chunks_hvp(
                     _product(W.T, _upper(RA, unit_start, l), RZ_out, m, scratch, True)
                 if l < L - 1:
                     RA_out, A_out = _upper(RA, unit_start, l + 1), _rows(A, unit_start, l + 1)
+                    P_out = _upper(P, unit_start, l + 1) if P.size > 0 else A_out
+                    code, param = _layer(activation, l)
                     for j in range(RA_out.shape[0]):
                         for i in range(m):
-                            RA_out[j, i] = _derivatives(A_out[j, i], activation)[0] * RZ_out[j, i]
+                            first = _first_second(P_out[j, i], A_out[j, i], code, param)[0]
+                            RA_out[j, i] = first * RZ_out[j, i]
                         for i in range(m, width):
                             RA_out[j, i] = 0.0
             _output_curvature_times(
@@ -378,11 +375,13 @@ def _chunks_hvp(
                 VW = _weights(v, sizes, w_start, l)
                 RDl, El = _upper(RD, unit_start, l), _upper(E, unit_start, l)
                 RZl, Al = _upper(RZ, unit_start, l), _rows(A, unit_start, l)
+                Pl = _upper(P, unit_start, l) if P.size > 0 else Al
+                code, param = _layer(activation, l - 1)
                 _product(VW, _upper(D, unit_start, l + 1), RDl, m, scratch, False)
                 _product(W, RD_next, RDl, m, scratch, True)
                 for j in range(RDl.shape[0]):
                     for i in range(m):
-                        first, second = _derivatives(Al[j, i], activation)
+                        first, second = _first_second(Pl[j, i], Al[j, i], code, param)
                         RDl[j, i] = second * RZl[j, i] * El[j, i] + first * RDl[j, i]
                     for i in range(m, width):
                         RDl[j, i] = 0.0
@@ -392,12 +391,14 @@ def _chunks_hvp(
 def mlp_hvp(X, Y, theta, sizes, activation, loss, alpha, V, out, cache, cached):
     """Hessian of the network's mean loss at ``theta`` times each row of ``V``, into ``out``.
 
-    ``cache`` (``3 (sum(sizes) - sizes[0])`` rows and N columns, or no rows) keeps what
-    does not depend on the direction, a row per unit and a column per sample: the
-    outputs of layers 1..L, their deltas, then ``W_l delta_{l+1}`` (zero for the output
-    layer), each block in unit order.  ``cached=False`` computes them (and fills a cache
-    that has rows); ``cached=True`` reads them, so later products at the same theta skip
-    the forward pass and the backward pass of the deltas (bit for bit the same products).
+    ``cache`` (``3 (sum(sizes) - sizes[0])`` rows and N columns, ``4 (...)`` when a hidden
+    activation's derivatives need its pre-activations, or no rows) keeps what does not
+    depend on the direction, a row per unit and a column per sample: the outputs of
+    layers 1..L, their deltas, then ``W_l delta_{l+1}`` (zero for the output layer), then
+    (4 blocks) their pre-activations, each block in unit order.  ``cached=False``
+    computes them (and fills a cache that has rows); ``cached=True`` reads them, so later
+    products at the same theta skip the forward pass and the backward pass of the deltas
+    (bit for bit the same products).
     """
     n = X.shape[0]
     k = V.shape[0]

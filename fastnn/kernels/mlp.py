@@ -2,9 +2,9 @@ r"""Forward pass, loss and backpropagated gradient of a multilayer perceptron (n
 
 The network is one flat float64 vector ``theta``: for each layer ``l`` (mapping
 ``sizes[l]`` units to ``sizes[l + 1]``) its weights ``W_l`` (``sizes[l] x sizes[l+1]``,
-row-major) followed by its biases ``b_l``.  Hidden layers apply ``activation``
-(codes in :mod:`fastnn._codes`); the output layer's pre-activations ("logits")
-go to the loss:
+row-major) followed by its biases ``b_l``.  Hidden layer ``l`` applies row ``l`` of
+the activation table ``activation`` (:mod:`fastnn.kernels._activation`); the output
+layer's pre-activations ("logits") go to the loss:
 
 * ``SQUARED_ERROR``: identity output, :math:`\frac{1}{NK}\sum_{i,k}(z_{ik}-y_{ik})^2`;
 * ``LOG_LOSS``: one sigmoid output, binary cross-entropy from the logit;
@@ -29,9 +29,15 @@ import numba
 import numpy as np
 
 from fastnn._builds import MLP_BLAS_MIN_WEIGHTS, MLP_CHUNK, MLP_PARALLEL_MIN_WORK
-from fastnn._codes import IDENTITY, LOG_LOSS, SIGMOID, SQUARED_ERROR, TANH
+from fastnn._codes import LOG_LOSS, SQUARED_ERROR
 from fastnn._numba import njit
-from fastnn.kernels._math import _cast_like, _exp, _exp_term, _log1p, _tanh
+from fastnn.kernels._activation import (
+    _any_needs_pre,
+    _keep_and_activate,
+    _layer,
+    _scale_by_derivative,
+)
+from fastnn.kernels._math import _exp, _log1p
 from fastnn.kernels.linear import _bce_term
 
 # Samples per chunk: the activations of a chunk stay in L1/L2 cache.
@@ -81,52 +87,6 @@ def _rows(buffer, unit_start, l):
     )
 
 
-@njit(inline=True)
-def _hidden_sigmoid(z):
-    """Sigmoid of a hidden unit: exp without subnormals (below 3e-308 an output is 0).
-
-    A hidden activation of 1e-308 and one of 0 feed the next layer the same way; the
-    cheaper exp made the lecture network's training and loss surfaces faster.  A float32
-    ``z`` (float32 loss surfaces) is computed in float32 throughout.
-    """
-    e = _exp_term(-abs(z))
-    one = _cast_like(1.0, z)
-    s = one / (one + e)
-    return s if z >= 0.0 else e * s
-
-
-@njit()
-def _activate(Z, activation, width):
-    """Apply the activation to the first ``width`` columns of Z, in place."""
-    for k in range(Z.shape[0]):
-        row = Z[k]
-        if activation == SIGMOID:
-            for i in range(width):
-                row[i] = _hidden_sigmoid(row[i])
-        elif activation == TANH:
-            for i in range(width):
-                row[i] = _tanh(row[i])
-        elif activation != IDENTITY:
-            for i in range(width):
-                row[i] = max(row[i], 0.0)
-
-
-@njit()
-def _scale_by_derivative(D, A, activation, width):
-    """D[:, :width] *= activation'(z), written with the activation's output A."""
-    for k in range(D.shape[0]):
-        d, a = D[k], A[k]
-        if activation == SIGMOID:
-            for i in range(width):
-                d[i] *= a[i] * (1.0 - a[i])
-        elif activation == TANH:
-            for i in range(width):
-                d[i] *= 1.0 - a[i] * a[i]
-        elif activation != IDENTITY:
-            for i in range(width):
-                d[i] = d[i] if a[i] > 0.0 else 0.0
-
-
 @njit()
 def _affine(W, b, A_in, A_out, width):
     """A_out[k, :width] = b[k] + sum_j W[j, k] A_in[j, :width]."""
@@ -162,8 +122,12 @@ def _load_chunk(X, idx, lo, m, A0):
 
 
 @njit()
-def _forward_chunk(X, idx, lo, m, theta, sizes, activation, offsets, A):
-    """Fill the chunk buffer A with every layer's activations (the last: the logits)."""
+def _forward_chunk(X, idx, lo, m, theta, sizes, activation, offsets, A, P):
+    """Fill the chunk buffer A with every layer's activations (the last: the logits).
+
+    P (A's shape, or empty when no layer needs them) receives the pre-activations of the
+    hidden layers whose derivatives need them.
+    """
     w_start, b_start, unit_start = offsets
     _load_chunk(X, idx, lo, m, _rows(A, unit_start, 0))
     n_layers = sizes.size - 1
@@ -173,7 +137,8 @@ def _forward_chunk(X, idx, lo, m, theta, sizes, activation, offsets, A):
         A_out = _rows(A, unit_start, l + 1)
         _affine(W, b, _rows(A, unit_start, l), A_out, m)
         if l < n_layers - 1:
-            _activate(A_out, activation, m)
+            code, param = _layer(activation, l)
+            _keep_and_activate(A_out, _rows(P, unit_start, l + 1), code, param, m)
 
 
 @njit()
@@ -248,7 +213,7 @@ def _loss_and_delta(Z, Y, idx, lo, m, loss, D, per_sample):
 
 
 @njit()
-def _backward_chunk(theta, sizes, activation, offsets, A, D, m, grad, product):
+def _backward_chunk(theta, sizes, activation, offsets, A, P, D, m, grad, product):
     """Grad += the chunk's summed gradient, from the output delta already in D.
 
     ``product`` is scratch for the BLAS path (at least max fan_in * fan_out values).
@@ -299,7 +264,8 @@ def _backward_chunk(theta, sizes, activation, offsets, A, D, m, grad, product):
                     d = delta[k]
                     for i in range(m):
                         row[i] += w * d[i]
-        _scale_by_derivative(previous, A_in, activation, m)
+        code, param = _layer(activation, l - 1)
+        _scale_by_derivative(previous, A_in, _rows(P, unit_start, l), code, param, m)
 
 
 @njit()
@@ -311,11 +277,12 @@ def _uses_blas(sizes):
 
 
 @njit()
-def _workspace(sizes, n_samples):
-    """Activations, deltas, per-sample scratch and the BLAS product buffer of one chunk.
+def _workspace(sizes, n_samples, activation):
+    """Activations, deltas, per-sample scratch, the BLAS product buffer and pre-activations.
 
     The chunk width is :data:`_BLAS_CHUNK` for networks that use BLAS, else :data:`_CHUNK`,
-    and never more than ``n_samples`` rounded up to a multiple of 8.
+    and never more than ``n_samples`` rounded up to a multiple of 8.  The pre-activations
+    are empty unless a hidden layer's derivatives need them.
     """
     width = _BLAS_CHUNK if _uses_blas(sizes) else _CHUNK
     width = min(width, (n_samples + 7) // 8 * 8)
@@ -332,20 +299,21 @@ def _workspace(sizes, n_samples):
         np.zeros(units * width),
         np.empty((3, width)),
         np.empty(widest),
+        np.zeros(units * width if _any_needs_pre(activation) else 0),
     )
 
 
 @njit()
 def _chunks_loss_grad(X, Y, idx, lo, hi, theta, sizes, activation, loss, offsets, workspace, grad):
     """Summed loss of samples idx[lo:hi]; their summed gradient is added to grad."""
-    A, D, per_sample, product = workspace
+    A, D, per_sample, product, P = workspace
     unit_start = offsets[2]
     n_layers = sizes.size - 1
     total = 0.0
     width = per_sample.shape[1]
     for start in range(lo, hi, width):
         m = min(width, hi - start)
-        _forward_chunk(X, idx, start, m, theta, sizes, activation, offsets, A)
+        _forward_chunk(X, idx, start, m, theta, sizes, activation, offsets, A, P)
         total += _loss_and_delta(
             _rows(A, unit_start, n_layers),
             Y,
@@ -356,7 +324,7 @@ def _chunks_loss_grad(X, Y, idx, lo, hi, theta, sizes, activation, loss, offsets
             _rows(D, unit_start, n_layers),
             per_sample,
         )
-        _backward_chunk(theta, sizes, activation, offsets, A, D, m, grad, product)
+        _backward_chunk(theta, sizes, activation, offsets, A, P, D, m, grad, product)
     return total
 
 
@@ -395,7 +363,7 @@ def _batch_loss_grad(X, Y, idx, lo, hi, theta, sizes, activation, loss, offsets,
                     activation,
                     loss,
                     offsets,
-                    _workspace(sizes, per_group),
+                    _workspace(sizes, per_group, activation),
                     part[:-1],
                 )
         total = 0.0
@@ -413,12 +381,13 @@ def mlp_logits(X, theta, sizes, activation, out):
     offsets = _offsets(sizes)
     unit_start = offsets[2]
     n_layers = sizes.size - 1
-    A = _workspace(sizes, X.shape[0])[0]
+    workspace = _workspace(sizes, X.shape[0], activation)
+    A, P = workspace[0], workspace[4]
     width = A.size // unit_start[-1]
     idx = np.arange(X.shape[0])
     for start in range(0, X.shape[0], width):
         m = min(width, X.shape[0] - start)
-        _forward_chunk(X, idx, start, m, theta, sizes, activation, offsets, A)
+        _forward_chunk(X, idx, start, m, theta, sizes, activation, offsets, A, P)
         Z = _rows(A, unit_start, n_layers)
         for k in range(Z.shape[0]):
             for i in range(m):
@@ -459,6 +428,6 @@ def mlp_loss_grad(X, Y, theta, sizes, activation, loss, grad):
         activation,
         loss,
         _offsets(sizes),
-        _workspace(sizes, X.shape[0]),
+        _workspace(sizes, X.shape[0], activation),
         grad,
     )

@@ -159,7 +159,7 @@ def _train(
     second = state[STATE_VECTORS + n_params : STATE_VECTORS + 2 * n_params]
     previous = state[STATE_VECTORS + 2 * n_params : STATE_VECTORS + 3 * n_params]
     offsets = _offsets(sizes)
-    workspace = _workspace(sizes, batch)
+    workspace = _workspace(sizes, batch, activation)
     divergence = state[STATE_LIMIT : STATE_LIMIT + 1]
     best = state[STATE_BEST_LOSS]
     stalled = int(state[STATE_STALLED])

@@ -298,7 +298,7 @@ def _train_lanes(X, Y, T, sizes, activation, loss, settings, lane_settings, orde
     adam = settings[SETTING_OPTIMIZER] == ADAM
     offsets = _lane_offsets(sizes)
 
-    workspace = _lane_workspace(sizes, lanes)
+    workspace = _lane_workspace(sizes, lanes, activation)
     G = np.empty_like(T)
     first = np.zeros_like(T)
     second = np.zeros_like(T) if adam else np.empty((0, lanes))

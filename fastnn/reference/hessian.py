@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from fastnn._codes import LOG_LOSS, SIGMOID, SQUARED_ERROR, TANH
+from fastnn._codes import LEAKY_RELU, LOG_LOSS, SQUARED_ERROR
 from fastnn.reference.mlp import (
-    _derivative_from_output,
+    _derivatives,
     _forward,
     _layers,
     _loss_terms_and_delta,
@@ -42,15 +42,6 @@ def linear_hvp(X, y, theta, loss, alpha, V, out):
     return out
 
 
-def _second_derivative_from_output(a, activation):
-    """activation''(z) written with the activation's output a."""
-    if activation == SIGMOID:
-        return a * (1.0 - a) * (1.0 - 2.0 * a)
-    if activation == TANH:
-        return -2.0 * a * (1.0 - a * a)
-    return np.zeros_like(a)
-
-
 def _output_curvature_times(Z, RZ, loss):
     """(d^2 loss_i / dz^2) RZ_i for every sample: the R-operator of the output delta."""
     if loss == SQUARED_ERROR:
@@ -64,11 +55,15 @@ def _output_curvature_times(Z, RZ, loss):
 
 
 def _cache_blocks(cache, sizes):
-    """Sample-major views of the cache's (outputs, deltas, E) rows of each layer 1..L."""
+    """Sample-major views of the cache's rows of each layer 1..L.
+
+    (outputs, deltas, E), and the pre-activations where the cache has a fourth block.
+    """
     block = int(np.sum(sizes)) - int(sizes[0])
+    parts = cache.shape[0] // block
     bounds = np.cumsum([0, *sizes[1:]])
     return [
-        tuple(cache[part * block + lo : part * block + hi].T for part in range(3))
+        tuple(cache[part * block + lo : part * block + hi].T for part in range(parts))
         for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)
     ]
 
@@ -80,27 +75,38 @@ def mlp_hvp(X, Y, theta, sizes, activation, loss, alpha, V, out, cache, cached):
     pre-activation, then a backward pass of the directional derivative of every delta.
     ``alpha / N`` is added on the weights (the L2 penalty ``alpha / (2 N) ||W||^2``).
     ``cache`` and ``cached`` as in the kernel: the outputs, deltas and ``delta W^T`` of
-    layers 1..L, a row per unit, read instead of computed when ``cached``.
+    layers 1..L (and their pre-activations, for activations whose derivatives need them),
+    a row per unit, read instead of computed when ``cached``.
     """
     n = X.shape[0]
     layers = _layers(theta, sizes)
     L = len(layers)
+    keeps_pre = bool(np.any(activation[:, 0] >= LEAKY_RELU))
+
+    def derivatives(l):  # f', f'' of layer l's outputs (hidden layer l - 1)
+        return _derivatives(Z[l], A[l], int(activation[l - 1, 0]), activation[l - 1, 1])
+
     if cached:
         blocks = _cache_blocks(cache, sizes)
-        A = [X] + [outputs for outputs, _, _ in blocks]
-        delta = [None] + [deltas for _, deltas, _ in blocks]
-        E = [None] + [before for _, _, before in blocks]
+        A = [X] + [block[0] for block in blocks]
+        delta = [None] + [block[1] for block in blocks]
+        E = [None] + [block[2] for block in blocks]
+        Z = [None] + [block[3] if keeps_pre else None for block in blocks]
     else:
-        A = _forward(X, theta, sizes, activation)  # A[l]: layer l's outputs (A[L]: logits)
+        Z = []
+        A = _forward(X, theta, sizes, activation, Z)  # A[l]: layer l's outputs (A[L]: logits)
         delta = [None] * (L + 1)
         E = [None] * L + [np.zeros_like(A[L])]  # E[l] = delta[l + 1] W_l^T: delta before f'
         delta[L] = _loss_terms_and_delta(A[L], Y, loss)[1]
         for l in range(L - 1, 0, -1):
             E[l] = delta[l + 1] @ layers[l][0].T
-            delta[l] = E[l] * _derivative_from_output(A[l], activation)
+            delta[l] = E[l] * derivatives(l)[0]
         if cache.shape[0]:
-            for l, (outputs, deltas, before) in enumerate(_cache_blocks(cache, sizes), 1):
-                outputs[...], deltas[...], before[...] = A[l], delta[l], E[l]
+            for l, block in enumerate(_cache_blocks(cache, sizes), 1):
+                block[0][...], block[1][...], block[2][...] = A[l], delta[l], E[l]
+                if keeps_pre:  # (the kernel keeps only the layers whose derivatives need it)
+                    needs = l < L and activation[l - 1, 0] >= LEAKY_RELU
+                    block[3][...] = Z[l] if needs else 0.0
     for r in range(V.shape[0]):
         directions = _layers(V[r], sizes)
         RA = [np.zeros_like(X)]
@@ -109,16 +115,15 @@ def mlp_hvp(X, Y, theta, sizes, activation, loss, alpha, V, out, cache, cached):
             rz = A[l] @ VW + Vb + RA[l] @ W
             RZ.append(rz)
             if l < L - 1:
-                RA.append(_derivative_from_output(A[l + 1], activation) * rz)
+                RA.append(derivatives(l + 1)[0] * rz)
         RD = _output_curvature_times(A[L], RZ[L], loss)
         parts = []
         for l in range(L - 1, -1, -1):
             W, VW = layers[l][0], directions[l][0]
             parts.append(np.r_[(RA[l].T @ delta[l + 1] + A[l].T @ RD).ravel(), RD.sum(axis=0)])
             if l > 0:
-                RD = _second_derivative_from_output(A[l], activation) * RZ[l] * E[l] + (
-                    _derivative_from_output(A[l], activation) * (delta[l + 1] @ VW.T + RD @ W.T)
-                )
+                first, second = derivatives(l)
+                RD = second * RZ[l] * E[l] + first * (delta[l + 1] @ VW.T + RD @ W.T)
         out[r] = np.concatenate(parts[::-1]) / n
         for (VW, _), (gW, _) in zip(directions, _layers(out[r], sizes), strict=True):
             gW += alpha / n * VW

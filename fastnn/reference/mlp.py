@@ -7,8 +7,20 @@ way a textbook writes backpropagation.
 from __future__ import annotations
 
 import numpy as np
+from scipy import special
 
-from fastnn._codes import IDENTITY, LOG_LOSS, SIGMOID, SQUARED_ERROR, TANH
+from fastnn._codes import (
+    ELU,
+    GELU,
+    IDENTITY,
+    LEAKY_RELU,
+    LOG_LOSS,
+    RELU,
+    SIGMOID,
+    SILU,
+    SQUARED_ERROR,
+    TANH,
+)
 
 
 def _layers(theta, sizes):
@@ -28,33 +40,75 @@ def _sigmoid(z):
     return np.where(z >= 0.0, 1.0, e) / (1.0 + e)
 
 
-def _activate(z, activation):
-    if activation == SIGMOID:
+def _activate(z, code, param):
+    """f(z) of one hidden layer: ``code`` and ``param`` a row of the activation table."""
+    if code == SIGMOID:
         return _sigmoid(z)
-    if activation == TANH:
+    if code == TANH:
         return np.tanh(z)
-    if activation == IDENTITY:
+    if code == IDENTITY:
         return z.copy()
-    return np.maximum(z, 0.0)
+    if code == RELU:
+        return np.maximum(z, 0.0)
+    if code == LEAKY_RELU:
+        return np.where(z > 0.0, z, param * z)
+    if code == GELU:
+        return z * 0.5 * special.erfc(-z / np.sqrt(2.0))
+    if code == SILU:
+        return z * _sigmoid(z)
+    if code == ELU:
+        return np.where(z > 0.0, z, param * np.expm1(np.minimum(z, 0.0)))
+    softplus = np.maximum(z, 0.0) + np.log1p(np.exp(-np.abs(z)))
+    return np.where(z > param, z, softplus)
 
 
-def _derivative_from_output(a, activation):
-    if activation == SIGMOID:
-        return a * (1.0 - a)
-    if activation == TANH:
-        return 1.0 - a * a
-    if activation == IDENTITY:
-        return np.ones_like(a)
-    return (a > 0.0).astype(a.dtype)
+def _derivatives(z, a, code, param):
+    """(f'(z), f''(z)) of one hidden layer, from its pre-activations z and outputs a.
+
+    Sigmoid, tanh, relu and identity are written with the outputs, as the kernels do.
+    """
+    if code == SIGMOID:
+        return a * (1.0 - a), a * (1.0 - a) * (1.0 - 2.0 * a)
+    if code == TANH:
+        return 1.0 - a * a, -2.0 * a * (1.0 - a * a)
+    if code == IDENTITY:
+        return np.ones_like(a), np.zeros_like(a)
+    if code == RELU:
+        return (a > 0.0).astype(a.dtype), np.zeros_like(a)
+    if code == LEAKY_RELU:
+        return np.where(z > 0.0, 1.0, param), np.zeros_like(z)
+    if code == GELU:
+        density = np.exp(-0.5 * z * z) / np.sqrt(2.0 * np.pi)
+        return 0.5 * special.erfc(-z / np.sqrt(2.0)) + z * density, density * (2.0 - z * z)
+    if code == SILU:
+        s = _sigmoid(z)
+        return s * (1.0 + z * (1.0 - s)), s * (1.0 - s) * (2.0 + z * (1.0 - 2.0 * s))
+    if code == ELU:
+        e = param * np.exp(np.minimum(z, 0.0))
+        return np.where(z > 0.0, 1.0, e), np.where(z > 0.0, 0.0, e)
+    s = _sigmoid(z)
+    return np.where(z > param, 1.0, s), np.where(z > param, 0.0, s * (1.0 - s))
 
 
-def _forward(X, theta, sizes, activation):
-    """Activations of every layer (input first); the last entry holds the logits."""
+def _forward(X, theta, sizes, activation, pre=None):
+    """Activations of every layer (input first); the last entry holds the logits.
+
+    ``activation``: the activation table (a row per hidden layer).  ``pre``, a list,
+    receives every layer's pre-activations (``pre[l]`` for layer l's outputs, ``pre[0]``
+    None).
+    """
     layers = _layers(theta, sizes)
     outputs = [X]
+    if pre is not None:
+        pre.append(None)
     for l, (W, b) in enumerate(layers):
         z = outputs[-1] @ W + b
-        outputs.append(z if l == len(layers) - 1 else _activate(z, activation))
+        if pre is not None:
+            pre.append(z)
+        if l == len(layers) - 1:
+            outputs.append(z)
+        else:
+            outputs.append(_activate(z, int(activation[l, 0]), activation[l, 1]))
     return outputs
 
 
@@ -90,7 +144,8 @@ def output_loss(Z, Y, loss):
 
 def mlp_loss_grad(X, Y, theta, sizes, activation, loss, grad):
     """Mean loss of the network at theta on (X, Y); its gradient is written into ``grad``."""
-    outputs = _forward(X, theta, sizes, activation)
+    pre = []
+    outputs = _forward(X, theta, sizes, activation, pre)
     terms, delta = _loss_terms_and_delta(outputs[-1], Y, loss)
     delta = delta / X.shape[0]
     gradients = []
@@ -99,6 +154,7 @@ def mlp_loss_grad(X, Y, theta, sizes, activation, loss, grad):
         W, _ = layers[l]
         gradients.append(np.concatenate([(outputs[l].T @ delta).ravel(), delta.sum(axis=0)]))
         if l > 0:
-            delta = (delta @ W.T) * _derivative_from_output(outputs[l], activation)
+            code, param = int(activation[l - 1, 0]), activation[l - 1, 1]
+            delta = (delta @ W.T) * _derivatives(pre[l], outputs[l], code, param)[0]
     grad[:] = np.concatenate(gradients[::-1])
     return np.mean(terms)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from fastnn._activations import NO_HIDDEN, table_from_key, table_key
 from fastnn._builds import blas_threads
 from fastnn._codes import ACCURACY, LOG_LOSS
 from fastnn.grid import Evaluation, TileKernel, register_kind
@@ -36,8 +37,10 @@ def _run_network(impl, arrays, codes, a, b, out):
     # BLAS's idle threads spin for a while after each call; the kernel's first-layer
     # products are followed by numba's threads, which lost half of the 2 cores to them
     # (2.8 s instead of 1.9 s on the MNIST-sized network).  One BLAS thread per call.
+    key, loss = codes
+    activation = table_from_key(key, sizes.size - 2)
     with blas_threads(1):
-        impl.mlp_surface(X, Y, origin, u, v, sizes, *codes, a, b, out)
+        impl.mlp_surface(X, Y, origin, u, v, sizes, activation, loss, a, b, out)
 
 
 def _network_parts(arrays):
@@ -74,8 +77,8 @@ def _extreme_eigenvalues(which: tuple):
         from fastnn._spectrum import extreme_eigenvalues
 
         X, Y, origin, u, v, sizes = arrays
-        family, loss, activation, tol = codes
-        model = curvature_model(impl, X, Y, origin, sizes, family, loss, activation)
+        family, loss, key, tol = codes
+        model = curvature_model(impl, X, Y, origin, sizes, family, loss, key)
         values = out.reshape(a.size, b.size, len(which))
         # one BLAS thread: eigh's and BLAS's results then do not depend on the thread count
         with blas_threads(1):
@@ -87,15 +90,17 @@ def _extreme_eigenvalues(which: tuple):
     return run
 
 
-def curvature_model(impl, X, Y, origin, sizes, family, loss, activation):
-    """The LossModel a curvature tile needs, rebuilt from the evaluation's arrays."""
+def curvature_model(impl, X, Y, origin, sizes, family, loss, key):
+    """The LossModel a curvature tile needs, rebuilt from the evaluation's arrays and codes."""
     from fastnn._backends import backend_module
     from fastnn.layout import LinearLayout, MLPLayout
     from fastnn.model import LossModel
 
     backend = "numpy" if impl is backend_module("numpy") else "numba"
     if family == LINEAR:
-        return LossModel(LINEAR, X, Y, origin, LinearLayout(int(sizes[0])), loss, 0, backend, "")
+        layout = LinearLayout(int(sizes[0]))
+        return LossModel(LINEAR, X, Y, origin, layout, loss, NO_HIDDEN, backend, "")
+    activation = table_from_key(key, sizes.size - 2)
     return LossModel(NETWORK, X, Y, origin, MLPLayout(sizes), loss, activation, backend, "")
 
 
@@ -171,7 +176,8 @@ def _prepare_linear(model, origin, u, v, method, metric):
 
 def _prepare_network(model, origin, u, v, method, metric):
     arrays = (model.X, model.target, origin, u, v, model.layout.sizes)
-    return "network", arrays, (model.activation, ACCURACY if metric == "accuracy" else model.loss)
+    loss = ACCURACY if metric == "accuracy" else model.loss
+    return "network", arrays, (table_key(model.activation), loss)
 
 
 # How each model family's plane is reduced to one tile kernel's inputs.
@@ -181,7 +187,8 @@ _PREPARE = {LINEAR: _prepare_linear, NETWORK: _prepare_network}
 def _prepare_curvature(model, origin, u, v, metric, tol):
     sizes = model.layout.sizes if model.family == NETWORK else np.array([model.n_params - 1])
     arrays = (model.X, model.target, origin, u, v, np.asarray(sizes, dtype=np.int64))
-    return metric.replace("_", "-"), arrays, (model.family, model.loss, model.activation, tol)
+    codes = (model.family, model.loss, table_key(model.activation), tol)
+    return metric.replace("_", "-"), arrays, codes
 
 
 def prepare(

@@ -1,0 +1,191 @@
+r"""Hidden-layer activations and their derivatives, shared by every CPU network kernel.
+
+A network's hidden activations reach the kernels as an *activation table*: a float64
+``(n_hidden, 2)`` array whose row ``l`` holds hidden layer ``l``'s code
+(:mod:`fastnn._codes`) and its parameter -- leaky_relu's negative slope, elu's alpha,
+softplus's threshold (above it softplus is ``z``, as PyTorch's); 0 for the others.  Made
+by :func:`fastnn._activations.activation_table`.
+
+Sigmoid, tanh, relu and identity write their derivatives with the layer's output
+``a = f(z)``, as they always have (the bits of those networks are unchanged).  The
+others need the pre-activation ``z`` itself: a kernel keeps a layer's pre-activations
+(:func:`_needs_pre`) before activating it in place, and hands both to the derivatives.
+
+With the normal CDF Phi and density phi:
+
+* leaky_relu (slope s): f = z (z > 0) or s z; f' = 1 or s; f'' = 0.
+* gelu: f = z Phi(z); f' = Phi + z phi; f'' = phi (2 - z^2).
+* silu: f = z sigma(z); f' = sigma (1 + z (1 - sigma));
+  f'' = sigma (1 - sigma) (2 + z (1 - 2 sigma)).
+* elu (alpha): f = z (z > 0) or alpha expm1(z); f' = 1 or alpha e^z; f'' = 0 or alpha e^z.
+* softplus (threshold t): f = z (z > t) or log(1 + e^z); f' = 1 or sigma;
+  f'' = 0 or sigma (1 - sigma).
+
+``Phi(z) = erfc(-z / sqrt 2) / 2`` (no cancellation for negative z).  Float32 arrays
+(float32 surfaces) are activated in float64 and rounded once, except the four original
+activations, which keep their float32 formulas.
+"""
+
+from __future__ import annotations
+
+import math
+
+from fastnn._codes import ELU, GELU, IDENTITY, LEAKY_RELU, RELU, SIGMOID, SILU, TANH
+from fastnn._numba import njit
+from fastnn.kernels._math import (
+    _cast_like,
+    _exp,
+    _exp_term,
+    _expm1_nonpositive,
+    _log1p_unit,
+    _tanh,
+)
+
+_SQRT_HALF = math.sqrt(0.5)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+@njit(inline=True)
+def _layer(activation, l):
+    """(code, parameter) of hidden layer ``l`` in an activation table."""
+    return int(activation[l, 0]), activation[l, 1]
+
+
+@njit(inline=True)
+def _needs_pre(code):
+    """Whether the derivatives of ``code`` need the pre-activations (not only the output)."""
+    return code >= LEAKY_RELU
+
+
+@njit()
+def _any_needs_pre(activation):
+    for l in range(activation.shape[0]):
+        if _needs_pre(int(activation[l, 0])):
+            return True
+    return False
+
+
+@njit(inline=True)
+def _hidden_sigmoid(z):
+    """Sigmoid of a hidden unit: exp without subnormals (below 3e-308 an output is 0).
+
+    A hidden activation of 1e-308 and one of 0 feed the next layer the same way; the
+    cheaper exp made the lecture network's training and loss surfaces faster.  A float32
+    ``z`` (float32 loss surfaces) is computed in float32 throughout.
+    """
+    e = _exp_term(-abs(z))
+    one = _cast_like(1.0, z)
+    s = one / (one + e)
+    return s if z >= 0.0 else e * s
+
+
+@njit(inline=True)
+def _sigmoid64(z):
+    e = _exp(-abs(z))
+    s = 1.0 / (1.0 + e)
+    return s if z >= 0.0 else e * s
+
+
+@njit(inline=True)
+def _value(z, code, param):
+    """f(z) of one of the activations that need pre-activations (float64)."""
+    if code == LEAKY_RELU:
+        return z if z > 0.0 else param * z
+    if code == GELU:
+        return z * (0.5 * math.erfc(-z * _SQRT_HALF))
+    if code == SILU:
+        return z * _sigmoid64(z)
+    if code == ELU:
+        return z if z > 0.0 else param * _expm1_nonpositive(z)
+    # softplus
+    return z if z > param else max(z, 0.0) + _log1p_unit(_exp(-abs(z)))
+
+
+@njit(inline=True)
+def _first_second(z, a, code, param):
+    """(f'(z), f''(z)) from the pre-activation ``z`` and the output ``a = f(z)``.
+
+    The four original activations use ``a`` only (their formulas before the table).
+    """
+    if code == SIGMOID:
+        first = a * (1.0 - a)
+        return first, first * (1.0 - 2.0 * a)
+    if code == TANH:
+        first = 1.0 - a * a
+        return first, -2.0 * a * first
+    if code == IDENTITY:
+        return 1.0, 0.0
+    if code == RELU:
+        return (1.0 if a > 0.0 else 0.0), 0.0
+    if code == LEAKY_RELU:
+        return (1.0 if z > 0.0 else param), 0.0
+    if code == GELU:
+        density = _INV_SQRT_2PI * _exp(-0.5 * z * z)
+        return 0.5 * math.erfc(-z * _SQRT_HALF) + z * density, density * (2.0 - z * z)
+    if code == SILU:
+        s = _sigmoid64(z)
+        return s * (1.0 + z * (1.0 - s)), s * (1.0 - s) * (2.0 + z * (1.0 - 2.0 * s))
+    if code == ELU:
+        if z > 0.0:
+            return 1.0, 0.0
+        e = param * _exp(z)
+        return e, e
+    if z > param:  # softplus
+        return 1.0, 0.0
+    s = _sigmoid64(z)
+    return s, s * (1.0 - s)
+
+
+@njit()
+def _activate(Z, code, param, width):
+    """Apply activation ``code`` to the first ``width`` columns of Z, in place.
+
+    Z may be float32 (float32 surfaces): the original four keep their float32 formulas,
+    the others are computed in float64 and rounded.
+    """
+    zero = _cast_like(0.0, Z)
+    for k in range(Z.shape[0]):
+        row = Z[k]
+        if code == SIGMOID:
+            for i in range(width):
+                row[i] = _hidden_sigmoid(row[i])
+        elif code == TANH:
+            for i in range(width):
+                row[i] = _tanh(row[i])
+        elif code == RELU:
+            for i in range(width):
+                row[i] = max(row[i], zero)
+        elif code != IDENTITY:
+            for i in range(width):
+                row[i] = _value(float(row[i]), code, param)
+
+
+@njit()
+def _keep_and_activate(Z, P, code, param, width):
+    """Copy Z's first ``width`` columns into P when ``code`` needs them, then activate Z."""
+    if _needs_pre(code):
+        for k in range(Z.shape[0]):
+            z, p = Z[k], P[k]
+            for i in range(width):
+                p[i] = z[i]
+    _activate(Z, code, param, width)
+
+
+@njit()
+def _scale_by_derivative(D, A, P, code, param, width):
+    """D[:, :width] *= f'(z), from the outputs A (or, where needed, the pre-activations P)."""
+    for k in range(D.shape[0]):
+        d, a = D[k], A[k]
+        if code == SIGMOID:
+            for i in range(width):
+                d[i] *= a[i] * (1.0 - a[i])
+        elif code == TANH:
+            for i in range(width):
+                d[i] *= 1.0 - a[i] * a[i]
+        elif code == RELU:
+            for i in range(width):
+                d[i] = d[i] if a[i] > 0.0 else 0.0
+        elif code != IDENTITY:
+            p = P[k]
+            for i in range(width):
+                d[i] *= _first_second(p[i], a[i], code, param)[0]
