@@ -25,7 +25,7 @@ def rng():
 def mlp_gd(impl, X, Y, sizes, theta0, lr, n_iter, activation, loss):
     """Full-batch GD of an MLP through its training kernel (the build MLPClassifier picks).
 
-    Returns the loss curve.
+    ``activation``: one activation code for every hidden layer.  Returns the loss curve.
     """
     from fastnn._builds import mlp_threaded, training_loop
     from fastnn._codes import MOMENTUM
@@ -39,7 +39,7 @@ def mlp_gd(impl, X, Y, sizes, theta0, lr, n_iter, activation, loss):
         Y,
         theta,
         sizes,
-        activation,
+        np.array([[activation, 0.0]] * (len(sizes) - 2)).reshape(-1, 2),
         loss,
         mlp_settings(optimizer=MOMENTUM, lr=lr, batch_size=X.shape[0]),
         np.empty((0, X.shape[0]), dtype=np.int64),

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from fastnn import kernels, reference
+from fastnn._codes import RELU, SOFTMAX_LOG_LOSS
 from fastnn.layout import MLPLayout
 
 from .conftest import check_then_time
@@ -34,7 +35,8 @@ def _fastnn(impl, layout, X, labels, theta, v, cache=None, cached=False):
     cache = np.empty((0, 0)) if cache is None else cache
     Y = np.eye(10)[labels]
     out = np.empty_like(v)
-    impl.mlp_hvp(X, Y, theta, layout.sizes, 2, 2, 0.0, v, out, cache, cached)
+    relu = np.array([[RELU, 0.0]])
+    impl.mlp_hvp(X, Y, theta, layout.sizes, relu, SOFTMAX_LOG_LOSS, 0.0, v, out, cache, cached)
     return out[0]
 
 

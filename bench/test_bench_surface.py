@@ -278,7 +278,16 @@ def test_lecture_network_filter_plane(benchmark, variant, grid):
     a, b = _axes(grid, 1.0)
     impl = kernels if variant == "fastnn-numba" else reference
     benchmark.group = f"surface-mlp-lecture-G{grid}"
-    args = (X, Y, model.theta_, u, v, model.layout_.sizes, model._activation_code, model._loss_code)
+    args = (
+        X,
+        Y,
+        model.theta_,
+        u,
+        v,
+        model.layout_.sizes,
+        model._activation_table,
+        model._loss_code,
+    )
     rows = slice(0, 3)
     expected = reference.mlp_surface(*args, a[rows], b, np.empty((3, grid)))
     out = np.empty((grid, grid))

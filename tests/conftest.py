@@ -26,3 +26,12 @@ def rng(request):
 
 def assert_close(actual, expected, rtol=1e-12, atol=0.0, err_msg=""):
     np.testing.assert_allclose(actual, expected, rtol=rtol, atol=atol, err_msg=err_msg)
+
+
+def table(activation, sizes):
+    """The activation table of a network of ``sizes`` (a name, pair or per-layer sequence)."""
+    from fastnn._activations import activation_table
+
+    if isinstance(activation, np.ndarray):  # already a table
+        return activation
+    return activation_table(activation, len(sizes) - 2)

@@ -14,6 +14,7 @@ import pytest
 import fastnn
 from fastnn import data, kernels, reference
 from fastnn.exceptions import ConvergenceWarning
+from tests.conftest import table
 
 
 def _quiet_fit(model, X, y):
@@ -79,7 +80,7 @@ def test_every_grid_point_is_the_score_of_its_parameters(split, name):
             probe.theta_ = s.theta(i, j)
             if name == "mlp":
                 probe._set_network(
-                    probe.layout_, s.theta(i, j), probe._activation_code, probe._loss_code
+                    probe.layout_, s.theta(i, j), probe._activation_table, probe._loss_code
                 )
             else:
                 probe._set_theta(s.theta(i, j), True, X.shape[1])
@@ -115,7 +116,7 @@ def test_accuracy_kernel_counts_the_side_of_zero():
 
 
 def test_binary_and_softmax_accuracy_in_the_network_kernel():
-    from fastnn._codes import ACCURACY, TANH
+    from fastnn._codes import ACCURACY
     from fastnn.layout import MLPLayout
 
     rng = np.random.default_rng(0)
@@ -129,7 +130,7 @@ def test_binary_and_softmax_accuracy_in_the_network_kernel():
         )
         theta, u, v = rng.normal(size=(3, layout.n_params))
         a, b = np.linspace(-1, 1, 5), np.linspace(-1, 1, 6)
-        args = (X, Y, theta, u, v, layout.sizes, TANH, ACCURACY, a, b)
+        args = (X, Y, theta, u, v, layout.sizes, table("tanh", layout.sizes), ACCURACY, a, b)
         fast = kernels.mlp_surface(*args, np.empty((5, 6)))
         slow = reference.mlp_surface(*args, np.empty((5, 6)))
         np.testing.assert_array_equal(fast, slow)

@@ -16,18 +16,10 @@ import pytest
 
 import fastnn
 import fastnn.kernels
-from fastnn._codes import (
-    ACCURACY,
-    IDENTITY,
-    LOG_LOSS,
-    RELU,
-    SIGMOID,
-    SOFTMAX_LOG_LOSS,
-    SQUARED_ERROR,
-    TANH,
-)
+from fastnn._codes import ACCURACY, LOG_LOSS, SOFTMAX_LOG_LOSS, SQUARED_ERROR
 from fastnn.cases import CASES
 from fastnn.layout import MLPLayout
+from tests.conftest import table
 
 cuda_surface = pytest.importorskip("fastnn.cuda.surface", exc_type=ImportError)
 from fastnn.cuda import immutable  # noqa: E402
@@ -50,7 +42,7 @@ def test_bce_surface_equals_the_cpu_kernel_on_the_case_table(seed):
     _compare("bce_surface", CASES["bce_surface"].arguments("small", seed))
 
 
-@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("seed", range(5))
 def test_mlp_surface_equals_the_cpu_kernel_on_the_case_table(seed):
     # the case draws activation, loss (and accuracy) and a 3-layer network; fewer samples
     arguments = CASES["mlp_surface"].build(
@@ -78,22 +70,31 @@ def _network(rng, sizes, loss, n=16):
 # The kernel's activation and its loss are separate pieces: every activation and every
 # output (loss, accuracy of one or several outputs) appears at least once.
 @pytest.mark.parametrize(
-    "activation, loss, outputs",
+    "activation, loss, outputs, hidden",
     [
-        (SIGMOID, SQUARED_ERROR, 2),
-        (TANH, LOG_LOSS, 1),
-        (RELU, SOFTMAX_LOG_LOSS, 3),
-        (SIGMOID, ACCURACY, 1),
-        (TANH, ACCURACY, 3),
-        (RELU, LOG_LOSS, 1),
-        (IDENTITY, SOFTMAX_LOG_LOSS, 3),
+        ("sigmoid", SQUARED_ERROR, 2, (5,)),
+        ("tanh", LOG_LOSS, 1, (5,)),
+        ("relu", SOFTMAX_LOG_LOSS, 3, (5,)),
+        ("sigmoid", ACCURACY, 1, (5,)),
+        ("tanh", ACCURACY, 3, (5,)),
+        ("relu", LOG_LOSS, 1, (5,)),
+        ("identity", SOFTMAX_LOG_LOSS, 3, (5,)),
+        (("leaky_relu", 0.2), SQUARED_ERROR, 2, (5,)),
+        ("gelu", LOG_LOSS, 1, (5,)),
+        ("silu", SOFTMAX_LOG_LOSS, 3, (5,)),
+        (("elu", 1.3), ACCURACY, 3, (5,)),
+        (("softplus", 0.5), SQUARED_ERROR, 1, (5,)),
+        # a layer after the one the kernel streams: its own activation
+        (("tanh", "gelu"), SOFTMAX_LOG_LOSS, 3, (5, 4)),
+        (("silu", ("leaky_relu", 0.1)), SQUARED_ERROR, 2, (5, 4)),
     ],
 )
-def test_every_activation_and_output(activation, loss, outputs):
-    rng = np.random.default_rng(activation * 10 + loss + outputs)
-    X, Y, theta, layout = _network(rng, (3, 5, outputs), loss)
+def test_every_activation_and_output(activation, loss, outputs, hidden):
+    rng = np.random.default_rng(len(str(activation)) * 10 + loss + outputs)
+    X, Y, theta, layout = _network(rng, (3, *hidden, outputs), loss)
     u, v = rng.normal(size=(2, theta.size))
     a, b = np.linspace(-1, 1, 2), np.linspace(-0.5, 1.0, 3)
+    activation = table(activation, layout.sizes)
     arguments = (X, Y, theta, u, v, layout.sizes, activation, loss, a, b, np.full((2, 3), np.nan))
     _compare("mlp_surface", arguments)
 
@@ -113,7 +114,19 @@ def test_planes_that_move_later_layers_only(moved, what):
     u[layout.param_index(moved[0])] = 1.0
     v[layout.param_index(moved[1])] = 1.0
     a, b = np.linspace(-2, 2, 3), np.linspace(-1, 1, 2)
-    arguments = (X, Y, theta, u, v, layout.sizes, TANH, SOFTMAX_LOG_LOSS, a, b, np.empty((3, 2)))
+    arguments = (
+        X,
+        Y,
+        theta,
+        u,
+        v,
+        layout.sizes,
+        table("tanh", layout.sizes),
+        SOFTMAX_LOG_LOSS,
+        a,
+        b,
+        np.empty((3, 2)),
+    )
     _compare("mlp_surface", arguments)
 
 
@@ -198,7 +211,18 @@ def test_points_in_several_launches_give_the_same_bits(monkeypatch):
     X, Y, theta, layout = _network(rng, (3, 4, 3, 2), SOFTMAX_LOG_LOSS)
     u, v = rng.normal(size=(2, theta.size))
     a, b = np.linspace(-1, 1, 3), np.linspace(-1, 1, 3)
-    arguments = (X, Y, theta, u, v, layout.sizes, TANH, SOFTMAX_LOG_LOSS, a, b)
+    arguments = (
+        X,
+        Y,
+        theta,
+        u,
+        v,
+        layout.sizes,
+        table("tanh", layout.sizes),
+        SOFTMAX_LOG_LOSS,
+        a,
+        b,
+    )
     whole = cuda_surface.mlp_surface(*arguments, np.empty((3, 3)))
     n_tail = 4 * 3 + 3 + 3 * 2 + 2  # the layers after layer 0, with their biases
     monkeypatch.setattr(cuda_surface, "TAIL_BYTES", 2 * n_tail * 8)  # two points a launch
@@ -373,14 +397,14 @@ from fastnn.cuda import _kernels as K
 try:
     for dt in (types.float32, types.float64):
         A1, A2, A3 = dt[::1], dt[:, ::1], dt[:, :, ::1]
-        F1, I1 = types.float64[::1], types.int64[::1]
+        F1, F2, I1 = types.float64[::1], types.float64[:, ::1], types.int64[::1]
         i, flag = types.int64, types.boolean
         kernels = [
             (K.bce_kernel(dt), (A1, A1, A1, A1, A1, A1, i, i, dt, dt, F1)),
-            (K.affine_kernel(dt), (A2, A1, A2, A2, i, flag, i, dt, dt)),
+            (K.affine_kernel(dt), (A2, A1, A2, A2, i, flag, i, types.float64, dt, dt)),
             (K.tails_kernel, (A1, A1, A1, F1, F1, i, i, I1, A2)),
-            (K.network_kernel(dt, 16), (A3, A2, i, A1, A1, i, i, A2, I1, i, i, i, dt, dt, F1)),
-            (K.network_kernel(dt, 16, 10), (A3, A2, i, A1, A1, i, i, A2, I1, i, i, i, dt, dt, F1)),
+            (K.network_kernel(dt, 16), (A3, A2, i, A1, A1, i, i, A2, I1, i, F2, i, dt, dt, F1)),
+            (K.network_kernel(dt, 16, 10), (A3, A2, i, A1, A1, i, i, A2, I1, i, F2, i, dt, dt, F1)),
         ]
         for k, (kernel, signature) in enumerate(kernels):
             ptx, _ = compile_ptx(kernel.py_func, signature, cc=(9, 0))

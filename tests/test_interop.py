@@ -179,15 +179,44 @@ def _torch_loss(torch, net, loss, X, y):
     return _torch_objective(torch, net, loss, X, y).item()
 
 
+def _torch_layer(torch, spec):
+    """A torch activation module written as it is constructed: ``"ELU(alpha=1.3)"``."""
+    return eval(f"nn.{spec}", {"nn": torch.nn})  # noqa: S307 (the tests' own strings)
+
+
 def _torch_problem(torch, seed, activation, loss, hidden, outputs):
-    """A float64 module 3 -> hidden -> outputs with ``activation``, and 50 samples for ``loss``."""
+    """A float64 module 3 -> hidden -> hidden -> outputs, and 50 samples for ``loss``.
+
+    ``activation``: one layer spec for both hidden layers, or a pair (one per layer).
+    """
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(50, 3))
-    y = rng.normal(size=(50, outputs)) if loss == "mse" else rng.integers(0, outputs, 50) * 1.0
-    layers = [torch.nn.Linear(3, hidden), getattr(torch.nn, activation)()]
+    if loss == "mse":
+        y = rng.normal(size=(50, outputs))
+    elif loss == "bce_with_logits":
+        y = rng.integers(0, 2, 50) * 1.0
+    else:
+        y = rng.integers(0, outputs, 50) * 1.0
+    first, second = (activation, activation) if isinstance(activation, str) else activation
+    layers = [torch.nn.Linear(3, hidden), _torch_layer(torch, first)]
+    layers += [torch.nn.Linear(hidden, hidden), _torch_layer(torch, second)]
     net = torch.nn.Sequential(*layers, torch.nn.Linear(hidden, outputs)).double()
     return net, X, y
+
+
+# Every activation torch modules bring, with parameters away from the defaults, and pairs
+# of different ones (one activation per layer).
+TORCH_ACTIVATIONS = [
+    ("LeakyReLU(0.2)", "mse"),
+    ("GELU()", "cross_entropy"),
+    ("SiLU()", "bce_with_logits"),
+    ("ELU(alpha=1.3)", "mse"),
+    ("Softplus(threshold=0.8)", "cross_entropy"),
+    (("Tanh()", "GELU()"), "cross_entropy"),
+    (("ReLU()", "ELU()"), "mse"),
+    (("Softplus()", "LeakyReLU()"), "bce_with_logits"),
+]
 
 
 def _load(torch, net, layout, theta):
@@ -206,6 +235,10 @@ def _load(torch, net, layout, theta):
         ("cross_entropy", "Tanh", 2),
         ("mse", "Sigmoid", 2),
         ("mse", "Identity", 2),  # nothing between the Linear layers: linear layers
+        *(
+            (loss, activation, {"bce_with_logits": 1, "mse": 2, "cross_entropy": 3}[loss])
+            for activation, loss in TORCH_ACTIVATIONS
+        ),
     ],
 )
 def test_imported_torch_networks_map_torchs_own_loss_at_every_point(loss, activation, outputs):
@@ -218,10 +251,12 @@ def test_imported_torch_networks_map_torchs_own_loss_at_every_point(loss, activa
         "cross_entropy": rng.integers(0, outputs, 120) * 1.0,
         "mse": X[:, :2] ** 2,
     }[loss]
-    act = getattr(torch.nn, activation)
+    first, second = (activation, activation) if isinstance(activation, str) else activation
+    first, second = (spec if "(" in spec else f"{spec}()" for spec in (first, second))
     net = torch.nn.Sequential(
-        torch.nn.Linear(3, 6), act(), torch.nn.Linear(6, 5), act(), torch.nn.Linear(5, outputs)
-    ).double()
+        torch.nn.Linear(3, 6), _torch_layer(torch, first), torch.nn.Linear(6, 5),
+        _torch_layer(torch, second), torch.nn.Linear(5, outputs),
+    ).double()  # fmt: skip
     model = fastnn.from_torch(net, loss)
     surface = fastnn.loss_surface(model, X, y, resolution=4, random_state=0)
     for i in range(4):
@@ -246,9 +281,14 @@ def test_torch_layers_fastnn_lacks_are_named():
     with pytest.raises(ValueError, match=r"layer 2 \(BatchNorm1d\) has no fastnn counterpart"):
         layers = [nn.Linear(2, 3), nn.Dropout(), nn.BatchNorm1d(3), nn.Linear(3, 1)]
         fastnn.from_torch(nn.Sequential(*layers), "mse")
-    with pytest.raises(ValueError, match="one hidden activation"):
-        layers = [nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 3), nn.ReLU(), nn.Linear(3, 1)]
+    with pytest.raises(ValueError, match=r"layer 1 \(GELU\) uses approximate='tanh'"):
+        layers = [nn.Linear(2, 3), nn.GELU(approximate="tanh"), nn.Linear(3, 1)]
         fastnn.from_torch(nn.Sequential(*layers), "mse")
+    with pytest.raises(ValueError, match=r"layer 3 \(Softplus\) has beta=2"):
+        layers = [nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 3), nn.Softplus(beta=2)]
+        fastnn.from_torch(nn.Sequential(*layers, nn.Linear(3, 1)), "mse")
+    with pytest.raises(ValueError, match=r"layer 1 \(Hardtanh\) has no fastnn counterpart"):
+        fastnn.from_torch(nn.Sequential(nn.Linear(2, 3), nn.Hardtanh(), nn.Linear(3, 1)), "mse")
     with pytest.raises(ValueError, match="ending in a Linear layer"):
         fastnn.from_torch(nn.Sequential(nn.Linear(2, 1), nn.Sigmoid()), "bce_with_logits")
     with pytest.raises(ValueError, match="loss must be one of"):
@@ -436,11 +476,14 @@ def test_log_softmax_with_nll_loss_is_the_cross_entropy():
         fastnn.from_torch(nn.Sequential(*middle), "nll_loss")
 
 
-@pytest.mark.parametrize(("activation", "loss"), [("Identity", "mse"), ("Tanh", "cross_entropy")])
+@pytest.mark.parametrize(
+    ("activation", "loss"), [("Identity()", "mse"), ("Tanh()", "cross_entropy"), *TORCH_ACTIVATIONS]
+)
 def test_hessian_vector_products_equal_torchs_double_backward(activation, loss):
     """fastnn's R-operator against autograd of autograd, on an imported module (1e-10)."""
     torch = pytest.importorskip("torch")
-    net, X, y = _torch_problem(torch, 6, activation, loss, hidden=4, outputs=2)
+    outputs = 1 if loss == "bce_with_logits" else 2
+    net, X, y = _torch_problem(torch, 6, activation, loss, hidden=4, outputs=outputs)
     model = fastnn.from_torch(net, loss)
     v = np.random.default_rng(0).normal(size=model.theta_.size)
     ours = fastnn.hvp(model, X, y, v)
@@ -453,11 +496,14 @@ def test_hessian_vector_products_equal_torchs_double_backward(activation, loss):
     )
 
 
-@pytest.mark.parametrize(("activation", "loss"), [("Identity", "mse"), ("ReLU", "cross_entropy")])
+@pytest.mark.parametrize(
+    ("activation", "loss"), [("Identity()", "mse"), ("ReLU()", "cross_entropy"), *TORCH_ACTIVATIONS]
+)
 def test_training_an_imported_module_takes_torchs_steps(activation, loss):
     """Full-batch GD from the module's weights: the parameters of torch's SGD (1e-12)."""
     torch = pytest.importorskip("torch")
-    net, X, y = _torch_problem(torch, 7, activation, loss, hidden=5, outputs=3)
+    outputs = 1 if loss == "bce_with_logits" else 3
+    net, X, y = _torch_problem(torch, 7, activation, loss, hidden=5, outputs=outputs)
     model = fastnn.from_torch(net, loss)
     model.set_params(warm_start=True, solver="gd", learning_rate_init=0.05, max_iter=6, tol=None)
     model.fit(X, y)

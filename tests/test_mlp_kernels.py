@@ -6,25 +6,22 @@ import pytest
 from fastnn import kernels, reference
 from fastnn._builds import mlp_threaded, training_loop
 from fastnn._codes import (
+    ACTIVATION_CODES,
     ADAM,
     CONVERGED,
     DIVERGED,
-    IDENTITY,
     LOG_LOSS,
     MAX_ITER,
     MOMENTUM,
-    RELU,
-    SIGMOID,
     SOFTMAX_LOG_LOSS,
     SQUARED_ERROR,
-    TANH,
 )
 from fastnn._training import mlp_settings, mlp_state
 from fastnn.layout import MLPLayout
 from fastnn.optim import sample_orders
-from tests.conftest import assert_close
+from tests.conftest import assert_close, table
 
-ACTIVATIONS = [SIGMOID, TANH, RELU, IDENTITY]
+ACTIVATIONS = list(ACTIVATION_CODES)
 LOSSES = [SQUARED_ERROR, LOG_LOSS, SOFTMAX_LOG_LOSS]
 # (hidden layers, n_inputs): no hidden layer, the lecture's, deeper, and layers large enough
 # (>= 4096 weights) to take the BLAS path.
@@ -54,13 +51,21 @@ def test_loss_grad_and_logits_match_reference(rng, hidden, n_in, activation, los
     X = rng.normal(size=(n, n_in))
     Y = _targets(rng, n, loss, layout.sizes[-1])
     g_kernel, g_ref = np.empty(layout.n_params), np.empty(layout.n_params)
-    v_kernel = kernels.mlp_loss_grad(X, Y, theta, layout.sizes, activation, loss, g_kernel)
-    v_ref = reference.mlp_loss_grad(X, Y, theta, layout.sizes, activation, loss, g_ref)
+    v_kernel = kernels.mlp_loss_grad(
+        X, Y, theta, layout.sizes, table(activation, layout.sizes), loss, g_kernel
+    )
+    v_ref = reference.mlp_loss_grad(
+        X, Y, theta, layout.sizes, table(activation, layout.sizes), loss, g_ref
+    )
     assert_close(v_kernel, v_ref, rtol=1e-10)
     assert_close(g_kernel, g_ref, rtol=1e-10, atol=1e-12 * max(1.0, np.abs(g_ref).max()))
     shape = (n, layout.sizes[-1])
-    z_kernel = kernels.mlp_logits(X, theta, layout.sizes, activation, np.empty(shape))
-    z_ref = reference.mlp_logits(X, theta, layout.sizes, activation, np.empty(shape))
+    z_kernel = kernels.mlp_logits(
+        X, theta, layout.sizes, table(activation, layout.sizes), np.empty(shape)
+    )
+    z_ref = reference.mlp_logits(
+        X, theta, layout.sizes, table(activation, layout.sizes), np.empty(shape)
+    )
     assert_close(z_kernel, z_ref, rtol=1e-10, atol=1e-12 * np.abs(z_ref).max())
     assert_close(
         kernels.output_loss(z_ref, Y, loss), reference.output_loss(z_ref, Y, loss), rtol=1e-12
@@ -83,9 +88,11 @@ def test_large_batches_match_reference(activation, hidden):
     Y = _targets(rng, 3000, SOFTMAX_LOG_LOSS, 3)
     g_kernel, g_ref = np.empty(layout.n_params), np.empty(layout.n_params)
     v_kernel = kernels.mlp_loss_grad(
-        X, Y, theta, layout.sizes, activation, SOFTMAX_LOG_LOSS, g_kernel
+        X, Y, theta, layout.sizes, table(activation, layout.sizes), SOFTMAX_LOG_LOSS, g_kernel
     )
-    v_ref = reference.mlp_loss_grad(X, Y, theta, layout.sizes, activation, SOFTMAX_LOG_LOSS, g_ref)
+    v_ref = reference.mlp_loss_grad(
+        X, Y, theta, layout.sizes, table(activation, layout.sizes), SOFTMAX_LOG_LOSS, g_ref
+    )
     assert_close(v_kernel, v_ref, rtol=1e-10)
     assert_close(g_kernel, g_ref, rtol=1e-9, atol=1e-12 * np.abs(g_ref).max())
 
@@ -148,7 +155,7 @@ def _train(
         Y,
         theta,
         layout.sizes,
-        activation,
+        table(activation, layout.sizes),
         loss,
         settings,
         order,
@@ -204,7 +211,7 @@ def test_full_batch_gd_is_repeated_gradient_steps(rng):
         Y,
         theta0,
         layout,
-        TANH,
+        table("tanh", layout.sizes),
         LOG_LOSS,
         MOMENTUM,
         np.empty((0, 30), dtype=np.int64),
@@ -217,7 +224,9 @@ def test_full_batch_gd_is_repeated_gradient_steps(rng):
         grad = np.empty(layout.n_params)
         assert_close(
             curve[t],
-            reference.mlp_loss_grad(X, Y, manual, layout.sizes, TANH, LOG_LOSS, grad),
+            reference.mlp_loss_grad(
+                X, Y, manual, layout.sizes, table("tanh", layout.sizes), LOG_LOSS, grad
+            ),
             rtol=1e-12,
         )
         manual -= 0.3 * grad
@@ -237,7 +246,7 @@ def test_early_stopping_follows_scikit_learns_rule(backend, rng):
         Y,
         theta0,
         layout,
-        SIGMOID,
+        table("sigmoid", layout.sizes),
         SQUARED_ERROR,
         ADAM,
         sample_orders(rng, 20, 50),
@@ -259,7 +268,7 @@ def test_divergence_stops_and_restores(backend, rng):
         Y,
         theta0,
         layout,
-        RELU,
+        table("relu", layout.sizes),
         SQUARED_ERROR,
         MOMENTUM,
         np.empty((0, 30), dtype=np.int64),
@@ -282,14 +291,18 @@ def test_backprop_matches_central_differences(activation, loss):
     X = rng.normal(size=(25, 3))
     Y = _targets(rng, 25, loss, layout.sizes[-1])
     grad = np.empty(layout.n_params)
-    kernels.mlp_loss_grad(X, Y, theta, layout.sizes, activation, loss, grad)
+    kernels.mlp_loss_grad(X, Y, theta, layout.sizes, table(activation, layout.sizes), loss, grad)
     h = 1e-6
     for p in range(layout.n_params):
         step = np.zeros(layout.n_params)
         step[p] = h
         g = np.empty(layout.n_params)
-        up = kernels.mlp_loss_grad(X, Y, theta + step, layout.sizes, activation, loss, g)
-        down = kernels.mlp_loss_grad(X, Y, theta - step, layout.sizes, activation, loss, g)
+        up = kernels.mlp_loss_grad(
+            X, Y, theta + step, layout.sizes, table(activation, layout.sizes), loss, g
+        )
+        down = kernels.mlp_loss_grad(
+            X, Y, theta - step, layout.sizes, table(activation, layout.sizes), loss, g
+        )
         assert_close(grad[p], (up - down) / (2 * h), rtol=1e-6, atol=1e-8)
 
 
@@ -310,7 +323,7 @@ def test_parallel_training_build_returns_the_same_numbers():
             Y,
             theta,
             layout.sizes,
-            TANH,
+            table("tanh", layout.sizes),
             LOG_LOSS,
             settings,
             full,

@@ -510,7 +510,7 @@ def test_unknown_dtype_is_refused(network):
 MEMORY_SCRIPT = """
 import resource, numpy as np
 from fastnn import kernels
-from fastnn._codes import RELU, LOG_LOSS
+from fastnn._codes import LOG_LOSS, RELU
 sizes = np.array([4, 512, 1])
 n_params = 4 * 512 + 512 + 512 + 1
 rng = np.random.default_rng(0)
@@ -519,7 +519,7 @@ def surface(n, g):
     Y = (rng.random((n, 1)) < 0.5) * 1.0
     origin, u, v = rng.standard_normal((3, n_params)) * 0.1
     out = np.empty((g, g))
-    return kernels.mlp_surface(X, Y, origin, u, v, sizes, RELU, LOG_LOSS,
+    return kernels.mlp_surface(X, Y, origin, u, v, sizes, np.array([[RELU, 0.0]]), LOG_LOSS,
                                np.linspace(-1, 1, g), np.linspace(-1, 1, g), out)
 surface(100, 2)  # compiled (or loaded) before the baseline
 X_bytes = 100_000 * 5 * 8

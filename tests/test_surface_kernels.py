@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from fastnn import kernels, reference
-from fastnn._codes import IDENTITY, LOG_LOSS, RELU, SIGMOID, SOFTMAX_LOG_LOSS, SQUARED_ERROR, TANH
+from fastnn._codes import LOG_LOSS, SOFTMAX_LOG_LOSS, SQUARED_ERROR
 from fastnn.layout import MLPLayout
-from tests.conftest import SEEDS, assert_close
+from tests.conftest import SEEDS, assert_close, table
 
 GRIDS = [(1, 1), (2, 3), (7, 5)]
 # float32 surfaces: relative error of the mean loss against the float64 reference.
@@ -151,18 +151,23 @@ def test_float32_bce_surface_within_tolerance(seed, n):
 
 
 NETWORKS = [
-    ((2, 3, 1), SIGMOID, LOG_LOSS),  # narrow: feature-major points
-    ((3, 4, 2, 1), TANH, SQUARED_ERROR),
-    ((2, 5, 3), RELU, SOFTMAX_LOG_LOSS),
-    ((5, 40, 3), RELU, SOFTMAX_LOG_LOSS),  # wide: sample-major points, dot products
-    ((4, 24, 20, 2), SIGMOID, SQUARED_ERROR),
-    ((3, 33, 1), TANH, LOG_LOSS),
-    ((6, 20, 10), TANH, SOFTMAX_LOG_LOSS),  # dot products in two blocks of 5 outputs
-    ((3, 18, 9, 4), RELU, SOFTMAX_LOG_LOSS),  # a block of 5 and a padded one, then padded
-    ((2, 70, 70, 1), TANH, LOG_LOSS),  # a 4900-weight later layer: BLAS per block
-    ((3, 2), RELU, SOFTMAX_LOG_LOSS),  # no hidden layer
-    ((2, 4, 3, 1), IDENTITY, LOG_LOSS),  # linear layers: narrow
-    ((4, 30, 10), IDENTITY, SOFTMAX_LOG_LOSS),  # and wide (dot products)
+    ((2, 3, 1), "sigmoid", LOG_LOSS),  # narrow: feature-major points
+    ((3, 4, 2, 1), "tanh", SQUARED_ERROR),
+    ((2, 5, 3), "relu", SOFTMAX_LOG_LOSS),
+    ((5, 40, 3), "relu", SOFTMAX_LOG_LOSS),  # wide: sample-major points, dot products
+    ((4, 24, 20, 2), "sigmoid", SQUARED_ERROR),
+    ((3, 33, 1), "tanh", LOG_LOSS),
+    ((6, 20, 10), "tanh", SOFTMAX_LOG_LOSS),  # dot products in two blocks of 5 outputs
+    ((3, 18, 9, 4), "relu", SOFTMAX_LOG_LOSS),  # a block of 5 and a padded one, then padded
+    ((2, 70, 70, 1), "tanh", LOG_LOSS),  # a 4900-weight later layer: BLAS per block
+    ((3, 2), "relu", SOFTMAX_LOG_LOSS),  # no hidden layer
+    ((2, 4, 3, 1), "identity", LOG_LOSS),  # linear layers: narrow
+    ((4, 30, 10), "identity", SOFTMAX_LOG_LOSS),  # and wide (dot products)
+    # the activations whose derivatives need pre-activations, one per layer, both paths
+    ((3, 5, 4, 2), (("leaky_relu", 0.2), "gelu"), SQUARED_ERROR),  # narrow
+    ((3, 4, 3, 3), ("silu", ("softplus", 0.5)), SOFTMAX_LOG_LOSS),
+    ((4, 24, 20, 1), (("elu", 1.3), "relu"), LOG_LOSS),  # wide, then a relu layer
+    ((4, 20, 16, 3), ("tanh", "gelu"), SOFTMAX_LOG_LOSS),  # wide, mixed
 ]
 # Which parameters the plane moves: all, or only those from layer 1 on (the layers
 # before are evaluated once per chunk), or only the output layer.
@@ -188,7 +193,7 @@ def _network_problem(rng, n, sizes, activation, loss, plane, dtype=np.float64):
     v[:start] = 0.0
     a, b = _axes(rng, (3, 4))
     arrays = tuple(np.asarray(x, dtype) for x in (X, Y, origin, u, v))
-    return (*arrays, layout.sizes, activation, loss, a, b)
+    return (*arrays, layout.sizes, table(activation, sizes), loss, a, b)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -208,10 +213,10 @@ def test_mlp_surface_matches_reference(seed, n, plane, sizes, activation, loss):
     ours, theirs = _both("mlp_surface", *args, shape=(3, 4))
     assert_close(ours, theirs, rtol=1e-12, atol=1e-15)
     # and every point is the network's loss at that theta
-    X, Y, origin, u, v, sizes_, _, _, a, b = args
+    X, Y, origin, u, v, sizes_, activation_table, _, a, b = args
     grad = np.empty(origin.size)
     theta = origin + a[2] * u + b[1] * v
-    expected = reference.mlp_loss_grad(X, Y, theta, sizes_, activation, loss, grad)
+    expected = reference.mlp_loss_grad(X, Y, theta, sizes_, activation_table, loss, grad)
     assert_close(ours[2, 1], expected, rtol=1e-12, atol=1e-15)
 
 

@@ -51,6 +51,7 @@ layout = MLPLayout((3, 40, 40, 1))
 assert mlp_threaded(layout.sizes, 3000)
 train = training_loop(kernels, "mlp_train", threaded=True)
 theta0 = layout.initial_theta(rng)
+table = np.array([[1.0, 0.0], [6.0, 0.0]])  # tanh, then silu (it keeps pre-activations)
 for threads in (1, 2):
     numba.set_num_threads(threads)
     theta = np.zeros(4)
@@ -59,13 +60,13 @@ for threads in (1, 2):
     out[f"linear {threads}"] = theta.tolist() + curve.tolist()
     theta = theta0.copy()
     curve = np.empty(3)
-    train(Xl[:3000], yl[:3000, None], theta, layout.sizes, 1, 1,
+    train(Xl[:3000], yl[:3000, None], theta, layout.sizes, table, 1,
           mlp_settings(optimizer=0, lr=0.1, batch_size=3000),
           np.empty((0, 3000), np.int64), mlp_state(theta), curve, np.empty((0, theta.size)), 1)
     out[f"mlp {threads}"] = theta.tolist() + curve.tolist()
     # Hessian-vector products: groups of chunks (network) and of samples (linear)
     V = np.random.default_rng(5).normal(size=(2, layout.n_params))
-    hv = kernels.mlp_hvp(Xl[:20_000], yl[:20_000, None], theta0, layout.sizes, 1, 1, 0.1,
+    hv = kernels.mlp_hvp(Xl[:20_000], yl[:20_000, None], theta0, layout.sizes, table, 1, 0.1,
                          V, np.empty(V.shape), np.empty((0, 0)), False)
     Vl = np.random.default_rng(6).normal(size=(3, 4))
     hl = kernels.linear_hvp(Xl, yl, np.r_[0.1, 1.0, -1.0, 0.3], 1, 0.0, Vl, np.empty(Vl.shape))
