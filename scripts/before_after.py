@@ -50,6 +50,17 @@ elif name == "curvature":  # the lecture network's convexity map, 21 x 21
     model = lecture.network_model(max_iter=300, random_state=0).fit(X, y)
     def work():
         fastnn.curvature_surface(model, X, y, directions="hessian", resolution=21)
+elif name in ("mnist-hvp", "mnist-train"):  # 784-128-10 relu, 10,000 MNIST-sized samples
+    rng = np.random.default_rng(0)
+    X3 = rng.random((10_000, 784)); y3 = rng.integers(0, 10, 10_000)
+    mnist = fastnn.MLPClassifier((128,), "relu", max_iter=1, random_state=0).fit(X3, y3)
+    v = rng.normal(size=mnist.theta_.size)
+    if name == "mnist-hvp":  # one exact Hessian-vector product
+        def work():
+            fastnn.hvp(mnist, X3, y3, v)
+    else:  # two epochs of Adam, minibatches of 200
+        def work():
+            mnist.set_params(max_iter=2, tol=None).fit(X3, y3)
 else:
     raise SystemExit(f"unknown workload {name}")
 work()
@@ -59,7 +70,15 @@ for _ in range(repeats):
 print(json.dumps(min(times)))
 """
 
-WORKLOADS = ("train", "surface", "trainability", "relu-surface", "curvature")
+WORKLOADS = (
+    "train",
+    "surface",
+    "trainability",
+    "relu-surface",
+    "curvature",
+    "mnist-hvp",
+    "mnist-train",
+)
 
 
 def best_time(name: str, repeats: int, old: str | None) -> float:

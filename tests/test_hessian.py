@@ -239,9 +239,7 @@ def test_parallel_and_blas_paths_match_the_reference(sizes, n, path, activation)
     twin_cache = np.full(cache.shape, np.nan)
     reference.mlp_hvp(*args, np.empty(V.shape), twin_cache, False)
     # (the deltas are sums of BLAS products: absolute tolerance on their scale, as above)
-    np.testing.assert_allclose(
-        cache, twin_cache, rtol=1e-11, atol=1e-13 * np.abs(twin_cache).max()
-    )
+    np.testing.assert_allclose(cache, twin_cache, rtol=1e-11, atol=1e-13 * np.abs(twin_cache).max())
 
 
 # -- Hessian planes and curvature maps ----------------------------------------------------
