@@ -32,7 +32,7 @@ stats = kernels.mse_surface_stats(*z, y, np.empty(9))
 mse = kernels.mse_surface_quadratic(stats, a, a, np.empty((9, 9)))
 sizes = np.array([4, 3, 1])
 net = kernels.mlp_surface(X[:500], y[:500, None], np.ones(19), np.eye(19)[0], np.eye(19)[1],
-                          sizes, 0, 0, a, a, np.empty((9, 9)))
+                          sizes, np.array([[0, 0.0]]), 0, a, a, np.empty((9, 9)))
 print(repr([float(loss), *grad.tolist(), *curve.tolist(), *bce.ravel(), *mse.ravel(),
             *net.ravel()]))
 """
