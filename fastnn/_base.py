@@ -7,7 +7,7 @@ import inspect
 import numpy as np
 
 from fastnn._backends import BACKENDS, backend_module
-from fastnn._validation import check_nonnegative, check_option, check_vector, check_X
+from fastnn._validation import check_bool, check_nonnegative, check_option, check_vector, check_X
 from fastnn.exceptions import NotFittedError
 from fastnn.model import LossModel
 
@@ -111,7 +111,7 @@ class BaseEstimator:
         )
         family, target, layout, loss, activation = self._loss_parts(X, y, fitted)
         theta = check_vector(self.theta_ if center is None else center, "center", layout.n_params)
-        return LossModel(
+        model = LossModel(
             family,
             X,
             np.ascontiguousarray(target, dtype=np.float64),
@@ -122,7 +122,10 @@ class BaseEstimator:
             backend,
             name if source is None else f"{name} (from {source})",
             check_nonnegative(getattr(self, "alpha", 0.0), "alpha"),
+            check_bool(getattr(self, "biases", True), "biases"),
         )
+        model.check_free(theta, "center")
+        return model
 
     def _loss_parts(self, X, y, fitted: bool):
         """``(family, encoded target, layout, loss code, activation code)`` on ``(X, y)``."""

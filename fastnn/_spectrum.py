@@ -32,25 +32,41 @@ CACHE_BYTES = 1 << 30
 class HessianOperator:
     """``H @ block`` at the model's centre, keeping the direction-free quantities.
 
-    The first product fills the model's HVP cache (when it has one and it fits in
-    :data:`CACHE_BYTES`); later ones read it, skipping the forward pass and the deltas'
-    backward pass.  Counts the products.
+    The Hessian is over the model's parameters: all of ``theta``, or, for a network without
+    biases, its weights (``lm.free``); blocks then have ``size`` columns, the weights in
+    ``theta``'s order.  The first product fills the model's HVP cache (when it has one,
+    ``keep`` is set and it fits in :data:`CACHE_BYTES`); later ones read it, skipping the
+    forward pass and the deltas' backward pass.  Counts the products.
     """
 
-    def __init__(self, lm, penalty: bool):
+    def __init__(self, lm, penalty: bool, keep: bool = True):
         self.lm, self.penalty = lm, penalty
+        self.free = lm.free
+        self.size = lm.n_free
         rows, columns = lm.hvp_cache_shape
         self.cache = None
-        if rows and 8 * rows * columns <= CACHE_BYTES:
+        if keep and rows and 8 * rows * columns <= CACHE_BYTES:
             self.cache = np.empty((rows, columns))
         self.filled = False
         self.count = 0
 
     def __call__(self, block: np.ndarray) -> np.ndarray:
+        if self.free is not None:  # the weights, embedded in theta (the biases stay 0)
+            full = np.zeros((block.shape[0], self.lm.n_params))
+            full[:, self.free] = block
+            block = full
         out = hvp_held(self.lm, self.lm.theta, block, self.penalty, self.cache, self.filled)
         self.filled = self.cache is not None
         self.count += block.shape[0]
-        return out
+        return out if self.free is None else np.ascontiguousarray(out[:, self.free])
+
+    def embed(self, vectors: np.ndarray) -> np.ndarray:
+        """Rows of ``size`` entries as rows of ``theta``'s length (0 where fixed)."""
+        if self.free is None:
+            return vectors
+        full = np.zeros((vectors.shape[0], self.lm.n_params))
+        full[:, self.free] = vectors
+        return full
 
 
 def hvp_held(lm, theta, block, *args):
@@ -67,10 +83,14 @@ def hvp_held(lm, theta, block, *args):
 
 
 def dense_hessian(lm, penalty: bool = False) -> np.ndarray:
-    """The dense Hessian at ``lm.theta``: HVPs of unit vectors by blocks, symmetrised."""
-    n = lm.n_params
-    H = np.empty((n, n))
+    """The dense Hessian at ``lm.theta``: HVPs of unit vectors by blocks, symmetrised.
+
+    Over the model's parameters (``lm.n_free`` of them: a network without biases, its
+    weights).
+    """
     product = HessianOperator(lm, penalty)
+    n = product.size
+    H = np.empty((n, n))
     for start in range(0, n, _BLOCK):
         stop = min(n, start + _BLOCK)
         units = np.zeros((stop - start, n))
@@ -82,7 +102,7 @@ def dense_hessian(lm, penalty: bool = False) -> np.ndarray:
 def linear_operator(product: HessianOperator):
     from scipy.sparse.linalg import LinearOperator
 
-    n = product.lm.n_params
+    n = product.size
 
     def matmat(V):
         V = np.asarray(V, dtype=np.float64)
@@ -120,19 +140,21 @@ def eigenpairs(lm, k: int, which: str, method: str, tol: float, rng, penalty: bo
     """``k`` extreme eigenpairs at ``lm.theta``: (values, unit vectors as rows, products).
 
     ``method`` "dense" (``eigh``) or "lanczos" (``eigsh`` from ``rng``'s normal vector).
+    Over the model's parameters (a network without biases: its weights); the vectors
+    have ``theta``'s length (0 on the biases of such a network).
     """
-    n = lm.n_params
+    product = HessianOperator(lm, penalty)
+    n = product.size
     if method == "dense":
         values, vectors = np.linalg.eigh(dense_hessian(lm, penalty))
         pick = order(values, which)[:k]
-        return values[pick], canonical_signs(vectors[:, pick].T), n
+        return values[pick], product.embed(canonical_signs(vectors[:, pick].T)), n
     from scipy.sparse.linalg import eigsh
 
-    product = HessianOperator(lm, penalty)
     start = rng.normal(size=n)
     values, vectors = eigsh(linear_operator(product), k=k, which=WHICH[which], tol=tol, v0=start)
     pick = order(values, which)
-    return values[pick], canonical_signs(vectors[:, pick].T), product.count
+    return values[pick], product.embed(canonical_signs(vectors[:, pick].T)), product.count
 
 
 def extreme_eigenvalues(lm, theta: np.ndarray, which=("largest",), tol: float = 0.0) -> tuple:
@@ -145,14 +167,14 @@ def extreme_eigenvalues(lm, theta: np.ndarray, which=("largest",), tol: float = 
     a point's value depends on its parameters only), the direction-free quantities
     cached across the products of both runs.
     """
-    n = lm.n_params
+    at = dataclasses.replace(lm, theta=np.ascontiguousarray(theta, dtype=np.float64))
+    n = lm.n_free
     if n <= DENSE_MAX_PARAMS:
-        H = hvp_held(lm, theta, np.eye(n))
+        H = HessianOperator(at, False, keep=False)(np.eye(n))
         values = np.linalg.eigvalsh(0.5 * (H + H.T))
         return tuple(float(values[-1] if end == "largest" else values[0]) for end in which)
     from scipy.sparse.linalg import eigsh
 
-    at = dataclasses.replace(lm, theta=np.ascontiguousarray(theta, dtype=np.float64))
     operator = linear_operator(HessianOperator(at, False))
     found = []
     for end in which:

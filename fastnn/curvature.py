@@ -114,7 +114,10 @@ def hvp(model, X, y, v, *, center=None, penalty: bool = False, backend=None) -> 
     """
     lm = _loss_model(model, X, y, center, backend)
     block, single = _block(v, lm.n_params)
+    lm.check_free(block, "v")
     out = hvp_held(lm, lm.theta, block, penalty)
+    if lm.fixed is not None:  # the Hessian over the model's parameters: none on the biases
+        out[:, lm.fixed] = 0.0
     if not np.all(np.isfinite(out)):
         raise ValueError(
             f"v: H v overflows float64 here (|v| up to {np.max(np.abs(block)):.3g}, |center| "
@@ -127,7 +130,9 @@ def hessian(model, X, y, *, center=None, penalty: bool = False, backend=None) ->
     """The dense Hessian of the mean loss, (n_params, n_params), symmetric.
 
     Its columns are HVPs of unit vectors, a block of them per pass over the data; the
-    result is symmetrised (``(H + H^T) / 2``), removing rounding-level asymmetry.
+    result is symmetrised (``(H + H^T) / 2``), removing rounding-level asymmetry.  For a
+    network without biases (``biases=False``) it is over the weights alone, in
+    ``theta``'s order: (n_weights, n_weights).
 
     Raises
     ------
@@ -135,7 +140,7 @@ def hessian(model, X, y, *, center=None, penalty: bool = False, backend=None) ->
         The matrix would not fit in memory (use :func:`hessian_eigs` or :func:`hvp`).
     """
     lm = _loss_model(model, X, y, center, backend)
-    n = lm.n_params
+    n = lm.n_free
     check_allocation(16 * n * n, "model", f"the dense Hessian of {n} parameters")
     return dense_hessian(lm, penalty)
 
@@ -210,7 +215,7 @@ def hessian_eigs(
     if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not tol >= 0:
         raise ValueError(f"tol must be a number >= 0; got {tol!r}")
     lm = _loss_model(model, X, y, center, backend)
-    n = lm.n_params
+    n = lm.n_free
     k = check_int(k, "k", maximum=n)
     if method == "auto":
         method = auto_method(n, k)
@@ -256,7 +261,7 @@ def hessian_trace(
     product = HessianOperator(lm, penalty)
     for start in range(0, n_vectors, block):
         stop = min(n_vectors, start + block)
-        V = rng.choice(np.array([-1.0, 1.0]), size=(stop - start, lm.n_params))
+        V = rng.choice(np.array([-1.0, 1.0]), size=(stop - start, product.size))
         samples[start:stop] = np.einsum("ij,ij->i", V, product(V))
     return float(samples.mean()), float(samples.std(ddof=1) / np.sqrt(n_vectors))
 
@@ -364,11 +369,11 @@ def hessian_density(
 
     lm = _loss_model(model, X, y, center, backend)
     n_vectors = check_int(n_vectors, "n_vectors")
-    steps = min(60, lm.n_params) if steps is None else steps
-    steps = check_int(steps, "steps", maximum=lm.n_params)
+    steps = min(60, lm.n_free) if steps is None else steps
+    steps = check_int(steps, "steps", maximum=lm.n_free)
     grid_size = check_int(grid_size, "grid_size", minimum=2)
     rng = check_random_state(random_state)
-    starts = rng.normal(size=(n_vectors, lm.n_params))
+    starts = rng.normal(size=(n_vectors, lm.n_free))
     diagonal, off = _lanczos_block(HessianOperator(lm, penalty), starts, steps)
     nodes = np.full((n_vectors, steps), np.nan)
     weights = np.zeros((n_vectors, steps))

@@ -318,7 +318,9 @@ def from_torch(module, loss: str):
         ``Tanh``, ``ReLU``, ``LeakyReLU`` (its slope), ``GELU`` (exact), ``SiLU``,
         ``ELU`` (its alpha), ``Softplus`` (beta 1, its threshold); none: the identity),
         each hidden layer its own, ending in a ``Linear`` layer: the output function is
-        the loss's.  ``Dropout``, ``Identity``
+        the loss's.  Every ``Linear`` layer has a bias, or none has (``bias=False``
+        throughout: the estimator has ``biases=False``, and planes, Hessians and training
+        are over the weights alone -- the module's own parameters).  ``Dropout``, ``Identity``
         and ``Flatten`` layers may stand anywhere: they are taken as evaluated
         (``module.eval()``: the identity on fastnn's two-dimensional inputs).  With
         ``loss="nll_loss"`` the module ends in ``LogSoftmax(dim=1)``.
@@ -340,8 +342,8 @@ def from_torch(module, loss: str):
     ------
     ValueError
         A layer fastnn does not have (named with its position), an activation setting it
-        does not compute (GELU's tanh approximation, Softplus with beta != 1), or a loss
-        fastnn does not have.
+        does not compute (GELU's tanh approximation, Softplus with beta != 1), Linear
+        layers of which some have biases and some not, or a loss fastnn does not have.
 
     Warns
     -----
@@ -361,6 +363,14 @@ def from_torch(module, loss: str):
             "drops units at random; fastnn maps the module as evaluated (module.eval())",
             FastnnWarning,
             stacklevel=2,
+        )
+    without = [layer for layer in network.linear if layer.bias is None]
+    if without and len(without) < len(network.linear):
+        with_bias = next(layer for layer in network.linear if layer.bias is not None)
+        raise ValueError(
+            f"from_torch: layer {network.positions[id(without[0])]} (Linear) has no bias "
+            f"(bias=False) but layer {network.positions[id(with_bias)]} has one; fastnn maps "
+            "networks whose Linear layers all have biases, or none has"
         )
     layout = MLPLayout(network.sizes)
     theta = np.empty(layout.n_params)
@@ -394,6 +404,8 @@ def from_torch(module, loss: str):
         model = _network(
             "MLPClassifier", hidden, activation, layout, theta, SOFTMAX_LOG_LOSS, np.arange(outputs)
         )
+    if without:  # bias=False throughout: the module's parameters are its weights alone
+        model.set_params(biases=False)
     model.imported_from_ = "PyTorch"
     return model
 

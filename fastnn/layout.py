@@ -250,6 +250,13 @@ class MLPLayout(_Layout):
             theta[self.weight_start[l] : self.bias_start[l] + self.sizes[l + 1]] *= factor
         return theta
 
+    def bias_mask(self) -> np.ndarray:
+        """Boolean mask of the biases' entries in a parameter vector."""
+        mask = np.zeros(self.n_params, dtype=bool)
+        for b in self.intercepts(mask):
+            b[...] = True
+        return mask
+
     def zero_biases(self, theta: np.ndarray) -> np.ndarray:
         """Set every bias of ``theta`` to 0, in place (a network without biases)."""
         for b in self.intercepts(theta):

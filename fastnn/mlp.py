@@ -309,11 +309,6 @@ class _BaseMLP(BaseEstimator):
         return float(value), grad
 
     def _loss_parts(self, X, y, fitted):
-        if self.biases is False:
-            raise ValueError(
-                "biases=False: loss surfaces, lines and curvature of a network without "
-                "biases are not supported (their directions would move the biases)"
-            )
         if fitted:
             Y = self._encode(y, X.shape[0])
             return NETWORK, Y, self.layout_, self._loss_code, self._activation_table

@@ -120,6 +120,10 @@ class LossModel:
     alpha : float
         The estimator's L2 penalty (``alpha / (2 n) ||W||^2`` over the weights): the
         engines map the data term; curvature includes the penalty when asked.
+    biases : bool
+        False: a network without biases.  Its biases' entries of ``theta`` stay 0 and are
+        not parameters of the model (:attr:`fixed`): planes do not move them, and the
+        Hessian is over the weights alone.
     """
 
     family: str
@@ -132,11 +136,40 @@ class LossModel:
     backend: str
     name: str
     alpha: float = 0.0
+    biases: bool = True
 
     @property
     def n_params(self) -> int:
         """Length of ``theta``."""
         return self.layout.n_params
+
+    @property
+    def fixed(self) -> np.ndarray | None:
+        """Mask of the entries of ``theta`` that are not parameters (None: every one is)."""
+        if self.biases or self.family != NETWORK:
+            return None
+        return self.layout.bias_mask()
+
+    @property
+    def free(self) -> np.ndarray | None:
+        """Indices of the entries of ``theta`` that are parameters (None: every one)."""
+        fixed = self.fixed
+        return None if fixed is None else np.flatnonzero(~fixed)
+
+    @property
+    def n_free(self) -> int:
+        """Number of parameters: ``n_params`` less the :attr:`fixed` entries."""
+        free = self.free
+        return self.n_params if free is None else int(free.size)
+
+    def check_free(self, vectors: np.ndarray, name: str) -> None:
+        """Refuse vectors that move a :attr:`fixed` entry (a network without biases)."""
+        fixed = self.fixed
+        if fixed is not None and np.any(np.asarray(vectors)[..., fixed]):
+            raise ValueError(
+                f"{name} moves the biases of a network without biases (biases=False): "
+                "they are not parameters of this model; give them 0"
+            )
 
     @property
     def impl(self):

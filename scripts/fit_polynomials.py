@@ -4,6 +4,8 @@
   (``fastnn.kernels._math._log1p_unit``);
 * ``exp``: ``exp(r)`` on ``|r| <= ln(2) / 2``, degree 11 in ``r``
   (``fastnn.kernels._math._exp_normal_range``);
+* ``erfcx``: ``exp(x^2) erfc(x)`` on ``x >= 0``, degree 36 in ``t = (x - 3.75) / (x +
+  3.75)`` (Schonfelder's variable; ``fastnn.kernels._math._erfc``);
 * ``exp-f32``: the same in float32, degree 6 (``fastnn.kernels._math._exp_nonpositive_f32``;
   coefficients rounded to float32, the error measured in float32 ulp of a float32 Horner
   scheme).
@@ -12,7 +14,7 @@ Each is interpolated at the Chebyshev points with 40-digit arithmetic (mpmath), 
 to monomials and rounded to float64.  The script prints the coefficients highest degree
 first (the order of the Horner scheme) and the worst error in ulp on a dense grid.
 
-Usage: ``python scripts/fit_polynomials.py {log1p,exp,exp-f32} [degree]``
+Usage: ``python scripts/fit_polynomials.py {log1p,exp,erfcx,exp-f32} [degree]``
 (needs ``pip install mpmath``).
 """
 
@@ -25,6 +27,7 @@ import numpy as np
 
 mp.mp.dps = 40
 HALF_LN2 = float(mp.log(2) / 2)
+ERFCX_SHIFT = 3.75  # erfcx's variable t = (x - ERFCX_SHIFT) / (x + ERFCX_SHIFT)
 
 
 def chebyshev_monomials(f, lo: float, hi: float, degree: int) -> list[float]:
@@ -75,6 +78,18 @@ def fit(kind: str, degree: int | None = None) -> tuple[list[float], float]:
         r = np.linspace(-HALF_LN2, HALF_LN2, 20001)
         approx = _horner(coefficients, r)
         exact = np.array([float(mp.exp(mp.mpf(x))) for x in r])
+    elif kind == "erfcx":
+        degree = degree or 36
+        k = mp.mpf(ERFCX_SHIFT)
+
+        def erfcx(t):
+            x = k * (1 + t) / (1 - t)
+            return mp.erfc(x) * mp.exp(x * x)
+
+        coefficients = chebyshev_monomials(erfcx, -1, 1, degree)
+        x = np.concatenate([np.linspace(0.0, 27.0, 20001), np.geomspace(1e-12, 27.0, 2000)])
+        approx = _horner(coefficients, (x - ERFCX_SHIFT) / (x + ERFCX_SHIFT))
+        exact = np.array([float(mp.erfc(mp.mpf(v)) * mp.exp(mp.mpf(v) ** 2)) for v in x])
     elif kind == "exp-f32":
         degree = degree or 6
         coefficients = [
@@ -87,7 +102,7 @@ def fit(kind: str, degree: int | None = None) -> tuple[list[float], float]:
         exact = np.exp(r.astype(np.float64))
         return coefficients, float(np.max(np.abs(approx - exact) / np.spacing(np.float32(exact))))
     else:
-        raise SystemExit(f"unknown function {kind!r}: choose log1p, exp or exp-f32")
+        raise SystemExit(f"unknown function {kind!r}: choose log1p, exp, erfcx or exp-f32")
     return coefficients, float(np.max(np.abs(approx - exact) / np.spacing(np.abs(exact))))
 
 

@@ -398,7 +398,8 @@ def test_to_torch_refuses_biases_a_module_does_not_have():
     torch = pytest.importorskip("torch")
     nn = torch.nn
     net = nn.Sequential(nn.Linear(2, 3, bias=False), nn.Tanh(), nn.Linear(3, 1)).double()
-    theta = fastnn.from_torch(net, "mse").theta_
+    theta = np.linspace(-1.0, 1.0, 13)  # fastnn's layout of 2-3-1: W0, b0, W1, b1
+    theta[6:9] = 0.0  # the biases the first layer lacks
     assert len(fastnn.to_torch(theta, net)) == 3  # weight, weight, bias
     theta[6] = 0.5  # the first layer's first bias (after its 2 x 3 weights)
     with pytest.raises(ValueError, match=r"biases of layer 0 \(Linear\).*bias=False"):
@@ -515,3 +516,62 @@ def test_training_an_imported_module_takes_torchs_steps(activation, loss):
     ours = fastnn.to_torch(model.theta_, net, vector=True).numpy()
     theirs = torch.nn.utils.parameters_to_vector(net.parameters()).detach().numpy()
     np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-14)
+
+
+def test_a_module_without_biases_is_mapped_over_its_own_parameters():
+    """bias=False on every Linear layer: no invented biases in planes, Hessians or training."""
+    torch = pytest.importorskip("torch")
+    nn = torch.nn
+    torch.manual_seed(3)
+    rng = np.random.default_rng(3)
+    X, y = rng.normal(size=(40, 3)), rng.integers(0, 3, 40) * 1.0
+    net = nn.Sequential(
+        nn.Linear(3, 5, bias=False), nn.GELU(), nn.Linear(5, 3, bias=False)
+    ).double()
+    model = fastnn.from_torch(net, "cross_entropy")
+    assert model.biases is False
+    surface = fastnn.loss_surface(model, X, y, resolution=3, random_state=0)
+    origin, u, v = surface.to_torch(net)  # refuses planes that move a bias: none here
+    assert [t.shape for t in origin] == [p.shape for p in net.parameters()]
+    with torch.no_grad():
+        for parameter, o, du, dv in zip(net.parameters(), origin, u, v, strict=True):
+            parameter.copy_(o + surface.a[2] * du + surface.b[0] * dv)
+        expected = _torch_loss(torch, net, "cross_entropy", X, y)
+    assert surface.values[2, 0] == pytest.approx(expected, rel=1e-12)
+    # the Hessian over the module's parameters: torch's double backward
+    model = fastnn.from_torch(net, "cross_entropy")
+    direction = fastnn.to_torch(surface.directions[0], net, vector=True).numpy()
+    params = list(net.parameters())
+    grads = torch.autograd.grad(
+        _torch_objective(torch, net, "cross_entropy", X, y), params, create_graph=True
+    )
+    theirs = torch.autograd.grad(
+        grads, params, grad_outputs=fastnn.to_torch(surface.directions[0], net)
+    )
+    ours = fastnn.hvp(model, X, y, surface.directions[0])
+    np.testing.assert_allclose(
+        fastnn.to_torch(ours, net, vector=True).numpy(),
+        torch.cat([t.reshape(-1) for t in theirs]).numpy(),
+        rtol=1e-10,
+        atol=1e-12,
+    )
+    assert direction.size == sum(p.numel() for p in params)
+    weights = fastnn.hessian(model, X, y)
+    assert weights.shape == (3 * 5 + 5 * 3,) * 2
+    # training: torch's SGD on the weights alone
+    model.set_params(warm_start=True, solver="gd", learning_rate_init=0.1, max_iter=4, tol=None)
+    model.fit(X, y)
+    optimiser = torch.optim.SGD(net.parameters(), lr=0.1)
+    for _ in range(4):
+        optimiser.zero_grad()
+        _torch_objective(torch, net, "cross_entropy", X, y).backward()
+        optimiser.step()
+    np.testing.assert_allclose(
+        fastnn.to_torch(model.theta_, net, vector=True).numpy(),
+        nn.utils.parameters_to_vector(net.parameters()).detach().numpy(),
+        rtol=1e-12,
+        atol=1e-14,
+    )
+    mixed = nn.Sequential(nn.Linear(3, 5, bias=False), nn.ReLU(), nn.Linear(5, 3))
+    with pytest.raises(ValueError, match=r"layer 0 \(Linear\) has no bias \(bias=False\) but"):
+        fastnn.from_torch(mixed, "cross_entropy")

@@ -82,12 +82,80 @@ def test_per_layer_initial_scales(problem):
         fastnn.MLPRegressor((4,), init_scale=(1.0, -2.0)).fit(X, y)
 
 
-def test_surfaces_of_a_bias_free_network_are_refused(problem):
+def _bias_free(problem, hidden=(4, 3)):
     X, y = problem
-    model = fastnn.MLPRegressor((4,), solver="gd", max_iter=3, tol=None, biases=False,
+    model = fastnn.MLPRegressor(hidden, "tanh", solver="gd", max_iter=3, tol=None, biases=False,
                                 random_state=0).fit(X, y)  # fmt: skip
-    with pytest.raises(ValueError, match="biases=False: loss surfaces"):
-        fastnn.loss_surface(model, X, y, resolution=5)
+    return model, X, y
+
+
+def test_planes_of_a_bias_free_network_keep_its_biases_at_zero(problem):
+    model, X, y = _bias_free(problem)
+    biases = model.layout_.bias_mask()
+    assert not np.any(model.theta_[biases])
+    for directions in ("random", "filter", "hessian"):
+        surface = fastnn.loss_surface(model, X, y, directions=directions, resolution=4,
+                                      random_state=0, bias="keep")  # fmt: skip
+        assert not np.any(surface.directions[:, biases]), directions
+        theta = surface.theta(2, 1)
+        assert not np.any(theta[biases])
+        assert surface.values[2, 1] == pytest.approx(model.loss_grad(X, y, theta)[0], rel=1e-12)
+    line = fastnn.loss_line(model, X, y, direction="random", resolution=5, random_state=1)
+    assert np.isfinite(line.values).all()
+
+
+def test_what_would_move_a_missing_bias_is_refused(problem):
+    model, X, y = _bias_free(problem)
+    n = model.theta_.size
+    bias = model.layout_.param_index("b0[1]")
+    u, v = np.zeros((2, n))
+    u[0], v[1] = 1.0, 1.0
+    v[bias] = 0.5
+    message = "moves the biases of a network without biases"
+    with pytest.raises(ValueError, match=r"directions\[1\] \(v\) " + message):
+        fastnn.loss_surface(model, X, y, directions=(u, v), resolution=3)
+    with pytest.raises(ValueError, match=r"params: b0\[1\] is a bias of a network without"):
+        fastnn.loss_surface(model, X, y, params=("W0[0,0]", "b0[1]"), resolution=3)
+    with pytest.raises(ValueError, match="to " + message):
+        fastnn.loss_line(model, X, y, to=model.theta_ + v)
+    with pytest.raises(ValueError, match="center " + message):
+        fastnn.loss_surface(model, X, y, center=model.theta_ + v, resolution=3)
+    with pytest.raises(ValueError, match="v " + message):
+        fastnn.hvp(model, X, y, v)
+
+
+def test_the_hessian_of_a_bias_free_network_is_over_its_weights(problem):
+    model, X, y = _bias_free(problem)
+    weights = np.flatnonzero(~model.layout_.bias_mask())
+    # the same function with biases as parameters: its Hessian's block of weights
+    with_biases = fastnn.MLPRegressor((4, 3), "tanh", solver="gd", max_iter=3, tol=None,
+                                      random_state=0).fit(X, y)  # fmt: skip
+    full = fastnn.hessian(with_biases, X, y, center=model.theta_)
+    block = full[np.ix_(weights, weights)]
+    H = fastnn.hessian(model, X, y)
+    np.testing.assert_allclose(H, block, rtol=1e-12, atol=1e-14)
+    expected = np.linalg.eigvalsh(block)
+    for method in ("dense", "lanczos"):
+        eigs = fastnn.hessian_eigs(model, X, y, k=2, method=method, random_state=0)
+        np.testing.assert_allclose(eigs.values, expected[::-1][:2], rtol=1e-8)
+        assert not np.any(eigs.vectors[:, model.layout_.bias_mask()])
+    # H v over the weights: the block times v's weights, 0 on the biases
+    v = np.zeros(model.theta_.size)
+    v[weights] = np.random.default_rng(0).normal(size=weights.size)
+    hv = fastnn.hvp(model, X, y, v)
+    np.testing.assert_allclose(hv[weights], block @ v[weights], rtol=1e-10, atol=1e-13)
+    assert not np.any(hv[model.layout_.bias_mask()])
+    trace = fastnn.hessian_trace(model, X, y, n_vectors=4000, random_state=0)
+    assert abs(trace[0] - np.trace(block)) < 5 * trace[1]
+    density = fastnn.hessian_density(model, X, y, n_vectors=2, random_state=0)
+    assert density.nodes.shape[1] == min(60, weights.size)
+    # a curvature map: the largest eigenvalue of the weights' block at each point
+    curvature = fastnn.curvature_surface(model, X, y, resolution=3, random_state=0)
+    theta = curvature.max.theta(1, 2)
+    assert not np.any(theta[model.layout_.bias_mask()])
+    at = fastnn.hessian(with_biases, X, y, center=theta)[np.ix_(weights, weights)]
+    assert curvature.max.values[1, 2] == pytest.approx(np.linalg.eigvalsh(at)[-1], rel=1e-9)
+    assert curvature.min.values[1, 2] == pytest.approx(np.linalg.eigvalsh(at)[0], rel=1e-9)
 
 
 def test_a_trainability_map_of_a_bias_free_network(problem):

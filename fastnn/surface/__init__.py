@@ -622,6 +622,7 @@ def loss_line(
     origin = loss_model.theta.copy()
     if to is not None:
         target = check_vector(to, "to", size=loss_model.n_params)
+        loss_model.check_free(target, "to")
         d = target - loss_model.theta
         if not np.any(d):
             raise ValueError("to equals center: there is no line between them")
@@ -631,6 +632,7 @@ def loss_line(
         index = loss_model.layout.param_index(param)
         d = np.zeros(loss_model.n_params)
         d[index] = 1.0
+        loss_model.check_free(d, "param")
         origin[index] = 0.0
         label = loss_model.layout.param_name(index)
         default = 1.0
@@ -643,6 +645,7 @@ def loss_line(
             )[0]
         else:
             d = check_vector(direction, "direction", size=loss_model.n_params).copy()
+            loss_model.check_free(d, "direction")
             if not np.any(d):
                 raise ValueError("direction is zero: it spans no line")
         default = (-1.0, 1.0)

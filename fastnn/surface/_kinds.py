@@ -77,8 +77,8 @@ def _extreme_eigenvalues(which: tuple):
         from fastnn._spectrum import extreme_eigenvalues
 
         X, Y, origin, u, v, sizes = arrays
-        family, loss, key, tol = codes
-        model = curvature_model(impl, X, Y, origin, sizes, family, loss, key)
+        family, loss, key, *weights_only, tol = codes
+        model = curvature_model(impl, X, Y, origin, sizes, family, loss, key, not weights_only)
         values = out.reshape(a.size, b.size, len(which))
         # one BLAS thread: eigh's and BLAS's results then do not depend on the thread count
         with blas_threads(1):
@@ -90,7 +90,7 @@ def _extreme_eigenvalues(which: tuple):
     return run
 
 
-def curvature_model(impl, X, Y, origin, sizes, family, loss, key):
+def curvature_model(impl, X, Y, origin, sizes, family, loss, key, biases=True):
     """The LossModel a curvature tile needs, rebuilt from the evaluation's arrays and codes."""
     from fastnn._backends import backend_module
     from fastnn.layout import LinearLayout, MLPLayout
@@ -101,7 +101,8 @@ def curvature_model(impl, X, Y, origin, sizes, family, loss, key):
         layout = LinearLayout(int(sizes[0]))
         return LossModel(LINEAR, X, Y, origin, layout, loss, NO_HIDDEN, backend, "")
     activation = table_from_key(key, sizes.size - 2)
-    return LossModel(NETWORK, X, Y, origin, MLPLayout(sizes), loss, activation, backend, "")
+    layout = MLPLayout(sizes)
+    return LossModel(NETWORK, X, Y, origin, layout, loss, activation, backend, "", 0.0, biases)
 
 
 def _curvature_cost(arrays) -> int:
@@ -187,7 +188,10 @@ _PREPARE = {LINEAR: _prepare_linear, NETWORK: _prepare_network}
 def _prepare_curvature(model, origin, u, v, metric, tol):
     sizes = model.layout.sizes if model.family == NETWORK else np.array([model.n_params - 1])
     arrays = (model.X, model.target, origin, u, v, np.asarray(sizes, dtype=np.int64))
-    codes = (model.family, model.loss, table_key(model.activation), tol)
+    # a network without biases: its Hessian is over the weights (the marker only then, so
+    # the codes -- and stores' fingerprints -- of every other model stay as they were)
+    weights_only = () if model.biases or model.family != NETWORK else ("weights only",)
+    codes = (model.family, model.loss, table_key(model.activation), *weights_only, tol)
     return metric.replace("_", "-"), arrays, codes
 
 

@@ -368,14 +368,19 @@ def draw_directions(kind, model, random_state, bias, trajectory):
     """(u, v, info) for ``directions=kind`` around ``model.theta`` (``model``: a LossModel)."""
     center = model.theta
     n = model.n_params
+    fixed = model.fixed  # a network without biases: its biases are not parameters
     if isinstance(kind, str):
         if kind == "pca":
             u, v, ratios, singular = pca_directions(trajectory, center)
+            if fixed is not None:  # the path keeps them at 0; rounding-level residue off
+                u[fixed], v[fixed] = 0.0, 0.0
             return u, v, {"explained_variance_ratio": ratios[:2].tolist()}
         if kind in ("hessian", "hessian-extremes"):
             return hessian_directions(model, kind, random_state)
         rng = check_random_state(random_state)
         u, v = rng.standard_normal(n), rng.standard_normal(n)
+        if fixed is not None:
+            u[fixed], v[fixed] = 0.0, 0.0
         if kind == "random":
             return _unit(u, "u"), _unit(v, "v"), {}
         u = filter_normalize(u, center, model.layout.filters, bias)
@@ -395,6 +400,8 @@ def draw_directions(kind, model, random_state, bias, trajectory):
         )
     u = check_vector(kind[0], "directions[0] (u)", size=n)
     v = check_vector(kind[1], "directions[1] (v)", size=n)
+    model.check_free(u, "directions[0] (u)")
+    model.check_free(v, "directions[1] (v)")
     _unit(u, "u")
     _unit(v, "v")
     return u.copy(), v.copy(), {}
@@ -447,6 +454,13 @@ def params_plane(loss_model, params, span, resolution) -> Plane:
     i, j = (loss_model.layout.param_index(p) for p in params)
     if i == j:
         raise ValueError(f"params must name two different parameters; both are {i}")
+    fixed = loss_model.fixed
+    for k in (i, j):
+        if fixed is not None and fixed[k]:
+            raise ValueError(
+                f"params: {loss_model.layout.param_name(k)} is a bias of a network without "
+                "biases (biases=False): not a parameter of this model; name a weight"
+            )
     center = loss_model.theta
     a, b = make_axes(
         1.0 if span is None else span,
