@@ -29,7 +29,12 @@ import numpy as np
 
 from fastnn._codes import LOG_LOSS, SQUARED_ERROR
 from fastnn._numba import njit
-from fastnn.kernels._activation import _any_needs_pre, _first_second, _keep_and_activate, _layer
+from fastnn.kernels._activation import (
+    _any_needs_pre,
+    _derivative_rows,
+    _keep_and_activate,
+    _layer,
+)
 from fastnn.kernels._math import _exp
 from fastnn.kernels.mlp import (
     _BLAS_CHUNK,
@@ -257,6 +262,9 @@ def _chunks_hvp(
     RD = np.zeros(block * width)
     # the hidden pre-activations, kept only where the derivatives need them
     P = np.zeros(block * width if _any_needs_pre(activation) else 0)
+    # f' and f'' of the hidden units: they do not depend on the direction either
+    F = np.zeros(block * width)
+    S = np.zeros(block * width)
     per_sample = np.empty((3, width))
     widest, tallest = 0, 0
     for l in range(L):
@@ -281,6 +289,12 @@ def _chunks_hvp(
                     for i in range(m, width):
                         Al[j, i] = 0.0
                         Dl[j, i] = 0.0
+            for l in range(1, L):
+                code, param = _layer(activation, l - 1)
+                _derivative_rows(
+                    _upper(F, unit_start, l), _upper(S, unit_start, l),
+                    _rows(A, unit_start, l), _upper(P, unit_start, l), code, param, m,
+                )  # fmt: skip
         else:
             # what does not depend on the direction: activations, deltas, E
             for l in range(L):
@@ -307,13 +321,16 @@ def _chunks_hvp(
             for l in range(L - 1, 0, -1):
                 W = _weights(theta, sizes, w_start, l)
                 El, Dl = _upper(E, unit_start, l), _upper(D, unit_start, l)
-                Al = _rows(A, unit_start, l)
-                Pl = _upper(P, unit_start, l) if P.size > 0 else Al
+                Fl = _upper(F, unit_start, l)
                 code, param = _layer(activation, l - 1)
+                _derivative_rows(
+                    Fl, _upper(S, unit_start, l), _rows(A, unit_start, l),
+                    _upper(P, unit_start, l), code, param, m,
+                )  # fmt: skip
                 _product(W, _upper(D, unit_start, l + 1), El, m, scratch, False)
                 for j in range(El.shape[0]):
                     for i in range(m):
-                        Dl[j, i] = El[j, i] * _first_second(Pl[j, i], Al[j, i], code, param)[0]
+                        Dl[j, i] = El[j, i] * Fl[j, i]
                     for i in range(m, width):
                         Dl[j, i] = 0.0
             if keep:
@@ -333,13 +350,10 @@ def _chunks_hvp(
                     W = _weights(theta, sizes, w_start, l)
                     _product(W.T, _upper(RA, unit_start, l), RZ_out, m, scratch, True)
                 if l < L - 1:
-                    RA_out, A_out = _upper(RA, unit_start, l + 1), _rows(A, unit_start, l + 1)
-                    P_out = _upper(P, unit_start, l + 1) if P.size > 0 else A_out
-                    code, param = _layer(activation, l)
+                    RA_out, F_out = _upper(RA, unit_start, l + 1), _upper(F, unit_start, l + 1)
                     for j in range(RA_out.shape[0]):
                         for i in range(m):
-                            first = _first_second(P_out[j, i], A_out[j, i], code, param)[0]
-                            RA_out[j, i] = first * RZ_out[j, i]
+                            RA_out[j, i] = F_out[j, i] * RZ_out[j, i]
                         for i in range(m, width):
                             RA_out[j, i] = 0.0
             _output_curvature_times(
@@ -374,15 +388,13 @@ def _chunks_hvp(
                 W = _weights(theta, sizes, w_start, l)
                 VW = _weights(v, sizes, w_start, l)
                 RDl, El = _upper(RD, unit_start, l), _upper(E, unit_start, l)
-                RZl, Al = _upper(RZ, unit_start, l), _rows(A, unit_start, l)
-                Pl = _upper(P, unit_start, l) if P.size > 0 else Al
-                code, param = _layer(activation, l - 1)
+                RZl = _upper(RZ, unit_start, l)
+                Fl, Sl = _upper(F, unit_start, l), _upper(S, unit_start, l)
                 _product(VW, _upper(D, unit_start, l + 1), RDl, m, scratch, False)
                 _product(W, RD_next, RDl, m, scratch, True)
                 for j in range(RDl.shape[0]):
                     for i in range(m):
-                        first, second = _first_second(Pl[j, i], Al[j, i], code, param)
-                        RDl[j, i] = second * RZl[j, i] * El[j, i] + first * RDl[j, i]
+                        RDl[j, i] = Sl[j, i] * RZl[j, i] * El[j, i] + Fl[j, i] * RDl[j, i]
                     for i in range(m, width):
                         RDl[j, i] = 0.0
 
