@@ -65,7 +65,9 @@ def add_parser(sub) -> None:
         "--activation",
         nargs="+",
         choices=tuple(ACTIVATION_CODES),
-        help="mlp hidden activation: one for every hidden layer, or one per hidden layer",
+        metavar="NAME",
+        help=f"hidden activation, one of {', '.join(ACTIVATION_CODES)}: one for every hidden "
+        "layer, or one per hidden layer",
     )
     surface.add_argument(
         "--solver",

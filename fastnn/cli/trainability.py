@@ -46,8 +46,10 @@ def add_parser(sub) -> None:
         "--activation",
         nargs="+",
         choices=tuple(ACTIVATION_CODES),
+        metavar="NAME",
         default=["sigmoid"],
-        help="hidden activation: one for every hidden layer, or one per hidden layer",
+        help=f"hidden activation, one of {', '.join(ACTIVATION_CODES)}: one for every hidden "
+        "layer, or one per hidden layer",
     )
     parser.add_argument("--solver", choices=("gd", "sgd", "minibatch", "momentum"), default="gd")
     parser.add_argument("--iterations", type=int, default=300, help="epochs of every run")

@@ -40,9 +40,9 @@ from fastnn.kernels._math import (
     _exp,
     _exp_term,
     _expm1_nonpositive,
-    _log1p_unit,
     _tanh,
 )
+from fastnn.kernels.activations import _sigmoid, _softplus
 
 _SQRT_HALF = math.sqrt(0.5)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -83,13 +83,6 @@ def _hidden_sigmoid(z):
 
 
 @njit(inline=True)
-def _sigmoid64(z):
-    e = _exp(-abs(z))
-    s = 1.0 / (1.0 + e)
-    return s if z >= 0.0 else e * s
-
-
-@njit(inline=True)
 def _value(z, code, param):
     """f(z) of one of the activations that need pre-activations (float64)."""
     if code == LEAKY_RELU:
@@ -97,11 +90,11 @@ def _value(z, code, param):
     if code == GELU:
         return z * (0.5 * _erfc(-z * _SQRT_HALF))
     if code == SILU:
-        return z * _sigmoid64(z)
+        return z * _sigmoid(z)
     if code == ELU:
         return z if z > 0.0 else param * _expm1_nonpositive(z)
     # softplus
-    return z if z > param else max(z, 0.0) + _log1p_unit(_exp(-abs(z)))
+    return z if z > param else _softplus(z)
 
 
 @njit(inline=True)
@@ -126,7 +119,7 @@ def _first_second(z, a, code, param):
         density = _INV_SQRT_2PI * _exp(-0.5 * z * z)
         return 0.5 * _erfc(-z * _SQRT_HALF) + z * density, density * (2.0 - z * z)
     if code == SILU:
-        s = _sigmoid64(z)
+        s = _sigmoid(z)
         return s * (1.0 + z * (1.0 - s)), s * (1.0 - s) * (2.0 + z * (1.0 - 2.0 * s))
     if code == ELU:
         if z > 0.0:
@@ -135,7 +128,7 @@ def _first_second(z, a, code, param):
         return e, e
     if z > param:  # softplus
         return 1.0, 0.0
-    s = _sigmoid64(z)
+    s = _sigmoid(z)
     return s, s * (1.0 - s)
 
 
@@ -203,7 +196,7 @@ def _keep_and_activate(Z, P, code, param, width):
     _activate(Z, code, param, width)
 
 
-@njit()
+@njit(inline=True)
 def _scale_by_derivative(D, A, P, code, param, width):
     """D[:, :width] *= f'(z), from the outputs A (or, where needed, the pre-activations P)."""
     for k in range(D.shape[0]):
