@@ -205,7 +205,10 @@ def _network_data(X, Y, origin, u, v, sizes, activation):
         u=cuda.to_device(u),
         v=cuda.to_device(v),
         sizes=cuda.to_device(sizes),
-        activation=cuda.to_device(np.ascontiguousarray(activation, dtype=np.float64)),
+        # (one row at least: a network without hidden layers reads none of it)
+        activation=cuda.to_device(
+            np.ascontiguousarray(activation if len(activation) else np.zeros((1, 2)), np.float64)
+        ),
         index=cuda.to_device(index),
         n_tail=n_tail,
         first=first,
