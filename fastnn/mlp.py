@@ -541,8 +541,8 @@ class MLPClassifier(_BaseMLP):
         False: a network without biases -- they are 0 and never trained (each
         layer computes ``activation(A W)``, as in Sohl-Dickstein's trainability
         experiments).  ``intercepts_`` then holds zeros.  Loss surfaces, lines and
-        curvature of such a network are refused (their directions would move the
-        biases).
+        curvature of such a network are over its weights alone: planes keep the biases
+        at 0, and the Hessian is the weights' (see :class:`fastnn.model.LossModel`).
     random_state : None, int or numpy.random.Generator
         Seeds the initial parameters and the sample orders.
     backend : {"numba", "numpy"}, default "numba"
