@@ -477,6 +477,32 @@ def test_log_softmax_with_nll_loss_is_the_cross_entropy():
         fastnn.from_torch(nn.Sequential(*middle), "nll_loss")
 
 
+def _assert_hvp_is_torchs(torch, net, model, loss, X, y, v):
+    """fastnn's H v equals torch's double backward of its own loss (1e-10)."""
+    ours = fastnn.hvp(model, X, y, v)
+    params = list(net.parameters())
+    grads = torch.autograd.grad(_torch_objective(torch, net, loss, X, y), params, create_graph=True)
+    theirs = torch.autograd.grad(grads, params, grad_outputs=fastnn.to_torch(v, net))
+    expected = torch.cat([t.reshape(-1) for t in theirs]).numpy()
+    np.testing.assert_allclose(
+        fastnn.to_torch(ours, net, vector=True).numpy(), expected, rtol=1e-10, atol=1e-12
+    )
+
+
+def _assert_gd_takes_torchs_steps(torch, net, model, loss, X, y, lr, steps):
+    """``steps`` full-batch GD steps of the imported model equal torch's SGD (1e-12)."""
+    model.set_params(warm_start=True, solver="gd", learning_rate_init=lr, max_iter=steps, tol=None)
+    model.fit(X, y)
+    optimiser = torch.optim.SGD(net.parameters(), lr=lr)
+    for _ in range(steps):
+        optimiser.zero_grad()
+        _torch_objective(torch, net, loss, X, y).backward()
+        optimiser.step()
+    ours = fastnn.to_torch(model.theta_, net, vector=True).numpy()
+    theirs = torch.nn.utils.parameters_to_vector(net.parameters()).detach().numpy()
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-14)
+
+
 @pytest.mark.parametrize(
     ("activation", "loss"), [("Identity()", "mse"), ("Tanh()", "cross_entropy"), *TORCH_ACTIVATIONS]
 )
@@ -487,14 +513,7 @@ def test_hessian_vector_products_equal_torchs_double_backward(activation, loss):
     net, X, y = _torch_problem(torch, 6, activation, loss, hidden=4, outputs=outputs)
     model = fastnn.from_torch(net, loss)
     v = np.random.default_rng(0).normal(size=model.theta_.size)
-    ours = fastnn.hvp(model, X, y, v)
-    params = list(net.parameters())
-    grads = torch.autograd.grad(_torch_objective(torch, net, loss, X, y), params, create_graph=True)
-    theirs = torch.autograd.grad(grads, params, grad_outputs=fastnn.to_torch(v, net))
-    expected = torch.cat([t.reshape(-1) for t in theirs]).numpy()
-    np.testing.assert_allclose(
-        fastnn.to_torch(ours, net, vector=True).numpy(), expected, rtol=1e-10, atol=1e-12
-    )
+    _assert_hvp_is_torchs(torch, net, model, loss, X, y, v)
 
 
 @pytest.mark.parametrize(
@@ -506,16 +525,7 @@ def test_training_an_imported_module_takes_torchs_steps(activation, loss):
     outputs = 1 if loss == "bce_with_logits" else 3
     net, X, y = _torch_problem(torch, 7, activation, loss, hidden=5, outputs=outputs)
     model = fastnn.from_torch(net, loss)
-    model.set_params(warm_start=True, solver="gd", learning_rate_init=0.05, max_iter=6, tol=None)
-    model.fit(X, y)
-    optimiser = torch.optim.SGD(net.parameters(), lr=0.05)
-    for _ in range(6):
-        optimiser.zero_grad()
-        _torch_objective(torch, net, loss, X, y).backward()
-        optimiser.step()
-    ours = fastnn.to_torch(model.theta_, net, vector=True).numpy()
-    theirs = torch.nn.utils.parameters_to_vector(net.parameters()).detach().numpy()
-    np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-14)
+    _assert_gd_takes_torchs_steps(torch, net, model, loss, X, y, lr=0.05, steps=6)
 
 
 def test_a_module_without_biases_is_mapped_over_its_own_parameters():
@@ -540,38 +550,10 @@ def test_a_module_without_biases_is_mapped_over_its_own_parameters():
     assert surface.values[2, 0] == pytest.approx(expected, rel=1e-12)
     # the Hessian over the module's parameters: torch's double backward
     model = fastnn.from_torch(net, "cross_entropy")
-    direction = fastnn.to_torch(surface.directions[0], net, vector=True).numpy()
-    params = list(net.parameters())
-    grads = torch.autograd.grad(
-        _torch_objective(torch, net, "cross_entropy", X, y), params, create_graph=True
-    )
-    theirs = torch.autograd.grad(
-        grads, params, grad_outputs=fastnn.to_torch(surface.directions[0], net)
-    )
-    ours = fastnn.hvp(model, X, y, surface.directions[0])
-    np.testing.assert_allclose(
-        fastnn.to_torch(ours, net, vector=True).numpy(),
-        torch.cat([t.reshape(-1) for t in theirs]).numpy(),
-        rtol=1e-10,
-        atol=1e-12,
-    )
-    assert direction.size == sum(p.numel() for p in params)
-    weights = fastnn.hessian(model, X, y)
-    assert weights.shape == (3 * 5 + 5 * 3,) * 2
+    _assert_hvp_is_torchs(torch, net, model, "cross_entropy", X, y, surface.directions[0])
+    assert fastnn.hessian(model, X, y).shape == (3 * 5 + 5 * 3,) * 2
     # training: torch's SGD on the weights alone
-    model.set_params(warm_start=True, solver="gd", learning_rate_init=0.1, max_iter=4, tol=None)
-    model.fit(X, y)
-    optimiser = torch.optim.SGD(net.parameters(), lr=0.1)
-    for _ in range(4):
-        optimiser.zero_grad()
-        _torch_objective(torch, net, "cross_entropy", X, y).backward()
-        optimiser.step()
-    np.testing.assert_allclose(
-        fastnn.to_torch(model.theta_, net, vector=True).numpy(),
-        nn.utils.parameters_to_vector(net.parameters()).detach().numpy(),
-        rtol=1e-12,
-        atol=1e-14,
-    )
+    _assert_gd_takes_torchs_steps(torch, net, model, "cross_entropy", X, y, lr=0.1, steps=4)
     mixed = nn.Sequential(nn.Linear(3, 5, bias=False), nn.ReLU(), nn.Linear(5, 3))
     with pytest.raises(ValueError, match=r"layer 0 \(Linear\) has no bias \(bias=False\) but"):
         fastnn.from_torch(mixed, "cross_entropy")

@@ -98,21 +98,12 @@ def _value(z, code, param):
 
 
 @njit(inline=True)
-def _first_second(z, a, code, param):
-    """(f'(z), f''(z)) from the pre-activation ``z`` and the output ``a = f(z)``.
+def _first_second(z, code, param):
+    """(f'(z), f''(z)) of the activations that need the pre-activation ``z``.
 
-    The four original activations use ``a`` only (their formulas before the table).
+    The four original activations never come here: their derivatives are written with the
+    output in :func:`_scale_by_derivative` and :func:`_derivative_rows`.
     """
-    if code == SIGMOID:
-        first = a * (1.0 - a)
-        return first, first * (1.0 - 2.0 * a)
-    if code == TANH:
-        first = 1.0 - a * a
-        return first, -2.0 * a * first
-    if code == IDENTITY:
-        return 1.0, 0.0
-    if code == RELU:
-        return (1.0 if a > 0.0 else 0.0), 0.0
     if code == LEAKY_RELU:
         return (1.0 if z > 0.0 else param), 0.0
     if code == GELU:
@@ -211,27 +202,27 @@ def _scale_by_derivative(D, A, P, code, param, width):
             for i in range(width):
                 d[i] = d[i] if a[i] > 0.0 else 0.0
         elif code != IDENTITY:
-            _scale_by_first(d, P[k], a, code, param, width)
+            _scale_by_first(d, P[k], code, param, width)
 
 
 @njit()
-def _scale_by_first(d, p, a, code, param, width):
+def _scale_by_first(d, p, code, param, width):
     """d[:width] *= f'(z) for the activations that need pre-activations, a loop per code."""
     if code == LEAKY_RELU:
         for i in range(width):
-            d[i] *= _first_second(p[i], a[i], LEAKY_RELU, param)[0]
+            d[i] *= _first_second(p[i], LEAKY_RELU, param)[0]
     elif code == GELU:
         for i in range(width):
-            d[i] *= _first_second(p[i], a[i], GELU, param)[0]
+            d[i] *= _first_second(p[i], GELU, param)[0]
     elif code == SILU:
         for i in range(width):
-            d[i] *= _first_second(p[i], a[i], SILU, param)[0]
+            d[i] *= _first_second(p[i], SILU, param)[0]
     elif code == ELU:
         for i in range(width):
-            d[i] *= _first_second(p[i], a[i], ELU, param)[0]
+            d[i] *= _first_second(p[i], ELU, param)[0]
     else:
         for i in range(width):
-            d[i] *= _first_second(p[i], a[i], SOFTPLUS, param)[0]
+            d[i] *= _first_second(p[i], SOFTPLUS, param)[0]
 
 
 @njit()
@@ -261,24 +252,24 @@ def _derivative_rows(F, S, A, P, code, param, width):
                 first[i] = 1.0 if a[i] > 0.0 else 0.0
                 second[i] = 0.0
         else:
-            _first_second_rows(first, second, P[k], a, code, param, width)
+            _first_second_rows(first, second, P[k], code, param, width)
 
 
 @njit()
-def _first_second_rows(first, second, p, a, code, param, width):
+def _first_second_rows(first, second, p, code, param, width):
     """:func:`_derivative_rows` of one unit for the activations that need pre-activations."""
     if code == LEAKY_RELU:
         for i in range(width):
-            first[i], second[i] = _first_second(p[i], a[i], LEAKY_RELU, param)
+            first[i], second[i] = _first_second(p[i], LEAKY_RELU, param)
     elif code == GELU:
         for i in range(width):
-            first[i], second[i] = _first_second(p[i], a[i], GELU, param)
+            first[i], second[i] = _first_second(p[i], GELU, param)
     elif code == SILU:
         for i in range(width):
-            first[i], second[i] = _first_second(p[i], a[i], SILU, param)
+            first[i], second[i] = _first_second(p[i], SILU, param)
     elif code == ELU:
         for i in range(width):
-            first[i], second[i] = _first_second(p[i], a[i], ELU, param)
+            first[i], second[i] = _first_second(p[i], ELU, param)
     else:
         for i in range(width):
-            first[i], second[i] = _first_second(p[i], a[i], SOFTPLUS, param)
+            first[i], second[i] = _first_second(p[i], SOFTPLUS, param)
