@@ -5,8 +5,10 @@ A user names one activation for every hidden layer (``"tanh"``), or one per hidd
 (``("leaky_relu", 0.2)``: the negative slope; ``("elu", alpha)``; ``("softplus",
 threshold)``).  The kernels read an *activation table*
 (:mod:`fastnn.kernels._activation`): a float64 ``(n_hidden, 2)`` array of codes and
-parameters.  Grid evaluations carry it as :func:`table_key` (exact in its ``repr``), since
-a store's fingerprint is the repr of its codes.
+parameters, and one more row, the output layer's, for a regression network whose outputs
+are activated before the squared error (``output_activation``).  Grid evaluations carry
+it as :func:`table_key` (exact in its ``repr``), since a store's fingerprint is the repr
+of its codes.
 """
 
 from __future__ import annotations
@@ -79,9 +81,22 @@ def check_activation(value, name: str = "activation"):
     return value
 
 
-def activation_table(value, n_hidden: int, name: str = "activation") -> np.ndarray:
-    """The kernels' float64 ``(n_hidden, 2)`` table of codes and parameters."""
+def check_output_activation(value, name: str = "output_activation"):
+    """Constraint: one activation name or (name, parameter) pair; returns it as given."""
+    _entry(value, name)
+    return value
+
+
+def activation_table(
+    value, n_hidden: int, name: str = "activation", output="identity"
+) -> np.ndarray:
+    """The kernels' float64 ``(n_hidden, 2)`` table of codes and parameters.
+
+    ``output`` (a name or a (name, parameter) pair, checked as ``output_activation``):
+    the output layer's activation; anything but ``"identity"`` adds its row.
+    """
     check_activation(value, name)
+    output_row = _entry(output, "output_activation")
     if _is_single(value):
         entries = [_entry(value, name)] * n_hidden
     else:
@@ -91,37 +106,48 @@ def activation_table(value, n_hidden: int, name: str = "activation") -> np.ndarr
             f"{name} gives {len(entries)} activations for a network with {n_hidden} hidden "
             "layers (hidden_layer_sizes); give one per hidden layer, or one name for all"
         )
+    if output_row[0] != "identity":
+        entries.append(output_row)
     table = np.array([(ACTIVATION_CODES[a], p) for a, p in entries], dtype=np.float64).reshape(
-        n_hidden, 2
+        len(entries), 2
     )
     return table
 
 
-def table_key(table: np.ndarray):
+def table_key(table: np.ndarray, n_hidden: int):
     """The table in a grid evaluation's codes: hashable, with an exact ``repr``.
 
-    One of the four original activations on every layer is its code alone, as evaluations
-    recorded it before the table existed (their stores keep resuming); any other table is
-    a tuple of ``(code, parameter)`` pairs.
+    One of the four original activations on every hidden layer is its code alone, as
+    evaluations recorded it before the table existed (their stores keep resuming); any
+    other table -- one with an output row included -- is a tuple of ``(code, parameter)``
+    pairs.
     """
     codes = {int(code) for code in table[:, 0]}
     if not codes:  # no hidden layer (linear models: 0, as before)
         return 0
-    if len(codes) == 1 and min(codes) < LEAKY_RELU and not np.any(table[:, 1]):
+    if (
+        len(codes) == 1
+        and min(codes) < LEAKY_RELU
+        and not np.any(table[:, 1])
+        and table.shape[0] == n_hidden
+    ):
         return codes.pop()
     return tuple((int(code), float(parameter)) for code, parameter in table)
 
 
 def table_from_key(key, n_hidden: int) -> np.ndarray:
     """The inverse of :func:`table_key` for a network with ``n_hidden`` hidden layers."""
-    rows = [(key, 0.0)] * n_hidden if isinstance(key, int) else list(key)
-    rows = rows if n_hidden else []
-    table = np.array(rows, dtype=np.float64).reshape(n_hidden, 2)
+    rows = ([(key, 0.0)] * n_hidden if n_hidden else []) if isinstance(key, int) else list(key)
+    table = np.array(rows, dtype=np.float64).reshape(len(rows), 2)
     return table
 
 
 def describe(table: np.ndarray):
-    """The table as the user would write it: one name (or pair) if all layers share it."""
+    """The table's rows as the user would write them: one name (or pair) if all share it.
+
+    Give it the hidden layers' rows (``table[:n_hidden]``): an output row is
+    ``output_activation``'s (:func:`describe_output`).
+    """
     entries = []
     for code, parameter in table:
         activation = _NAMES[int(code)]
@@ -134,8 +160,15 @@ def describe(table: np.ndarray):
     return tuple(entries)
 
 
+def describe_output(table: np.ndarray, n_hidden: int):
+    """The output activation as the user would write it (``"identity"`` without a row)."""
+    if table.shape[0] == n_hidden:
+        return "identity"
+    return describe(table[n_hidden:])
+
+
 def needs_pre_activations(table: np.ndarray) -> bool:
-    """Whether a hidden layer's derivatives need its pre-activations (kernels keep them)."""
+    """Whether a layer's derivatives need its pre-activations (kernels keep them)."""
     return bool(np.any(table[:, 0] >= LEAKY_RELU))
 
 

@@ -140,7 +140,8 @@ def _network(rng, n, sizes):
     The activations are the seed's turn: hidden layer ``l`` of seed ``s`` takes activation
     ``2 s + l`` (modulo their number), so the parity test's seeds 0 to 4 give every
     activation to a network with two hidden layers, whatever else they draw, and mix
-    two per network.  The parameters are set so that both sides of every branch are met
+    two per network.  Under the squared error the output layer is activated too, by the
+    activation after the last hidden layer's (identity: no output row).  The parameters are set so that both sides of every branch are met
     (softplus's threshold inside the pre-activations' range).
     """
     loss = int(rng.choice([SQUARED_ERROR, LOG_LOSS, SOFTMAX_LOG_LOSS]))
@@ -148,13 +149,13 @@ def _network(rng, n, sizes):
     layout = MLPLayout(sizes)
     names = list(ACTIVATION_CODES)
     turn = 2 * int(rng.bit_generator.seed_seq.entropy)
-    activation = activation_table(
-        [
-            (name, _CASE_PARAMETERS[name]) if name in _CASE_PARAMETERS else name
-            for name in (names[(turn + l) % len(names)] for l in range(len(sizes) - 2))
-        ],
-        len(sizes) - 2,
-    )
+    entries = [
+        (name, _CASE_PARAMETERS[name]) if name in _CASE_PARAMETERS else name
+        for name in (names[(turn + l) % len(names)] for l in range(len(sizes) - 1))
+    ]
+    # the squared error's outputs take the turn's next activation (the output row)
+    output = entries[-1] if loss == SQUARED_ERROR else "identity"
+    activation = activation_table(entries[:-1], len(sizes) - 2, output=output)
     X = rng.normal(size=(n, sizes[0]))
     theta = rng.normal(size=layout.n_params) * 0.5
     return X, _targets(rng, n, loss, sizes[-1]), theta, layout.sizes, activation, loss

@@ -205,12 +205,19 @@ def _mlp(estimator):
     return _network(kind, hidden, activation, layout, theta, loss, classes, alpha)
 
 
-def _network(kind, hidden, activation, layout, theta, loss, classes, alpha=0.0):
+def _network(kind, hidden, activation, layout, theta, loss, classes, alpha=0.0, output=None):
+    """A fitted estimator of ``theta``; ``output``: a regressor's output activation."""
     from fastnn.mlp import MLPClassifier, MLPRegressor
 
-    table = activation_table(activation if hidden else "relu", len(hidden))
+    table = activation_table(
+        activation if hidden else "relu", len(hidden), output=output or "identity"
+    )
+    settings = {"output_activation": output} if output else {}
     model = (MLPClassifier if kind == "MLPClassifier" else MLPRegressor)(
-        hidden_layer_sizes=hidden, activation=describe(table) if hidden else "relu", alpha=alpha
+        hidden_layer_sizes=hidden,
+        activation=describe(table[: len(hidden)]) if hidden else "relu",
+        alpha=alpha,
+        **settings,
     )
     if classes is not None:
         model.classes_ = classes
@@ -318,7 +325,8 @@ def from_torch(module, loss: str):
         ``Tanh``, ``ReLU``, ``LeakyReLU`` (its slope), ``GELU`` (exact), ``SiLU``,
         ``ELU`` (its alpha), ``Softplus`` (beta 1, its threshold); none: the identity),
         each hidden layer its own, ending in a ``Linear`` layer: the output function is
-        the loss's.  Every ``Linear`` layer has a bias, or none has (``bias=False``
+        the loss's -- except with ``loss="mse"``, where one of those activations may follow
+        the last ``Linear`` layer (the estimator's ``output_activation``).  Every ``Linear`` layer has a bias, or none has (``bias=False``
         throughout: the estimator has ``biases=False``, and planes, Hessians and training
         are over the weights alone -- the module's own parameters).  ``Dropout``, ``Identity``
         and ``Flatten`` layers may stand anywhere: they are taken as evaluated
@@ -388,7 +396,10 @@ def from_torch(module, loss: str):
     outputs = sizes[-1]
     hidden = tuple(int(s) for s in sizes[1:-1])
     if loss == "mse":
-        model = _network("MLPRegressor", hidden, activation, layout, theta, SQUARED_ERROR, None)
+        model = _network(
+            "MLPRegressor", hidden, activation, layout, theta, SQUARED_ERROR, None,
+            output=network.output,
+        )  # fmt: skip
     elif loss == "bce_with_logits":
         if outputs != 1:
             raise ValueError(
@@ -418,13 +429,15 @@ class _TorchNetwork:
     positions: dict  # id(layer) -> its position in the module
     sizes: list[int]
     activation: tuple  # one per hidden layer: a name, or a (name, parameter) pair
+    output: str | tuple | None  # an activation after the last Linear layer (mse only)
 
 
 def _torch_network(module, caller: str, loss: str | None = None) -> _TorchNetwork:
     """Check ``module`` as :func:`from_torch` describes it; its Linear layers and sizes.
 
     A last ``LogSoftmax`` is the ``nll_loss``'s (required with it, refused with the other
-    losses; ``loss=None`` takes either).
+    losses; ``loss=None`` takes either); an activation after the last Linear layer is an
+    output activation (``mse`` or ``loss=None`` only).
     """
     import torch  # imported here only: torch stays optional
 
@@ -462,6 +475,17 @@ def _torch_network(module, caller: str, loss: str | None = None) -> _TorchNetwor
             f"{caller}: nll_loss takes log-probabilities: end the module in "
             "nn.LogSoftmax(dim=1) (or use cross_entropy on its logits)"
         )
+    output = None
+    if layers and type(layers[-1]).__name__ in _TORCH_ACTIVATIONS and not log_softmax:
+        last = layers[-1]
+        if loss not in (None, "mse"):
+            raise ValueError(
+                f"{caller}: layer {positions[id(last)]} ({type(last).__name__}) follows the "
+                f"last Linear layer; with {loss} the module ends in its last Linear layer "
+                "(the loss applies its own output function; an output activation goes with mse)"
+            )
+        output = _TORCH_ACTIVATIONS[type(last).__name__](last)
+        layers.pop()
     for layer in layers:
         if isinstance(layer, torch.nn.LogSoftmax):
             raise ValueError(
@@ -503,6 +527,7 @@ def _torch_network(module, caller: str, loss: str | None = None) -> _TorchNetwor
         activation=tuple(
             _TORCH_ACTIVATIONS[type(gap[0]).__name__](gap[0]) if gap else "identity" for gap in gaps
         ),
+        output=output,
     )
 
 

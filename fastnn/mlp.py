@@ -14,7 +14,12 @@ from functools import partial
 
 import numpy as np
 
-from fastnn._activations import activation_table, check_activation
+from fastnn._activations import (
+    activation_table,
+    check_activation,
+    check_output_activation,
+    describe_output,
+)
 from fastnn._base import BACKENDS, BaseEstimator, backend_module, r2_score
 from fastnn._builds import blas_threads, mlp_blas_threads, mlp_threaded, training_loop
 from fastnn._codes import (
@@ -188,7 +193,7 @@ class _BaseMLP(BaseEstimator):
             theta = check_vector(theta0, "theta0", size=layout.n_params).copy()
         if not params["biases"]:
             layout.zero_biases(theta)
-        activation = activation_table(params["activation"], layout.sizes.size - 2)
+        activation = network_table(params, layout.sizes.size - 2)
         stopper = None
         if params["early_stopping"]:
             train_rows, held_out = validation_split(
@@ -253,7 +258,7 @@ class _BaseMLP(BaseEstimator):
             layout = _checked_layout(params, X.shape, Y.shape[1])
             theta = initial_network(params, layout)
             optimizer = None
-        activation = activation_table(params["activation"], layout.sizes.size - 2)
+        activation = network_table(params, layout.sizes.size - 2)
         params = {**params, "max_iter": 1, "tol": None, "record_trajectory": 0}
         run, optimizer = _train_network(
             impl, params, X, Y, theta, layout, activation, loss, optimizer=optimizer
@@ -296,7 +301,11 @@ class _BaseMLP(BaseEstimator):
         self.n_features_in_ = int(layout.sizes[0])
         self.n_layers_ = layout.sizes.size
         self.n_outputs_ = int(layout.sizes[-1])
-        self.out_activation_ = _OUT_ACTIVATION[loss]
+        self.out_activation_ = (
+            _OUT_ACTIVATION[loss]
+            if activation.shape[0] == layout.sizes.size - 2
+            else describe_output(activation, layout.sizes.size - 2)
+        )
         self._activation_table = activation
         self._loss_code = loss
 
@@ -315,7 +324,7 @@ class _BaseMLP(BaseEstimator):
         # Learn the target encoding on a copy: the user's instance stays unfitted.
         Y, loss = type(self)(**self.get_params())._fit_targets(y, X.shape[0])
         hidden = check_hidden_layer_sizes(self.hidden_layer_sizes)
-        activation = activation_table(self.activation, len(hidden))
+        activation = network_table(self.get_params(), len(hidden))
         return NETWORK, Y, MLPLayout((X.shape[1], *hidden, Y.shape[1])), loss, activation
 
     def loss_grad(self, X, y, theta=None):
@@ -373,6 +382,14 @@ def _objective(impl, X, Y, theta, layout, activation, loss, alpha):
         weights = np.concatenate([w.ravel() for w in layout.coefs(theta)])
         value += 0.5 * alpha / X.shape[0] * float(weights @ weights)
     return value
+
+
+def network_table(params, n_hidden: int) -> np.ndarray:
+    """The activation table of settings ``params``: the hidden layers' rows, and the output
+    layer's when a regressor's ``output_activation`` is not the identity."""
+    return activation_table(
+        params["activation"], n_hidden, output=params.get("output_activation", "identity")
+    )
 
 
 def initial_network(params, layout, scale=None) -> np.ndarray:
@@ -752,17 +769,68 @@ class MLPClassifier(_BaseMLP):
 
 
 class MLPRegressor(_BaseMLP):
-    """Multilayer perceptron regressor: identity output, mean squared error.
+    """Multilayer perceptron regressor: mean squared error of its (activated) outputs.
 
     Parameters and attributes as :class:`MLPClassifier` (no ``classes_``; the
-    ``early_stopping`` score is R^2 on a random split).  ``y``
+    ``early_stopping`` score is R^2 on a random split), and ``output_activation``.  ``y``
     may have several columns (one output unit each); the loss is the mean over
     samples and outputs.  scikit-learn's regressor minimises half the squared error:
     fastnn's ``(learning_rate_init, alpha)`` take its steps of ``(2 lr, alpha / 2)``,
     and its ``loss_`` is half of fastnn's (tested).
+
+    Parameters
+    ----------
+    output_activation : str or (str, float), default "identity"
+        The output units' activation ``f``, one of ``activation``'s names (with its
+        parameter as a pair): the loss is the mean squared error of ``f(z)`` and
+        ``predict`` returns ``f(z)`` -- a torch ``Linear -> Sigmoid`` module trained with
+        ``MSELoss``, say.  ``"identity"`` (scikit-learn's only choice): ``z`` itself.
     """
 
     _estimator_type = "regressor"
+    _parameter_constraints = {
+        **_BaseMLP._parameter_constraints,
+        "output_activation": check_output_activation,
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        output_activation="identity",
+        solver="adam",
+        alpha=0.0,
+        learning_rate_init=0.001,
+        batch_size="auto",
+        max_iter=200,
+        tol=1e-4,
+        n_iter_no_change=10,
+        momentum=0.9,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        init="xavier",
+        init_scale=1.0,
+        biases=True,
+        random_state=None,
+        backend="numba",
+        record_trajectory=False,
+        warm_start=False,
+        early_stopping=False,
+        validation_fraction=0.1,
+    ):
+        # every parameter in the signature, as scikit-learn's get_params reads it
+        super().__init__(
+            hidden_layer_sizes, activation, solver=solver, alpha=alpha,
+            learning_rate_init=learning_rate_init, batch_size=batch_size, max_iter=max_iter,
+            tol=tol, n_iter_no_change=n_iter_no_change, momentum=momentum, beta_1=beta_1,
+            beta_2=beta_2, epsilon=epsilon, init=init, init_scale=init_scale, biases=biases,
+            random_state=random_state, backend=backend, record_trajectory=record_trajectory,
+            warm_start=warm_start, early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+        )  # fmt: skip
+        self.output_activation = output_activation
 
     def _fit_targets(self, y, n_samples):
         Y = self._targets(y, n_samples)

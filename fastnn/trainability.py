@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from fastnn._activations import activation_table, table_from_key, table_key
+from fastnn._activations import table_from_key, table_key
 from fastnn._builds import TRAINABILITY_BOX_ROWS
 from fastnn._codes import (
     ADAM,
@@ -372,7 +372,13 @@ def trainability(
         verdict; at the edge, rounding differences grow without bound, as between any
         two implementations.
     """
-    from fastnn.mlp import MLPClassifier, MLPRegressor, _checked_layout, initial_network
+    from fastnn.mlp import (
+        MLPClassifier,
+        MLPRegressor,
+        _checked_layout,
+        initial_network,
+        network_table,
+    )
 
     if isinstance(estimator, type):
         estimator = estimator()
@@ -398,7 +404,7 @@ def trainability(
     Y, loss = type(estimator)(**estimator.get_params())._fit_targets(y, X.shape[0])
     layout = _checked_layout(settings, X.shape, Y.shape[1])
     n_layers = layout.sizes.size - 1
-    activation = activation_table(settings["activation"], n_layers - 1)
+    activation = network_table(settings, n_layers - 1)
     solver = settings["solver"]
     targets = np.array([_target(name, n_layers, solver) for name in params], dtype=np.int64)
     if ALL_RATES in targets and any(t >= SETTING_LAYER_RATES for t in targets):
@@ -443,7 +449,7 @@ def trainability(
         b,
         (X, Y, theta0, layout.sizes, kernel_settings, order, targets,
          np.array([n_epochs], np.int64)),
-        (table_key(activation), loss),
+        (table_key(activation, n_layers - 1), loss),
     )  # fmt: skip
     if resume and out is None:
         raise ValueError("resume=True continues an out= .npy file or .zarr store; give that path")

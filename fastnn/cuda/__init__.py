@@ -80,7 +80,14 @@ def check_evaluation(evaluation) -> None:
     if evaluation.kind == "network":
         from fastnn.kernels.plane_parts import first_varying_layer
 
+        from fastnn._activations import table_from_key
+
         X, _, _, u, v, sizes = evaluation.arrays
+        if table_from_key(evaluation.codes[0], sizes.size - 2).shape[0] > sizes.size - 2:
+            raise ValueError(
+                "device='cuda': the GPU kernels have no output activation (output_activation "
+                "other than 'identity'); use device='cpu'"
+            )
         first = int(first_varying_layer(sizes, u, v))
         if later_width(sizes, first) > MAX_LATER_UNITS:
             raise ValueError(

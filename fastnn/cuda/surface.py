@@ -227,7 +227,7 @@ def mlp_surface(X, Y, origin, u, v, sizes, activation, loss, a, b, out):
         return out
     net = _resident(
         (X, Y, origin, u, v, sizes),
-        (table_key(activation),),
+        (table_key(activation, len(sizes) - 2),),
         lambda: _network_data(X, Y, origin, u, v, sizes, activation),
     )
     dtype = X.dtype

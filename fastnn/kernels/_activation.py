@@ -4,7 +4,10 @@ A network's hidden activations reach the kernels as an *activation table*: a flo
 ``(n_hidden, 2)`` array whose row ``l`` holds hidden layer ``l``'s code
 (:mod:`fastnn._codes`) and its parameter -- leaky_relu's negative slope, elu's alpha,
 softplus's threshold (above it softplus is ``z``, as PyTorch's); 0 for the others.  Made
-by :func:`fastnn._activations.activation_table`.
+by :func:`fastnn._activations.activation_table`.  A regression network with an output
+activation (the squared error of ``f(z)``, as a torch ``Linear -> Sigmoid`` trained with
+``MSELoss``) has one more row, the output layer's: layer ``l`` is activated when the
+table has a row ``l`` (:func:`_activated`).
 
 Sigmoid, tanh, relu and identity write their derivatives with the layer's output
 ``a = f(z)``, as they always have (the bits of those networks are unchanged).  The
@@ -52,6 +55,13 @@ _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 def _layer(activation, l):
     """(code, parameter) of hidden layer ``l`` in an activation table."""
     return int(activation[l, 0]), activation[l, 1]
+
+
+@njit(inline=True)
+def _activated(activation, l):
+    """Whether layer ``l``'s outputs are activated: the hidden layers, and the output
+    layer of a table with an output row."""
+    return l < activation.shape[0]
 
 
 @njit(inline=True)

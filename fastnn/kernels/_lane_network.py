@@ -34,6 +34,7 @@ from fastnn._builds import TRAINABILITY_BOX_ROWS, TRAINABILITY_LANES
 from fastnn._codes import LOG_LOSS, SQUARED_ERROR
 from fastnn._numba import njit
 from fastnn.kernels._activation import (
+    _activated,
     _any_needs_pre,
     _keep_and_activate,
     _layer,
@@ -153,7 +154,8 @@ def _units(A, unit_start, l):
 
 @njit(exact=True)
 def _forward_block(Xb, T, sizes, activation, offsets, A, P, Zb):
-    """Every layer's activations (the last: the logits) for a block of samples.
+    """Every layer's activations (the last: the logits, or the activated outputs) for a
+    block of samples.
 
     ``Zb``: the block's first-layer pre-activations, ``(BLOCK, fan_out * LANES)``, when
     they are kept as such (see :func:`_lane_loss_grad`); else empty.  ``P`` (A's shape,
@@ -175,7 +177,7 @@ def _forward_block(Xb, T, sizes, activation, offsets, A, P, Zb):
         b0 = T[b_start[0] : b_start[0] + fan_out].reshape((1, fan_out * lanes))
         _shared_product(Xb, W0, b0, first, fan_out * lanes)
     for s in range(block):
-        if n_layers > 1:
+        if _activated(activation, 0):
             code, param = _layer(activation, 0)
             _keep_and_activate(
                 _one_row(_units(A[s], unit_start, 0)), _one_row(_units(P[s], unit_start, 0)),
@@ -185,7 +187,7 @@ def _forward_block(Xb, T, sizes, activation, offsets, A, P, Zb):
             b = T[b_start[l] : b_start[l] + sizes[l + 1]]
             Z = _units(A[s], unit_start, l)
             _lane_layer(_units(A[s], unit_start, l - 1), _weights(T, sizes, w_start, l), b, Z)
-            if l < n_layers - 1:
+            if _activated(activation, l):
                 code, param = _layer(activation, l)
                 _keep_and_activate(
                     _one_row(Z), _one_row(_units(P[s], unit_start, l)), code, param, Z.size
@@ -361,6 +363,15 @@ def _lane_loss_grad(
         Zb = Z[start : start + block] if kept else Z
         _forward_block(Xb, T, sizes, activation, offsets, A, P, Zb)
         _loss_and_delta(out_units, Yb, count, loss, out_deltas, value, scratch)
+        if with_grad and _activated(activation, n_layers - 1):  # the output's delta, times f'
+            code, param = _layer(activation, n_layers - 1)
+            for s in range(count):
+                _scale_by_derivative(
+                    _one_row(_units(D[s], unit_start, n_layers - 1)),
+                    _one_row(_units(A[s], unit_start, n_layers - 1)),
+                    _one_row(_units(P[s], unit_start, n_layers - 1)), code, param,
+                    sizes[-1] * lanes,
+                )  # fmt: skip
         if with_grad:
             _backward_block(Xb, T, sizes, activation, offsets, A, P, D, G, not kept)
             if kept:

@@ -41,7 +41,7 @@ import numpy as np
 from fastnn._builds import MLP_BLAS_MIN_WEIGHTS
 from fastnn._codes import ACCURACY, LOG_LOSS, RELU, SQUARED_ERROR
 from fastnn._numba import njit
-from fastnn.kernels._activation import _activate, _layer
+from fastnn.kernels._activation import _activate, _activated, _layer
 from fastnn.kernels._math import _cast_like, _exp_term, _log1p, _log1p_unit
 from fastnn.kernels.mlp import _affine, _column_max
 
@@ -176,6 +176,14 @@ def _loss_sum(Z, Yt, lo, m, loss, scratch):
                 total += d * d
         return total / Z.shape[0]
     return _softmax_sum(Z, Yt, lo, m, scratch)
+
+
+@njit(inline=True)
+def _activate_output(Z, activation, n_layers, m):
+    """Activate the output layer's Z[:, :m] in place when the table has an output row."""
+    if _activated(activation, n_layers - 1):
+        code, param = _layer(activation, n_layers - 1)
+        _activate(Z, code, param, m)
 
 
 @njit()
@@ -520,6 +528,7 @@ def _evaluate_by_samples(
                     later, later_param = _layer(activation, l)
                     _activate(out[:count], later, later_param, fan_out)
                     H = out
+            _activate_output(logits, activation, n_layers, count)
             totals[q] += _loss_sum(logits, Yt, s, count, loss, scratch)
 
 
@@ -567,4 +576,5 @@ def _evaluate_by_units(
                 position += fan_out
                 Z = out
                 rectify = False
+            _activate_output(Z, activation, n_layers, count)
             totals[q] += _loss_sum(Z, Yt, s, count, loss, scratch)

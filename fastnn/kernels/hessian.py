@@ -13,7 +13,9 @@ activations, deltas) is computed once per chunk of samples.
 * :func:`mlp_hvp`: Pearlmutter's R-operator (1994).  With ``R{.}`` the directional
   derivative along ``v = (V_l, c_l)``: forward ``R{z_{l+1}} = V_l^T a_l + c_l + W_l^T
   R{a_l}``, ``R{a_l} = f'(z_l) R{z_l}``; at the output ``R{delta_L} = (d^2 loss / dz^2)
-  R{z_L}`` (2/K, ``s (1 - s)``, or ``p * (R{z} - p . R{z})`` for the softmax); backward
+  R{z_L}`` (2/K, ``s (1 - s)``, or ``p * (R{z} - p . R{z})`` for the softmax; with an
+  output activation ``f`` under the squared error, ``delta_L = f'(z_L) E_L`` with ``E_L =
+  2 (a_L - y) / K`` and ``R{delta_L} = (f''(z_L) E_L + 2 f'(z_L)^2 / K) R{z_L}``); backward
   ``R{g_{W_l}} = R{a_l} delta_{l+1}^T + a_l R{delta_{l+1}}^T``, ``R{g_{b_l}} =
   R{delta_{l+1}}`` and ``R{delta_l} = f''(z_l) R{z_l} (W_l delta_{l+1}) + f'(z_l) (V_l
   delta_{l+1} + W_l R{delta_{l+1}})``.  Samples run in feature-major chunks as in
@@ -30,6 +32,7 @@ import numpy as np
 from fastnn._codes import LOG_LOSS, SQUARED_ERROR
 from fastnn._numba import njit
 from fastnn.kernels._activation import (
+    _activated,
     _any_needs_pre,
     _derivative_rows,
     _keep_and_activate,
@@ -197,6 +200,33 @@ def _output_curvature_times(Z, RZ, loss, m, RD, scratch):
 
 
 @njit()
+def _activated_output_delta(A, P, D, E, F, S, activation, l, m):
+    """An activated output under the squared error: E = D = 2 (a - y) / K, then D *= f'.
+
+    F and S receive f' and f'' of the output units (the R-operator needs both).
+    """
+    code, param = _layer(activation, l)
+    _derivative_rows(F, S, A, P, code, param, m)
+    for k in range(D.shape[0]):
+        for i in range(m):
+            E[k, i] = D[k, i]
+            D[k, i] *= F[k, i]
+        for i in range(m, D.shape[1]):
+            E[k, i] = 0.0
+
+
+@njit()
+def _activated_output_curvature_times(E, F, S, RZ, m, RD):
+    """RD[:, :m] = (f'' E + 2 f'^2 / K) RZ: R{delta} of an activated squared-error output."""
+    n_out, width = RD.shape
+    for k in range(n_out):
+        for i in range(m):
+            RD[k, i] = (S[k, i] * E[k, i] + 2.0 / n_out * F[k, i] * F[k, i]) * RZ[k, i]
+        for i in range(m, width):
+            RD[k, i] = 0.0
+
+
+@njit()
 def _upper(buffer, unit_start, l):
     """The rows of layer l >= 1 in a chunk buffer that holds layers 1..L only."""
     first = unit_start[1]
@@ -289,7 +319,7 @@ def _chunks_hvp(
                     for i in range(m, width):
                         Al[j, i] = 0.0
                         Dl[j, i] = 0.0
-            for l in range(1, L):
+            for l in range(1, activation.shape[0] + 1):  # (and the output's, if activated)
                 code, param = _layer(activation, l - 1)
                 _derivative_rows(
                     _upper(F, unit_start, l), _upper(S, unit_start, l),
@@ -305,7 +335,7 @@ def _chunks_hvp(
                     _affine(W, b, XT, A_out, m)
                 else:
                     _affine(W, b, _rows(A, unit_start, l), A_out, m)
-                if l < L - 1:
+                if _activated(activation, l):
                     code, param = _layer(activation, l)
                     _keep_and_activate(A_out, _upper(P, unit_start, l + 1), code, param, m)
             _loss_and_delta(
@@ -318,6 +348,12 @@ def _chunks_hvp(
                 _upper(D, unit_start, L),
                 per_sample,
             )
+            if _activated(activation, L - 1):
+                _activated_output_delta(
+                    _rows(A, unit_start, L), _upper(P, unit_start, L), _upper(D, unit_start, L),
+                    _upper(E, unit_start, L), _upper(F, unit_start, L),
+                    _upper(S, unit_start, L), activation, L - 1, m,
+                )  # fmt: skip
             for l in range(L - 1, 0, -1):
                 W = _weights(theta, sizes, w_start, l)
                 El, Dl = _upper(E, unit_start, l), _upper(D, unit_start, l)
@@ -356,14 +392,21 @@ def _chunks_hvp(
                             RA_out[j, i] = F_out[j, i] * RZ_out[j, i]
                         for i in range(m, width):
                             RA_out[j, i] = 0.0
-            _output_curvature_times(
-                _rows(A, unit_start, L),
-                _upper(RZ, unit_start, L),
-                loss,
-                m,
-                _upper(RD, unit_start, L),
-                per_sample,
-            )
+            if _activated(activation, L - 1):
+                _activated_output_curvature_times(
+                    _upper(E, unit_start, L), _upper(F, unit_start, L),
+                    _upper(S, unit_start, L), _upper(RZ, unit_start, L), m,
+                    _upper(RD, unit_start, L),
+                )  # fmt: skip
+            else:
+                _output_curvature_times(
+                    _rows(A, unit_start, L),
+                    _upper(RZ, unit_start, L),
+                    loss,
+                    m,
+                    _upper(RD, unit_start, L),
+                    per_sample,
+                )
             # backward
             for l in range(L - 1, -1, -1):
                 RD_next = _upper(RD, unit_start, l + 1)
@@ -403,10 +446,11 @@ def _chunks_hvp(
 def mlp_hvp(X, Y, theta, sizes, activation, loss, alpha, V, out, cache, cached):
     """Hessian of the network's mean loss at ``theta`` times each row of ``V``, into ``out``.
 
-    ``cache`` (``3 (sum(sizes) - sizes[0])`` rows and N columns, ``4 (...)`` when a hidden
+    ``cache`` (``3 (sum(sizes) - sizes[0])`` rows and N columns, ``4 (...)`` when an
     activation's derivatives need its pre-activations, or no rows) keeps what does not
     depend on the direction, a row per unit and a column per sample: the outputs of
-    layers 1..L, their deltas, then ``W_l delta_{l+1}`` (zero for the output layer), then
+    layers 1..L, their deltas, then ``W_l delta_{l+1}`` (for the output layer: zero, or
+    ``2 (a - y) / K`` with an output activation), then
     (4 blocks) their pre-activations, each block in unit order.  ``cached=False``
     computes them (and fills a cache that has rows); ``cached=True`` reads them, so later
     products at the same theta skip the forward pass and the backward pass of the deltas

@@ -7,6 +7,7 @@ the activation table ``activation`` (:mod:`fastnn.kernels._activation`); the out
 layer's pre-activations ("logits") go to the loss:
 
 * ``SQUARED_ERROR``: identity output, :math:`\frac{1}{NK}\sum_{i,k}(z_{ik}-y_{ik})^2`;
+  with an output row in the table, of the activated outputs ``f(z)`` instead;
 * ``LOG_LOSS``: one sigmoid output, binary cross-entropy from the logit;
 * ``SOFTMAX_LOG_LOSS``: softmax over ``K`` outputs, :math:`\frac1N\sum_i
   \operatorname{logsumexp}(z_i) - y_i \cdot z_i` (``y`` one-hot or probabilities).
@@ -32,6 +33,7 @@ from fastnn._builds import MLP_BLAS_MIN_WEIGHTS, MLP_CHUNK, MLP_PARALLEL_MIN_WOR
 from fastnn._codes import LOG_LOSS, SQUARED_ERROR
 from fastnn._numba import njit
 from fastnn.kernels._activation import (
+    _activated,
     _any_needs_pre,
     _keep_and_activate,
     _layer,
@@ -123,10 +125,11 @@ def _load_chunk(X, idx, lo, m, A0):
 
 @njit()
 def _forward_chunk(X, idx, lo, m, theta, sizes, activation, offsets, A, P):
-    """Fill the chunk buffer A with every layer's activations (the last: the logits).
+    """Fill the chunk buffer A with every layer's activations (the last: the logits,
+    or the activated outputs of a table with an output row).
 
     P (A's shape, or empty when no layer needs them) receives the pre-activations of the
-    hidden layers whose derivatives need them.
+    layers whose derivatives need them.
     """
     w_start, b_start, unit_start = offsets
     _load_chunk(X, idx, lo, m, _rows(A, unit_start, 0))
@@ -136,7 +139,7 @@ def _forward_chunk(X, idx, lo, m, theta, sizes, activation, offsets, A, P):
         b = theta[b_start[l] : b_start[l] + sizes[l + 1]]
         A_out = _rows(A, unit_start, l + 1)
         _affine(W, b, _rows(A, unit_start, l), A_out, m)
-        if l < n_layers - 1:
+        if _activated(activation, l):
             code, param = _layer(activation, l)
             _keep_and_activate(A_out, _rows(P, unit_start, l + 1), code, param, m)
 
@@ -324,6 +327,12 @@ def _chunks_loss_grad(X, Y, idx, lo, hi, theta, sizes, activation, loss, offsets
             _rows(D, unit_start, n_layers),
             per_sample,
         )
+        if _activated(activation, n_layers - 1):  # the output's delta: times f'(z)
+            code, param = _layer(activation, n_layers - 1)
+            _scale_by_derivative(
+                _rows(D, unit_start, n_layers), _rows(A, unit_start, n_layers),
+                _rows(P, unit_start, n_layers), code, param, m,
+            )  # fmt: skip
         _backward_chunk(theta, sizes, activation, offsets, A, P, D, m, grad, product)
     return total
 
@@ -377,7 +386,10 @@ def _batch_loss_grad(X, Y, idx, lo, hi, theta, sizes, activation, loss, offsets,
 
 @njit()
 def mlp_logits(X, theta, sizes, activation, out):
-    """Output-layer pre-activations of every sample, shape (N, sizes[-1]), into ``out``."""
+    """Output-layer pre-activations of every sample, shape (N, sizes[-1]), into ``out``.
+
+    With an output row in the activation table: the activated outputs.
+    """
     offsets = _offsets(sizes)
     unit_start = offsets[2]
     n_layers = sizes.size - 1

@@ -76,7 +76,9 @@ def mlp_hvp(X, Y, theta, sizes, activation, loss, alpha, V, out, cache, cached):
     ``alpha / N`` is added on the weights (the L2 penalty ``alpha / (2 N) ||W||^2``).
     ``cache`` and ``cached`` as in the kernel: the outputs, deltas and ``delta W^T`` of
     layers 1..L (and their pre-activations, for activations whose derivatives need them),
-    a row per unit, read instead of computed when ``cached``.
+    a row per unit, read instead of computed when ``cached``.  An output row in the
+    activation table (the squared error of ``f(z)``): ``delta_L = f' E_L`` with ``E_L =
+    2 (a - y) / K``, and ``R{delta_L} = (f'' E_L + 2 f'^2 / K) R{z_L}``.
     """
     n = X.shape[0]
     layers = _layers(theta, sizes)
@@ -98,6 +100,9 @@ def mlp_hvp(X, Y, theta, sizes, activation, loss, alpha, V, out, cache, cached):
         delta = [None] * (L + 1)
         E = [None] * L + [np.zeros_like(A[L])]  # E[l] = delta[l + 1] W_l^T: delta before f'
         delta[L] = _loss_terms_and_delta(A[L], Y, loss)[1]
+        if activation.shape[0] == L:  # an activated output under the squared error
+            E[L] = delta[L]
+            delta[L] = E[L] * derivatives(L)[0]
         for l in range(L - 1, 0, -1):
             E[l] = delta[l + 1] @ layers[l][0].T
             delta[l] = E[l] * derivatives(l)[0]
@@ -105,7 +110,7 @@ def mlp_hvp(X, Y, theta, sizes, activation, loss, alpha, V, out, cache, cached):
             for l, block in enumerate(_cache_blocks(cache, sizes), 1):
                 block[0][...], block[1][...], block[2][...] = A[l], delta[l], E[l]
                 if keeps_pre:  # (the kernel keeps only the layers whose derivatives need it)
-                    needs = l < L and activation[l - 1, 0] >= LEAKY_RELU
+                    needs = l <= activation.shape[0] and activation[l - 1, 0] >= LEAKY_RELU
                     block[3][...] = Z[l] if needs else 0.0
     for r in range(V.shape[0]):
         directions = _layers(V[r], sizes)
@@ -116,7 +121,11 @@ def mlp_hvp(X, Y, theta, sizes, activation, loss, alpha, V, out, cache, cached):
             RZ.append(rz)
             if l < L - 1:
                 RA.append(derivatives(l + 1)[0] * rz)
-        RD = _output_curvature_times(A[L], RZ[L], loss)
+        if activation.shape[0] == L:
+            first, second = derivatives(L)
+            RD = (second * E[L] + 2.0 / A[L].shape[1] * first * first) * RZ[L]
+        else:
+            RD = _output_curvature_times(A[L], RZ[L], loss)
         parts = []
         for l in range(L - 1, -1, -1):
             W, VW = layers[l][0], directions[l][0]

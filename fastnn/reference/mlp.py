@@ -93,7 +93,8 @@ def _derivatives(z, a, code, param):
 def _forward(X, theta, sizes, activation, pre=None):
     """Activations of every layer (input first); the last entry holds the logits.
 
-    ``activation``: the activation table (a row per hidden layer).  ``pre``, a list,
+    ``activation``: the activation table (a row per hidden layer, and one for the output
+    layer when it is activated: then the last entry holds ``f(logits)``).  ``pre``, a list,
     receives every layer's pre-activations (``pre[l]`` for layer l's outputs, ``pre[0]``
     None).
     """
@@ -105,10 +106,10 @@ def _forward(X, theta, sizes, activation, pre=None):
         z = outputs[-1] @ W + b
         if pre is not None:
             pre.append(z)
-        if l == len(layers) - 1:
-            outputs.append(z)
-        else:
+        if l < activation.shape[0]:
             outputs.append(_activate(z, int(activation[l, 0]), activation[l, 1]))
+        else:
+            outputs.append(z)
     return outputs
 
 
@@ -132,7 +133,7 @@ def _loss_terms_and_delta(Z, Y, loss):
 
 
 def mlp_logits(X, theta, sizes, activation, out):
-    """Output-layer pre-activations of every sample, shape (N, sizes[-1]), into ``out``."""
+    """Output-layer pre-activations (or activated outputs) of every sample, into ``out``."""
     out[...] = _forward(X, theta, sizes, activation)[-1]
     return out
 
@@ -150,6 +151,9 @@ def mlp_loss_grad(X, Y, theta, sizes, activation, loss, grad):
     delta = delta / X.shape[0]
     gradients = []
     layers = _layers(theta, sizes)
+    if activation.shape[0] == len(layers):  # an activated output: d/dz = d/da f'(z)
+        code, param = int(activation[-1, 0]), activation[-1, 1]
+        delta = delta * _derivatives(pre[-1], outputs[-1], code, param)[0]
     for l in range(len(layers) - 1, -1, -1):
         W, _ = layers[l]
         gradients.append(np.concatenate([(outputs[l].T @ delta).ravel(), delta.sum(axis=0)]))

@@ -178,7 +178,7 @@ def _prepare_linear(model, origin, u, v, method, metric):
 def _prepare_network(model, origin, u, v, method, metric):
     arrays = (model.X, model.target, origin, u, v, model.layout.sizes)
     loss = ACCURACY if metric == "accuracy" else model.loss
-    return "network", arrays, (table_key(model.activation), loss)
+    return "network", arrays, (table_key(model.activation, model.layout.sizes.size - 2), loss)
 
 
 # How each model family's plane is reduced to one tile kernel's inputs.
@@ -191,7 +191,8 @@ def _prepare_curvature(model, origin, u, v, metric, tol):
     # a network without biases: its Hessian is over the weights (the marker only then, so
     # the codes -- and stores' fingerprints -- of every other model stay as they were)
     weights_only = () if model.biases or model.family != NETWORK else ("weights only",)
-    codes = (model.family, model.loss, table_key(model.activation), *weights_only, tol)
+    n_hidden = model.layout.sizes.size - 2 if model.family == NETWORK else 0
+    codes = (model.family, model.loss, table_key(model.activation, n_hidden), *weights_only, tol)
     return metric.replace("_", "-"), arrays, codes
 
 
