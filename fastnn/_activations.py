@@ -83,6 +83,11 @@ def check_activation(value, name: str = "activation"):
 
 def check_output_activation(value, name: str = "output_activation"):
     """Constraint: one activation name or (name, parameter) pair; returns it as given."""
+    if not _is_single(value):
+        raise ValueError(
+            f"{name} is the output layer's one activation: a name or a (name, parameter) "
+            f"pair; got {value!r}"
+        )
     _entry(value, name)
     return value
 

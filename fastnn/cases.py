@@ -141,8 +141,9 @@ def _network(rng, n, sizes):
     ``2 s + l`` (modulo their number), so the parity test's seeds 0 to 4 give every
     activation to a network with two hidden layers, whatever else they draw, and mix
     two per network.  Under the squared error the output layer is activated too, by the
-    activation after the last hidden layer's (identity: no output row).  The parameters are set so that both sides of every branch are met
-    (softplus's threshold inside the pre-activations' range).
+    activation after the last hidden layer's (identity: no output row).  The parameters
+    are set so that both sides of every branch are met (softplus's threshold inside the
+    pre-activations' range).
     """
     loss = int(rng.choice([SQUARED_ERROR, LOG_LOSS, SOFTMAX_LOG_LOSS]))
     sizes = (*sizes[:-1], 1 if loss == LOG_LOSS else sizes[-1])

@@ -326,9 +326,10 @@ def from_torch(module, loss: str):
         ``ELU`` (its alpha), ``Softplus`` (beta 1, its threshold); none: the identity),
         each hidden layer its own, ending in a ``Linear`` layer: the output function is
         the loss's -- except with ``loss="mse"``, where one of those activations may follow
-        the last ``Linear`` layer (the estimator's ``output_activation``).  Every ``Linear`` layer has a bias, or none has (``bias=False``
-        throughout: the estimator has ``biases=False``, and planes, Hessians and training
-        are over the weights alone -- the module's own parameters).  ``Dropout``, ``Identity``
+        the last ``Linear`` layer (the estimator's ``output_activation``).  Every
+        ``Linear`` layer has a bias, or none has (``bias=False`` throughout: the estimator
+        has ``biases=False``, and planes, Hessians and training are over the weights alone
+        -- the module's own parameters).  ``Dropout``, ``Identity``
         and ``Flatten`` layers may stand anywhere: they are taken as evaluated
         (``module.eval()``: the identity on fastnn's two-dimensional inputs).  With
         ``loss="nll_loss"`` the module ends in ``LogSoftmax(dim=1)``.

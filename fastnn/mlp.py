@@ -385,8 +385,10 @@ def _objective(impl, X, Y, theta, layout, activation, loss, alpha):
 
 
 def network_table(params, n_hidden: int) -> np.ndarray:
-    """The activation table of settings ``params``: the hidden layers' rows, and the output
-    layer's when a regressor's ``output_activation`` is not the identity."""
+    """The activation table of settings ``params`` (with a regressor's output row).
+
+    The output layer has a row when ``output_activation`` is not the identity.
+    """
     return activation_table(
         params["activation"], n_hidden, output=params.get("output_activation", "identity")
     )

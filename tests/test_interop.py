@@ -289,8 +289,10 @@ def test_torch_layers_fastnn_lacks_are_named():
         fastnn.from_torch(nn.Sequential(*layers, nn.Linear(3, 1)), "mse")
     with pytest.raises(ValueError, match=r"layer 1 \(Hardtanh\) has no fastnn counterpart"):
         fastnn.from_torch(nn.Sequential(nn.Linear(2, 3), nn.Hardtanh(), nn.Linear(3, 1)), "mse")
-    with pytest.raises(ValueError, match="ending in a Linear layer"):
+    with pytest.raises(ValueError, match=r"layer 1 \(Sigmoid\) follows the last Linear layer"):
         fastnn.from_torch(nn.Sequential(nn.Linear(2, 1), nn.Sigmoid()), "bce_with_logits")
+    with pytest.raises(ValueError, match="ending in a Linear layer"):
+        fastnn.from_torch(nn.Sequential(nn.Linear(2, 1), nn.Tanh(), nn.Sigmoid()), "mse")
     with pytest.raises(ValueError, match="loss must be one of"):
         fastnn.from_torch(nn.Sequential(nn.Linear(2, 1)), "hinge")
 
@@ -526,6 +528,47 @@ def test_training_an_imported_module_takes_torchs_steps(activation, loss):
     net, X, y = _torch_problem(torch, 7, activation, loss, hidden=5, outputs=outputs)
     model = fastnn.from_torch(net, loss)
     _assert_gd_takes_torchs_steps(torch, net, model, loss, X, y, lr=0.05, steps=6)
+
+
+# Output activations under MSELoss, each after hidden layers of another activation.
+TORCH_OUTPUTS = [
+    ("Sigmoid()", "Tanh()"),
+    ("Tanh()", "ReLU()"),
+    ("ReLU()", "Tanh()"),
+    ("LeakyReLU(0.2)", "GELU()"),
+    ("GELU()", "SiLU()"),
+    ("SiLU()", "Sigmoid()"),
+    ("ELU(alpha=1.3)", "Tanh()"),
+    ("Softplus(threshold=0.8)", "ELU()"),
+]
+
+
+@pytest.mark.parametrize(("output", "hidden"), TORCH_OUTPUTS)
+def test_an_output_activation_under_mse_is_torchs_loss_hessian_and_steps(output, hidden):
+    """``Linear -> f`` trained with MSELoss: loss at every point of a plane (1e-12), HVP
+    (1e-10), GD steps (1e-12) and the plane taken back, all as torch has them."""
+    torch = pytest.importorskip("torch")
+    net, X, y = _torch_problem(torch, 8, hidden, "mse", hidden=5, outputs=2)
+    net = torch.nn.Sequential(*net, _torch_layer(torch, output)).double()
+    model = fastnn.from_torch(net, "mse")
+    assert model.out_activation_ == model.output_activation != "identity"
+    with torch.no_grad():
+        np.testing.assert_allclose(model.predict(X), net(torch.from_numpy(X)).numpy(), rtol=1e-13)
+    surface = fastnn.loss_surface(model, X, y, resolution=4, random_state=1)
+    centre, u, v = (
+        fastnn.to_torch(w, net, vector=True) for w in (surface.center, surface.u, surface.v)
+    )
+    for i in range(4):
+        for j in range(4):
+            point = centre + surface.a[i] * u + surface.b[j] * v
+            torch.nn.utils.vector_to_parameters(point, net.parameters())
+            with torch.no_grad():
+                expected = _torch_loss(torch, net, "mse", X, y)
+            assert surface.values[i, j] == pytest.approx(expected, rel=1e-12)
+    torch.nn.utils.vector_to_parameters(centre, net.parameters())
+    v = np.random.default_rng(3).normal(size=model.theta_.size)
+    _assert_hvp_is_torchs(torch, net, model, "mse", X, y, v)
+    _assert_gd_takes_torchs_steps(torch, net, model, "mse", X, y, lr=0.1, steps=5)
 
 
 def test_a_module_without_biases_is_mapped_over_its_own_parameters():

@@ -103,3 +103,36 @@ def test_the_seeds_give_every_network_kernel_every_activation():
         for code in _network(np.random.default_rng(seed), 4, (2, 3, 3, 2))[4][:, 0]
     }
     assert drawn == set(ACTIVATION_CODES.values())
+
+
+NETWORK_KERNELS = ("mlp_logits", "mlp_loss_grad", "mlp_hvp", "mlp_surface", "mlp_train",
+                   "mlp_trainability")  # fmt: skip
+OUTPUTS = ("sigmoid", "tanh", "relu", ("leaky_relu", 0.15), "gelu", "silu", ("elu", 1.3),
+           ("softplus", 0.75))  # fmt: skip
+
+
+@pytest.mark.parametrize("output", OUTPUTS, ids=str)
+@pytest.mark.parametrize("name", NETWORK_KERNELS)
+def test_network_kernels_match_the_twins_with_an_output_activation(name, output, monkeypatch):
+    """The squared error of activated outputs (a table's output row), in every network
+    kernel: the case table's networks, made regressors with ``output`` on their outputs."""
+    import fastnn.cases as cases
+    from fastnn._activations import activation_table
+    from fastnn._codes import SQUARED_ERROR
+
+    drawn, made = cases._network, []
+
+    def regression(rng, n, sizes):
+        X, _, theta, sizes, hidden, _ = drawn(rng, n, sizes)
+        row = activation_table("relu", 0, output=output)
+        made.append(np.vstack([hidden, row]))
+        return X, rng.normal(size=(n, sizes[-1])), theta, sizes, made[-1], SQUARED_ERROR
+
+    monkeypatch.setattr(cases, "_network", regression)
+    case = CASES[name]
+    arguments = case.arguments("small", OUTPUTS.index(output))
+    assert made and any(a is made[0] for a in arguments)  # the kernels read the output row
+    got = case.run(fastnn.kernels, arguments)
+    expected = case.run(fastnn.reference, arguments)
+    assert all(np.isfinite(e).any() for e in expected if e.size)
+    case.compare(got, expected)

@@ -51,6 +51,12 @@ def add_parser(sub) -> None:
         help=f"hidden activation, one of {', '.join(ACTIVATION_CODES)}: one for every hidden "
         "layer, or one per hidden layer",
     )
+    parser.add_argument(
+        "--output-activation",
+        choices=tuple(ACTIVATION_CODES),
+        metavar="NAME",
+        help="with --regression: the outputs' activation (the squared error of f(z))",
+    )
     parser.add_argument("--solver", choices=("gd", "sgd", "minibatch", "momentum"), default="gd")
     parser.add_argument("--iterations", type=int, default=300, help="epochs of every run")
     parser.add_argument("--lr", type=float, default=0.5, help="the rate of an axis-free layer")
@@ -101,12 +107,18 @@ def run(args) -> int:
     else:
         X, y = lecture.network_data(args.seed)
     kind = fastnn.MLPRegressor if args.regression else fastnn.MLPClassifier
+    if args.output_activation is not None and not args.regression:
+        raise CommandError(
+            "--output-activation applies to --regression (a classifier's output function is "
+            "its loss's)"
+        )
+    output = {} if args.output_activation is None else {"output_activation": args.output_activation}
     resolution = args.resolution[0] if len(args.resolution) == 1 else tuple(args.resolution)
     ranges = ((args.ranges[0], args.ranges[1]), (args.ranges[2], args.ranges[3]))
     estimator = kind(
         tuple(args.hidden), activation_argument(args.activation), solver=args.solver,
         max_iter=args.iterations, learning_rate_init=args.lr, tol=None, init="normal",
-        random_state=args.seed,
+        random_state=args.seed, **output,
     )  # fmt: skip
     start = time.perf_counter()
     try:

@@ -78,9 +78,8 @@ def check_evaluation(evaluation) -> None:
             "device='cuda' runs fastnn's kernels; backend='numpy' (the reference) is CPU only"
         )
     if evaluation.kind == "network":
-        from fastnn.kernels.plane_parts import first_varying_layer
-
         from fastnn._activations import table_from_key
+        from fastnn.kernels.plane_parts import first_varying_layer
 
         X, _, _, u, v, sizes = evaluation.arrays
         if table_from_key(evaluation.codes[0], sizes.size - 2).shape[0] > sizes.size - 2:

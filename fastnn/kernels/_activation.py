@@ -59,8 +59,7 @@ def _layer(activation, l):
 
 @njit(inline=True)
 def _activated(activation, l):
-    """Whether layer ``l``'s outputs are activated: the hidden layers, and the output
-    layer of a table with an output row."""
+    """Whether layer ``l``'s outputs are activated (hidden layers; an output row's layer)."""
     return l < activation.shape[0]
 
 

@@ -154,8 +154,7 @@ def _units(A, unit_start, l):
 
 @njit(exact=True)
 def _forward_block(Xb, T, sizes, activation, offsets, A, P, Zb):
-    """Every layer's activations (the last: the logits, or the activated outputs) for a
-    block of samples.
+    """Every layer's activations for a block of samples (the last: the logits or outputs).
 
     ``Zb``: the block's first-layer pre-activations, ``(BLOCK, fan_out * LANES)``, when
     they are kept as such (see :func:`_lane_loss_grad`); else empty.  ``P`` (A's shape,

@@ -125,9 +125,9 @@ def _load_chunk(X, idx, lo, m, A0):
 
 @njit()
 def _forward_chunk(X, idx, lo, m, theta, sizes, activation, offsets, A, P):
-    """Fill the chunk buffer A with every layer's activations (the last: the logits,
-    or the activated outputs of a table with an output row).
+    """Fill the chunk buffer A with every layer's activations (the last: logits or outputs).
 
+    The output layer is activated when the table has an output row.
     P (A's shape, or empty when no layer needs them) receives the pre-activations of the
     layers whose derivatives need them.
     """
