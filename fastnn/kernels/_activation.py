@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import math
 
-from fastnn._codes import ELU, GELU, IDENTITY, LEAKY_RELU, RELU, SIGMOID, SILU, SOFTPLUS, TANH
+from fastnn._codes import ELU, GELU, IDENTITY, LEAKY_RELU, RELU, SIGMOID, SILU, TANH
 from fastnn._numba import njit
 from fastnn.kernels._math import (
     _cast_like,
@@ -91,42 +91,63 @@ def _hidden_sigmoid(z):
     return s if z >= 0.0 else e * s
 
 
+# One small function per activation (and per derivative pair): each loop below inlines only
+# its own activation's code.  A shared function branching on a constant code put all five
+# activations' code (GELU's erfc polynomial among them) into every loop for LLVM to prune,
+# and doubled the network kernels' compile time.
 @njit(inline=True)
-def _value(z, code, param):
-    """f(z) of one of the activations that need pre-activations (float64)."""
-    if code == LEAKY_RELU:
-        return z if z > 0.0 else param * z
-    if code == GELU:
-        return z * (0.5 * _erfc(-z * _SQRT_HALF))
-    if code == SILU:
-        return z * _sigmoid(z)
-    if code == ELU:
-        return z if z > 0.0 else param * _expm1_nonpositive(z)
-    # softplus
-    return z if z > param else _softplus(z)
+def _leaky_relu(z, slope):
+    return z if z > 0.0 else slope * z
 
 
 @njit(inline=True)
-def _first_second(z, code, param):
-    """(f'(z), f''(z)) of the activations that need the pre-activation ``z``.
+def _gelu(z):
+    return z * (0.5 * _erfc(-z * _SQRT_HALF))
 
-    The four original activations never come here: their derivatives are written with the
-    output in :func:`_scale_by_derivative` and :func:`_derivative_rows`.
-    """
-    if code == LEAKY_RELU:
-        return (1.0 if z > 0.0 else param), 0.0
-    if code == GELU:
-        density = _INV_SQRT_2PI * _exp(-0.5 * z * z)
-        return 0.5 * _erfc(-z * _SQRT_HALF) + z * density, density * (2.0 - z * z)
-    if code == SILU:
-        s = _sigmoid(z)
-        return s * (1.0 + z * (1.0 - s)), s * (1.0 - s) * (2.0 + z * (1.0 - 2.0 * s))
-    if code == ELU:
-        if z > 0.0:
-            return 1.0, 0.0
-        e = param * _exp(z)
-        return e, e
-    if z > param:  # softplus
+
+@njit(inline=True)
+def _silu(z):
+    return z * _sigmoid(z)
+
+
+@njit(inline=True)
+def _elu(z, alpha):
+    return z if z > 0.0 else alpha * _expm1_nonpositive(z)
+
+
+@njit(inline=True)
+def _softplus_above(z, threshold):
+    return z if z > threshold else _softplus(z)
+
+
+@njit(inline=True)
+def _leaky_relu_derivatives(z, slope):
+    return (1.0 if z > 0.0 else slope), 0.0
+
+
+@njit(inline=True)
+def _gelu_derivatives(z):
+    density = _INV_SQRT_2PI * _exp(-0.5 * z * z)
+    return 0.5 * _erfc(-z * _SQRT_HALF) + z * density, density * (2.0 - z * z)
+
+
+@njit(inline=True)
+def _silu_derivatives(z):
+    s = _sigmoid(z)
+    return s * (1.0 + z * (1.0 - s)), s * (1.0 - s) * (2.0 + z * (1.0 - 2.0 * s))
+
+
+@njit(inline=True)
+def _elu_derivatives(z, alpha):
+    if z > 0.0:
+        return 1.0, 0.0
+    e = alpha * _exp(z)
+    return e, e
+
+
+@njit(inline=True)
+def _softplus_derivatives(z, threshold):
+    if z > threshold:
         return 1.0, 0.0
     s = _sigmoid(z)
     return s, s * (1.0 - s)
@@ -170,19 +191,19 @@ def _activate_with_pre(Z, code, param, width):
         row = Z[k]
         if code == LEAKY_RELU:
             for i in range(width):
-                row[i] = _value(float(row[i]), LEAKY_RELU, param)
+                row[i] = _leaky_relu(float(row[i]), param)
         elif code == GELU:
             for i in range(width):
-                row[i] = _value(float(row[i]), GELU, param)
+                row[i] = _gelu(float(row[i]))
         elif code == SILU:
             for i in range(width):
-                row[i] = _value(float(row[i]), SILU, param)
+                row[i] = _silu(float(row[i]))
         elif code == ELU:
             for i in range(width):
-                row[i] = _value(float(row[i]), ELU, param)
+                row[i] = _elu(float(row[i]), param)
         else:
             for i in range(width):
-                row[i] = _value(float(row[i]), SOFTPLUS, param)
+                row[i] = _softplus_above(float(row[i]), param)
 
 
 @njit(inline=True)
@@ -219,19 +240,19 @@ def _scale_by_first(d, p, code, param, width):
     """d[:width] *= f'(z) for the activations that need pre-activations, a loop per code."""
     if code == LEAKY_RELU:
         for i in range(width):
-            d[i] *= _first_second(p[i], LEAKY_RELU, param)[0]
+            d[i] *= _leaky_relu_derivatives(p[i], param)[0]
     elif code == GELU:
         for i in range(width):
-            d[i] *= _first_second(p[i], GELU, param)[0]
+            d[i] *= _gelu_derivatives(p[i])[0]
     elif code == SILU:
         for i in range(width):
-            d[i] *= _first_second(p[i], SILU, param)[0]
+            d[i] *= _silu_derivatives(p[i])[0]
     elif code == ELU:
         for i in range(width):
-            d[i] *= _first_second(p[i], ELU, param)[0]
+            d[i] *= _elu_derivatives(p[i], param)[0]
     else:
         for i in range(width):
-            d[i] *= _first_second(p[i], SOFTPLUS, param)[0]
+            d[i] *= _softplus_derivatives(p[i], param)[0]
 
 
 @njit()
@@ -269,16 +290,16 @@ def _first_second_rows(first, second, p, code, param, width):
     """:func:`_derivative_rows` of one unit for the activations that need pre-activations."""
     if code == LEAKY_RELU:
         for i in range(width):
-            first[i], second[i] = _first_second(p[i], LEAKY_RELU, param)
+            first[i], second[i] = _leaky_relu_derivatives(p[i], param)
     elif code == GELU:
         for i in range(width):
-            first[i], second[i] = _first_second(p[i], GELU, param)
+            first[i], second[i] = _gelu_derivatives(p[i])
     elif code == SILU:
         for i in range(width):
-            first[i], second[i] = _first_second(p[i], SILU, param)
+            first[i], second[i] = _silu_derivatives(p[i])
     elif code == ELU:
         for i in range(width):
-            first[i], second[i] = _first_second(p[i], ELU, param)
+            first[i], second[i] = _elu_derivatives(p[i], param)
     else:
         for i in range(width):
-            first[i], second[i] = _first_second(p[i], SOFTPLUS, param)
+            first[i], second[i] = _softplus_derivatives(p[i], param)
