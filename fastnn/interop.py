@@ -315,7 +315,7 @@ _TORCH_PASSED_THROUGH = ("Dropout", "Identity", "Flatten")
 TORCH_LOSSES = ("cross_entropy", "nll_loss", "bce_with_logits", "mse")
 
 
-def from_torch(module, loss: str):
+def from_torch(module, loss: str, *, batch_norm: str | None = None):
     """A PyTorch ``nn.Sequential`` network as a fitted fastnn estimator.
 
     Parameters
@@ -339,6 +339,17 @@ def from_torch(module, loss: str):
         surface is over the module's own parameters), ``nn.NLLLoss`` of the module's
         ``LogSoftmax`` (the same loss), ``nn.BCEWithLogitsLoss`` (one output, targets
         0/1) or ``nn.MSELoss`` (mean over samples and outputs).
+    batch_norm : {None, "fold"}, default None
+        ``"fold"``: a ``BatchNorm1d`` right after a ``Linear`` layer is folded into it, as
+        evaluated (its running statistics): ``W' = W c`` and ``b' = (b - mean) c + beta``
+        per unit, ``c = gamma / sqrt(var + eps)``.  The estimator computes the module's
+        function exactly, over the folded layer's parameters ``(W', b')`` -- not over
+        ``gamma`` and ``beta``, which planes leave where they are.  Filter-normalised
+        directions with ``bias="zero"`` then give Li et al.'s plane of the module's weights
+        with biases and BatchNorm parameters fixed (their ``--xignore biasbn``): each folded
+        filter is its filter times ``c``, which filter normalisation divides out (the sign
+        of a negative ``gamma`` aside).  :func:`to_torch` unfolds.  None: a ``BatchNorm1d``
+        is refused.
 
     Returns
     -------
@@ -352,34 +363,47 @@ def from_torch(module, loss: str):
     ValueError
         A layer fastnn does not have (named with its position), an activation setting it
         does not compute (GELU's tanh approximation, Softplus with beta != 1), Linear
-        layers of which some have biases and some not, or a loss fastnn does not have.
+        layers of which some have biases and some not, a ``BatchNorm1d`` without
+        ``batch_norm="fold"`` or not right after a Linear layer, or a loss fastnn does
+        not have.
 
     Warns
     -----
     FastnnWarning
-        A ``Dropout`` layer in training mode: the module is mapped as evaluated.
+        A ``Dropout`` or ``BatchNorm1d`` layer in training mode: the module is mapped as
+        evaluated.
     """
     if loss not in TORCH_LOSSES:
         raise ValueError(f"loss must be one of {', '.join(map(repr, TORCH_LOSSES))}; got {loss!r}")
-    network = _torch_network(module, "from_torch", loss)
-    dropping = [
+    if batch_norm not in (None, "fold"):
+        raise ValueError(f"batch_norm must be None or 'fold'; got {batch_norm!r}")
+    network = _torch_network(module, "from_torch", loss, fold=batch_norm == "fold")
+    training = [
         k for k, layer in enumerate(module)
-        if type(layer).__name__ == "Dropout" and layer.training and layer.p > 0
+        if (type(layer).__name__ == "Dropout" and layer.training and layer.p > 0)
+        or (type(layer).__name__ == "BatchNorm1d" and layer.training)
     ]  # fmt: skip
-    if dropping:
+    if training:
+        kind = type(module[training[0]]).__name__
         warnings.warn(
-            f"from_torch: layer {dropping[0]} (Dropout) is in training mode, where torch "
-            "drops units at random; fastnn maps the module as evaluated (module.eval())",
+            f"from_torch: layer {training[0]} ({kind}) is in training mode, where torch "
+            + ("drops units at random" if kind == "Dropout" else "normalises by the batch's")
+            + "; fastnn maps the module as evaluated (module.eval())",
             FastnnWarning,
             stacklevel=2,
         )
-    without = [layer for layer in network.linear if layer.bias is None]
+    # a folded layer has a bias (BatchNorm's shift) whether or not its Linear layer has one
+    without = [
+        layer for layer in network.linear
+        if layer.bias is None and network.batch_norms[id(layer)] is None
+    ]  # fmt: skip
     if without and len(without) < len(network.linear):
-        with_bias = next(layer for layer in network.linear if layer.bias is not None)
+        with_bias = next(layer for layer in network.linear if layer not in without)
+        folded = " (its BatchNorm1d's shift, folded in)" if with_bias.bias is None else ""
         raise ValueError(
             f"from_torch: layer {network.positions[id(without[0])]} (Linear) has no bias "
-            f"(bias=False) but layer {network.positions[id(with_bias)]} has one; fastnn maps "
-            "networks whose Linear layers all have biases, or none has"
+            f"(bias=False) but layer {network.positions[id(with_bias)]} has one{folded}; "
+            "fastnn maps networks whose Linear layers all have biases, or none has"
         )
     layout = MLPLayout(network.sizes)
     theta = np.empty(layout.n_params)
@@ -393,6 +417,11 @@ def from_torch(module, loss: str):
             if layer.bias is None
             else _finite(_values(layer.bias, where), "from_torch", f"{where}'s bias")
         )
+        norm = network.batch_norms[id(layer)]
+        if norm is not None:
+            scale, mean, shift = _batch_norm_fold(norm, network.positions[id(norm)])
+            weights *= scale
+            biases[...] = (biases - mean) * scale + shift
     sizes, activation = network.sizes, network.activation
     outputs = sizes[-1]
     hidden = tuple(int(s) for s in sizes[1:-1])
@@ -431,14 +460,18 @@ class _TorchNetwork:
     sizes: list[int]
     activation: tuple  # one per hidden layer: a name, or a (name, parameter) pair
     output: str | tuple | None  # an activation after the last Linear layer (mse only)
+    batch_norms: dict  # id(Linear layer) -> the BatchNorm1d folded into it, or None
 
 
-def _torch_network(module, caller: str, loss: str | None = None) -> _TorchNetwork:
+def _torch_network(
+    module, caller: str, loss: str | None = None, fold: bool = True
+) -> _TorchNetwork:
     """Check ``module`` as :func:`from_torch` describes it; its Linear layers and sizes.
 
     A last ``LogSoftmax`` is the ``nll_loss``'s (required with it, refused with the other
     losses; ``loss=None`` takes either); an activation after the last Linear layer is an
-    output activation (``mse`` or ``loss=None`` only).
+    output activation (``mse`` or ``loss=None`` only).  ``fold``: a ``BatchNorm1d`` right
+    after a Linear layer is folded into it (else refused).
     """
     import torch  # imported here only: torch stays optional
 
@@ -448,6 +481,12 @@ def _torch_network(module, caller: str, loss: str | None = None) -> _TorchNetwor
     for k, layer in enumerate(every):
         name = type(layer).__name__
         known = isinstance(layer, (torch.nn.Linear, torch.nn.LogSoftmax))
+        if name == "BatchNorm1d" and not fold:
+            raise ValueError(
+                f"{caller}: layer {k} (BatchNorm1d) is mapped folded into the Linear layer "
+                "before it, as evaluated: pass batch_norm='fold' (see from_torch)"
+            )
+        known = known or (name == "BatchNorm1d" and fold)
         if not known and name not in _TORCH_ACTIVATIONS and name not in _TORCH_PASSED_THROUGH:
             raise ValueError(
                 f"{caller}: layer {k} ({name}) has no fastnn counterpart: fastnn networks "
@@ -458,6 +497,24 @@ def _torch_network(module, caller: str, loss: str | None = None) -> _TorchNetwor
         _check_torch_activation(layer, k, caller)
     positions = {id(layer): k for k, layer in enumerate(every)}
     layers = [layer for layer in every if type(layer).__name__ not in _TORCH_PASSED_THROUGH]
+    batch_norms = {}
+    for k, layer in enumerate(layers):
+        if type(layer).__name__ == "BatchNorm1d":
+            before = layers[k - 1] if k > 0 else None
+            if not isinstance(before, torch.nn.Linear) or id(before) in batch_norms:
+                raise ValueError(
+                    f"{caller}: layer {positions[id(layer)]} (BatchNorm1d) does not follow a "
+                    "Linear layer; fastnn folds a BatchNorm1d into the Linear layer right "
+                    "before it"
+                )
+            if before.out_features != layer.num_features:
+                raise ValueError(
+                    f"{caller}: layer {positions[id(layer)]} (BatchNorm1d) normalises "
+                    f"{layer.num_features} features; the Linear layer before it gives "
+                    f"{before.out_features}"
+                )
+            batch_norms[id(before)] = layer
+    layers = [layer for layer in layers if type(layer).__name__ != "BatchNorm1d"]
     log_softmax = bool(layers) and isinstance(layers[-1], torch.nn.LogSoftmax)
     if log_softmax:
         last = layers.pop()
@@ -529,7 +586,26 @@ def _torch_network(module, caller: str, loss: str | None = None) -> _TorchNetwor
             _TORCH_ACTIVATIONS[type(gap[0]).__name__](gap[0]) if gap else "identity" for gap in gaps
         ),
         output=output,
+        batch_norms={id(layer): batch_norms.get(id(layer)) for layer in linear},
     )
+
+
+def _batch_norm_fold(norm, position: int, caller: str = "from_torch"):
+    """(c, mean, shift) of an evaluated BatchNorm1d: it computes ``(x - mean) c + shift``."""
+    where = f"layer {position} (BatchNorm1d)"
+    if norm.running_mean is None or norm.running_var is None:
+        raise ValueError(
+            f"{caller}: {where} keeps no running statistics (track_running_stats=False): "
+            "evaluated, it normalises by each batch, which no fixed network computes"
+        )
+    mean = _finite(_values(norm.running_mean, where), caller, f"{where}'s running_mean")
+    var = _finite(_values(norm.running_var, where), caller, f"{where}'s running_var")
+    scale = 1.0 / np.sqrt(var + float(norm.eps))
+    shift = np.zeros_like(mean)
+    if norm.affine:
+        scale = scale * _finite(_values(norm.weight, where), caller, f"{where}'s weight")
+        shift = _finite(_values(norm.bias, where), caller, f"{where}'s bias")
+    return scale, mean, shift
 
 
 def _check_torch_activation(layer, position: int, caller: str) -> None:
@@ -552,7 +628,7 @@ def _check_torch_activation(layer, position: int, caller: str) -> None:
         )
 
 
-def to_torch(theta, module, *, vector: bool = False):
+def to_torch(theta, module, *, vector: bool = False, direction: bool = False):
     """A parameter vector of fastnn's layout as ``module``'s own parameters.
 
     Parameters
@@ -564,19 +640,27 @@ def to_torch(theta, module, *, vector: bool = False):
         The module (as :func:`from_torch` accepts it).
     vector : bool, default False
         Return one flat tensor in ``torch.nn.utils.parameters_to_vector``'s order instead.
+    direction : bool, default False
+        ``theta`` is a direction (a difference of two points), not a point.  It matters
+        only for a module whose ``BatchNorm1d`` layers were folded (``from_torch(...,
+        batch_norm="fold")``), where a point maps affinely: a direction gets the linear
+        part (zero ``gamma``; the change of a folded bias goes to the BatchNorm's ``bias``,
+        or, without ``affine``, to the Linear layer's).
 
     Returns
     -------
     list of torch.Tensor, or torch.Tensor
         One tensor per entry of ``list(module.parameters())``, with its shape, dtype and
         device (weights (outputs, inputs)); values rounded to the module's dtype, so a
-        float64 module's parameters round-trip exactly.
+        float64 module's parameters round-trip exactly (folded layers: to rounding, their
+        weights are divided by the fold's factor again; ``gamma`` is the module's own).
 
     Raises
     ------
     ValueError
         ``theta`` of another size, or one that moves the biases of a layer the module
-        built with ``bias=False``.
+        built with ``bias=False`` (or, folded, that has neither bias nor BatchNorm shift);
+        a folded layer whose ``gamma`` is 0 somewhere (nothing to divide by).
     """
     import torch
 
@@ -592,15 +676,24 @@ def to_torch(theta, module, *, vector: bool = False):
     for layer, weights, biases in zip(
         network.linear, layout.coefs(theta), layout.intercepts(theta), strict=True
     ):
+        norm = network.batch_norms[id(layer)]
+        unfolded = (
+            [weights.T, biases]
+            if norm is None
+            else _unfold(layer, norm, weights, biases, network.positions, direction)
+        )
         like = layer.weight
-        tensors.append(torch.tensor(weights.T, dtype=like.dtype, device=like.device))
+        tensors.append(torch.tensor(unfolded[0], dtype=like.dtype, device=like.device))
         if layer.bias is not None:
-            tensors.append(torch.tensor(biases, dtype=like.dtype, device=like.device))
-        elif np.any(biases != 0.0):
+            tensors.append(torch.tensor(unfolded[1], dtype=like.dtype, device=like.device))
+        elif unfolded[1] is not None and np.any(unfolded[1] != 0.0):
             raise ValueError(
                 f"theta: moves the biases of layer {network.positions[id(layer)]} (Linear), "
                 "which the module has none of (bias=False)"
             )
+        tensors.extend(
+            torch.tensor(values, dtype=like.dtype, device=like.device) for values in unfolded[2:]
+        )
     for tensor, parameter in zip(tensors, module.parameters(), strict=True):
         assert tensor.shape == parameter.shape  # the order of parameters(): weight, bias
     return torch.cat([t.reshape(-1) for t in tensors]) if vector else tensors
@@ -655,6 +748,33 @@ def to_sklearn(theta, estimator) -> dict:
     else:
         intercept = np.reshape(theta[:1], np.shape(estimator.intercept_)).copy()
     return {"coef_": theta[1:].reshape(coef.shape).copy(), "intercept_": intercept}
+
+
+def _unfold(layer, norm, weights, biases, positions, direction: bool) -> list:
+    """A folded layer's ``[W, b, gamma, beta]``, from its folded weights and bias.
+
+    Without ``affine`` there is no gamma or beta; b is None where the module's Linear layer
+    has no bias and nothing is left for it.
+    """
+    scale, mean, shift = _batch_norm_fold(norm, positions[id(norm)], "to_torch")
+    if np.any(scale == 0.0):
+        raise ValueError(
+            f"to_torch: layer {positions[id(norm)]} (BatchNorm1d) has gamma = 0 for some "
+            "units: the folded weights into them cannot be unfolded"
+        )
+    W = weights.T / scale[:, None]
+    if norm.affine:  # b' = (b - mean) c + beta: the Linear bias stays, beta takes the rest
+        own = None if layer.bias is None else _values(layer.bias, "to_torch")
+        if direction:
+            return [W, None if own is None else np.zeros_like(own), np.zeros_like(scale), biases]
+        kept = np.zeros_like(mean) if own is None else own
+        gamma = _values(norm.weight, "to_torch")
+        return [W, own, gamma, biases - (kept - mean) * scale]
+    # no affine: b' = (b - mean) c, so the Linear layer's bias takes the change
+    unfolded = biases / scale + (0.0 if direction else mean)
+    if layer.bias is None and np.all(np.abs(unfolded) <= 1e-12 * (np.abs(mean) + 1.0)):
+        return [W, None]  # the fold's own bias, to rounding: nothing moved it
+    return [W, unfolded]
 
 
 def _check_size(theta, n_params: int, kind: str) -> None:

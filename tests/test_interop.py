@@ -13,6 +13,7 @@ import pytest
 
 import fastnn
 from fastnn import data
+from fastnn.exceptions import FastnnWarning
 
 sklearn = pytest.importorskip("sklearn")
 from sklearn import linear_model, neural_network  # noqa: E402
@@ -278,9 +279,11 @@ def test_imported_torch_networks_map_torchs_own_loss_at_every_point(loss, activa
 def test_torch_layers_fastnn_lacks_are_named():
     torch = pytest.importorskip("torch")
     nn = torch.nn
-    with pytest.raises(ValueError, match=r"layer 2 \(BatchNorm1d\) has no fastnn counterpart"):
+    with pytest.raises(ValueError, match=r"layer 2 \(BatchNorm1d\) is mapped folded"):
         layers = [nn.Linear(2, 3), nn.Dropout(), nn.BatchNorm1d(3), nn.Linear(3, 1)]
         fastnn.from_torch(nn.Sequential(*layers), "mse")
+    with pytest.raises(ValueError, match=r"layer 1 \(LayerNorm\) has no fastnn counterpart"):
+        fastnn.from_torch(nn.Sequential(nn.Linear(2, 3), nn.LayerNorm(3), nn.Linear(3, 1)), "mse")
     with pytest.raises(ValueError, match=r"layer 1 \(GELU\) uses approximate='tanh'"):
         layers = [nn.Linear(2, 3), nn.GELU(approximate="tanh"), nn.Linear(3, 1)]
         fastnn.from_torch(nn.Sequential(*layers), "mse")
@@ -600,3 +603,105 @@ def test_a_module_without_biases_is_mapped_over_its_own_parameters():
     mixed = nn.Sequential(nn.Linear(3, 5, bias=False), nn.ReLU(), nn.Linear(5, 3))
     with pytest.raises(ValueError, match=r"layer 0 \(Linear\) has no bias \(bias=False\) but"):
         fastnn.from_torch(mixed, "cross_entropy")
+
+
+def _batch_norm_module(torch, affine_second=False, seed=4):
+    """3 -> 6 (BatchNorm) -> ReLU -> 5 (BatchNorm) -> Tanh -> 2, evaluated, with running
+    statistics from a few training batches and gamma, beta away from 1, 0.
+
+    The second BatchNorm: with ``affine_second``, gamma and beta after a bias-free Linear
+    layer (beta takes the folded bias); without, none, after a Linear layer with a bias.
+    """
+    nn = torch.nn
+    torch.manual_seed(seed)
+    net = nn.Sequential(
+        nn.Linear(3, 6), nn.BatchNorm1d(6), nn.ReLU(), nn.Dropout(0.2),
+        nn.Linear(6, 5, bias=not affine_second), nn.BatchNorm1d(5, affine=affine_second),
+        nn.Tanh(), nn.Linear(5, 2),
+    ).double()  # fmt: skip
+    with torch.no_grad():
+        for _ in range(5):
+            net(torch.randn(32, 3, dtype=torch.float64) * 2 + 1)
+        net[1].weight.uniform_(-1.5, 1.5)  # negative gammas too
+        net[1].bias.normal_()
+        if affine_second:
+            net[5].weight.uniform_(0.5, 2.0)
+            net[5].bias.normal_()
+    return net.eval()
+
+
+@pytest.mark.parametrize("affine_second", [False, True])
+def test_batch_norm_folded_into_its_linear_layer_is_torchs_function(affine_second):
+    """batch_norm='fold': predictions, the loss at every point of a plane taken back to the
+    module (1e-12), and Li et al.'s plane of the weights (filter norms kept, in the module's
+    own coordinates; biases and BatchNorm parameters fixed)."""
+    torch = pytest.importorskip("torch")
+    net = _batch_norm_module(torch, affine_second)
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(60, 3)) * 2 + 1, rng.integers(0, 2, 60) * 1.0
+    model = fastnn.from_torch(net, "cross_entropy", batch_norm="fold")
+    with torch.no_grad():
+        logits = net(torch.from_numpy(X)).numpy()
+    np.testing.assert_allclose(model._logits(X), logits, rtol=1e-12, atol=1e-13)
+    own = torch.nn.utils.parameters_to_vector(net.parameters()).detach().clone()
+    np.testing.assert_allclose(fastnn.to_torch(model.theta_, net, vector=True), own, rtol=1e-14)
+    for bias in ("keep", "zero"):
+        surface = fastnn.loss_surface(
+            model, X, y, resolution=3, directions="filter", bias=bias, random_state=2
+        )
+        centre, u, v = surface.to_torch(net, vector=True)
+        for i in range(3):
+            for j in range(3):
+                torch.nn.utils.vector_to_parameters(
+                    centre + surface.a[i] * u + surface.b[j] * v, net.parameters()
+                )
+                with torch.no_grad():
+                    expected = _torch_loss(torch, net, "cross_entropy", X, y)
+                assert surface.values[i, j] == pytest.approx(expected, rel=1e-12)
+        torch.nn.utils.vector_to_parameters(own, net.parameters())
+    # bias="zero": in the module's coordinates u moves the weights alone, each filter (a
+    # unit's incoming weights) by the norm of the module's own filter
+    moved = fastnn.to_torch(surface.u, net, direction=True)
+    parameters = list(net.parameters())
+    for tensor, parameter in zip(moved, parameters, strict=True):
+        if parameter.ndim == 1:
+            assert not np.any(tensor.numpy())
+    surface = fastnn.loss_surface(model, X, y, resolution=3, directions="filter", random_state=2)
+    moved = fastnn.to_torch(surface.u, net, direction=True)
+    for tensor, parameter in zip(moved, parameters, strict=True):
+        if parameter.ndim == 2:
+            np.testing.assert_allclose(
+                np.linalg.norm(tensor.numpy(), axis=1),
+                np.linalg.norm(parameter.detach().numpy(), axis=1),
+                rtol=1e-12,
+            )
+
+
+def test_batch_norm_that_cannot_be_folded_is_refused_in_one_line():
+    torch = pytest.importorskip("torch")
+    nn = torch.nn
+    net = _batch_norm_module(torch)
+    with pytest.raises(
+        ValueError, match=r"layer 1 \(BatchNorm1d\) is mapped folded .* batch_norm='fold'"
+    ):
+        fastnn.from_torch(net, "cross_entropy")
+    with pytest.raises(ValueError, match="batch_norm must be None or 'fold'"):
+        fastnn.from_torch(net, "cross_entropy", batch_norm="keep")
+    after = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.BatchNorm1d(3), nn.Linear(3, 1)).eval()
+    with pytest.raises(ValueError, match=r"layer 2 \(BatchNorm1d\) does not follow a Linear"):
+        fastnn.from_torch(after, "mse", batch_norm="fold")
+    stateless = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3, track_running_stats=False))
+    with pytest.raises(ValueError, match=r"layer 1 \(BatchNorm1d\) keeps no running statistics"):
+        fastnn.from_torch(
+            nn.Sequential(*stateless, nn.Linear(3, 1)).eval(), "mse", batch_norm="fold"
+        )
+    training = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3), nn.Linear(3, 1)).double()
+    with pytest.warns(FastnnWarning, match=r"layer 1 \(BatchNorm1d\) is in training mode"):
+        fastnn.from_torch(training, "mse", batch_norm="fold")
+    # a plane moving the bias of a bias-free Linear layer whose BatchNorm has no shift
+    shiftless = nn.Sequential(nn.Linear(2, 3, bias=False), nn.BatchNorm1d(3, affine=False))
+    shiftless = nn.Sequential(*shiftless, nn.Linear(3, 1)).double().eval()
+    model = fastnn.from_torch(shiftless, "mse", batch_norm="fold")
+    fastnn.to_torch(model.theta_, shiftless)  # its own point: nothing moved that bias
+    with pytest.raises(ValueError, match=r"moves the biases of layer 0 \(Linear\)"):
+        fastnn.to_torch(np.ones(model.theta_.size), shiftless, direction=True)

@@ -128,7 +128,8 @@ class Plane:
         from fastnn.interop import to_torch
 
         return PlaneParameters(
-            *(to_torch(x, module, vector=vector) for x in (self.origin, self.u, self.v))
+            to_torch(self.origin, module, vector=vector),
+            *(to_torch(d, module, vector=vector, direction=True) for d in (self.u, self.v)),
         )
 
     def to_sklearn(self, estimator) -> PlaneParameters:
