@@ -156,7 +156,8 @@ def _network(rng, n, sizes):
     ]
     # the squared error's outputs take the turn's next activation (the output row)
     output = entries[-1] if loss == SQUARED_ERROR else "identity"
-    activation = activation_table(entries[:-1], len(sizes) - 2, output=output)
+    hidden = entries[:-1] if len(sizes) > 2 else "relu"  # (no hidden layer: no rows)
+    activation = activation_table(hidden, len(sizes) - 2, output=output)
     X = rng.normal(size=(n, sizes[0]))
     theta = rng.normal(size=layout.n_params) * 0.5
     return X, _targets(rng, n, loss, sizes[-1]), theta, layout.sizes, activation, loss

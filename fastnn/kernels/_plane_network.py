@@ -178,9 +178,13 @@ def _loss_sum(Z, Yt, lo, m, loss, scratch):
     return _softmax_sum(Z, Yt, lo, m, scratch)
 
 
-@njit(inline=True)
+@njit()
 def _activate_output(Z, activation, n_layers, m):
-    """Activate the output layer's Z[:, :m] in place when the table has an output row."""
+    """Activate the output layer's Z[:, :m] in place when the table has an output row.
+
+    A call, not inlined: the points' loops it sits in stay as they were for every other
+    network (one call per point and sub-block of samples).
+    """
     if _activated(activation, n_layers - 1):
         code, param = _layer(activation, n_layers - 1)
         _activate(Z, code, param, m)
