@@ -111,11 +111,18 @@ OUTPUTS = ("sigmoid", "tanh", "relu", ("leaky_relu", 0.15), "gelu", "silu", ("el
            ("softplus", 0.75))  # fmt: skip
 
 
-@pytest.mark.parametrize("output", OUTPUTS, ids=str)
+@pytest.mark.parametrize(
+    ("output", "depth"),
+    [*((output, "hidden") for output in OUTPUTS), ("sigmoid", "none"), ("gelu", "none")],
+    ids=str,
+)
 @pytest.mark.parametrize("name", NETWORK_KERNELS)
-def test_network_kernels_match_the_twins_with_an_output_activation(name, output, monkeypatch):
+def test_network_kernels_match_the_twins_with_an_output_activation(
+    name, output, depth, monkeypatch
+):
     """The squared error of activated outputs (a table's output row), in every network
-    kernel: the case table's networks, made regressors with ``output`` on their outputs."""
+    kernel: the case table's networks (``depth="none"``: without their hidden layers), made
+    regressors with ``output`` on their outputs."""
     import fastnn.cases as cases
     from fastnn._activations import activation_table
     from fastnn._codes import SQUARED_ERROR
@@ -123,6 +130,7 @@ def test_network_kernels_match_the_twins_with_an_output_activation(name, output,
     drawn, made = cases._network, []
 
     def regression(rng, n, sizes):
+        sizes = sizes if depth == "hidden" else (sizes[0], sizes[-1])
         X, _, theta, sizes, hidden, _ = drawn(rng, n, sizes)
         row = activation_table("relu", 0, output=output)
         made.append(np.vstack([hidden, row]))

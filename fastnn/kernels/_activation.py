@@ -236,6 +236,16 @@ def _scale_by_derivative(D, A, P, code, param, width):
 
 
 @njit()
+def _scale_by_output_derivative(D, A, P, activation, l, width):
+    """:func:`_scale_by_derivative` by output row ``l``'s f'.
+
+    A call, not inlined: the loops of networks without an output row stay as they were.
+    """
+    code, param = _layer(activation, l)
+    _scale_by_derivative(D, A, P, code, param, width)
+
+
+@njit()
 def _scale_by_first(d, p, code, param, width):
     """d[:width] *= f'(z) for the activations that need pre-activations, a loop per code."""
     if code == LEAKY_RELU:

@@ -39,6 +39,7 @@ from fastnn.kernels._activation import (
     _keep_and_activate,
     _layer,
     _scale_by_derivative,
+    _scale_by_output_derivative,
 )
 from fastnn.kernels._math import _exp, _log1p
 from fastnn.kernels.linear import _bce_term
@@ -363,13 +364,12 @@ def _lane_loss_grad(
         _forward_block(Xb, T, sizes, activation, offsets, A, P, Zb)
         _loss_and_delta(out_units, Yb, count, loss, out_deltas, value, scratch)
         if with_grad and _activated(activation, n_layers - 1):  # the output's delta, times f'
-            code, param = _layer(activation, n_layers - 1)
             for s in range(count):
-                _scale_by_derivative(
+                _scale_by_output_derivative(
                     _one_row(_units(D[s], unit_start, n_layers - 1)),
                     _one_row(_units(A[s], unit_start, n_layers - 1)),
-                    _one_row(_units(P[s], unit_start, n_layers - 1)), code, param,
-                    sizes[-1] * lanes,
+                    _one_row(_units(P[s], unit_start, n_layers - 1)), activation,
+                    n_layers - 1, sizes[-1] * lanes,
                 )  # fmt: skip
         if with_grad:
             _backward_block(Xb, T, sizes, activation, offsets, A, P, D, G, not kept)

@@ -38,6 +38,7 @@ from fastnn.kernels._activation import (
     _keep_and_activate,
     _layer,
     _scale_by_derivative,
+    _scale_by_output_derivative,
 )
 from fastnn.kernels._math import _exp, _log1p
 from fastnn.kernels.linear import _bce_term
@@ -328,10 +329,9 @@ def _chunks_loss_grad(X, Y, idx, lo, hi, theta, sizes, activation, loss, offsets
             per_sample,
         )
         if _activated(activation, n_layers - 1):  # the output's delta: times f'(z)
-            code, param = _layer(activation, n_layers - 1)
-            _scale_by_derivative(
+            _scale_by_output_derivative(
                 _rows(D, unit_start, n_layers), _rows(A, unit_start, n_layers),
-                _rows(P, unit_start, n_layers), code, param, m,
+                _rows(P, unit_start, n_layers), activation, n_layers - 1, m,
             )  # fmt: skip
         _backward_chunk(theta, sizes, activation, offsets, A, P, D, m, grad, product)
     return total
