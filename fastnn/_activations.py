@@ -98,7 +98,8 @@ def activation_table(
     """The kernels' float64 ``(n_hidden, 2)`` table of codes and parameters.
 
     ``output`` (a name or a (name, parameter) pair, checked as ``output_activation``):
-    the output layer's activation; anything but ``"identity"`` adds its row.
+    the output layer's activation; anything but ``"identity"`` adds its row (then the
+    table has ``n_hidden + 1`` rows).
     """
     check_activation(value, name)
     output_row = _entry(output, "output_activation")
