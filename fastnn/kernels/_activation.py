@@ -92,9 +92,9 @@ def _hidden_sigmoid(z):
 
 
 # One small function per activation (and per derivative pair): each loop below inlines only
-# its own activation's code.  A shared function branching on a constant code put all five
-# activations' code (GELU's erfc polynomial among them) into every loop for LLVM to prune,
-# and doubled the network kernels' compile time.
+# its own activation's code, where a shared function branching on a constant code put all
+# five activations' code (GELU's erfc polynomial among them) into every loop for LLVM to
+# prune.  (The compile time it saves was within this machine's noise: bench/RESULTS.md.)
 @njit(inline=True)
 def _leaky_relu(z, slope):
     return z if z > 0.0 else slope * z
