@@ -8,6 +8,7 @@ of them (``backend="numba"`` or ``"numpy"``).
 
 from fastnn import data
 from fastnn._config import config_context, get_config, set_config
+from fastnn.connectivity import Alignment, Curve, PathProfile, align, connect, linear_barrier
 from fastnn.curvature import (
     CurvatureSurface,
     curvature_surface,
@@ -31,12 +32,27 @@ from fastnn.layout import MLPLayout
 from fastnn.linear_model import LinearRegression, LogisticRegression, linear_fit_1d
 from fastnn.mlp import MLPClassifier, MLPRegressor
 from fastnn.optim import gradient_descent
-from fastnn.surface import LossLine, Plane, Surface, loss_line, loss_surface, loss_surfaces
+from fastnn.surface import (
+    LossLine,
+    Plane,
+    Surface,
+    loss_line,
+    loss_surface,
+    loss_surfaces,
+    plane_through,
+)
 from fastnn.trainability import TrainabilityMap, trainability
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "align",
+    "Alignment",
+    "connect",
+    "Curve",
+    "linear_barrier",
+    "PathProfile",
+    "plane_through",
     "ConvergenceWarning",
     "config_context",
     "CurvatureSurface",

@@ -44,6 +44,15 @@ class BaseEstimator:
             setattr(self, name, value)
         return self
 
+    def __setstate__(self, state: dict) -> None:
+        # pickle and deepcopy copy a view into a new array: rebuild the views of theta_
+        # (coefs_, coef_, ...), so that the loaded model's attributes are theta_ again
+        self.__dict__.update(state)
+        self._restore_views()
+
+    def _restore_views(self) -> None:
+        """Make the fitted attributes that are views of ``theta_`` views again."""
+
     def __repr__(self) -> str:
         defaults = {
             p.name: p.default for p in inspect.signature(type(self).__init__).parameters.values()

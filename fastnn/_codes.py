@@ -42,6 +42,11 @@ ACTIVATION_DEFAULTS = {"leaky_relu": 0.01, "elu": 1.0, "softplus": 20.0}
 MOMENTUM = 0  # theta += v, v = momentum * v - lr * grad (plain gradient steps when momentum = 0)
 ADAM = 1
 
+# Curves between two networks (fastnn.connect): the bend's place in theta(t).
+BEZIER = 0  # (1 - t)^2 theta_a + 2 t (1 - t) bend + t^2 theta_b
+POLYCHAIN = 1  # theta_a -> bend -> theta_b, two segments, the bend at t = 1/2
+CURVE_CODES = {"bezier": BEZIER, "polychain": POLYCHAIN}
+
 # What ended a training loop.
 MAX_ITER = 0
 CONVERGED = 1

@@ -34,6 +34,8 @@ from fastnn._codes import (
     ADAM,
     LOG_LOSS,
     MOMENTUM,
+    SETTING_BATCH_SIZE,
+    SETTING_BIASES,
     SETTING_LAYER_RATES,
     SETTING_MOMENTUM,
     SOFTMAX_LOG_LOSS,
@@ -255,6 +257,33 @@ def _mlp_training(rng, n, sizes, epochs):
     order = sample_orders(rng, n, epochs)
     head = (X, Y, theta, sizes, activation, loss, settings, order, mlp_state(theta))
     return (*head, *_training_buffers(epochs, theta.size, 2))
+
+
+def _curve_training(rng, n, sizes, epochs):
+    """Two networks and a bend between them; Bezier or polychain, each batch its own t."""
+    from fastnn._codes import BEZIER, POLYCHAIN
+
+    X, Y, theta_a, sizes, activation, loss = _network(rng, n, sizes)
+    theta_b = theta_a + rng.normal(scale=0.5, size=theta_a.size)
+    settings = mlp_settings(
+        optimizer=int(rng.choice([MOMENTUM, ADAM])),
+        lr=0.01,
+        batch_size=max(1, n // 5),
+        momentum=0.9,
+        alpha=float(rng.choice([0.0, 0.5])),
+        biases=bool(rng.random() < 0.7),
+    )
+    if not settings[SETTING_BIASES]:  # a network without biases: its three points have none
+        for theta in (theta_a, theta_b):
+            MLPLayout(sizes).zero_biases(theta)
+    bend = 0.5 * (theta_a + theta_b)
+    order = sample_orders(rng, n, epochs)
+    n_batches = -(-n // int(settings[SETTING_BATCH_SIZE]))
+    ts = rng.random((epochs, n_batches))
+    ts[0, :2] = 0.25, 0.75  # both halves of a polychain
+    curve = int(rng.choice([BEZIER, POLYCHAIN]))
+    head = (X, Y, theta_a, bend, theta_b, sizes, activation, loss, curve, settings, order, ts)
+    return (*head, mlp_state(bend), np.full(epochs, np.nan))
 
 
 def _linear_hvp(rng, n, d, k):
@@ -509,6 +538,16 @@ CASES: dict[str, Case] = {
     "mlp_train": Case(
         "mlp_train",
         _mlp_training,
+        small={"n": 200, "sizes": _SMALL_NET, "epochs": 8},
+        quick={"n": 2000, "sizes": (2, 10, 1), "epochs": 20},
+        bench={"n": 2000, "sizes": (2, 10, 1), "epochs": 100},
+        work=lambda n, sizes, epochs: (epochs, "epochs"),
+        rtol=1e-9,
+        atol=1e-12,
+    ),
+    "curve_train": Case(
+        "curve_train",
+        _curve_training,
         small={"n": 200, "sizes": _SMALL_NET, "epochs": 8},
         quick={"n": 2000, "sizes": (2, 10, 1), "epochs": 20},
         bench={"n": 2000, "sizes": (2, 10, 1), "epochs": 100},

@@ -102,6 +102,15 @@ class _LinearModel(BaseEstimator):
         "record_trajectory": check_record_every,
     }
 
+    def _restore_views(self) -> None:
+        if not hasattr(self, "theta_"):
+            return
+        net = getattr(self, "_softmax", None)
+        if net is None:
+            self._set_theta(self.theta_, self.fit_intercept, self.n_features_in_)
+        else:  # the multinomial model's attributes are its network's
+            self._adopt_softmax(net)
+
     def _encode_target(self, y, n_samples):
         raise NotImplementedError
 

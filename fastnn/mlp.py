@@ -309,6 +309,11 @@ class _BaseMLP(BaseEstimator):
         self._activation_table = activation
         self._loss_code = loss
 
+    def _restore_views(self) -> None:
+        if hasattr(self, "theta_"):
+            self.coefs_ = self.layout_.coefs(self.theta_)
+            self.intercepts_ = self.layout_.intercepts(self.theta_)
+
     # -- evaluation -----------------------------------------------------------------------
     def _loss_grad(self, impl, X, Y, theta):
         grad = np.empty(theta.size)

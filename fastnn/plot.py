@@ -461,6 +461,59 @@ def plot_loss_line(line, ax=None, title=None):
     return fig
 
 
+def plot_path_profile(profile, ax=None, title=None, style="-"):
+    """Draw a :class:`fastnn.connectivity.PathProfile`: loss (and error, right axis) against t.
+
+    One colour per data set; a second call with ``ax=fig.axes[0]`` and another ``style``
+    adds a second path (a trained curve over its straight line) on the same axes.
+    """
+    fig, ax = _figure(ax)
+    colours = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple")
+    label = {"line": "line", "bezier": "Bezier curve", "polychain": "polychain"}[profile.kind]
+    for k, (name, values) in enumerate(profile.loss.items()):
+        colour = colours[k % len(colours)]
+        barrier = profile.loss_barrier[name]
+        ax.plot(profile.t, values, style, color=colour, lw=1.5,
+                label=f"{name} loss, {label} (barrier {barrier:.3g})")  # fmt: skip
+    ax.set_xlabel("t")
+    ax.set_ylabel(f"mean {profile.info.get('loss', 'loss')}")
+    if profile.error:
+        twin = next((a for a in fig.axes if a is not ax and a.bbox.bounds == ax.bbox.bounds), None)
+        twin = twin or ax.twinx()
+        for k, (name, values) in enumerate(profile.error.items()):
+            twin.plot(profile.t, values, style, color=colours[k % len(colours)], lw=0.8,
+                      alpha=0.6, label=f"{name} error, {label}")  # fmt: skip
+        twin.set_ylabel("error (thin lines)")
+    ax.set_title(title or f"{profile.info.get('model', 'model')}: loss along the {label}")
+    ax.legend(loc="best", fontsize="small")
+    return fig
+
+
+def plot_curve_on_plane(surface, curve, ax=None, title=None, points=201):
+    """A trained curve and the straight line on the surface of their plane (Garipov et al.).
+
+    ``surface`` is a map of :meth:`fastnn.connectivity.Curve.plane` (or of any plane the
+    curve lies in); the curve, the line from ``model_a`` to ``model_b`` and the three
+    control points are drawn at their exact coordinates in it.
+    """
+    fig = plot_surface(surface, kind="contour", ax=ax, title=title, markers=False)
+    ax = fig.axes[0]
+    t = np.linspace(0.0, 1.0, points)
+    drawn = surface.project(curve.points(t))
+    ends = surface.project(np.stack([curve.theta_a, curve.theta_b]))
+    bend = surface.project(curve.bend)[0]
+    ax.plot(ends[:, 0], ends[:, 1], "--", color="k", lw=1.2, label="straight line",
+            zorder=3)  # fmt: skip
+    ax.plot(drawn[:, 0], drawn[:, 1], "-", color="tab:red", lw=2.0, label=f"{curve.kind} curve",
+            zorder=3)  # fmt: skip
+    ax.plot(*ends.T, "o", color="white", mec="k", ms=8, label="model_a, model_b", zorder=4)
+    ax.plot(*bend, "s", color="tab:red", mec="k", ms=7, label="bend", zorder=4)
+    for (x, y), name in zip(ends, ("a", "b"), strict=True):
+        ax.annotate(name, (x, y), textcoords="offset points", xytext=(6, 6), zorder=5)
+    ax.legend(loc="best", fontsize="small")
+    return fig
+
+
 # -- the lecture's figures ----------------------------------------------------------------
 _CLASS_COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple")
 

@@ -35,6 +35,7 @@ from fastnn.kernels.surface import (
     mse_surface_quadratic,
     mse_surface_stats,
 )
+from fastnn.kernels.train_curve import curve_train
 from fastnn.kernels.train_linear import (
     _linear_gd_threaded,
     _linear_minibatch_threaded,
@@ -51,6 +52,7 @@ __all__ = [
     "bce_loss",
     "bce_loss_grad",
     "bce_surface",
+    "curve_train",
     "linear_gd",
     "linear_hvp",
     "linear_logits",

@@ -29,6 +29,7 @@ from fastnn.reference.surface import (
     mse_surface_quadratic,
     mse_surface_stats,
 )
+from fastnn.reference.train_curve import curve_train
 from fastnn.reference.train_linear import (
     linear_gd,
     linear_minibatch,
@@ -43,6 +44,7 @@ __all__ = [
     "bce_loss",
     "bce_loss_grad",
     "bce_surface",
+    "curve_train",
     "linear_gd",
     "linear_hvp",
     "linear_logits",

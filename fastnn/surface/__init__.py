@@ -51,6 +51,7 @@ from fastnn.surface._plane import (
     make_axis,
     model_plane,
     pca_directions,
+    plane_through,
 )
 from fastnn.surface._result import LossLine, Surface
 
@@ -65,6 +66,7 @@ __all__ = [
     "loss_surface",
     "loss_surfaces",
     "pca_directions",
+    "plane_through",
 ]
 
 

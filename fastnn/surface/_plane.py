@@ -555,3 +555,67 @@ def check_plane(plane, loss_model, name: str = "plane") -> Plane:
             f"{loss_model.n_params}"
         )
     return plane
+
+
+def _parameters_of(point, name: str, size: int | None = None) -> np.ndarray:
+    """A model's fitted parameters, or a parameter vector."""
+    theta = getattr(getattr(point, "estimator", point), "theta_", None)
+    return check_vector(point if theta is None else theta, name, size=size)
+
+
+def plane_through(theta_a, theta_bend, theta_b, *, resolution=51, margin=0.2) -> Plane:
+    """The plane through three points of parameter space, e.g. a curve's control points.
+
+    Garipov et al.'s plane: origin ``theta_a``, ``u`` the unit vector towards
+    ``theta_b``, ``v`` the unit vector of ``theta_bend - theta_a`` orthogonal to ``u``.
+    A quadratic Bezier curve, a two-segment chain through the three points and the
+    straight line from ``theta_a`` to ``theta_b`` all lie in it, so
+    ``loss_surface(model, X, y, plane=plane_through(...))`` maps the landscape they cross
+    and :meth:`Surface.plot` draws them exactly (pass their points as ``trajectory``).
+
+    Parameters
+    ----------
+    theta_a, theta_bend, theta_b : ndarray of shape (n_params,) or fitted fastnn models
+    resolution : int or pair of int, default 51
+    margin : float, default 0.2
+        The grid covers the three points plus this fraction of their extent on each side.
+
+    Returns
+    -------
+    Plane
+        ``info["points"]`` holds the three points' ``(a, b)`` coordinates.
+    """
+    a_point = _parameters_of(theta_a, "theta_a")
+    bend = _parameters_of(theta_bend, "theta_bend", a_point.size)
+    b_point = _parameters_of(theta_b, "theta_b", a_point.size)
+    if isinstance(margin, bool) or not isinstance(margin, numbers.Real) or not margin >= 0:
+        raise ValueError(f"margin must be a number >= 0; got {margin!r}")
+    along = b_point - a_point
+    length = float(np.linalg.norm(along))
+    if length == 0.0:
+        raise ValueError("theta_a equals theta_b: no plane runs through the three points")
+    u = along / length
+    offset = bend - a_point
+    across = offset - (offset @ u) * u
+    height = float(np.linalg.norm(across))
+    if height <= 1e-12 * max(length, float(np.linalg.norm(offset))):
+        raise ValueError(
+            "theta_bend lies on the line from theta_a to theta_b: the three points span no plane"
+        )
+    v = across / height
+    coords = np.array([[0.0, 0.0], [offset @ u, offset @ v], [length, 0.0]])
+    span = []
+    for lo, hi in zip(coords.min(axis=0), coords.max(axis=0), strict=True):
+        pad = float(margin) * (hi - lo)
+        span.append((lo - pad, hi + pad))
+    a, b = make_axes(span, resolution)
+    info = {
+        "directions": "through",
+        "cos_uv": 0.0,
+        "points": {"a": coords[0].tolist(), "bend": coords[1].tolist(), "b": coords[2].tolist()},
+    }
+    labels = ("along theta_b - theta_a", "towards the bend")
+    plane = Plane(a_point.copy(), u, v, a, b, "directions", "through", None, info,
+                  a_point.copy(), labels)  # fmt: skip
+    check_reachable(plane, "margin")
+    return plane
