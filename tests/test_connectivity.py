@@ -214,7 +214,7 @@ def test_the_bends_gradient_is_the_expected_losss_at_fixed_t(pair, kind, t):
     from fastnn._codes import CURVE_CODES, MOMENTUM
     from fastnn._training import mlp_settings, mlp_state
     from fastnn.kernels import curve_train
-    from fastnn.reference.train_curve import curve_weights
+    from fastnn.reference.train_curve import _curve_weights
 
     a, b, X, y = pair
     Y = y[:, None].astype(float)
@@ -230,7 +230,7 @@ def test_the_bends_gradient_is_the_expected_losss_at_fixed_t(pair, kind, t):
                 np.arange(X.shape[0])[None, :], np.array([[t]]), mlp_state(bend),
                 np.empty(1))  # fmt: skip
     gradient = (bend - moved) / lr
-    wa, wm, wb = curve_weights(t, CURVE_CODES[kind])
+    wa, wm, wb = _curve_weights(t, CURVE_CODES[kind])
 
     def expected_loss(m):
         theta = wa * theta_a + wm * m + wb * theta_b

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from fastnn._backends import backend_module
 from fastnn._validation import check_int, check_option, check_random_state, check_X
 from fastnn.connectivity._pair import check_same_function, estimator_of
 from fastnn.exceptions import ConvergenceWarning
@@ -146,19 +147,32 @@ def weight_matching(layout, theta_a, theta_b, max_iter: int, rng):
     return Alignment(permutations, index, "weights", sweeps, converged, history, before)
 
 
+def hidden_activations(estimator, X) -> list:
+    """Every hidden layer's activations on ``X`` (each ``(n_samples, width)``).
+
+    Layer h's are the outputs of the network's first h layers with layer h activated:
+    the prediction kernel on that prefix of ``theta`` and of the activation table.
+    """
+    impl = backend_module(estimator.backend)
+    sizes = estimator.layout_.sizes
+    outputs = []
+    for h in range(1, sizes.size - 1):
+        prefix = sizes[: h + 1]
+        n_params = int(estimator.layout_.bias_start[h - 1] + sizes[h])
+        out = np.empty((X.shape[0], int(sizes[h])))
+        table = np.ascontiguousarray(estimator._activation_table[:h])
+        outputs.append(impl.mlp_logits(X, estimator.theta_[:n_params], prefix, table, out))
+    return outputs
+
+
 def activation_matching(estimator_a, estimator_b, X):
     """One assignment per hidden layer on the activations over ``X`` (see the module)."""
-    from fastnn.reference.mlp import _forward
-
     solve = _solver()
     sizes = [int(s) for s in estimator_a.layout_.sizes]
-    outputs = [
-        _forward(X, e.theta_, e.layout_.sizes, e._activation_table)
-        for e in (estimator_a, estimator_b)
-    ]
+    hidden_a, hidden_b = (hidden_activations(e, X) for e in (estimator_a, estimator_b))
     permutations, scores, before = [], [], 0.0
-    for h in range(1, len(sizes) - 1):
-        inner = outputs[0][h].T @ outputs[1][h]
+    for A, B in zip(hidden_a, hidden_b, strict=True):
+        inner = A.T @ B
         _, best = solve(inner, maximize=True)
         permutations.append(best)
         scores.append(float(inner[np.arange(best.size), best].sum()))

@@ -32,19 +32,35 @@ from fastnn._validation import (
     check_resolution,
 )
 from fastnn.connectivity._pair import check_same_function, data_sets, estimator_of
-from fastnn.connectivity._path import PathProfile, profile_line
+from fastnn.connectivity._path import PathProfile, profile_line, profile_points
 from fastnn.exceptions import DivergenceWarning
 from fastnn.model import as_loss_model
 
 OPTIMIZERS = ("sgd", "adam")
 
 
+def curve_weights(t, kind: str) -> np.ndarray:
+    """The weights of ``(theta_a, bend, theta_b)`` in ``theta(t)``: shape ``(t.size, 3)``.
+
+    As :mod:`fastnn.kernels.train_curve` forms them, vectorised over ``t``.
+    """
+    t = np.ravel(np.asarray(t, dtype=np.float64))
+    if kind == "bezier":
+        return np.stack([(1.0 - t) * (1.0 - t), 2.0 * t * (1.0 - t), t * t], axis=1)
+    first = t < 0.5
+    return np.stack(
+        [
+            np.where(first, 1.0 - 2.0 * t, 0.0),
+            np.where(first, 2.0 * t, 2.0 - 2.0 * t),
+            np.where(first, 0.0, 2.0 * t - 1.0),
+        ],
+        axis=1,
+    )
+
+
 def curve_points(theta_a, bend, theta_b, t, kind: str) -> np.ndarray:
     """``theta(t)`` for every ``t``: shape ``(t.size, n_params)``."""
-    from fastnn.reference.train_curve import curve_weights
-
-    weights = np.array([curve_weights(float(s), CURVE_CODES[kind]) for s in np.ravel(t)])
-    return weights @ np.stack([theta_a, bend, theta_b])
+    return curve_weights(t, kind) @ np.stack([theta_a, bend, theta_b])
 
 
 @dataclass(eq=False)
@@ -86,7 +102,7 @@ class Curve:
 
     def plane(self, *, resolution=51, margin=0.2):
         """The plane through the three control points (:func:`fastnn.plane_through`)."""
-        from fastnn.surface._plane import plane_through
+        from fastnn.surface import plane_through
 
         return plane_through(
             self.theta_a, self.bend, self.theta_b, resolution=resolution, margin=margin
@@ -117,19 +133,6 @@ class Curve:
 
     def _title(self) -> str:
         return f"{self.info.get('model', 'model')}: {self.kind} curve and straight line"
-
-
-def profile_points(model_a, sets: dict, t, points, kind: str, backend) -> PathProfile:
-    """Loss (and error) at the parameters ``points[k]`` of a path, per data set."""
-    classifier = hasattr(estimator_of(model_a), "classes_")
-    loss, error = {}, {}
-    for name, (X, y) in sets.items():
-        model = as_loss_model(model_a, X, y, backend=backend)
-        loss[name] = np.array([model.loss_at(theta) for theta in points])
-        if classifier:
-            error[name] = 1.0 - np.array([model.accuracy_at(theta) for theta in points])
-    info = {"model": type(estimator_of(model_a)).__name__, "loss": model.loss_name}
-    return PathProfile(np.asarray(t, dtype=np.float64), loss, error, kind, info)
 
 
 def _settings(optimizer, learning_rate, momentum, alpha, batch_size, biases):

@@ -19,6 +19,7 @@ import numpy as np
 
 from fastnn._validation import check_resolution
 from fastnn.connectivity._pair import check_same_function, data_sets, estimator_of
+from fastnn.model import as_loss_model
 
 
 def barrier_height(t: np.ndarray, values: np.ndarray) -> float:
@@ -76,14 +77,25 @@ class PathProfile:
         return plot_path_profile(self, ax=ax, title=title)
 
 
+def profile_points(model_a, sets: dict, t, points, kind: str, backend) -> PathProfile:
+    """Loss (and error) at the parameters ``points[k]`` of a path, per data set."""
+    classifier = hasattr(estimator_of(model_a), "classes_")
+    loss, error = {}, {}
+    for name, (X, y) in sets.items():
+        model = as_loss_model(model_a, X, y, backend=backend)
+        loss[name] = np.array([model.loss_at(theta) for theta in points])
+        if classifier:
+            error[name] = 1.0 - np.array([model.accuracy_at(theta) for theta in points])
+    info = {"model": type(estimator_of(model_a)).__name__, "loss": model.loss_name}
+    return PathProfile(np.asarray(t, dtype=np.float64), loss, error, kind, info)
+
+
 def profile_line(model_a, model_b, sets: dict, resolution, backend, threads) -> PathProfile:
     """The straight line's profile, from the engine's loss lines (``to=``)."""
     from fastnn.surface import loss_line
 
     theta_b = estimator_of(model_b).theta_
     if np.array_equal(theta_b, estimator_of(model_a).theta_):  # the line is one point
-        from fastnn.connectivity._curve import profile_points
-
         t = np.linspace(0.0, 1.0, resolution)
         return profile_points(model_a, sets, t, np.tile(theta_b, (t.size, 1)), "line", backend)
     classifier = hasattr(estimator_of(model_a), "classes_")

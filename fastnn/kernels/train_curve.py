@@ -5,7 +5,7 @@ Contract (reference: :mod:`fastnn.reference.train_curve`):
 * the curve ``theta(t)`` joins ``theta_a`` (t = 0) and ``theta_b`` (t = 1) through
   ``bend``: a quadratic Bezier curve ``(1 - t)^2 theta_a + 2 t (1 - t) bend +
   t^2 theta_b`` (``curve`` = ``BEZIER``) or a chain of two segments with the bend at
-  ``t = 1/2`` (``POLYCHAIN``), :func:`curve_weights`;
+  ``t = 1/2`` (``POLYCHAIN``), :func:`_curve_weights`;
 * each batch (its samples ``order[epoch]`` cut as in :mod:`fastnn.kernels.train_mlp`)
   takes its own ``t = ts[epoch, batch]`` (drawn by the caller, uniform on [0, 1]); its
   loss is the network's mean loss over the batch at ``theta(t)``, and the bend's
@@ -43,7 +43,7 @@ from fastnn.kernels.train_mlp import _add_penalty, _drop_bias_gradient, _loop_se
 
 
 @njit()
-def curve_weights(t, curve):
+def _curve_weights(t, curve):
     """The weights of ``(theta_a, bend, theta_b)`` in ``theta(t)``."""
     if curve == BEZIER:
         s = 1.0 - t
@@ -55,7 +55,7 @@ def curve_weights(t, curve):
 
 @njit()
 def _curve_point(theta_a, bend, theta_b, t, curve, point):
-    wa, wm, wb = curve_weights(t, curve)
+    wa, wm, wb = _curve_weights(t, curve)
     for p in range(point.size):
         point[p] = wa * theta_a[p] + wm * bend[p] + wb * theta_b[p]
     return wm

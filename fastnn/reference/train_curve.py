@@ -11,7 +11,7 @@ from fastnn.reference.train_linear import _diverged
 from fastnn.reference.train_mlp import _rates, _update, _weights
 
 
-def curve_weights(t, curve):
+def _curve_weights(t, curve):
     """The weights of ``(theta_a, bend, theta_b)`` in ``theta(t)``."""
     if curve == BEZIER:
         return (1.0 - t) ** 2, 2.0 * t * (1.0 - t), t * t
@@ -52,7 +52,7 @@ def curve_train(
             total = 0.0
             for k, lo in enumerate(range(0, n, batch)):
                 rows = order[epoch, lo : lo + batch]
-                wa, wm, wb = curve_weights(ts[epoch, k], curve)
+                wa, wm, wb = _curve_weights(ts[epoch, k], curve)
                 point = wa * theta_a + wm * bend + wb * theta_b
                 value = mlp_loss_grad(X[rows], Y[rows], point, sizes, activation, loss, grad)
                 grad *= wm
