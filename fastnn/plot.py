@@ -514,6 +514,74 @@ def plot_curve_on_plane(surface, curve, ax=None, title=None, points=201):
     return fig
 
 
+def plot_persistence_diagram(topology, threshold, ax=None, title=None):
+    """A :class:`~fastnn.surface.Topology`'s persistence diagram: saddle against minimum.
+
+    Basins deeper than ``threshold`` lie above the dashed line; the deepest basin (it
+    never merges) is drawn at the top edge, marked "never merges".
+    """
+    fig, ax = _figure(ax)
+    finite = np.isfinite(topology.saddle)
+    low = float(topology.minimum.min())
+    high = float(topology.saddle[finite].max()) if finite.any() else low + 1.0
+    top = high + 0.05 * (high - low or 1.0)
+    deep = topology.persistence > threshold
+    shown = finite & deep
+    if np.any(finite & ~deep):
+        ax.plot(topology.minimum[finite & ~deep], topology.saddle[finite & ~deep], ".",
+                color="0.6", ms=4, label=f"shallower than {threshold:.3g}")  # fmt: skip
+    if np.any(shown):
+        ax.plot(topology.minimum[shown], topology.saddle[shown], "o", color="tab:blue", ms=6,
+                label=f"basins deeper than {threshold:.3g}")  # fmt: skip
+    ax.plot(topology.minimum[~finite], np.full(int((~finite).sum()), top), "^",
+            color="tab:red", ms=8, label="deepest basin (never merges)")  # fmt: skip
+    ax.plot([low, top], [low, top], "-", color="k", lw=0.8)
+    ax.plot([low, top], [low + threshold, top + threshold], "--", color="k", lw=0.8)
+    ax.set_xlabel(f"minimum ({topology.quantity})")
+    ax.set_ylabel(f"saddle that merges it ({topology.quantity})")
+    ax.set_title(title or f"Persistence of the basins: {topology.n_basins(threshold)} deep")
+    ax.legend(loc="lower right", fontsize="small")
+    return fig
+
+
+def plot_basins(surface, topology, threshold, ax=None, title=None, most=20):
+    """``surface``'s contours with the basins deeper than ``threshold`` outlined.
+
+    A basin's region is the connected part of ``{values < saddle}`` that holds its minimum
+    (four neighbours, as the persistence reads the grid), outlined at the drawn grid's
+    resolution; minima on the grid's edge are marked with an open symbol.
+    """
+    from scipy import ndimage
+
+    fig = plot_surface(surface, kind="contour", ax=ax, title=title, markers=False)
+    ax = fig.axes[0]
+    A, B, _ = surface_grid(surface)
+    step_a = -(-surface.a.size // MAX_DRAWN_POINTS)
+    step_b = -(-surface.b.size // MAX_DRAWN_POINTS)
+    values = np.asarray(surface.values, dtype=np.float64)
+    if topology.quantity == "error":
+        values = 1.0 - values
+    basins = topology.basins(threshold)[:most]
+    for k, basin in enumerate(basins):
+        i, j = basin["index"]
+        colour = f"C{k % 10}"
+        if np.isfinite(basin["saddle"]):
+            labels, _ = ndimage.label(values < basin["saddle"])
+            region = labels == labels[i, j]
+            ax.contour(A, B, region[::step_a, ::step_b].T.astype(float), levels=[0.5],
+                       colors=[colour], linewidths=1.5)  # fmt: skip
+        edge = basin["on_edge"]
+        depth = basin["persistence"]
+        label = ("deepest" if np.isinf(depth) else f"depth {depth:.3g}") + (
+            " (grid edge)" if edge else ""
+        )
+        ax.plot(*basin["at"], "o", mfc="none" if edge else colour, mec=colour if edge else "k",
+                ms=8, zorder=4, label=label)  # fmt: skip
+    ax.legend(loc="best", fontsize="small")
+    ax.set_title(title or f"{len(basins)} basins deeper than {threshold:.3g}")
+    return fig
+
+
 # -- the lecture's figures ----------------------------------------------------------------
 _CLASS_COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple")
 

@@ -54,11 +54,13 @@ from fastnn.surface._plane import (
     plane_through,
 )
 from fastnn.surface._result import LossLine, Surface
+from fastnn.surface._topology import Topology
 
 __all__ = [
     "LossLine",
     "Plane",
     "Surface",
+    "Topology",
     "describe_axes",
     "evaluate_tile",
     "filter_normalize",

@@ -145,6 +145,27 @@ class Surface:
         coords, residual = project(path, self.center, self.directions, self.params)
         return (coords, residual) if return_residual else coords
 
+    def topology(self, threads: int = 1):
+        """The surface's basins: the sublevel-set persistence of its grid.
+
+        Each basin's minimum, the height of the saddle that merges it into a deeper one
+        and its depth; minima on the grid's edge are kept and flagged.  Needs the
+        ``topology`` extra (cripser); see :mod:`fastnn.surface._topology`.
+
+        Parameters
+        ----------
+        threads : int, default 1
+            cripser's threads.
+
+        Returns
+        -------
+        Topology
+        """
+        from fastnn._validation import check_int
+        from fastnn.surface._topology import surface_topology
+
+        return surface_topology(self, check_int(threads, "threads"))
+
     def plot(self, kind: str = "contour", trajectory=None, ax=None, **kwargs):
         """Draw the surface and return the Figure (see :func:`fastnn.plot.plot_surface`)."""
         from fastnn.plot import plot_surface
