@@ -454,6 +454,41 @@ def check_trajectory(trajectory, n_params: int) -> np.ndarray:
     return arr
 
 
+def is_several_paths(trajectory) -> bool:
+    """Whether ``trajectory`` is several paths: a dict, or a list/tuple of 2-D arrays."""
+    if isinstance(trajectory, dict):
+        return True
+    return (
+        isinstance(trajectory, (list, tuple))
+        and len(trajectory) > 0
+        and all(isinstance(t, np.ndarray) and t.ndim == 2 for t in trajectory)
+    )
+
+
+def check_paths(trajectory, n_params: int) -> dict:
+    """One path or several as ``{label: (n_steps, n_params) array}``.
+
+    One path: an ``(n_steps, n_params)`` array (label ``""``).  Several: a dict of labels
+    to paths, or a list/tuple of 2-D arrays (labelled ``"path 1"``, ``"path 2"``, ...).
+    """
+    if not is_several_paths(trajectory):
+        return {"": check_trajectory(trajectory, n_params)}
+    items = (
+        trajectory.items()
+        if isinstance(trajectory, dict)
+        else ((f"path {k + 1}", t) for k, t in enumerate(trajectory))
+    )
+    paths = {}
+    for label, path in items:
+        try:
+            paths[str(label)] = check_trajectory(path, n_params)
+        except ValueError as exc:
+            raise ValueError(f"trajectory {label!r}: {exc}") from None
+    if not paths:
+        raise ValueError("trajectory: an empty dict holds no path")
+    return paths
+
+
 # -- declared constraints of estimator parameters (scikit-learn's _parameter_constraints) --
 def one_of(*options):
     """Constraint: one of the strings ``options``."""

@@ -180,15 +180,7 @@ def plot_surface(
     if markers:
         _mark_centre_and_best(ax, surface, A, B, Z, metric, kind)
     if trajectory is not None:
-        coords, label = _projected_path(surface, trajectory)
-        if kind == "3d":
-            values = _path_losses(surface, coords)
-            ax.plot(coords[:, 0], coords[:, 1], values, "r.-", lw=1.5, ms=3, label=label,
-                    zorder=3)  # fmt: skip
-        else:
-            ax.plot(coords[:, 0], coords[:, 1], "r.-", lw=1.5, ms=3, label=label)
-            ax.plot(*coords[0], "ko", ms=6, label="start")
-            ax.plot(*coords[-1], "r*", ms=12, label="end")
+        _draw_paths(ax, surface, trajectory, kind)
     if markers or trajectory is not None:
         ax.legend(loc="best", fontsize="small")
     x_title, y_title = axis_titles(surface)
@@ -264,6 +256,28 @@ def _projected_path(surface, trajectory):
         stacklevel=4,
     )
     return coords, f"optimiser path, projected ({100 * off / reach:.0f}% off the plane)"
+
+
+def _draw_paths(ax, surface, trajectory, kind):
+    """One optimiser path in red, or several (a list or dict of them) in one colour each."""
+    from fastnn._validation import check_paths, is_several_paths
+
+    several = is_several_paths(trajectory)
+    paths = check_paths(trajectory, surface.center.size) if several else {"": trajectory}
+    for k, (name, path) in enumerate(paths.items()):
+        coords, label = _projected_path(surface, path)
+        colour = f"C{k % 10}" if several else "r"
+        label = f"{name}: {label}" if several else label
+        if kind == "3d":
+            values = _path_losses(surface, coords)
+            ax.plot(coords[:, 0], coords[:, 1], values, ".-", color=colour, lw=1.5, ms=3,
+                    label=label, zorder=3)  # fmt: skip
+            continue
+        ax.plot(coords[:, 0], coords[:, 1], ".-", color=colour, lw=1.5, ms=3, label=label)
+        ax.plot(*coords[0], "o", color="k" if not several else colour, mec="k", ms=6,
+                label="start" if not several or k == 0 else None)  # fmt: skip
+        ax.plot(*coords[-1], "*", color=colour, mec="k" if several else colour, ms=12,
+                label="end" if not several or k == 0 else None)  # fmt: skip
 
 
 def _mark_centre_and_best(ax, surface, A, B, Z, metric, kind):

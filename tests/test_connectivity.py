@@ -354,3 +354,34 @@ def test_bad_options_are_refused_in_one_line(pair):
         with pytest.raises(ValueError, match=message) as info:
             call()
         assert "\n" not in str(info.value)
+
+
+# -- several optimisers' paths on one plane ---------------------------------------------------
+def test_a_pca_plane_over_several_paths_is_the_pca_of_their_union():
+    from fastnn.surface._plane import pca_directions
+
+    X, y = _data()
+    paths = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", fastnn.FastnnWarning)
+        for solver in ("gd", "momentum", "adam"):
+            model = fastnn.MLPClassifier((4,), "tanh", solver=solver, max_iter=20, tol=None,
+                                         learning_rate_init=0.1, random_state=0,
+                                         record_trajectory=2).fit(X, y)  # fmt: skip
+            paths[solver] = model.trajectory_
+    surface = fastnn.loss_surface(model, X, y, directions="pca", trajectory=paths, resolution=7)
+    u, v, ratios, _ = pca_directions(np.vstack(list(paths.values())), model.theta_)
+    np.testing.assert_array_equal(surface.directions, [u, v])
+    as_list = fastnn.loss_surface(model, X, y, directions="pca", trajectory=list(paths.values()),
+                                  resolution=7)  # fmt: skip
+    np.testing.assert_array_equal(as_list.values, surface.values)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", fastnn.ProjectionWarning)
+        labels = surface.plot(trajectory=paths).axes[0].get_legend_handles_labels()[1]
+        listed = surface.plot(trajectory=list(paths.values())).axes[0]
+    for solver in paths:
+        assert any(label.startswith(f"{solver}: optimiser path") for label in labels)
+    assert any(label.startswith("path 3: ") for label in listed.get_legend_handles_labels()[1])
+    with pytest.raises(ValueError, match="trajectory 'adam': trajectory must have shape"):
+        fastnn.loss_surface(model, X, y, directions="pca",
+                            trajectory={**paths, "adam": paths["adam"][:, :3]})  # fmt: skip

@@ -154,8 +154,10 @@ def loss_surface(
     orthogonalize : bool, default False
         Make ``v`` orthogonal to ``u`` (Gram-Schmidt; keeps the norm of ``v`` but not
         its filter norms).  ``info["cos_uv"]`` reports the angle either way.
-    trajectory : array-like of shape (n_steps, n_params), optional
-        For ``directions="pca"``; default ``model.trajectory_``.
+    trajectory : array-like of shape (n_steps, n_params), or several of them, optional
+        For ``directions="pca"``; default ``model.trajectory_``.  Several optimisers'
+        paths (a list of 2-D arrays, or a dict of labels to them) give the principal
+        directions of their union; draw them all with ``Surface.plot(trajectory=...)``.
     method : {"auto", "exact", "brute"}, default "auto"
         Squared error of a linear model: the exact quadratic form (O(1) per point after
         one pass over the data) or a sum over the samples.  Other losses ignore it.

@@ -16,9 +16,9 @@ import numpy as np
 
 from fastnn._validation import (
     check_option,
+    check_paths,
     check_random_state,
     check_resolution,
-    check_trajectory,
     check_vector,
 )
 
@@ -493,7 +493,8 @@ def directions_plane(
                 "directions='pca' needs an optimiser trajectory: fit the model with "
                 "record_trajectory=True (it then has trajectory_) or pass trajectory="
             )
-        trajectory = check_trajectory(trajectory, loss_model.n_params)
+        # several paths: the principal directions of their union
+        trajectory = np.vstack(list(check_paths(trajectory, loss_model.n_params).values()))
     u, v, info = draw_directions(directions, loss_model, random_state, bias, trajectory)
     if orthogonalize:
         v = gram_schmidt(u, v)
