@@ -342,3 +342,51 @@ def test_trainability_from_the_command_line(tmp_path, capsys):
     assert "exists; pass --force" in capsys.readouterr().err
     assert main([*args, "--params", "momentum", "init_scale"]) == 2
     assert "solver='momentum'" in capsys.readouterr().err
+
+
+def test_connect_from_the_command_line(tmp_path, capsys):
+    png = tmp_path / "plane.png"
+    quick = ["--iterations", "200", "--epochs", "10", "--points", "9", "--resolution", "11"]
+    assert main(["connect", *quick, "--png", str(png)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("two networks (seeds 0 and 1,")
+    names = ["straight line:", "line, weights aligned:", "bezier curve (10 epochs, "]
+    for line, name in zip(lines[1:], names, strict=True):
+        assert line.strip().startswith(name)
+    X, y = fastnn.lecture.network_data(0)
+    X_test, y_test = fastnn.lecture.network_data(0, test=True)
+    settings = dict(solver="gd", max_iter=200, learning_rate_init=1.0, tol=None, init="normal")
+    a, b = (fastnn.MLPClassifier((10,), "sigmoid", random_state=s, **settings).fit(X, y)
+            for s in (0, 1))  # fmt: skip
+    line = fastnn.linear_barrier(a, b, X, y, data={"test": (X_test, y_test)}, resolution=9)
+    assert f"train {line.loss_barrier['train']:.4g}" in lines[1]
+    assert png.stat().st_size > 0
+    assert main(["connect", *quick, "--png", str(png)]) == 2
+    assert "exists; pass --force" in capsys.readouterr().err
+
+
+def test_connect_loads_two_saved_models(tmp_path, capsys):
+    import joblib
+
+    X, y = fastnn.lecture.network_data(0)
+    settings = dict(solver="gd", max_iter=100, learning_rate_init=1.0, tol=None, init="normal")
+    for seed in (3, 4):
+        model = fastnn.MLPClassifier((6,), "tanh", random_state=seed, **settings).fit(X, y)
+        joblib.dump(model, tmp_path / f"m{seed}.joblib")
+    files = [str(tmp_path / "m3.joblib"), str(tmp_path / "m4.joblib")]
+    assert main(["connect", "--models", *files, "--epochs", "3", "--points", "5"]) == 0
+    assert capsys.readouterr().out.startswith("two networks (loaded,")
+    joblib.dump({"not": "a model"}, tmp_path / "dict.joblib")
+    (tmp_path / "text.joblib").write_text("hello")
+    for bad, message in (
+        ([files[0], str(tmp_path / "dict.joblib")], "holds a dict, not a fastnn MLPClassifier"),
+        ([files[0], str(tmp_path / "text.joblib")], "is not a saved model"),
+        ([files[0], str(tmp_path / "missing")], "does not exist"),
+    ):
+        assert main(["connect", "--models", *bad, "--epochs", "1"]) == 2
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1
+    assert main(["connect", "--models", *files, "--regression"]) == 2
+    assert "not a fastnn MLPRegressor" in capsys.readouterr().err
+    assert main(["connect", "--models", *files, "--curve-lr", "1e8", "--epochs", "3"]) == 3
+    assert "training the curve diverged" in capsys.readouterr().err

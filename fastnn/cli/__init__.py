@@ -1,4 +1,4 @@
-"""The ``fastnn`` command: ``demo``, ``surface``, ``trainability`` and ``bench``.
+"""The ``fastnn`` command: ``demo``, ``surface``, ``trainability``, ``connect`` and ``bench``.
 
 One module per subcommand (``add_parser`` and ``run``), and ``_common`` for what they
 share.  Bad arguments and bad files end with one line on stderr and exit status 2 (never
@@ -11,20 +11,20 @@ from __future__ import annotations
 
 import sys
 
-from fastnn.cli import bench, demo, surface, trainability
+from fastnn.cli import bench, connect, demo, surface, trainability
 from fastnn.cli._common import INTERRUPTED, CommandError, Parser, load_data
 
 __all__ = ["build_parser", "console", "load_data", "main"]
 
 
 def build_parser() -> Parser:
-    """The ``fastnn`` command's parser: ``demo``, ``surface``, ``trainability``, ``bench``."""
+    """The ``fastnn`` command's parser: one subparser per subcommand."""
     from fastnn import __version__
 
     parser = Parser(prog="fastnn", description="fastnn: the neural-network lecture, fast.")
     parser.add_argument("--version", action="version", version=f"fastnn {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
-    for command in (demo, surface, trainability, bench):
+    for command in (demo, surface, trainability, connect, bench):
         command.add_parser(sub)
     return parser
 
