@@ -543,7 +543,75 @@ def _network_curvature(section, model, X, y, seed, quick):
     )
 
 
-SECTIONS = (linear_regression, gradient_descent, logistic_regression, neural_network)
+def connectivity(seed: int, quick: bool) -> Section:
+    """Section 5: two lecture networks, their barrier, aligned, and a curve between them."""
+    iterations = 300 if quick else 1000
+    section = Section(
+        "5. Are two solutions connected? Two lecture networks from different seeds: the "
+        "barrier between them, after aligning their hidden units, and along a trained curve"
+    )
+    X, y = lecture.network_data(seed)
+    test = {"test": lecture.network_data(seed, test=True)}
+    (a, b), elapsed = _timed(
+        lambda: [
+            lecture.network_model(max_iter=iterations, random_state=s).fit(X, y)
+            for s in (seed, seed + 1)
+        ]
+    )
+    points = 25 if quick else 61
+    line = fastnn.linear_barrier(a, b, X, y, data=test, resolution=points)
+    aligned, alignment = fastnn.align(a, b, return_alignment=True)
+    moved = sum(int(np.sum(p != np.arange(p.size))) for p in alignment.permutations)
+    aligned_line = fastnn.linear_barrier(a, aligned, X, y, data=test, resolution=points)
+    epochs = 30 if quick else 100
+    curve, curve_time = _timed(
+        lambda: fastnn.connect(a, aligned, X, y, data=test, epochs=epochs, batch_size=32,
+                               learning_rate=0.05, resolution=points, random_state=seed)
+    )  # fmt: skip
+    section.say(
+        f"networks of seeds {seed} and {seed + 1}: test accuracy {a.score(*test['test']):.3f} "
+        f"and {b.score(*test['test']):.3f}   ({elapsed * 1e3:.0f} ms)"
+    )
+    for name, profile in (
+        ("straight line", line),
+        (f"straight line after weight matching ({moved} of 10 units moved)", aligned_line),
+        (f"Bezier curve, bend trained {epochs} epochs ({curve_time * 1e3:.0f} ms)", curve.profile),
+    ):
+        section.say(
+            f"loss barrier, {name}: train {profile.loss_barrier['train']:.4g}, test "
+            f"{profile.loss_barrier['test']:.4g} (error barrier "
+            f"{profile.error_barrier['test']:.3f})"
+        )
+    section.results["connectivity"] = {
+        "line": line.loss_barrier["train"],
+        "aligned": aligned_line.loss_barrier["train"],
+        "curve": curve.profile.loss_barrier["train"],
+    }
+    section.figure(
+        curve.plot(title="Loss from one network to the other"),
+        "connect_profile",
+        "Cross-entropy along the straight line from one trained network to the other "
+        "(aligned by weight matching; dashed) and along the trained Bezier curve (solid); "
+        "thin lines: the error.",
+    )
+    grid = 31 if quick else 81
+    plane = fastnn.loss_surface(a, X, y, plane=curve.plane(resolution=grid))
+    section.figure(
+        curve.plot_plane(plane, title="The plane through the two networks and the bend"),
+        "connect_plane",
+        "The loss in the plane of the curve's three control points (Garipov et al. 2018): "
+        "the straight line crosses a ridge, the curve follows the valley around it.",
+    )
+    return section
+
+
+SECTIONS = (
+    linear_regression,
+    gradient_descent,
+    logistic_regression,
+    neural_network,
+    connectivity,
+)
 
 
 class Demo:

@@ -42,6 +42,8 @@ DEMO_FIGURES = [
     "network_convexity",
     "network_trainability",
     "network_learning_rates",
+    "connect_profile",
+    "connect_plane",
     "linear_learning_rates",
 ]
 
