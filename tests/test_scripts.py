@@ -112,3 +112,12 @@ def test_bench_report_combines_runs_with_their_spread(tmp_path, capsys):
         in (table)
     )
     assert "| w | omp | 1 s | 2.5 s | **2.50x** (2.50-2.50) |" in table
+
+
+def test_topology_cost_script_measures_both_stages(tmp_path, capsys):
+    pytest.importorskip("cripser")
+    pytest.importorskip("zarr")
+    result = _load("topology_cost").main(["--grid", "41", "--store", str(tmp_path / "s.zarr")])
+    assert set(result) == {"surface", "topology"}
+    assert result["topology"]["basins"] >= 1 and result["surface"]["seconds"] > 0
+    assert "topology:" in capsys.readouterr().out

@@ -17,8 +17,8 @@ one layer's best permutation is a linear assignment problem, solved exactly by
 ``scipy.optimize.linear_sum_assignment``; coordinate descent visits the hidden layers in
 a random order (``random_state``) per sweep, keeps a layer's new permutation only when it
 raises the objective by more than ``1e-12`` relative, and stops after the first sweep that
-changes nothing (``max_iter`` sweeps at most; a network with one hidden layer needs one:
-its assignment is the global optimum).
+changes nothing (``max_iter`` sweeps at most).  With one hidden layer the first sweep's
+assignment is the global optimum and the second confirms it.
 
 **Activation matching** maximises, per hidden layer and independently, the inner product
 of the two networks' activations of that layer on data ``X``: ``sum_j <A^a_j, A^b_pi(j)>``
@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import copy
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -59,10 +59,11 @@ class Alignment:
         activations).
     converged : bool
         Whether the last sweep changed no permutation (weight matching).
-    objective : list of float
-        The matched inner product after each sweep (weight matching), or per layer
-        (activation matching); ``objective_before`` is the identity's.
+    objective : float
+        The matched inner product at the end (of the parameters for weight matching, of
+        the activations summed over the layers for activation matching).
     objective_before : float
+        The same for ``model_b`` as it was (the identity permutations).
     """
 
     permutations: list
@@ -70,7 +71,7 @@ class Alignment:
     method: str
     sweeps: int
     converged: bool
-    objective: list = field(default_factory=list)
+    objective: float = 0.0
     objective_before: float = 0.0
 
     def __repr__(self) -> str:
@@ -101,11 +102,26 @@ def flat_index(sizes, permutations) -> np.ndarray:
     return np.concatenate(parts)
 
 
-def _layer_scores(coefs_a, biases_a, coefs_b, biases_b, perms, h):
-    """Score ``S[j, k]`` of putting ``model_b``'s unit k at unit j of hidden layer h."""
-    into_a, into_b = coefs_a[h - 1], coefs_b[h - 1][perms[h - 1], :]
-    out_a, out_b = coefs_a[h], coefs_b[h][:, perms[h + 1]]
-    return into_a.T @ into_b + np.outer(biases_a[h - 1], biases_b[h - 1]) + out_a @ out_b.T
+def _layer_scores(coefs_a, biases_a, coefs_b, biases_b, perms, h, fixed):
+    """Score ``S[j, k]`` of putting ``model_b``'s unit k at unit j of hidden layer h.
+
+    ``fixed`` caches the terms that no permutation changes: the weights from the inputs
+    (hidden layer 1) and to the outputs (the last hidden layer).
+    """
+    hidden = len(perms) - 2
+    if h == 1:
+        if "in" not in fixed:
+            fixed["in"] = coefs_a[0].T @ coefs_b[0]
+        into = fixed["in"]
+    else:
+        into = coefs_a[h - 1].T @ coefs_b[h - 1][perms[h - 1], :]
+    if h == hidden:
+        if "out" not in fixed:
+            fixed["out"] = coefs_a[h] @ coefs_b[h].T
+        out = fixed["out"]
+    else:
+        out = coefs_a[h] @ coefs_b[h][:, perms[h + 1]].T
+    return into + np.outer(biases_a[h - 1], biases_b[h - 1]) + out
 
 
 def weight_matching(layout, theta_a, theta_b, max_iter: int, rng):
@@ -116,24 +132,24 @@ def weight_matching(layout, theta_a, theta_b, max_iter: int, rng):
     coefs_a, biases_a = layout.coefs(theta_a), layout.intercepts(theta_a)
     coefs_b, biases_b = layout.coefs(theta_b), layout.intercepts(theta_b)
     perms = [np.arange(s) for s in sizes]  # inputs, hidden layers, outputs
+    fixed = {}
 
     def objective():
         return float(theta_a @ theta_b[flat_index(sizes, perms[1:-1])])
 
     before = objective()
-    history, converged, sweeps = [], hidden == 0, 0
+    converged, sweeps = hidden == 0, 0
     while not converged and sweeps < max_iter:
         sweeps += 1
         changed = False
         for h in 1 + rng.permutation(hidden):
-            scores = _layer_scores(coefs_a, biases_a, coefs_b, biases_b, perms, h)
+            scores = _layer_scores(coefs_a, biases_a, coefs_b, biases_b, perms, h, fixed)
             _, best = solve(scores, maximize=True)
             rows = np.arange(sizes[h])
             old, new = scores[rows, perms[h]].sum(), scores[rows, best].sum()
             if new > old + 1e-12 * max(1.0, abs(old)):
                 perms[h] = best
                 changed = True
-        history.append(objective())
         converged = not changed
     if not converged:
         warnings.warn(
@@ -144,7 +160,7 @@ def weight_matching(layout, theta_a, theta_b, max_iter: int, rng):
         )
     permutations = perms[1:-1]
     index = flat_index(sizes, permutations)
-    return Alignment(permutations, index, "weights", sweeps, converged, history, before)
+    return Alignment(permutations, index, "weights", sweeps, converged, objective(), before)
 
 
 def hidden_activations(estimator, X) -> list:
@@ -170,15 +186,15 @@ def activation_matching(estimator_a, estimator_b, X):
     solve = _solver()
     sizes = [int(s) for s in estimator_a.layout_.sizes]
     hidden_a, hidden_b = (hidden_activations(e, X) for e in (estimator_a, estimator_b))
-    permutations, scores, before = [], [], 0.0
+    permutations, matched, before = [], 0.0, 0.0
     for A, B in zip(hidden_a, hidden_b, strict=True):
         inner = A.T @ B
         _, best = solve(inner, maximize=True)
         permutations.append(best)
-        scores.append(float(inner[np.arange(best.size), best].sum()))
+        matched += float(inner[np.arange(best.size), best].sum())
         before += float(np.trace(inner))
     index = flat_index(sizes, permutations)
-    return Alignment(permutations, index, "activations", 1, True, scores, before)
+    return Alignment(permutations, index, "activations", 1, True, matched, before)
 
 
 def _permuted_copy(model_b, index):
