@@ -123,10 +123,11 @@ def test_curve_training(benchmark, name, variant):
     check_then_time(benchmark, run, expected, rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.parametrize("variant", ["fastnn-numba"])  # scipy's solver under fastnn's loop
 @pytest.mark.parametrize(
     "sizes", [(20, 16, 16, 4), pytest.param((784, 512, 512, 10), marks=pytest.mark.slow)]
 )
-def test_weight_matching(benchmark, sizes):
+def test_weight_matching(benchmark, sizes, variant):
     """``align`` end to end; the time inside scipy's assignment solver is recorded too."""
     import scipy.optimize
 

@@ -31,6 +31,11 @@ ORDER_BYTES = 64 * 2**20
 # One call of a training kernel does at most about this many (sample x parameter)
 # products (about 0.1 s here), unless one epoch is more.
 CALL_WORK = 1 << 26
+# What one optimiser step costs beyond its samples' products, in the same units: about
+# 3 us a step (a minibatch of one sample of the lecture network, measured), plus a few
+# passes over the parameters.  Without it, 818 epochs of 2000 one-sample steps made one
+# chunk of 5 s and Ctrl-C waited for it.
+STEP_WORK = 1 << 11
 
 
 @dataclass
@@ -47,7 +52,9 @@ class TrainingRun:
     reason: int
 
 
-def train(run_epochs, *, n_epochs, n_samples, n_params, record_every, rng=None) -> TrainingRun:
+def train(
+    run_epochs, *, n_epochs, n_samples, n_params, record_every, rng=None, steps_per_epoch=1
+) -> TrainingRun:
     """Run ``n_epochs`` epochs through ``run_epochs``, a bounded chunk of epochs per call.
 
     Parameters
@@ -62,6 +69,9 @@ def train(run_epochs, *, n_epochs, n_samples, n_params, record_every, rng=None) 
         0: no trajectory; k: theta every k-th epoch and at the end.
     rng : numpy.random.Generator, optional
         Draws one sample order per epoch; None for full-batch training.
+    steps_per_epoch : int, default 1
+        Optimiser steps per epoch (minibatches): each adds :data:`STEP_WORK` and four
+        passes over the parameters to an epoch's work when the chunks are sized.
 
     Returns
     -------
@@ -78,7 +88,8 @@ def train(run_epochs, *, n_epochs, n_samples, n_params, record_every, rng=None) 
     check_allocation(history, "max_iter", f"the loss curve and trajectory of {n_epochs} epochs")
     trajectory = np.empty((n_rows, n_params))
     loss_curve = np.empty(n_epochs)
-    chunk = max(1, CALL_WORK // max(1, n_samples * n_params))
+    epoch_work = n_samples * n_params + steps_per_epoch * (STEP_WORK + 4 * n_params)
+    chunk = max(1, CALL_WORK // max(1, epoch_work))
     if rng is not None:
         chunk = min(chunk, max(1, ORDER_BYTES // (8 * n_samples)))
     # Chunks hold whole strides (a chunk's last trajectory row is the next one's first),

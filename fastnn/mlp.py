@@ -509,6 +509,7 @@ def _train_network(
             n_params=layout.n_params,
             record_every=params["record_trajectory"],
             rng=None if full_batch else optimizer.rng,
+            steps_per_epoch=1 if full_batch else -(-n_samples // batch_size),
         )
     return run, optimizer
 

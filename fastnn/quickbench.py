@@ -93,13 +93,14 @@ def _workloads(quick: bool):
 def _largest_relative_difference(ours, theirs) -> float:
     """The largest |ours - theirs| / |theirs|; NaN in both agrees, NaN in one is inf.
 
-    (A trainability map holds NaN where a run did not diverge.)
+    (A trainability map holds NaN where a run did not diverge.)  Equal values agree,
+    infinities too (a training state's best loss is +inf until early stopping reads it).
     """
     ours, theirs = np.asarray(ours, dtype=np.float64), np.asarray(theirs, dtype=np.float64)
     scale = np.maximum(np.abs(theirs), np.finfo(float).tiny)
     with np.errstate(invalid="ignore"):
         difference = np.abs(ours - theirs) / scale
-    difference = np.where(np.isnan(ours) & np.isnan(theirs), 0.0, difference)
+    difference = np.where((np.isnan(ours) & np.isnan(theirs)) | (ours == theirs), 0.0, difference)
     return float(np.max(np.where(np.isnan(difference), np.inf, difference)))
 
 

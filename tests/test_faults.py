@@ -889,3 +889,47 @@ def test_reading_a_damaged_chunk_of_a_loaded_store_names_the_store(tmp_path, log
     assert isinstance(values, zarr.Array)
     with pytest.raises(ValueError, match=r"s.zarr: a tile of its values is damaged \(checksum"):
         np.asarray(values)
+
+
+INTERRUPTED_TOPOLOGY = """
+import sys
+import numpy as np
+from fastnn.surface import Surface
+x = np.linspace(-3, 3, 4001)
+values = np.sin(3 * x)[:, None] * np.cos(2 * x)[None, :] + 0.1 * x[:, None] ** 2
+surface = Surface(x, x, values, np.zeros(2), np.eye(2), 0.0)
+Surface(x[:9], x[:9], values[:9, :9], np.zeros(2), np.eye(2), 0.0).topology()  # imported
+print("topology", flush=True)
+try:
+    surface.topology()
+except KeyboardInterrupt:
+    sys.exit(3)
+"""
+
+
+def test_ctrl_c_during_a_topology_raises_keyboard_interrupt_promptly():
+    pytest.importorskip("cripser")
+    rc, out, err, waited = _interrupt(INTERRUPTED_TOPOLOGY, "topology", after=0.5)
+    assert rc == 3, err
+    assert waited < 1.5, f"Ctrl-C took {waited:.1f} s to be honoured"
+
+
+INTERRUPTED_CURVE = """
+import sys
+import fastnn
+from fastnn import lecture
+X, y = lecture.network_data(0)
+a, b = (lecture.network_model(max_iter=5, random_state=s).fit(X, y) for s in (0, 1))
+fastnn.connect(a, b, X, y, epochs=1, resolution=3)  # compiled
+print("curve", flush=True)
+try:
+    fastnn.connect(a, b, X, y, epochs=10**6, batch_size=1, resolution=3)
+except KeyboardInterrupt:
+    sys.exit(3)
+"""
+
+
+def test_ctrl_c_while_a_curve_trains_raises_keyboard_interrupt_within_a_second():
+    rc, out, err, waited = _interrupt(INTERRUPTED_CURVE, "curve")
+    assert rc == 3, err
+    assert waited < 1.5, f"Ctrl-C took {waited:.1f} s to be honoured"

@@ -47,6 +47,13 @@ def _models():
         network = MLPClassifier((4,), max_iter=20, random_state=0)
         pipeline = make_pipeline(StandardScaler(), network).fit(X, y)
     yield "scikit-learn pipeline", fastnn.from_sklearn(pipeline), X, y
+    try:
+        import torch
+    except ImportError:
+        return
+    module = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4), torch.nn.GELU(),
+                                 torch.nn.Linear(4, 3)).double().eval()  # fmt: skip
+    yield "torch module", fastnn.from_torch(module, "cross_entropy", batch_norm="fold"), X, y3
 
 
 def _views_of_theta(model):

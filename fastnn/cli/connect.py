@@ -64,15 +64,13 @@ def add_parser(sub) -> None:
 def _load(path: str, kind):
     import joblib
 
-    from fastnn.connectivity._pair import estimator_of
-
     if not os.path.isfile(path):
         raise CommandError(f"--models: {path} does not exist")
     try:
         model = joblib.load(path)
     except Exception as exc:  # a file that is no pickle: any unpickling error
         raise CommandError(f"--models: {path} is not a saved model ({exc})") from None
-    if not isinstance(estimator_of(model), kind):
+    if not isinstance(getattr(model, "estimator", model), kind):  # an imported pipeline's
         raise CommandError(
             f"--models: {path} holds a {type(model).__name__}, not a fastnn {kind.__name__}"
         )

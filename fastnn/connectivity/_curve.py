@@ -242,7 +242,7 @@ def connect(
     with blas_threads(mlp_blas_threads(sizes, batch)):
         run = train(
             run_epochs, n_epochs=epochs, n_samples=n, n_params=bend.size, record_every=0,
-            rng=order_rng,
+            rng=order_rng, steps_per_epoch=n_batches,
         )  # fmt: skip
     if run.reason == DIVERGED:
         warnings.warn(

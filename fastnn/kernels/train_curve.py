@@ -39,7 +39,7 @@ from fastnn._codes import (
 from fastnn._numba import njit
 from fastnn.kernels.mlp import _batch_loss_grad, _offsets, _workspace
 from fastnn.kernels.train_linear import _diverged
-from fastnn.kernels.train_mlp import _add_penalty, _drop_bias_gradient, _loop_settings, _update
+from fastnn.kernels.train_mlp import _finish_step, _loop_settings
 
 
 @njit()
@@ -105,18 +105,15 @@ def curve_train(
             )
             for p in range(n_params):
                 grad[p] *= weight
-            if alpha > 0.0:
-                value += _add_penalty(bend, grad, sizes, offsets, alpha, hi - lo)
-            if not biases:
-                _drop_bias_gradient(grad, sizes, offsets)
+            value = _finish_step(
+                bend, grad, value, settings, step, first, second, previous, sizes, offsets,
+                alpha, biases, hi - lo,
+            )  # fmt: skip
             if not np.isfinite(value):
-                bend[:] = previous
                 epochs, reason = epoch, DIVERGED
                 break
             total += value * (hi - lo)
-            previous[:] = bend
             step += 1
-            _update(bend, grad, settings, step, first, second, sizes, offsets)
         if reason == DIVERGED:
             break
         if _diverged(total / n, divergence):

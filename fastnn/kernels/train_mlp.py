@@ -134,6 +134,30 @@ def _drop_bias_gradient(grad, sizes, offsets):
             grad[p] = 0.0
 
 
+@njit()
+def _finish_step(
+    theta, grad, value, settings, step, first, second, previous, sizes, offsets, alpha,
+    biases, count,
+):  # fmt: skip
+    """A batch's loss and gradient at ``theta`` -> its penalty, bias rule and step.
+
+    Adds the L2 penalty (``alpha``) and drops the biases' gradient (``biases`` False);
+    then either the batch's loss was not finite, ``theta`` goes back to ``previous`` (the
+    iterate before the last step) and the non-finite loss is returned, or ``previous``
+    takes ``theta`` and the optimiser takes step ``step + 1``.  Returns the batch's loss.
+    """
+    if alpha > 0.0:
+        value += _add_penalty(theta, grad, sizes, offsets, alpha, count)
+    if not biases:
+        _drop_bias_gradient(grad, sizes, offsets)
+    if not np.isfinite(value):
+        theta[:] = previous
+        return value
+    previous[:] = theta
+    _update(theta, grad, settings, step + 1, first, second, sizes, offsets)
+    return value
+
+
 @njit(inline=True)
 def _train(
     X,
@@ -174,18 +198,15 @@ def _train(
             value = _batch_loss_grad(
                 X, Y, idx, lo, hi, theta, sizes, activation, loss, offsets, workspace, grad
             )
-            if alpha > 0.0:
-                value += _add_penalty(theta, grad, sizes, offsets, alpha, hi - lo)
-            if not biases:
-                _drop_bias_gradient(grad, sizes, offsets)
+            value = _finish_step(
+                theta, grad, value, settings, step, first, second, previous, sizes, offsets,
+                alpha, biases, hi - lo,
+            )  # fmt: skip
             if not np.isfinite(value):
-                theta[:] = previous
                 epochs, reason = epoch, DIVERGED
                 break
             total += value * (hi - lo)
-            previous[:] = theta
             step += 1
-            _update(theta, grad, settings, step, first, second, sizes, offsets)
         if reason == DIVERGED:
             break
         if _diverged(total / n, divergence):

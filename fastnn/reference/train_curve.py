@@ -8,7 +8,7 @@ from fastnn import _codes as codes
 from fastnn._codes import BEZIER, DIVERGED, MAX_ITER
 from fastnn.reference.mlp import mlp_loss_grad
 from fastnn.reference.train_linear import _diverged
-from fastnn.reference.train_mlp import _rates, _update, _weights
+from fastnn.reference.train_mlp import _finish_step, _rates, _weights
 
 
 def _curve_weights(t, curve):
@@ -39,7 +39,6 @@ def curve_train(
     """Train ``bend`` for up to ``loss_curve.size`` epochs; returns (epochs, reason)."""
     n, n_params = X.shape[0], bend.size
     batch = min(int(settings[codes.SETTING_BATCH_SIZE]), n)
-    alpha = settings[codes.SETTING_ALPHA]
     weights = _weights(sizes, n_params)
     rates = _rates(settings, sizes)
     grad = np.empty_like(bend)
@@ -56,19 +55,13 @@ def curve_train(
                 point = wa * theta_a + wm * bend + wb * theta_b
                 value = mlp_loss_grad(X[rows], Y[rows], point, sizes, activation, loss, grad)
                 grad *= wm
-                if alpha > 0.0:  # the L2 penalty on the bend's weights
-                    value += 0.5 * alpha / rows.size * np.sum(bend[weights] ** 2)
-                    grad[weights] += alpha / rows.size * bend[weights]
-                if not settings[codes.SETTING_BIASES]:
-                    grad[~weights] = 0.0
+                value = _finish_step(bend, grad, value, settings, step, (first, second, previous),
+                                    weights, rates, rows.size)  # fmt: skip
                 if not np.isfinite(value):
-                    bend[:] = previous
                     epochs, reason = epoch, DIVERGED
                     break
                 total += value * rows.size
-                previous[:] = bend
                 step += 1
-                _update(bend, grad, settings, step, first, second, rates)
             if reason == DIVERGED:
                 break
             if _diverged(total / n, divergence):

@@ -45,6 +45,26 @@ def _weights(sizes, n_params):
     return mask
 
 
+def _finish_step(theta, grad, value, settings, step, vectors, weights, rates, count):
+    """A batch's penalty, bias rule and step (:func:`fastnn.kernels.train_mlp._finish_step`).
+
+    ``vectors``: the first and second moments and the previous iterate.
+    """
+    first, second, previous = vectors
+    alpha = settings[codes.SETTING_ALPHA]
+    if alpha > 0.0:  # scikit-learn's L2 penalty, alpha / (2 B) ||W||^2
+        value += 0.5 * alpha / count * np.sum(theta[weights] ** 2)
+        grad[weights] += alpha / count * theta[weights]
+    if not settings[codes.SETTING_BIASES]:
+        grad[~weights] = 0.0
+    if not np.isfinite(value):
+        theta[:] = previous
+        return value
+    previous[:] = theta
+    _update(theta, grad, settings, step + 1, first, second, rates)
+    return value
+
+
 def mlp_train(
     X,
     Y,
@@ -64,7 +84,6 @@ def mlp_train(
     full_batch = order.shape[0] == 0
     batch = n if full_batch else min(int(settings[codes.SETTING_BATCH_SIZE]), n)
     tol = settings[codes.SETTING_TOL]
-    alpha = settings[codes.SETTING_ALPHA]
     weights = _weights(sizes, n_params)
     rates = _rates(settings, sizes)
     grad = np.empty_like(theta)
@@ -82,19 +101,13 @@ def mlp_train(
             for lo in range(0, n, batch):
                 rows = idx[lo : lo + batch]
                 value = mlp_loss_grad(X[rows], Y[rows], theta, sizes, activation, loss, grad)
-                if alpha > 0.0:  # scikit-learn's L2 penalty, alpha / (2 B) ||W||^2
-                    value += 0.5 * alpha / rows.size * np.sum(theta[weights] ** 2)
-                    grad[weights] += alpha / rows.size * theta[weights]
-                if not settings[codes.SETTING_BIASES]:
-                    grad[~weights] = 0.0
+                value = _finish_step(theta, grad, value, settings, step, (first, second, previous),
+                                    weights, rates, rows.size)  # fmt: skip
                 if not np.isfinite(value):
-                    theta[:] = previous
                     epochs, reason = epoch, DIVERGED
                     break
                 total += value * rows.size
-                previous[:] = theta
                 step += 1
-                _update(theta, grad, settings, step, first, second, rates)
             if reason == DIVERGED:
                 break
             if _diverged(total / n, divergence):

@@ -25,6 +25,7 @@ of high accuracy).
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -33,6 +34,30 @@ from fastnn._validation import check_nonnegative
 
 # The default threshold of a basin's persistence: this fraction of the value range.
 DEFAULT_THRESHOLD_SHARE = 0.01
+
+
+def _interruptible(function, *args, **kwargs):
+    """``function(*args, **kwargs)`` in a worker thread; Ctrl-C returns within 0.1 s.
+
+    cripser releases the GIL while it computes, so the main thread waits in short joins and
+    a KeyboardInterrupt reaches the caller at once (the worker, a daemon thread, finishes
+    its computation in the background and its result is dropped).
+    """
+    result, failure = [], []
+
+    def work():
+        try:
+            result.append(function(*args, **kwargs))
+        except BaseException as exc:  # handed to the caller's thread
+            failure.append(exc)
+
+    worker = threading.Thread(target=work, name="fastnn-topology", daemon=True)
+    worker.start()
+    while worker.is_alive():
+        worker.join(0.1)
+    if failure:
+        raise failure[0]
+    return result[0]
 
 
 def _cripser():
@@ -159,7 +184,7 @@ def surface_topology(surface, threads: int = 1) -> Topology:
             f"topology: the surface has {bad} non-finite values (overflow or divergence): "
             "map a smaller span"
         )
-    pairs = _cripser().computePH(values, maxdim=0, n_threads=threads)
+    pairs = _interruptible(_cripser().computePH, values, maxdim=0, n_threads=threads)
     pairs = pairs[pairs[:, 0] == 0]
     minimum, saddle = pairs[:, 1].copy(), pairs[:, 2].copy()
     saddle[saddle >= np.finfo(np.float64).max] = np.inf  # the essential class
