@@ -316,7 +316,8 @@ def _mlp_trainability(rng, n, sizes, g, epochs):
     """A small network trained at every point of a grid of two hyperparameters.
 
     The axes span stable and diverging runs; the targets are drawn
-    among every layer's rate, one layer's rate, the momentum and the initial scale.
+    among every layer's rate, one layer's rate, the momentum and the initial scale.  Some
+    draws train scattered points of the grid instead (the kernel's points mode).
     """
     from fastnn._codes import ALL_RATES, INIT_SCALE
 
@@ -350,6 +351,9 @@ def _mlp_trainability(rng, n, sizes, g, epochs):
     targets = np.array([first, second], dtype=np.int64)
     a, b = axes[int(first)], axes[int(second)][::-1][: g - 1]  # both end in a divergent rate
     out = np.full((a.size, b.size, 3), np.nan)
+    if rng.random() < 0.3:  # scattered points (a[k], b[k]) instead of the grid
+        i, j = rng.integers(0, a.size, 2 * g + 3), rng.integers(0, b.size, 2 * g + 3)
+        a, b, out = a[i], b[j], np.full((i.size, 1, 3), np.nan)
     return X, Y, theta, sizes, activation, loss, settings, order, epochs, targets, a, b, out
 
 

@@ -34,6 +34,7 @@ from fastnn._training import mlp_settings
 from fastnn._validation import (
     check_allocation,
     check_batch_size,
+    check_int,
     check_option,
     check_resolution,
     check_tile_rows,
@@ -81,6 +82,17 @@ def _trainability_cost(arrays) -> int:
     return int(epochs[0]) * X.shape[0] * theta0.size * 3 // _MULTIPLY_ADDS_PER_UNIT + 1
 
 
+def _run_points(impl, arrays, codes, a, b, out):
+    """A tile of scattered points: ``a`` holds the points' positions in ``arrays[-2:]``."""
+    *grid_arrays, point_a, point_b = arrays
+    rows = a.astype(np.int64)
+    _run_trainability(impl, tuple(grid_arrays), codes, point_a[rows], point_b[rows], out)
+
+
+def _points_cost(arrays) -> int:
+    return _trainability_cost(arrays[:-2])
+
+
 # 2: grid points in SIMD lanes, in boxes of GROUP_ROWS rows (rounding changed)
 register_kind(
     "trainability",
@@ -90,6 +102,13 @@ register_kind(
     ),
     __name__,
 )  # fmt: skip
+# The scattered points of a refined map's round: a grid of (points x 1), each point's
+# hyperparameters looked up by its row (the kernel's points mode).
+register_kind(
+    "trainability-points",
+    TileKernel(_run_points, _points_cost, revision=2, box_rows=32, fields=len(FIELDS)),
+    __name__,
+)
 
 
 @dataclass
@@ -163,6 +182,21 @@ class TrainabilityMap:
         axes = describe_axes(self.labels, self.a, self.b)
         return f"TrainabilityMap({axes}, {100 * self.diverged.mean():.1f}% diverged)"
 
+    def boundary_dimension(self, *, smallest=1, largest=None):
+        """The box-counting dimension of the boundary between diverged and converged runs.
+
+        See :func:`fastnn.boundary.box_counting_dimension` (boxes of ``smallest`` to
+        ``largest`` cells, powers of two).
+
+        Returns
+        -------
+        fastnn.boundary.BoundaryDimension
+        """
+        from fastnn.boundary import box_counting_dimension
+
+        return _with_cell(box_counting_dimension(self.diverged, smallest=smallest,
+                                                 largest=largest), self)  # fmt: skip
+
     def plot(self, ax=None, *, title=None, box=None):
         """The map: converged runs in blues by convergence, diverged ones in reds by epoch.
 
@@ -212,6 +246,117 @@ class TrainabilityMap:
         ax.set_ylabel(self.labels[1])
         epochs = self.info.get("epochs", "")
         ax.set_title(title or f"{self.info.get('model', 'model')}: trainability, {epochs} epochs")
+        return fig
+
+
+def _with_cell(fit, tmap):
+    """A dimension's fit with the map's cell (a step of each axis, log10 on a log map)."""
+    steps = []
+    for axis in (tmap.a, tmap.b):
+        x = np.log10(axis) if tmap.scale == "log" else np.asarray(axis, dtype=np.float64)
+        steps.append(float(x[1] - x[0]) if x.size > 1 else 0.0)
+    fit.cell = tuple(steps)
+    return fit
+
+
+@dataclass
+class RefinedTrainabilityMap:
+    """A boundary-adaptive trainability map (``trainability(..., refine=L)``).
+
+    Its grid is the dense grid ``2^L`` times finer than the coarse one; only the coarse
+    grid and the cells the boundary crosses were trained (:mod:`fastnn.boundary`).
+
+    Attributes
+    ----------
+    a, b : ndarray
+        The finest grid's axes (the dense map's of the same resolution, value for value).
+    refinement : fastnn.boundary.Refinement
+        The outcome at every point (trained or inferred), the trained points, their three
+        numbers and the round that trained each.
+    labels, scale, info
+        As :class:`TrainabilityMap`; ``info`` also counts the points trained per round.
+    """
+
+    a: np.ndarray
+    b: np.ndarray
+    refinement: object
+    labels: tuple
+    scale: str = "log"
+    info: dict = field(default_factory=dict)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(len(a), len(b)): the finest grid."""
+        return self.a.size, self.b.size
+
+    @property
+    def diverged(self) -> np.ndarray:
+        """Boolean finest grid: which runs diverged, trained or inferred."""
+        return self.refinement.diverged
+
+    @property
+    def trained(self) -> np.ndarray:
+        """Boolean finest grid: which points were trained."""
+        return self.refinement.trained
+
+    @property
+    def n_trained(self) -> int:
+        """Points trained, over every round."""
+        return int(self.refinement.points.shape[0])
+
+    def dense_fields(self) -> TrainabilityMap:
+        """A :class:`TrainabilityMap` of the finest grid: NaN where nothing was trained.
+
+        ``diverged`` of the result is not the refined outcome (NaN reads as converged);
+        use :attr:`diverged` for that.
+        """
+        values, convergence, epoch = (self.refinement.field(k) for k in range(3))
+        return TrainabilityMap(self.a, self.b, values, convergence, epoch, self.labels,
+                               self.scale, dict(self.info))  # fmt: skip
+
+    def boundary_dimension(self, *, smallest=1, largest=None):
+        """The box-counting dimension of the refined outcome's boundary.
+
+        See :meth:`TrainabilityMap.boundary_dimension`.
+        """
+        from fastnn.boundary import box_counting_dimension
+
+        return _with_cell(box_counting_dimension(self.diverged, smallest=smallest,
+                                                 largest=largest), self)  # fmt: skip
+
+    def __repr__(self) -> str:
+        axes = describe_axes(self.labels, self.a, self.b)
+        dense = self.a.size * self.b.size
+        return (
+            f"RefinedTrainabilityMap({axes}, {self.n_trained} points trained of {dense} "
+            f"({100 * self.n_trained / dense:.2g}%), {100 * self.diverged.mean():.1f}% diverged)"
+        )
+
+    def plot(self, ax=None, *, title=None, most=1024):
+        """The outcome (blue: converged, red: diverged) at up to ``most`` points a side."""
+        import matplotlib.pyplot as plt
+        from matplotlib.colors import ListedColormap
+
+        if ax is None:
+            fig, ax = plt.subplots(figsize=(7, 5))
+        else:
+            fig = ax.figure
+        stride = max(1, -(-max(self.shape) // most))
+        a, b = self.a[::stride], self.b[::stride]
+        shown = self.diverged[::stride, ::stride].astype(float)
+        colours = ListedColormap(["#2b6cb0", "#c53030"])
+        ax.pcolormesh(_edges(a, self.scale), _edges(b, self.scale), shown.T, cmap=colours,
+                      vmin=0, vmax=1)  # fmt: skip
+        if self.scale == "log":
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+            _readable_log_ticks(ax.xaxis, a)
+            _readable_log_ticks(ax.yaxis, b)
+        ax.set_xlabel(self.labels[0])
+        ax.set_ylabel(self.labels[1])
+        dense = self.a.size * self.b.size
+        ax.set_title(title or f"trainability at {self.shape[0]} x {self.shape[1]}: "
+                     f"{self.n_trained} of {dense} points trained")  # fmt: skip
         return fig
 
 
@@ -330,7 +475,8 @@ def trainability(
     out=None,
     resume=False,
     overwrite=False,
-) -> TrainabilityMap:
+    refine=0,
+):
     """Train ``estimator`` at every point of a grid of two hyperparameters.
 
     Parameters
@@ -361,10 +507,16 @@ def trainability(
         ``(len(a), len(b), 3)``, with a completion record beside it (``<out>.tiles``).
         Either way an interrupted map continues with ``resume=True`` (the same call),
         and an existing output is replaced only with ``overwrite=True``.
+    refine : int, default 0
+        Rounds of boundary refinement (:mod:`fastnn.boundary`): ``resolution`` is then
+        the coarse grid, and the map has the resolution of a dense grid ``2^refine``
+        times finer, ``(resolution - 1) 2^refine + 1`` points a side, trained only where
+        the boundary between diverged and converged runs crosses.  Kept in memory (no
+        ``out=`` yet).
 
     Returns
     -------
-    TrainabilityMap
+    TrainabilityMap, or RefinedTrainabilityMap with ``refine > 0``
         Each point is a separate ``fit`` with its hyperparameters, to rounding, not bit
         for bit (the kernel trains points in SIMD lanes, in its own summation order): the
         tests check the final loss at 1e-12 relative at points away from the edge of
@@ -412,8 +564,14 @@ def trainability(
             f"params: {params[0]!r} and {params[1]!r} set the same layer's rate "
             "(learning_rate_init sets every layer's); map learning_rate_init[k] pairs instead"
         )
-    a = _axis(ranges[0], grid[0], scale, params[0])
-    b = _axis(ranges[1], grid[1], scale, params[1])
+    refine = check_int(refine, "refine", minimum=0, maximum=24)
+    if refine and (out is not None or resume):
+        raise ValueError("out: a refined map (refine > 0) is kept in memory; leave out= unset")
+    finest = tuple((g - 1) * 2**refine + 1 for g in grid)
+    if refine:
+        check_allocation(2 * finest[0] * finest[1], "refine", f"a {finest} refined map")
+    a = _axis(ranges[0], finest[0], scale, params[0])
+    b = _axis(ranges[1], finest[1], scale, params[1])
     rng = settings["random_state"]
     # a gridded init_scale replaces the estimator's (the grid's value multiplies theta0)
     theta0 = initial_network(settings, layout, scale=1.0 if "init_scale" in params else None)
@@ -442,15 +600,10 @@ def trainability(
         if full_batch
         else sample_orders(rng, n_samples, n_epochs)
     )
-    evaluation = Evaluation(
-        "trainability",
-        backend,
-        a,
-        b,
-        (X, Y, theta0, layout.sizes, kernel_settings, order, targets,
-         np.array([n_epochs], np.int64)),
-        (table_key(activation, n_layers - 1), loss),
-    )  # fmt: skip
+    arrays = (X, Y, theta0, layout.sizes, kernel_settings, order, targets,
+              np.array([n_epochs], np.int64))  # fmt: skip
+    codes = (table_key(activation, n_layers - 1), loss)
+    evaluation = Evaluation("trainability", backend, a, b, arrays, codes)
     if resume and out is None:
         raise ValueError("resume=True continues an out= .npy file or .zarr store; give that path")
     if out is not None and not isinstance(out, (str, os.PathLike)):
@@ -466,6 +619,9 @@ def trainability(
         "solver": solver,
         "backend": backend,
     }
+    if refine:
+        return _refined(a, b, grid, refine, arrays, codes, backend, settings_, tile_rows,
+                        tuple(params), scale, info)  # fmt: skip
     job = GridJob(
         evaluation, FIELDS, "trainability",
         coords={"a": (a, ("a",)), "b": (b, ("b",))},
@@ -492,3 +648,28 @@ def trainability(
         scale=scale,
         info=info,
     )
+
+
+def _refined(a, b, grid, levels, arrays, codes, backend, settings, tile_rows, labels, scale,
+             info) -> RefinedTrainabilityMap:  # fmt: skip
+    """A boundary-adaptive map: each round's points are one job of the engine.
+
+    (Its tiles, threads, progress bar and Dask executor.)
+    """
+    from fastnn.boundary import refine_map
+
+    per_round = []
+
+    def train_points(i, j, level):
+        rows = np.arange(i.size, dtype=np.float64)
+        evaluation = Evaluation("trainability-points", backend, rows, np.zeros(1),
+                                (*arrays, a[i], b[j]), codes)  # fmt: skip
+        result = run_job(GridJob(evaluation, FIELDS, "trainability", tile_rows=tile_rows),
+                         settings)  # fmt: skip
+        per_round.append(int(i.size))
+        return np.stack([result.fields[name][:, 0] for name in FIELDS], axis=1)
+
+    refinement = refine_map(grid, levels, train_points)
+    info = {**info, "refine": levels, "coarse": list(grid), "trained_per_round": per_round,
+            "trained": int(sum(per_round)), "dense": int(a.size * b.size)}  # fmt: skip
+    return RefinedTrainabilityMap(a, b, refinement, labels, scale, info)

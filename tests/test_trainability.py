@@ -163,8 +163,9 @@ def test_a_points_numbers_do_not_depend_on_its_lane_or_group():
     from fastnn import kernels
     from fastnn.cases import CASES
 
-    for seed in range(3):
-        arguments = list(CASES["mlp_trainability"].arguments("small", seed))
+    grids = (CASES["mlp_trainability"].arguments("small", seed) for seed in range(12))
+    grids = [list(args) for args in grids if args[12].shape[1] == args[11].size]  # not points
+    for arguments in grids[:3]:
         a, b = arguments[10], arguments[11]
         whole = kernels.mlp_trainability(*arguments)
         arguments[10], arguments[11] = a[::-1].copy(), b[1:].copy()
@@ -223,3 +224,78 @@ def test_points_trained_through_pre_activations_equal_fit(biases):
         assert tmap.values[i, j] == pytest.approx(fitted.loss_, rel=rel)
         if tmap.diverged[i, j]:
             assert tmap.divergence_epoch[i, j] == fitted.n_iter_
+
+
+@pytest.mark.parametrize("backend", ["numba", "numpy"])
+def test_scattered_points_equal_the_grids_bit_for_bit(backend):
+    """The kernel's points mode: (a[k], b[k]) into out[k, 0], the grid's numbers exactly."""
+    from fastnn import kernels, reference
+    from fastnn.cases import CASES
+
+    impl = kernels if backend == "numba" else reference
+    grids = (CASES["mlp_trainability"].arguments("small", seed) for seed in range(12))
+    arguments = next(list(args) for args in grids if args[12].shape[1] == args[11].size)
+    a, b = arguments[10], arguments[11]
+    whole = impl.mlp_trainability(*arguments)
+    rng = np.random.default_rng(5)
+    i, j = rng.integers(0, a.size, 70), rng.integers(0, b.size, 70)  # more than one group
+    arguments[10], arguments[11] = a[i], b[j]
+    arguments[12] = np.full((i.size, 1, 3), np.nan)
+    points = impl.mlp_trainability(*arguments)
+    np.testing.assert_array_equal(points[:, 0], whole[i, j])
+
+
+def _paper(epochs=60):
+    import importlib.util
+    import pathlib
+
+    path = pathlib.Path(__file__).resolve().parent.parent / "scripts" / "fractal_trainability.py"
+    spec = importlib.util.spec_from_file_location("fractal_trainability", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    X, y, estimator, scales = script.paper_problem(width=8)
+    ranges = tuple((lo * s**2, hi * s**2) for (lo, hi), s in zip(script.BOX, scales, strict=True))
+    return X, y, estimator.set_params(max_iter=epochs), ranges
+
+
+def test_a_refined_map_equals_the_dense_map_where_it_trained():
+    X, y, estimator, ranges = _paper()
+    params = ("learning_rate_init[0]", "learning_rate_init[1]")
+    refined = fastnn.trainability(estimator, X, y, params=params, ranges=ranges,
+                                  resolution=(9, 7), refine=3, progress=False)  # fmt: skip
+    assert refined.shape == (65, 49)
+    dense = fastnn.trainability(estimator, X, y, params=params, ranges=ranges,
+                                resolution=refined.shape, progress=False)  # fmt: skip
+    np.testing.assert_array_equal(refined.a, dense.a)
+    np.testing.assert_array_equal(refined.b, dense.b)
+    trained = refined.trained
+    fields = refined.dense_fields()
+    for name in ("values", "convergence", "divergence_epoch"):
+        np.testing.assert_array_equal(getattr(fields, name)[trained], getattr(dense, name)[trained])
+        assert np.isnan(getattr(fields, name)[~trained]).all()
+    np.testing.assert_array_equal(refined.diverged[trained], dense.diverged[trained])
+    wrong = int(np.sum(refined.diverged != dense.diverged))
+    assert wrong <= 0.01 * (~trained).sum(), wrong  # islands smaller than a cell
+    # the coarse grid is trained whole, then only what the boundary crosses
+    info = refined.info
+    assert info["trained_per_round"][0] == 9 * 7 and info["trained"] == refined.n_trained
+    assert refined.n_trained < 0.5 * info["dense"] and 0 < dense.diverged.mean() < 1
+    assert sorted(np.unique(refined.refinement.level)) == list(
+        range(len(info["trained_per_round"]))
+    )
+    assert "points trained of 3185" in repr(refined)
+    assert refined.plot().axes[0].get_title().startswith("trainability at 65 x 49")
+
+
+def test_refinement_refusals(problem):
+    X, y = problem
+    estimator = fastnn.MLPRegressor((4,), "tanh", solver="gd", max_iter=5)
+    for refine, options, message in (
+        (-1, {}, "refine must be an integer >= 0"),
+        (1.5, {}, "refine must be an integer"),
+        (2, {"out": "map.zarr"}, "a refined map .* is kept in memory"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            fastnn.trainability(estimator, X, y, refine=refine, resolution=4, **options)
+    plain = fastnn.trainability(estimator, X, y, refine=0, resolution=4, progress=False)
+    assert isinstance(plain, fastnn.TrainabilityMap)

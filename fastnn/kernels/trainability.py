@@ -14,6 +14,11 @@ would keep: before the diverging step), the convergence measure -- the mean over
 epochs run of the epoch loss divided by the first epoch's (small: fast convergence; near
 1: stalled) -- and the epoch at which the run diverged (NaN where it did not).
 
+**Points instead of a grid.**  With ``out`` of shape ``(len(a), 1, 3)`` and ``len(b) ==
+len(a)`` (``out.shape[1] != len(b)``), the kernel trains the points ``(a[k], b[k])`` and
+writes ``out[k, 0]``: the scattered points of a refined map (:mod:`fastnn.trainability`).
+A point's numbers are the same in either mode (they depend on its hyperparameters only).
+
 Grid points are trained 32 at a time, one per SIMD lane (:mod:`._lane_network`), in
 groups that are boxes of the grid, spread over the threads.  The lanes' arithmetic is not
 ``fit``'s summation order, so a point equals a separate ``fit`` to rounding (the tests
@@ -88,13 +93,18 @@ def _group_box(na):
 
 
 @njit()
-def _group_point(group, q, na, nb):
+def _group_point(group, q, na, nb, paired):
     """Grid point ``(i, j)`` of lane q of a group, and whether the lane is the point's own.
 
     Groups are boxes of grid points, not row segments: a run that diverges stops, and a
     group stops when all of its lanes have; boxes cross the boundary of the divergent
     region less often.  Lanes past the grid's edge (or the box) repeat its last point.
+    ``paired``: points ``(a[k], b[k])``, ``LANES`` consecutive ones per group (``i = j =
+    k``; the caller orders them so that neighbours are near each other).
     """
+    if paired:
+        k = group * LANES + q
+        return min(k, na - 1), min(k, nb - 1), k < na
     rows, cols = _group_box(na)
     groups_across = (nb + cols - 1) // cols
     i = (group // groups_across) * rows + q // cols
@@ -104,10 +114,10 @@ def _group_point(group, q, na, nb):
 
 
 @njit()
-def _fill_lanes(theta0, settings, targets, a, b, group, T, lane_settings):
+def _fill_lanes(theta0, settings, targets, a, b, group, paired, T, lane_settings):
     """Lane q gets the hyperparameters of the group's grid point q."""
     for q in range(T.shape[1]):
-        i, j, _ = _group_point(group, q, a.size, b.size)
+        i, j, _ = _group_point(group, q, a.size, b.size, paired)
         theta = theta0.copy()
         s = settings.copy()
         _apply(targets[0], a[i], s, theta)
@@ -421,26 +431,33 @@ def _train_group(
     """
     T = np.empty((theta0.size, LANES))
     lane_settings = np.empty((settings.size, LANES))
-    _fill_lanes(theta0, settings, targets, a, b, group, T, lane_settings)
+    paired = out.shape[1] != b.size
+    _fill_lanes(theta0, settings, targets, a, b, group, paired, T, lane_settings)
     results = np.empty((LANES, 3))
     _train_lanes(
         X, Y, T, sizes, activation, loss, settings, lane_settings, order, n_epochs, results
     )
     for q in range(LANES):
-        i, j, own = _group_point(group, q, a.size, b.size)
+        i, j, own = _group_point(group, q, a.size, b.size, paired)
         if own:
             for f in range(3):
-                out[i, j, f] = results[q, f]
+                out[i, 0 if paired else j, f] = results[q, f]
 
 
 @njit(parallel=True)
 def mlp_trainability(
     X, Y, theta0, sizes, activation, loss, settings, order, n_epochs, targets, a, b, out
 ):
-    """Train at every grid point; ``out[i, j] = (final loss, convergence, divergence epoch)``."""
+    """Train at every grid point; ``out[i, j] = (final loss, convergence, divergence epoch)``.
+
+    Or at the points ``(a[k], b[k])`` into ``out[k, 0]`` (``out`` of shape ``(len(a), 1,
+    3)``, ``len(b) == len(a)``).
+    """
     na, nb = a.size, b.size
     rows, cols = _group_box(na)
     n_groups = ((na + rows - 1) // rows) * ((nb + cols - 1) // cols)
+    if out.shape[1] != nb:  # points
+        n_groups = (na + LANES - 1) // LANES
     stride = _spreading_stride(n_groups)
     for k in numba.prange(n_groups):
         _train_group(

@@ -42,26 +42,32 @@ def _apply(target, value, settings, theta):
 def mlp_trainability(
     X, Y, theta0, sizes, activation, loss, settings, order, n_epochs, targets, a, b, out
 ):
-    """Train at every grid point; ``out[i, j] = (final loss, convergence, divergence epoch)``."""
+    """Train at every grid point; ``out[i, j] = (final loss, convergence, divergence epoch)``.
+
+    Or at the points ``(a[k], b[k])`` into ``out[k, 0]`` (``out`` of shape ``(len(a), 1,
+    3)``, ``len(b) == len(a)``).
+    """
     n_params = theta0.size
-    for i in range(a.size):
-        for j in range(b.size):
-            theta, s = theta0.copy(), settings.copy()
-            _apply(targets[0], a[i], s, theta)
-            _apply(targets[1], b[j], s, theta)
-            alpha = s[SETTING_ALPHA]
-            state = np.zeros(STATE_VECTORS + 3 * n_params)
-            state[STATE_BEST_LOSS] = np.inf
-            start = _objective(X, Y, theta, sizes, activation, loss, alpha)
-            state[STATE_LIMIT] = DIVERGENCE_RATIO * max(start, DIVERGENCE_FLOOR)
-            state[STATE_VECTORS + 2 * n_params :] = theta
-            curve = np.empty(n_epochs)
-            epochs, reason = mlp_train(
-                X, Y, theta, sizes, activation, loss, s, order, state, curve,
-                np.empty((0, n_params)), 1,
-            )  # fmt: skip
-            out[i, j, 0] = _objective(X, Y, theta, sizes, activation, loss, alpha)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                out[i, j, 1] = np.mean(curve[:epochs]) / curve[0] if epochs > 0 else np.nan
-            out[i, j, 2] = epochs if reason == DIVERGED else np.nan
+    paired = out.shape[1] != b.size
+    points = [(k, k) for k in range(a.size)] if paired else np.ndindex(a.size, b.size)
+    for i, j in points:  # one training run per point
+        theta, s = theta0.copy(), settings.copy()
+        _apply(targets[0], a[i], s, theta)
+        _apply(targets[1], b[j], s, theta)
+        alpha = s[SETTING_ALPHA]
+        state = np.zeros(STATE_VECTORS + 3 * n_params)
+        state[STATE_BEST_LOSS] = np.inf
+        start = _objective(X, Y, theta, sizes, activation, loss, alpha)
+        state[STATE_LIMIT] = DIVERGENCE_RATIO * max(start, DIVERGENCE_FLOOR)
+        state[STATE_VECTORS + 2 * n_params :] = theta
+        curve = np.empty(n_epochs)
+        epochs, reason = mlp_train(
+            X, Y, theta, sizes, activation, loss, s, order, state, curve,
+            np.empty((0, n_params)), 1,
+        )  # fmt: skip
+        column = 0 if paired else j
+        out[i, column, 0] = _objective(X, Y, theta, sizes, activation, loss, alpha)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[i, column, 1] = np.mean(curve[:epochs]) / curve[0] if epochs > 0 else np.nan
+        out[i, column, 2] = epochs if reason == DIVERGED else np.nan
     return out
