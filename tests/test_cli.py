@@ -392,3 +392,23 @@ def test_connect_loads_two_saved_models(tmp_path, capsys):
     assert "not a fastnn MLPRegressor" in capsys.readouterr().err
     assert main(["connect", "--models", *files, "--curve-lr", "1e8", "--epochs", "3"]) == 3
     assert "training the curve diverged" in capsys.readouterr().err
+
+
+def test_a_refined_trainability_map_from_the_command_line(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    path = tmp_path / "paper.npz"
+    np.savez(path, X=rng.normal(size=(72, 8)), y=rng.normal(size=72))
+    png = tmp_path / "refined.png"
+    args = ["trainability", "--data", str(path), "--regression", "--hidden", "8", "--activation",
+            "tanh", "--resolution", "9", "--iterations", "60", "--ranges", "1e-2", "1e3",
+            "1e-2", "1e3", "--no-progress"]  # fmt: skip
+    assert main([*args, "--refine", "3", "--dimension", "--png", str(png)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert re.match(r"trainability refined to 65 x 65 \(MLPRegressor 8-8-1, gd, 60 epochs\): "
+                    r"\d+ runs of 4225 \(.*; per round 81, ", out[0])  # fmt: skip
+    assert re.match(r"boundary dimension \d\.\d+ \+- \d\.\d+ \(box counting", out[1])
+    assert png.stat().st_size > 0
+    assert main([*args, "--refine", "2", "--out", str(tmp_path / "m.zarr")]) == 2
+    assert "kept in memory" in capsys.readouterr().err
+    assert main([*args, "--refine", "-1"]) == 2
+    assert "refine must be an integer >= 0" in capsys.readouterr().err

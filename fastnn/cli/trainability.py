@@ -67,6 +67,15 @@ def add_parser(sub) -> None:
         help="FILE.zarr: a store written tile by tile (--resume continues it; "
         "fastnn.TrainabilityMap.load, xarray.open_zarr); FILE.npz: the finished map",
     )  # fmt: skip
+    parser.add_argument(
+        "--refine", type=int, default=0, metavar="L",
+        help="L rounds of boundary refinement: --resolution is the coarse grid, the map "
+        "(resolution - 1) * 2^L + 1 a side, trained only where the boundary crosses",
+    )  # fmt: skip
+    parser.add_argument(
+        "--dimension", action="store_true",
+        help="print the box-counting dimension of the boundary (diverged / converged)",
+    )  # fmt: skip
     parser.add_argument("--png", metavar="FILE.png", help="write the map")
     parser.add_argument("--force", action="store_true", help="replace --out / --png")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted .zarr")
@@ -126,10 +135,13 @@ def run(args) -> int:
             estimator, X, y, params=tuple(args.params), ranges=ranges, scale=args.scale,
             resolution=resolution, threads=args.threads, progress=not args.no_progress,
             out=args.out if store else None, resume=args.resume, overwrite=args.force,
+            refine=args.refine,
         )  # fmt: skip
     except (ValueError, TypeError, ImportError) as exc:
         raise CommandError(str(exc)) from None
     elapsed = time.perf_counter() - start
+    if args.refine:
+        return _report_refined(tmap, args, elapsed)
     ga, gb = tmap.shape
     stable = np.where(tmap.diverged, np.inf, tmap.values)
     i, j = np.unravel_index(np.argmin(stable), stable.shape)
@@ -146,6 +158,8 @@ def run(args) -> int:
         f"({elapsed / (ga * gb) * 1e3:.3g} ms per run); {100 * tmap.diverged.mean():.1f}% "
         f"diverged; {best}"
     )
+    if args.dimension:
+        _print_dimension(tmap)
     if args.out and not store:
         write_atomically(
             args.out,
@@ -154,6 +168,36 @@ def run(args) -> int:
                 divergence_epoch=tmap.divergence_epoch, labels=np.array(tmap.labels),
             ),
         )  # fmt: skip
+    if args.png:
+        fig = tmap.plot()
+        write_atomically(args.png, lambda tmp: fig.savefig(tmp, dpi=100, format="png"))
+    return 0
+
+
+def _print_dimension(tmap) -> None:
+    try:
+        fit = tmap.boundary_dimension()
+    except ValueError as exc:
+        print(f"boundary dimension: none ({exc})")
+        return
+    print(
+        f"boundary dimension {fit.dimension:.3f} +- {fit.stderr:.3f} (box counting over boxes "
+        f"of {fit.box_sizes[0]}-{fit.box_sizes[-1]} cells)"
+    )
+
+
+def _report_refined(tmap, args, elapsed) -> int:
+    ga, gb = tmap.shape
+    sizes = "-".join(str(s) for s in tmap.info["sizes"])
+    rounds = ", ".join(str(k) for k in tmap.info["trained_per_round"])
+    print(
+        f"trainability refined to {ga} x {gb} ({tmap.info['model']} {sizes}, {args.solver}, "
+        f"{args.iterations} epochs): {tmap.n_trained} runs of {ga * gb} "
+        f"({100 * tmap.n_trained / (ga * gb):.2g}%; per round {rounds}) in {elapsed:.3g} s; "
+        f"{100 * tmap.diverged.mean():.1f}% diverged"
+    )
+    if args.dimension:
+        _print_dimension(tmap)
     if args.png:
         fig = tmap.plot()
         write_atomically(args.png, lambda tmp: fig.savefig(tmp, dpi=100, format="png"))
