@@ -121,3 +121,26 @@ def test_topology_cost_script_measures_both_stages(tmp_path, capsys):
     assert set(result) == {"surface", "topology"}
     assert result["topology"]["basins"] >= 1 and result["surface"]["seconds"] > 0
     assert "topology:" in capsys.readouterr().out
+
+
+def test_refined_trainability_script_compares_with_the_dense_map(tmp_path, capsys):
+    result = _load("refined_trainability").main(
+        [
+            "--coarse",
+            "9",
+            "--levels",
+            "3",
+            "--compare",
+            "2",
+            "--steps",
+            "40",
+            "--width",
+            "6",
+            "--png",
+            str(tmp_path / "r.png"),
+        ]  # fmt: skip
+    )
+    equal, wrong, inferred, _, _ = result["compare"]
+    assert equal and wrong <= 0.02 * inferred
+    assert "points trained of" in capsys.readouterr().out
+    assert (tmp_path / "r.png").stat().st_size > 0
