@@ -41,7 +41,7 @@ from fastnn.surface import (
     loss_surfaces,
     plane_through,
 )
-from fastnn.trainability import TrainabilityMap, trainability
+from fastnn.trainability import RefinedTrainabilityMap, TrainabilityMap, trainability
 
 __version__ = "0.1.0"
 
@@ -88,6 +88,7 @@ __all__ = [
     "Surface",
     "to_sklearn",
     "to_torch",
+    "RefinedTrainabilityMap",
     "TrainabilityMap",
     "trainability",
 ]

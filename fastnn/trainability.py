@@ -289,6 +289,47 @@ class RefinedTrainabilityMap:
         """(len(a), len(b)): the finest grid."""
         return self.a.size, self.b.size
 
+    @classmethod
+    def load(cls, path, *, verify: bool = False) -> RefinedTrainabilityMap:
+        """A finished refined map from its directory (``trainability(..., refine=L, out=)``).
+
+        The rounds are read from their stores (each checked as a finished store's is,
+        ``verify=True`` reading every tile against its binding) and replayed: the points
+        each round trained must be the ones the previous rounds call for.
+        """
+        import json
+
+        from fastnn.boundary import refine_map
+
+        path = os.fspath(path).rstrip("/")
+        try:
+            with open(os.path.join(path, MANIFEST), encoding="utf-8") as handle:
+                manifest = json.load(handle)
+        except (OSError, ValueError):
+            raise ValueError(f"{path} holds no refined trainability map") from None
+        if manifest.get("format") != REFINED_FORMAT:
+            raise ValueError(f"{path}: unknown format {manifest.get('format')!r}")
+        levels, coarse = manifest["levels"], manifest["coarse"]
+        finest = [(g - 1) * 2**levels + 1 for g in coarse]
+        labels, scale = tuple(manifest["labels"]), manifest["scale"]
+        a, b = (_axis(r, n, scale, name) for r, n, name in
+                zip(manifest["ranges"], finest, labels, strict=True))  # fmt: skip
+        per_round = []
+
+        def stored_points(i, j, level):
+            store = os.path.join(path, f"round-{level}.zarr")
+            group, _ = open_finished(store, verify)
+            if not (np.array_equal(group["i"][...], i) and np.array_equal(group["j"][...], j)):
+                raise ValueError(f"{store} holds other points than its round calls for")
+            per_round.append(int(i.size))
+            return np.stack([group[name][...][:, 0] for name in FIELDS], axis=1)
+
+        refinement = refine_map(coarse, levels, stored_points)
+        info = {**manifest["info"], "refine": levels, "coarse": coarse,
+                "trained_per_round": per_round, "trained": int(sum(per_round)),
+                "dense": int(a.size * b.size), "out": path}  # fmt: skip
+        return cls(a, b, refinement, labels, scale, info)
+
     @property
     def diverged(self) -> np.ndarray:
         """Boolean finest grid: which runs diverged, trained or inferred."""
@@ -511,8 +552,9 @@ def trainability(
         Rounds of boundary refinement (:mod:`fastnn.boundary`): ``resolution`` is then
         the coarse grid, and the map has the resolution of a dense grid ``2^refine``
         times finer, ``(resolution - 1) 2^refine + 1`` points a side, trained only where
-        the boundary between diverged and converged runs crosses.  Kept in memory (no
-        ``out=`` yet).
+        the boundary between diverged and converged runs crosses.  ``out`` is then a
+        directory: a manifest and a Zarr store per round (``resume=True`` continues an
+        interrupted map bit for bit; :meth:`RefinedTrainabilityMap.load` reads it).
 
     Returns
     -------
@@ -565,8 +607,6 @@ def trainability(
             "(learning_rate_init sets every layer's); map learning_rate_init[k] pairs instead"
         )
     refine = check_int(refine, "refine", minimum=0, maximum=24)
-    if refine and (out is not None or resume):
-        raise ValueError("out: a refined map (refine > 0) is kept in memory; leave out= unset")
     finest = tuple((g - 1) * 2**refine + 1 for g in grid)
     if refine:
         check_allocation(2 * finest[0] * finest[1], "refine", f"a {finest} refined map")
@@ -608,8 +648,8 @@ def trainability(
         raise ValueError("resume=True continues an out= .npy file or .zarr store; give that path")
     if out is not None and not isinstance(out, (str, os.PathLike)):
         raise ValueError(f"out must be a path ending in .npy or .zarr; got {type(out).__name__}")
-    outputs = check_outputs(out, FIELDS, resume, overwrite)
-    if out is None:
+    outputs = None if refine else check_outputs(out, FIELDS, resume, overwrite)
+    if out is None and not refine:
         check_allocation(8 * len(FIELDS) * grid[0] * grid[1], "resolution", f"a {grid} map")
     info = {
         "model": type(estimator).__name__,
@@ -620,8 +660,11 @@ def trainability(
         "backend": backend,
     }
     if refine:
+        rounds = None if out is None else RoundStores(out, resume, overwrite)
+        if rounds is not None:
+            rounds.start(_manifest(grid, refine, ranges, params, scale, info))
         return _refined(a, b, grid, refine, arrays, codes, backend, settings_, tile_rows,
-                        tuple(params), scale, info)  # fmt: skip
+                        tuple(params), scale, info, rounds)  # fmt: skip
     job = GridJob(
         evaluation, FIELDS, "trainability",
         coords={"a": (a, ("a",)), "b": (b, ("b",))},
@@ -650,11 +693,117 @@ def trainability(
     )
 
 
+# A refined map's directory: this manifest, and one store per round (round-K.zarr).
+REFINED_FORMAT = "fastnn-refined-trainability-1"
+MANIFEST = "refined.json"
+
+
+def _manifest(grid, levels, ranges, params, scale, info) -> dict:
+    return {
+        "format": REFINED_FORMAT,
+        "coarse": [int(g) for g in grid],
+        "levels": int(levels),
+        "ranges": [[float(v) for v in pair] for pair in ranges],
+        "labels": list(params),
+        "scale": scale,
+        "info": {k: v for k, v in info.items() if k != "tiles"},
+    }
+
+
+class RoundStores:
+    """The directory of a refined map: a manifest and a Zarr store per round.
+
+    Rules as for every output: nothing is replaced without ``overwrite`` (and then only
+    what fastnn wrote: the manifest and ``round-K.zarr`` stores), ``resume`` continues
+    the same map (the manifest must match; each round's store resumes through the engine,
+    whose fingerprint covers the data and settings, and whose coordinates include the
+    round's points).
+    """
+
+    def __init__(self, path, resume: bool, overwrite: bool):
+        from fastnn.grid import require_zarr
+
+        if not isinstance(path, (str, os.PathLike)):
+            raise ValueError(f"out: a refined map is a directory path; got {type(path).__name__}")
+        require_zarr()
+        self.path = os.fspath(path).rstrip("/")
+        self.resume, self.overwrite = bool(resume), bool(overwrite)
+        exists = os.path.exists(self.path)
+        manifest = os.path.join(self.path, MANIFEST)
+        if resume and not os.path.isfile(manifest):
+            raise ValueError(f"out: resume=True, but {self.path} holds no refined map")
+        if exists and not resume:
+            if not overwrite:
+                raise ValueError(
+                    f"out: {self.path} exists; pass resume=True to continue it or "
+                    "overwrite=True to replace it"
+                )
+            if not os.path.isfile(manifest) or os.listdir(self.path) and not self._ours():
+                raise ValueError(
+                    f"out: {self.path} exists and is not a fastnn refined map; fastnn replaces "
+                    "only what it wrote: move it away or choose another name"
+                )
+        directory = os.path.dirname(os.path.abspath(self.path))
+        if not os.path.isdir(directory):
+            raise ValueError(f"out: the directory {directory} does not exist")
+
+    def _ours(self) -> bool:
+        """Whether every entry of the directory is the manifest or a fastnn round store."""
+        from fastnn.grid import store_format
+
+        for name in os.listdir(self.path):
+            full = os.path.join(self.path, name)
+            if name == MANIFEST:
+                continue
+            if not (re.fullmatch(r"round-\d+\.zarr", name) and store_format(full)):
+                return False
+        return True
+
+    def start(self, manifest: dict) -> None:
+        """Check (resume) or write (a new map) the manifest; clear an overwritten map."""
+        import json
+        import shutil
+
+        path = os.path.join(self.path, MANIFEST)
+        if self.resume:
+            with open(path, encoding="utf-8") as handle:
+                stored = json.load(handle)
+            for key in ("format", "coarse", "levels", "ranges", "labels", "scale"):
+                if stored.get(key) != manifest[key]:
+                    raise ValueError(
+                        f"resume: {self.path} is another refined map ({key} differs: "
+                        f"{stored.get(key)!r} vs {manifest[key]!r}); start afresh"
+                    )
+            return
+        if os.path.exists(self.path):  # overwrite: only what fastnn wrote (checked)
+            for name in os.listdir(self.path):
+                full = os.path.join(self.path, name)
+                shutil.rmtree(full) if os.path.isdir(full) else os.remove(full)
+        os.makedirs(self.path, exist_ok=True)
+        with open(path, "w", encoding="utf-8") as handle:
+            json.dump(manifest, handle, indent=1)
+
+    def round_path(self, level: int) -> str:
+        return os.path.join(self.path, f"round-{level}.zarr")
+
+
+def _round_job(evaluation, i, j, tile_rows, level) -> GridJob:
+    rows = evaluation.a
+    return GridJob(
+        evaluation, FIELDS, "trainability",
+        coords={"a": (rows, ("a",)), "b": (evaluation.b, ("b",)), "i": (i, ("a",)),
+                "j": (j, ("a",))},
+        attrs={"labels": ["point", "-"], "scale": "linear", "info": {"round": level}},
+        tile_rows=tile_rows,
+    )  # fmt: skip
+
+
 def _refined(a, b, grid, levels, arrays, codes, backend, settings, tile_rows, labels, scale,
-             info) -> RefinedTrainabilityMap:  # fmt: skip
+             info, rounds=None) -> RefinedTrainabilityMap:  # fmt: skip
     """A boundary-adaptive map: each round's points are one job of the engine.
 
-    (Its tiles, threads, progress bar and Dask executor.)
+    (Its tiles, threads, progress bar and Dask executor; with ``rounds``, a store per
+    round, resumable.)
     """
     from fastnn.boundary import refine_map
 
@@ -664,12 +813,18 @@ def _refined(a, b, grid, levels, arrays, codes, backend, settings, tile_rows, la
         rows = np.arange(i.size, dtype=np.float64)
         evaluation = Evaluation("trainability-points", backend, rows, np.zeros(1),
                                 (*arrays, a[i], b[j]), codes)  # fmt: skip
-        result = run_job(GridJob(evaluation, FIELDS, "trainability", tile_rows=tile_rows),
-                         settings)  # fmt: skip
+        job = _round_job(evaluation, i.astype(np.int64), j.astype(np.int64), tile_rows, level)
+        outputs = None
+        if rounds is not None:
+            path = rounds.round_path(level)
+            outputs = check_outputs(path, FIELDS, rounds.resume and os.path.exists(path), False)
+        result = run_job(job, settings, outputs=outputs)
         per_round.append(int(i.size))
-        return np.stack([result.fields[name][:, 0] for name in FIELDS], axis=1)
+        return np.stack([np.asarray(result.fields[name])[:, 0] for name in FIELDS], axis=1)
 
     refinement = refine_map(grid, levels, train_points)
     info = {**info, "refine": levels, "coarse": list(grid), "trained_per_round": per_round,
             "trained": int(sum(per_round)), "dense": int(a.size * b.size)}  # fmt: skip
+    if rounds is not None:
+        info["out"] = rounds.path
     return RefinedTrainabilityMap(a, b, refinement, labels, scale, info)

@@ -408,7 +408,15 @@ def test_a_refined_trainability_map_from_the_command_line(tmp_path, capsys):
                     r"\d+ runs of 4225 \(.*; per round 81, ", out[0])  # fmt: skip
     assert re.match(r"boundary dimension \d\.\d+ \+- \d\.\d+ \(box counting", out[1])
     assert png.stat().st_size > 0
-    assert main([*args, "--refine", "2", "--out", str(tmp_path / "m.zarr")]) == 2
-    assert "kept in memory" in capsys.readouterr().err
+    out = str(tmp_path / "refined.zarr")  # a directory: a manifest and a store per round
+    assert main([*args, "--refine", "2", "--out", out]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert main([*args, "--refine", "2", "--out", out]) == 2
+    assert "exists; pass --force" in capsys.readouterr().err
+    assert main([*args, "--refine", "2", "--out", out, "--resume"]) == 0
+    again = capsys.readouterr().out.splitlines()[0]
+    assert again.split(" in ")[0] == first.split(" in ")[0]
+    loaded = fastnn.RefinedTrainabilityMap.load(out)
+    assert loaded.shape == (33, 33) and f"{loaded.n_trained} runs of 1089" in first
     assert main([*args, "--refine", "-1"]) == 2
     assert "refine must be an integer >= 0" in capsys.readouterr().err

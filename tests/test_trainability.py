@@ -293,9 +293,45 @@ def test_refinement_refusals(problem):
     for refine, options, message in (
         (-1, {}, "refine must be an integer >= 0"),
         (1.5, {}, "refine must be an integer"),
-        (2, {"out": "map.zarr"}, "a refined map .* is kept in memory"),
+        (2, {"out": "nowhere", "resume": True}, "holds no refined map"),
     ):
         with pytest.raises(ValueError, match=message):
             fastnn.trainability(estimator, X, y, refine=refine, resolution=4, **options)
     plain = fastnn.trainability(estimator, X, y, refine=0, resolution=4, progress=False)
     assert isinstance(plain, fastnn.TrainabilityMap)
+
+
+def test_a_refined_map_in_stores_resumes_and_loads_bit_for_bit(tmp_path, monkeypatch):
+    pytest.importorskip("zarr")
+    from tests._interrupts import interrupt_after
+
+    X, y, estimator, ranges = _paper(epochs=40)
+    options = dict(params=("learning_rate_init[0]", "learning_rate_init[1]"), ranges=ranges,
+                   resolution=9, refine=3, progress=False, tile_rows=8)  # fmt: skip
+    whole = fastnn.trainability(estimator, X, y, **options)
+    out = tmp_path / "refined"
+    interrupt_after(monkeypatch, 11)  # within a later round
+    with pytest.raises(KeyboardInterrupt):
+        fastnn.trainability(estimator, X, y, out=out, **options)
+    monkeypatch.undo()
+    assert (out / "refined.json").is_file() and (out / "round-0.zarr").is_dir()
+    with pytest.raises(ValueError, match="exists; pass resume=True"):
+        fastnn.trainability(estimator, X, y, out=out, **options)
+    resumed = fastnn.trainability(estimator, X, y, out=out, resume=True, **options)
+    loaded = fastnn.RefinedTrainabilityMap.load(out, verify=True)
+    for other in (resumed, loaded):
+        np.testing.assert_array_equal(other.refinement.points, whole.refinement.points)
+        np.testing.assert_array_equal(other.refinement.fields, whole.refinement.fields)
+        np.testing.assert_array_equal(other.diverged, whole.diverged)
+    assert loaded.info["trained_per_round"] == whole.info["trained_per_round"]
+    changed = dict(options, ranges=(ranges[0], (ranges[1][0], 2 * ranges[1][1])))
+    with pytest.raises(ValueError, match="ranges differs"):
+        fastnn.trainability(estimator, X, y, out=out, resume=True, **changed)
+    replaced = fastnn.trainability(estimator, X, y, out=out, overwrite=True, **options)
+    np.testing.assert_array_equal(replaced.diverged, whole.diverged)
+    foreign = tmp_path / "mine"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("keep me")
+    with pytest.raises(ValueError, match="not a fastnn refined map"):
+        fastnn.trainability(estimator, X, y, out=foreign, overwrite=True, **options)
+    assert (foreign / "notes.txt").read_text() == "keep me"

@@ -33,7 +33,14 @@ from fastnn.grid._job import (
 )
 from fastnn.grid._record import real_path
 from fastnn.grid._run import ArraySink, check_fits_in_memory, in_process, run
-from fastnn.grid._store import is_store_path, load_store, open_finished, recorded_argmin
+from fastnn.grid._store import (
+    is_store_path,
+    load_store,
+    open_finished,
+    recorded_argmin,
+    require_zarr,
+    store_format,
+)
 from fastnn.grid._tiles import TilePlan, default_progress, plan_tiles
 
 __all__ = [
@@ -59,6 +66,8 @@ __all__ = [
     "plan_tiles",
     "real_path",
     "recorded_argmin",
+    "require_zarr",
+    "store_format",
     "register_kind",
     "require_dask",
     "run",
