@@ -47,6 +47,10 @@ BEZIER = 0  # (1 - t)^2 theta_a + 2 t (1 - t) bend + t^2 theta_b
 POLYCHAIN = 1  # theta_a -> bend -> theta_b, two segments, the bend at t = 1/2
 CURVE_CODES = {"bezier": BEZIER, "polychain": POLYCHAIN}
 
+# Sohl-Dickstein's outcome rule reads the mean of this many last epoch losses (a
+# trainability map's fourth number).
+TAIL_EPOCHS = 20
+
 # What ended a training loop.
 MAX_ITER = 0
 CONVERGED = 1

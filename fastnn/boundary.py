@@ -150,9 +150,9 @@ class Refinement:
 
     Attributes
     ----------
-    diverged : ndarray of bool, shape (Na, Nb)
-        The outcome at every point of the finest grid: trained, or inferred from the
-        corners of the unsplit cell around it.
+    failed : ndarray of bool, shape (Na, Nb)
+        Whether training failed (by the map's outcome rule) at every point of the finest
+        grid: trained, or inferred from the corners of the unsplit cell around it.
     points : ndarray of int, shape (k, 2)
         The finest-grid indices of every trained point, level by level.
     fields : ndarray of shape (k, 3)
@@ -161,7 +161,7 @@ class Refinement:
         The round that trained each point (0: the coarse grid).
     """
 
-    diverged: np.ndarray
+    failed: np.ndarray
     points: np.ndarray
     fields: np.ndarray
     level: np.ndarray
@@ -169,18 +169,23 @@ class Refinement:
     @property
     def trained(self) -> np.ndarray:
         """Boolean finest grid: the points that were trained."""
-        mask = np.zeros(self.diverged.shape, dtype=bool)
+        mask = np.zeros(self.failed.shape, dtype=bool)
         mask[self.points[:, 0], self.points[:, 1]] = True
         return mask
 
     def field(self, k: int) -> np.ndarray:
         """Field ``k`` on the finest grid: trained points' values, NaN elsewhere."""
-        grid = np.full(self.diverged.shape, np.nan)
+        grid = np.full(self.failed.shape, np.nan)
         grid[self.points[:, 0], self.points[:, 1]] = self.fields[:, k]
         return grid
 
 
-def refine_map(shape, levels: int, train_points) -> Refinement:
+def _diverged(fields: np.ndarray) -> np.ndarray:
+    """The default rule: a run failed where it diverged (its divergence epoch is a number)."""
+    return ~np.isnan(fields[:, 2])
+
+
+def refine_map(shape, levels: int, train_points, failed=_diverged) -> Refinement:
     """Train a coarse grid, then only the cells the boundary crosses (see the module).
 
     Parameters
@@ -190,8 +195,10 @@ def refine_map(shape, levels: int, train_points) -> Refinement:
     levels : int
         Rounds of splitting.
     train_points : callable
-        ``train_points(i, j, level) -> (k, 3)`` trains the finest-grid points ``(i[k],
-        j[k])`` of a round and returns their three numbers.
+        ``train_points(i, j, level) -> (k, fields)`` trains the finest-grid points
+        ``(i[k], j[k])`` of a round and returns their numbers.
+    failed : callable, optional
+        ``failed(numbers) -> bool array``: the outcome rule (default: diverged).
 
     Returns
     -------
@@ -199,7 +206,7 @@ def refine_map(shape, levels: int, train_points) -> Refinement:
     """
     step = 2**levels
     na, nb = ((n - 1) * step + 1 for n in shape)
-    known = np.full((na, nb), -1, dtype=np.int8)  # -1 not yet known, 0 converged, 1 diverged
+    known = np.full((na, nb), -1, dtype=np.int8)  # -1 not yet known, 0 trained, 1 failed
     i, j = np.meshgrid(np.arange(shape[0]) * step, np.arange(shape[1]) * step, indexing="ij")
     new = np.stack([i.ravel(), j.ravel()], axis=1)
     all_points, all_fields, all_levels = [], [], []
@@ -207,7 +214,7 @@ def refine_map(shape, levels: int, train_points) -> Refinement:
     uniform_cells = []
     for level in range(levels + 1):
         fields = np.asarray(train_points(new[:, 0], new[:, 1], level), dtype=np.float64)
-        known[new[:, 0], new[:, 1]] = ~np.isnan(fields[:, 2])
+        known[new[:, 0], new[:, 1]] = failed(fields)
         all_points.append(new)
         all_fields.append(fields)
         all_levels.append(np.full(new.shape[0], level))

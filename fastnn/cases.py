@@ -350,10 +350,10 @@ def _mlp_trainability(rng, n, sizes, g, epochs):
     }
     targets = np.array([first, second], dtype=np.int64)
     a, b = axes[int(first)], axes[int(second)][::-1][: g - 1]  # both end in a divergent rate
-    out = np.full((a.size, b.size, 3), np.nan)
+    out = np.full((a.size, b.size, 4), np.nan)
     if rng.random() < 0.3:  # scattered points (a[k], b[k]) instead of the grid
         i, j = rng.integers(0, a.size, 2 * g + 3), rng.integers(0, b.size, 2 * g + 3)
-        a, b, out = a[i], b[j], np.full((i.size, 1, 3), np.nan)
+        a, b, out = a[i], b[j], np.full((i.size, 1, 4), np.nan)
     return X, Y, theta, sizes, activation, loss, settings, order, epochs, targets, a, b, out
 
 

@@ -59,8 +59,21 @@ __all__ = ["TrainabilityMap", "plot_zoom", "trainability"]
 
 SCALES = ("log", "linear")
 _LAYER_RATE = re.compile(r"learning_rate_init\[(\d+)\]$")
-# A map's three numbers per point: a store's arrays and the kernel's fields, in order.
-FIELDS = ("final_loss", "convergence", "divergence_epoch")
+# A map's four numbers per point: a store's arrays and the kernel's fields, in order.
+FIELDS = ("final_loss", "convergence", "divergence_epoch", "last_losses")
+# How a run's outcome is read: fastnn's divergence rule, or Sohl-Dickstein's (the mean of
+# the last TAIL_EPOCHS epoch losses below the first: trainable).
+OUTCOMES = ("fastnn", "paper")
+
+
+def failed_runs(divergence_epoch, last_losses, outcome: str) -> np.ndarray:
+    """Which runs failed by ``outcome``'s rule (see :meth:`TrainabilityMap.trainable`)."""
+    if outcome == "fastnn":
+        return ~np.isnan(np.asarray(divergence_epoch))
+    with np.errstate(invalid="ignore"):  # NaN (diverged, or stopped by tol): failed
+        return ~(np.asarray(last_losses) < 1.0)
+
+
 # Multiply-adds that take the time of one cross-entropy sample evaluation (the engine's
 # unit of work, fastnn.surface._kinds).
 _MULTIPLY_ADDS_PER_UNIT = 8
@@ -93,11 +106,12 @@ def _points_cost(arrays) -> int:
     return _trainability_cost(arrays[:-2])
 
 
-# 2: grid points in SIMD lanes, in boxes of GROUP_ROWS rows (rounding changed)
+# 2: grid points in SIMD lanes, in boxes of GROUP_ROWS rows (rounding changed); 3: a
+# fourth number, the last losses' mean over the first (the paper's outcome rule)
 register_kind(
     "trainability",
     TileKernel(
-        _run_trainability, _trainability_cost, revision=2, box_rows=TRAINABILITY_BOX_ROWS,
+        _run_trainability, _trainability_cost, revision=3, box_rows=TRAINABILITY_BOX_ROWS,
         fields=len(FIELDS),
     ),
     __name__,
@@ -106,7 +120,7 @@ register_kind(
 # hyperparameters looked up by its row (the kernel's points mode).
 register_kind(
     "trainability-points",
-    TileKernel(_run_points, _points_cost, revision=2, box_rows=32, fields=len(FIELDS)),
+    TileKernel(_run_points, _points_cost, revision=3, box_rows=32, fields=len(FIELDS)),
     __name__,
 )
 
@@ -129,6 +143,10 @@ class TrainabilityMap:
     divergence_epoch : ndarray
         The epoch at which a run diverged (the estimators' rule: a non-finite loss, or
         an epoch loss above 1e4 times the start's); NaN where it did not.
+    last_losses : ndarray or None
+        The mean of the last 20 epoch losses over the first epoch's (Sohl-Dickstein's
+        rule: trainable where below 1); NaN for a run that did not train every epoch.
+        None for a map stored by an older fastnn.
     labels : tuple of str
     scale : {"log", "linear"}
     info : dict
@@ -143,11 +161,24 @@ class TrainabilityMap:
     labels: tuple
     scale: str = "log"
     info: dict = field(default_factory=dict)
+    last_losses: np.ndarray | None = None
 
     @property
     def diverged(self) -> np.ndarray:
         """Boolean grid: which runs diverged."""
         return ~np.isnan(np.asarray(self.divergence_epoch))
+
+    def trainable(self, outcome: str = "fastnn") -> np.ndarray:
+        """Boolean grid: which runs trained, by ``outcome``'s rule.
+
+        ``"fastnn"``: every run that did not diverge.  ``"paper"``: Sohl-Dickstein's, the
+        mean of the last 20 epoch losses below the first epoch's (a run stopped by
+        ``tol`` or by divergence counts as failed).
+        """
+        outcome = check_option(outcome, "outcome", OUTCOMES)
+        if outcome == "paper" and self.last_losses is None:
+            raise ValueError("outcome='paper': this map holds no last losses (an older store)")
+        return ~failed_runs(self.divergence_epoch, self.last_losses, outcome)
 
     @classmethod
     def load(cls, path, *, verify: bool = False) -> TrainabilityMap:
@@ -171,6 +202,7 @@ class TrainabilityMap:
             labels=tuple(attrs["labels"]),
             scale=attrs["scale"],
             info={**attrs["info"], "store": os.fspath(path)},
+            last_losses=group["last_losses"] if "last_losses" in group else None,
         )
 
     @property
@@ -182,11 +214,11 @@ class TrainabilityMap:
         axes = describe_axes(self.labels, self.a, self.b)
         return f"TrainabilityMap({axes}, {100 * self.diverged.mean():.1f}% diverged)"
 
-    def boundary_dimension(self, *, smallest=1, largest=None):
-        """The box-counting dimension of the boundary between diverged and converged runs.
+    def boundary_dimension(self, *, outcome="fastnn", smallest=1, largest=None):
+        """The box-counting dimension of the boundary between trainable and failed runs.
 
-        See :func:`fastnn.boundary.box_counting_dimension` (boxes of ``smallest`` to
-        ``largest`` cells, powers of two).
+        ``outcome`` as :meth:`trainable`; see :func:`fastnn.boundary.box_counting_dimension`
+        (boxes of ``smallest`` to ``largest`` cells, powers of two).
 
         Returns
         -------
@@ -194,7 +226,7 @@ class TrainabilityMap:
         """
         from fastnn.boundary import box_counting_dimension
 
-        return _with_cell(box_counting_dimension(self.diverged, smallest=smallest,
+        return _with_cell(box_counting_dimension(self.trainable(outcome), smallest=smallest,
                                                  largest=largest), self)  # fmt: skip
 
     def plot(self, ax=None, *, title=None, box=None):
@@ -324,16 +356,36 @@ class RefinedTrainabilityMap:
             per_round.append(int(i.size))
             return np.stack([group[name][...][:, 0] for name in FIELDS], axis=1)
 
-        refinement = refine_map(coarse, levels, stored_points)
+        rule = manifest["info"].get("outcome", "fastnn")
+        refinement = refine_map(
+            coarse, levels, stored_points, lambda f: failed_runs(f[:, 2], f[:, 3], rule)
+        )
         info = {**manifest["info"], "refine": levels, "coarse": coarse,
                 "trained_per_round": per_round, "trained": int(sum(per_round)),
                 "dense": int(a.size * b.size), "out": path}  # fmt: skip
         return cls(a, b, refinement, labels, scale, info)
 
     @property
+    def outcome(self) -> str:
+        """The rule the refinement split cells by (``trainability(..., outcome=)``)."""
+        return self.info.get("outcome", "fastnn")
+
+    def trainable(self, outcome: str | None = None) -> np.ndarray:
+        """Boolean finest grid: which runs trained, trained or inferred, by the map's rule.
+
+        ``outcome`` may only name the map's own rule (the cells were split by it).
+        """
+        if outcome is not None and check_option(outcome, "outcome", OUTCOMES) != self.outcome:
+            raise ValueError(
+                f"outcome={outcome!r}: this map was refined by the {self.outcome!r} rule; "
+                f"refine again with outcome={outcome!r}"
+            )
+        return ~self.refinement.failed
+
+    @property
     def diverged(self) -> np.ndarray:
-        """Boolean finest grid: which runs diverged, trained or inferred."""
-        return self.refinement.diverged
+        """Boolean finest grid: which runs failed (diverged, under fastnn's rule)."""
+        return self.refinement.failed
 
     @property
     def trained(self) -> np.ndarray:
@@ -351,18 +403,18 @@ class RefinedTrainabilityMap:
         ``diverged`` of the result is not the refined outcome (NaN reads as converged);
         use :attr:`diverged` for that.
         """
-        values, convergence, epoch = (self.refinement.field(k) for k in range(3))
+        values, convergence, epoch, last = (self.refinement.field(k) for k in range(4))
         return TrainabilityMap(self.a, self.b, values, convergence, epoch, self.labels,
-                               self.scale, dict(self.info))  # fmt: skip
+                               self.scale, dict(self.info), last)  # fmt: skip
 
-    def boundary_dimension(self, *, smallest=1, largest=None):
+    def boundary_dimension(self, *, outcome=None, smallest=1, largest=None):
         """The box-counting dimension of the refined outcome's boundary.
 
         See :meth:`TrainabilityMap.boundary_dimension`.
         """
         from fastnn.boundary import box_counting_dimension
 
-        return _with_cell(box_counting_dimension(self.diverged, smallest=smallest,
+        return _with_cell(box_counting_dimension(self.trainable(outcome), smallest=smallest,
                                                  largest=largest), self)  # fmt: skip
 
     def __repr__(self) -> str:
@@ -517,6 +569,7 @@ def trainability(
     resume=False,
     overwrite=False,
     refine=0,
+    outcome="fastnn",
 ):
     """Train ``estimator`` at every point of a grid of two hyperparameters.
 
@@ -541,11 +594,12 @@ def trainability(
         As :func:`fastnn.loss_surface` (``threads``, ``progress`` and ``client`` default
         to :func:`fastnn.config_context`'s).
     out : str or path ending in .npy or .zarr, optional
-        Write the three numbers of every point tile by tile: a ``.zarr`` store holds
-        them as three arrays (``final_loss``, ``convergence``, ``divergence_epoch``)
-        with the axes and what the map is (:meth:`TrainabilityMap.load` reads it lazily,
-        ``xarray.open_zarr`` as a Dataset); a ``.npy`` file holds the values only, shape
-        ``(len(a), len(b), 3)``, with a completion record beside it (``<out>.tiles``).
+        Write the four numbers of every point tile by tile: a ``.zarr`` store holds
+        them as four arrays (``final_loss``, ``convergence``, ``divergence_epoch``,
+        ``last_losses``) with the axes and what the map is (:meth:`TrainabilityMap.load`
+        reads it lazily, ``xarray.open_zarr`` as a Dataset); a ``.npy`` file holds the
+        values only, shape ``(len(a), len(b), 4)``, with a completion record beside it
+        (``<out>.tiles``).
         Either way an interrupted map continues with ``resume=True`` (the same call),
         and an existing output is replaced only with ``overwrite=True``.
     refine : int, default 0
@@ -555,6 +609,10 @@ def trainability(
         the boundary between diverged and converged runs crosses.  ``out`` is then a
         directory: a manifest and a Zarr store per round (``resume=True`` continues an
         interrupted map bit for bit; :meth:`RefinedTrainabilityMap.load` reads it).
+    outcome : {"fastnn", "paper"}, default "fastnn"
+        The rule a refined map splits its cells by: fastnn's divergence rule, or
+        Sohl-Dickstein's (the last 20 epoch losses' mean below the first epoch's).  Every
+        map records both measures (:meth:`TrainabilityMap.trainable`).
 
     Returns
     -------
@@ -607,6 +665,7 @@ def trainability(
             "(learning_rate_init sets every layer's); map learning_rate_init[k] pairs instead"
         )
     refine = check_int(refine, "refine", minimum=0, maximum=24)
+    outcome = check_option(outcome, "outcome", OUTCOMES)
     finest = tuple((g - 1) * 2**refine + 1 for g in grid)
     if refine:
         check_allocation(2 * finest[0] * finest[1], "refine", f"a {finest} refined map")
@@ -660,6 +719,7 @@ def trainability(
         "backend": backend,
     }
     if refine:
+        info["outcome"] = outcome
         rounds = None if out is None else RoundStores(out, resume, overwrite)
         if rounds is not None:
             rounds.start(_manifest(grid, refine, ranges, params, scale, info))
@@ -690,6 +750,7 @@ def trainability(
         labels=tuple(params),
         scale=scale,
         info=info,
+        last_losses=values["last_losses"] if store else values["last_losses"].copy(),
     )
 
 
@@ -706,6 +767,7 @@ def _manifest(grid, levels, ranges, params, scale, info) -> dict:
         "ranges": [[float(v) for v in pair] for pair in ranges],
         "labels": list(params),
         "scale": scale,
+        "outcome": info["outcome"],
         "info": {k: v for k, v in info.items() if k != "tiles"},
     }
 
@@ -768,7 +830,7 @@ class RoundStores:
         if self.resume:
             with open(path, encoding="utf-8") as handle:
                 stored = json.load(handle)
-            for key in ("format", "coarse", "levels", "ranges", "labels", "scale"):
+            for key in ("format", "coarse", "levels", "ranges", "labels", "scale", "outcome"):
                 if stored.get(key) != manifest[key]:
                     raise ValueError(
                         f"resume: {self.path} is another refined map ({key} differs: "
@@ -822,7 +884,10 @@ def _refined(a, b, grid, levels, arrays, codes, backend, settings, tile_rows, la
         per_round.append(int(i.size))
         return np.stack([np.asarray(result.fields[name])[:, 0] for name in FIELDS], axis=1)
 
-    refinement = refine_map(grid, levels, train_points)
+    rule = info["outcome"]
+    refinement = refine_map(
+        grid, levels, train_points, lambda f: failed_runs(f[:, 2], f[:, 3], rule)
+    )
     info = {**info, "refine": levels, "coarse": list(grid), "trained_per_round": per_round,
             "trained": int(sum(per_round)), "dense": int(a.size * b.size)}  # fmt: skip
     if rounds is not None:

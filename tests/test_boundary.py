@@ -70,11 +70,12 @@ def test_refinement_trains_only_what_the_boundary_crosses():
     def train(i, j, level):
         asked.append((level, i.size))
         diverged = truth[i, j]
-        return np.stack([np.zeros(i.size), np.ones(i.size), np.where(diverged, 3.0, np.nan)], 1)
+        epoch = np.where(diverged, 3.0, np.nan)
+        return np.stack([np.zeros(i.size), np.ones(i.size), epoch, np.full(i.size, 0.5)], 1)
 
     refinement = refine_map((n, n), levels, train)
     assert asked[0] == (0, n * n) and [level for level, _ in asked] == list(range(levels + 1))
-    np.testing.assert_array_equal(refinement.diverged, truth)  # no island smaller than a cell
+    np.testing.assert_array_equal(refinement.failed, truth)  # no island smaller than a cell
     assert refinement.points.shape[0] == sum(k for _, k in asked) < 0.25 * size * size
     assert len(np.unique(refinement.points, axis=0)) == refinement.points.shape[0]
     np.testing.assert_array_equal(refinement.trained[refinement.points[:, 0],

@@ -134,9 +134,10 @@ def test_a_map_streams_to_a_npy_file_and_resumes(problem, tmp_path):
     first = fastnn.trainability(estimator, X, y, out=path, **options)
     assert first.info["tiles"] == 6 and first.info["tiles_computed"] == 6
     stored = np.load(path)
-    assert stored.shape == (6, 4, 3)
+    assert stored.shape == (6, 4, 4)
     np.testing.assert_array_equal(stored[:, :, 0], first.values)
     np.testing.assert_array_equal(stored[:, :, 2], first.divergence_epoch)
+    np.testing.assert_array_equal(stored[:, :, 3], first.last_losses)
     # an interrupted run: the record lost its last two marks
     record = path.with_name("map.npy.tiles")
     lines = record.read_text().splitlines(keepends=True)
@@ -169,11 +170,11 @@ def test_a_points_numbers_do_not_depend_on_its_lane_or_group():
         a, b = arguments[10], arguments[11]
         whole = kernels.mlp_trainability(*arguments)
         arguments[10], arguments[11] = a[::-1].copy(), b[1:].copy()
-        arguments[12] = np.full((a.size, b.size - 1, 3), np.nan)
+        arguments[12] = np.full((a.size, b.size - 1, 4), np.nan)
         moved = kernels.mlp_trainability(*arguments)
         np.testing.assert_array_equal(moved, whole[::-1, 1:])
         arguments[10], arguments[11] = a[2:3].copy(), b[::-1].copy()
-        arguments[12] = np.full((1, b.size, 3), np.nan)
+        arguments[12] = np.full((1, b.size, 4), np.nan)
         alone = kernels.mlp_trainability(*arguments)
         np.testing.assert_array_equal(alone[0], whole[2, ::-1])
 
@@ -240,7 +241,7 @@ def test_scattered_points_equal_the_grids_bit_for_bit(backend):
     rng = np.random.default_rng(5)
     i, j = rng.integers(0, a.size, 70), rng.integers(0, b.size, 70)  # more than one group
     arguments[10], arguments[11] = a[i], b[j]
-    arguments[12] = np.full((i.size, 1, 3), np.nan)
+    arguments[12] = np.full((i.size, 1, 4), np.nan)
     points = impl.mlp_trainability(*arguments)
     np.testing.assert_array_equal(points[:, 0], whole[i, j])
 
@@ -335,3 +336,41 @@ def test_a_refined_map_in_stores_resumes_and_loads_bit_for_bit(tmp_path, monkeyp
     with pytest.raises(ValueError, match="not a fastnn refined map"):
         fastnn.trainability(estimator, X, y, out=foreign, overwrite=True, **options)
     assert (foreign / "notes.txt").read_text() == "keep me"
+
+
+def test_the_papers_measure_is_the_last_losses_mean_over_the_first(problem):
+    X, y = problem
+    estimator = fastnn.MLPRegressor((4,), "tanh", solver="gd", max_iter=30, tol=None,
+                                    init="normal", random_state=0)  # fmt: skip
+    params = ("learning_rate_init[0]", "learning_rate_init[1]")
+    tmap = fastnn.trainability(estimator, X, y, params=params, ranges=((1e-2, 1e3),) * 2,
+                               resolution=5, progress=False)  # fmt: skip
+    assert tmap.diverged.any() and not tmap.diverged.all()
+    for i, j in np.ndindex(*tmap.shape):
+        fitted = _fit(estimator, X, y, learning_rate_init=(tmap.a[i], tmap.b[j]))
+        if tmap.diverged[i, j]:
+            assert np.isnan(tmap.last_losses[i, j])
+            continue
+        curve = fitted.loss_curve_
+        assert tmap.last_losses[i, j] == pytest.approx(np.mean(curve[-20:]) / curve[0], rel=1e-11)
+    paper = tmap.trainable("paper")
+    np.testing.assert_array_equal(paper, tmap.last_losses < 1.0)
+    assert not (paper & tmap.diverged).any()
+    np.testing.assert_array_equal(tmap.trainable(), ~tmap.diverged)
+    with pytest.raises(ValueError, match="outcome"):
+        tmap.trainable("best")
+
+
+def test_a_map_refined_by_the_papers_rule():
+    X, y, estimator, ranges = _paper(epochs=40)
+    options = dict(params=("learning_rate_init[0]", "learning_rate_init[1]"), ranges=ranges,
+                   resolution=9, progress=False)  # fmt: skip
+    refined = fastnn.trainability(estimator, X, y, refine=2, outcome="paper", **options)
+    dense = fastnn.trainability(estimator, X, y, **dict(options, resolution=refined.shape))
+    assert refined.outcome == "paper"
+    trained = refined.trained
+    np.testing.assert_array_equal(refined.trainable()[trained], dense.trainable("paper")[trained])
+    assert np.mean(refined.trainable() != dense.trainable("paper")) < 0.02
+    with pytest.raises(ValueError, match="refined by the 'paper' rule"):
+        refined.trainable("fastnn")
+    refined.boundary_dimension()  # by its own rule

@@ -73,6 +73,11 @@ def add_parser(sub) -> None:
         "(resolution - 1) * 2^L + 1 a side, trained only where the boundary crosses",
     )  # fmt: skip
     parser.add_argument(
+        "--outcome", choices=("fastnn", "paper"), default="fastnn",
+        help="the rule a run's outcome is read by (--refine's splits, --dimension): fastnn's "
+        "divergence rule, or the paper's (the last 20 losses' mean below the first)",
+    )  # fmt: skip
+    parser.add_argument(
         "--dimension", action="store_true",
         help="print the box-counting dimension of the boundary (diverged / converged)",
     )  # fmt: skip
@@ -135,7 +140,7 @@ def run(args) -> int:
             estimator, X, y, params=tuple(args.params), ranges=ranges, scale=args.scale,
             resolution=resolution, threads=args.threads, progress=not args.no_progress,
             out=args.out if store else None, resume=args.resume, overwrite=args.force,
-            refine=args.refine,
+            refine=args.refine, outcome=args.outcome,
         )  # fmt: skip
     except (ValueError, TypeError, ImportError) as exc:
         raise CommandError(str(exc)) from None
@@ -159,13 +164,14 @@ def run(args) -> int:
         f"diverged; {best}"
     )
     if args.dimension:
-        _print_dimension(tmap)
+        _print_dimension(tmap, args.outcome)
     if args.out and not store:
         write_atomically(
             args.out,
             lambda tmp: np.savez(
                 tmp, a=tmap.a, b=tmap.b, values=tmap.values, convergence=tmap.convergence,
-                divergence_epoch=tmap.divergence_epoch, labels=np.array(tmap.labels),
+                divergence_epoch=tmap.divergence_epoch, last_losses=tmap.last_losses,
+                labels=np.array(tmap.labels),
             ),
         )  # fmt: skip
     if args.png:
@@ -174,9 +180,9 @@ def run(args) -> int:
     return 0
 
 
-def _print_dimension(tmap) -> None:
+def _print_dimension(tmap, outcome: str) -> None:
     try:
-        fit = tmap.boundary_dimension()
+        fit = tmap.boundary_dimension(outcome=outcome)
     except ValueError as exc:
         print(f"boundary dimension: none ({exc})")
         return
@@ -194,10 +200,11 @@ def _report_refined(tmap, args, elapsed) -> int:
         f"trainability refined to {ga} x {gb} ({tmap.info['model']} {sizes}, {args.solver}, "
         f"{args.iterations} epochs): {tmap.n_trained} runs of {ga * gb} "
         f"({100 * tmap.n_trained / (ga * gb):.2g}%; per round {rounds}) in {elapsed:.3g} s; "
-        f"{100 * tmap.diverged.mean():.1f}% diverged"
+        f"{100 * (~tmap.trainable()).mean():.1f}% "
+        + ("diverged" if args.outcome == "fastnn" else "failed by the paper's rule")
     )
     if args.dimension:
-        _print_dimension(tmap)
+        _print_dimension(tmap, args.outcome)
     if args.png:
         fig = tmap.plot()
         write_atomically(args.png, lambda tmp: fig.savefig(tmp, dpi=100, format="png"))

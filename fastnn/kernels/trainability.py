@@ -9,12 +9,15 @@ one layer's rate, the momentum), ``ALL_RATES`` the learning rate of every layer,
 ``INIT_SCALE`` a multiplier of ``theta0``.  The divergence limit comes from the loss at
 the run's start (the estimators' rule); a run stops where it diverges.
 
-``out[i, j]`` receives three numbers: the final mean loss (at the parameters ``fit``
+``out[i, j]`` receives four numbers: the final mean loss (at the parameters ``fit``
 would keep: before the diverging step), the convergence measure -- the mean over the
 epochs run of the epoch loss divided by the first epoch's (small: fast convergence; near
-1: stalled) -- and the epoch at which the run diverged (NaN where it did not).
+1: stalled) -- the epoch at which the run diverged (NaN where it did not), and the mean of
+the last ``TAIL_EPOCHS`` epoch losses over the first's (Sohl-Dickstein's rule calls a run
+trainable where it is below 1; NaN for a run that did not train every epoch: diverged, or
+stopped by ``tol``).
 
-**Points instead of a grid.**  With ``out`` of shape ``(len(a), 1, 3)`` and ``len(b) ==
+**Points instead of a grid.**  With ``out`` of shape ``(len(a), 1, 4)`` and ``len(b) ==
 len(a)`` (``out.shape[1] != len(b)``), the kernel trains the points ``(a[k], b[k])`` and
 writes ``out[k, 0]``: the scattered points of a refined map (:mod:`fastnn.trainability`).
 A point's numbers are the same in either mode (they depend on its hyperparameters only).
@@ -51,6 +54,7 @@ from fastnn._codes import (
     SETTING_LEARNING_RATE,
     SETTING_MOMENTUM,
     SETTING_OPTIMIZER,
+    TAIL_EPOCHS,
 )
 from fastnn._numba import njit
 from fastnn.kernels._lane_network import (
@@ -65,8 +69,10 @@ from fastnn.kernels._lane_network import (
 )
 from fastnn.kernels.train_mlp import _loop_settings
 
-__all__ = ["ALL_RATES", "INIT_SCALE", "mlp_trainability"]
+__all__ = ["ALL_RATES", "INIT_SCALE", "N_FIELDS", "mlp_trainability"]
 
+# A point's numbers: final loss, convergence, divergence epoch, the last TAIL losses' mean.
+N_FIELDS = 4
 # The first layer is trained through its pre-activations for at most this many samples
 # (its n x n product matrix is kept per group of lanes).
 GRAM_MAX_SAMPLES = 256
@@ -333,6 +339,8 @@ def _train_lanes(X, Y, T, sizes, activation, loss, settings, lane_settings, orde
     stalled = np.zeros(lanes, np.int64)
     curve_first = np.zeros(lanes)
     curve_sum = np.zeros(lanes)
+    tail_sum = np.zeros(lanes)
+    tail_from = max(0, n_epochs - TAIL_EPOCHS)
     epochs = np.full(lanes, n_epochs, np.int64)
     reasons = np.full(lanes, MAX_ITER, np.int64)
     running = np.ones(lanes, np.bool_)
@@ -384,6 +392,8 @@ def _train_lanes(X, Y, T, sizes, activation, loss, settings, lane_settings, orde
             if epoch == 0:
                 curve_first[q] = mean
             curve_sum[q] += mean
+            if epoch >= tail_from:
+                tail_sum[q] += mean
             if tol >= 0.0:
                 stalled[q] = stalled[q] + 1 if mean > best[q] - tol else 0
                 best[q] = min(best[q], mean)
@@ -399,6 +409,8 @@ def _train_lanes(X, Y, T, sizes, activation, loss, settings, lane_settings, orde
         out[q, 0] = value[q]
         out[q, 1] = curve_sum[q] / epochs[q] / curve_first[q] if epochs[q] > 0 else np.nan
         out[q, 2] = epochs[q] if reasons[q] == DIVERGED else np.nan
+        whole = reasons[q] == MAX_ITER and epochs[q] == n_epochs and n_epochs > 0
+        out[q, 3] = tail_sum[q] / (n_epochs - tail_from) / curve_first[q] if whole else np.nan
 
 
 @njit()
@@ -433,14 +445,14 @@ def _train_group(
     lane_settings = np.empty((settings.size, LANES))
     paired = out.shape[1] != b.size
     _fill_lanes(theta0, settings, targets, a, b, group, paired, T, lane_settings)
-    results = np.empty((LANES, 3))
+    results = np.empty((LANES, N_FIELDS))
     _train_lanes(
         X, Y, T, sizes, activation, loss, settings, lane_settings, order, n_epochs, results
     )
     for q in range(LANES):
         i, j, own = _group_point(group, q, a.size, b.size, paired)
         if own:
-            for f in range(3):
+            for f in range(N_FIELDS):
                 out[i, 0 if paired else j, f] = results[q, f]
 
 
@@ -448,10 +460,11 @@ def _train_group(
 def mlp_trainability(
     X, Y, theta0, sizes, activation, loss, settings, order, n_epochs, targets, a, b, out
 ):
-    """Train at every grid point; ``out[i, j] = (final loss, convergence, divergence epoch)``.
+    """Train at every grid point: ``out[i, j]`` gets the point's four numbers.
 
+    (Final loss, convergence, divergence epoch, the last losses' mean over the first.)
     Or at the points ``(a[k], b[k])`` into ``out[k, 0]`` (``out`` of shape ``(len(a), 1,
-    3)``, ``len(b) == len(a)``).
+    4)``, ``len(b) == len(a)``).
     """
     na, nb = a.size, b.size
     rows, cols = _group_box(na)

@@ -10,12 +10,14 @@ from fastnn._codes import (
     DIVERGENCE_FLOOR,
     DIVERGENCE_RATIO,
     INIT_SCALE,
+    MAX_ITER,
     SETTING_ALPHA,
     SETTING_LAYER_RATES,
     SETTING_LEARNING_RATE,
     STATE_BEST_LOSS,
     STATE_LIMIT,
     STATE_VECTORS,
+    TAIL_EPOCHS,
 )
 from fastnn.reference.mlp import mlp_logits, output_loss
 from fastnn.reference.train_mlp import _weights, mlp_train
@@ -42,10 +44,11 @@ def _apply(target, value, settings, theta):
 def mlp_trainability(
     X, Y, theta0, sizes, activation, loss, settings, order, n_epochs, targets, a, b, out
 ):
-    """Train at every grid point; ``out[i, j] = (final loss, convergence, divergence epoch)``.
+    """Train at every grid point: ``out[i, j]`` gets the point's four numbers.
 
+    (Final loss, convergence, divergence epoch, the last losses' mean over the first.)
     Or at the points ``(a[k], b[k])`` into ``out[k, 0]`` (``out`` of shape ``(len(a), 1,
-    3)``, ``len(b) == len(a)``).
+    4)``, ``len(b) == len(a)``).
     """
     n_params = theta0.size
     paired = out.shape[1] != b.size
@@ -70,4 +73,7 @@ def mlp_trainability(
         with np.errstate(invalid="ignore", divide="ignore"):
             out[i, column, 1] = np.mean(curve[:epochs]) / curve[0] if epochs > 0 else np.nan
         out[i, column, 2] = epochs if reason == DIVERGED else np.nan
+        whole = reason == MAX_ITER and epochs == n_epochs and n_epochs > 0
+        tail = curve[max(0, n_epochs - TAIL_EPOCHS) : n_epochs]
+        out[i, column, 3] = np.mean(tail) / curve[0] if whole else np.nan
     return out
