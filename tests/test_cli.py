@@ -420,3 +420,23 @@ def test_a_refined_trainability_map_from_the_command_line(tmp_path, capsys):
     assert loaded.shape == (33, 33) and f"{loaded.n_trained} runs of 1089" in first
     assert main([*args, "--refine", "-1"]) == 2
     assert "refine must be an integer >= 0" in capsys.readouterr().err
+
+
+def test_a_zoom_from_the_command_line(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    path = tmp_path / "paper.npz"
+    np.savez(path, X=rng.normal(size=(72, 8)), y=rng.normal(size=72))
+    gif = tmp_path / "zoom.gif"
+    args = ["trainability", "--data", str(path), "--regression", "--hidden", "8", "--activation",
+            "tanh", "--resolution", "9", "--iterations", "60", "--ranges", "1e-2", "1e3",
+            "1e-2", "1e3", "--no-progress", "--zoom", "3"]  # fmt: skip
+    assert main([*args, "--refine", "2", "--gif", str(gif), "--dimension"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("frame 0: scale 1, learning_rate_init[0] in [0.01, 1000]")
+    assert out[-1].startswith("3 frames in") and sum(line.startswith("frame") for line in out) == 3
+    assert gif.stat().st_size > 0
+    for extra, message in (([], "give --refine"), (["--refine", "2", "--gif", str(gif)], "exists")):
+        assert main([*args, *extra]) == 2
+        assert message in capsys.readouterr().err
+    assert main([*args[:-2], "--gif", str(gif)]) == 2
+    assert "--gif writes the frames of --zoom" in capsys.readouterr().err

@@ -374,3 +374,35 @@ def test_a_map_refined_by_the_papers_rule():
     with pytest.raises(ValueError, match="refined by the 'paper' rule"):
         refined.trainable("fastnn")
     refined.boundary_dimension()  # by its own rule
+
+
+def test_a_zoom_follows_the_boundary_and_makes_a_movie(tmp_path):
+    from fastnn.zoom import save_zoom_movie, trainability_zoom
+
+    X, y, estimator, ranges = _paper(epochs=40)
+    maps = trainability_zoom(estimator, X, y, ranges=ranges, frames=3, factor=4, resolution=9,
+                             refine=2, progress=False)  # fmt: skip
+    assert [m.info["zoom"]["frame"] for m in maps] == [0, 1, 2]
+    for outer, inner in zip(maps, maps[1:], strict=False):
+        # a box 4x narrower in log units, inside the last one, on its boundary
+        for axis in ("a", "b"):
+            big, small = np.log10(getattr(outer, axis)), np.log10(getattr(inner, axis))
+            assert big[0] < small[0] < small[-1] < big[-1]
+            assert np.ptp(small) == pytest.approx(np.ptp(big) / 4, rel=1e-9)
+        assert inner.trainable().any() and not inner.trainable().all()
+    path = tmp_path / "zoom.gif"
+    save_zoom_movie(maps, path)
+    from PIL import Image
+
+    with Image.open(path) as gif:
+        assert gif.n_frames == 3
+    with pytest.raises(ValueError, match="exists"):
+        save_zoom_movie(maps, path)
+    for options, message in (({"frames": 0}, "frames"), ({"factor": 1.0}, "factor must be > 1")):
+        with pytest.raises(ValueError, match=message):
+            trainability_zoom(estimator, X, y, ranges=ranges, **options)
+    stored = trainability_zoom(estimator, X, y, ranges=ranges, frames=2, factor=4, resolution=9,
+                               refine=2, progress=False, out=tmp_path / "zoom")  # fmt: skip
+    again = fastnn.RefinedTrainabilityMap.load(tmp_path / "zoom" / "frame-1")
+    np.testing.assert_array_equal(again.diverged, stored[1].diverged)
+    np.testing.assert_array_equal(again.a, maps[1].a)

@@ -81,6 +81,13 @@ def add_parser(sub) -> None:
         "--dimension", action="store_true",
         help="print the box-counting dimension of the boundary (diverged / converged)",
     )  # fmt: skip
+    parser.add_argument(
+        "--zoom", type=int, default=0, metavar="FRAMES",
+        help="zoom into the boundary: FRAMES refined maps, each --zoom-factor times narrower "
+        "around a boundary point of the last (needs --refine)",
+    )  # fmt: skip
+    parser.add_argument("--zoom-factor", type=float, default=4.0, metavar="F")
+    parser.add_argument("--gif", metavar="FILE.gif", help="with --zoom: the frames as a movie")
     parser.add_argument("--png", metavar="FILE.png", help="write the map")
     parser.add_argument("--force", action="store_true", help="replace --out / --png")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted .zarr")
@@ -134,6 +141,10 @@ def run(args) -> int:
         max_iter=args.iterations, learning_rate_init=args.lr, tol=None, init="normal",
         random_state=args.seed, **output,
     )  # fmt: skip
+    if args.zoom:
+        return _zoom(estimator, X, y, ranges, resolution, args)
+    if args.gif:
+        raise CommandError("--gif writes the frames of --zoom; give --zoom FRAMES")
     start = time.perf_counter()
     try:
         tmap = fastnn.trainability(
@@ -208,4 +219,46 @@ def _report_refined(tmap, args, elapsed) -> int:
     if args.png:
         fig = tmap.plot()
         write_atomically(args.png, lambda tmp: fig.savefig(tmp, dpi=100, format="png"))
+    return 0
+
+
+def _zoom(estimator, X, y, ranges, resolution, args) -> int:
+    """--zoom: the frames, a line each; --gif the movie, --out a directory of frames."""
+    from fastnn.zoom import save_zoom_movie, trainability_zoom
+
+    if not args.refine:
+        raise CommandError("--zoom maps refined frames: give --refine L (e.g. 3)")
+    if args.zoom < 1:
+        raise CommandError(f"--zoom must be >= 1 frame; got {args.zoom}")
+    if args.gif is not None:
+        if not args.gif.endswith(".gif"):
+            raise CommandError(f"--gif {args.gif}: name it FILE.gif")
+        check_output_path("--gif", args.gif)
+        if os.path.exists(args.gif) and not args.force:
+            raise CommandError(f"--gif {args.gif} exists; pass --force to replace it")
+    start = time.perf_counter()
+    try:
+        maps = trainability_zoom(
+            estimator, X, y, params=tuple(args.params), ranges=ranges, scale=args.scale,
+            frames=args.zoom, factor=args.zoom_factor, resolution=resolution,
+            refine=args.refine, outcome=args.outcome, out=args.out, resume=args.resume,
+            overwrite=args.force, threads=args.threads, progress=not args.no_progress,
+        )  # fmt: skip
+    except (ValueError, TypeError, ImportError) as exc:
+        raise CommandError(str(exc)) from None
+    elapsed = time.perf_counter() - start
+    for tmap in maps:
+        zoom = tmap.info["zoom"]
+        (a0, a1), (b0, b1) = zoom["box"]
+        failed = 100 * (~tmap.trainable()).mean()
+        print(
+            f"frame {zoom['frame']}: scale {zoom['scale']:.3g}, {args.params[0]} in "
+            f"[{a0:.6g}, {a1:.6g}], {args.params[1]} in [{b0:.6g}, {b1:.6g}]: "
+            f"{tmap.n_trained} runs, {failed:.1f}% failed"
+        )
+        if args.dimension:
+            _print_dimension(tmap, args.outcome)
+    print(f"{len(maps)} frames in {elapsed:.3g} s")
+    if args.gif:
+        write_atomically(args.gif, lambda tmp: save_zoom_movie(maps, tmp, overwrite=True))
     return 0
