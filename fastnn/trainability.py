@@ -117,10 +117,13 @@ register_kind(
     __name__,
 )  # fmt: skip
 # The scattered points of a refined map's round: a grid of (points x 1), each point's
-# hyperparameters looked up by its row (the kernel's points mode).
+# hyperparameters looked up by its row (the kernel's points mode).  Tiles of at least 8
+# groups of 32 lanes: sized by cost alone, a tile held one group (the paper's run costs
+# 2^24 units), and one thread trained it while the other waited.
+POINTS_PER_BOX = 256
 register_kind(
     "trainability-points",
-    TileKernel(_run_points, _points_cost, revision=3, box_rows=32, fields=len(FIELDS)),
+    TileKernel(_run_points, _points_cost, revision=3, box_rows=POINTS_PER_BOX, fields=len(FIELDS)),
     __name__,
 )
 
