@@ -406,3 +406,26 @@ def test_a_zoom_follows_the_boundary_and_makes_a_movie(tmp_path):
     again = fastnn.RefinedTrainabilityMap.load(tmp_path / "zoom" / "frame-1")
     np.testing.assert_array_equal(again.diverged, stored[1].diverged)
     np.testing.assert_array_equal(again.a, maps[1].a)
+
+
+@pytest.mark.parametrize(
+    ("condition", "changes", "params", "ranges"),
+    [
+        ("relu", {"activation": "relu"}, None, None),
+        ("identity", {"activation": "identity"}, None, None),
+        ("minibatch", {"solver": "minibatch", "batch_size": 8}, None, None),
+        ("one example", {}, None, None),
+        ("init scale x rate", {}, ("init_scale", "learning_rate_init"), ((0.1, 10.0), (1e-2, 1e2))),
+    ],
+)
+def test_the_papers_other_conditions_are_options_of_the_api(condition, changes, params, ranges):
+    """Sohl-Dickstein's conditions besides tanh: each maps, with runs on both sides."""
+    X, y, estimator, box = _paper(epochs=40)
+    if condition == "one example":
+        X, y = X[:1], y[:1]
+    estimator.set_params(**changes)
+    tmap = fastnn.trainability(estimator, X, y, params=params or ("learning_rate_init[0]",
+                               "learning_rate_init[1]"), ranges=ranges or box, resolution=12,
+                               progress=False)  # fmt: skip
+    trainable = tmap.trainable("paper")
+    assert trainable.any() and not trainable.all(), condition
