@@ -12,7 +12,7 @@ the paper's box of the two rates:
 3. the box-counting dimension of the refined boundary.
 
 Usage: python scripts/refined_trainability.py [--coarse 65] [--levels 8] [--compare 4]
-       [--steps 500] [--png refined.png]
+       [--steps 500] [--samples N] [--png refined.png]
 """
 
 from __future__ import annotations
@@ -42,6 +42,11 @@ def main(argv=None) -> dict:
     parser.add_argument("--compare", type=int, default=0, help="rounds of the dense check")
     parser.add_argument("--steps", type=int, default=500)
     parser.add_argument("--width", type=int, default=16)
+    parser.add_argument(
+        "--samples", type=int, default=None,
+        help="training examples (default: as many as parameters, 272, the script's paper "
+        "setup; the README's trainability example uses 16)",
+    )  # fmt: skip
     parser.add_argument("--png", default=None)
     args = parser.parse_args(argv)
 
@@ -49,6 +54,8 @@ def main(argv=None) -> dict:
 
     paper = _paper()
     X, y, estimator, scales = paper.paper_problem(width=args.width)
+    if args.samples is not None:
+        X, y = X[: args.samples], y[: args.samples]
     estimator.set_params(max_iter=args.steps)
     ranges = tuple((lo * s**2, hi * s**2) for (lo, hi), s in zip(paper.BOX, scales, strict=True))
     options = dict(params=PARAMS, ranges=ranges, progress=False)
