@@ -61,12 +61,13 @@ def test_a_trainability_map_streams_to_a_store_that_xarray_and_load_read(tmp_pat
     loaded = fastnn.TrainabilityMap.load(path, verify=True)
     assert isinstance(loaded.values, zarr.Array)
     for tmap in (stored, loaded):
-        for name in ("values", "convergence", "divergence_epoch"):
+        for name in ("values", "convergence", "divergence_epoch", "last_losses"):
             np.testing.assert_array_equal(np.asarray(getattr(tmap, name)), getattr(memory, name))
         np.testing.assert_array_equal(tmap.a, memory.a)
     assert loaded.labels == memory.labels and repr(loaded) == repr(memory)
     dataset = xr.open_zarr(path)
-    assert set(dataset.data_vars) == {"final_loss", "convergence", "divergence_epoch"}
+    fields = {"final_loss", "convergence", "divergence_epoch", "last_losses"}
+    assert set(dataset.data_vars) == fields
     np.testing.assert_array_equal(dataset["convergence"].values, memory.convergence)
     with pytest.raises(ValueError, match="not a surface"):
         fastnn.Surface.load(path)

@@ -75,5 +75,6 @@ def mlp_trainability(
         out[i, column, 2] = epochs if reason == DIVERGED else np.nan
         whole = reason == MAX_ITER and epochs == n_epochs and n_epochs > 0
         tail = curve[max(0, n_epochs - TAIL_EPOCHS) : n_epochs]
-        out[i, column, 3] = np.mean(tail) / curve[0] if whole else np.nan
+        with np.errstate(invalid="ignore", divide="ignore"):  # a first loss of 0, as above
+            out[i, column, 3] = np.mean(tail) / curve[0] if whole else np.nan
     return out
