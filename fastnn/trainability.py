@@ -66,6 +66,11 @@ FIELDS = ("final_loss", "convergence", "divergence_epoch", "last_losses")
 OUTCOMES = ("fastnn", "paper")
 
 
+def _failed_by(outcome: str):
+    """``failed(numbers)`` of a refinement's rounds (rows of FIELDS) by ``outcome``'s rule."""
+    return lambda numbers: failed_runs(numbers[:, 2], numbers[:, 3], outcome)
+
+
 def failed_runs(divergence_epoch, last_losses, outcome: str) -> np.ndarray:
     """Which runs failed by ``outcome``'s rule (see :meth:`TrainabilityMap.trainable`)."""
     if outcome == "fastnn":
@@ -360,9 +365,7 @@ class RefinedTrainabilityMap:
             return np.stack([group[name][...][:, 0] for name in FIELDS], axis=1)
 
         rule = manifest["info"].get("outcome", "fastnn")
-        refinement = refine_map(
-            coarse, levels, stored_points, lambda f: failed_runs(f[:, 2], f[:, 3], rule)
-        )
+        refinement = refine_map(coarse, levels, stored_points, _failed_by(rule))
         info = {**manifest["info"], "refine": levels, "coarse": coarse,
                 "trained_per_round": per_round, "trained": int(sum(per_round)),
                 "dense": int(a.size * b.size), "out": path}  # fmt: skip
@@ -887,10 +890,7 @@ def _refined(a, b, grid, levels, arrays, codes, backend, settings, tile_rows, la
         per_round.append(int(i.size))
         return np.stack([np.asarray(result.fields[name])[:, 0] for name in FIELDS], axis=1)
 
-    rule = info["outcome"]
-    refinement = refine_map(
-        grid, levels, train_points, lambda f: failed_runs(f[:, 2], f[:, 3], rule)
-    )
+    refinement = refine_map(grid, levels, train_points, _failed_by(info["outcome"]))
     info = {**info, "refine": levels, "coarse": list(grid), "trained_per_round": per_round,
             "trained": int(sum(per_round)), "dense": int(a.size * b.size)}  # fmt: skip
     if rounds is not None:
