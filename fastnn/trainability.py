@@ -51,6 +51,7 @@ from fastnn.grid import (
     open_finished,
     register_kind,
     run_job,
+    writer_lock,
 )
 from fastnn.optim import sample_orders
 from fastnn.surface import describe_axes
@@ -727,10 +728,13 @@ def trainability(
     if refine:
         info["outcome"] = outcome
         rounds = None if out is None else RoundStores(out, resume, overwrite)
-        if rounds is not None:
-            rounds.start(_manifest(grid, refine, ranges, params, scale, info))
-        return _refined(a, b, grid, refine, arrays, codes, backend, settings_, tile_rows,
-                        tuple(params), scale, info, rounds)  # fmt: skip
+        # The directory's lock (beside it) covers the manifest and the clearing of an
+        # overwritten map; each round's store takes its own as the engine writes it.
+        with writer_lock(None if rounds is None else rounds.path):
+            if rounds is not None:
+                rounds.start(_manifest(grid, refine, ranges, params, scale, info))
+            return _refined(a, b, grid, refine, arrays, codes, backend, settings_, tile_rows,
+                            tuple(params), scale, info, rounds)  # fmt: skip
     job = GridJob(
         evaluation, FIELDS, "trainability",
         coords={"a": (a, ("a",)), "b": (b, ("b",))},

@@ -1,5 +1,8 @@
 """Trainability maps: every grid point is a separate fit with its hyperparameters."""
 
+import json
+import os
+import socket
 import warnings
 
 import numpy as np
@@ -330,6 +333,17 @@ def test_a_refined_map_in_stores_resumes_and_loads_bit_for_bit(tmp_path, monkeyp
         fastnn.trainability(estimator, X, y, out=out, resume=True, **changed)
     replaced = fastnn.trainability(estimator, X, y, out=out, overwrite=True, **options)
     np.testing.assert_array_equal(replaced.diverged, whole.diverged)
+    assert not (tmp_path / "refined.lock").exists()  # released
+    # a live run holds the directory's lock: another spelling of it is refused, untouched
+    (tmp_path / "refined.lock").write_text(
+        json.dumps({"host": socket.gethostname(), "pid": os.getpid()})
+    )
+    link = tmp_path / "link"
+    link.symlink_to(out)
+    with pytest.raises(ValueError, match="being written by another fastnn run"):
+        fastnn.trainability(estimator, X, y, out=link, overwrite=True, **options)
+    assert (out / "round-0.zarr").is_dir() and (out / "refined.json").is_file()
+    (tmp_path / "refined.lock").unlink()
     foreign = tmp_path / "mine"
     foreign.mkdir()
     (foreign / "notes.txt").write_text("keep me")

@@ -31,7 +31,7 @@ from fastnn.grid._job import (
     executor_for,
     run_job,
 )
-from fastnn.grid._record import real_path
+from fastnn.grid._record import real_path, writer_lock
 from fastnn.grid._run import ArraySink, check_fits_in_memory, in_process, run
 from fastnn.grid._store import (
     is_store_path,
@@ -68,6 +68,7 @@ __all__ = [
     "recorded_argmin",
     "require_zarr",
     "store_format",
+    "writer_lock",
     "register_kind",
     "require_dask",
     "run",
