@@ -9,7 +9,8 @@ diverged, and how fast it converged.  All runs of a tile are one parallel kernel
 progress bar and Dask executor.  Sohl-Dickstein (2024) mapped per-layer learning rates of
 a one-hidden-layer network this way and found the boundary between trainable and
 untrainable hyperparameters fractal; ``ranges`` are explicit boxes, so zooming in is
-another call with a smaller box (:func:`plot_zoom` draws a sequence).
+another call with a smaller box (:func:`plot_zoom`, also ``fastnn.zoom.plot_zoom``,
+draws a sequence).
 """
 
 from __future__ import annotations

@@ -5,7 +5,10 @@ a log scale) around a point of the boundary, and so on: each frame a refined map
 (:func:`fastnn.trainability` with ``refine=``), each centred on the boundary point of the
 previous frame nearest that frame's centre, so the sequence follows the boundary down.
 :func:`save_zoom_movie` writes the frames as an animated GIF, the box and the scale printed
-on each, through the animation writer the surfaces use.
+on each, through the animation writer the surfaces use.  :func:`plot_zoom` (from
+:mod:`fastnn.trainability`, re-exported here: ``fastnn.trainability`` is the function, so
+the module's other names are reached as ``from fastnn.zoom import plot_zoom``) draws the
+frames side by side.
 """
 
 from __future__ import annotations
@@ -16,7 +19,9 @@ import numpy as np
 
 from fastnn._validation import check_int, check_positive
 from fastnn.boundary import boundary_cells
-from fastnn.trainability import trainability
+from fastnn.trainability import plot_zoom, trainability
+
+__all__ = ["plot_zoom", "save_zoom_movie", "trainability_zoom"]
 
 
 def _boundary_point(tmap) -> tuple[float, float]:

@@ -440,3 +440,12 @@ def test_a_zoom_from_the_command_line(tmp_path, capsys):
         assert message in capsys.readouterr().err
     assert main([*args[:-2], "--gif", str(gif)]) == 2
     assert "--gif writes the frames of --zoom" in capsys.readouterr().err
+
+
+def test_python_dash_m_fastnn_is_the_command():
+    result = subprocess.run(
+        [sys.executable, "-m", "fastnn", "trainability", "--help"],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "--refine" in result.stdout

@@ -421,3 +421,25 @@ def test_trainability_tiles_are_sized_by_cost_and_change_no_bit():
     assert by_cost.info["tiles"] == 4 and whole_rows.info["tiles"] == 1  # 8 x 12 and 8 x 4
     for name in ("values", "convergence", "divergence_epoch"):
         np.testing.assert_array_equal(getattr(by_cost, name), getattr(whole_rows, name))
+
+
+def test_a_notebook_without_ipywidgets_gets_the_console_bar_and_no_warning():
+    """tqdm.auto warned "IProgress not found" on ``import fastnn`` in such a notebook."""
+    code = (
+        "import sys, types, warnings\n"
+        "warnings.simplefilter('always')\n"
+        "ipython = types.ModuleType('IPython')\n"
+        "class ZMQInteractiveShell: config = {'IPKernelApp': {}}\n"
+        "ipython.get_ipython = ZMQInteractiveShell\n"
+        "sys.modules.update({'ipykernel.zmqshell': types.ModuleType('ipykernel.zmqshell'),\n"
+        "                    'IPython': ipython, 'ipywidgets': None})\n"
+        "import fastnn\n"
+        "from fastnn.grid._run import progress_bar_class\n"
+        "import tqdm\n"
+        "assert progress_bar_class() is tqdm.tqdm\n"
+        "with progress_bar_class()(total=2, disable=False) as bar: bar.update(2)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=600)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "IProgress" not in result.stderr

@@ -443,3 +443,11 @@ def test_the_papers_other_conditions_are_options_of_the_api(condition, changes, 
                                progress=False)  # fmt: skip
     trainable = tmap.trainable("paper")
     assert trainable.any() and not trainable.all(), condition
+
+
+def test_plot_zoom_is_reached_as_the_readme_writes_it():
+    """``fastnn.trainability`` is the function, so the module's plot_zoom is re-exported."""
+    from fastnn.trainability import plot_zoom as defined
+    from fastnn.zoom import plot_zoom
+
+    assert plot_zoom is defined

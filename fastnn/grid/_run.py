@@ -15,7 +15,6 @@ import os
 
 import numba
 import numpy as np
-from tqdm.auto import tqdm
 
 from fastnn._interrupts import deferred_interrupts
 from fastnn._validation import available_memory, format_bytes
@@ -135,6 +134,24 @@ class FieldSinks:
             sink.close()
 
 
+def progress_bar_class():
+    """The bar: tqdm's notebook bar in a Jupyter kernel with ipywidgets, else its console bar.
+
+    Not ``tqdm.auto``: in a notebook without ipywidgets it warns ("IProgress not found")
+    when imported, and with them it warns that it chose the notebook bar.
+    """
+    import sys
+
+    if "ipykernel.zmqshell" in sys.modules:
+        from tqdm import notebook
+
+        if notebook.IProgress is not None:
+            return notebook.tqdm
+    from tqdm import tqdm
+
+    return tqdm
+
+
 def run(evaluation, sink, tiles, progress: bool, executor, desc: str = "loss surface") -> int:
     """Compute the tiles ``sink`` still needs, with a progress bar; returns how many.
 
@@ -144,7 +161,7 @@ def run(evaluation, sink, tiles, progress: bool, executor, desc: str = "loss sur
     """
     todo = sink.pending(tiles)
     total = tiles.shape[0] * tiles.shape[1]
-    with tqdm(
+    with progress_bar_class()(
         total=total,
         initial=total - sum(tiles.points(k) for k in todo),
         disable=not progress,

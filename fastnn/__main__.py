@@ -1,0 +1,5 @@
+"""``python -m fastnn``: the ``fastnn`` command (as ``python -m fastnn.cli``)."""
+
+from fastnn.cli import console
+
+console()
