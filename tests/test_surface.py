@@ -582,6 +582,11 @@ def test_a_surface_or_its_directions_array_give_the_same_plane(plane):
         np.testing.assert_array_equal(array.values, first.values)
     with pytest.raises(ValueError, match="pass no span="):
         fastnn.loss_surface(net, X, y, directions=first, span=2.0)
+    # a resolution other than the surface's grid is refused, not silently replaced
+    with pytest.raises(ValueError, match=r"\(9 x 7\); pass no resolution="):
+        fastnn.loss_surface(net, X, y, directions=first, resolution=21)
+    same = fastnn.loss_surface(net, X, y, directions=first, resolution=(9, 7))
+    np.testing.assert_array_equal(same.values, first.values)
 
 
 def test_class_legends_use_the_users_labels():

@@ -81,7 +81,7 @@ def loss_surface(
     params=None,
     directions=None,
     span=None,
-    resolution=51,
+    resolution=None,
     center=None,
     random_state=None,
     bias="zero",
@@ -142,8 +142,10 @@ def loss_surface(
         ``center[i] + linspace(-h, h, G)`` for ``params`` and coefficients in
         ``[-h, h]`` for directions.  Default 1.0; for ``"pca"`` the range of the
         projected trajectory plus a margin.
-    resolution : int or pair of int, default 51
-        Grid points per axis (at least 2).
+    resolution : int or pair of int, optional
+        Grid points per axis (at least 2); default 51, or with ``plane=`` /
+        ``directions=<Surface>`` that plane's grid (another resolution with them is an
+        error).
     center : array-like of shape (n_params,), optional
         The parameters at the centre (default: the fitted ``theta_``).
     random_state : None, int or numpy.random.Generator
@@ -271,7 +273,7 @@ def curvature_map(model, X, y, *, per_field_resume=None, **options) -> dict:
 
 def _plane_maps(
     model, X, y, fields: dict, metric: str, *, plane=None, params=None, directions=None,
-    span=None, resolution=51, center=None, random_state=None, bias="zero",
+    span=None, resolution=None, center=None, random_state=None, bias="zero",
     orthogonalize=False, trajectory=None, method="auto", backend=None, progress=None,
     threads=None, out=None, tile_rows=None, resume=False, client=None, dtype="float64",
     overwrite=False, data_name=None, curvature_tol=0.0, device=None, per_field_resume=None,
@@ -386,6 +388,10 @@ def check_curvature_tol(curvature_tol) -> float:
     return float(curvature_tol)
 
 
+# Grid points per axis of a new plane.
+DEFAULT_RESOLUTION = 51
+
+
 def _given_plane(plane, directions, params, span, center, resolution):
     """A plane given as ``plane=`` or ``directions=<Surface>``: (plane, centre, resolution)."""
     if isinstance(directions, Surface):
@@ -400,10 +406,15 @@ def _given_plane(plane, directions, params, span, center, resolution):
         if not isinstance(plane, Plane):
             raise ValueError(f"plane must be a fastnn.Plane; got {type(plane).__name__}")
     else:
-        return None, center, resolution
+        return None, center, DEFAULT_RESOLUTION if resolution is None else resolution
     for option, value in (("params", params), ("span", span), ("center", center)):
         if value is not None:
             raise ValueError(f"{name} reuses that surface's plane and grid; pass no {option}=")
+    if resolution is not None and check_resolution(resolution) != tuple(plane.shape):
+        raise ValueError(
+            f"{name} reuses that surface's plane and grid ({plane.shape[0]} x "
+            f"{plane.shape[1]}); pass no resolution= (or that one); got {resolution!r}"
+        )
     return plane, plane.center, plane.shape
 
 
