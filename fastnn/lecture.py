@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from fastnn import data
 from fastnn.linear_model import LinearRegression, LogisticRegression
-from fastnn.mlp import MLPClassifier
+from fastnn.mlp import MLPClassifier, MLPRegressor
 
 # Where the lecture starts its gradient descents.
 LINEAR_GD_START = (-3.0, 1.0)
@@ -58,22 +58,28 @@ def logistic_gd_model(**settings) -> LogisticRegression:
     )
 
 
+# The lecture's network and its training, shared by its classifier and regressor.
+NETWORK_SETTINGS = {
+    "hidden_layer_sizes": (10,),
+    "activation": "sigmoid",
+    "solver": "gd",
+    "learning_rate_init": 1.0,
+    "max_iter": 1000,
+    "tol": None,
+    "init": "normal",
+    "random_state": 0,
+}
+
+
 def network_model(**settings) -> MLPClassifier:
     """2 -> 10 sigmoid -> 1 sigmoid, N(0, 1) weights, full-batch GD for 1000 iterations.
 
     With a hidden-layer bias and mean gradients, lr 1.0 (the lecture's 0.005 multiplied a
     sum over 2000 samples, an effective step of about 10); ``tol=None`` runs every iteration.
     """
-    return MLPClassifier(
-        **{
-            "hidden_layer_sizes": (10,),
-            "activation": "sigmoid",
-            "solver": "gd",
-            "learning_rate_init": 1.0,
-            "max_iter": 1000,
-            "tol": None,
-            "init": "normal",
-            "random_state": 0,
-        }
-        | settings
-    )
+    return MLPClassifier(**(NETWORK_SETTINGS | settings))
+
+
+def network_regressor(**settings) -> MLPRegressor:
+    """The lecture's network and training (:func:`network_model`) on values: squared error."""
+    return MLPRegressor(**(NETWORK_SETTINGS | settings))

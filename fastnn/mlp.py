@@ -9,6 +9,7 @@ Parameters live in one flat vector ``theta_`` (layout: :class:`fastnn.layout.MLP
 from __future__ import annotations
 
 import copy
+import warnings
 from dataclasses import dataclass
 from functools import partial
 
@@ -60,6 +61,15 @@ __all__ = ["MLPClassifier", "MLPRegressor"]
 
 SOLVERS = ("gd", "sgd", "minibatch", "momentum", "adam")
 _OUT_ACTIVATION = {SQUARED_ERROR: "identity", LOG_LOSS: "logistic", SOFTMAX_LOG_LOSS: "softmax"}
+
+
+def looks_like_values(n_classes: int, n_samples: int) -> bool:
+    """Whether a classifier's labels look like a regression's values read as classes.
+
+    More distinct classes than a tenth of the samples (and more than 10): one output per
+    distinct value, which is rarely what was meant.
+    """
+    return n_classes > max(10, n_samples // 10)
 
 
 class _BaseMLP(BaseEstimator):
@@ -620,6 +630,13 @@ class MLPClassifier(_BaseMLP):
             raise ValueError(
                 f"MLPClassifier needs at least 2 distinct classes in y; got {classes.size}: "
                 f"{classes.tolist()[:10]}. There is only 1 class: nothing to separate."
+            )
+        if looks_like_values(classes.size, n_samples):
+            warnings.warn(
+                f"MLPClassifier: y has {classes.size} distinct classes in {n_samples} samples "
+                "(more than a tenth); if y holds values, not labels, use MLPRegressor",
+                UserWarning,
+                stacklevel=3,
             )
         self.classes_ = classes
         return self._encode(labels, n_samples, one_logit=classes.size == 2), (

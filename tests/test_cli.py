@@ -449,3 +449,24 @@ def test_python_dash_m_fastnn_is_the_command():
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "--refine" in result.stdout
+
+
+def test_integer_targets_of_an_mlp_surface_hint_at_regression_and_regression_maps_them(
+    tmp_path, capsys
+):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 2))
+    y = np.round(40 * X[:, 0] + 10 * X[:, 1]).astype(int)  # about 100 distinct values
+    rows = "\n".join(f"{a:.17g},{b:.17g},{t}" for (a, b), t in zip(X, y, strict=True))
+    (tmp_path / "d.csv").write_text("a,b,y\n" + rows + "\n")
+    common = ["surface", "--model", "mlp", "--data", str(tmp_path / "d.csv"), "--no-progress",
+              "--resolution", "3", "--iterations", "3", "--lr", "0.01"]  # fmt: skip
+    main([*common, "--out", str(tmp_path / "classes.npz")])
+    err = capsys.readouterr().err
+    assert "pass --regression if they are values" in err and "UserWarning" not in err
+    assert main([*common, "--regression", "--out", str(tmp_path / "values.npz")]) == 0
+    assert "--regression" not in capsys.readouterr().err
+    assert Surface.load(tmp_path / "values.npz").info["loss"] == "mean squared error"
+    assert main([*common, "--regression", "--metric", "accuracy"]) == 2
+    assert "--regression maps a squared error" in capsys.readouterr().err
+    assert main(["surface", "--model", "logistic", "--regression"]) == 2

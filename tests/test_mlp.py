@@ -337,3 +337,14 @@ def test_training_cut_into_calls_takes_the_steps_of_one(monkeypatch, backend, so
     np.testing.assert_array_equal(cut.loss_curve_, whole.loss_curve_)
     np.testing.assert_array_equal(cut.trajectory_, whole.trajectory_)
     assert cut.n_iter_ == whole.n_iter_
+
+
+def test_a_classifier_warns_when_its_labels_look_like_values():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 2))
+    model = MLPClassifier((3,), solver="gd", max_iter=2, tol=None)
+    with pytest.warns(UserWarning, match="60 distinct classes in 300 samples.*MLPRegressor"):
+        model.fit(X, rng.integers(0, 60, 300))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        model.fit(X, rng.integers(0, 30, 300))  # a tenth of the samples: labels

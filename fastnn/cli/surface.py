@@ -80,6 +80,11 @@ def add_parser(sub) -> None:
     )
     surface.add_argument("--batch-size", type=int, help="minibatch size (sgd: 1)")
     surface.add_argument(
+        "--regression",
+        action="store_true",
+        help="--model mlp: the targets are values (squared error), not class labels",
+    )
+    surface.add_argument(
         "--standardize",
         action="store_true",
         help="train and map on standardized features (zero mean, unit variance)",
@@ -162,6 +167,10 @@ def _fit(model: str, X, y, args):
                 return lecture.logistic_gd_model(**settings).fit(X, y)
             iterations = settings.get("max_iter", 1000)
             settings["record_trajectory"] = max(1, iterations // 100)
+            if args.regression:
+                return lecture.network_regressor(**settings).fit(X, y)
+            _hint_regression(y)
+            warnings.filterwarnings("ignore", message="MLPClassifier: y has", category=UserWarning)
             return lecture.network_model(**settings).fit(X, y)
         except DivergenceWarning as exc:
             advice = str(exc).replace("Lower learning_rate_init.", "Lower --lr")
@@ -170,6 +179,21 @@ def _fit(model: str, X, y, args):
             ) from None
         except ConvergenceWarning as exc:
             raise TrainingError(f"training did not converge, no surface computed: {exc}") from None
+
+
+def _hint_regression(y) -> None:
+    """Say so where --model mlp reads what look like values as class labels."""
+    import numpy as np
+
+    from fastnn.mlp import looks_like_values
+
+    n_classes = np.unique(y).size
+    if looks_like_values(n_classes, len(y)):
+        print(
+            f"fastnn surface: the targets hold {n_classes} distinct values in {len(y)} samples, "
+            f"trained as {n_classes} classes; pass --regression if they are values",
+            file=sys.stderr,
+        )
 
 
 def _span(values):
@@ -309,6 +333,13 @@ def _check_surface_options(args) -> None:
     """What the options alone decide, checked before --out is opened (a .npy is zeroed)."""
     if args.metric == "accuracy" and args.model == "linear":
         raise CommandError("--metric accuracy: --model linear is a regression; use logistic or mlp")
+    if args.regression and args.model != "mlp":
+        raise CommandError(
+            f"--regression applies to --model mlp (--model {args.model} is a "
+            f"{'regression already' if args.model == 'linear' else 'classifier'})"
+        )
+    if args.regression and args.metric == "accuracy":
+        raise CommandError("--metric accuracy: --regression maps a squared error; use loss")
     if args.dtype == "float32" and args.model == "linear":
         raise CommandError("--dtype float32: implemented for --model mlp and logistic only")
     if args.device == "cuda":
