@@ -298,8 +298,12 @@ def test_a_diverging_training_run_exits_3_before_any_surface(tmp_path, capsys):
     assert main([*args, "--out", str(out), "--no-progress"]) == 3
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "training diverged, no surface computed" in err
-    assert "Lower --lr" in err and not out.exists()
+    assert "Lower --lr" in err and "--standardize the data" in err and not out.exists()
     assert main([*args, "--out", str(out), "--no-progress", "--standardize"]) == 0
+    # given --standardize, a divergence does not suggest it
+    assert main([*args, "--no-progress", "--standardize", "--lr", "50"]) == 3
+    err = capsys.readouterr().err
+    assert "training diverged" in err and "--standardize" not in err
 
 
 def test_training_settings_from_the_command_line(tmp_path, capsys):

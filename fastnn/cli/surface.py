@@ -174,9 +174,9 @@ def _fit(model: str, X, y, args):
             return lecture.network_model(**settings).fit(X, y)
         except DivergenceWarning as exc:
             advice = str(exc).replace("Lower learning_rate_init.", "Lower --lr")
-            raise TrainingError(
-                f"training diverged, no surface computed: {advice}, or --standardize the data"
-            ) from None
+            if not args.standardize:
+                advice += ", or --standardize the data"
+            raise TrainingError(f"training diverged, no surface computed: {advice}") from None
         except ConvergenceWarning as exc:
             raise TrainingError(f"training did not converge, no surface computed: {exc}") from None
 
@@ -416,7 +416,8 @@ def _compute_surface(args, X, y, client, feature_names=None) -> int:
     if surface.values[i, j] < surface.center_loss - 1e-3 * abs(surface.center_loss):
         print(
             "fastnn: note: grid points lie below the centre's loss: training stopped short of "
-            "the minimum (raise --iterations or --lr, or --standardize)",
+            "the minimum (raise --iterations or --lr"
+            + (")" if args.standardize else ", or --standardize)"),
             file=sys.stderr,
         )
     return 0
