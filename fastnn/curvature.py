@@ -287,10 +287,9 @@ class SpectralDensity:
 
     def plot(self, ax=None, *, log: bool = True):
         """The density over the eigenvalues (matplotlib Axes), on a log scale by default."""
-        import matplotlib.pyplot as plt
+        from fastnn.plot import new_figure
 
-        if ax is None:
-            _, ax = plt.subplots(figsize=(6, 4))
+        _, ax = new_figure(ax, figsize=(6, 4))
         # six decades below the peak: the gaps between eigenvalue groups stay readable
         floor = 1e-6 * max(float(self.density.max()), 1e-300)
         ax.plot(self.grid, np.maximum(self.density, floor) if log else self.density)
@@ -478,7 +477,8 @@ class CurvatureSurface:
         """Convexity map: the ratio as a heat map (diverging colours, 0 white).
 
         Blue: locally convex (both eigenvalues positive); red: negative curvature, as
-        strong as the positive one at -1 (the scale is clipped to [-1, 1]).  ``loss``
+        strong as the positive one at -1.  The scale stops at [-1, 1]: where points lie
+        beyond, the colour bar has an arrow and its label the share clipped.  ``loss``
         (a Surface on the same grid, e.g. from ``loss_surface(..., directions=self.max)``)
         adds its contours.
 
@@ -486,20 +486,28 @@ class CurvatureSurface:
         -------
         matplotlib.figure.Figure
         """
-        import matplotlib.pyplot as plt
         from matplotlib.colors import TwoSlopeNorm
 
-        if ax is None:
-            fig, ax = plt.subplots(figsize=(6, 5))
-        else:
-            fig = ax.figure
+        from fastnn.plot import new_figure
+
+        fig, ax = new_figure(ax, figsize=(6, 5))
+        below, above = np.nanmean(self.ratio < -1.0), np.nanmean(self.ratio > 1.0)
         ratio = np.clip(self.ratio, -1.0, 1.0)
         B, A = np.meshgrid(self.b, self.a)
         mesh = ax.pcolormesh(
             A, B, ratio, cmap="RdBu", norm=TwoSlopeNorm(vmin=-1.0, vcenter=0.0, vmax=1.0),
             shading="auto",
         )  # fmt: skip
-        fig.colorbar(mesh, ax=ax, label="min / max eigenvalue of the Hessian")
+        # The scale stops at -1 and 1: an arrow, and the share beyond, where points lie
+        # outside (negative curvature stronger than the positive one, below -1).
+        extend = {(False, False): "neither", (True, False): "min", (False, True): "max",
+                  (True, True): "both"}[(below > 0, above > 0)]  # fmt: skip
+        beyond = [f"{100 * share:.0f}% {side}" for share, side in
+                  ((below, "below -1"), (above, "above 1")) if share > 0]  # fmt: skip
+        label = "min / max eigenvalue of the Hessian" + (
+            f" ({', '.join(beyond)}: clipped)" if beyond else ""
+        )
+        fig.colorbar(mesh, ax=ax, extend=extend, label=label)
         if loss is not None:
             if loss.values.shape != ratio.shape or not np.array_equal(loss.a, self.a):
                 raise ValueError("loss must be a Surface on the same grid as the curvature")

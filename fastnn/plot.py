@@ -13,13 +13,24 @@ from fastnn._validation import check_option
 SURFACE_KINDS = ("contour", "filled", "3d")
 
 
-def _figure(ax, projection=None):
+def new_figure(ax=None, *, figsize=(6.4, 4.8), projection=None):
+    """``(figure, axes)``: ``ax``'s, or a new Figure with constrained layout.
+
+    The new Figure is not pyplot's: a notebook shows the Figure a ``plot()`` returns once
+    (a pyplot figure is also shown when its cell ends: twice), and scripts and servers
+    need no backend.  Constrained layout keeps colour bars and their labels inside the
+    saved image.
+    """
     if ax is not None:
         return ax.figure, ax
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(6.4, 4.8), layout="constrained")
+    fig = Figure(figsize=figsize, layout="constrained")
     return fig, fig.add_subplot(projection=projection)
+
+
+def _figure(ax, projection=None):
+    return new_figure(ax, projection=projection)
 
 
 # A figure draws at most this many grid points per axis (every k-th row and column).

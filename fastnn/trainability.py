@@ -250,13 +250,11 @@ class TrainabilityMap:
         -------
         matplotlib.figure.Figure
         """
-        import matplotlib.pyplot as plt
         from matplotlib.colors import LogNorm
 
-        if ax is None:
-            fig, ax = plt.subplots(figsize=(8, 5))
-        else:
-            fig = ax.figure
+        from fastnn.plot import new_figure
+
+        fig, ax = new_figure(ax, figsize=(8, 5))
         a_edges, b_edges = _edges(self.a, self.scale), _edges(self.b, self.scale)
         converged = np.where(self.diverged, np.nan, self.convergence)
         finite = converged[np.isfinite(converged) & (converged > 0)]
@@ -265,17 +263,13 @@ class TrainabilityMap:
         )
         # values[i, j] is at (a[i], b[j]): a along x, so the colour array is its transpose
         mesh = ax.pcolormesh(a_edges, b_edges, converged.T, cmap="Blues_r", norm=norm)
-        # Bars in axes coordinates, the second far enough out for the first one's labels.
-        fig.colorbar(
-            mesh, cax=ax.inset_axes([1.03, 0.0, 0.04, 1.0]),
-            label="convergence (mean loss / first loss)",
-        )  # fmt: skip
+        # Bars that take their room from the axes (not insets beyond them, which a saved
+        # image cut off): the layout keeps both and their labels in the figure.
+        fig.colorbar(mesh, ax=ax, pad=0.02, label="convergence (mean loss / first loss)")
         if self.diverged.any():
             epochs = np.where(self.diverged, self.divergence_epoch, np.nan)
             red = ax.pcolormesh(a_edges, b_edges, epochs.T, cmap="Reds_r")
-            fig.colorbar(
-                red, cax=ax.inset_axes([1.36, 0.0, 0.04, 1.0]), label="epoch of divergence"
-            )
+            fig.colorbar(red, ax=ax, pad=0.02, label="epoch of divergence")
         if self.scale == "log":
             ax.set_xscale("log")
             ax.set_yscale("log")
@@ -435,13 +429,11 @@ class RefinedTrainabilityMap:
 
     def plot(self, ax=None, *, title=None, most=1024):
         """The outcome (blue: converged, red: diverged) at up to ``most`` points a side."""
-        import matplotlib.pyplot as plt
         from matplotlib.colors import ListedColormap
 
-        if ax is None:
-            fig, ax = plt.subplots(figsize=(7, 5))
-        else:
-            fig = ax.figure
+        from fastnn.plot import new_figure
+
+        fig, ax = new_figure(ax, figsize=(7, 5))
         stride = max(1, -(-max(self.shape) // most))
         a, b = self.a[::stride], self.b[::stride]
         shown = self.diverged[::stride, ::stride].astype(float)
@@ -492,14 +484,15 @@ def plot_zoom(maps, *, ncols: int = 3):
     -------
     matplotlib.figure.Figure
     """
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     maps = list(maps)
     if not maps:
         raise ValueError("maps must hold at least one TrainabilityMap")
     rows = -(-len(maps) // ncols)
     cols = min(ncols, len(maps))
-    fig, axes = plt.subplots(rows, cols, figsize=(7.0 * cols, 4.5 * rows), squeeze=False)
+    fig = Figure(figsize=(7.0 * cols, 4.5 * rows), layout="constrained")
+    axes = fig.subplots(rows, cols, squeeze=False)
     for k, (m, ax) in enumerate(zip(maps, axes.ravel(), strict=False)):
         box = None
         if k + 1 < len(maps):
@@ -508,7 +501,6 @@ def plot_zoom(maps, *, ncols: int = 3):
         m.plot(ax, box=box, title=f"zoom {k}")
     for ax in axes.ravel()[len(maps) :]:
         ax.set_visible(False)
-    fig.tight_layout()
     return fig
 
 

@@ -282,6 +282,13 @@ def test_curvature_map_is_the_dense_spectrum_at_every_point(network):
     loss = fastnn.loss_surface(model, X, y, directions=curvature.max)
     fig = curvature.plot(loss=loss)
     assert "convexity" in fig.axes[0].get_title()
+    # the scale stops at [-1, 1]; where the ratio lies beyond, the bar says so
+    below = np.mean(curvature.ratio < -1.0)
+    bar = fig.axes[1]
+    assert bar.get_ylabel().startswith("min / max eigenvalue of the Hessian")
+    assert (f"{100 * below:.0f}% below -1: clipped" in bar.get_ylabel()) == (below > 0)
+    assert fig.axes[0].collections[0].colorbar.extend in (("min", "both") if below else
+                                                          ("neither", "max"))  # fmt: skip
     assert repr(curvature.min).startswith("Surface(min_eigenvalue, 5 x 4")
     assert "center min eigenvalue" in repr(curvature.min)
     assert curvature.max.plot().axes[0].get_title().endswith("largest Hessian eigenvalue")

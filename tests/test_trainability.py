@@ -451,3 +451,27 @@ def test_plot_zoom_is_reached_as_the_readme_writes_it():
     from fastnn.zoom import plot_zoom
 
     assert plot_zoom is defined
+
+
+def test_a_map_figure_keeps_both_colour_bars_inside_the_image_and_is_not_pyplots(problem):
+    """The bars were insets beyond the axes: a saved PNG lost the second bar and a label."""
+    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    X, y = problem
+    estimator = fastnn.MLPRegressor((4,), "tanh", solver="gd", max_iter=30, tol=None,
+                                    init="normal", random_state=0)  # fmt: skip
+    tmap = fastnn.trainability(estimator, X, y, ranges=((1e-2, 30.0), (1e-2, 30.0)),
+                               resolution=8, progress=False)  # fmt: skip
+    assert tmap.diverged.any() and not tmap.diverged.all()
+    plt.close("all")
+    fig = tmap.plot()
+    assert not plt.get_fignums()  # a notebook shows the returned figure once
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    labels = [ax.get_ylabel() for ax in fig.axes]
+    assert "epoch of divergence" in labels
+    assert "convergence (mean loss / first loss)" in labels
+    for ax in fig.axes:
+        box = ax.get_tightbbox(canvas.get_renderer())
+        assert fig.bbox.x0 - 1 <= box.x0 and box.x1 <= fig.bbox.x1 + 1, ax.get_ylabel()
