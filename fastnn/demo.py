@@ -432,8 +432,13 @@ def neural_network(seed: int, quick: bool) -> Section:
         f"The loss in the plane of the path's two principal directions ({100 * ratio:.1f}% "
         "of its variance), with the path on top.",
     )
+    steps = model.loss_model(X, y)
     section.animation(
-        pca.animate(model.trajectory_, title="Gradient descent on the lecture network"),
+        pca.animate(
+            model.trajectory_,
+            losses=[steps.loss_at(theta) for theta in model.trajectory_],
+            title="Gradient descent on the lecture network",
+        ),  # fmt: skip
         "network_descent",
         "The same path as it was taken, step by step (an animated GIF): the loss falls fast "
         "down the slope, then slowly along the valley towards the basin.",

@@ -311,7 +311,9 @@ def _mark_centre_and_best(ax, surface, A, B, Z, metric, kind):
 MAX_FRAMES = 60
 
 
-def animate_path(surface, trajectory, *, kind="contour", interval=80, title=None, **options):
+def animate_path(
+    surface, trajectory, *, losses=None, kind="contour", interval=80, title=None, **options
+):
     """An optimiser's path drawn step by step on a surface: a matplotlib animation.
 
     Parameters
@@ -321,6 +323,12 @@ def animate_path(surface, trajectory, *, kind="contour", interval=80, title=None
         The path (e.g. ``model.trajectory_``), projected onto the plane as in
         :func:`plot_surface` (a :class:`~fastnn.exceptions.ProjectionWarning` where it
         lies off the plane).
+    losses : array-like of shape (n_steps,), optional
+        The loss the model had at each step of the path (e.g. ``[lm.loss_at(theta) for
+        theta in trajectory]`` with ``lm = model.loss_model(X, y)``), printed on each
+        frame.  Without it a frame prints the surface's value at the grid point nearest
+        the projected step, labelled as such (the plane's loss there, not the model's
+        where the path leaves the plane).
     kind : {"contour", "filled"}, default "contour"
     interval : int, default 80
         Milliseconds per frame.
@@ -344,7 +352,15 @@ def animate_path(surface, trajectory, *, kind="contour", interval=80, title=None
     ax = fig.axes[0]
     path = np.atleast_2d(np.asarray(trajectory, dtype=np.float64))
     coords, label = _projected_path(surface, path)
-    values = _path_losses(surface, coords)
+    if losses is None:
+        values, what = _path_losses(surface, coords), "surface at the nearest grid point"
+    else:
+        values, what = np.asarray(losses, dtype=np.float64).ravel(), "loss"
+        if values.size != len(coords):
+            raise ValueError(
+                f"losses must hold one value per step of the trajectory ({len(coords)}); "
+                f"got {values.size}"
+            )
     steps = np.unique(np.r_[np.arange(0, len(coords), -(-len(coords) // MAX_FRAMES)),
                             len(coords) - 1])  # fmt: skip
     (line,) = ax.plot([], [], "r.-", lw=1.5, ms=3, label=label, zorder=5)
@@ -356,7 +372,7 @@ def animate_path(surface, trajectory, *, kind="contour", interval=80, title=None
         k = steps[frame]
         line.set_data(coords[: k + 1, 0], coords[: k + 1, 1])
         head.set_data(coords[k : k + 1, 0], coords[k : k + 1, 1])
-        ax.set_title(f"{heading}\nstep {k} of {len(coords) - 1}, loss {values[k]:.4g}")
+        ax.set_title(f"{heading}\nstep {k} of {len(coords) - 1}, {what} {values[k]:.4g}")
         return line, head
 
     # Every frame changes only the path and the title: the layout of the last frame
@@ -463,10 +479,17 @@ def _quantity(result):
     return quantity, quantity if data is None else f"{quantity} ({data} data)"
 
 
+def _nearest(axis, x):
+    """Index of the grid point of ``axis`` (increasing) nearest each of ``x``."""
+    right = np.clip(np.searchsorted(axis, x), 1, axis.size - 1)
+    return np.where(np.abs(x - axis[right - 1]) <= np.abs(axis[right] - x), right - 1, right)
+
+
 def _path_losses(surface, coords):
     """Loss values along a projected path, read off the grid (nearest grid point)."""
-    i = np.clip(np.searchsorted(surface.a, coords[:, 0]), 0, surface.a.size - 1)
-    j = np.clip(np.searchsorted(surface.b, coords[:, 1]), 0, surface.b.size - 1)
+    if surface.a.size < 2 or surface.b.size < 2:
+        raise ValueError("the surface needs at least 2 grid points per axis")
+    i, j = _nearest(surface.a, coords[:, 0]), _nearest(surface.b, coords[:, 1])
     if isinstance(surface.values, np.ndarray):
         return surface.values[i, j]
     return np.asarray(surface.values.vindex[i, j])  # a Zarr store: only those points

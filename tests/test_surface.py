@@ -625,6 +625,7 @@ def test_paths_off_the_plane_are_labelled_and_warned_about(network):
         sliced.plot(trajectory=model.trajectory_)
 
 
+@pytest.mark.filterwarnings("ignore:Animation was deleted without rendering")
 def test_animation_of_a_path(network, tmp_path):
     from PIL import Image
 
@@ -651,6 +652,27 @@ def test_animation_of_a_path(network, tmp_path):
     pca.animate(model.trajectory_[:5], path=tmp_path / "path.gif", overwrite=True)
     with Image.open(tmp_path / "path.gif") as gif:
         assert gif.n_frames == 5
+    # a frame prints the model's loss at that step, when given, not a grid point's
+    losses = [model.loss_model(X, y).loss_at(theta) for theta in model.trajectory_]
+    given = pca.animate(model.trajectory_, losses=losses)
+    title = given._fig.axes[0].get_title()  # the last frame
+    assert title.endswith(f"step {steps - 1} of {steps - 1}, loss {losses[-1]:.4g}")
+    given._func(0)
+    assert given._fig.axes[0].get_title().endswith(f", loss {losses[0]:.4g}")
+    with pytest.raises(ValueError, match="one value per step of the trajectory"):
+        pca.animate(model.trajectory_, losses=losses[1:])
+    # without them, the surface's value at the nearest grid point, said as such
+    plain = pca.animate(model.trajectory_)
+    plain._func(0)
+    assert "surface at the nearest grid point" in plain._fig.axes[0].get_title()
+
+
+def test_nearest_grid_point_of_a_path():
+    from fastnn.plot import _nearest
+
+    axis = np.array([0.0, 1.0, 2.0, 4.0])
+    np.testing.assert_array_equal(_nearest(axis, np.array([-1.0, 0.4, 0.6, 2.9, 3.1, 9.0])),
+                                  [0, 0, 1, 2, 3, 3])  # fmt: skip
 
 
 def test_gif_frames_equal_matplotlibs_writer(network, tmp_path):
