@@ -513,9 +513,10 @@ class CurvatureSurface:
                 raise ValueError("loss must be a Surface on the same grid as the curvature")
             values = np.asarray(loss.values)
             if np.ndim(levels) == 0:  # rings that resolve the basin (fastnn.plot.basin_levels)
-                from fastnn.plot import basin_levels
+                from fastnn.plot import basin_depth, basin_levels
 
-                levels = basin_levels(np.nanmin(values), np.nanmax(values), levels)
+                low, high = np.nanmin(values), np.nanmax(values)
+                levels = basin_levels(low, high, levels, basin_depth(values, low, high))
             lines = ax.contour(A, B, values, levels=levels, colors="k", linewidths=0.7)
             ax.clabel(lines, lines.levels[::3], fontsize="x-small")  # the basin's rings crowd
         from fastnn.plot import axis_titles

@@ -57,6 +57,8 @@ def surface_grid(surface, max_points: int | None = None):
 # fraction of the value range to all of it (see basin_levels).
 DEFAULT_LEVELS = 30
 BASIN_DEPTH = 1e-3
+# The share of a grid's points inside the lowest ring at most (see basin_depth).
+NEAR_MINIMUM_SHARE = 2e-3
 
 
 def basin_levels(low, high, n=DEFAULT_LEVELS, depth=BASIN_DEPTH):
@@ -69,6 +71,23 @@ def basin_levels(low, high, n=DEFAULT_LEVELS, depth=BASIN_DEPTH):
     grid extends.  With the defaults, two thirds of the levels lie in the lowest tenth.
     """
     return low + (high - low) * np.geomspace(depth, 1.0, n)
+
+
+def basin_depth(values, low, high, depth=BASIN_DEPTH, share=NEAR_MINIMUM_SHARE):
+    """The first ring's height over the range for :func:`basin_levels`.
+
+    ``depth``, or less where the minimum lies deeper than that: then the first ring is
+    at the height above the minimum below which ``share`` of the grid's points lie, so
+    that even a deep, narrow minimum is ringed (a fixed 1e-3 of a range of 76 left a
+    minimum of 2.7e-4 inside a blank region 0.076 deep).
+    """
+    heights = np.asarray(values, dtype=np.float64)
+    heights = heights[np.isfinite(heights)] - low
+    heights = heights[heights > 0]
+    if heights.size == 0 or not high > low:
+        return depth
+    near = float(np.quantile(heights, share))
+    return min(depth, max(near / (high - low), np.finfo(np.float64).eps))
 
 
 def round_ticks(low, high, log=False, most=7):
@@ -167,7 +186,7 @@ def plot_surface(
     elif count is not None and metric == "loss":
         from matplotlib.colors import BoundaryNorm
 
-        levels = basin_levels(low, high, levels or count)
+        levels = basin_levels(low, high, levels or count, basin_depth(finite, low, high))
         if kind == "filled":  # fill the floor of the basin too, below the first ring
             levels = np.r_[low, levels]
         norm = BoundaryNorm(levels, 256)

@@ -121,6 +121,10 @@ def test_surface_command_matches_loss_surface(tmp_path):
     np.testing.assert_array_equal(surface.a, direct.a)
     assert png.stat().st_size > 1000
     assert not list(tmp_path.glob(".fastnn-*"))  # no temporary files left
+    logarithmic = tmp_path / "log.png"
+    args = ["surface", "--model", "logistic", "--data", str(tmp_path / "d.npz"), "--resolution",
+            "9", "--png", str(logarithmic), "--log", "--no-progress"]  # fmt: skip
+    assert main(args) == 0 and logarithmic.stat().st_size > 1000
 
 
 def test_surface_command_prints_a_summary(capsys):

@@ -384,6 +384,22 @@ def test_contour_levels_resolve_the_basin(linear):
             surface.plot(levels=bad)
 
 
+def test_a_deep_narrow_minimum_is_ringed():
+    """A fixed first ring at 1e-3 of the range left a minimum of 2.7e-4 in a blank region."""
+    from fastnn.plot import BASIN_DEPTH, basin_depth, basin_levels
+
+    x = np.linspace(-1.0, 1.0, 101)
+    r2 = x[:, None] ** 2 + x[None, :] ** 2
+    values = 2.7e-4 + 38.0 * r2**2  # a flat-bottomed basin, 76 at the corners
+    low, high = values.min(), values.max()
+    assert (values < low + BASIN_DEPTH * (high - low)).mean() > 0.02  # blank with 1e-3
+    levels = basin_levels(low, high, 30, basin_depth(values, low, high))
+    assert (values < levels[0]).sum() <= 0.002 * values.size + 1  # ringed close in
+    # a wide basin keeps the default depth
+    bowl = r2 + 0.5
+    assert basin_depth(bowl, bowl.min(), bowl.max()) == BASIN_DEPTH
+
+
 def test_axis_titles_say_what_the_axes_are(network):
     model, X, y = network
     pca = fastnn.loss_surface(model, X, y, directions="pca", resolution=8)

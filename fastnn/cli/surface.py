@@ -80,6 +80,11 @@ def add_parser(sub) -> None:
     )
     surface.add_argument("--batch-size", type=int, help="minibatch size (sgd: 1)")
     surface.add_argument(
+        "--log",
+        action="store_true",
+        help="--png: a logarithmic colour scale and levels (a loss spanning decades)",
+    )
+    surface.add_argument(
         "--regression",
         action="store_true",
         help="--model mlp: the targets are values (squared error), not class labels",
@@ -214,25 +219,25 @@ def _param(text: str):
     return int(text) if text.lstrip("-").isdigit() else text
 
 
-def _surface_figure(surface, trajectory):
+def _surface_figure(surface, trajectory, log=False):
     """The --png contour plot, with the optimiser's path only where it lies in the plane."""
     import warnings
 
     from fastnn.exceptions import ProjectionWarning
 
     if trajectory is None:
-        return surface.plot("contour")
+        return surface.plot("contour", log=log)
     with warnings.catch_warnings():
         warnings.simplefilter("error", ProjectionWarning)
         try:
-            return surface.plot("contour", trajectory=trajectory)
+            return surface.plot("contour", trajectory=trajectory, log=log)
         except ProjectionWarning:
             print(
                 "note: the optimiser's path is not drawn: it lies off this plane "
                 "(--directions pca draws it)",
                 file=sys.stderr,
             )
-            return surface.plot("contour")
+            return surface.plot("contour", log=log)
 
 
 def run(args) -> int:
@@ -392,7 +397,7 @@ def _compute_surface(args, X, y, client, feature_names=None) -> int:
     if args.out and not streamed:
         write_atomically(args.out, surface.save)
     if args.png:
-        fig = _surface_figure(surface, getattr(model, "trajectory_", None))
+        fig = _surface_figure(surface, getattr(model, "trajectory_", None), args.log)
         write_atomically(args.png, lambda tmp: fig.savefig(tmp, dpi=100, format="png"))
     ga, gb = surface.shape
     accuracy = args.metric == "accuracy"
