@@ -33,6 +33,7 @@ slopes over its zoom frames (there porespy's local slopes of dense images).
 
 Usage: python scripts/paper_conditions.py [--coarse 33] [--levels 3] [--frames 4]
        [--factor 4] [--only tanh,relu] [--json out.json] [--png-dir DIR]
+       python scripts/paper_conditions.py --table out.json
 """
 
 from __future__ import annotations
@@ -88,6 +89,23 @@ def condition_problem(name: str, width: int = 16, seed: int = 0):
     return X, y, estimator, params, ranges
 
 
+def markdown_table(rows: dict) -> str:
+    """The run's table: each condition's median dimension, per-frame values and cost."""
+    lines = [
+        "| condition | dimension (median over frames) | per frame (first to deepest) | "
+        "points trained | time |",
+        "|---|---|---|---|---|",
+    ]
+    for name, row in rows.items():
+        frames = ", ".join(f"{f['dimension']:.2f}" for f in row["frames"])
+        trained = sum(f["trained"] for f in row["frames"])
+        lines.append(
+            f"| {name} | **{row['median']:.2f}** ({row['low']:.2f}-{row['high']:.2f}) | "
+            f"{frames} | {trained:,} | {row['seconds']:.0f} s |"
+        )
+    return "\n".join(lines)
+
+
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--coarse", type=int, default=33)
@@ -97,7 +115,12 @@ def main(argv=None) -> dict:
     parser.add_argument("--only", default=",".join(CONDITIONS))
     parser.add_argument("--json", default=None)
     parser.add_argument("--png-dir", default=None)
+    parser.add_argument("--table", metavar="JSON", help="print the table of a saved run")
     args = parser.parse_args(argv)
+    if args.table:
+        rows = json.loads(pathlib.Path(args.table).read_text())
+        print(markdown_table(rows))
+        return rows
 
     from fastnn.zoom import trainability_zoom
 
@@ -143,6 +166,7 @@ def main(argv=None) -> dict:
                 refined.plot().savefig(folder / f"{name}-{k}.png", dpi=80)
     if args.json:
         pathlib.Path(args.json).write_text(json.dumps(rows, indent=1))
+    print(markdown_table(rows))
     return rows
 
 

@@ -144,3 +144,24 @@ def test_refined_trainability_script_compares_with_the_dense_map(tmp_path, capsy
     assert equal and wrong <= 0.02 * inferred
     assert "points trained of" in capsys.readouterr().out
     assert (tmp_path / "r.png").stat().st_size > 0
+
+
+@pytest.mark.filterwarnings("ignore::fastnn.ConvergenceWarning")
+def test_paper_conditions_script_measures_each_condition_and_tables_a_saved_run(tmp_path, capsys):
+    script = _load("paper_conditions")
+    for name in script.CONDITIONS:  # every condition is a valid problem
+        X, y, estimator, params, ranges = script.condition_problem(name)
+        assert X.shape[0] == {"identity": 16, "single": 1}.get(name, 272)
+        assert estimator.solver == ("minibatch" if name == "minibatch" else "gd")
+    out = tmp_path / "conditions.json"
+    rows = script.main(["--only", "identity,single", "--coarse", "9", "--levels", "1",
+                        "--frames", "2", "--json", str(out)])  # fmt: skip
+    printed = capsys.readouterr().out
+    for name in ("identity", "single"):
+        row = rows[name]
+        assert len(row["frames"]) == 2 and row["low"] <= row["median"] <= row["high"]
+        assert 0.9 < row["median"] < 2.0 and f"| {name} | **{row['median']:.2f}**" in printed
+    table = script.markdown_table(rows)
+    assert table in printed
+    script.main(["--table", str(out)])  # the same table from the saved run
+    assert capsys.readouterr().out.strip() == table
