@@ -478,3 +478,19 @@ def test_integer_targets_of_an_mlp_surface_hint_at_regression_and_regression_map
     assert main([*common, "--regression", "--metric", "accuracy"]) == 2
     assert "--regression maps a squared error" in capsys.readouterr().err
     assert main(["surface", "--model", "logistic", "--regression"]) == 2
+
+
+def test_every_option_of_every_command_says_what_it_does():
+    import argparse
+
+    from fastnn.cli import build_parser
+
+    parser = build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    silent = [
+        f"{name} {action.option_strings[0]}"
+        for name, command in commands.choices.items()
+        for action in command._actions
+        if action.option_strings and not action.help
+    ]
+    assert not silent

@@ -41,18 +41,25 @@ def add_parser(sub) -> None:
         default=["sigmoid"], help="hidden activation(s), as for fastnn trainability",
     )  # fmt: skip
     parser.add_argument("--solver", choices=("gd", "sgd", "minibatch", "momentum", "adam"),
-                        default="gd")  # fmt: skip
+                        default="gd", help="the two networks' training (default gd)")  # fmt: skip
     parser.add_argument("--iterations", type=int, default=1000, help="epochs of each network")
     parser.add_argument("--lr", type=float, default=1.0, help="the networks' learning rate")
     parser.add_argument(
         "--align", choices=("weights", "activations", "none"), default="weights",
         help="permutation alignment before the curve (default weights)",
     )  # fmt: skip
-    parser.add_argument("--curve", choices=tuple(CURVE_CODES), default="bezier")
+    parser.add_argument(
+        "--curve", choices=tuple(CURVE_CODES), default="bezier",
+        help="the path's shape: a quadratic Bezier curve or a two-segment chain (default "
+        "bezier)",
+    )  # fmt: skip
     parser.add_argument("--epochs", type=int, default=100, help="epochs of the curve's bend")
     parser.add_argument("--batch-size", type=int, default=32, help="the curve's minibatch")
     parser.add_argument("--curve-lr", type=float, default=0.05, help="the bend's learning rate")
-    parser.add_argument("--optimizer", choices=("sgd", "adam"), default="sgd")
+    parser.add_argument(
+        "--optimizer", choices=("sgd", "adam"), default="sgd",
+        help="the bend's optimiser (default sgd, with momentum 0.9)",
+    )  # fmt: skip
     parser.add_argument("--points", type=int, default=25, help="points of t on line and curve")
     parser.add_argument("--resolution", type=int, default=61, help="the plane's grid (--png)")
     parser.add_argument("--seed", type=seed, default=0, help="the curve's sampling")

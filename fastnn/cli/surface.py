@@ -22,7 +22,11 @@ from fastnn.cli._common import (
 def add_parser(sub) -> None:
     """The subcommand's options."""
     surface = sub.add_parser("surface", help="compute a loss surface")
-    surface.add_argument("--model", choices=("linear", "logistic", "mlp"), required=True)
+    surface.add_argument(
+        "--model", choices=("linear", "logistic", "mlp"), required=True,
+        help="the lecture's model to train and map: linear regression, logistic "
+        "regression, or the network (2-10-1 sigmoid by default)",
+    )  # fmt: skip
     surface.add_argument(
         "--data",
         metavar="FILE",
@@ -34,11 +38,25 @@ def add_parser(sub) -> None:
         "--params", nargs=2, metavar=("I", "J"), help="two parameters (index or name)"
     )
     plane.add_argument(
-        "--directions", choices=("random", "filter", "pca", "hessian", "hessian-extremes")
+        "--directions", choices=("random", "filter", "pca", "hessian", "hessian-extremes"),
+        help="the plane's directions (default: the two parameters of a two-parameter "
+        "model, else filter-normalised random directions)",
+    )  # fmt: skip
+    surface.add_argument(
+        "--resolution", type=int, nargs="+", default=[101], metavar="G",
+        help="grid points per axis: one for both, or two (default 101)",
+    )  # fmt: skip
+    surface.add_argument(
+        "--span", type=float, nargs="+", metavar="H",
+        help="half-width of both axes, one per axis, or a_lo a_hi b_lo b_hi (default 1; "
+        "pca: the path's range plus a margin)",
+    )  # fmt: skip
+    surface.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="numba threads (default: numba's, every core unless NUMBA_NUM_THREADS)",
     )
-    surface.add_argument("--resolution", type=int, nargs="+", default=[101], metavar="G")
-    surface.add_argument("--span", type=float, nargs="+", metavar="H")
-    surface.add_argument("--threads", type=int, default=None)
     surface.add_argument(
         "--dtype",
         choices=("float64", "float32"),
@@ -59,7 +77,11 @@ def add_parser(sub) -> None:
         help="what to map: the training loss, (logistic, mlp) the accuracy, or the Hessian's "
         "largest / smallest eigenvalue",
     )
-    surface.add_argument("--seed", type=seed, default=0)
+    surface.add_argument(
+        "--seed", type=seed, default=0,
+        help="seed of the data, the network's initial weights and random directions "
+        "(default 0)",
+    )  # fmt: skip
     surface.add_argument("--hidden", type=int, nargs="+", default=[10], help="mlp hidden units")
     surface.add_argument(
         "--activation",

@@ -39,8 +39,15 @@ def add_parser(sub) -> None:
         "--ranges", nargs=4, type=float, default=DEFAULT_RANGES, metavar="X",
         help="a_low a_high b_low b_high (default 1e-3 100 1e-3 100)",
     )  # fmt: skip
-    parser.add_argument("--scale", choices=("log", "linear"), default="log")
-    parser.add_argument("--resolution", type=int, nargs="+", default=[51], metavar="G")
+    parser.add_argument(
+        "--scale", choices=("log", "linear"), default="log",
+        help="spacing of the grid's points along both axes (default log)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--resolution", type=int, nargs="+", default=[51], metavar="G",
+        help="grid points per axis: one for both, or two (default 51; with --refine the "
+        "coarse grid)",
+    )  # fmt: skip
     parser.add_argument("--hidden", type=int, nargs="+", default=[10], help="hidden units")
     parser.add_argument(
         "--activation",
@@ -57,11 +64,20 @@ def add_parser(sub) -> None:
         metavar="NAME",
         help="with --regression: the outputs' activation (the squared error of f(z))",
     )
-    parser.add_argument("--solver", choices=("gd", "sgd", "minibatch", "momentum"), default="gd")
+    parser.add_argument(
+        "--solver", choices=("gd", "sgd", "minibatch", "momentum"), default="gd",
+        help="every run's training algorithm (default gd)",
+    )  # fmt: skip
     parser.add_argument("--iterations", type=int, default=300, help="epochs of every run")
     parser.add_argument("--lr", type=float, default=0.5, help="the rate of an axis-free layer")
-    parser.add_argument("--seed", type=seed, default=0)
-    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument(
+        "--seed", type=seed, default=0,
+        help="seed of the data, the initial weights and the sample orders (default 0)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--threads", type=int, default=None,
+        help="numba threads (default: numba's, every core unless NUMBA_NUM_THREADS)",
+    )  # fmt: skip
     parser.add_argument(
         "--out", metavar="FILE",
         help="FILE.zarr: a store written tile by tile (--resume continues it; "
@@ -86,7 +102,10 @@ def add_parser(sub) -> None:
         help="zoom into the boundary: FRAMES refined maps, each --zoom-factor times narrower "
         "around a boundary point of the last (needs --refine)",
     )  # fmt: skip
-    parser.add_argument("--zoom-factor", type=float, default=4.0, metavar="F")
+    parser.add_argument(
+        "--zoom-factor", type=float, default=4.0, metavar="F",
+        help="with --zoom: each box this many times narrower than the last (default 4)",
+    )  # fmt: skip
     parser.add_argument("--gif", metavar="FILE.gif", help="with --zoom: the frames as a movie")
     parser.add_argument("--png", metavar="FILE.png", help="write the map")
     parser.add_argument("--force", action="store_true", help="replace --out / --png")
