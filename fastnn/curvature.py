@@ -287,9 +287,10 @@ class SpectralDensity:
 
     def plot(self, ax=None, *, log: bool = True):
         """The density over the eigenvalues (matplotlib Axes), on a log scale by default."""
-        from fastnn.plot import new_figure
+        import matplotlib.pyplot as plt
 
-        _, ax = new_figure(ax, figsize=(6, 4))
+        if ax is None:  # pyplot's: the Axes returned, a notebook shows its figure itself
+            _, ax = plt.subplots(figsize=(6, 4))
         # six decades below the peak: the gaps between eigenvalue groups stay readable
         floor = 1e-6 * max(float(self.density.max()), 1e-300)
         ax.plot(self.grid, np.maximum(self.density, floor) if log else self.density)
