@@ -494,3 +494,34 @@ def test_every_option_of_every_command_says_what_it_does():
         if action.option_strings and not action.help
     ]
     assert not silent
+
+
+def test_the_linear_surface_centres_on_the_closed_form_and_trainability_standardizes(
+    tmp_path, capsys
+):
+    out = tmp_path / "ols.npz"
+    args = ["surface", "--model", "linear", "--solver", "ols", "--resolution", "5",
+            "--no-progress", "--out", str(out), "--png", str(tmp_path / "ols.png")]  # fmt: skip
+    assert main(args) == 0
+    X, y = fastnn.lecture.gd_data(0)
+    expected = np.linalg.lstsq(np.c_[np.ones(len(X)), X], y, rcond=None)[0]
+    np.testing.assert_allclose(Surface.load(out).center, expected, rtol=1e-12)
+    assert "below the centre" not in capsys.readouterr().err  # the exact minimum
+    assert main(["surface", "--model", "mlp", "--solver", "ols", "--no-progress"]) == 2
+    assert "--solver ols is the closed form of --model linear" in capsys.readouterr().err
+    # trainability on standardized features: the same as on features standardized by hand
+    rng = np.random.default_rng(0)
+    X = rng.normal(5.0, 30.0, size=(40, 2))
+    y = (X[:, 0] > 5.0).astype(int)
+    np.savez(tmp_path / "raw.npz", X=X, y=y)
+    scaled = (X - X.mean(axis=0)) / X.std(axis=0)
+    np.savez(tmp_path / "scaled.npz", X=scaled, y=y)
+    common = ["trainability", "--resolution", "3", "--iterations", "5", "--hidden", "3",
+              "--no-progress"]  # fmt: skip
+    assert main([*common, "--data", str(tmp_path / "raw.npz"), "--standardize",
+                 "--out", str(tmp_path / "a.npz")]) == 0  # fmt: skip
+    assert main([*common, "--data", str(tmp_path / "scaled.npz"),
+                 "--out", str(tmp_path / "b.npz")]) == 0  # fmt: skip
+    with np.load(tmp_path / "a.npz") as a, np.load(tmp_path / "b.npz") as b:
+        np.testing.assert_allclose(a["values"], b["values"], rtol=1e-12)
+        np.testing.assert_allclose(a["convergence"], b["convergence"], rtol=1e-12)

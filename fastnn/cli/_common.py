@@ -91,6 +91,14 @@ def load_data(path: str, return_names: bool = False):
         raise CommandError(f"--data: {exc}") from None
 
 
+def standardized(X):
+    """Features shifted to zero mean and scaled to unit variance (constant ones: centred)."""
+    import numpy as np
+
+    scale = X.std(axis=0)
+    return (X - X.mean(axis=0)) / np.where(scale > 0, scale, 1.0)
+
+
 def write_atomically(path: str, write) -> None:
     """``write(tmp_path)`` then rename to ``path``: an interrupted run leaves no partial file."""
     directory = os.path.dirname(os.path.abspath(path))

@@ -15,6 +15,7 @@ from fastnn.cli._common import (
     check_output_path,
     load_data,
     seed,
+    standardized,
     write_atomically,
 )
 
@@ -93,8 +94,9 @@ def add_parser(sub) -> None:
     )
     surface.add_argument(
         "--solver",
-        choices=("gd", "sgd", "minibatch", "momentum", "adam"),
-        help="training algorithm (default gd, as the lecture)",
+        choices=("gd", "sgd", "minibatch", "momentum", "adam", "ols"),
+        help="training algorithm (default gd, as the lecture; ols: --model linear's closed "
+        "form, least squares)",
     )
     surface.add_argument("--lr", type=float, help="learning rate (default: the lecture's)")
     surface.add_argument(
@@ -166,6 +168,8 @@ def _settings(model: str, args) -> dict:
             settings["activation"] = activation_argument(args.activation)
     elif args.activation is not None or args.hidden != [10]:
         raise CommandError("--activation and --hidden apply to --model mlp only")
+    if settings.get("solver") == "ols" and model != "linear":
+        raise CommandError("--solver ols is the closed form of --model linear")
     if settings.get("solver", "gd") == "adam" and model != "mlp":
         raise CommandError("--solver adam: the linear models train with gd, sgd or minibatch")
     return settings
@@ -308,18 +312,10 @@ def run(args) -> int:
     else:
         X, y = _lecture_data(args.model, args.seed)
     if args.standardize:
-        X = _standardized(X)
+        X = standardized(X)
     _check_surface_options(args)  # before a cluster starts (seconds) or a model is fitted
     with _cluster(args) as client:
         return _compute_surface(args, X, y, client, names)
-
-
-def _standardized(X):
-    """Features shifted to zero mean and scaled to unit variance (constant ones: centred)."""
-    import numpy as np
-
-    scale = X.std(axis=0)
-    return (X - X.mean(axis=0)) / np.where(scale > 0, scale, 1.0)
 
 
 @contextlib.contextmanager

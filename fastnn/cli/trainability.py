@@ -12,6 +12,7 @@ from fastnn.cli._common import (
     check_output_path,
     load_data,
     seed,
+    standardized,
     write_atomically,
 )
 
@@ -30,6 +31,10 @@ def add_parser(sub) -> None:
         help="CSV or .npz (X and labels or targets); default: the lecture's donut",
     )
     parser.add_argument("--regression", action="store_true", help="targets are values")
+    parser.add_argument(
+        "--standardize", action="store_true",
+        help="train on standardized features (zero mean, unit variance)",
+    )  # fmt: skip
     parser.add_argument(
         "--params", nargs=2, default=DEFAULT_PARAMS, metavar="NAME",
         help="two of learning_rate_init, learning_rate_init[k], momentum, init_scale "
@@ -146,6 +151,8 @@ def run(args) -> int:
         X, y = load_data(args.data)
     else:
         X, y = lecture.network_data(args.seed)
+    if args.standardize:
+        X = standardized(X)
     kind = fastnn.MLPRegressor if args.regression else fastnn.MLPClassifier
     if args.output_activation is not None and not args.regression:
         raise CommandError(
