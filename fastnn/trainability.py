@@ -737,6 +737,7 @@ def trainability(
     info["tiles"] = len(job.tiles)
     result = run_job(job, settings_, outputs=outputs)
     info["tiles_computed"] = result.info["tiles_computed"]
+    info["points_computed"] = result.info["points_computed"]
     if out is not None:
         info["out"] = outputs[0].target
         info["tiles_damaged"] = result.info["tiles_damaged"]

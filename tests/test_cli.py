@@ -525,3 +525,21 @@ def test_the_linear_surface_centres_on_the_closed_form_and_trainability_standard
     with np.load(tmp_path / "a.npz") as a, np.load(tmp_path / "b.npz") as b:
         np.testing.assert_allclose(a["values"], b["values"], rtol=1e-12)
         np.testing.assert_allclose(a["convergence"], b["convergence"], rtol=1e-12)
+
+
+def test_a_resumed_surface_reports_its_own_points_and_rate(tmp_path, capsys, monkeypatch):
+    original = fastnn.loss_surface  # in tiles of 4 rows (the command sizes them by cost)
+    monkeypatch.setattr(fastnn, "loss_surface", lambda *a, **k: original(*a, **k, tile_rows=4))
+    out = tmp_path / "s.npy"
+    args = ["surface", "--model", "linear", "--resolution", "16", "--no-progress",
+            "--out", str(out)]  # fmt: skip
+    assert main(args) == 0
+    whole = capsys.readouterr().out
+    assert whole.startswith("surface 16 x 16 (linear, params, mean squared error): 256 points")
+    record = tmp_path / "s.npy.tiles"
+    lines = record.read_text().splitlines(keepends=True)
+    record.write_text("".join(lines[:-1]))  # the last tile not recorded: computed again
+    assert main([*args, "--resume"]) == 0
+    line = capsys.readouterr().out
+    computed = int(re.search(r"\): (\d+) points in", line)[1])
+    assert computed == 4 * 16 and "(192 read back from --out)" in line

@@ -426,10 +426,12 @@ def _compute_surface(args, X, y, client, feature_names=None) -> int:
         i, j = surface.argmin()
     plane = surface.info.get("directions", "params")
     quantity = args.metric.replace("_", " ") if accuracy or curvature else surface.info["loss"]
+    points = surface.info.get("points_computed", ga * gb)  # a resumed run's own points
+    resumed = f" ({ga * gb - points} read back from --out)" if points < ga * gb else ""
     print(
         f"surface {ga} x {gb} ({args.model}, {plane}, {quantity}): "
-        f"{ga * gb} points in {elapsed:.3g} s ({ga * gb / elapsed:.3g} points/s, "
-        f"{ga * gb * X.shape[0] / elapsed:.3g} evaluations/s); {'max' if accuracy else 'min'} "
+        f"{points} points in {elapsed:.3g} s{resumed} ({points / elapsed:.3g} points/s, "
+        f"{points * X.shape[0] / elapsed:.3g} evaluations/s); {'max' if accuracy else 'min'} "
         f"{surface.values[i, j]:.6g} at "
         f"({surface.labels[0]} = {surface.a[i]:.4g}, {surface.labels[1]} = {surface.b[j]:.4g}); "
         f"centre {surface.center_loss:.6g}"

@@ -194,11 +194,13 @@ def run(args) -> int:
         if np.isfinite(stable[i, j])
         else "every run diverged"
     )
+    runs = tmap.info.get("points_computed", ga * gb)  # a resumed map's own runs
+    resumed = f" ({ga * gb - runs} read back from --out)" if runs < ga * gb else ""
+    rate = f"{elapsed / runs * 1e3:.3g} ms per run" if runs else "nothing left to run"
     print(
         f"trainability {ga} x {gb} ({tmap.info['model']} {sizes}, {args.solver}, "
-        f"{args.iterations} epochs): {ga * gb} runs in {elapsed:.3g} s "
-        f"({elapsed / (ga * gb) * 1e3:.3g} ms per run); {100 * tmap.diverged.mean():.1f}% "
-        f"diverged; {best}"
+        f"{args.iterations} epochs): {runs} runs in {elapsed:.3g} s{resumed} "
+        f"({rate}); {100 * tmap.diverged.mean():.1f}% diverged; {best}"
     )
     if args.dimension:
         _print_dimension(tmap, args.outcome)

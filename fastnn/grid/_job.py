@@ -305,13 +305,16 @@ def run_job(
         sinks = [sink for sink, _ in opened]
         sink = sinks[0] if len(sinks) == 1 else FieldSinks(sinks)
         start = time.perf_counter()
-        computed = run(job.evaluation, sink, job.tiles, bool(progress), executor, desc=job.map)
+        computed, points = run(
+            job.evaluation, sink, job.tiles, bool(progress), executor, desc=job.map
+        )
         elapsed = time.perf_counter() - start
         values = {}
         for _, part in opened:
             values.update(part)
-        points = job.evaluation.shape[0] * job.evaluation.shape[1]
+        # The rates are this run's: a resumed run computes only the tiles still missing.
         facts = {
+            "points_computed": points,
             "seconds": elapsed,
             "points_per_second": points / elapsed if elapsed > 0 else None,
         }

@@ -152,8 +152,12 @@ def progress_bar_class():
     return tqdm
 
 
-def run(evaluation, sink, tiles, progress: bool, executor, desc: str = "loss surface") -> int:
-    """Compute the tiles ``sink`` still needs, with a progress bar; returns how many.
+def run(
+    evaluation, sink, tiles, progress: bool, executor, desc: str = "loss surface"
+) -> tuple[int, int]:
+    """Compute the tiles ``sink`` still needs, with a progress bar.
+
+    Returns how many tiles, and how many points they hold (a resumed run's own work).
 
     ``executor(evaluation, tiles, todo, finish, writer)`` computes the tiles ``todo``
     (writing each with ``sink.writer`` where the tile was computed, when there is one)
@@ -176,7 +180,7 @@ def run(evaluation, sink, tiles, progress: bool, executor, desc: str = "loss sur
 
         executor(evaluation, tiles, todo, finish, sink.writer)
     sink.close()
-    return len(todo)
+    return len(todo), sum(tiles.points(k) for k in todo)
 
 
 def in_process(threads: int | None = None):
