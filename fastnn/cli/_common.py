@@ -81,6 +81,24 @@ def check_output_path(option: str, path: str, store: bool = False) -> None:
     os.unlink(probe)
 
 
+def check_new_output(
+    option: str, path: str, suffixes=None, *, replace: bool = False, hint: str = ""
+) -> None:
+    """Check an output about to be written: its name, its place, and that it is new.
+
+    Its name ends with one of ``suffixes`` (when given); it exists only where
+    ``replace`` says so (--force, or a resumed --out); ``hint`` ends the refusal.
+    """
+    path = path.rstrip("/")
+    if suffixes is not None and not path.endswith(tuple(suffixes)):
+        raise CommandError(
+            f"{option} {path}: name it " + " or ".join(f"FILE{suffix}" for suffix in suffixes)
+        )
+    check_output_path(option, path, store=path.endswith(".zarr"))
+    if not replace and os.path.exists(path):
+        raise CommandError(f"{option} {path} exists; pass --force to replace it{hint}")
+
+
 def load_data(path: str, return_names: bool = False):
     """``fastnn.data.load(path)``, its errors as --data errors (exit 2)."""
     from fastnn import data

@@ -10,7 +10,7 @@ from fastnn.cli._common import (
     CommandError,
     TrainingError,
     activation_argument,
-    check_output_path,
+    check_new_output,
     load_data,
     seed,
     write_atomically,
@@ -126,11 +126,7 @@ def run(args) -> int:
     from fastnn.exceptions import DivergenceWarning
 
     if args.png is not None:
-        if not args.png.endswith(".png"):
-            raise CommandError(f"--png {args.png}: name it FILE.png")
-        check_output_path("--png", args.png)
-        if os.path.exists(args.png) and not args.force:
-            raise CommandError(f"--png {args.png} exists; pass --force to replace it")
+        check_new_output("--png", args.png, (".png",), replace=args.force)
     for option, value in (("--epochs", args.epochs), ("--points", args.points),
                           ("--iterations", args.iterations)):  # fmt: skip
         if value < 1:

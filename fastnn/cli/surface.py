@@ -12,7 +12,7 @@ from fastnn.cli._common import (
     CommandError,
     TrainingError,
     activation_argument,
-    check_output_path,
+    check_new_output,
     load_data,
     seed,
     standardized,
@@ -284,16 +284,11 @@ def run(args) -> int:
         raise CommandError(f"--resume: {args.out} does not exist")
     if args.png is not None and not args.png.endswith(".png"):
         raise CommandError(f"--png {args.png}: the plot is written as PNG; name it FILE.png")
-    for option, path in (("--out", args.out), ("--png", args.png)):
-        if path is None:
-            continue
-        check_output_path(option, path.rstrip("/"), store=path.rstrip("/").endswith(".zarr"))
-        continued = option == "--out" and args.resume
-        if not continued and not args.force and os.path.exists(path):
-            raise CommandError(
-                f"{option} {path} exists; pass --force to replace it"
-                + (" or --resume to continue it" if option == "--out" else "")
-            )
+    if args.out is not None:
+        check_new_output("--out", args.out, replace=args.force or args.resume,
+                         hint=" or --resume to continue it")  # fmt: skip
+    if args.png is not None:
+        check_new_output("--png", args.png, replace=args.force)
     cores = os.cpu_count() or 1
     if args.workers is not None and args.workers < 1:
         raise CommandError(f"--workers must be at least 1; got {args.workers}")

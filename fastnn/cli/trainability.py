@@ -9,7 +9,7 @@ from fastnn._codes import ACTIVATION_CODES
 from fastnn.cli._common import (
     CommandError,
     activation_argument,
-    check_output_path,
+    check_new_output,
     load_data,
     seed,
     standardized,
@@ -133,20 +133,10 @@ def run(args) -> int:
         raise CommandError("--resume continues an --out FILE.zarr; give that store")
     if args.resume and not os.path.exists(args.out):
         raise CommandError(f"--resume: {args.out} does not exist")
-    for option, path, suffixes in (
-        ("--out", args.out, (".npz", ".zarr")),
-        ("--png", args.png, (".png",)),
-    ):
-        if path is None:
-            continue
-        path = path.rstrip("/")
-        if not path.endswith(suffixes):
-            raise CommandError(f"{option} {path}: name it " + " or ".join(
-                f"FILE{suffix}" for suffix in suffixes))  # fmt: skip
-        check_output_path(option, path, store=path.endswith(".zarr"))
-        continued = option == "--out" and args.resume
-        if os.path.exists(path) and not (args.force or continued):
-            raise CommandError(f"{option} {path} exists; pass --force to replace it")
+    if args.out is not None:
+        check_new_output("--out", args.out, (".npz", ".zarr"), replace=args.force or args.resume)
+    if args.png is not None:
+        check_new_output("--png", args.png, (".png",), replace=args.force)
     if args.data:
         X, y = load_data(args.data)
     else:
@@ -259,11 +249,7 @@ def _zoom(estimator, X, y, ranges, resolution, args) -> int:
     if args.zoom < 1:
         raise CommandError(f"--zoom must be >= 1 frame; got {args.zoom}")
     if args.gif is not None:
-        if not args.gif.endswith(".gif"):
-            raise CommandError(f"--gif {args.gif}: name it FILE.gif")
-        check_output_path("--gif", args.gif)
-        if os.path.exists(args.gif) and not args.force:
-            raise CommandError(f"--gif {args.gif} exists; pass --force to replace it")
+        check_new_output("--gif", args.gif, (".gif",), replace=args.force)
     start = time.perf_counter()
     try:
         maps = trainability_zoom(
