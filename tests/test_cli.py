@@ -509,6 +509,8 @@ def test_the_linear_surface_centres_on_the_closed_form_and_trainability_standard
     assert "below the centre" not in capsys.readouterr().err  # the exact minimum
     assert main(["surface", "--model", "mlp", "--solver", "ols", "--no-progress"]) == 2
     assert "--solver ols is the closed form of --model linear" in capsys.readouterr().err
+    assert main([*args, "--lr", "0.1", "--force"]) == 2
+    assert "--solver ols solves in closed form: --lr do not apply" in capsys.readouterr().err
     # trainability on standardized features: the same as on features standardized by hand
     rng = np.random.default_rng(0)
     X = rng.normal(5.0, 30.0, size=(40, 2))

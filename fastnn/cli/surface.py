@@ -168,8 +168,22 @@ def _settings(model: str, args) -> dict:
             settings["activation"] = activation_argument(args.activation)
     elif args.activation is not None or args.hidden != [10]:
         raise CommandError("--activation and --hidden apply to --model mlp only")
-    if settings.get("solver") == "ols" and model != "linear":
-        raise CommandError("--solver ols is the closed form of --model linear")
+    if settings.get("solver") == "ols":
+        if model != "linear":
+            raise CommandError("--solver ols is the closed form of --model linear")
+        given = [
+            name
+            for name, value in (
+                ("--lr", args.lr),
+                ("--iterations", args.iterations),
+                ("--batch-size", args.batch_size),
+            )
+            if value is not None
+        ]
+        if given:
+            raise CommandError(
+                f"--solver ols solves in closed form: {', '.join(given)} do not apply"
+            )
     if settings.get("solver", "gd") == "adam" and model != "mlp":
         raise CommandError("--solver adam: the linear models train with gd, sgd or minibatch")
     return settings
