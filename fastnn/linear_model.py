@@ -350,7 +350,7 @@ class LinearRegression(_LinearModel):
     intercept_ : float
     loss_ : float
         Mean squared error at ``theta_``.
-    loss_curve_ : ndarray of shape (n_iter_,)
+    loss_curve_ : ndarray of shape ``(n_iter_,)``
         Loss per iteration (before its update) or per epoch; empty for "ols".
     n_iter_ : int
         Iterations/epochs run (1 for "ols"; fewer than ``max_iter`` after divergence).
@@ -359,7 +359,7 @@ class LinearRegression(_LinearModel):
     rank_, singular_ : int, ndarray
         Rank and singular values of the (centred) ``X``; "ols" only.
     n_features_in_ : int
-    feature_names_in_ : ndarray of str, shape (n_features_in_,)
+    feature_names_in_ : ndarray of str, shape ``(n_features_in_,)``
         Only when ``X`` had string column names (a pandas DataFrame): the features'
         names, which then also name the weights in loss surfaces (``params=("x", ...)``).
     """

@@ -607,12 +607,12 @@ class MLPClassifier(_BaseMLP):
         Mean training loss at ``theta_``, plus ``alpha / (2 n) * ||W||^2`` (the penalty
         over all n samples) when ``alpha > 0``.  Loss surfaces and lines map the data
         term only.
-    loss_curve_ : ndarray of shape (n_iter_,)
+    loss_curve_ : ndarray of shape ``(n_iter_,)``
         Mean loss of each epoch (batch losses, each with its penalty, weighted by
         batch size).
     n_iter_ : int
     trajectory_ : ndarray of shape (n_rows, n_params)
-    validation_scores_ : ndarray of shape (n_iter_,) or None
+    validation_scores_ : ndarray of shape ``(n_iter_,)`` or None
         The held-out score after each epoch (``early_stopping``; None otherwise).
     best_validation_score_ : float or None
         The best of them, the score of ``theta_``.

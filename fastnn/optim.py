@@ -43,7 +43,7 @@ def gradient_descent(grad, theta0, lr, n_iter):
 
     Returns
     -------
-    iterates : ndarray of shape (n_iter + 1,) or (n_iter + 1, *theta0.shape)
+    iterates : ndarray of shape ``(n_iter + 1,)`` or ``(n_iter + 1, *theta0.shape)``
         ``theta0`` first, then each iterate.  If an iterate or a gradient
         becomes non-finite, the run stops there and only the finite iterates
         are returned.

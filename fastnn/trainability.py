@@ -239,6 +239,15 @@ class TrainabilityMap:
         return _with_cell(box_counting_dimension(self.trainable(outcome), smallest=smallest,
                                                  largest=largest), self)  # fmt: skip
 
+    def to_plotly(self, *, title=None):
+        """The map as an interactive Plotly heat map (hover: each run's outcome).
+
+        See :func:`fastnn.interactive.trainability_figure`; needs the ``interactive`` extra.
+        """
+        from fastnn.interactive import trainability_figure
+
+        return trainability_figure(self, title=title)
+
     def plot(self, ax=None, *, title=None, box=None):
         """The map: converged runs in blues by convergence, diverged ones in reds by epoch.
 

@@ -99,6 +99,16 @@ def check_new_output(
         raise CommandError(f"{option} {path} exists; pass --force to replace it{hint}")
 
 
+def require_interactive() -> None:
+    """Plotly importable (for --html), checked before any work; else exit 2 saying how."""
+    from fastnn.interactive import require_plotly
+
+    try:
+        require_plotly()
+    except ImportError as exc:
+        raise CommandError(f"--html: {exc}") from None
+
+
 def load_data(path: str, return_names: bool = False):
     """``fastnn.data.load(path)``, its errors as --data errors (exit 2)."""
     from fastnn import data

@@ -14,6 +14,7 @@ from fastnn.cli._common import (
     activation_argument,
     check_new_output,
     load_data,
+    require_interactive,
     seed,
     standardized,
     write_atomically,
@@ -129,11 +130,17 @@ def add_parser(sub) -> None:
         "--resume", action="store_true", help="continue an interrupted .zarr or .npy"
     )
     surface.add_argument(
-        "--force", action="store_true", help="replace an existing --out / --png file"
+        "--force", action="store_true", help="replace an existing --out / --png / --html file"
     )
     surface.add_argument("--workers", type=int, help="run tiles on a local Dask cluster of N")
     surface.add_argument("--scheduler", metavar="ADDRESS", help="run tiles on this Dask scheduler")
     surface.add_argument("--png", metavar="FILE.png", help="write a contour plot")
+    surface.add_argument(
+        "--html",
+        metavar="FILE.html",
+        help="write an interactive figure (3-D and contour, values on hover; one self-contained "
+        "file; needs the interactive extra)",
+    )
     surface.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     surface.set_defaults(run=run)
 
@@ -259,25 +266,27 @@ def _param(text: str):
     return int(text) if text.lstrip("-").isdigit() else text
 
 
-def _surface_figure(surface, trajectory, log=False):
-    """The --png contour plot, with the optimiser's path only where it lies in the plane."""
+def _path_in_plane(surface, trajectory):
+    """The optimiser's path where it lies in the plane, else None (and a note saying so)."""
     import warnings
 
     from fastnn.exceptions import ProjectionWarning
+    from fastnn.plot import _projected_path
 
     if trajectory is None:
-        return surface.plot("contour", log=log)
+        return None
     with warnings.catch_warnings():
         warnings.simplefilter("error", ProjectionWarning)
         try:
-            return surface.plot("contour", trajectory=trajectory, log=log)
+            _projected_path(surface, trajectory)
         except ProjectionWarning:
             print(
                 "note: the optimiser's path is not drawn: it lies off this plane "
                 "(--directions pca draws it)",
                 file=sys.stderr,
             )
-            return surface.plot("contour", log=log)
+            return None
+    return trajectory
 
 
 def run(args) -> int:
@@ -303,6 +312,9 @@ def run(args) -> int:
                          hint=" or --resume to continue it")  # fmt: skip
     if args.png is not None:
         check_new_output("--png", args.png, replace=args.force)
+    if args.html is not None:
+        check_new_output("--html", args.html, (".html",), replace=args.force)
+        require_interactive()
     cores = os.cpu_count() or 1
     if args.workers is not None and args.workers < 1:
         raise CommandError(f"--workers must be at least 1; got {args.workers}")
@@ -423,9 +435,14 @@ def _compute_surface(args, X, y, client, feature_names=None) -> int:
         raise CommandError(str(exc)) from None
     if args.out and not streamed:
         write_atomically(args.out, surface.save)
+    if args.png or args.html:
+        path = _path_in_plane(surface, getattr(model, "trajectory_", None))
     if args.png:
-        fig = _surface_figure(surface, getattr(model, "trajectory_", None), args.log)
+        fig = surface.plot("contour", trajectory=path, log=args.log)
         write_atomically(args.png, lambda tmp: fig.savefig(tmp, dpi=100, format="png"))
+    if args.html:
+        page = surface.to_plotly(path, log=args.log)
+        write_atomically(args.html, lambda tmp: page.write_html(tmp, include_plotlyjs=True))
     ga, gb = surface.shape
     accuracy = args.metric == "accuracy"
     curvature = args.metric.endswith("_eigenvalue")

@@ -11,6 +11,7 @@ from fastnn.cli._common import (
     activation_argument,
     check_new_output,
     load_data,
+    require_interactive,
     seed,
     standardized,
     write_atomically,
@@ -113,7 +114,13 @@ def add_parser(sub) -> None:
     )  # fmt: skip
     parser.add_argument("--gif", metavar="FILE.gif", help="with --zoom: the frames as a movie")
     parser.add_argument("--png", metavar="FILE.png", help="write the map")
-    parser.add_argument("--force", action="store_true", help="replace --out / --png")
+    parser.add_argument(
+        "--html",
+        metavar="FILE.html",
+        help="write the map as an interactive heat map (each run's outcome on hover; one "
+        "self-contained file; needs the interactive extra)",
+    )
+    parser.add_argument("--force", action="store_true", help="replace --out / --png / --html")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted .zarr")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(run=run)
@@ -137,6 +144,11 @@ def run(args) -> int:
         check_new_output("--out", args.out, (".npz", ".zarr"), replace=args.force or args.resume)
     if args.png is not None:
         check_new_output("--png", args.png, (".png",), replace=args.force)
+    if args.html is not None:
+        if args.refine or args.zoom:
+            raise CommandError("--html draws a plain map: not with --refine or --zoom (--png)")
+        check_new_output("--html", args.html, (".html",), replace=args.force)
+        require_interactive()
     if args.data:
         X, y = load_data(args.data)
     else:
@@ -203,10 +215,18 @@ def run(args) -> int:
                 labels=np.array(tmap.labels),
             ),
         )  # fmt: skip
+    _write_figures(tmap, args)
+    return 0
+
+
+def _write_figures(tmap, args) -> None:
+    """--png and --html."""
     if args.png:
         fig = tmap.plot()
         write_atomically(args.png, lambda tmp: fig.savefig(tmp, dpi=100, format="png"))
-    return 0
+    if args.html:
+        page = tmap.to_plotly()
+        write_atomically(args.html, lambda tmp: page.write_html(tmp, include_plotlyjs=True))
 
 
 def _print_dimension(tmap, outcome: str) -> None:

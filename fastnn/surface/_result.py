@@ -172,6 +172,18 @@ class Surface:
 
         return plot_surface(self, kind=kind, trajectory=trajectory, ax=ax, **kwargs)
 
+    def to_plotly(self, trajectory=None, **options):
+        """The surface as an interactive Plotly figure: 3-D beside a contour map.
+
+        Hover shows the values; the optimiser's path and the markers are drawn as in
+        :meth:`plot`. ``options`` go to :func:`fastnn.interactive.surface_figure`
+        (``losses``, ``log``, ``title``, ``max_points``); needs the ``interactive`` extra.
+        Write it with :func:`fastnn.interactive.write_html`.
+        """
+        from fastnn.interactive import surface_figure
+
+        return surface_figure(self, trajectory, **options)
+
     def animate(self, trajectory, path=None, overwrite=False, **options):
         """The optimiser's path drawn step by step on the surface (a matplotlib animation).
 
