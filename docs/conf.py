@@ -11,10 +11,13 @@ from pathlib import Path
 
 DOCS = Path(__file__).resolve().parent
 sys.path.insert(0, str(DOCS.parent))
-# The notebooks run in kernels started by myst-nb: they inherit this environment, so the
-# figures render without a screen and the examples stay small enough for CI.
-os.environ.setdefault("MPLBACKEND", "Agg")
-os.environ["FASTNN_DOCS_BUILD"] = "1"
+# The notebooks run in kernels started by myst-nb and inherit this environment. Their
+# figures come from matplotlib's inline backend (which needs no screen): MPLBACKEND=Agg
+# would stop a returned Figure from being shown.
+os.environ.pop("MPLBACKEND", None)
+# Plotly figures as HTML with Plotly's script embedded once per page: the built site opens
+# without a network.
+os.environ["PLOTLY_RENDERER"] = "notebook"
 
 import fastnn  # noqa: E402
 
@@ -30,10 +33,19 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
+    # MathJax served from the site itself: the pages' formulas render without a network.
+    "sphinx-mathjax-offline",
 ]
 
 root_doc = "index"
-exclude_patterns = ["_build", "conf.py", "ARCHITECTURE.md", "images/README.md", "**.ipynb_checkpoints", "jupyter_execute"]
+exclude_patterns = [
+    "_build",
+    "conf.py",
+    "ARCHITECTURE.md",
+    "images/README.md",
+    "**.ipynb_checkpoints",
+    "jupyter_execute",
+]
 source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-nb"}
 
 # The lecture's notebooks are plain-text percent scripts (diffs stay readable); jupytext
@@ -41,6 +53,8 @@ source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-n
 nb_custom_formats = {".py": ["jupytext.reads", {"fmt": "py:percent"}]}
 nb_execution_mode = "cache" if os.environ.get("FASTNN_DOCS_CACHE") else "force"
 nb_execution_timeout = 600
+# Each page runs in a fresh temporary folder: files its examples write stay out of docs/.
+nb_execution_in_temp = True
 nb_execution_raise_on_error = True
 nb_execution_show_tb = True
 nb_merge_streams = True

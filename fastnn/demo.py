@@ -64,9 +64,9 @@ class Section:
 
 def _descent_panels(f, paths):
     """One panel per path, on the same contours and the same box."""
-    from matplotlib.figure import Figure
+    from fastnn.plot import detached_figure
 
-    fig = Figure(figsize=(10, 7), layout="constrained")
+    fig = detached_figure(figsize=(10, 7))
     axes = fig.subplots(2, 2, sharex=True, sharey=True).ravel()
     for ax, (label, path) in zip(axes, paths.items(), strict=True):
         plot_descent_2d(f, {label: path}, ax=ax, title=label, extent=(-4.5, 4.5, -2.5, 2.5))

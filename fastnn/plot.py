@@ -13,19 +13,38 @@ from fastnn._validation import check_option
 SURFACE_KINDS = ("contour", "filled", "3d")
 
 
+def detached_figure(figsize=(6.4, 4.8)):
+    """A new Figure with constrained layout, not pyplot's, that a notebook shows once.
+
+    Not pyplot's: a notebook shows the Figure a ``plot()`` returns once (a pyplot figure is
+    also shown when its cell ends: twice), and scripts and servers need no backend.
+    IPython shows a bare Figure as a picture only once matplotlib's inline backend has
+    registered its formatter, which happens on the first pyplot figure or
+    ``%matplotlib inline``; in a kernel running that backend this registers it, so that
+    the first figure of a fresh notebook is a picture, not ``<Figure size 640x480>``.
+    """
+    import sys
+
+    from matplotlib.figure import Figure
+
+    if "ipykernel" in sys.modules:
+        import matplotlib
+
+        if matplotlib.get_backend() in ("inline", "module://matplotlib_inline.backend_inline"):
+            # Importing the backend module hooks its formatter into the running kernel.
+            import matplotlib_inline.backend_inline  # noqa: F401
+    return Figure(figsize=figsize, layout="constrained")
+
+
 def new_figure(ax=None, *, figsize=(6.4, 4.8), projection=None):
     """``(figure, axes)``: ``ax``'s, or a new Figure with constrained layout.
 
-    The new Figure is not pyplot's: a notebook shows the Figure a ``plot()`` returns once
-    (a pyplot figure is also shown when its cell ends: twice), and scripts and servers
-    need no backend.  Constrained layout keeps colour bars and their labels inside the
-    saved image.
+    The new Figure is :func:`detached_figure`'s: shown once in a notebook, no backend
+    needed.  Constrained layout keeps colour bars and their labels inside the saved image.
     """
     if ax is not None:
         return ax.figure, ax
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=figsize, layout="constrained")
+    fig = detached_figure(figsize)
     return fig, fig.add_subplot(projection=projection)
 
 

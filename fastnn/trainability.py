@@ -284,9 +284,7 @@ class TrainabilityMap:
             ax.set_yscale("log")
             _readable_log_ticks(ax.xaxis, self.a)
             _readable_log_ticks(ax.yaxis, self.b)
-        if box is not None:
-            (a0, a1), (b0, b1) = box
-            ax.plot([a0, a1, a1, a0, a0], [b0, b0, b1, b1, b0], color="gold", lw=1.5)
+        _outline(ax, box)
         ax.set_xlabel(self.labels[0])
         ax.set_ylabel(self.labels[1])
         epochs = self.info.get("epochs", "")
@@ -436,8 +434,11 @@ class RefinedTrainabilityMap:
             f"({100 * self.n_trained / dense:.2g}%), {100 * self.diverged.mean():.1f}% diverged)"
         )
 
-    def plot(self, ax=None, *, title=None, most=1024):
-        """The outcome (blue: converged, red: diverged) at up to ``most`` points a side."""
+    def plot(self, ax=None, *, title=None, most=1024, box=None):
+        """The outcome (blue: converged, red: diverged) at up to ``most`` points a side.
+
+        ``box`` ((a0, a1), (b0, b1)) outlines a region, e.g. the next map of a zoom sequence.
+        """
         from matplotlib.colors import ListedColormap
 
         from fastnn.plot import new_figure
@@ -454,12 +455,20 @@ class RefinedTrainabilityMap:
             ax.set_yscale("log")
             _readable_log_ticks(ax.xaxis, a)
             _readable_log_ticks(ax.yaxis, b)
+        _outline(ax, box)
         ax.set_xlabel(self.labels[0])
         ax.set_ylabel(self.labels[1])
         dense = self.a.size * self.b.size
         ax.set_title(title or f"trainability at {self.shape[0]} x {self.shape[1]}: "
                      f"{self.n_trained} of {dense} points trained")  # fmt: skip
         return fig
+
+
+def _outline(ax, box) -> None:
+    """A gold rectangle around ``box`` ((a0, a1), (b0, b1)); nothing for None."""
+    if box is not None:
+        (a0, a1), (b0, b1) = box
+        ax.plot([a0, a1, a1, a0, a0], [b0, b0, b1, b1, b0], color="gold", lw=1.5)
 
 
 def _readable_log_ticks(axis, values) -> None:
@@ -493,14 +502,14 @@ def plot_zoom(maps, *, ncols: int = 3):
     -------
     matplotlib.figure.Figure
     """
-    from matplotlib.figure import Figure
+    from fastnn.plot import detached_figure
 
     maps = list(maps)
     if not maps:
         raise ValueError("maps must hold at least one TrainabilityMap")
     rows = -(-len(maps) // ncols)
     cols = min(ncols, len(maps))
-    fig = Figure(figsize=(7.0 * cols, 4.5 * rows), layout="constrained")
+    fig = detached_figure(figsize=(7.0 * cols, 4.5 * rows))
     axes = fig.subplots(rows, cols, squeeze=False)
     for k, (m, ax) in enumerate(zip(maps, axes.ravel(), strict=False)):
         box = None

@@ -130,9 +130,10 @@ def save_zoom_movie(maps, path, *, fps=2, overwrite=False) -> None:
     if not maps:
         raise ValueError("maps: no frames")
     from matplotlib.animation import FuncAnimation
-    from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(6.4, 5.0), layout="constrained")
+    from fastnn.plot import detached_figure
+
+    fig = detached_figure(figsize=(6.4, 5.0))
     ax = fig.add_subplot()
 
     def draw(k):

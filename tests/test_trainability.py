@@ -404,6 +404,13 @@ def test_a_zoom_follows_the_boundary_and_makes_a_movie(tmp_path):
             assert big[0] < small[0] < small[-1] < big[-1]
             assert np.ptp(small) == pytest.approx(np.ptp(big) / 4, rel=1e-9)
         assert inner.trainable().any() and not inner.trainable().all()
+    from fastnn.zoom import plot_zoom
+
+    fig = plot_zoom(maps)  # refined maps outline the next box as plain maps do
+    for panel, inner in zip(fig.axes, maps[1:], strict=False):
+        (outline,) = [line for line in panel.get_lines() if line.get_color() == "gold"]
+        np.testing.assert_array_equal(outline.get_xdata()[:2], inner.a[[0, -1]])
+        np.testing.assert_array_equal(outline.get_ydata()[1:3], inner.b[[0, -1]])
     path = tmp_path / "zoom.gif"
     save_zoom_movie(maps, path)
     from PIL import Image

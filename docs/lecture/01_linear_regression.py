@@ -29,7 +29,7 @@ X, y = lecture.ols_data(seed=0)
 X.shape, y.shape
 
 # %%
-fig = plot_regression_data(X[:, 0], y, intercept=3.0, slope=2.5, title="The data, true line dashed")
+plot_regression_data(X[:, 0], y, intercept=3.0, slope=2.5, title="The data, true line dashed")
 
 # %% [markdown]
 # ## The closed form in one dimension
@@ -67,16 +67,14 @@ print(f"OLS  theta {ols.theta_}  (intercept_ {ols.intercept_:.4f}, coef_ {ols.co
 print(f"mean squared error {ols.loss_:.4f}")
 
 # %%
-fig = plot_fitted_lines(
-    x, y, {"closed form": (intercept, slope), "OLS": (ols.intercept_, ols.coef_[0])}
-)
+plot_fitted_lines(x, y, {"closed form": (intercept, slope), "OLS": (ols.intercept_, ols.coef_[0])})
 
 # %% [markdown]
-# The same data moved to $x \approx 10^6$: the normal equations' inverse loses the slope,
+# The same data moved to $x \approx 10^8$: the normal equations' inverse loses the slope,
 # least squares does not (the true slope is still 2.5).
 
 # %%
-far = x + 1e6
+far = x + 1e8
 ones = np.column_stack([np.ones_like(far), far])
 with np.errstate(all="ignore"):
     inverse_theta = np.linalg.inv(ones.T @ ones) @ ones.T @ y

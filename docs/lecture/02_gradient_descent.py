@@ -53,7 +53,7 @@ for lr in (0.005, 0.4, 0.8, 1.01):
         warnings.simplefilter("always", fastnn.DivergenceWarning)
         paths[lr] = fastnn.gradient_descent(grad, theta0=1.0, lr=lr, n_iter=20)
     print(f"lr {lr:<5} -> {paths[lr][-1]:10.4g}", "(DivergenceWarning)" if caught else "")
-fig = plot_descent_1d(f, paths)
+plot_descent_1d(f, paths)
 
 # %% [markdown]
 # ## Two dimensions and the largest curvature
@@ -61,6 +61,7 @@ fig = plot_descent_1d(f, paths)
 # On a bowl $f = \theta_0^2 + 10\,\theta_1^2$ the curvatures are 2 and 20. The steep direction
 # decides stability: gradient descent converges only for $\eta < 2 / \lambda_{\max} = 0.1$,
 # while the shallow direction decides how long it takes.
+
 
 # %%
 def bowl(a, b):
@@ -74,7 +75,7 @@ with warnings.catch_warnings():
         elongated[f"lr {lr}"] = fastnn.gradient_descent(
             lambda t: np.array([2.0 * t[0], 20.0 * t[1]]), theta0=[-4.0, 1.5], lr=lr, n_iter=30
         )
-fig = plot_descent_2d(bowl, elongated, extent=((-5, 5), (-2.5, 2.5)))
+plot_descent_2d(bowl, elongated, extent=(-5, 5, -2.5, 2.5))
 
 # %% [markdown]
 # ## Gradient descent on the linear model
@@ -99,10 +100,10 @@ print(f"OLS theta {ols.theta_}  MSE {ols.loss_:.4f}")
 surface = fastnn.loss_surface(
     gd, X, y, params=("intercept", "w1"), span=((-3, 3), (1, 7)), resolution=100
 )
-fig = surface.plot("contour", trajectory=gd.trajectory_)
+surface.plot("contour", trajectory=gd.trajectory_)
 
 # %%
-fig = surface.plot("3d", trajectory=gd.trajectory_)
+surface.plot("3d", trajectory=gd.trajectory_)
 
 # %% [markdown]
 # The mean squared error's Hessian is constant, $\frac{2}{N} X^\top X$ (with the column of
@@ -135,7 +136,7 @@ for solver, lr in (("gd", 0.05), ("sgd", 0.005), ("minibatch", 0.05)):
     ).fit(X, y, theta0=lecture.LINEAR_GD_START)
     curves[solver] = model.loss_curve_
     print(f"{solver:<9} lr {lr:<6} theta {np.round(model.theta_, 3)}")
-fig = plot_loss_curve(curves, log=True, xlabel="epoch (GD: iteration)")
+plot_loss_curve(curves, log=True, xlabel="epoch (GD: iteration)")
 
 # %% [markdown]
 # ## Exercises

@@ -30,7 +30,7 @@ from fastnn.plot import plot_classes, plot_decision, plot_loss_curve
 
 X, y = lecture.logistic_data(seed=0)
 X_test, y_test = lecture.logistic_data(seed=0, test=True)
-fig = plot_classes(X, y, X_test, y_test, title="Training (filled) and test (open) samples")
+plot_classes(X, y, X_test, y_test, title="Training (filled) and test (open) samples")
 
 # %% [markdown]
 # ## Training
@@ -49,7 +49,7 @@ print(f"cross-entropy {model.loss_curve_[0]:.3f} -> {model.loss_:.4f}")
 print(f"test accuracy {model.score(X_test, y_test):.3f}")
 
 # %%
-fig = plot_loss_curve(model.loss_curve_, log=True, title="Cross-entropy per iteration")
+plot_loss_curve(model.loss_curve_, log=True, title="Cross-entropy per iteration")
 
 # %% [markdown]
 # Before and after: the predicted probability of class 1 over the plane, the 0.5 contour
@@ -58,10 +58,10 @@ fig = plot_loss_curve(model.loss_curve_, log=True, title="Cross-entropy per iter
 # %%
 before = fastnn.LogisticRegression(solver="gd", max_iter=1).fit(X, y, theta0=start)
 before.theta_ = np.asarray(start)
-fig = plot_decision(before, X_test, y_test, title="Before training")
+plot_decision(before, X_test, y_test, title="Before training")
 
 # %%
-fig = plot_decision(model, X_test, y_test, title="After training (test samples)")
+plot_decision(model, X_test, y_test, title="After training (test samples)")
 
 # %% [markdown]
 # ## A loss that cannot overflow
@@ -97,13 +97,18 @@ fastnn.gradcheck(model, X[:200], y[:200])
 
 # %%
 surface = fastnn.loss_surface(
-    fastnn.LogisticRegression, X, y, params=("w1", "w2"),
-    span=((-10, 10), (-10, 10)), resolution=50, center=[0.0, 0.0, 0.0],
+    fastnn.LogisticRegression,
+    X,
+    y,
+    params=("w1", "w2"),
+    span=((-10, 10), (-10, 10)),
+    resolution=50,
+    center=[0.0, 0.0, 0.0],
 )
-fig = surface.plot("contour", log=True, title="Cross-entropy, bias 0")
+surface.plot("contour", log=True, title="Cross-entropy, bias 0")
 
 # %%
-fig = surface.plot("3d", title="Cross-entropy, bias 0 (3-D)")
+surface.plot("3d", title="Cross-entropy, bias 0 (3-D)")
 
 # %% [markdown]
 # ## Exercises

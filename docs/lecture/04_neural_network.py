@@ -29,7 +29,7 @@ from fastnn.plot import plot_classes, plot_decision, plot_loss_curve
 
 X, y = lecture.network_data(seed=0)
 X_test, y_test = lecture.network_data(seed=0, test=True)
-fig = plot_classes(X, y, X_test, y_test, title="The donut")
+plot_classes(X, y, X_test, y_test, title="The donut")
 
 # %% [markdown]
 # ## Backpropagation by hand
@@ -41,6 +41,7 @@ fig = plot_classes(X, y, X_test, y_test, title="The donut")
 # layer's error is $\delta_1 = (\delta_2 W_2^\top) \odot \sigma'(z_1)$: it already contains
 # $\delta_2$ once (the slides multiply by it twice). The gradients are means over the samples
 # (the lecture's code sums them):
+
 
 # %%
 def sigmoid(z):
@@ -88,7 +89,7 @@ fastnn.gradcheck(net, X[:200], y[:200])
 net = lecture.network_model(record_trajectory=10).fit(X, y)
 print(f"cross-entropy {net.loss_curve_[0]:.3f} -> {net.loss_:.4f} in {net.n_iter_} iterations")
 print(f"train accuracy {net.score(X, y):.3f}, test accuracy {net.score(X_test, y_test):.3f}")
-fig = plot_loss_curve(net.loss_curve_, title="The network: cross-entropy per iteration")
+plot_loss_curve(net.loss_curve_, title="The network: cross-entropy per iteration")
 
 # %% [markdown]
 # The classes overlap (the ring's noisy radius reaches into the blob), so no classifier can
@@ -103,10 +104,10 @@ print(f"best radius threshold on the test set: {best_rule:.3f}")
 # %%
 first = lecture.network_model(max_iter=1).fit(X, y)
 first.theta_ = net.trajectory_[0].copy()
-fig = plot_decision(first, X_test, y_test, title="Before training")
+plot_decision(first, X_test, y_test, title="Before training")
 
 # %%
-fig = plot_decision(net, X_test, y_test, title="After training (test samples)")
+plot_decision(net, X_test, y_test, title="After training (test samples)")
 
 # %% [markdown]
 # ## Deeper, other activations, other solvers
@@ -116,14 +117,24 @@ fig = plot_decision(net, X_test, y_test, title="After training (test samples)")
 # per layer), and the solvers `gd`, `sgd`, `minibatch`, `momentum` and `adam`:
 
 # %%
-for hidden, activation, solver in (((10,), "sigmoid", "gd"), ((32, 32), "relu", "adam"),
-                                   ((16, 16), ("tanh", "gelu"), "momentum")):
+for hidden, activation, solver in (
+    ((10,), "sigmoid", "gd"),
+    ((32, 32), "relu", "adam"),
+    ((16, 16), ("tanh", "gelu"), "momentum"),
+):
     model = fastnn.MLPClassifier(
-        hidden, activation, solver=solver, max_iter=200, random_state=0,
+        hidden,
+        activation,
+        solver=solver,
+        max_iter=200,
+        random_state=0,
         learning_rate_init=1.0 if solver == "gd" else 0.01,
+        tol=None,
     ).fit(X, y)
-    print(f"{str(hidden):<9} {str(activation):<17} {solver:<9} "
-          f"test accuracy {model.score(X_test, y_test):.3f}")
+    print(
+        f"{str(hidden):<9} {str(activation):<17} {solver:<9} "
+        f"test accuracy {model.score(X_test, y_test):.3f}"
+    )
 
 # %% [markdown]
 # ## Exercises
