@@ -22,6 +22,11 @@ class BaseEstimator:
     """
 
     _estimator_type: str = ""
+    # Set by the subclasses' constructors (backend) and fit (the rest); declared for
+    # the methods here that read them.
+    backend: str
+    n_features_in_: int
+    theta_: np.ndarray
 
     @classmethod
     def _param_names(cls) -> list[str]:

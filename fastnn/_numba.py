@@ -189,7 +189,8 @@ def njit(
     """
     if inline and (exact or strict):
         raise ValueError("an exact function must not be inlined at numba's IR level")
-    return numba.njit(
+    # numba's stubs do not know fastmath flag sets
+    return numba.njit(  # type: ignore[call-overload]
         cache=True,
         parallel=_PRANGE_ONLY if parallel else False,
         error_model="numpy",
@@ -226,3 +227,8 @@ def _drop_stale_cache(package_dir: pathlib.Path) -> None:
         marker.write_text(stamp)
     except OSError:
         pass
+
+
+def thread_pool_size() -> int:
+    """Numba's thread pool size (``NUMBA_NUM_THREADS``), as numba read it at import."""
+    return int(numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]  # set at runtime

@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 import warnings
+from typing import Any
 
 # About how many seconds each family takes to compile alone from an empty cache (its
 # kernels' times in scripts/jit_cost.py --kernels, 2026-12-06, this 2-core machine):
@@ -87,7 +88,9 @@ def _curvature() -> None:
     X, y = lecture.network_data()
     X, y = X[:64], y[:64]
     model = lecture.network_model()
-    at = {"center": fastnn.MLPLayout((2, 10, 1)).initial_theta(np.random.default_rng(0))}
+    at: dict[str, Any] = {
+        "center": fastnn.MLPLayout((2, 10, 1)).initial_theta(np.random.default_rng(0))
+    }
     fastnn.hessian(model, X, y, **at)
     fastnn.hessian_eigs(model, X, y, k=1, **at)
     fastnn.hessian_trace(model, X, y, n_vectors=2, random_state=0, **at)
@@ -154,7 +157,9 @@ def precompile(families=None, processes=None) -> dict[str, float]:
     from fastnn._numba import available_cpus
 
     limit = processes or available_cpus()
-    waiting, running, seconds = list(names), {}, {}
+    waiting: list[str] = list(names)
+    running: dict[str, tuple[subprocess.Popen, float]] = {}
+    seconds: dict[str, float] = {}
     lock_path = _lock_path()
     try:
         while waiting or running:
@@ -221,7 +226,7 @@ def _serialise_cache_writes(lock_path: str) -> None:
             fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
             return save(self, key, data)
 
-    IndexDataCacheFile.save = locked_save
+    IndexDataCacheFile.save = locked_save  # type: ignore[method-assign]  # the lock is the point
 
 
 def _exit_with_parent() -> None:

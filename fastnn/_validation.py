@@ -237,9 +237,9 @@ LARGEST_COUNT = 2**53
 
 def check_int(value, name: str, minimum: int = 1, maximum: int = LARGEST_COUNT) -> int:
     """An integer in ``[minimum, maximum]``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
-    if value > maximum:
+    if int(value) > maximum:
         why = " (2**53)" if maximum == LARGEST_COUNT else ""
         raise ValueError(f"{name} must be an integer <= {maximum}{why}; got {value!r}")
     return int(value)
@@ -316,9 +316,9 @@ def check_random_state(seed) -> np.random.Generator:
     if isinstance(seed, np.random.Generator):
         return seed
     if seed is None or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool)):
-        if seed is not None and seed < 0:
+        if seed is not None and int(seed) < 0:
             raise ValueError(f"random_state must be None, an int >= 0 or a Generator; got {seed!r}")
-        return np.random.default_rng(seed)
+        return np.random.default_rng(None if seed is None else int(seed))
     raise ValueError(f"random_state must be None, an int >= 0 or a Generator; got {seed!r}")
 
 
@@ -334,7 +334,7 @@ def check_nonnegative(value, name: str) -> float:
 
 def check_fraction(value, name: str) -> float:
     """A number in [0, 1) (momentum, Adam's betas)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= float(value) < 1:
         raise ValueError(f"{name} must be a number in [0, 1); got {value!r}")
     return float(value)
 
@@ -353,7 +353,7 @@ def check_per_layer(value, name: str = "learning_rate_init"):
 
 def check_open_fraction(value, name: str) -> float:
     """A number in (0, 1) (a share of the samples held out)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < 1:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < float(value) < 1:
         raise ValueError(f"{name} must be a number in (0, 1); got {value!r}")
     return float(value)
 
@@ -362,7 +362,7 @@ def check_tol(value, name: str = "tol") -> float | None:
     """None (no early stopping) or a number >= 0."""
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not float(value) >= 0:
         raise ValueError(f"{name} must be None or a number >= 0; got {value!r}")
     return float(value)
 
@@ -375,7 +375,7 @@ def check_hidden_layer_sizes(value, name: str = "hidden_layer_sizes") -> tuple[i
     except TypeError:
         sizes = None
     if sizes is None or not all(
-        isinstance(s, numbers.Integral) and not isinstance(s, bool) and s >= 1 for s in sizes
+        isinstance(s, numbers.Integral) and not isinstance(s, bool) and int(s) >= 1 for s in sizes
     ):
         raise ValueError(
             f"{name} must be a positive int or a sequence of positive ints "
@@ -429,12 +429,13 @@ def check_out_array(out, shape) -> np.ndarray:
 
 def check_resolution(resolution, pair: bool = True):
     """Grid points per axis: an int >= 2, or (with ``pair``) a pair of them."""
+    values: tuple
     if pair and isinstance(resolution, (tuple, list, np.ndarray)) and len(resolution) == 2:
         values = (resolution[0], resolution[1])
     else:
         values = (resolution, resolution) if pair else (resolution,)
     for g in values:
-        if isinstance(g, bool) or not isinstance(g, numbers.Integral) or g < 2:
+        if isinstance(g, bool) or not isinstance(g, numbers.Integral) or int(g) < 2:
             what = "an int >= 2 or a pair of them" if pair else "an int >= 2"
             raise ValueError(
                 f"resolution must be {what} (grid points per axis); got {resolution!r}"

@@ -241,7 +241,7 @@ def _linear_training(solver):
 def _mlp_training(rng, n, sizes, epochs):
     X, Y, theta, sizes, activation, loss = _network(rng, n, sizes)
     optimizer = int(rng.choice([MOMENTUM, ADAM]))
-    lr = 0.01
+    lr: float | tuple[float, ...] = 0.01
     if optimizer == MOMENTUM and rng.random() < 0.5:  # one rate per layer
         lr = tuple(0.01 * rng.uniform(0.5, 2.0, size=len(sizes) - 1))
     settings = mlp_settings(

@@ -502,7 +502,7 @@ class CurvatureSurface:
         # The scale stops at -1 and 1: an arrow, and the share beyond, where points lie
         # outside (negative curvature stronger than the positive one, below -1).
         extend = {(False, False): "neither", (True, False): "min", (False, True): "max",
-                  (True, True): "both"}[(below > 0, above > 0)]  # fmt: skip
+                  (True, True): "both"}[(bool(below > 0), bool(above > 0))]  # fmt: skip
         beyond = [f"{100 * share:.0f}% {side}" for share, side in
                   ((below, "below -1"), (above, "above 1")) if share > 0]  # fmt: skip
         label = "min / max eigenvalue of the Hessian" + (

@@ -79,7 +79,11 @@ def _short(value) -> str:
 
 def _check_real(value, name: str) -> float:
     """A finite real number."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not np.isfinite(float(value))
+    ):
         raise ValueError(f"{name} must be a finite number; got {value!r}")
     return float(value)
 
@@ -312,8 +316,8 @@ def _load_csv(path):
         raise ValueError(f"{path}: needs at least 2 columns (features, then y)")
     if text_labels:
         return np.array(table), np.array(labels), names
-    table = np.array(table)
-    return table[:, :-1], table[:, -1], names
+    numbers_ = np.array(table)
+    return numbers_[:, :-1], numbers_[:, -1], names
 
 
 def _is_number(cell: str) -> bool:

@@ -17,6 +17,7 @@ import sys
 import time
 import warnings
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -45,8 +46,8 @@ class Section:
 
     title: str
     lines: list[str] = field(default_factory=list)
-    figures: list[tuple[object, str, str]] = field(default_factory=list)  # (figure, name, caption)
-    animations: list[tuple[object, str, str]] = field(default_factory=list)  # the same, GIFs
+    figures: list[tuple[Any, str, str]] = field(default_factory=list)  # (figure, name, caption)
+    animations: list[tuple[Any, str, str]] = field(default_factory=list)  # the same, GIFs
     results: dict = field(default_factory=dict)
 
     def say(self, text: str) -> None:
@@ -250,15 +251,15 @@ def _learning_rate_line(section, X, y, quick):
     top = float(fastnn.hessian_eigs(ols, X, y, k=1).values[0])  # MSE: H is constant
     threshold = 2.0 / top
     rates = np.geomspace(threshold / 1000, 3 * threshold, 40 if quick else 120)
-    finals, diverged = [], []
+    final_losses, stopped = [], []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", fastnn.DivergenceWarning)
         for lr in rates:
             fit = lecture.linear_gd_model(learning_rate_init=lr, record_trajectory=False)
             fit.fit(X, y, theta0=lecture.LINEAR_GD_START)
-            finals.append(fit.loss_)
-            diverged.append(fit.n_iter_ < 100)
-    finals, diverged = np.array(finals), np.array(diverged)
+            final_losses.append(fit.loss_)
+            stopped.append(fit.n_iter_ < 100)
+    finals, diverged = np.array(final_losses), np.array(stopped)
     first = rates[np.argmax(diverged)] if diverged.any() else np.nan
     section.say(
         f"100 GD iterations at {rates.size} learning rates: the Hessian's largest eigenvalue "

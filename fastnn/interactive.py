@@ -129,7 +129,7 @@ def surface_figure(
         np.nanargmax(Z) if metric == "accuracy" else np.nanargmin(Z), Z.shape
     )
     best = "grid maximum" if metric == "accuracy" else "grid minimum"
-    marks = (
+    marks: tuple[tuple[str, float, float, float, dict[str, Any]], ...] = (
         ("centre", centre[0], centre[1], surface.center_loss,
          {"color": "white", "size": 9, "line": {"color": "black", "width": 1.5}}),
         (best, A[row, col], B[row, col], Z[row, col],

@@ -222,7 +222,7 @@ def _network(kind, hidden, activation, layout, theta, loss, classes, alpha=0.0, 
     if classes is not None:
         model.classes_ = classes
     else:
-        model._y_ndim = 1 if layout.sizes[-1] == 1 else 2
+        model._y_ndim = 1 if layout.sizes[-1] == 1 else 2  # type: ignore[union-attr]
     model._set_network(layout, theta, table, loss)
     return model
 
@@ -241,6 +241,8 @@ class ImportedPipeline:
     estimator : fastnn estimator
         The imported last step.
     """
+
+    imported_from_: str
 
     def __init__(self, transform, estimator):
         self.transform = transform
@@ -581,11 +583,11 @@ def _torch_network(
     return _TorchNetwork(
         linear=linear,
         positions=positions,
-        sizes=[linear[0].in_features, *(layer.out_features for layer in linear)],
+        sizes=[linear[0].in_features, *(layer.out_features for layer in linear)],  # type: ignore[list-item]
         activation=tuple(
             _TORCH_ACTIVATIONS[type(gap[0]).__name__](gap[0]) if gap else "identity" for gap in gaps
         ),
-        output=output,
+        output=output,  # type: ignore[arg-type]  # checked by the caller
         batch_norms={id(layer): batch_norms.get(id(layer)) for layer in linear},
     )
 

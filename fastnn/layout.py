@@ -56,10 +56,10 @@ class _Layout:
             return index % self.n_params
         if not isinstance(name, str):
             raise ValueError(f"params must hold parameter indices or names; got {name!r}")
-        index = self._index_of_name(name.strip())
-        if index is None:
+        found = self._index_of_name(name.strip())
+        if found is None:
             raise ValueError(f"params: unknown parameter name {name!r}; {self._name_help}")
-        return index
+        return found
 
     def param_name(self, index: int) -> str:  # pragma: no cover - every layout defines it
         raise NotImplementedError
@@ -67,7 +67,9 @@ class _Layout:
     def _index_of_name(self, name: str) -> int | None:  # pragma: no cover
         raise NotImplementedError
 
-    _name_help = ""
+    @property
+    def _name_help(self) -> str:
+        return ""
 
 
 _INTERCEPT_NAMES = ("intercept", "bias", "theta0")
@@ -171,7 +173,9 @@ class MLPLayout(_Layout):
     ('b0[1]', 7)
     """
 
-    _name_help = "use 'W<layer>[<input>,<unit>]' or 'b<layer>[<unit>]' (as coefs_/intercepts_)"
+    @property
+    def _name_help(self) -> str:
+        return "use 'W<layer>[<input>,<unit>]' or 'b<layer>[<unit>]' (as coefs_/intercepts_)"
 
     def __init__(self, sizes):
         self.sizes = np.asarray(sizes, dtype=np.int64)

@@ -92,6 +92,7 @@ class _LinearModel(BaseEstimator):
     """Shared training of the linear models; subclasses set the loss and the target."""
 
     _loss: str
+    fit_intercept: bool
     _parameter_constraints = {
         "fit_intercept": check_bool,
         "learning_rate_init": check_positive,
@@ -112,6 +113,14 @@ class _LinearModel(BaseEstimator):
             self._adopt_softmax(net)
 
     def _encode_target(self, y, n_samples):
+        raise NotImplementedError
+
+    def _set_theta(self, theta, fit_intercept, n_features):
+        """Keep ``theta`` and the views of it (``coef_``, ``intercept_``)."""
+        raise NotImplementedError
+
+    def _adopt_softmax(self, net):
+        """Become the multinomial model of ``net`` (LogisticRegression only)."""
         raise NotImplementedError
 
     def _fit_target(self, y, n_samples):

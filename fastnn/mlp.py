@@ -152,6 +152,18 @@ class _BaseMLP(BaseEstimator):
         """Learn the target encoding; return (Y of shape (n, K), loss code)."""
         raise NotImplementedError
 
+    def _partial_fit_targets(self, y, n_samples, classes, fitted):
+        """The targets of one partial_fit call (learning the encoding on the first)."""
+        raise NotImplementedError
+
+    def _strata(self, Y):
+        """Each sample's stratum for the validation split (its class, or one for all)."""
+        raise NotImplementedError
+
+    def _validation_score(self, impl, X, Y, layout, activation, theta):
+        """The held-out score early stopping watches."""
+        raise NotImplementedError
+
     def _encode(self, y, n_samples):
         """Encode y with the fitted encoding (or learn it when not fitted)."""
         raise NotImplementedError
@@ -196,6 +208,7 @@ class _BaseMLP(BaseEstimator):
         Y, loss = self._fit_targets(y, X.shape[0])
         layout = _checked_layout(params, X.shape, Y.shape[1])
         if warm:
+            assert previous is not None  # set with warm
             theta = self._warm_theta(layout, *previous)
         elif theta0 is None:
             theta = initial_network(params, layout)
@@ -288,7 +301,11 @@ class _BaseMLP(BaseEstimator):
     def _warm_theta(self, layout, old_layout, old_classes):
         """A copy of the fitted ``theta_`` to continue from, if the new fit has its shape."""
         classes = getattr(self, "classes_", None)
-        if old_classes is not None and not np.array_equal(classes, old_classes):
+        if (
+            old_classes is not None
+            and classes is not None
+            and not np.array_equal(classes, old_classes)
+        ):
             self.classes_ = old_classes  # the fitted model stays as it was
             raise ValueError(
                 "warm_start: y has classes "

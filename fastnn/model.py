@@ -148,6 +148,7 @@ class LossModel:
         """Mask of the entries of ``theta`` that are not parameters (None: every one is)."""
         if self.biases or self.family != NETWORK:
             return None
+        assert isinstance(self.layout, MLPLayout)  # a network's
         return self.layout.bias_mask()
 
     @property

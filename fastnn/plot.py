@@ -118,9 +118,10 @@ def round_ticks(low, high, log=False, most=7):
     from matplotlib.ticker import MaxNLocator
 
     if not log:
-        ticks = MaxNLocator(most - 1).tick_values(low, high)
+        ticks = np.asarray(MaxNLocator(most - 1).tick_values(low, high))
         return ticks[(ticks >= low) & (ticks <= high)]
     decades = np.arange(np.floor(np.log10(low)), np.ceil(np.log10(high)) + 1)
+    digits: tuple[float, ...]
     for digits in ((1.0,), (1.0, 2.0, 5.0), tuple(range(1, 10))):
         ticks = np.array([d * 10.0**k for k in decades for d in digits])
         ticks = ticks[(ticks >= low) & (ticks <= high)]
@@ -185,7 +186,10 @@ def plot_surface(
     if not low < high:
         raise ValueError(f"vmin must be below vmax; got {low!r} and {high!r}")
     metric = surface.info.get("metric", "loss")
-    norm, ticks = None, None
+    from matplotlib.colors import Normalize
+
+    norm: Normalize | None = None
+    ticks = None
     if np.ndim(levels) == 0 and levels is not None:
         if isinstance(levels, bool) or not isinstance(levels, (int, np.integer)) or levels < 2:
             raise ValueError(f"levels must be an int >= 2 or a sequence of values; got {levels!r}")
@@ -247,12 +251,13 @@ def axis_titles(surface) -> tuple[str, str]:
     info = surface.info
     kind = info.get("directions")
     if kind == "pca" and "explained_variance_ratio" in info:
-        ratios = info["explained_variance_ratio"]
-        return tuple(f"PC{k + 1} ({100 * r:.1f}% of the path's variance)" for k, r in
-                     enumerate(ratios[:2]))  # fmt: skip
+        first, second = info["explained_variance_ratio"][:2]
+        return (f"PC1 ({100 * first:.1f}% of the path's variance)",
+                f"PC2 ({100 * second:.1f}% of the path's variance)")  # fmt: skip
     if kind in ("hessian", "hessian-extremes") and "hessian_eigenvalues" in info:
-        return tuple(f"Hessian eigenvector {k + 1} (eigenvalue {value:.3g})" for k, value in
-                     enumerate(info["hessian_eigenvalues"][:2]))  # fmt: skip
+        first, second = info["hessian_eigenvalues"][:2]
+        return (f"Hessian eigenvector 1 (eigenvalue {first:.3g})",
+                f"Hessian eigenvector 2 (eigenvalue {second:.3g})")  # fmt: skip
     named = {"random": "random direction", "filter": "filter-normalised direction",
              "vectors": "direction"}  # fmt: skip
     if kind in named:
@@ -425,7 +430,7 @@ def animate_path(
 
     animation = FuncAnimation(fig, draw, frames=len(steps), interval=interval, blit=False)
     # What changes from frame to frame, for save_animation's GIF writer
-    animation._fastnn_moving = (draw, len(steps), (line, head, ax.title))
+    animation._fastnn_moving = (draw, len(steps), (line, head, ax.title))  # type: ignore[attr-defined]
     return animation
 
 
@@ -437,7 +442,8 @@ def save_animation(animation, path, fps=None, dpi=72) -> None:
     fps = fps or max(1, round(1000 / animation._interval))
     moving = getattr(animation, "_fastnn_moving", None)
     if moving is not None and path.endswith(".gif"):
-        _write_gif_blitted(animation._fig, *moving, path, fps, dpi)
+        draw, n_frames, parts = moving
+        _write_gif_blitted(animation._fig, draw, n_frames, parts, path, fps, dpi)
         return
     writer = PillowWriter(fps=fps) if path.endswith(".gif") else FFMpegWriter(fps=fps)
     animation.save(path, writer=writer, dpi=dpi)
@@ -478,7 +484,8 @@ def _write_gif_blitted(fig, draw, n_frames, moving, path, fps, dpi) -> None:
                 "RGBA", (width, height), bytes(canvas.buffer_rgba()), "raw", "RGBA", 0, 1
             )
             # as PillowWriter does: opaque frames as RGB, which GIF's palette holds better
-            frames.append(image if image.getextrema()[3][0] < 255 else image.convert("RGB"))
+            opaque = image.getchannel("A").getextrema()[0] == 255
+            frames.append(image.convert("RGB") if opaque else image)
     finally:
         fig.set_dpi(dpi_before)
         fig.set_canvas(canvas_before)

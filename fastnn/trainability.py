@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -55,6 +56,9 @@ from fastnn.grid import (
     writer_lock,
 )
 from fastnn.optim import sample_orders
+
+if TYPE_CHECKING:
+    from fastnn.boundary import Refinement
 from fastnn.surface import describe_axes
 
 __all__ = ["TrainabilityMap", "plot_zoom", "trainability"]
@@ -322,7 +326,7 @@ class RefinedTrainabilityMap:
 
     a: np.ndarray
     b: np.ndarray
-    refinement: object
+    refinement: Refinement
     labels: tuple
     scale: str = "log"
     info: dict = field(default_factory=dict)
@@ -757,6 +761,7 @@ def trainability(
     info["tiles_computed"] = result.info["tiles_computed"]
     info["points_computed"] = result.info["points_computed"]
     if out is not None:
+        assert outputs is not None  # checked with out
         info["out"] = outputs[0].target
         info["tiles_damaged"] = result.info["tiles_damaged"]
     values = result.fields

@@ -21,6 +21,9 @@ from fastnn.cases import CASES
 from fastnn.layout import MLPLayout
 from tests.conftest import table
 
+# numba still ships its deprecated built-in numba.cuda, which imports but is not what
+# fastnn's GPU path runs on: without NVIDIA's numba-cuda these tests are skipped.
+pytest.importorskip("numba_cuda", reason="the GPU tests need numba-cuda: pip install -e '.[cuda]'")
 cuda_surface = pytest.importorskip("fastnn.cuda.surface", exc_type=ImportError)
 from fastnn.cuda import immutable  # noqa: E402
 from fastnn.surface._kinds import prepare  # noqa: E402
@@ -334,6 +337,10 @@ def test_missing_gpu_or_package_is_one_clear_line(monkeypatch):
     monkeypatch.setitem(sys.modules, "numba.cuda", None)
     monkeypatch.delattr(numba, "cuda")
     with pytest.raises(ValueError, match=r"pip install 'fastnn\[cuda\]'"):
+        fastnn.cuda.require_gpu()
+    monkeypatch.undo()
+    monkeypatch.setitem(sys.modules, "numba_cuda", None)  # only numba's built-in numba.cuda
+    with pytest.raises(ValueError, match=r"pip install 'fastnn\[cuda\]' \(not installed\)"):
         fastnn.cuda.require_gpu()
 
 

@@ -710,3 +710,16 @@ def test_gif_frames_equal_matplotlibs_writer(network, tmp_path):
     for ours, theirs in zip(fast, full, strict=True):
         assert ours.shape == theirs.shape
         assert np.array_equal(ours, theirs)
+
+
+def test_a_gpu_surface_without_numba_cuda_is_one_line_saying_what_to_install(monkeypatch):
+    """numba's deprecated built-in numba.cuda imports without numba-cuda: not enough."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "numba_cuda", None)
+    X, y = fastnn.data.blobs(50, seed=0)
+    model = fastnn.LogisticRegression().fit(X, y)
+    with pytest.raises(
+        ValueError, match=r"needs NVIDIA's numba-cuda: pip install 'fastnn\[cuda\]'"
+    ):
+        fastnn.loss_surface(model, X, y, resolution=3, device="cuda")

@@ -82,7 +82,7 @@ line.plot()
 eigs = fastnn.hessian_eigs(net, X, y, k=2)
 print(f"largest eigenvalues {eigs.values}: 2 / lambda_max = {2 / eigs.values[0]:.3g}")
 density = fastnn.hessian_density(net, X, y, random_state=0)
-density.plot()
+axes = density.plot()  # pyplot's figure, shown when the cell ends
 # %% [markdown]
 # ## Which learning rates train
 #

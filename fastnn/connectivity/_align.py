@@ -132,7 +132,7 @@ def weight_matching(layout, theta_a, theta_b, max_iter: int, rng):
     coefs_a, biases_a = layout.coefs(theta_a), layout.intercepts(theta_a)
     coefs_b, biases_b = layout.coefs(theta_b), layout.intercepts(theta_b)
     perms = [np.arange(s) for s in sizes]  # inputs, hidden layers, outputs
-    fixed = {}
+    fixed: dict = {}
 
     def objective():
         return float(theta_a @ theta_b[flat_index(sizes, perms[1:-1])])

@@ -34,6 +34,7 @@ from fastnn._validation import (
 from fastnn.connectivity._pair import check_same_function, data_sets, estimator_of
 from fastnn.connectivity._path import PathProfile, profile_line, profile_points
 from fastnn.exceptions import DivergenceWarning
+from fastnn.layout import MLPLayout
 from fastnn.model import as_loss_model
 
 OPTIMIZERS = ("sgd", "adam")
@@ -217,7 +218,8 @@ def connect(
     sets = data_sets(X, y, data)
     estimator_a, estimator_b = estimator_of(model_a), estimator_of(model_b)
     backend = backend or estimator_a.backend
-    model = as_loss_model(model_a, *sets["train"], backend=backend)
+    X_train, y_train = sets["train"]
+    model = as_loss_model(model_a, X_train, y_train, backend=backend)
     n = model.X.shape[0]
     batch = check_batch_size(batch_size, n)
     settings = _settings(
@@ -226,6 +228,7 @@ def connect(
     theta_a, theta_b = model.theta.copy(), estimator_b.theta_.copy()
     bend = 0.5 * (theta_a + theta_b)
     state = mlp_state(bend, model.loss_at(bend))
+    assert isinstance(model.layout, MLPLayout)  # checked_pair takes networks only
     sizes, activation, loss = model.layout.sizes, model.activation, model.loss
     code = CURVE_CODES[kind]
     n_batches = -(-n // batch)

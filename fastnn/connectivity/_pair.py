@@ -69,7 +69,7 @@ def check_same_function(model_a, model_b, networks_only: bool = True) -> None:
     if getattr(a, "_loss_code", None) != getattr(b, "_loss_code", None):
         raise ValueError("model_a and model_b have different losses: they must be the same")
     classes_a, classes_b = getattr(a, "classes_", None), getattr(b, "classes_", None)
-    if classes_a is not None and not np.array_equal(classes_a, classes_b):
+    if classes_a is not None and classes_b is not None and not np.array_equal(classes_a, classes_b):
         raise ValueError(
             f"model_a's classes are {list(classes_a)} and model_b's {list(classes_b)}: "
             "they must be the same"

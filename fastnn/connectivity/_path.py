@@ -96,11 +96,12 @@ def profile_line(model_a, model_b, sets: dict, resolution, backend, threads) -> 
 
     theta_b = estimator_of(model_b).theta_
     if np.array_equal(theta_b, estimator_of(model_a).theta_):  # the line is one point
-        t = np.linspace(0.0, 1.0, resolution)
-        return profile_points(model_a, sets, t, np.tile(theta_b, (t.size, 1)), "line", backend)
+        points = np.linspace(0.0, 1.0, resolution)
+        thetas = np.tile(theta_b, (points.size, 1))
+        return profile_points(model_a, sets, points, thetas, "line", backend)
     classifier = hasattr(estimator_of(model_a), "classes_")
     loss, error = {}, {}
-    t = None
+    t: np.ndarray | None = None
     for name, (X, y) in sets.items():
         for metric in ("loss", "accuracy") if classifier else ("loss",):
             line = loss_line(
@@ -113,6 +114,7 @@ def profile_line(model_a, model_b, sets: dict, resolution, backend, threads) -> 
             else:
                 error[name] = 1.0 - line.values
     info = {"model": type(estimator_of(model_a)).__name__, "loss": line.info["loss"]}
+    assert t is not None  # data_sets gives at least one set
     return PathProfile(t, loss, error, "line", info)
 
 

@@ -48,6 +48,14 @@ def check_device(device) -> str:
 
 def require_gpu() -> str:
     """The GPU's name; a one-line ValueError when numba-cuda or a CUDA GPU is missing."""
+    import importlib.util
+
+    # numba's deprecated built-in numba.cuda imports without numba-cuda, but it is not the
+    # package the GPU kernels are written and tested for.
+    if importlib.util.find_spec("numba_cuda") is None:
+        raise ValueError(
+            "device='cuda' needs NVIDIA's numba-cuda: pip install 'fastnn[cuda]' (not installed)"
+        )
     try:
         from numba import cuda
     except Exception as error:  # ImportError, or numba-cuda's missing CUDA bindings

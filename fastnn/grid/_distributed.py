@@ -20,7 +20,7 @@ from urllib.parse import urlparse
 
 import numba
 
-from fastnn._numba import available_cpus
+from fastnn._numba import available_cpus, thread_pool_size
 from fastnn.grid._evaluation import compute_tile
 
 RETRIES = 3
@@ -53,7 +53,7 @@ def dask_threads_per_host(client) -> dict[str, int]:
 def numba_threads_for(dask_threads_on_host: int) -> int:
     """Numba threads per task so that Dask threads x numba threads <= the host's cores."""
     cores = available_cpus()
-    return max(1, min(numba.config.NUMBA_NUM_THREADS, cores // max(dask_threads_on_host, 1)))
+    return max(1, min(thread_pool_size(), cores // max(dask_threads_on_host, 1)))
 
 
 def tile_task(evaluation, rows, cols, threads_per_host, writer=None):

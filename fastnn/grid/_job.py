@@ -13,12 +13,13 @@ import contextlib
 import os
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
-import numba
 import numpy as np
 
 from fastnn._config import ExecutionSettings
 from fastnn._interrupts import deferred_interrupts
+from fastnn._numba import thread_pool_size
 from fastnn._validation import check_out_array, check_threads
 from fastnn.grid._evaluation import Evaluation
 from fastnn.grid._record import (
@@ -114,7 +115,7 @@ class GridResult:
 @dataclass
 class _Output:
     kind: str  # "memory", "array", "npy", "store"
-    target: object  # the path (str) or the array
+    target: Any  # the path (str) or the array
     resume: bool
     fields: tuple  # the job's fields it holds
 
@@ -163,7 +164,7 @@ def check_outputs(out, job_fields, resume: bool, overwrite: bool, per_field_resu
         ]
     else:
         outputs = [_output(out, resume, overwrite, tuple(job_fields))]
-    seen = {}
+    seen: dict = {}
     for output in outputs:
         if output.path is not None:
             real = real_path(output.path)
@@ -209,6 +210,7 @@ def _open_sink(job: GridJob, output: _Output, per_field: bool):
         names = description["fields"]
         values = {n: group[s] for n, s in zip(output.fields, names, strict=True)}
         return sink, values
+    array: np.ndarray
     if output.kind == "npy":
         array = open_result_file(output.target, shape, output.resume)
     elif output.kind == "array":
@@ -250,7 +252,7 @@ def execution_settings(**per_call) -> ExecutionSettings:
     from fastnn.cuda import check_device
 
     settings = resolve(**per_call)
-    check_threads(settings.threads, numba.config.NUMBA_NUM_THREADS)
+    check_threads(settings.threads, thread_pool_size())
     device = check_device(settings.device or "cpu")
     if settings.client is not None:
         from fastnn.grid._distributed import require_dask
@@ -269,7 +271,7 @@ def executor_for(settings: ExecutionSettings):
         from fastnn.grid._distributed import on_cluster
 
         return on_cluster(settings.client)
-    threads = check_threads(settings.threads, numba.config.NUMBA_NUM_THREADS)
+    threads = check_threads(settings.threads, thread_pool_size())
     return in_process(threads)
 
 

@@ -82,6 +82,7 @@ class TileRecord:
         self.path = path
         self.header = header
         self.marks = marks
+        self.damaged = 0  # tiles found damaged when resumed (set by open_record)
 
     @property
     def done(self) -> set[int]:

@@ -77,7 +77,7 @@ class ArraySink:
         self.out[r0:r1, c0:c1] = values
         self.non_finite += int(values.size - np.count_nonzero(np.isfinite(values)))
         if self.record is not None:
-            self.out.flush()
+            self.out.flush()  # type: ignore[attr-defined]  # a memmap when there is a record
             self.record.mark(k, self.out, bounds)
 
     def close(self) -> None:
@@ -113,7 +113,7 @@ class FieldSinks:
         self.sinks = list(sinks)
         writers = [sink.writer for sink in self.sinks]
         self.writer = None if all(w is None for w in writers) else _FieldWriter(writers)
-        self.todo = [set() for _ in self.sinks]
+        self.todo: list[set] = [set() for _ in self.sinks]
 
     @property
     def damaged(self) -> int:

@@ -314,7 +314,7 @@ class ChunkWriter:
         self.fields = list(fields)
         self.fingerprint = fingerprint
         self.tiles = tiles
-        self._arrays = None
+        self._arrays: list | None = None
 
     def __getstate__(self):
         return {**self.__dict__, "_arrays": None}
@@ -358,6 +358,7 @@ class StoreSink:
         self.fingerprint = fingerprint
         self.writer = ChunkWriter(self.path, self.fields, fingerprint, tiles)
         self.damaged = 0
+        self.repaired = 0  # coordinate arrays rewritten on resume (set by the job)
         self.best = None
 
     def _discard(self, files) -> None:
@@ -394,7 +395,7 @@ class StoreSink:
                 self.damaged += 1
                 todo.append(k)
                 continue
-            self.finish(k, bounds, tile_summary(*bounds, parts[0]))
+            self.finish(k, bounds, tile_summary((r0, r1), (c0, c1), parts[0]))
         check_free_space(self.path, sum(tiles.points(k) for k in todo) * 8 * len(self.fields))
         if todo and self.group.attrs.get("complete"):
             self.group.attrs["complete"] = False  # until the recomputed tiles are back
@@ -523,7 +524,7 @@ def _named(array, path: str):
     """``array`` as a zarr.Array whose damaged chunks are errors naming the store and tile."""
     zarr = require_zarr()
 
-    class StoredValues(zarr.Array):
+    class StoredValues(zarr.Array):  # type: ignore[name-defined]  # zarr imported on demand
         """A store's values: a read that fails its checksum names the store and the tile."""
 
         def __getitem__(self, selection):

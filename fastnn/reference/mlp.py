@@ -145,7 +145,7 @@ def output_loss(Z, Y, loss):
 
 def mlp_loss_grad(X, Y, theta, sizes, activation, loss, grad):
     """Mean loss of the network at theta on (X, Y); its gradient is written into ``grad``."""
-    pre = []
+    pre: list[np.ndarray] = []
     outputs = _forward(X, theta, sizes, activation, pre)
     terms, delta = _loss_terms_and_delta(outputs[-1], Y, loss)
     delta = delta / X.shape[0]

@@ -315,7 +315,9 @@ def _plane_maps(
         )  # fmt: skip
     tile_rows = check_tile_rows(tile_rows)
     curvature_tol = check_curvature_tol(curvature_tol)
-    evaluation = prepare(loss_model, plane, method, dtype, metric, curvature_tol, settings.device)
+    evaluation = prepare(
+        loss_model, plane, method, dtype, metric, curvature_tol, settings.device or "cpu"
+    )
     if settings.device == "cuda":
         check_evaluation(evaluation)
     field_kinds = evaluation.kernel.field_kinds or (evaluation.kind,) * len(fields)
@@ -383,7 +385,7 @@ def check_curvature_tol(curvature_tol) -> float:
     """Lanczos' relative tolerance: a number >= 0."""
     if isinstance(curvature_tol, bool) or not isinstance(curvature_tol, numbers.Real):
         raise ValueError(f"curvature_tol must be a number >= 0; got {curvature_tol!r}")
-    if not curvature_tol >= 0:
+    if not float(curvature_tol) >= 0:
         raise ValueError(f"curvature_tol must be a number >= 0; got {curvature_tol!r}")
     return float(curvature_tol)
 
@@ -571,7 +573,8 @@ def loss_surfaces(model, data, *, metrics="loss", **options) -> dict:
         if not isinstance(pair, (tuple, list)) or len(pair) != 2:
             raise ValueError(f"data[{name!r}] must be an (X, y) pair")
         center = options.get("center", getattr(options.get("plane"), "center", None))
-        checked = as_loss_model(model, *pair, center=center, backend=options.get("backend"))
+        X_set, y_set = pair
+        checked = as_loss_model(model, X_set, y_set, center=center, backend=options.get("backend"))
         for metric in metrics:
             check_metric(metric, checked)
     run_options = {k: v for k, v in options.items() if k not in _PLANE_OPTIONS}
@@ -643,7 +646,7 @@ def loss_line(
         d = target - loss_model.theta
         if not np.any(d):
             raise ValueError("to equals center: there is no line between them")
-        default = (-0.5, 1.5)
+        default: float | tuple[float, float] = (-0.5, 1.5)
         kind = "interpolation"
     elif param is not None:
         index = loss_model.layout.param_index(param)

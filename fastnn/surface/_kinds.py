@@ -98,11 +98,11 @@ def curvature_model(impl, X, Y, origin, sizes, family, loss, key, biases=True):
 
     backend = "numpy" if impl is backend_module("numpy") else "numba"
     if family == LINEAR:
-        layout = LinearLayout(int(sizes[0]))
-        return LossModel(LINEAR, X, Y, origin, layout, loss, NO_HIDDEN, backend, "")
+        linear = LinearLayout(int(sizes[0]))
+        return LossModel(LINEAR, X, Y, origin, linear, loss, NO_HIDDEN, backend, "")
     activation = table_from_key(key, sizes.size - 2)
-    layout = MLPLayout(sizes)
-    return LossModel(NETWORK, X, Y, origin, layout, loss, activation, backend, "", 0.0, biases)
+    network = MLPLayout(sizes)
+    return LossModel(NETWORK, X, Y, origin, network, loss, activation, backend, "", 0.0, biases)
 
 
 def _curvature_cost(arrays) -> int:

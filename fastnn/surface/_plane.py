@@ -86,7 +86,8 @@ class Plane:
             self.center = self.origin
         if self.labels is None:
             if self.params is not None:
-                self.labels = tuple(f"theta[{p}]" for p in self.params)
+                first, second = self.params
+                self.labels = (f"theta[{first}]", f"theta[{second}]")
             else:
                 self.labels = ("alpha", "beta")
 
@@ -199,7 +200,7 @@ class Plane:
         origin = center.copy()
         labels = tuple(surface.labels)
         if surface.params is not None:
-            params = tuple(int(p) for p in surface.params)
+            params = (int(surface.params[0]), int(surface.params[1]))
             origin[list(params)] = 0.0
             return cls(origin, u, v, a, b, "params", "params", params, {}, center, labels)
         kind = surface.info.get("directions", "vectors")
@@ -589,7 +590,7 @@ def plane_through(theta_a, theta_bend, theta_b, *, resolution=51, margin=0.2) ->
     a_point = _parameters_of(theta_a, "theta_a")
     bend = _parameters_of(theta_bend, "theta_bend", a_point.size)
     b_point = _parameters_of(theta_b, "theta_b", a_point.size)
-    if isinstance(margin, bool) or not isinstance(margin, numbers.Real) or not margin >= 0:
+    if isinstance(margin, bool) or not isinstance(margin, numbers.Real) or not float(margin) >= 0:
         raise ValueError(f"margin must be a number >= 0; got {margin!r}")
     along = b_point - a_point
     length = float(np.linalg.norm(along))
