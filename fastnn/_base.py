@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -10,6 +11,14 @@ from fastnn._backends import BACKENDS, backend_module
 from fastnn._validation import check_bool, check_nonnegative, check_option, check_vector, check_X
 from fastnn.exceptions import NotFittedError
 from fastnn.model import LossModel
+
+if TYPE_CHECKING:
+    from typing import Any
+
+    from typing_extensions import Self
+
+    from fastnn._typing import ArrayLike
+
 
 __all__ = ["BACKENDS", "BaseEstimator", "backend_module", "r2_score"]
 
@@ -37,7 +46,7 @@ class BaseEstimator:
         """The constructor parameters and their current values."""
         return {name: getattr(self, name) for name in self._param_names()}
 
-    def set_params(self, **params):
+    def set_params(self, **params: Any) -> Self:
         """Set constructor parameters; returns ``self``."""
         valid = self._param_names()
         for name, value in params.items():
@@ -88,7 +97,14 @@ class BaseEstimator:
                 f"this {type(self).__name__} instance is not fitted yet; call fit(X, y) first"
             )
 
-    def loss_model(self, X, y, *, center=None, backend=None) -> LossModel:
+    def loss_model(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        *,
+        center: ArrayLike | None = None,
+        backend: str | None = None,
+    ) -> LossModel:
         """The model's loss on ``(X, y)`` as a function of its flat parameters.
 
         What the engines (loss surfaces and lines) evaluate: see :mod:`fastnn.model`.

@@ -13,6 +13,11 @@ from __future__ import annotations
 import contextlib
 import contextvars
 from dataclasses import dataclass, fields, replace
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any
 
 
 @dataclass(frozen=True)
@@ -63,13 +68,13 @@ def get_config() -> ExecutionSettings:
     return _CONTEXT.get() or _SESSION[0]
 
 
-def set_config(**settings) -> None:
+def set_config(**settings: Any) -> None:
     """Set execution settings for the session (``None`` leaves a setting as it is)."""
     _SESSION[0] = _SESSION[0].merged(**_checked(settings))
 
 
 @contextlib.contextmanager
-def config_context(**settings):
+def config_context(**settings: Any) -> Iterator[ExecutionSettings]:
     """Execution settings for the calls inside the ``with`` block.
 
     Examples

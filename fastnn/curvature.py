@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import numbers
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -43,6 +44,17 @@ from fastnn._spectrum import (
 from fastnn._validation import check_allocation, check_int, check_random_state
 from fastnn.model import LossModel, as_loss_model
 from fastnn.surface import Surface
+
+if TYPE_CHECKING:
+    import os
+    from typing import Any
+
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from fastnn._typing import ArrayLike, Seed
+    from fastnn.surface._result import Surface
+
 
 __all__ = [
     "DENSE_MAX_PARAMS",
@@ -82,7 +94,16 @@ def _block(v, n_params: int, name: str = "v") -> tuple[np.ndarray, bool]:
     return np.ascontiguousarray(block), single
 
 
-def hvp(model, X, y, v, *, center=None, penalty: bool = False, backend=None) -> np.ndarray:
+def hvp(
+    model: Any,
+    X: ArrayLike,
+    y: ArrayLike,
+    v: ArrayLike,
+    *,
+    center: ArrayLike | None = None,
+    penalty: bool = False,
+    backend: str | None = None,
+) -> np.ndarray:
     """Exact Hessian-vector product(s) of the mean loss.
 
     Parameters
@@ -126,7 +147,15 @@ def hvp(model, X, y, v, *, center=None, penalty: bool = False, backend=None) -> 
     return out[0] if single else out
 
 
-def hessian(model, X, y, *, center=None, penalty: bool = False, backend=None) -> np.ndarray:
+def hessian(
+    model: Any,
+    X: ArrayLike,
+    y: ArrayLike,
+    *,
+    center: ArrayLike | None = None,
+    penalty: bool = False,
+    backend: str | None = None,
+) -> np.ndarray:
     """The dense Hessian of the mean loss, (n_params, n_params), symmetric.
 
     Its columns are HVPs of unit vectors, a block of them per pass over the data; the
@@ -171,18 +200,18 @@ class HessianEigs:
 
 
 def hessian_eigs(
-    model,
-    X,
-    y,
+    model: Any,
+    X: ArrayLike,
+    y: ArrayLike,
     k: int = 2,
     *,
     which: str = "largest",
-    center=None,
+    center: ArrayLike | None = None,
     penalty: bool = False,
     method: str = "auto",
     tol: float = 0.0,
-    random_state=None,
-    backend=None,
+    random_state: Seed | None = None,
+    backend: str | None = None,
 ) -> HessianEigs:
     """The ``k`` extreme eigenvalues and eigenvectors of the Hessian of the mean loss.
 
@@ -229,16 +258,16 @@ def hessian_eigs(
 
 
 def hessian_trace(
-    model,
-    X,
-    y,
+    model: Any,
+    X: ArrayLike,
+    y: ArrayLike,
     *,
     n_vectors: int = 100,
     block: int = 16,
-    center=None,
+    center: ArrayLike | None = None,
     penalty: bool = False,
-    random_state=None,
-    backend=None,
+    random_state: Seed | None = None,
+    backend: str | None = None,
 ) -> tuple[float, float]:
     """Hutchinson's estimate of the Hessian's trace, and its standard error.
 
@@ -285,7 +314,7 @@ class SpectralDensity:
     nodes: np.ndarray
     weights: np.ndarray
 
-    def plot(self, ax=None, *, log: bool = True):
+    def plot(self, ax: Axes | None = None, *, log: bool = True) -> Axes:
         """The density over the eigenvalues (matplotlib Axes), on a log scale by default."""
         import matplotlib.pyplot as plt
 
@@ -339,18 +368,18 @@ def _lanczos_block(product: HessianOperator, starts: np.ndarray, steps: int):
 
 
 def hessian_density(
-    model,
-    X,
-    y,
+    model: Any,
+    X: ArrayLike,
+    y: ArrayLike,
     *,
     n_vectors: int = 8,
     steps: int | None = None,
     width: float | None = None,
     grid_size: int = 1000,
-    center=None,
+    center: ArrayLike | None = None,
     penalty: bool = False,
-    random_state=None,
-    backend=None,
+    random_state: Seed | None = None,
+    backend: str | None = None,
 ) -> SpectralDensity:
     """The Hessian's eigenvalue density by stochastic Lanczos quadrature.
 
@@ -415,7 +444,7 @@ class CurvatureSurface:
     min: Surface
 
     @classmethod
-    def load(cls, path, *, verify: bool = False) -> CurvatureSurface:
+    def load(cls, path: str | os.PathLike[str], *, verify: bool = False) -> CurvatureSurface:
         """A finished curvature map from one ``.zarr`` store (``curvature_surface(out=...)``).
 
         Values stay on disk; the axes, centre and directions are checked against the
@@ -474,7 +503,14 @@ class CurvatureSurface:
         """Second axis of the grid."""
         return self.max.b
 
-    def plot(self, ax=None, *, loss=None, levels: int = 15, title=None):
+    def plot(
+        self,
+        ax: Axes | None = None,
+        *,
+        loss: Surface | None = None,
+        levels: int = 15,
+        title: str | None = None,
+    ) -> Figure:
         """Convexity map: the ratio as a heat map (diverging colours, 0 white).
 
         Blue: locally convex (both eigenvalues positive); red: negative curvature, as
@@ -519,7 +555,9 @@ class CurvatureSurface:
                 low, high = np.nanmin(values), np.nanmax(values)
                 levels = basin_levels(low, high, levels, basin_depth(values, low, high))
             lines = ax.contour(A, B, values, levels=levels, colors="k", linewidths=0.7)
-            ax.clabel(lines, lines.levels[::3], fontsize="x-small")  # the basin's rings crowd
+            ax.clabel(
+                lines, np.asarray(lines.levels)[::3], fontsize="x-small"
+            )  # the basin's rings crowd
         from fastnn.plot import axis_titles
 
         x_title, y_title = axis_titles(self.max)
@@ -531,16 +569,16 @@ class CurvatureSurface:
 
 
 def curvature_surface(
-    model,
-    X,
-    y,
+    model: Any,
+    X: ArrayLike,
+    y: ArrayLike,
     *,
-    out=None,
+    out: str | os.PathLike[str] | np.ndarray | None = None,
     resume: bool = False,
     overwrite: bool = False,
     curvature_tol: float = 0.0,
-    **options,
-):
+    **options: Any,
+) -> CurvatureSurface:
     """The Hessian's extreme eigenvalues at every point of a plane: a convexity map.
 
     Every grid point gets the largest and the smallest eigenvalue of the Hessian of the

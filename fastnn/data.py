@@ -13,10 +13,15 @@ import csv
 import numbers
 import os
 import zipfile
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from fastnn._validation import check_int, check_random_state
+
+if TYPE_CHECKING:
+    from fastnn._typing import ArrayLike, Seed
+
 
 __all__ = ["blobs", "donut", "linear", "load"]
 
@@ -24,12 +29,12 @@ __all__ = ["blobs", "donut", "linear", "load"]
 def linear(
     n: int = 100,
     *,
-    seed=None,
+    seed: Seed | None = None,
     intercept: float = 3.0,
     slope: float = 2.5,
     noise: float = 5.0,
     x_range: tuple[float, float] = (-4.0, 6.0),
-):
+) -> tuple[np.ndarray, np.ndarray]:
     """Noisy samples of a line: ``y = intercept + slope * x + noise * N(0, 1)``.
 
     The lecture's linear-regression example (section 1); its gradient-descent
@@ -119,10 +124,10 @@ def _shuffled(rng, X, y):
 def blobs(
     n: int = 1000,
     *,
-    seed=None,
-    means=((0.0, 0.0), (-1.0, 5.0)),
-    cov=((1.0, 0.7), (0.7, 1.0)),
-):
+    seed: Seed | None = None,
+    means: ArrayLike = ((0.0, 0.0), (-1.0, 5.0)),
+    cov: ArrayLike = ((1.0, 0.7), (0.7, 1.0)),
+) -> tuple[np.ndarray, np.ndarray]:
     """Two correlated 2-D Gaussians, one per class (the lecture's logistic regression).
 
     Parameters
@@ -143,26 +148,26 @@ def blobs(
     n = check_int(n, "n")
     rng = check_random_state(seed)
     means = [_check_pair(m, f"means[{k}]") for k, m in enumerate(_two(means, "means"))]
-    cov = np.asarray(cov, dtype=np.float64) if _is_numeric(cov) else None
-    if cov is None or cov.shape != (2, 2) or not np.all(np.isfinite(cov)):
+    matrix = np.asarray(cov, dtype=np.float64) if _is_numeric(cov) else None
+    if matrix is None or matrix.shape != (2, 2) or not np.all(np.isfinite(matrix)):
         raise ValueError(f"cov must be a finite 2 x 2 matrix; got {_short(cov)}")
-    if cov[0, 1] != cov[1, 0] or np.linalg.eigvalsh(cov)[0] < 0:
-        raise ValueError(f"cov must be symmetric positive semi-definite; got {cov.tolist()}")
+    if matrix[0, 1] != matrix[1, 0] or np.linalg.eigvalsh(matrix)[0] < 0:
+        raise ValueError(f"cov must be symmetric positive semi-definite; got {matrix.tolist()}")
     y = _labels(n)
     counts = (n - n // 2, n // 2)
-    X = np.concatenate([rng.multivariate_normal(means[c], cov, size=counts[c]) for c in (0, 1)])
+    X = np.concatenate([rng.multivariate_normal(means[c], matrix, size=counts[c]) for c in (0, 1)])
     return _shuffled(rng, X, y)
 
 
 def donut(
     n: int = 2000,
     *,
-    seed=None,
+    seed: Seed | None = None,
     inner_variance: float = 2.0,
     radius: float = 5.0,
     radius_std: float = 1.0,
     n_angles: int = 100,
-):
+) -> tuple[np.ndarray, np.ndarray]:
     """A Gaussian blob inside a noisy ring: not linearly separable (the lecture's network).
 
     Class 0 is an isotropic Gaussian at the origin with variance
@@ -189,7 +194,9 @@ def donut(
     return _shuffled(rng, np.concatenate([inner, ring]), _labels(n))
 
 
-def load(path, *, return_names: bool = False):
+def load(
+    path: str | os.PathLike[str], *, return_names: bool = False
+) -> tuple[np.ndarray, np.ndarray] | tuple[np.ndarray, np.ndarray, list[str] | None]:
     r"""Read a data set from a file: ``(X, y)``, or ``(X, y, feature_names)``.
 
     Parameters

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -26,13 +27,22 @@ from fastnn._codes import LOG_LOSS, SOFTMAX_LOG_LOSS, SQUARED_ERROR
 from fastnn.exceptions import FastnnWarning
 from fastnn.layout import MLPLayout
 
+if TYPE_CHECKING:
+    from typing import Any
+
+    from fastnn._typing import ArrayLike
+    from fastnn.layout import LinearLayout
+    from fastnn.mlp import MLPClassifier, MLPRegressor
+    from fastnn.model import LossModel
+
+
 __all__ = ["ImportedPipeline", "from_sklearn", "from_torch", "to_sklearn", "to_torch"]
 
 # scikit-learn's hidden activations -> fastnn's
 _ACTIVATIONS = {"logistic": "sigmoid", "tanh": "tanh", "relu": "relu", "identity": "identity"}
 
 
-def from_sklearn(estimator):
+def from_sklearn(estimator: Any) -> Any:
     """A fitted scikit-learn model as a fitted fastnn estimator.
 
     Parameters
@@ -244,7 +254,7 @@ class ImportedPipeline:
 
     imported_from_: str
 
-    def __init__(self, transform, estimator):
+    def __init__(self, transform: Any, estimator: Any) -> None:
         self.transform = transform
         self.estimator = estimator
 
@@ -254,35 +264,44 @@ class ImportedPipeline:
             transformed = transformed.toarray()
         return np.asarray(transformed, dtype=np.float64)
 
-    def loss_model(self, X, y, *, center=None, backend=None):
+    def loss_model(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        *,
+        center: ArrayLike | None = None,
+        backend: str | None = None,
+    ) -> LossModel:
         """The last step's :class:`~fastnn.model.LossModel` on the transformed ``X``."""
         model = self.estimator.loss_model(self._x(X), y, center=center, backend=backend)
         kind = type(self.estimator).__name__
         return dataclasses.replace(model, name=f"{kind} (from scikit-learn Pipeline)")
 
-    def loss_grad(self, X, y, theta=None):
+    def loss_grad(
+        self, X: ArrayLike, y: ArrayLike, theta: ArrayLike | None = None
+    ) -> tuple[float, np.ndarray]:
         """Mean loss and gradient of the last step on the transformed ``X``."""
         return self.estimator.loss_grad(self._x(X), y, theta)
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """The pipeline's predictions."""
         return self.estimator.predict(self._x(X))
 
-    def predict_proba(self, X):
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Class probabilities (classifiers)."""
         return self.estimator.predict_proba(self._x(X))
 
-    def score(self, X, y):
+    def score(self, X: ArrayLike, y: ArrayLike) -> float:
         """Accuracy (classifiers) or R^2 (regressors) of the pipeline."""
         return self.estimator.score(self._x(X), y)
 
     @property
-    def theta_(self):
+    def theta_(self) -> np.ndarray:
         """The last step's parameters."""
         return self.estimator.theta_
 
     @property
-    def layout_(self):
+    def layout_(self) -> MLPLayout | LinearLayout:
         """The last step's parameter layout."""
         return self.estimator.layout_
 
@@ -317,7 +336,9 @@ _TORCH_PASSED_THROUGH = ("Dropout", "Identity", "Flatten")
 TORCH_LOSSES = ("cross_entropy", "nll_loss", "bce_with_logits", "mse")
 
 
-def from_torch(module, loss: str, *, batch_norm: str | None = None):
+def from_torch(
+    module: Any, loss: str, *, batch_norm: str | None = None
+) -> MLPClassifier | MLPRegressor:
     """A PyTorch ``nn.Sequential`` network as a fitted fastnn estimator.
 
     Parameters
@@ -630,7 +651,9 @@ def _check_torch_activation(layer, position: int, caller: str) -> None:
         )
 
 
-def to_torch(theta, module, *, vector: bool = False, direction: bool = False):
+def to_torch(
+    theta: ArrayLike, module: Any, *, vector: bool = False, direction: bool = False
+) -> Any:
     """A parameter vector of fastnn's layout as ``module``'s own parameters.
 
     Parameters
@@ -701,7 +724,7 @@ def to_torch(theta, module, *, vector: bool = False, direction: bool = False):
     return torch.cat([t.reshape(-1) for t in tensors]) if vector else tensors
 
 
-def to_sklearn(theta, estimator) -> dict:
+def to_sklearn(theta: ArrayLike, estimator: Any) -> dict:
     """A parameter vector of fastnn's layout as a scikit-learn model's attributes.
 
     Parameters

@@ -16,10 +16,14 @@ layer's weights is unit k's incoming weights), and the parameters' names:
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from fastnn._validation import check_int, check_option
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
 class _Layout:
@@ -33,11 +37,11 @@ class _Layout:
     def intercepts(self, theta):  # pragma: no cover - every layout defines it
         raise NotImplementedError
 
-    def filters(self, theta) -> list[tuple[np.ndarray, np.ndarray]]:
+    def filters(self, theta: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
         """``(weights, biases)`` views of ``theta`` per layer (column k = unit k's inputs)."""
         return list(zip(self.coefs(theta), self.intercepts(theta), strict=True))
 
-    def param_index(self, name) -> int:
+    def param_index(self, name: int | str) -> int:
         """The position in ``theta`` of a parameter given by index (negative allowed) or name.
 
         Raises
@@ -113,16 +117,16 @@ class LinearLayout(_Layout):
     'x'
     """
 
-    def __init__(self, n_features: int, feature_names=None):
+    def __init__(self, n_features: int, feature_names: Sequence[str] | None = None) -> None:
         self.n_features = check_int(n_features, "n_features")
         self.n_params = self.n_features + 1
         self.feature_names = _check_feature_names(feature_names, self.n_features)
 
-    def coefs(self, theta):
+    def coefs(self, theta: np.ndarray) -> list[np.ndarray]:
         """The weights as one ``(d, 1)`` matrix (a view of ``theta``)."""
         return [theta[1:, None]]
 
-    def intercepts(self, theta):
+    def intercepts(self, theta: np.ndarray) -> list[np.ndarray]:
         """The intercept as a length-1 vector (a view of ``theta``)."""
         return [theta[:1]]
 
@@ -177,7 +181,7 @@ class MLPLayout(_Layout):
     def _name_help(self) -> str:
         return "use 'W<layer>[<input>,<unit>]' or 'b<layer>[<unit>]' (as coefs_/intercepts_)"
 
-    def __init__(self, sizes):
+    def __init__(self, sizes: Sequence[int]) -> None:
         self.sizes = np.asarray(sizes, dtype=np.int64)
         if self.sizes.ndim != 1 or self.sizes.size < 2 or np.any(self.sizes < 1):
             raise ValueError(f"sizes must list >= 2 positive layer widths; got {sizes!r}")
@@ -192,14 +196,14 @@ class MLPLayout(_Layout):
         """Number of weight layers (hidden layers + 1)."""
         return self.sizes.size - 1
 
-    def coefs(self, theta):
+    def coefs(self, theta: np.ndarray) -> list[np.ndarray]:
         """Per-layer weight matrices, as views of ``theta``."""
         return [
             theta[w : w + a * b].reshape(a, b)
             for w, a, b in zip(self.weight_start, self.sizes[:-1], self.sizes[1:], strict=True)
         ]
 
-    def intercepts(self, theta):
+    def intercepts(self, theta: np.ndarray) -> list[np.ndarray]:
         """Per-layer bias vectors, as views of ``theta``."""
         return [theta[s : s + b] for s, b in zip(self.bias_start, self.sizes[1:], strict=True)]
 
@@ -228,7 +232,7 @@ class MLPLayout(_Layout):
         return None
 
     def initial_theta(
-        self, rng: np.random.Generator, init: str = "xavier", scale=1.0
+        self, rng: np.random.Generator, init: str = "xavier", scale: float | Sequence[float] = 1.0
     ) -> np.ndarray:
         """Random starting parameters.
 
@@ -250,7 +254,7 @@ class MLPLayout(_Layout):
                 W[...] = spread * rng.standard_normal((a, b))
         if np.ndim(scale) == 0:
             return theta * scale
-        for l, factor in enumerate(scale):
+        for l, factor in enumerate(np.asarray(scale, dtype=np.float64)):
             theta[self.weight_start[l] : self.bias_start[l] + self.sizes[l + 1]] *= factor
         return theta
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -40,10 +41,19 @@ from fastnn.exceptions import OverflowWarning
 from fastnn.layout import LinearLayout
 from fastnn.model import LINEAR
 
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from typing_extensions import Self
+
+    from fastnn._typing import ArrayLike, Seed
+    from fastnn.model import LossModel
+
+
 __all__ = ["LinearRegression", "LogisticRegression", "linear_fit_1d"]
 
 
-def linear_fit_1d(x, y) -> tuple[float, float]:
+def linear_fit_1d(x: ArrayLike, y: ArrayLike) -> tuple[float, float]:
     """Closed-form least-squares line through 1-D data: ``(intercept, slope)``.
 
     ``slope = sum((x - mean x)(y - mean y)) / sum((x - mean x)^2)``: the
@@ -126,7 +136,7 @@ class _LinearModel(BaseEstimator):
     def _fit_target(self, y, n_samples):
         return self._encode_target(y, n_samples)
 
-    def fit(self, X, y, theta0=None):
+    def fit(self, X: ArrayLike, y: ArrayLike, theta0: ArrayLike | None = None) -> Self:
         """Fit the model.
 
         Parameters
@@ -287,7 +297,9 @@ class _LinearModel(BaseEstimator):
         kernel = impl.mse_loss_grad if self._loss == "squared_error" else impl.bce_loss_grad
         return kernel(X, target, theta, grad), grad
 
-    def loss_grad(self, X, y, theta=None):
+    def loss_grad(
+        self, X: ArrayLike, y: ArrayLike, theta: ArrayLike | None = None
+    ) -> tuple[float, np.ndarray]:
         """Mean training loss and its gradient with respect to ``theta``.
 
         Parameters
@@ -383,15 +395,15 @@ class LinearRegression(_LinearModel):
     def __init__(
         self,
         *,
-        solver="ols",
-        fit_intercept=True,
-        learning_rate_init=0.01,
-        max_iter=1000,
-        batch_size="auto",
-        random_state=None,
-        backend="numba",
-        record_trajectory=False,
-    ):
+        solver: str = "ols",
+        fit_intercept: bool = True,
+        learning_rate_init: float | Sequence[float] = 0.01,
+        max_iter: int = 1000,
+        batch_size: int | str = "auto",
+        random_state: Seed | None = None,
+        backend: str = "numba",
+        record_trajectory: bool | int = False,
+    ) -> None:
         self.solver = solver
         self.fit_intercept = fit_intercept
         self.learning_rate_init = learning_rate_init
@@ -410,11 +422,11 @@ class LinearRegression(_LinearModel):
         self.intercept_ = float(theta[0])
         self.n_features_in_ = n_features
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Predicted targets ``intercept_ + X @ coef_``, shape (n_samples,)."""
         return self._logits(X)
 
-    def score(self, X, y):
+    def score(self, X: ArrayLike, y: ArrayLike) -> float:
         """Coefficient of determination R^2 of the predictions."""
         y_pred = self.predict(X)
         return r2_score(check_target(y, y_pred.size), y_pred)
@@ -477,16 +489,16 @@ class LogisticRegression(_LinearModel):
     def __init__(
         self,
         *,
-        solver="gd",
-        alpha=0.0,
-        fit_intercept=True,
-        learning_rate_init=0.1,
-        max_iter=1000,
-        batch_size="auto",
-        random_state=None,
-        backend="numba",
-        record_trajectory=False,
-    ):
+        solver: str = "gd",
+        alpha: float = 0.0,
+        fit_intercept: bool = True,
+        learning_rate_init: float | Sequence[float] = 0.1,
+        max_iter: int = 1000,
+        batch_size: int | str = "auto",
+        random_state: Seed | None = None,
+        backend: str = "numba",
+        record_trajectory: bool | int = False,
+    ) -> None:
         self.solver = solver
         self.alpha = alpha
         self.fit_intercept = fit_intercept
@@ -497,7 +509,7 @@ class LogisticRegression(_LinearModel):
         self.backend = backend
         self.record_trajectory = record_trajectory
 
-    def fit(self, X, y, theta0=None):
+    def fit(self, X: ArrayLike, y: ArrayLike, theta0: ArrayLike | None = None) -> Self:
         """Fit the model (see :meth:`LinearRegression.fit`).
 
         With more than two classes ``theta0`` is in the layout of ``layout_``
@@ -572,7 +584,14 @@ class LogisticRegression(_LinearModel):
                 del net.feature_names_in_
         return net
 
-    def loss_model(self, X, y, *, center=None, backend=None):
+    def loss_model(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        *,
+        center: ArrayLike | None = None,
+        backend: str | None = None,
+    ) -> LossModel:
         """As :meth:`fastnn.LinearRegression.loss_model`; a network's for more than two classes."""
         if self._multinomial is None:
             return super().loss_model(X, y, center=center, backend=backend)
@@ -581,7 +600,9 @@ class LogisticRegression(_LinearModel):
         origin = "" if source is None else f", from {source}"
         return dataclasses.replace(model, name=f"LogisticRegression (multinomial{origin})")
 
-    def loss_grad(self, X, y, theta=None):
+    def loss_grad(
+        self, X: ArrayLike, y: ArrayLike, theta: ArrayLike | None = None
+    ) -> tuple[float, np.ndarray]:
         """As :meth:`LinearRegression.loss_grad`; more than two classes: in ``layout_``."""
         if self._multinomial is not None:
             return self._multinomial.loss_grad(X, y, theta)
@@ -615,13 +636,13 @@ class LogisticRegression(_LinearModel):
         self.intercept_ = theta[:1]
         self.n_features_in_ = n_features
 
-    def decision_function(self, X):
+    def decision_function(self, X: ArrayLike) -> np.ndarray:
         """Logits ``intercept_ + X @ coef_.T``: shape (n_samples,), or (n_samples, n_classes)."""
         if self._multinomial is not None:
             return self._multinomial.decision_function(X)
         return self._logits(X)
 
-    def predict_proba(self, X):
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Class probabilities, shape (n_samples, n_classes), columns in ``classes_`` order."""
         if self._multinomial is not None:
             return self._multinomial.predict_proba(X)
@@ -633,7 +654,7 @@ class LogisticRegression(_LinearModel):
         proba[:, 0] = impl.sigmoid(-z, np.empty(z.size))
         return proba
 
-    def predict_log_proba(self, X):
+    def predict_log_proba(self, X: ArrayLike) -> np.ndarray:
         """Log of :meth:`predict_proba`, computed stably from the logits."""
         if self._multinomial is not None:
             return self._multinomial.predict_log_proba(X)
@@ -643,7 +664,7 @@ class LogisticRegression(_LinearModel):
             [impl.log_sigmoid(-z, np.empty(z.size)), impl.log_sigmoid(z, np.empty(z.size))]
         )
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Predicted labels: ``classes_[1]`` where the logit is positive.
 
         More than two classes: the class of the largest logit.
@@ -653,7 +674,7 @@ class LogisticRegression(_LinearModel):
         positive = self._logits(X) > 0.0  # first: it says "not fitted" when it is not
         return self.classes_[positive.astype(np.intp)]
 
-    def score(self, X, y):
+    def score(self, X: ArrayLike, y: ArrayLike) -> float:
         """Mean accuracy of :meth:`predict` on ``(X, y)``."""
         y_pred = self.predict(X)
         return float(np.mean(y_pred == check_labels(y, y_pred.size)))

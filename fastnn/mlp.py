@@ -12,6 +12,7 @@ import copy
 import warnings
 from dataclasses import dataclass
 from functools import partial
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -57,6 +58,14 @@ from fastnn._validation import (
 from fastnn.layout import MLPLayout
 from fastnn.model import NETWORK
 
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from typing_extensions import Self
+
+    from fastnn._typing import Activation, ArrayLike, Seed
+
+
 __all__ = ["MLPClassifier", "MLPRegressor"]
 
 SOLVERS = ("gd", "sgd", "minibatch", "momentum", "adam")
@@ -100,30 +109,30 @@ class _BaseMLP(BaseEstimator):
 
     def __init__(
         self,
-        hidden_layer_sizes=(100,),
-        activation="relu",
+        hidden_layer_sizes: int | Sequence[int] = (100,),
+        activation: Activation = "relu",
         *,
-        solver="adam",
-        alpha=0.0,
-        learning_rate_init=0.001,
-        batch_size="auto",
-        max_iter=200,
-        tol=1e-4,
-        n_iter_no_change=10,
-        momentum=0.9,
-        beta_1=0.9,
-        beta_2=0.999,
-        epsilon=1e-8,
-        init="xavier",
-        init_scale=1.0,
-        biases=True,
-        random_state=None,
-        backend="numba",
-        record_trajectory=False,
-        warm_start=False,
-        early_stopping=False,
-        validation_fraction=0.1,
-    ):
+        solver: str = "adam",
+        alpha: float = 0.0,
+        learning_rate_init: float | Sequence[float] = 0.001,
+        batch_size: int | str = "auto",
+        max_iter: int = 200,
+        tol: float | None = 1e-4,
+        n_iter_no_change: int = 10,
+        momentum: float = 0.9,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        init: str = "xavier",
+        init_scale: float | Sequence[float] = 1.0,
+        biases: bool = True,
+        random_state: Seed | None = None,
+        backend: str = "numba",
+        record_trajectory: bool | int = False,
+        warm_start: bool = False,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+    ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -169,7 +178,7 @@ class _BaseMLP(BaseEstimator):
         raise NotImplementedError
 
     # -- training -------------------------------------------------------------------------
-    def fit(self, X, y, theta0=None):
+    def fit(self, X: ArrayLike, y: ArrayLike, theta0: ArrayLike | None = None) -> Self:
         """Train the network on ``(X, y)``.
 
         Parameters
@@ -359,7 +368,9 @@ class _BaseMLP(BaseEstimator):
         activation = network_table(self.get_params(), len(hidden))
         return NETWORK, Y, MLPLayout((X.shape[1], *hidden, Y.shape[1])), loss, activation
 
-    def loss_grad(self, X, y, theta=None):
+    def loss_grad(
+        self, X: ArrayLike, y: ArrayLike, theta: ArrayLike | None = None
+    ) -> tuple[float, np.ndarray]:
         """Mean training loss and its gradient (by backpropagation) at ``theta``.
 
         Parameters
@@ -683,7 +694,7 @@ class MLPClassifier(_BaseMLP):
             return position.astype(np.float64)[:, None]
         return np.eye(self.classes_.size)[position]
 
-    def partial_fit(self, X, y, classes=None):
+    def partial_fit(self, X: ArrayLike, y: ArrayLike, classes: ArrayLike | None = None) -> Self:
         """One epoch of the solver over ``(X, y)``, continuing the model and its optimiser.
 
         The first call starts a network (drawn by ``init``); later calls, and a call on a
@@ -750,7 +761,7 @@ class MLPClassifier(_BaseMLP):
             return float(np.mean((z[:, 0] > 0.0) == (Y[:, 0] == 1.0)))
         return float(np.mean(np.argmax(z, axis=1) == np.argmax(Y, axis=1)))
 
-    def decision_function(self, X):
+    def decision_function(self, X: ArrayLike) -> np.ndarray:
         """The output layer's logits.
 
         Shape (n_samples,) for two classes (positive means ``classes_[1]``; a network
@@ -762,7 +773,7 @@ class MLPClassifier(_BaseMLP):
             return z[:, 0].copy() if self._one_logit else z[:, 1] - z[:, 0]
         return z
 
-    def predict_log_proba(self, X):
+    def predict_log_proba(self, X: ArrayLike) -> np.ndarray:
         """Log of :meth:`predict_proba`, computed from the logits.
 
         Finite where a probability underflows to 0.
@@ -780,7 +791,7 @@ class MLPClassifier(_BaseMLP):
         top = z.max(axis=1, keepdims=True)
         return z - top - np.log(np.sum(np.exp(z - top), axis=1, keepdims=True))
 
-    def predict_proba(self, X):
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Class probabilities, shape (n_samples, n_classes), columns in ``classes_`` order."""
         z = self._logits(X)
         impl = backend_module(self.backend)
@@ -792,14 +803,14 @@ class MLPClassifier(_BaseMLP):
         shifted = np.exp(z - z.max(axis=1, keepdims=True))
         return shifted / shifted.sum(axis=1, keepdims=True)
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Most probable class of each sample."""
         z = self._logits(X)
         if self._one_logit:
             return self.classes_[(z[:, 0] > 0.0).astype(np.intp)]
         return self.classes_[np.argmax(z, axis=1)]
 
-    def score(self, X, y):
+    def score(self, X: ArrayLike, y: ArrayLike) -> float:
         """Mean accuracy."""
         y_pred = self.predict(X)
         return float(np.mean(y_pred == check_labels(y, y_pred.size)))
@@ -837,31 +848,31 @@ class MLPRegressor(_BaseMLP):
 
     def __init__(
         self,
-        hidden_layer_sizes=(100,),
-        activation="relu",
+        hidden_layer_sizes: int | Sequence[int] = (100,),
+        activation: Activation = "relu",
         *,
-        output_activation="identity",
-        solver="adam",
-        alpha=0.0,
-        learning_rate_init=0.001,
-        batch_size="auto",
-        max_iter=200,
-        tol=1e-4,
-        n_iter_no_change=10,
-        momentum=0.9,
-        beta_1=0.9,
-        beta_2=0.999,
-        epsilon=1e-8,
-        init="xavier",
-        init_scale=1.0,
-        biases=True,
-        random_state=None,
-        backend="numba",
-        record_trajectory=False,
-        warm_start=False,
-        early_stopping=False,
-        validation_fraction=0.1,
-    ):
+        output_activation: str | tuple[str, float] = "identity",
+        solver: str = "adam",
+        alpha: float = 0.0,
+        learning_rate_init: float | Sequence[float] = 0.001,
+        batch_size: int | str = "auto",
+        max_iter: int = 200,
+        tol: float | None = 1e-4,
+        n_iter_no_change: int = 10,
+        momentum: float = 0.9,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        init: str = "xavier",
+        init_scale: float | Sequence[float] = 1.0,
+        biases: bool = True,
+        random_state: Seed | None = None,
+        backend: str = "numba",
+        record_trajectory: bool | int = False,
+        warm_start: bool = False,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+    ) -> None:
         # every parameter in the signature, as scikit-learn's get_params reads it
         super().__init__(
             hidden_layer_sizes, activation, solver=solver, alpha=alpha,
@@ -885,7 +896,7 @@ class MLPRegressor(_BaseMLP):
     def _encode(self, y, n_samples):
         return self._targets(y, n_samples)
 
-    def partial_fit(self, X, y):
+    def partial_fit(self, X: ArrayLike, y: ArrayLike) -> Self:
         """One epoch of the solver over ``(X, y)``, continuing the model and its optimiser.
 
         As :meth:`MLPClassifier.partial_fit`, without classes.
@@ -919,7 +930,7 @@ class MLPRegressor(_BaseMLP):
         z = impl.mlp_logits(X, theta, layout.sizes, activation, np.empty(Y.shape))
         return float(np.mean([r2_score(Y[:, k], z[:, k]) for k in range(Y.shape[1])]))
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Predicted targets, shape (n_samples,) when fitted on 1-D y."""
         z = self._logits(X)
         return z[:, 0].copy() if self._y_ndim == 1 else z
@@ -929,7 +940,7 @@ class MLPRegressor(_BaseMLP):
         tags.target_tags.multi_output = True
         return tags
 
-    def score(self, X, y):
+    def score(self, X: ArrayLike, y: ArrayLike) -> float:
         """R^2, averaged over outputs."""
         y_pred = self._logits(X)
         Y = self._targets(y, y_pred.shape[0])

@@ -11,6 +11,7 @@ understand, and the backend.  Each fastnn estimator builds one with its
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -18,6 +19,14 @@ from fastnn._activations import needs_pre_activations
 from fastnn._backends import backend_module
 from fastnn._codes import LOG_LOSS, SOFTMAX_LOG_LOSS, SQUARED_ERROR
 from fastnn.layout import LinearLayout, MLPLayout
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from types import ModuleType
+    from typing import Any
+
+    from fastnn._typing import ArrayLike
+
 
 LINEAR, NETWORK = "linear", "mlp"
 
@@ -68,7 +77,7 @@ def _network_hvp(impl, model, theta, alpha, V, out, cache, cached):
     )  # fmt: skip
 
 
-def hvp_cache_rows(sizes, activation) -> int:
+def hvp_cache_rows(sizes: Sequence[int], activation: np.ndarray) -> int:
     """Rows of ``mlp_hvp``'s cache for a network of ``sizes`` and activation table.
 
     The outputs, deltas and ``W delta`` of every unit past the inputs, and their
@@ -173,7 +182,7 @@ class LossModel:
             )
 
     @property
-    def impl(self):
+    def impl(self) -> ModuleType:
         """The kernels of ``backend``: :mod:`fastnn.kernels` or :mod:`fastnn.reference`."""
         return backend_module(self.backend)
 
@@ -254,7 +263,13 @@ class LossModel:
         return self.accuracy_at(theta) if metric == "accuracy" else self.loss_at(theta)
 
 
-def as_loss_model(model, X, y, center=None, backend=None) -> LossModel:
+def as_loss_model(
+    model: Any,
+    X: ArrayLike,
+    y: ArrayLike,
+    center: ArrayLike | None = None,
+    backend: str | None = None,
+) -> LossModel:
     """The :class:`LossModel` of what a user passes to an engine.
 
     Parameters

@@ -11,11 +11,19 @@ draws.
 from __future__ import annotations
 
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from fastnn._validation import check_int, check_positive
 from fastnn.exceptions import DivergenceWarning
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+    from fastnn._typing import ArrayLike
+
 
 __all__ = ["gradient_descent"]
 
@@ -26,7 +34,9 @@ __all__ = ["gradient_descent"]
 _GROWTH_WINDOW = 5
 
 
-def gradient_descent(grad, theta0, lr, n_iter):
+def gradient_descent(
+    grad: Callable[[Any], ArrayLike], theta0: ArrayLike, lr: float, n_iter: int
+) -> np.ndarray:
     """Gradient descent ``theta <- theta - lr * grad(theta)`` on a user function.
 
     Parameters

@@ -6,9 +6,26 @@ Figure; none calls ``plt.show()``, so all work headless (Agg).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, cast
+
 import numpy as np
 
 from fastnn._validation import check_option
+
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Callable, Mapping, Sequence
+
+    from matplotlib.animation import FuncAnimation
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from fastnn._typing import ArrayLike
+    from fastnn.connectivity._curve import Curve
+    from fastnn.connectivity._path import PathProfile
+    from fastnn.surface._result import LossLine, Surface
+    from fastnn.surface._topology import Topology
+
 
 SURFACE_KINDS = ("contour", "filled", "3d")
 
@@ -36,14 +53,19 @@ def detached_figure(figsize=(6.4, 4.8)):
     return Figure(figsize=figsize, layout="constrained")
 
 
-def new_figure(ax=None, *, figsize=(6.4, 4.8), projection=None):
+def new_figure(
+    ax: Axes | None = None,
+    *,
+    figsize: tuple[float, float] = (6.4, 4.8),
+    projection: str | None = None,
+) -> tuple[Figure, Axes]:
     """``(figure, axes)``: ``ax``'s, or a new Figure with constrained layout.
 
     The new Figure is :func:`detached_figure`'s: shown once in a notebook, no backend
     needed.  Constrained layout keeps colour bars and their labels inside the saved image.
     """
     if ax is not None:
-        return ax.figure, ax
+        return cast("Figure", ax.figure), ax
     fig = detached_figure(figsize)
     return fig, fig.add_subplot(projection=projection)
 
@@ -56,7 +78,9 @@ def _figure(ax, projection=None):
 MAX_DRAWN_POINTS = 2001
 
 
-def surface_grid(surface, max_points: int | None = None):
+def surface_grid(
+    surface: Surface, max_points: int | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(A, B, Z)`` for matplotlib: ``Z[j, i]`` is the loss at ``(a[i], b[j])``.
 
     matplotlib draws ``Z[row, col]`` at ``(x[col], y[row])``; the surface stores
@@ -80,7 +104,9 @@ BASIN_DEPTH = 1e-3
 NEAR_MINIMUM_SHARE = 2e-3
 
 
-def basin_levels(low, high, n=DEFAULT_LEVELS, depth=BASIN_DEPTH):
+def basin_levels(
+    low: float, high: float, n: int = DEFAULT_LEVELS, depth: float = BASIN_DEPTH
+) -> np.ndarray:
     """Contour levels that resolve a minimum's basin: ``low + (high - low) * geomspace(depth, 1)``.
 
     Near a minimum a loss grows about quadratically with the distance, so levels whose
@@ -92,7 +118,13 @@ def basin_levels(low, high, n=DEFAULT_LEVELS, depth=BASIN_DEPTH):
     return low + (high - low) * np.geomspace(depth, 1.0, n)
 
 
-def basin_depth(values, low, high, depth=BASIN_DEPTH, share=NEAR_MINIMUM_SHARE):
+def basin_depth(
+    values: np.ndarray,
+    low: float,
+    high: float,
+    depth: float = BASIN_DEPTH,
+    share: float = NEAR_MINIMUM_SHARE,
+) -> float:
     """The first ring's height over the range for :func:`basin_levels`.
 
     ``depth``, or less where the minimum lies deeper than that: then the first ring is
@@ -109,7 +141,7 @@ def basin_depth(values, low, high, depth=BASIN_DEPTH, share=NEAR_MINIMUM_SHARE):
     return min(depth, max(near / (high - low), np.finfo(np.float64).eps))
 
 
-def round_ticks(low, high, log=False, most=7):
+def round_ticks(low: float, high: float, log: bool = False, most: int = 7) -> np.ndarray:
     """Tick values with short labels between ``low`` and ``high``.
 
     On a log scale 1, 2, 5 x 10^k (every digit where that leaves fewer than three),
@@ -135,18 +167,18 @@ def _tick_label(value) -> str:
 
 
 def plot_surface(
-    surface,
-    kind="contour",
-    trajectory=None,
-    ax=None,
-    levels=None,
-    log=False,
-    vmin=None,
-    vmax=None,
-    cmap="viridis",
-    title=None,
-    markers=True,
-):
+    surface: Surface,
+    kind: str = "contour",
+    trajectory: ArrayLike | Mapping[str, ArrayLike] | None = None,
+    ax: Axes | None = None,
+    levels: int | Sequence[float] | None = None,
+    log: bool = False,
+    vmin: float | None = None,
+    vmax: float | None = None,
+    cmap: str = "viridis",
+    title: str | None = None,
+    markers: bool = True,
+) -> Figure:
     """Draw a :class:`fastnn.surface.Surface` as contour lines, filled contours or a 3-D surface.
 
     Parameters
@@ -190,6 +222,8 @@ def plot_surface(
 
     norm: Normalize | None = None
     ticks = None
+    # A count or the values until here, then the values drawn.
+    levels = cast(Any, levels)
     if np.ndim(levels) == 0 and levels is not None:
         if isinstance(levels, bool) or not isinstance(levels, (int, np.integer)) or levels < 2:
             raise ValueError(f"levels must be an int >= 2 or a sequence of values; got {levels!r}")
@@ -209,7 +243,7 @@ def plot_surface(
     elif count is not None and metric == "loss":
         from matplotlib.colors import BoundaryNorm
 
-        levels = basin_levels(low, high, levels or count, basin_depth(finite, low, high))
+        levels = basin_levels(low, high, int(levels or count), basin_depth(finite, low, high))
         if kind == "filled":  # fill the floor of the basin too, below the first ring
             levels = np.r_[low, levels]
         norm = BoundaryNorm(levels, 256)
@@ -243,7 +277,7 @@ def plot_surface(
     return fig
 
 
-def axis_titles(surface) -> tuple[str, str]:
+def axis_titles(surface: Surface) -> tuple[str, str]:
     """What a surface's two axes are, in words: ``"PC1 (93.1%)"``, ``"random direction 1"``.
 
     A plane of named parameters keeps their names.
@@ -355,8 +389,15 @@ MAX_FRAMES = 60
 
 
 def animate_path(
-    surface, trajectory, *, losses=None, kind="contour", interval=80, title=None, **options
-):
+    surface: Surface,
+    trajectory: ArrayLike | Mapping[str, ArrayLike],
+    *,
+    losses: ArrayLike | None = None,
+    kind: str = "contour",
+    interval: int = 80,
+    title: str | None = None,
+    **options: Any,
+) -> FuncAnimation:
     """An optimiser's path drawn step by step on a surface: a matplotlib animation.
 
     Parameters
@@ -434,16 +475,18 @@ def animate_path(
     return animation
 
 
-def save_animation(animation, path, fps=None, dpi=72) -> None:
+def save_animation(
+    animation: FuncAnimation, path: str | os.PathLike[str], fps: int | None = None, dpi: int = 72
+) -> None:
     """Write an animation: ``.gif`` with pillow, ``.mp4`` with ffmpeg (when installed)."""
     from matplotlib.animation import FFMpegWriter, PillowWriter
 
     path = check_animation_path(path)
-    fps = fps or max(1, round(1000 / animation._interval))
+    fps = fps or max(1, round(1000 / animation._interval))  # type: ignore[attr-defined]
     moving = getattr(animation, "_fastnn_moving", None)
     if moving is not None and path.endswith(".gif"):
         draw, n_frames, parts = moving
-        _write_gif_blitted(animation._fig, draw, n_frames, parts, path, fps, dpi)
+        _write_gif_blitted(animation._fig, draw, n_frames, parts, path, fps, dpi)  # type: ignore[attr-defined]
         return
     writer = PillowWriter(fps=fps) if path.endswith(".gif") else FFMpegWriter(fps=fps)
     animation.save(path, writer=writer, dpi=dpi)
@@ -492,7 +535,7 @@ def _write_gif_blitted(fig, draw, n_frames, moving, path, fps, dpi) -> None:
     frames[0].save(path, save_all=True, append_images=frames[1:], duration=int(1000 / fps), loop=0)
 
 
-def check_animation_path(path) -> str:
+def check_animation_path(path: str | os.PathLike[str]) -> str:
     """``path`` as a str, once it names a ``.gif`` (or an ``.mp4`` with ffmpeg installed)."""
     from matplotlib.animation import writers
 
@@ -540,7 +583,7 @@ def _path_losses(surface, coords):
     return np.asarray(surface.values.vindex[i, j])  # a Zarr store: only those points
 
 
-def plot_loss_line(line, ax=None, title=None):
+def plot_loss_line(line: LossLine, ax: Axes | None = None, title: str | None = None) -> Figure:
     """Draw a :class:`fastnn.surface.LossLine`: loss against alpha, the centre marked."""
     fig, ax = _figure(ax)
     ax.plot(line.alpha, line.values, "-", lw=1.5)
@@ -554,7 +597,9 @@ def plot_loss_line(line, ax=None, title=None):
     return fig
 
 
-def plot_path_profile(profile, ax=None, title=None, style="-"):
+def plot_path_profile(
+    profile: PathProfile, ax: Axes | None = None, title: str | None = None, style: str = "-"
+) -> Figure:
     """Draw a :class:`fastnn.connectivity.PathProfile`: loss (and error, right axis) against t.
 
     One colour per data set; a second call with ``ax=fig.axes[0]`` and another ``style``
@@ -582,7 +627,13 @@ def plot_path_profile(profile, ax=None, title=None, style="-"):
     return fig
 
 
-def plot_curve_on_plane(surface, curve, ax=None, title=None, points=201):
+def plot_curve_on_plane(
+    surface: Surface,
+    curve: Curve,
+    ax: Axes | None = None,
+    title: str | None = None,
+    points: int = 201,
+) -> Figure:
     """A trained curve and the straight line on the surface of their plane (Garipov et al.).
 
     ``surface`` is a map of :meth:`fastnn.connectivity.Curve.plane` (or of any plane the
@@ -607,7 +658,9 @@ def plot_curve_on_plane(surface, curve, ax=None, title=None, points=201):
     return fig
 
 
-def plot_persistence_diagram(topology, threshold, ax=None, title=None):
+def plot_persistence_diagram(
+    topology: Topology, threshold: float, ax: Axes | None = None, title: str | None = None
+) -> Figure:
     """A :class:`~fastnn.surface.Topology`'s persistence diagram: saddle against minimum.
 
     Basins deeper than ``threshold`` lie above the dashed line; the deepest basin (it
@@ -637,7 +690,14 @@ def plot_persistence_diagram(topology, threshold, ax=None, title=None):
     return fig
 
 
-def plot_basins(surface, topology, threshold, ax=None, title=None, most=20):
+def plot_basins(
+    surface: Surface,
+    topology: Topology,
+    threshold: float,
+    ax: Axes | None = None,
+    title: str | None = None,
+    most: int = 20,
+) -> Figure:
     """``surface``'s contours with the basins deeper than ``threshold`` outlined.
 
     A basin's region is the connected part of ``{values < saddle}`` that holds its minimum
@@ -679,7 +739,14 @@ def plot_basins(surface, topology, threshold, ax=None, title=None, most=20):
 _CLASS_COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple")
 
 
-def plot_regression_data(x, y, intercept=None, slope=None, ax=None, title="Data"):
+def plot_regression_data(
+    x: ArrayLike,
+    y: ArrayLike,
+    intercept: float | None = None,
+    slope: float | None = None,
+    ax: Axes | None = None,
+    title: str = "Data",
+) -> Figure:
     """Scatter of ``(x, y)`` with the true line ``intercept + slope x`` dashed (when given)."""
     fig, ax = _figure(ax)
     x = np.ravel(x)
@@ -694,7 +761,13 @@ def plot_regression_data(x, y, intercept=None, slope=None, ax=None, title="Data"
     return fig
 
 
-def plot_fitted_lines(x, y, lines, ax=None, title="Fitted lines"):
+def plot_fitted_lines(
+    x: ArrayLike,
+    y: ArrayLike,
+    lines: Mapping[str, tuple[float, float]],
+    ax: Axes | None = None,
+    title: str = "Fitted lines",
+) -> Figure:
     """The data and one line per entry of ``lines``: ``{label: (intercept, slope)}``."""
     fig, ax = _figure(ax)
     x = np.ravel(x)
@@ -716,7 +789,12 @@ def plot_fitted_lines(x, y, lines, ax=None, title="Fitted lines"):
     return fig
 
 
-def plot_descent_1d(f, paths, ax=None, title="Gradient descent on f(theta)"):
+def plot_descent_1d(
+    f: Callable[..., Any],
+    paths: Mapping[Any, ArrayLike],
+    ax: Axes | None = None,
+    title: str = "Gradient descent on f(theta)",
+) -> Figure:
     """A 1-D function and the iterates of gradient descent for several learning rates.
 
     Parameters
@@ -742,7 +820,13 @@ def plot_descent_1d(f, paths, ax=None, title="Gradient descent on f(theta)"):
     return fig
 
 
-def plot_descent_2d(f, paths, ax=None, title="Gradient descent paths", extent=None):
+def plot_descent_2d(
+    f: Callable[..., Any],
+    paths: Mapping[Any, ArrayLike],
+    ax: Axes | None = None,
+    title: str = "Gradient descent paths",
+    extent: tuple[float, float, float, float] | None = None,
+) -> Figure:
     """Contours of a 2-D function and gradient-descent paths on it (``{label: (n, 2) array}``)."""
     fig, ax = _figure(ax)
     points = np.concatenate([np.asarray(p) for p in paths.values()])
@@ -765,7 +849,13 @@ def plot_descent_2d(f, paths, ax=None, title="Gradient descent paths", extent=No
     return fig
 
 
-def plot_loss_curve(curves, ax=None, log=False, title="Loss per iteration", xlabel="iteration"):
+def plot_loss_curve(
+    curves: np.ndarray | Mapping[str, np.ndarray],
+    ax: Axes | None = None,
+    log: bool = False,
+    title: str = "Loss per iteration",
+    xlabel: str = "iteration",
+) -> Figure:
     """One loss curve per entry of ``curves`` (``{label: values}``, or one array)."""
     fig, ax = _figure(ax)
     if not isinstance(curves, dict):
@@ -790,7 +880,14 @@ def _class_name(label) -> str:
     return f"class {int(value)}" if value.is_integer() else f"class {value:g}"
 
 
-def plot_classes(X, y, X_test=None, y_test=None, ax=None, title="Classes"):
+def plot_classes(
+    X: np.ndarray,
+    y: np.ndarray,
+    X_test: np.ndarray | None = None,
+    y_test: np.ndarray | None = None,
+    ax: Axes | None = None,
+    title: str = "Classes",
+) -> Figure:
     """2-D samples coloured by class; test samples (when given) as open markers."""
     fig, ax = _figure(ax)
     for k, label in enumerate(np.unique(y)):
@@ -812,7 +909,14 @@ def plot_classes(X, y, X_test=None, y_test=None, ax=None, title="Classes"):
     return fig
 
 
-def plot_decision(proba, X, y, ax=None, title="Predictions", resolution=200):
+def plot_decision(
+    proba: Any,
+    X: np.ndarray,
+    y: np.ndarray,
+    ax: Axes | None = None,
+    title: str = "Predictions",
+    resolution: int = 200,
+) -> Figure:
     """Predicted probability of the second class over the plane, its 0.5 contour, and the data.
 
     Parameters

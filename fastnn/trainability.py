@@ -58,6 +58,17 @@ from fastnn.grid import (
 from fastnn.optim import sample_orders
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
+
+    import plotly.graph_objects as go
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from fastnn.boundary import BoundaryDimension
+
+
+if TYPE_CHECKING:
     from fastnn.boundary import Refinement
 from fastnn.surface import describe_axes
 
@@ -195,7 +206,7 @@ class TrainabilityMap:
         return ~failed_runs(self.divergence_epoch, self.last_losses, outcome)
 
     @classmethod
-    def load(cls, path, *, verify: bool = False) -> TrainabilityMap:
+    def load(cls, path: str | os.PathLike[str], *, verify: bool = False) -> TrainabilityMap:
         """A finished map from a ``.zarr`` store (``trainability(..., out="map.zarr")``).
 
         The three fields stay on disk (``zarr.Array``: index them, or ``numpy.asarray``);
@@ -228,7 +239,9 @@ class TrainabilityMap:
         axes = describe_axes(self.labels, self.a, self.b)
         return f"TrainabilityMap({axes}, {100 * self.diverged.mean():.1f}% diverged)"
 
-    def boundary_dimension(self, *, outcome="fastnn", smallest=1, largest=None):
+    def boundary_dimension(
+        self, *, outcome: str = "fastnn", smallest: int = 1, largest: int | None = None
+    ) -> BoundaryDimension:
         """The box-counting dimension of the boundary between trainable and failed runs.
 
         ``outcome`` as :meth:`trainable`; see :func:`fastnn.boundary.box_counting_dimension`
@@ -243,7 +256,7 @@ class TrainabilityMap:
         return _with_cell(box_counting_dimension(self.trainable(outcome), smallest=smallest,
                                                  largest=largest), self)  # fmt: skip
 
-    def to_plotly(self, *, title=None):
+    def to_plotly(self, *, title: str | None = None) -> go.Figure:
         """The map as an interactive Plotly heat map (hover: each run's outcome).
 
         See :func:`fastnn.interactive.trainability_figure`; needs the ``interactive`` extra.
@@ -252,7 +265,13 @@ class TrainabilityMap:
 
         return trainability_figure(self, title=title)
 
-    def plot(self, ax=None, *, title=None, box=None):
+    def plot(
+        self,
+        ax: Axes | None = None,
+        *,
+        title: str | None = None,
+        box: tuple[tuple[float, float], tuple[float, float]] | None = None,
+    ) -> Figure:
         """The map: converged runs in blues by convergence, diverged ones in reds by epoch.
 
         Darker is faster either way (a fast convergence, an early divergence); axes are
@@ -337,7 +356,7 @@ class RefinedTrainabilityMap:
         return self.a.size, self.b.size
 
     @classmethod
-    def load(cls, path, *, verify: bool = False) -> RefinedTrainabilityMap:
+    def load(cls, path: str | os.PathLike[str], *, verify: bool = False) -> RefinedTrainabilityMap:
         """A finished refined map from its directory (``trainability(..., refine=L, out=)``).
 
         The rounds are read from their stores (each checked as a finished store's is,
@@ -420,7 +439,9 @@ class RefinedTrainabilityMap:
         return TrainabilityMap(self.a, self.b, values, convergence, epoch, self.labels,
                                self.scale, dict(self.info), last)  # fmt: skip
 
-    def boundary_dimension(self, *, outcome=None, smallest=1, largest=None):
+    def boundary_dimension(
+        self, *, outcome: str | None = None, smallest: int = 1, largest: int | None = None
+    ) -> BoundaryDimension:
         """The box-counting dimension of the refined outcome's boundary.
 
         See :meth:`TrainabilityMap.boundary_dimension`.
@@ -438,7 +459,14 @@ class RefinedTrainabilityMap:
             f"({100 * self.n_trained / dense:.2g}%), {100 * self.diverged.mean():.1f}% diverged)"
         )
 
-    def plot(self, ax=None, *, title=None, most=1024, box=None):
+    def plot(
+        self,
+        ax: Axes | None = None,
+        *,
+        title: str | None = None,
+        most: int = 1024,
+        box: tuple[tuple[float, float], tuple[float, float]] | None = None,
+    ) -> Figure:
         """The outcome (blue: converged, red: diverged) at up to ``most`` points a side.
 
         ``box`` ((a0, a1), (b0, b1)) outlines a region, e.g. the next map of a zoom sequence.
@@ -499,7 +527,7 @@ def _edges(centres: np.ndarray, scale: str) -> np.ndarray:
     return np.exp(edges) if scale == "log" else edges
 
 
-def plot_zoom(maps, *, ncols: int = 3):
+def plot_zoom(maps: Sequence[Any], *, ncols: int = 3) -> Figure:
     """A zoom sequence: one panel per map, each outlining the box of the next.
 
     Returns

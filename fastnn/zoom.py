@@ -14,12 +14,20 @@ frames side by side.
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from fastnn._validation import check_int, check_positive
 from fastnn.boundary import boundary_cells
 from fastnn.trainability import plot_zoom, trainability
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
+
+    from fastnn._typing import ArrayLike
+
 
 __all__ = ["plot_zoom", "save_zoom_movie", "trainability_zoom"]
 
@@ -56,22 +64,22 @@ def _box(centre, previous, factor, scale):
 
 
 def trainability_zoom(
-    estimator,
-    X,
-    y,
+    estimator: Any,
+    X: ArrayLike,
+    y: ArrayLike,
     *,
-    params=("learning_rate_init[0]", "learning_rate_init[1]"),
-    ranges=((1e-3, 10.0), (1e-3, 10.0)),
-    frames=4,
-    factor=4.0,
-    resolution=33,
-    refine=2,
-    outcome="fastnn",
-    scale="log",
-    out=None,
-    resume=False,
-    overwrite=False,
-    **options,
+    params: Sequence[int | str] = ("learning_rate_init[0]", "learning_rate_init[1]"),
+    ranges: Sequence[tuple[float, float]] = ((1e-3, 10.0), (1e-3, 10.0)),
+    frames: int = 4,
+    factor: float = 4.0,
+    resolution: int | tuple[int, int] = 33,
+    refine: int = 2,
+    outcome: str = "fastnn",
+    scale: str = "log",
+    out: str | os.PathLike[str] | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+    **options: Any,
 ) -> list:
     """Refined maps of boxes ever narrower around the boundary of trainability.
 
@@ -119,7 +127,9 @@ def trainability_zoom(
     return maps
 
 
-def save_zoom_movie(maps, path, *, fps=2, overwrite=False) -> None:
+def save_zoom_movie(
+    maps: Sequence[Any], path: str | os.PathLike[str], *, fps: int = 2, overwrite: bool = False
+) -> None:
     """The frames of :func:`trainability_zoom` as an animated GIF, box and scale on each."""
     from fastnn.plot import check_animation_path, save_animation
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 import copy
 import warnings
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -38,6 +39,12 @@ from fastnn._backends import backend_module
 from fastnn._validation import check_int, check_option, check_random_state, check_X
 from fastnn.connectivity._pair import check_same_function, estimator_of
 from fastnn.exceptions import ConvergenceWarning
+
+if TYPE_CHECKING:
+    from typing import Any
+
+    from fastnn._typing import ArrayLike, Seed
+
 
 METHODS = ("weights", "activations")
 
@@ -216,15 +223,15 @@ def _permuted_copy(model_b, index):
 
 
 def align(
-    model_a,
-    model_b,
+    model_a: Any,
+    model_b: Any,
     *,
-    method="weights",
-    X=None,
-    max_iter=100,
-    random_state=0,
-    return_alignment=False,
-):
+    method: str = "weights",
+    X: ArrayLike | None = None,
+    max_iter: int = 100,
+    random_state: Seed = 0,
+    return_alignment: bool = False,
+) -> Any:
     """A copy of ``model_b`` with its hidden units permuted to match ``model_a``.
 
     The copy computes the same function as ``model_b`` (its predictions and losses are

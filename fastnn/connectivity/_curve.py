@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -36,6 +37,18 @@ from fastnn.connectivity._path import PathProfile, profile_line, profile_points
 from fastnn.exceptions import DivergenceWarning
 from fastnn.layout import MLPLayout
 from fastnn.model import as_loss_model
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from fastnn._typing import ArrayLike, Seed
+    from fastnn.surface._plane import Plane
+    from fastnn.surface._result import Surface
+
 
 OPTIMIZERS = ("sgd", "adam")
 
@@ -97,11 +110,11 @@ class Curve:
     diverged: bool = False
     info: dict = field(default_factory=dict)
 
-    def points(self, t) -> np.ndarray:
+    def points(self, t: ArrayLike) -> np.ndarray:
         """The parameters ``theta(t)`` at every ``t`` (shape ``(len(t), n_params)``)."""
         return curve_points(self.theta_a, self.bend, self.theta_b, np.atleast_1d(t), self.kind)
 
-    def plane(self, *, resolution=51, margin=0.2):
+    def plane(self, *, resolution: int | tuple[int, int] = 51, margin: float = 0.2) -> Plane:
         """The plane through the three control points (:func:`fastnn.plane_through`)."""
         from fastnn.surface import plane_through
 
@@ -117,7 +130,7 @@ class Curve:
             f"{self.line.loss_barrier[train]:.4g} on the line)"
         )
 
-    def plot(self, ax=None, title=None):
+    def plot(self, ax: Axes | None = None, title: str | None = None) -> Figure:
         """Loss along the curve and along the line, per data set; returns the Figure."""
         from fastnn.plot import plot_path_profile
 
@@ -126,7 +139,9 @@ class Curve:
             self.profile, ax=fig.axes[0], title=title or self._title(), style="-"
         )
 
-    def plot_plane(self, surface, ax=None, title=None):
+    def plot_plane(
+        self, surface: Surface, ax: Axes | None = None, title: str | None = None
+    ) -> Figure:
         """The curve, the line and the three points on ``surface``, a map of :meth:`plane`."""
         from fastnn.plot import plot_curve_on_plane
 
@@ -148,23 +163,23 @@ def _settings(optimizer, learning_rate, momentum, alpha, batch_size, biases):
 
 
 def connect(
-    model_a,
-    model_b,
-    X,
-    y,
+    model_a: Any,
+    model_b: Any,
+    X: ArrayLike,
+    y: ArrayLike,
     *,
-    curve="bezier",
-    data=None,
-    epochs=50,
-    batch_size=128,
-    optimizer="sgd",
-    learning_rate=0.01,
-    momentum=0.9,
-    alpha=0.0,
-    resolution=61,
-    random_state=0,
-    backend=None,
-    threads=None,
+    curve: str = "bezier",
+    data: Mapping[str, tuple[ArrayLike, ArrayLike]] | None = None,
+    epochs: int = 50,
+    batch_size: int | str = 128,
+    optimizer: str = "sgd",
+    learning_rate: float = 0.01,
+    momentum: float = 0.9,
+    alpha: float = 0.0,
+    resolution: int | tuple[int, int] = 61,
+    random_state: Seed = 0,
+    backend: str | None = None,
+    threads: int | None = None,
 ) -> Curve:
     """Train a curve of low loss between two networks (Garipov et al. 2018).
 

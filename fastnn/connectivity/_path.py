@@ -14,12 +14,22 @@ It is 0 when the path never rises above that chord (the end points are on the gr
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from fastnn._validation import check_resolution
 from fastnn.connectivity._pair import check_same_function, data_sets, estimator_of
 from fastnn.model import as_loss_model
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from fastnn._typing import ArrayLike
 
 
 def barrier_height(t: np.ndarray, values: np.ndarray) -> float:
@@ -70,7 +80,7 @@ class PathProfile:
         ]
         return f"PathProfile({self.kind}, {self.t.size} points; {'; '.join(parts)})"
 
-    def plot(self, ax=None, title=None):
+    def plot(self, ax: Axes | None = None, title: str | None = None) -> Figure:
         """Loss (and error, on a second axis) against ``t``; returns the matplotlib Figure."""
         from fastnn.plot import plot_path_profile
 
@@ -119,7 +129,15 @@ def profile_line(model_a, model_b, sets: dict, resolution, backend, threads) -> 
 
 
 def linear_barrier(
-    model_a, model_b, X=None, y=None, *, data=None, resolution=51, backend=None, threads=None
+    model_a: Any,
+    model_b: Any,
+    X: ArrayLike | None = None,
+    y: ArrayLike | None = None,
+    *,
+    data: Mapping[str, tuple[ArrayLike, ArrayLike]] | None = None,
+    resolution: int | tuple[int, int] = 51,
+    backend: str | None = None,
+    threads: int | None = None,
 ) -> PathProfile:
     """Loss and error on the straight line between two networks, and its barriers.
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 import numba
@@ -23,10 +24,16 @@ import numba
 from fastnn._numba import available_cpus, thread_pool_size
 from fastnn.grid._evaluation import compute_tile
 
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from types import ModuleType
+    from typing import Any
+
+
 RETRIES = 3
 
 
-def require_dask():
+def require_dask() -> ModuleType:
     try:
         import distributed
     except ImportError:
@@ -118,7 +125,7 @@ def _sigint_ignored():
 
 
 @contextlib.contextmanager
-def dask_client(workers: int | None = None, scheduler: str | None = None):
+def dask_client(workers: int | None = None, scheduler: str | None = None) -> Iterator[Any]:
     """A Dask client for the surface engine; closes the client and any cluster it started.
 
     ``workers``: a local cluster of that many single-threaded worker processes;

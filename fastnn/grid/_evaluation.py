@@ -14,13 +14,17 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from fastnn._backends import backend_module
 
+if TYPE_CHECKING:
+    from typing import Any
 
-def _no_fixed_cost(arrays) -> int:
+
+def _no_fixed_cost(arrays: Any) -> int:
     return 0
 
 
@@ -142,7 +146,9 @@ def _frozen(array):
     return copy
 
 
-def evaluate_tile(evaluation: Evaluation, rows, cols, out=None) -> np.ndarray:
+def evaluate_tile(
+    evaluation: Evaluation, rows: tuple[int, int], cols: tuple[int, int], out: Any | None = None
+) -> np.ndarray:
     """The values of grid rows ``rows = (r0, r1)`` and columns ``cols = (c0, c1)``.
 
     Returns an array of shape ``evaluation.tile_shape(r1 - r0, c1 - c0)`` (``out`` when
@@ -160,7 +166,13 @@ def evaluate_tile(evaluation: Evaluation, rows, cols, out=None) -> np.ndarray:
     return out
 
 
-def compute_tile(evaluation: Evaluation, rows, cols, out=None, writer=None):
+def compute_tile(
+    evaluation: Evaluation,
+    rows: tuple[int, int],
+    cols: tuple[int, int],
+    out: Any | None = None,
+    writer: Callable[..., Any] | None = None,
+) -> Any:
     """A tile's values, or what ``writer(rows, cols, values)`` returns after storing them."""
     values = evaluate_tile(evaluation, rows, cols, out)
     return values if writer is None else writer(rows, cols, values)

@@ -13,7 +13,7 @@ import contextlib
 import os
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -40,6 +40,9 @@ from fastnn.grid._store import (
     resume_store,
 )
 from fastnn.grid._tiles import TilePlan, default_progress, plan_tiles
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
 @dataclass
@@ -144,7 +147,13 @@ def _output(out, resume: bool, overwrite: bool, fields) -> _Output:
     return _Output("array", out, resume, fields)
 
 
-def check_outputs(out, job_fields, resume: bool, overwrite: bool, per_field_resume=None):
+def check_outputs(
+    out: Any,
+    job_fields: Sequence[str],
+    resume: bool,
+    overwrite: bool,
+    per_field_resume: Sequence[bool] | None = None,
+) -> Any:
     """``out`` checked, touching nothing: one output for all fields, or one per field.
 
     ``per_field_resume`` (one flag per field) overrides ``resume`` for per-field
@@ -242,7 +251,7 @@ def _store_description(job: GridJob, fields, per_field: bool) -> dict:
     }
 
 
-def execution_settings(**per_call) -> ExecutionSettings:
+def execution_settings(**per_call: Any) -> ExecutionSettings:
     """One call's settings (its arguments over :func:`fastnn.config_context`'s), checked.
 
     ``threads`` an int in numba's pool, ``client`` a Dask client (dask.distributed
@@ -265,7 +274,7 @@ def execution_settings(**per_call) -> ExecutionSettings:
     return settings.merged(device=device)
 
 
-def executor_for(settings: ExecutionSettings):
+def executor_for(settings: ExecutionSettings) -> Any:
     """The executor of the settings: a Dask cluster's (``client``) or this process's."""
     if settings.client is not None:
         from fastnn.grid._distributed import on_cluster
@@ -278,10 +287,10 @@ def executor_for(settings: ExecutionSettings):
 def run_job(
     job: GridJob,
     settings: ExecutionSettings,
-    out=None,
+    out: Any | None = None,
     resume: bool = False,
     overwrite: bool = False,
-    outputs=None,
+    outputs: Any | None = None,
 ) -> GridResult:
     """Run ``job`` into ``out`` (None, an array, a ``.npy`` or ``.zarr`` path, or one per field).
 

@@ -27,12 +27,17 @@ import os
 import socket
 import time
 import zlib
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from fastnn._disk import full_disk_is
 from fastnn._validation import format_bytes
 from fastnn.grid._run import check_free_space
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
 
 # 2: marks carry the CRC-32 of their tile's values; 3: the tile plan is pinned by its
 # parameters (tile rows and columns), not a hash of every tile's bounds
@@ -312,13 +317,13 @@ def _reserve(path: str, size: int, created: bool) -> None:
         ) from None
 
 
-def real_path(path) -> str:
+def real_path(path: str | os.PathLike[str]) -> str:
     """The file a path names: absolute, every symbolic link resolved."""
     return os.path.realpath(os.fspath(path))
 
 
 @contextlib.contextmanager
-def writer_lock(filename):
+def writer_lock(filename: str | os.PathLike[str] | None) -> Iterator[None]:
     """Hold ``<real file>.lock`` while writing that file (nothing when ``filename`` is None).
 
     The lock belongs to the file, not to the spelling of its path: a symbolic link to

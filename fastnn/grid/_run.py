@@ -12,6 +12,7 @@ tile was computed) and :class:`FieldSinks` (one output per field).
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import numba
 import numpy as np
@@ -20,8 +21,15 @@ from fastnn._interrupts import deferred_interrupts
 from fastnn._validation import available_memory, format_bytes
 from fastnn.grid._evaluation import compute_tile
 
+if TYPE_CHECKING:
+    from typing import Any
 
-def check_fits_in_memory(shape, remedy: str, fields: int = 1) -> None:
+    from fastnn.grid._evaluation import Evaluation
+    from fastnn.grid._record import TileRecord
+    from fastnn.grid._tiles import TilePlan
+
+
+def check_fits_in_memory(shape: tuple[int, ...], remedy: str, fields: int = 1) -> None:
     """ValueError when a float64 grid of ``shape`` (x ``fields``) would not fit in memory.
 
     ``remedy`` says, in the caller's terms, how to stream it to disk instead.
@@ -58,7 +66,7 @@ class ArraySink:
 
     writer = None  # values travel back to this process, which writes them
 
-    def __init__(self, out: np.ndarray, record=None):
+    def __init__(self, out: np.ndarray, record: TileRecord | None = None) -> None:
         self.out = out
         self.record = record
         self.non_finite = 0  # values written that are inf or NaN (overflow)
@@ -68,11 +76,13 @@ class ArraySink:
         """Marked tiles whose values failed their CRC on resume (computed again)."""
         return getattr(self.record, "damaged", 0)
 
-    def pending(self, tiles) -> list[int]:
+    def pending(self, tiles: TilePlan) -> list[int]:
         done = set() if self.record is None else self.record.done
         return [k for k in range(len(tiles)) if k not in done]
 
-    def finish(self, k: int, bounds, values) -> None:
+    def finish(
+        self, k: int, bounds: tuple[tuple[int, int], tuple[int, int]], values: np.ndarray
+    ) -> None:
         (r0, r1), (c0, c1) = bounds
         self.out[r0:r1, c0:c1] = values
         self.non_finite += int(values.size - np.count_nonzero(np.isfinite(values)))
@@ -153,7 +163,12 @@ def progress_bar_class():
 
 
 def run(
-    evaluation, sink, tiles, progress: bool, executor, desc: str = "loss surface"
+    evaluation: Evaluation,
+    sink: Any,
+    tiles: TilePlan,
+    progress: bool,
+    executor: Any,
+    desc: str = "loss surface",
 ) -> tuple[int, int]:
     """Compute the tiles ``sink`` still needs, with a progress bar.
 
@@ -183,7 +198,7 @@ def run(
     return len(todo), sum(tiles.points(k) for k in todo)
 
 
-def in_process(threads: int | None = None):
+def in_process(threads: int | None = None) -> Any:
     """The executor that runs tiles one after another in this process on ``threads`` threads.
 
     numba's thread count is set for the run and restored afterwards.  Ctrl-C is held to

@@ -38,12 +38,19 @@ import os
 import shutil
 import warnings
 import zlib
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from fastnn._disk import full_disk_is
 from fastnn.grid._record import check_output_place, real_path
 from fastnn.grid._run import check_free_space
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from types import ModuleType
+    from typing import Any
+
 
 FORMAT = "fastnn.GridStore/1"
 # Surfaces written before stores held any map: read (never resumed) as they are.
@@ -52,12 +59,12 @@ _CHECKSUM_ERRORS = (ValueError, RuntimeError, OSError)
 _CHECKS = "checks/tiles"
 
 
-def is_store_path(path) -> bool:
+def is_store_path(path: str | os.PathLike[str]) -> bool:
     """Whether an ``out=`` path names a Zarr store (it ends in ``.zarr``)."""
     return os.fspath(path).rstrip("/").endswith(".zarr")
 
 
-def require_zarr():
+def require_zarr() -> ModuleType:
     try:
         import zarr
     except ImportError:
@@ -67,7 +74,7 @@ def require_zarr():
     return zarr
 
 
-def store_format(path) -> str | None:
+def store_format(path: str | os.PathLike[str]) -> str | None:
     """The fastnn format of the store at ``path``, or None for anything else."""
     import json
 
@@ -450,7 +457,7 @@ def verify_tiles(group, path: str) -> None:
             )
 
 
-def open_finished(path, verify: bool = False):
+def open_finished(path: str | os.PathLike[str], verify: bool = False) -> tuple[Any, dict]:
     """A finished store's group and attributes, its coordinates checked; values stay lazy.
 
     ``verify`` also reads every tile and checks it against its binding.
@@ -477,7 +484,7 @@ def open_finished(path, verify: bool = False):
     return group, attrs
 
 
-def recorded_argmin(group, attrs, field: str) -> tuple | None:
+def recorded_argmin(group: Any, attrs: Mapping[str, Any], field: str) -> tuple | None:
     """The recorded place of ``field``'s minimum, where it holds; None otherwise.
 
     It holds when it lies inside the grid and the value there is the recorded minimum
@@ -539,7 +546,7 @@ def _named(array, path: str):
     return StoredValues(array.async_array)
 
 
-def load_store(path, verify: bool = False) -> dict:
+def load_store(path: str | os.PathLike[str], verify: bool = False) -> dict:
     """The parts of a :class:`~fastnn.surface.Surface` from a finished store; values lazy."""
     path = os.fspath(path).rstrip("/")
     group, attrs = open_finished(path, verify)

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fastnn.grid._evaluation import Evaluation
+
 
 # A tile holds about this much work, in units of one cross-entropy sample evaluation
 # (about 0.2 s here: Dask schedules a task in about 6 ms, which stays under 5% of it) ...
@@ -51,7 +56,7 @@ class TilePlan:
     def __iter__(self):
         return (self[k] for k in range(len(self)))
 
-    def index(self, rows, cols) -> int:
+    def index(self, rows: tuple[int, int], cols: tuple[int, int]) -> int:
         """The number of the tile whose bounds start at ``rows[0]``, ``cols[0]``."""
         return (rows[0] // self.tile_rows) * self.grid[1] + cols[0] // self.cols
 
@@ -64,7 +69,7 @@ class TilePlan:
         return {"shape": list(self.shape), "tile_rows": self.tile_rows, "cols": self.cols}
 
 
-def plan_tiles(evaluation, tile_rows: int | None = None) -> TilePlan:
+def plan_tiles(evaluation: Evaluation, tile_rows: int | None = None) -> TilePlan:
     """The :class:`TilePlan` of an :class:`~fastnn.grid.Evaluation`'s grid.
 
     Tiles hold about :data:`TILE_WORK` units of work by the evaluation's own cost per
@@ -107,7 +112,7 @@ def _box_columns(points: int, box_rows: int, gb: int) -> int:
     return min(cols, gb)
 
 
-def default_progress(evaluation) -> bool:
+def default_progress(evaluation: Evaluation) -> bool:
     """Whether a run shows a progress bar by default (grids of about a minute or more)."""
     ga, gb = evaluation.shape
     work = ga * gb * evaluation.cost_per_point() + evaluation.cost_per_tile()

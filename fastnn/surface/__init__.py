@@ -11,6 +11,7 @@ kernels and :func:`~fastnn.surface._kinds.prepare`), ``_result`` (:class:`Surfac
 from __future__ import annotations
 
 import numbers
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -56,6 +57,14 @@ from fastnn.surface._plane import (
 from fastnn.surface._result import LossLine, Surface
 from fastnn.surface._topology import Topology
 
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Mapping, Sequence
+    from typing import Any
+
+    from fastnn._typing import ArrayLike, Seed
+
+
 __all__ = [
     "LossLine",
     "Plane",
@@ -73,34 +82,34 @@ __all__ = [
 
 
 def loss_surface(
-    model,
-    X,
-    y,
+    model: Any,
+    X: ArrayLike,
+    y: ArrayLike,
     *,
-    plane=None,
-    params=None,
-    directions=None,
-    span=None,
-    resolution=None,
-    center=None,
-    random_state=None,
-    bias="zero",
-    orthogonalize=False,
-    trajectory=None,
-    method="auto",
-    backend=None,
-    progress=None,
-    threads=None,
-    out=None,
-    tile_rows=None,
-    resume=False,
-    client=None,
-    dtype="float64",
-    overwrite=False,
-    metric="loss",
-    data_name=None,
-    curvature_tol=0.0,
-    device=None,
+    plane: Plane | None = None,
+    params: Sequence[int | str] | None = None,
+    directions: str | ArrayLike | Surface | None = None,
+    span: float | Sequence[float] | Sequence[tuple[float, float]] | None = None,
+    resolution: int | tuple[int, int] | None = None,
+    center: ArrayLike | None = None,
+    random_state: Seed | None = None,
+    bias: str = "zero",
+    orthogonalize: bool = False,
+    trajectory: ArrayLike | Mapping[str, ArrayLike] | None = None,
+    method: str = "auto",
+    backend: str | None = None,
+    progress: Any | None = None,
+    threads: int | None = None,
+    out: str | os.PathLike[str] | np.ndarray | None = None,
+    tile_rows: int | None = None,
+    resume: bool = False,
+    client: Any | None = None,
+    dtype: str = "float64",
+    overwrite: bool = False,
+    metric: str = "loss",
+    data_name: str | None = None,
+    curvature_tol: float = 0.0,
+    device: str | None = None,
 ) -> Surface:
     """Evaluate a model's mean loss (or accuracy) on ``(X, y)`` over a 2-D grid in parameter space.
 
@@ -526,7 +535,13 @@ _PLANE_OPTIONS = frozenset(
 _PER_SURFACE_OPTIONS = frozenset({"out", "resume", "overwrite", "metric", "data_name"})
 
 
-def loss_surfaces(model, data, *, metrics="loss", **options) -> dict:
+def loss_surfaces(
+    model: Any,
+    data: Mapping[str, tuple[ArrayLike, ArrayLike]],
+    *,
+    metrics: Sequence[str] = "loss",
+    **options: Any,
+) -> dict:
     """One plane, several data sets and metrics: train and test loss and accuracy in one call.
 
     The plane and its grid (directions, centre, axes) are built once and every data set
@@ -593,22 +608,22 @@ def loss_surfaces(model, data, *, metrics="loss", **options) -> dict:
 
 
 def loss_line(
-    model,
-    X,
-    y,
+    model: Any,
+    X: ArrayLike,
+    y: ArrayLike,
     *,
-    to=None,
-    direction=None,
-    param=None,
-    span=None,
-    resolution=101,
-    center=None,
-    random_state=None,
-    bias="zero",
-    backend=None,
-    threads=None,
-    metric="loss",
-    data_name=None,
+    to: ArrayLike | None = None,
+    direction: ArrayLike | None = None,
+    param: int | str | None = None,
+    span: float | Sequence[float] | Sequence[tuple[float, float]] | None = None,
+    resolution: int | tuple[int, int] = 101,
+    center: ArrayLike | None = None,
+    random_state: Seed | None = None,
+    bias: str = "zero",
+    backend: str | None = None,
+    threads: int | None = None,
+    metric: str = "loss",
+    data_name: str | None = None,
 ) -> LossLine:
     """The loss along a line in parameter space.
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numbers
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -21,6 +21,14 @@ from fastnn._validation import (
     check_resolution,
     check_vector,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from typing import Any
+
+    from fastnn._typing import ArrayLike, Seed
+    from fastnn.surface._result import Surface
+
 
 DIRECTION_KINDS = ("random", "filter", "pca", "hessian", "hessian-extremes")
 
@@ -109,7 +117,7 @@ class Plane:
         """The parameters at grid point ``(i, j)``."""
         return self.origin + self.a[i] * self.u + self.b[j] * self.v
 
-    def to_torch(self, module, *, vector: bool = False) -> PlaneParameters:
+    def to_torch(self, module: Any, *, vector: bool = False) -> PlaneParameters:
         """The origin and directions as a torch module's own parameters.
 
         Parameters
@@ -133,7 +141,7 @@ class Plane:
             *(to_torch(d, module, vector=vector, direction=True) for d in (self.u, self.v)),
         )
 
-    def to_sklearn(self, estimator) -> PlaneParameters:
+    def to_sklearn(self, estimator: Any) -> PlaneParameters:
         """The origin and directions as a scikit-learn model's attributes.
 
         Parameters
@@ -153,26 +161,26 @@ class Plane:
         return PlaneParameters(*(to_sklearn(x, estimator) for x in (self.origin, self.u, self.v)))
 
     def __repr__(self) -> str:
-        axes = describe_axes(self.labels, self.a, self.b)
+        axes = describe_axes(self.labels or ("alpha", "beta"), self.a, self.b)
         return f"Plane({self.kind}, {axes}, {self.n_params} parameters)"
 
     @classmethod
     def build(
         cls,
-        model,
-        X,
-        y,
+        model: Any,
+        X: ArrayLike,
+        y: ArrayLike,
         *,
-        params=None,
-        directions=None,
-        span=None,
-        resolution=51,
-        center=None,
-        random_state=None,
-        bias="zero",
-        orthogonalize=False,
-        trajectory=None,
-        backend=None,
+        params: Sequence[int | str] | None = None,
+        directions: str | ArrayLike | Surface | None = None,
+        span: float | Sequence[float] | Sequence[tuple[float, float]] | None = None,
+        resolution: int | tuple[int, int] = 51,
+        center: ArrayLike | None = None,
+        random_state: Seed | None = None,
+        bias: str = "zero",
+        orthogonalize: bool = False,
+        trajectory: ArrayLike | Mapping[str, ArrayLike] | None = None,
+        backend: str | None = None,
     ) -> Plane:
         """The plane :func:`fastnn.loss_surface` would build from these arguments.
 
@@ -192,13 +200,13 @@ class Plane:
         )  # fmt: skip
 
     @classmethod
-    def from_surface(cls, surface) -> Plane:
+    def from_surface(cls, surface: Surface) -> Plane:
         """The plane and grid of a :class:`~fastnn.Surface`, exactly (centre, directions, axes)."""
         a, b = np.array(surface.a, dtype=np.float64), np.array(surface.b, dtype=np.float64)
         u, v = (np.array(d, dtype=np.float64) for d in surface.directions)
         center = np.array(surface.center, dtype=np.float64)
         origin = center.copy()
-        labels = tuple(surface.labels)
+        labels = (str(surface.labels[0]), str(surface.labels[1]))
         if surface.params is not None:
             params = (int(surface.params[0]), int(surface.params[1]))
             origin[list(params)] = 0.0
@@ -210,7 +218,14 @@ class Plane:
         return cls(origin, u, v, a, b, "directions", kind, None, info, center, labels)
 
     @classmethod
-    def from_vectors(cls, center, u, v, span=1.0, resolution=51) -> Plane:
+    def from_vectors(
+        cls,
+        center: ArrayLike,
+        u: ArrayLike,
+        v: ArrayLike,
+        span: float | Sequence[float] | Sequence[tuple[float, float]] = 1.0,
+        resolution: int | tuple[int, int] = 51,
+    ) -> Plane:
         """The plane ``center + a u + b v`` of explicit vectors (no model needed).
 
         ``span`` and ``resolution`` as in :func:`fastnn.loss_surface`.
@@ -225,7 +240,7 @@ class Plane:
         return cls(center.copy(), u, v, a, b, "directions", "vectors", None, info, center.copy())
 
 
-def describe_axes(labels, a, b) -> str:
+def describe_axes(labels: Sequence[str], a: np.ndarray, b: np.ndarray) -> str:
     """``"Ga x Gb, label in [lo, hi], label in [lo, hi]"``: a grid in a result's repr."""
     return (
         f"{a.size} x {b.size}, {labels[0]} in [{a[0]:.4g}, {a[-1]:.4g}], "
@@ -314,7 +329,9 @@ def check_not_parallel(u: np.ndarray, v: np.ndarray) -> float:
     return cos
 
 
-def filter_normalize(direction, theta, filters, bias: str) -> np.ndarray:
+def filter_normalize(
+    direction: np.ndarray, theta: np.ndarray, filters: Any, bias: str
+) -> np.ndarray:
     """Rescale each filter of ``direction`` to the norm of the same filter of ``theta``.
 
     A filter is the incoming weights of one unit (a column of a layer's weight
@@ -344,7 +361,9 @@ def gram_schmidt(u: np.ndarray, v: np.ndarray) -> np.ndarray:
     return w * (np.linalg.norm(v) / norm)
 
 
-def pca_directions(trajectory: np.ndarray, center: np.ndarray):
+def pca_directions(
+    trajectory: np.ndarray, center: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Top-2 principal directions of the trajectory's offsets from the centre.
 
     The SVD of ``M = trajectory - center`` (no further centring), so that projecting
@@ -565,7 +584,14 @@ def _parameters_of(point, name: str, size: int | None = None) -> np.ndarray:
     return check_vector(point if theta is None else theta, name, size=size)
 
 
-def plane_through(theta_a, theta_bend, theta_b, *, resolution=51, margin=0.2) -> Plane:
+def plane_through(
+    theta_a: ArrayLike,
+    theta_bend: ArrayLike,
+    theta_b: ArrayLike,
+    *,
+    resolution: int | tuple[int, int] = 51,
+    margin: float = 0.2,
+) -> Plane:
     """The plane through three points of parameter space, e.g. a curve's control points.
 
     Garipov et al.'s plane: origin ``theta_a``, ``u`` the unit vector towards

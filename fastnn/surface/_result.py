@@ -5,8 +5,25 @@ from __future__ import annotations
 import json
 import zipfile
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal, overload
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Mapping
+    from typing import Any
+
+    import plotly.graph_objects as go
+    import xarray
+    from matplotlib.animation import FuncAnimation
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from fastnn._typing import ArrayLike
+    from fastnn.surface._plane import Plane, PlaneParameters
+    from fastnn.surface._topology import Topology
+
 
 _FORMAT = "fastnn.Surface/1"
 
@@ -54,7 +71,7 @@ class Surface:
         return self.values.shape
 
     @property
-    def plane(self):
+    def plane(self) -> Plane:
         """The surface's :class:`~fastnn.Plane`: pass it as ``plane=`` for the same grid."""
         from fastnn.surface._plane import Plane
 
@@ -76,7 +93,7 @@ class Surface:
     def v(self) -> np.ndarray:
         return self.directions[1]
 
-    def to_torch(self, module, *, vector: bool = False):
+    def to_torch(self, module: Any, *, vector: bool = False) -> PlaneParameters:
         """The plane's origin and directions as ``module``'s parameters.
 
         ``self.plane.to_torch(module, vector=vector)``: see :meth:`fastnn.Plane.to_torch`
@@ -84,7 +101,7 @@ class Surface:
         """
         return self.plane.to_torch(module, vector=vector)
 
-    def to_sklearn(self, estimator):
+    def to_sklearn(self, estimator: Any) -> PlaneParameters:
         """The plane's origin and directions as ``estimator``'s attributes.
 
         ``self.plane.to_sklearn(estimator)``: see :meth:`fastnn.Plane.to_sklearn`.
@@ -118,7 +135,19 @@ class Surface:
         """
         return _first_extreme(self.values, largest=True)
 
-    def project(self, trajectory, return_residual: bool = False):
+    @overload
+    def project(
+        self, trajectory: ArrayLike, return_residual: Literal[False] = ...
+    ) -> np.ndarray: ...
+
+    @overload
+    def project(
+        self, trajectory: ArrayLike, return_residual: Literal[True]
+    ) -> tuple[np.ndarray, np.ndarray]: ...
+
+    def project(
+        self, trajectory: ArrayLike, return_residual: bool = False
+    ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
         """Coordinates ``(a, b)`` of parameter vectors in this surface's plane.
 
         Exact for ``params=`` (the two parameters' values); for directions, the
@@ -145,7 +174,7 @@ class Surface:
         coords, residual = project(path, self.center, self.directions, self.params)
         return (coords, residual) if return_residual else coords
 
-    def topology(self, threads: int = 1):
+    def topology(self, threads: int = 1) -> Topology:
         """The surface's basins: the sublevel-set persistence of its grid.
 
         Each basin's minimum, the height of the saddle that merges it into a deeper one
@@ -166,13 +195,21 @@ class Surface:
 
         return surface_topology(self, check_int(threads, "threads"))
 
-    def plot(self, kind: str = "contour", trajectory=None, ax=None, **kwargs):
+    def plot(
+        self,
+        kind: str = "contour",
+        trajectory: ArrayLike | Mapping[str, ArrayLike] | None = None,
+        ax: Axes | None = None,
+        **kwargs: Any,
+    ) -> Figure:
         """Draw the surface and return the Figure (see :func:`fastnn.plot.plot_surface`)."""
         from fastnn.plot import plot_surface
 
         return plot_surface(self, kind=kind, trajectory=trajectory, ax=ax, **kwargs)
 
-    def to_plotly(self, trajectory=None, **options):
+    def to_plotly(
+        self, trajectory: ArrayLike | Mapping[str, ArrayLike] | None = None, **options: Any
+    ) -> go.Figure:
         """The surface as an interactive Plotly figure: 3-D beside a contour map.
 
         Hover shows the values; the optimiser's path and the markers are drawn as in
@@ -184,7 +221,13 @@ class Surface:
 
         return surface_figure(self, trajectory, **options)
 
-    def animate(self, trajectory, path=None, overwrite=False, **options):
+    def animate(
+        self,
+        trajectory: ArrayLike | Mapping[str, ArrayLike],
+        path: str | os.PathLike[str] | None = None,
+        overwrite: bool = False,
+        **options: Any,
+    ) -> FuncAnimation:
         """The optimiser's path drawn step by step on the surface (a matplotlib animation).
 
         ``path``: also write it there (``.gif``; ``.mp4`` with ffmpeg); an existing file is
@@ -205,7 +248,7 @@ class Surface:
             save_animation(animation, path)
         return animation
 
-    def to_xarray(self):
+    def to_xarray(self) -> xarray.DataArray:
         """The values as an ``xarray.DataArray`` with labelled coordinates.
 
         Named by :attr:`metric` (``"loss"`` or ``"accuracy"``).  The dimensions are
@@ -238,7 +281,7 @@ class Surface:
             attrs=attrs,
         )
 
-    def save(self, path) -> None:
+    def save(self, path: str | os.PathLike[str]) -> None:
         """Write the surface to ``path`` (``.npz``); :meth:`load` reads it back exactly."""
         meta = {
             "format": _FORMAT,
@@ -258,7 +301,7 @@ class Surface:
         )
 
     @classmethod
-    def load(cls, path, *, verify: bool = False) -> Surface:
+    def load(cls, path: str | os.PathLike[str], *, verify: bool = False) -> Surface:
         """Read a surface written by :meth:`save`, or a finished ``.zarr`` store.
 
         A store's values stay on disk (a ``zarr.Array``: index it, or ``numpy.asarray``
@@ -392,7 +435,7 @@ class LossLine:
             f"center {self.center_loss:.6g})"
         )
 
-    def plot(self, ax=None, **kwargs):
+    def plot(self, ax: Axes | None = None, **kwargs: Any) -> Figure:
         """Draw loss against alpha; returns the matplotlib Figure."""
         from fastnn.plot import plot_loss_line
 

@@ -27,10 +27,18 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from fastnn._validation import check_nonnegative
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from fastnn.surface._result import Surface
+
 
 # The default threshold of a basin's persistence: this fraction of the value range.
 DEFAULT_THRESHOLD_SHARE = 0.01
@@ -115,11 +123,11 @@ class Topology:
             return self.threshold
         return check_nonnegative(threshold, "threshold")
 
-    def n_basins(self, threshold=None) -> int:
+    def n_basins(self, threshold: float | None = None) -> int:
         """Basins deeper than ``threshold`` (default :attr:`threshold`), edge basins included."""
         return int(np.sum(self.persistence > self._threshold(threshold)))
 
-    def basins(self, threshold=None) -> list:
+    def basins(self, threshold: float | None = None) -> list:
         """The basins deeper than ``threshold``, deepest first, one dict each.
 
         Keys: ``minimum``, ``saddle``, ``persistence``, ``at`` (the minimum's ``(a, b)``),
@@ -150,13 +158,22 @@ class Topology:
             f"({edge} on the grid's edge), {self.minimum.size} in all)"
         )
 
-    def plot_diagram(self, ax=None, threshold=None, title=None):
+    def plot_diagram(
+        self, ax: Axes | None = None, threshold: float | None = None, title: str | None = None
+    ) -> Figure:
         """The persistence diagram (saddle against minimum); returns the Figure."""
         from fastnn.plot import plot_persistence_diagram
 
         return plot_persistence_diagram(self, self._threshold(threshold), ax=ax, title=title)
 
-    def plot(self, surface, ax=None, threshold=None, title=None, most=20):
+    def plot(
+        self,
+        surface: Surface,
+        ax: Axes | None = None,
+        threshold: float | None = None,
+        title: str | None = None,
+        most: int = 20,
+    ) -> Figure:
         """The basins deeper than ``threshold`` outlined on ``surface``'s contour plot.
 
         Each basin's region below its saddle is outlined (at most ``most`` basins) and
