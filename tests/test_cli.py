@@ -545,3 +545,33 @@ def test_a_resumed_surface_reports_its_own_points_and_rate(tmp_path, capsys, mon
     line = capsys.readouterr().out
     computed = int(re.search(r"\): (\d+) points in", line)[1])
     assert computed == 4 * 16 and "(192 read back from --out)" in line
+
+
+def test_test_data_is_mapped_on_the_training_plane(tmp_path, capsys):
+    """--test-data: the held-out loss and accuracy on exactly the training surface's grid."""
+    from fastnn import lecture
+
+    X, y = data.blobs(300, seed=4)
+    X_test, y_test = data.blobs(120, seed=5)
+    train, test, out = tmp_path / "train.csv", tmp_path / "test.csv", tmp_path / "s.npz"
+    np.savetxt(train, np.c_[X, y], delimiter=",")
+    np.savetxt(test, np.c_[X_test, y_test], delimiter=",")
+    args = ["surface", "--model", "logistic", "--data", str(train), "--resolution", "9"]
+    assert main([*args, "--test-data", str(test), "--out", str(out), "--no-progress"]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    plane = Surface.load(out).plane
+    model = lecture.logistic_gd_model().fit(*load_data(str(train)))
+    expected = fastnn.loss_surfaces(model, {"test": load_data(str(test))},
+                                    metrics=("loss", "accuracy"), plane=plane)  # fmt: skip
+    for (_, metric), surface in expected.items():
+        what = "accuracy" if metric == "accuracy" else surface.info["loss"]
+        (line,) = [p for p in printed if p.startswith(f"test data {what}:")]
+        best = surface.values.max() if metric == "accuracy" else surface.values.min()
+        assert f"{'max' if metric == 'accuracy' else 'min'} {best:.6g} at" in line, line
+        assert line.endswith(f"centre {surface.center_loss:.6g}"), line
+    np.savetxt(test, np.c_[X_test, X_test[:, 0], y_test], delimiter=",")
+    assert main([*args, "--test-data", str(test), "--no-progress"]) == 2
+    assert "3 feature columns, the training data 2" in capsys.readouterr().err
+    np.savetxt(test, np.c_[X_test, y_test], delimiter=",")
+    assert main([*args, "--test-data", str(test), "--metric", "min_eigenvalue"]) == 2
+    assert "not with --metric min_eigenvalue" in capsys.readouterr().err

@@ -109,22 +109,27 @@ def require_interactive() -> None:
         raise CommandError(f"--html: {exc}") from None
 
 
-def load_data(path: str, return_names: bool = False):
-    """``fastnn.data.load(path)``, its errors as --data errors (exit 2)."""
+def load_data(path: str, return_names: bool = False, option: str = "--data"):
+    """``fastnn.data.load(path)``, its errors as errors of ``option`` (exit 2)."""
     from fastnn import data
 
     try:
         return data.load(path, return_names=return_names)
     except ValueError as exc:
-        raise CommandError(f"--data: {exc}") from None
+        raise CommandError(f"{option}: {exc}") from None
 
 
-def standardized(X):
-    """Features shifted to zero mean and scaled to unit variance (constant ones: centred)."""
+def standardized(X, reference=None):
+    """Features shifted to zero mean and scaled to unit variance (constant ones: centred).
+
+    With ``reference`` (the training features), by its mean and spread: a held-out set
+    is transformed as the training set was.
+    """
     import numpy as np
 
-    scale = X.std(axis=0)
-    return (X - X.mean(axis=0)) / np.where(scale > 0, scale, 1.0)
+    reference = X if reference is None else reference
+    scale = reference.std(axis=0)
+    return (X - reference.mean(axis=0)) / np.where(scale > 0, scale, 1.0)
 
 
 def write_atomically(path: str, write) -> None:

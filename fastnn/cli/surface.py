@@ -35,6 +35,12 @@ def add_parser(sub) -> None:
         help=".npz (arrays X, y) or .csv (X columns, then y); "
         "default: the lecture's data set for the model",
     )
+    surface.add_argument(
+        "--test-data",
+        metavar="FILE",
+        help="a held-out set (as --data; standardized as the training set with --standardize) "
+        "mapped on the same plane: its loss, and accuracy for classifiers, printed below",
+    )
     plane = surface.add_mutually_exclusive_group()
     plane.add_argument(
         "--params", nargs=2, metavar=("I", "J"), help="two parameters (index or name)"
@@ -332,11 +338,20 @@ def run(args) -> int:
         X, y, names = load_data(args.data, return_names=True)
     else:
         X, y = _lecture_data(args.model, args.seed)
+    test = None
+    if args.test_data is not None:
+        X_test, y_test = load_data(args.test_data, option="--test-data")
+        if X_test.shape[1] != X.shape[1]:
+            raise CommandError(
+                f"--test-data {args.test_data}: {X_test.shape[1]} feature columns, the training "
+                f"data {X.shape[1]}"
+            )
+        test = (standardized(X_test, X) if args.standardize else X_test, y_test)
     if args.standardize:
         X = standardized(X)
     _check_surface_options(args)  # before a cluster starts (seconds) or a model is fitted
     with _cluster(args) as client:
-        return _compute_surface(args, X, y, client, names)
+        return _compute_surface(args, X, y, client, names, test)
 
 
 @contextlib.contextmanager
@@ -386,13 +401,45 @@ def _check_surface_options(args) -> None:
         raise CommandError("--metric accuracy: --regression maps a squared error; use loss")
     if args.dtype == "float32" and args.model == "linear":
         raise CommandError("--dtype float32: implemented for --model mlp and logistic only")
+    if args.test_data is not None and args.metric.endswith("_eigenvalue"):
+        raise CommandError(
+            f"--test-data maps the loss and accuracy of a held-out set; not with --metric "
+            f"{args.metric}"
+        )
     if args.device == "cuda":
         _check_gpu_surface(args)
     if not (args.out or "").rstrip("/").endswith((".npy", ".zarr")):
         _check_fits_in_memory(args.resolution)
 
 
-def _compute_surface(args, X, y, client, feature_names=None) -> int:
+def _held_out_surfaces(model, surface, test, client, args) -> dict:
+    """--test-data: its loss (and a classifier's accuracy) on the training surface's plane."""
+    import fastnn
+
+    if test is None:
+        return {}
+    metrics = ("loss",) if args.model == "linear" or args.regression else ("loss", "accuracy")
+    try:
+        return fastnn.loss_surfaces(
+            model, {"test": test}, metrics=metrics, plane=surface.plane, threads=args.threads,
+            progress=not args.no_progress, client=client, dtype=args.dtype, device=args.device,
+        )  # fmt: skip
+    except (ValueError, TypeError, MemoryError) as exc:
+        raise CommandError(f"--test-data: {exc}") from None
+
+
+def _print_held_out(metric: str, surface) -> None:
+    best = surface.argmax() if metric == "accuracy" else surface.argmin()
+    i, j = best
+    what = "accuracy" if metric == "accuracy" else surface.info["loss"]
+    print(
+        f"test data {what}: {'max' if metric == 'accuracy' else 'min'} "
+        f"{surface.values[i, j]:.6g} at ({surface.labels[0]} = {surface.a[i]:.4g}, "
+        f"{surface.labels[1]} = {surface.b[j]:.4g}); centre {surface.center_loss:.6g}"
+    )
+
+
+def _compute_surface(args, X, y, client, feature_names=None, test=None) -> int:
     import numpy as np
 
     import fastnn
@@ -443,6 +490,7 @@ def _compute_surface(args, X, y, client, feature_names=None) -> int:
     if args.html:
         page = surface.to_plotly(path, log=args.log)
         write_atomically(args.html, lambda tmp: page.write_html(tmp, include_plotlyjs=True))
+    held_out = _held_out_surfaces(model, surface, test, client, args)
     ga, gb = surface.shape
     accuracy = args.metric == "accuracy"
     curvature = args.metric.endswith("_eigenvalue")
@@ -462,6 +510,8 @@ def _compute_surface(args, X, y, client, feature_names=None) -> int:
         f"({surface.labels[0]} = {surface.a[i]:.4g}, {surface.labels[1]} = {surface.b[j]:.4g}); "
         f"centre {surface.center_loss:.6g}"
     )
+    for (_, metric), other in held_out.items():
+        _print_held_out(metric, other)
     if accuracy or curvature:
         return 0
     if surface.values[i, j] < surface.center_loss - 1e-3 * abs(surface.center_loss):
