@@ -48,6 +48,7 @@ class Section:
     lines: list[str] = field(default_factory=list)
     figures: list[tuple[Any, str, str]] = field(default_factory=list)  # (figure, name, caption)
     animations: list[tuple[Any, str, str]] = field(default_factory=list)  # the same, GIFs
+    pages: list[tuple[Any, str, str]] = field(default_factory=list)  # Plotly figures, HTML
     results: dict = field(default_factory=dict)
 
     def say(self, text: str) -> None:
@@ -61,6 +62,10 @@ class Section:
     def animation(self, animation, name: str, caption: str) -> None:
         """Add a matplotlib animation, saved later as ``<name>.gif``."""
         self.animations.append((animation, name, caption))
+
+    def interactive(self, figure, name: str, caption: str) -> None:
+        """Add a Plotly figure, saved later as ``<name>.html`` (self-contained)."""
+        self.pages.append((figure, name, caption))
 
 
 def _descent_panels(f, paths):
@@ -434,10 +439,12 @@ def neural_network(seed: int, quick: bool) -> Section:
         "of its variance), with the path on top.",
     )
     steps = model.loss_model(X, y)
+    losses = [steps.loss_at(theta) for theta in model.trajectory_]
+    _interactive_surface(section, pca, model.trajectory_, losses)
     section.animation(
         pca.animate(
             model.trajectory_,
-            losses=[steps.loss_at(theta) for theta in model.trajectory_],
+            losses=losses,
             title="Gradient descent on the lecture network",
         ),  # fmt: skip
         "network_descent",
@@ -447,6 +454,22 @@ def neural_network(seed: int, quick: bool) -> Section:
     _network_curvature(section, model, X, y, seed, quick)
     _network_trainability(section, X, y, seed, quick)
     return section
+
+
+def _interactive_surface(section, pca, trajectory, losses):
+    """The PCA plane as an interactive 3-D figure, with the interactive extra installed."""
+    import importlib.util
+
+    if importlib.util.find_spec("plotly") is None:
+        section.say('(pip install "fastnn[interactive]": the page also shows this surface in 3-D)')
+        return
+    section.interactive(
+        pca.to_plotly(trajectory, losses=losses, log=True,
+                      title="The lecture network in the plane of its path"),
+        "network_surface_interactive",
+        "The same plane, interactive: turn the 3-D view, hover for the loss at any grid point "
+        "and at each step of the path (colours: log10 of the loss).",
+    )  # fmt: skip
 
 
 def _network_trainability(section, X, y, seed, quick):
@@ -709,6 +732,9 @@ class ReportWriter:
             save_animation(animation, os.path.join(self.out, f"{name}.gif"))
             plt.close(animation._fig)
             files.append((f"{name}.gif", caption))
+        for figure, name, caption in section.pages:
+            figure.write_html(os.path.join(self.out, f"{name}.html"), include_plotlyjs=True)
+            files.append((f"{name}.html", caption))
         self.written.append((section, files))
 
     def write_index(self, seed: int, quick: bool) -> str:
@@ -728,9 +754,15 @@ class ReportWriter:
             parts.append(f"<h2>{html.escape(section.title)}</h2>")
             parts.append(f"<pre>{html.escape(chr(10).join(section.lines))}</pre>")
             for name, caption in files:
+                shown = (
+                    f'<iframe src="{html.escape(name)}" title="{html.escape(caption)}" '
+                    'style="width:100%;height:36rem;border:0"></iframe>'
+                    if name.endswith(".html")
+                    else f'<img src="{html.escape(name)}" alt="{html.escape(caption)}">'
+                )
+                wide = ' style="width:100%"' if name.endswith(".html") else ""
                 parts.append(
-                    f'<figure><img src="{html.escape(name)}" alt="{html.escape(caption)}">'
-                    f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+                    f"<figure{wide}>{shown}<figcaption>{html.escape(caption)}</figcaption></figure>"
                 )
         parts.append("</body></html>")
         path = os.path.join(self.out, "index.html")

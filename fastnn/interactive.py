@@ -161,7 +161,10 @@ def surface_figure(
                       _PATH_COLOURS[k % len(_PATH_COLOURS)])  # fmt: skip
     fig.update_layout(
         title={"text": title or f"{surface.info.get('model', 'model')}: {shown}"},
-        scene={"xaxis_title": x_title, "yaxis_title": y_title, "zaxis_title": quantity,
+        # The 3-D panel has no room for long titles: the plane's own labels (alpha, beta or
+        # the parameters' names); the contour panel beside it says what they are.
+        scene={"xaxis_title": surface.labels[0], "yaxis_title": surface.labels[1],
+               "zaxis_title": quantity,
                "aspectmode": "cube"},
         legend={"orientation": "h", "y": -0.12},
         margin={"l": 10, "r": 10, "t": 60, "b": 10}, height=560,

@@ -82,6 +82,10 @@ def test_demo_quick_writes_every_figure_and_the_index(tmp_path):
     with Image.open(out / "network_descent.gif") as gif:
         assert gif.n_frames >= 20 and gif.size[0] > 200
     assert 'src="network_descent.gif"' in index
+    # the interactive surface (the test extra has Plotly): a self-contained page, framed
+    page = (out / "network_surface_interactive.html").read_text()
+    assert "Plotly.newPlot" in page and "<script src=" not in page
+    assert '<iframe src="network_surface_interactive.html"' in index
 
     for name in DEMO_FIGURES:
         png = out / f"{name}.png"
