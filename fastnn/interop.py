@@ -601,10 +601,12 @@ def _torch_network(
                 f"{caller}: layer {positions[id(after)]} (Linear) takes {after.in_features} "
                 f"inputs, but layer {positions[id(before)]} gives {before.out_features} outputs"
             )
+    # torch types a module's attributes as Tensor | Module; a Linear layer's are ints.
+    widths: list[Any] = [linear[0].in_features, *(layer.out_features for layer in linear)]
     return _TorchNetwork(
         linear=linear,
         positions=positions,
-        sizes=[linear[0].in_features, *(layer.out_features for layer in linear)],  # type: ignore[list-item]
+        sizes=[int(width) for width in widths],
         activation=tuple(
             _TORCH_ACTIVATIONS[type(gap[0]).__name__](gap[0]) if gap else "identity" for gap in gaps
         ),
