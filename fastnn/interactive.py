@@ -234,7 +234,7 @@ def trainability_figure(tmap: TrainabilityMap, *, title: str | None = None) -> g
     values = np.asarray(tmap.values, dtype=np.float64)
     first, second = tmap.labels
     # values[i, j] is at (a[i], b[j]): Plotly draws z[row][col] at (x[col], y[row]).
-    custom = np.stack([values.T, np.nan_to_num(epochs.T, nan=-1.0)], axis=-1)
+    custom = values.T[..., None]
     hover = f"{first}: %{{x:.4g}}<br>{second}: %{{y:.4g}}<br>final loss: %{{customdata[0]:.4g}}"
     fig = go.Figure()
     positive = convergence[np.isfinite(convergence) & (convergence > 0)]

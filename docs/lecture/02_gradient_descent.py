@@ -122,6 +122,18 @@ for lr in (0.9 * 2 / top, 1.1 * 2 / top):
     print(f"lr {lr:.4f}: {fit.n_iter_} iterations, MSE {fit.loss_:.4g}", "diverged" * bool(caught))
 
 # %% [markdown]
+# In Jupyter, a slider makes the same experiment live: every position refits the model at
+# that learning rate (milliseconds) and redraws its path on the surface above
+# (`pip install "fastnn[interactive]"`; a static page like this one cannot run it):
+#
+# ```python
+# from fastnn.widgets import learning_rate_explorer
+#
+# learning_rate_explorer(lecture.linear_gd_model(), X, y, surface=surface,
+#                        theta0=lecture.LINEAR_GD_START)
+# ```
+
+# %% [markdown]
 # ## Batch, stochastic and minibatch
 #
 # Full-batch descent uses every sample for each step. Stochastic gradient descent uses one
