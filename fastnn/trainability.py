@@ -47,6 +47,7 @@ from fastnn.grid import (
     Evaluation,
     GridJob,
     TileKernel,
+    axis_dimensions,
     check_outputs,
     execution_settings,
     is_store_path,
@@ -778,9 +779,10 @@ def trainability(
                 rounds.start(_manifest(grid, refine, ranges, params, scale, info))
             return _refined(a, b, grid, refine, arrays, codes, backend, settings_, tile_rows,
                             tuple(params), scale, info, rounds)  # fmt: skip
+    dim_a, dim_b = axis_dimensions(params)
     job = GridJob(
         evaluation, FIELDS, "trainability",
-        coords={"a": (a, ("a",)), "b": (b, ("b",))},
+        coords=dict(zip(("a", "b"), ((a, (dim_a,)), (b, (dim_b,))), strict=True)),
         attrs={"labels": list(params), "scale": scale, "info": info},
         tile_rows=tile_rows,
     )  # fmt: skip

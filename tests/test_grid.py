@@ -69,6 +69,7 @@ def test_a_trainability_map_streams_to_a_store_that_xarray_and_load_read(tmp_pat
     fields = {"final_loss", "convergence", "divergence_epoch", "last_losses"}
     assert set(dataset.data_vars) == fields
     np.testing.assert_array_equal(dataset["convergence"].values, memory.convergence)
+    assert dataset["convergence"].dims == memory.labels  # the hyperparameters' names
     with pytest.raises(ValueError, match="not a surface"):
         fastnn.Surface.load(path)
 

@@ -88,6 +88,9 @@ def test_xarray_reads_a_store_and_to_xarray_names_the_axes(tmp_path, logistic):
     dataset = xr.open_zarr(path)
     np.testing.assert_array_equal(dataset["values"].values, memory.values)
     np.testing.assert_array_equal(dataset["a"].values, memory.a)
+    # one name for each axis: the store's dimensions are the labels the summary prints
+    assert dataset["values"].dims == memory.labels == ("alpha", "beta")
+    assert dataset["a"].dims == ("alpha",) and dataset["b"].dims == ("beta",)
     for surface in (memory, fastnn.Surface.load(path)):
         array = surface.to_xarray()
         assert array.dims == ("alpha", "beta") and array.name == "loss"
@@ -298,3 +301,23 @@ def test_a_grid_too_large_for_memory_names_the_remedy(monkeypatch, capsys, logis
     assert main([*SURFACE[:-3], "--resolution", "400"]) == 2
     err = capsys.readouterr().err
     assert "write it to disk with --out surface.zarr" in err and err.count("\n") == 1
+
+
+def test_labels_that_cannot_be_dimensions_keep_a_and_b(tmp_path, monkeypatch):
+    """A feature named "param" (a dimension the store uses) or twice the same label."""
+    xr = pytest.importorskip("xarray")
+    from fastnn.grid import axis_dimensions
+
+    assert axis_dimensions(("alpha", "beta")) == ("alpha", "beta")
+    assert axis_dimensions(("W1[0,1]", "b1[0]")) == ("W1[0,1]", "b1[0]")
+    for labels in (("param", "w2"), ("x", "x"), ("values", "w1"), ("a/b", "c")):
+        assert axis_dimensions(labels) == ("a", "b"), labels
+    X, y = fastnn.data.blobs(60, seed=0)
+    model = fastnn.LogisticRegression().fit(X, y)
+    model.feature_names_in_ = np.array(["param", "w2"], dtype=object)
+    path = tmp_path / "s.zarr"
+    surface = fastnn.loss_surface(model, X, y, params=("param", "w2"), resolution=5, out=path)
+    assert xr.open_zarr(path)["values"].dims == ("a", "b")
+    array = fastnn.Surface.load(path).to_xarray()
+    assert array.dims == surface.labels == ("param", "w2")
+    np.testing.assert_array_equal(array.coords["param"].values, surface.a)

@@ -34,6 +34,7 @@ from fastnn.grid._job import (
 from fastnn.grid._record import real_path, writer_lock
 from fastnn.grid._run import ArraySink, check_fits_in_memory, in_process, run
 from fastnn.grid._store import (
+    axis_dimensions,
     is_store_path,
     load_store,
     open_finished,
@@ -46,6 +47,7 @@ from fastnn.grid._tiles import TilePlan, default_progress, plan_tiles
 __all__ = [
     "TILE_KERNELS",
     "ArraySink",
+    "axis_dimensions",
     "Evaluation",
     "GridJob",
     "GridResult",

@@ -47,7 +47,7 @@ from fastnn.grid._record import check_output_place, real_path
 from fastnn.grid._run import check_free_space
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
     from types import ModuleType
     from typing import Any
 
@@ -62,6 +62,28 @@ _CHECKS = "checks/tiles"
 def is_store_path(path: str | os.PathLike[str]) -> bool:
     """Whether an ``out=`` path names a Zarr store (it ends in ``.zarr``)."""
     return os.fspath(path).rstrip("/").endswith(".zarr")
+
+
+# Names a store gives its own arrays and dimensions: an axis label equal to one of them
+# (a CSV header can name a feature "param") cannot name an axis's dimension.
+_RESERVED_NAMES = frozenset(
+    {"a", "b", "center", "directions", "param", "direction", "tile", "checks", "values",
+     "final_loss", "convergence", "divergence_epoch", "last_losses", "min", "max"}
+)  # fmt: skip
+
+
+def axis_dimensions(labels: Sequence[str]) -> tuple[str, str]:
+    """The dimension names of a map's two axes in a store: its axis labels.
+
+    So ``xarray.open_zarr`` names them as :meth:`fastnn.Surface.to_xarray` and the command's
+    summary do (``alpha``/``beta``, or the parameters' names), with the axes' values as
+    the coordinates ``a`` and ``b``.  ``("a", "b")`` where the labels cannot be
+    dimensions: the same label twice, or a name the store uses for something else.
+    """
+    first, second = (str(label) for label in labels)
+    if first == second or {first, second} & _RESERVED_NAMES or "/" in first + second:
+        return "a", "b"
+    return first, second
 
 
 def require_zarr() -> ModuleType:
@@ -140,6 +162,7 @@ def create_store(path: str, tiles, description: dict, fingerprint: dict):
         group = zarr.open_group(real, mode="w-", zarr_format=3)
         coords = description["coords"]
         extra = " ".join(name for name, (_, dims) in coords.items() if dims != (name,))
+        axes = (coords["a"][1][0], coords["b"][1][0])  # the dimensions the axes name
         for name in fields:
             array = group.create_array(
                 name,
@@ -147,7 +170,7 @@ def create_store(path: str, tiles, description: dict, fingerprint: dict):
                 chunks=(tiles.tile_rows, tiles.cols),
                 dtype="float64",
                 fill_value=np.nan,
-                dimension_names=("a", "b"),
+                dimension_names=axes,
                 config={"write_empty_chunks": True},
                 **_codecs(),
             )

@@ -26,6 +26,7 @@ from fastnn._validation import (
 from fastnn.cuda import check_evaluation, require_gpu
 from fastnn.grid import (
     GridJob,
+    axis_dimensions,
     check_fits_in_memory,
     check_outputs,
     evaluate_tile,
@@ -445,9 +446,10 @@ def surface_job(evaluation, plane, loss_model, fields: dict, tile_rows=None) -> 
             "center_loss": value,
             "info": info,
         }
+    dim_a, dim_b = axis_dimensions(plane.labels)
     coords = {
-        "a": (plane.a, ("a",)),
-        "b": (plane.b, ("b",)),
+        "a": (plane.a, (dim_a,)),
+        "b": (plane.b, (dim_b,)),
         "center": (loss_model.theta, ("param",)),
         "directions": (plane.directions, ("direction", "param")),
     }

@@ -271,8 +271,13 @@ class Surface:
         if "store" in self.info:
             field = self.info.get("field", "values")  # a curvature store's field
             stored = xr.open_zarr(self.info["store"], chunks=None)[field]
-            renamed = stored.rename({"a": dims[0], "b": dims[1]}).rename(self.metric)
-            return renamed.assign_attrs(attrs)
+            if "a" in stored.dims:  # a store whose dimensions are not the labels
+                labelled = stored.rename({"a": dims[0], "b": dims[1]})
+            else:  # dimensions named by the labels, the axes' values as coordinates a, b
+                labelled = stored.drop_vars(["a", "b"]).assign_coords(
+                    {dims[0]: self.a, dims[1]: self.b}
+                )
+            return labelled.rename(self.metric).assign_attrs(attrs)
         return xr.DataArray(
             np.asarray(self.values),
             coords={dims[0]: self.a, dims[1]: self.b},
