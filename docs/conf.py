@@ -74,7 +74,7 @@ templates_path = ["_templates"]
 
 html_theme = "pydata_sphinx_theme"
 html_title = f"fastnn {release}"
-html_static_path = ["_static"]
+html_static_path: list[str] = []
 html_theme_options = {
     "navigation_depth": 2,
     "show_toc_level": 2,
