@@ -21,8 +21,12 @@ import numpy as np
 from fastnn.plot import _path_losses, _projected_path, _quantity, axis_titles, surface_grid
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from types import ModuleType
+
     import plotly.graph_objects as go
 
+    from fastnn._typing import ArrayLike
     from fastnn.surface import Surface
     from fastnn.trainability import TrainabilityMap
 
@@ -39,7 +43,7 @@ MAX_INTERACTIVE_POINTS = 201
 _PATH_COLOURS = ("#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
 
 
-def require_plotly():
+def require_plotly() -> tuple[ModuleType, Callable[..., Any]]:
     """``(plotly.graph_objects, plotly.subplots.make_subplots)``, or a one-line ImportError."""
     try:
         import plotly.graph_objects as go
@@ -53,9 +57,9 @@ def require_plotly():
 
 def surface_figure(
     surface: Surface,
-    trajectory: Any = None,
+    trajectory: ArrayLike | Mapping[str, ArrayLike] | None = None,
     *,
-    losses: Any = None,
+    losses: ArrayLike | None = None,
     log: bool = False,
     title: str | None = None,
     max_points: int = MAX_INTERACTIVE_POINTS,

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 SURFACE_KINDS = ("contour", "filled", "3d")
 
 
-def detached_figure(figsize=(6.4, 4.8)):
+def detached_figure(figsize: tuple[float, float] = (6.4, 4.8)) -> Figure:
     """A new Figure with constrained layout, not pyplot's, that a notebook shows once.
 
     Not pyplot's: a notebook shows the Figure a ``plot()`` returns once (a pyplot figure is
