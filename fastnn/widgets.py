@@ -16,6 +16,9 @@ from fastnn.interactive import MAX_INTERACTIVE_POINTS, require_plotly
 from fastnn.plot import _quantity, axis_titles, surface_grid
 
 if TYPE_CHECKING:
+    from ipywidgets import VBox
+
+    from fastnn._typing import ArrayLike
     from fastnn.surface import Surface
 
 __all__ = ["learning_rate_explorer"]
@@ -23,13 +26,13 @@ __all__ = ["learning_rate_explorer"]
 
 def learning_rate_explorer(
     model: Any,
-    X: Any,
-    y: Any,
+    X: ArrayLike,
+    y: ArrayLike,
     *,
     surface: Surface | None = None,
-    rates: Any = None,
-    theta0: Any = None,
-) -> Any:
+    rates: ArrayLike | None = None,
+    theta0: ArrayLike | None = None,
+) -> VBox:
     """A learning-rate slider that retrains ``model`` and redraws its path on a surface.
 
     Each move of the slider refits a copy of ``model`` (an estimator with
