@@ -5,6 +5,7 @@ Every public kernel needs an entry in the case table (:mod:`fastnn.cases`); its 
 twin's on several seeds.
 """
 
+import importlib
 import inspect
 import pkgutil
 
@@ -46,6 +47,20 @@ def test_same_modules_and_names():
 @pytest.mark.parametrize("key", sorted(KERNELS))
 def test_same_signature(key):
     assert KERNELS[key] == REFERENCE[key]
+
+
+def _annotations(package, module, name):
+    func = getattr(importlib.import_module(f"{package.__name__}.{module}"), name)
+    return getattr(func, "py_func", func).__annotations__
+
+
+@pytest.mark.parametrize("key", sorted(KERNELS))
+def test_kernels_and_twins_are_annotated_alike(key):
+    """Every argument and the result typed (numba ignores annotations), the same in both."""
+    kernel = _annotations(fastnn.kernels, *key)
+    twin = _annotations(fastnn.reference, *key)
+    assert set(kernel) == {*KERNELS[key], "return"}, key
+    assert kernel == twin
 
 
 def test_packages_export_the_same_names():

@@ -13,6 +13,8 @@ numbers is formed, so the results are accurate to a few ulp for any logit
 
 from __future__ import annotations
 
+import numpy as np
+
 from fastnn._numba import njit
 from fastnn.kernels._math import _exp, _log1p_unit
 
@@ -39,7 +41,7 @@ def _sigmoid_derivative(z):
 
 
 @njit()
-def sigmoid(z, out):
+def sigmoid(z: np.ndarray, out: np.ndarray) -> np.ndarray:
     """Logistic sigmoid ``1 / (1 + exp(-z))``, elementwise."""
     for i in range(z.size):
         out[i] = _sigmoid(z[i])
@@ -47,7 +49,7 @@ def sigmoid(z, out):
 
 
 @njit()
-def sigmoid_derivative(z, out):
+def sigmoid_derivative(z: np.ndarray, out: np.ndarray) -> np.ndarray:
     """``sigma(z) * (1 - sigma(z))``, elementwise."""
     for i in range(z.size):
         out[i] = _sigmoid_derivative(z[i])
@@ -55,7 +57,7 @@ def sigmoid_derivative(z, out):
 
 
 @njit()
-def softplus(z, out):
+def softplus(z: np.ndarray, out: np.ndarray) -> np.ndarray:
     """``log(1 + exp(z))``, elementwise."""
     for i in range(z.size):
         out[i] = _softplus(z[i])
@@ -63,7 +65,7 @@ def softplus(z, out):
 
 
 @njit()
-def softplus_derivative(z, out):
+def softplus_derivative(z: np.ndarray, out: np.ndarray) -> np.ndarray:
     """``d softplus / dz = sigma(z)``, elementwise."""
     for i in range(z.size):
         out[i] = _sigmoid(z[i])
@@ -71,7 +73,7 @@ def softplus_derivative(z, out):
 
 
 @njit()
-def log_sigmoid(z, out):
+def log_sigmoid(z: np.ndarray, out: np.ndarray) -> np.ndarray:
     """``log sigma(z) = -softplus(-z)``, elementwise."""
     for i in range(z.size):
         out[i] = -_softplus(-z[i])
@@ -79,7 +81,7 @@ def log_sigmoid(z, out):
 
 
 @njit()
-def log_sigmoid_derivative(z, out):
+def log_sigmoid_derivative(z: np.ndarray, out: np.ndarray) -> np.ndarray:
     """``d log sigma(z) / dz = sigma(-z)``, elementwise."""
     for i in range(z.size):
         out[i] = _sigmoid(-z[i])

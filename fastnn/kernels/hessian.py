@@ -71,7 +71,15 @@ def _logit_curvature(z, loss):
 
 
 @njit(parallel=True)
-def linear_hvp(X, y, theta, loss, alpha, V, out):
+def linear_hvp(
+    X: np.ndarray,
+    y: np.ndarray,
+    theta: np.ndarray,
+    loss: int,
+    alpha: float,
+    V: np.ndarray,
+    out: np.ndarray,
+) -> np.ndarray:
     """Hessian of the linear model's mean loss at ``theta`` times each row of ``V``."""
     n, d = X.shape
     k = V.shape[0]
@@ -443,7 +451,19 @@ def _chunks_hvp(
 
 
 @njit(parallel=True)
-def mlp_hvp(X, Y, theta, sizes, activation, loss, alpha, V, out, cache, cached):
+def mlp_hvp(
+    X: np.ndarray,
+    Y: np.ndarray,
+    theta: np.ndarray,
+    sizes: np.ndarray,
+    activation: np.ndarray,
+    loss: int,
+    alpha: float,
+    V: np.ndarray,
+    out: np.ndarray,
+    cache: np.ndarray,
+    cached: bool,
+) -> np.ndarray:
     """Hessian of the network's mean loss at ``theta`` times each row of ``V``, into ``out``.
 
     ``cache`` (``3 (sum(sizes) - sizes[0])`` rows and N columns, ``4 (...)`` when an

@@ -188,38 +188,38 @@ def _loss(X, y, theta, loss):
 
 
 @njit()
-def linear_logits(X, theta, out):
+def linear_logits(X: np.ndarray, theta: np.ndarray, out: np.ndarray) -> np.ndarray:
     """``theta[0] + X @ theta[1:]`` into ``out``; returns ``out``."""
     _logits_into(X, theta, out)
     return out
 
 
 @njit()
-def mse_loss(X, y, theta):
+def mse_loss(X: np.ndarray, y: np.ndarray, theta: np.ndarray) -> float:
     """Mean squared error of the linear model at ``theta``."""
     return _loss(X, y, theta, SQUARED_ERROR)
 
 
 @njit(parallel=True)
-def mse_loss_grad(X, y, theta, grad):
+def mse_loss_grad(X: np.ndarray, y: np.ndarray, theta: np.ndarray, grad: np.ndarray) -> float:
     """Mean squared error at ``theta``; its gradient is written into ``grad``."""
     return _loss_grad(X, y, theta, SQUARED_ERROR, _scratch(), grad)
 
 
 @njit()
-def bce_loss(X, y, theta):
+def bce_loss(X: np.ndarray, y: np.ndarray, theta: np.ndarray) -> float:
     """Mean binary cross-entropy of the logistic model at ``theta`` (from logits)."""
     return _loss(X, y, theta, LOG_LOSS)
 
 
 @njit(parallel=True)
-def bce_loss_grad(X, y, theta, grad):
+def bce_loss_grad(X: np.ndarray, y: np.ndarray, theta: np.ndarray, grad: np.ndarray) -> float:
     """Mean binary cross-entropy at ``theta``; its gradient is written into ``grad``."""
     return _loss_grad(X, y, theta, LOG_LOSS, _scratch(), grad)
 
 
 @njit()
-def bce_from_logits(z, y):
+def bce_from_logits(z: np.ndarray, y: np.ndarray) -> float:
     """Mean binary cross-entropy of targets ``y`` given logits ``z``."""
     total = 0.0
     for i in range(z.size):

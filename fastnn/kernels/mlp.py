@@ -385,7 +385,9 @@ def _batch_loss_grad(X, Y, idx, lo, hi, theta, sizes, activation, loss, offsets,
 
 
 @njit()
-def mlp_logits(X, theta, sizes, activation, out):
+def mlp_logits(
+    X: np.ndarray, theta: np.ndarray, sizes: np.ndarray, activation: np.ndarray, out: np.ndarray
+) -> np.ndarray:
     """Output-layer pre-activations of every sample, shape (N, sizes[-1]), into ``out``.
 
     With an output row in the activation table: the activated outputs.
@@ -408,7 +410,7 @@ def mlp_logits(X, theta, sizes, activation, out):
 
 
 @njit()
-def output_loss(Z, Y, loss):
+def output_loss(Z: np.ndarray, Y: np.ndarray, loss: int) -> float:
     """Mean loss of targets Y (N, K) given output logits Z (N, K)."""
     n, n_out = Z.shape
     buffer = np.empty((2 * n_out, _CHUNK))
@@ -426,7 +428,15 @@ def output_loss(Z, Y, loss):
 
 
 @njit(parallel=True)
-def mlp_loss_grad(X, Y, theta, sizes, activation, loss, grad):
+def mlp_loss_grad(
+    X: np.ndarray,
+    Y: np.ndarray,
+    theta: np.ndarray,
+    sizes: np.ndarray,
+    activation: np.ndarray,
+    loss: int,
+    grad: np.ndarray,
+) -> float:
     """Mean loss of the network at theta on (X, Y); its gradient is written into ``grad``."""
     idx = np.arange(X.shape[0])
     return _batch_loss_grad(

@@ -65,7 +65,9 @@ _PRODUCT_GROUP = 16
 
 
 @njit()
-def mse_surface_stats(z0, zu, zv, y, out):
+def mse_surface_stats(
+    z0: np.ndarray, zu: np.ndarray, zv: np.ndarray, y: np.ndarray, out: np.ndarray
+) -> np.ndarray:
     """The nine numbers that define the squared-error surface, into ``out``.
 
     With residuals ``r = z0 - y``: ``out = [mean r, mean zu, mean zv, S_rr, S_ru,
@@ -112,7 +114,9 @@ def mse_surface_stats(z0, zu, zv, y, out):
 
 
 @njit(parallel=True, strict=True)
-def mse_surface_quadratic(stats, a, b, out):
+def mse_surface_quadratic(
+    stats: np.ndarray, a: np.ndarray, b: np.ndarray, out: np.ndarray
+) -> np.ndarray:
     """Mean squared error at every grid point, from :func:`mse_surface_stats`.
 
     Strict IEEE (no FMA contraction): the vectorised loop over the columns and its
@@ -204,7 +208,15 @@ def _task_cells(task, n_blocks, n_columns):
 
 
 @njit(parallel=True)
-def mse_surface_brute(z0, zu, zv, y, a, b, out):
+def mse_surface_brute(
+    z0: np.ndarray,
+    zu: np.ndarray,
+    zv: np.ndarray,
+    y: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    out: np.ndarray,
+) -> np.ndarray:
     """Mean squared error at every grid point, summed over the samples."""
     n = y.size
     n_blocks = (b.size + _COLUMNS_PER_TASK - 1) // _COLUMNS_PER_TASK
@@ -241,7 +253,15 @@ def _bce_hoisted(z0, zu, zv, y, sign, zv_signed):
 
 
 @njit(parallel=True)
-def bce_surface(z0, zu, zv, y, a, b, out):
+def bce_surface(
+    z0: np.ndarray,
+    zu: np.ndarray,
+    zv: np.ndarray,
+    y: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    out: np.ndarray,
+) -> np.ndarray:
     """Mean binary cross-entropy (from the logits) at every grid point.
 
     ``z0``, ``zu``, ``zv`` and ``y`` may be float32: the softplus terms are then computed
@@ -290,7 +310,15 @@ def _correct_counts(w, zv, positive, columns, counts):
 
 
 @njit(parallel=True, strict=True)
-def accuracy_surface(z0, zu, zv, y, a, b, out):
+def accuracy_surface(
+    z0: np.ndarray,
+    zu: np.ndarray,
+    zv: np.ndarray,
+    y: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    out: np.ndarray,
+) -> np.ndarray:
     """Accuracy of a linear classifier at every grid point, as ``predict`` decides a class.
 
     The fraction of samples with ``(z0 + a zu + b zv > 0) == (y >= 1/2)``.
@@ -336,7 +364,19 @@ def _block_state(origin, u, v, a, b, i, j0, sizes, offs, first, bs, tails):
 
 
 @njit(parallel=True)
-def mlp_surface(X, Y, origin, u, v, sizes, activation, loss, a, b, out):
+def mlp_surface(
+    X: np.ndarray,
+    Y: np.ndarray,
+    origin: np.ndarray,
+    u: np.ndarray,
+    v: np.ndarray,
+    sizes: np.ndarray,
+    activation: np.ndarray,
+    loss: int,
+    a: np.ndarray,
+    b: np.ndarray,
+    out: np.ndarray,
+) -> np.ndarray:
     """Mean loss of the network at every grid point: shared products, blocks of points.
 
     See :mod:`fastnn.kernels._plane_network`: the first layer that the plane moves is

@@ -63,21 +63,21 @@ def _curve_point(theta_a, bend, theta_b, t, curve, point):
 
 @njit()
 def curve_train(
-    X,
-    Y,
-    theta_a,
-    bend,
-    theta_b,
-    sizes,
-    activation,
-    loss,
-    curve,
-    settings,
-    order,
-    ts,
-    state,
-    loss_curve,
-):
+    X: np.ndarray,
+    Y: np.ndarray,
+    theta_a: np.ndarray,
+    bend: np.ndarray,
+    theta_b: np.ndarray,
+    sizes: np.ndarray,
+    activation: np.ndarray,
+    loss: int,
+    curve: int,
+    settings: np.ndarray,
+    order: np.ndarray,
+    ts: np.ndarray,
+    state: np.ndarray,
+    loss_curve: np.ndarray,
+) -> tuple[int, int]:
     """Train ``bend`` for up to ``loss_curve.size`` epochs; returns (epochs, reason)."""
     n = X.shape[0]
     n_params = bend.size

@@ -113,8 +113,18 @@ def _gd_iterations(
 
 @njit()
 def linear_gd(
-    X, y, theta, loss, lr, alpha, fit_intercept, loss_curve, trajectory, record_every, state
-):
+    X: np.ndarray,
+    y: np.ndarray,
+    theta: np.ndarray,
+    loss: int,
+    lr: float,
+    alpha: float,
+    fit_intercept: bool,
+    loss_curve: np.ndarray,
+    trajectory: np.ndarray,
+    record_every: int,
+    state: np.ndarray,
+) -> int:
     """Full-batch gradient descent for ``loss_curve.size`` iterations."""
     return _gd_iterations(
         X, y, theta, loss, lr, alpha, fit_intercept, loss_curve, trajectory, record_every, state
@@ -233,20 +243,20 @@ def _minibatch_epochs(
 
 @njit()
 def linear_minibatch(
-    X,
-    y,
-    theta,
-    loss,
-    lr,
-    alpha,
-    fit_intercept,
-    order,
-    batch_size,
-    loss_curve,
-    trajectory,
-    record_every,
-    state,
-):
+    X: np.ndarray,
+    y: np.ndarray,
+    theta: np.ndarray,
+    loss: int,
+    lr: float,
+    alpha: float,
+    fit_intercept: bool,
+    order: np.ndarray,
+    batch_size: int,
+    loss_curve: np.ndarray,
+    trajectory: np.ndarray,
+    record_every: int,
+    state: np.ndarray,
+) -> int:
     """Minibatch gradient descent over ``order.shape[0]`` epochs.
 
     Epoch ``e`` visits the samples ``order[e]`` in consecutive batches of
@@ -271,8 +281,19 @@ def linear_minibatch(
 
 @njit()
 def linear_sgd(
-    X, y, theta, loss, lr, alpha, fit_intercept, order, loss_curve, trajectory, record_every, state
-):
+    X: np.ndarray,
+    y: np.ndarray,
+    theta: np.ndarray,
+    loss: int,
+    lr: float,
+    alpha: float,
+    fit_intercept: bool,
+    order: np.ndarray,
+    loss_curve: np.ndarray,
+    trajectory: np.ndarray,
+    record_every: int,
+    state: np.ndarray,
+) -> int:
     """Stochastic gradient descent: one update per sample, ``order.shape[0]`` epochs."""
     return _minibatch_epochs(
         X,

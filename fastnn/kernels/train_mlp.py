@@ -229,19 +229,19 @@ def _train(
 
 @njit()
 def mlp_train(
-    X,
-    Y,
-    theta,
-    sizes,
-    activation,
-    loss,
-    settings,
-    order,
-    state,
-    loss_curve,
-    trajectory,
-    record_every,
-):
+    X: np.ndarray,
+    Y: np.ndarray,
+    theta: np.ndarray,
+    sizes: np.ndarray,
+    activation: np.ndarray,
+    loss: int,
+    settings: np.ndarray,
+    order: np.ndarray,
+    state: np.ndarray,
+    loss_curve: np.ndarray,
+    trajectory: np.ndarray,
+    record_every: int,
+) -> tuple[int, int]:
     """Train the network for up to ``loss_curve.size`` epochs; returns (epochs, reason)."""
     return _train(
         X,

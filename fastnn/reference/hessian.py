@@ -26,7 +26,15 @@ def _curvature_weights(z, y, loss):
     return e / (1.0 + e) ** 2
 
 
-def linear_hvp(X, y, theta, loss, alpha, V, out):
+def linear_hvp(
+    X: np.ndarray,
+    y: np.ndarray,
+    theta: np.ndarray,
+    loss: int,
+    alpha: float,
+    V: np.ndarray,
+    out: np.ndarray,
+) -> np.ndarray:
     """Hessian of the mean loss at ``theta`` times each row of ``V``, into ``out``.
 
     ``H = [1 X]^T diag(h) [1 X] / N`` with ``h`` = 2 (squared error) or ``s (1 - s)``
@@ -68,7 +76,19 @@ def _cache_blocks(cache, sizes):
     ]
 
 
-def mlp_hvp(X, Y, theta, sizes, activation, loss, alpha, V, out, cache, cached):
+def mlp_hvp(
+    X: np.ndarray,
+    Y: np.ndarray,
+    theta: np.ndarray,
+    sizes: np.ndarray,
+    activation: np.ndarray,
+    loss: int,
+    alpha: float,
+    V: np.ndarray,
+    out: np.ndarray,
+    cache: np.ndarray,
+    cached: bool,
+) -> np.ndarray:
     """Hessian of the network's mean loss at ``theta`` times each row of ``V``, into ``out``.
 
     Pearlmutter's R-operator: a forward pass of the directional derivative of every

@@ -31,32 +31,32 @@ def _loss_grad(X, y, theta, loss, grad):
     return value
 
 
-def linear_logits(X, theta, out):
+def linear_logits(X: np.ndarray, theta: np.ndarray, out: np.ndarray) -> np.ndarray:
     """``theta[0] + X @ theta[1:]`` into ``out``; returns ``out``."""
     out[...] = theta[0] + X @ theta[1:]
     return out
 
 
-def mse_loss(X, y, theta):
+def mse_loss(X: np.ndarray, y: np.ndarray, theta: np.ndarray) -> float:
     """Mean squared error of the linear model at ``theta``."""
     return _loss_and_residuals(X, y, theta, SQUARED_ERROR)[0]
 
 
-def mse_loss_grad(X, y, theta, grad):
+def mse_loss_grad(X: np.ndarray, y: np.ndarray, theta: np.ndarray, grad: np.ndarray) -> float:
     """Mean squared error at ``theta``; its gradient is written into ``grad``."""
     return _loss_grad(X, y, theta, SQUARED_ERROR, grad)
 
 
-def bce_loss(X, y, theta):
+def bce_loss(X: np.ndarray, y: np.ndarray, theta: np.ndarray) -> float:
     """Mean binary cross-entropy of the logistic model at ``theta`` (from logits)."""
     return _loss_and_residuals(X, y, theta, LOG_LOSS)[0]
 
 
-def bce_loss_grad(X, y, theta, grad):
+def bce_loss_grad(X: np.ndarray, y: np.ndarray, theta: np.ndarray, grad: np.ndarray) -> float:
     """Mean binary cross-entropy at ``theta``; its gradient is written into ``grad``."""
     return _loss_grad(X, y, theta, LOG_LOSS, grad)
 
 
-def bce_from_logits(z, y):
+def bce_from_logits(z: np.ndarray, y: np.ndarray) -> float:
     """Mean binary cross-entropy of targets ``y`` given logits ``z``."""
     return np.mean(_bce_terms(z, y))

@@ -132,18 +132,28 @@ def _loss_terms_and_delta(Z, Y, loss):
     return terms, shifted / (1.0 + rest)[:, None] - Y
 
 
-def mlp_logits(X, theta, sizes, activation, out):
+def mlp_logits(
+    X: np.ndarray, theta: np.ndarray, sizes: np.ndarray, activation: np.ndarray, out: np.ndarray
+) -> np.ndarray:
     """Output-layer pre-activations (or activated outputs) of every sample, into ``out``."""
     out[...] = _forward(X, theta, sizes, activation)[-1]
     return out
 
 
-def output_loss(Z, Y, loss):
+def output_loss(Z: np.ndarray, Y: np.ndarray, loss: int) -> float:
     """Mean loss of targets Y (N, K) given output logits Z (N, K)."""
     return np.mean(_loss_terms_and_delta(Z, Y, loss)[0])
 
 
-def mlp_loss_grad(X, Y, theta, sizes, activation, loss, grad):
+def mlp_loss_grad(
+    X: np.ndarray,
+    Y: np.ndarray,
+    theta: np.ndarray,
+    sizes: np.ndarray,
+    activation: np.ndarray,
+    loss: int,
+    grad: np.ndarray,
+) -> float:
     """Mean loss of the network at theta on (X, Y); its gradient is written into ``grad``."""
     pre: list[np.ndarray] = []
     outputs = _forward(X, theta, sizes, activation, pre)

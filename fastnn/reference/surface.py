@@ -25,7 +25,9 @@ def _softplus(z):
     return np.maximum(z, 0.0) + np.log1p(np.exp(-np.abs(z)))
 
 
-def mse_surface_stats(z0, zu, zv, y, out):
+def mse_surface_stats(
+    z0: np.ndarray, zu: np.ndarray, zv: np.ndarray, y: np.ndarray, out: np.ndarray
+) -> np.ndarray:
     """The nine numbers that define the squared-error surface, into ``out``."""
     r = z0 - y
     means = np.array([r.mean(), zu.mean(), zv.mean()])
@@ -42,7 +44,9 @@ def mse_surface_stats(z0, zu, zv, y, out):
     return out
 
 
-def mse_surface_quadratic(stats, a, b, out):
+def mse_surface_quadratic(
+    stats: np.ndarray, a: np.ndarray, b: np.ndarray, out: np.ndarray
+) -> np.ndarray:
     """Mean squared error at every grid point, from :func:`mse_surface_stats`."""
     mr, mu, mv, srr, sru, srv, suu, suv, svv = stats
     A = a[:, None]
@@ -53,7 +57,15 @@ def mse_surface_quadratic(stats, a, b, out):
     return out
 
 
-def mse_surface_brute(z0, zu, zv, y, a, b, out):
+def mse_surface_brute(
+    z0: np.ndarray,
+    zu: np.ndarray,
+    zv: np.ndarray,
+    y: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    out: np.ndarray,
+) -> np.ndarray:
     """Mean squared error at every grid point, summed over the samples."""
     for i, ai in enumerate(a):
         w = (z0 - y) + ai * zu
@@ -63,7 +75,15 @@ def mse_surface_brute(z0, zu, zv, y, a, b, out):
     return out
 
 
-def bce_surface(z0, zu, zv, y, a, b, out):
+def bce_surface(
+    z0: np.ndarray,
+    zu: np.ndarray,
+    zv: np.ndarray,
+    y: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    out: np.ndarray,
+) -> np.ndarray:
     """Mean binary cross-entropy (from the logits) at every grid point."""
     c = (y >= 0.5).astype(np.float64)
     sign = 1.0 - 2.0 * c
@@ -78,7 +98,15 @@ def bce_surface(z0, zu, zv, y, a, b, out):
     return out
 
 
-def accuracy_surface(z0, zu, zv, y, a, b, out):
+def accuracy_surface(
+    z0: np.ndarray,
+    zu: np.ndarray,
+    zv: np.ndarray,
+    y: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    out: np.ndarray,
+) -> np.ndarray:
     """Accuracy of a linear classifier at every grid point (logit > 0 is class 1)."""
     positive = y >= 0.5
     for i, ai in enumerate(a):
@@ -97,7 +125,19 @@ def _correct(logits, Y):
     return (Y[np.arange(Y.shape[0]), predicted] >= 0.5) * 1.0
 
 
-def mlp_surface(X, Y, origin, u, v, sizes, activation, loss, a, b, out):
+def mlp_surface(
+    X: np.ndarray,
+    Y: np.ndarray,
+    origin: np.ndarray,
+    u: np.ndarray,
+    v: np.ndarray,
+    sizes: np.ndarray,
+    activation: np.ndarray,
+    loss: int,
+    a: np.ndarray,
+    b: np.ndarray,
+    out: np.ndarray,
+) -> np.ndarray:
     """Mean loss (or accuracy) of the network at every grid point, one forward pass each."""
     for i, ai in enumerate(a):
         for j, bj in enumerate(b):

@@ -21,21 +21,21 @@ def _curve_weights(t, curve):
 
 
 def curve_train(
-    X,
-    Y,
-    theta_a,
-    bend,
-    theta_b,
-    sizes,
-    activation,
-    loss,
-    curve,
-    settings,
-    order,
-    ts,
-    state,
-    loss_curve,
-):
+    X: np.ndarray,
+    Y: np.ndarray,
+    theta_a: np.ndarray,
+    bend: np.ndarray,
+    theta_b: np.ndarray,
+    sizes: np.ndarray,
+    activation: np.ndarray,
+    loss: int,
+    curve: int,
+    settings: np.ndarray,
+    order: np.ndarray,
+    ts: np.ndarray,
+    state: np.ndarray,
+    loss_curve: np.ndarray,
+) -> tuple[int, int]:
     """Train ``bend`` for up to ``loss_curve.size`` epochs; returns (epochs, reason)."""
     n, n_params = X.shape[0], bend.size
     batch = min(int(settings[codes.SETTING_BATCH_SIZE]), n)

@@ -46,8 +46,18 @@ def _descend(theta, grad, lr, fit_intercept, previous):
 
 
 def linear_gd(
-    X, y, theta, loss, lr, alpha, fit_intercept, loss_curve, trajectory, record_every, state
-):
+    X: np.ndarray,
+    y: np.ndarray,
+    theta: np.ndarray,
+    loss: int,
+    lr: float,
+    alpha: float,
+    fit_intercept: bool,
+    loss_curve: np.ndarray,
+    trajectory: np.ndarray,
+    record_every: int,
+    state: np.ndarray,
+) -> int:
     """Full-batch gradient descent for ``loss_curve.size`` iterations."""
     grad = np.empty_like(theta)
     limit, previous = state[:1], state[1:]
@@ -68,20 +78,20 @@ def linear_gd(
 
 
 def linear_minibatch(
-    X,
-    y,
-    theta,
-    loss,
-    lr,
-    alpha,
-    fit_intercept,
-    order,
-    batch_size,
-    loss_curve,
-    trajectory,
-    record_every,
-    state,
-):
+    X: np.ndarray,
+    y: np.ndarray,
+    theta: np.ndarray,
+    loss: int,
+    lr: float,
+    alpha: float,
+    fit_intercept: bool,
+    order: np.ndarray,
+    batch_size: int,
+    loss_curve: np.ndarray,
+    trajectory: np.ndarray,
+    record_every: int,
+    state: np.ndarray,
+) -> int:
     """Minibatch gradient descent over ``order.shape[0]`` epochs."""
     n_epochs, n = order.shape
     grad = np.empty_like(theta)
@@ -111,8 +121,19 @@ def linear_minibatch(
 
 
 def linear_sgd(
-    X, y, theta, loss, lr, alpha, fit_intercept, order, loss_curve, trajectory, record_every, state
-):
+    X: np.ndarray,
+    y: np.ndarray,
+    theta: np.ndarray,
+    loss: int,
+    lr: float,
+    alpha: float,
+    fit_intercept: bool,
+    order: np.ndarray,
+    loss_curve: np.ndarray,
+    trajectory: np.ndarray,
+    record_every: int,
+    state: np.ndarray,
+) -> int:
     """Stochastic gradient descent: one update per sample, ``order.shape[0]`` epochs."""
     return linear_minibatch(
         X,

@@ -66,19 +66,19 @@ def _finish_step(theta, grad, value, settings, step, vectors, weights, rates, co
 
 
 def mlp_train(
-    X,
-    Y,
-    theta,
-    sizes,
-    activation,
-    loss,
-    settings,
-    order,
-    state,
-    loss_curve,
-    trajectory,
-    record_every,
-):
+    X: np.ndarray,
+    Y: np.ndarray,
+    theta: np.ndarray,
+    sizes: np.ndarray,
+    activation: np.ndarray,
+    loss: int,
+    settings: np.ndarray,
+    order: np.ndarray,
+    state: np.ndarray,
+    loss_curve: np.ndarray,
+    trajectory: np.ndarray,
+    record_every: int,
+) -> tuple[int, int]:
     """Train the network for up to ``loss_curve.size`` epochs; returns (epochs, reason)."""
     n, n_params = X.shape[0], theta.size
     full_batch = order.shape[0] == 0

@@ -42,8 +42,20 @@ def _apply(target, value, settings, theta):
 
 
 def mlp_trainability(
-    X, Y, theta0, sizes, activation, loss, settings, order, n_epochs, targets, a, b, out
-):
+    X: np.ndarray,
+    Y: np.ndarray,
+    theta0: np.ndarray,
+    sizes: np.ndarray,
+    activation: np.ndarray,
+    loss: int,
+    settings: np.ndarray,
+    order: np.ndarray,
+    n_epochs: int,
+    targets: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    out: np.ndarray,
+) -> np.ndarray:
     """Train at every grid point: ``out[i, j]`` gets the point's four numbers.
 
     (Final loss, convergence, divergence epoch, the last losses' mean over the first.)
