@@ -68,7 +68,8 @@ def is_store_path(path: str | os.PathLike[str]) -> bool:
 # (a CSV header can name a feature "param") cannot name an axis's dimension.
 _RESERVED_NAMES = frozenset(
     {"a", "b", "center", "directions", "param", "direction", "tile", "checks", "values",
-     "final_loss", "convergence", "divergence_epoch", "last_losses", "min", "max"}
+     "final_loss", "convergence", "divergence_epoch", "last_losses", "max_eigenvalue",
+     "min_eigenvalue"}
 )  # fmt: skip
 
 
