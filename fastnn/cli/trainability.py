@@ -254,9 +254,7 @@ def _report_refined(tmap, args, elapsed) -> int:
     )
     if args.dimension:
         _print_dimension(tmap, args.outcome)
-    if args.png:
-        fig = tmap.plot()
-        write_atomically(args.png, lambda tmp: fig.savefig(tmp, dpi=100, format="png"))
+    _write_figures(tmap, args)  # --png (--html is refused with --refine)
     return 0
 
 
