@@ -8,8 +8,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from fastnn._backends import BACKENDS, backend_module
-from fastnn._validation import check_bool, check_nonnegative, check_option, check_vector, check_X
+from fastnn._validation import (
+    check_biases,
+    check_nonnegative,
+    check_option,
+    check_vector,
+    check_X,
+)
 from fastnn.exceptions import NotFittedError
+from fastnn.layout import MLPLayout
 from fastnn.model import LossModel
 
 if TYPE_CHECKING:
@@ -152,7 +159,7 @@ class BaseEstimator:
             backend,
             name if source is None else f"{name} (from {source})",
             check_nonnegative(getattr(self, "alpha", 0.0), "alpha"),
-            check_bool(getattr(self, "biases", True), "biases"),
+            _biases_of(layout, getattr(self, "biases", True)),
         )
         model.check_free(theta, "center")
         return model
@@ -190,3 +197,13 @@ def r2_score(y, y_pred) -> float:
     if total == 0.0:
         return 1.0 if residual == 0.0 else 0.0
     return float(1.0 - residual / total)
+
+
+def _biases_of(layout, biases) -> bool | tuple[bool, ...]:
+    """A model's ``biases`` as :class:`LossModel` takes them: one bool when all alike."""
+    biases = check_biases(biases)
+    if not isinstance(biases, tuple):
+        return biases
+    if not isinstance(layout, MLPLayout):
+        raise ValueError("biases: one flag per layer applies to networks")
+    return layout.canonical_biases(biases)

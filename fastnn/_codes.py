@@ -74,7 +74,10 @@ SETTING_BATCH_SIZE = 6
 SETTING_TOL = 7  # < 0: no early stopping
 SETTING_N_ITER_NO_CHANGE = 8
 SETTING_ALPHA = 9  # L2 penalty alpha / (2 batch) * ||weights||^2 per batch (scikit-learn's)
-SETTING_BIASES = 10  # 1: biases trained; 0: a network without biases (they stay 0)
+# Which layers have biases: 1 every layer's (trained); 0 none (a network without biases:
+# they stay 0); -m for some, bit l of the integer m set where layer l has them (the others
+# stay 0).  Exact in a float64 for up to 52 layers (bias_setting).
+SETTING_BIASES = 10
 N_SETTINGS = 11
 # Optional: one learning rate per layer (its weights and biases) from this position on,
 # used instead of SETTING_LEARNING_RATE by the momentum / plain-step update.
@@ -94,3 +97,16 @@ STATE_BEST_LOSS = 1
 STATE_STALLED = 2
 STATE_LIMIT = 3
 STATE_VECTORS = 4
+
+
+def bias_setting(biases) -> float:
+    """The ``SETTING_BIASES`` value of ``biases``: True, False or one flag per layer."""
+    if isinstance(biases, (tuple, list)):
+        if all(biases):
+            return 1.0
+        if not any(biases):
+            return 0.0
+        if len(biases) > 52:
+            raise ValueError("biases: one flag per layer is implemented for up to 52 layers")
+        return -float(sum(1 << layer for layer, has in enumerate(biases) if has))
+    return 1.0 if biases else 0.0

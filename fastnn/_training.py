@@ -190,12 +190,13 @@ def mlp_settings(
     tol: float | None = None,
     n_iter_no_change: int = 10,
     alpha: float = 0.0,
-    biases: bool = True,
+    biases: bool | tuple[bool, ...] = True,
 ) -> np.ndarray:
     """The MLP training kernel's ``settings`` array (positions ``SETTING_*``, fastnn._codes).
 
     ``tol=None`` turns early stopping off.  ``biases=False``: no bias is trained (a
-    network without biases, whose caller starts them at 0).  ``lr`` is one learning
+    network without biases, whose caller starts them at 0); one flag per layer: those
+    layers' biases only.  ``lr`` is one learning
     rate, or a sequence of one per layer (appended from ``SETTING_LAYER_RATES``; not with
     Adam).
     """
@@ -214,7 +215,7 @@ def mlp_settings(
     settings[codes.SETTING_TOL] = -1.0 if tol is None else tol
     settings[codes.SETTING_N_ITER_NO_CHANGE] = n_iter_no_change
     settings[codes.SETTING_ALPHA] = alpha
-    settings[codes.SETTING_BIASES] = 1.0 if biases else 0.0
+    settings[codes.SETTING_BIASES] = codes.bias_setting(biases)
     return settings
 
 

@@ -288,6 +288,18 @@ def check_bool(value, name: str) -> bool:
     return bool(value)
 
 
+def check_biases(value, name: str = "biases") -> bool | tuple[bool, ...]:
+    """True, False, or one bool per layer (a tuple; its length is the caller's to check)."""
+    if isinstance(value, (list, tuple, np.ndarray)):
+        flags = tuple(value.tolist() if isinstance(value, np.ndarray) else value)
+        if not flags or np.ndim(value) != 1:
+            raise ValueError(
+                f"{name} must be True, False or a sequence of them, one per layer; got {value!r}"
+            )
+        return tuple(check_bool(flag, f"{name}[{k}]") for k, flag in enumerate(flags))
+    return check_bool(value, name)
+
+
 def check_option(value, name: str, options) -> str:
     """One of a fixed set of strings."""
     if not isinstance(value, str) or value not in options:

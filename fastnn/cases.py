@@ -35,7 +35,6 @@ from fastnn._codes import (
     LOG_LOSS,
     MOMENTUM,
     SETTING_BATCH_SIZE,
-    SETTING_BIASES,
     SETTING_LAYER_RATES,
     SETTING_MOMENTUM,
     SOFTMAX_LOG_LOSS,
@@ -252,11 +251,23 @@ def _mlp_training(rng, n, sizes, epochs):
         tol=1e-4,
         n_iter_no_change=epochs,  # the early-stopping counters run; every epoch is timed
         alpha=float(rng.choice([0.0, 0.5])),  # with and without the L2 penalty
-        biases=bool(rng.random() < 0.7),  # False: the biases are not trained
+        biases=_draw_biases(rng, len(sizes) - 1),
     )
     order = sample_orders(rng, n, epochs)
     head = (X, Y, theta, sizes, activation, loss, settings, order, mlp_state(theta))
     return (*head, *_training_buffers(epochs, theta.size, 2))
+
+
+def _draw_biases(rng, n_layers):
+    """Every layer's biases trained, none (a network without biases), or some layers'."""
+    draw = rng.random()
+    if draw < 0.6:
+        return True
+    if draw < 0.8:
+        return False
+    flags = rng.random(n_layers) < 0.5
+    flags[int(rng.integers(n_layers))] ^= flags.all() or not flags.any()  # mixed
+    return tuple(bool(flag) for flag in flags)
 
 
 def _curve_training(rng, n, sizes, epochs):
@@ -271,11 +282,10 @@ def _curve_training(rng, n, sizes, epochs):
         batch_size=max(1, n // 5),
         momentum=0.9,
         alpha=float(rng.choice([0.0, 0.5])),
-        biases=bool(rng.random() < 0.7),
+        biases=(biases := _draw_biases(rng, len(sizes) - 1)),
     )
-    if not settings[SETTING_BIASES]:  # a network without biases: its three points have none
-        for theta in (theta_a, theta_b):
-            MLPLayout(sizes).zero_biases(theta)
+    for theta in (theta_a, theta_b):  # the biases a network lacks are 0 at its three points
+        MLPLayout(sizes).zero_biases(theta, biases)
     bend = 0.5 * (theta_a + theta_b)
     order = sample_orders(rng, n, epochs)
     n_batches = -(-n // int(settings[SETTING_BATCH_SIZE]))
@@ -333,7 +343,7 @@ def _mlp_trainability(rng, n, sizes, g, epochs):
         alpha=float(rng.choice([0.0, 0.3])),
         tol=1e-3 if rng.random() < 0.3 else None,
         n_iter_no_change=2,
-        biases=bool(rng.random() < 0.7),
+        biases=_draw_biases(rng, n_layers),
     )
     order = np.empty((0, n), np.int64) if full_batch else sample_orders(rng, n, epochs)
     layer = SETTING_LAYER_RATES + int(rng.integers(n_layers))

@@ -137,7 +137,7 @@ def hvp(
     block, single = _block(v, lm.n_params)
     lm.check_free(block, "v")
     out = hvp_held(lm, lm.theta, block, penalty)
-    if lm.fixed is not None:  # the Hessian over the model's parameters: none on the biases
+    if lm.fixed is not None:  # the Hessian over the model's parameters: none on absent biases
         out[:, lm.fixed] = 0.0
     if not np.all(np.isfinite(out)):
         raise ValueError(
@@ -161,7 +161,8 @@ def hessian(
     Its columns are HVPs of unit vectors, a block of them per pass over the data; the
     result is symmetrised (``(H + H^T) / 2``), removing rounding-level asymmetry.  For a
     network without biases (``biases=False``) it is over the weights alone, in
-    ``theta``'s order: (n_weights, n_weights).
+    ``theta``'s order: (n_weights, n_weights); with some layers' biases (one flag per
+    layer), over the weights and those biases.
 
     Raises
     ------

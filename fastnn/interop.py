@@ -23,9 +23,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from fastnn._activations import activation_table, describe
+from fastnn._batch_norm_network import BatchNormNetwork
 from fastnn._codes import LOG_LOSS, SOFTMAX_LOG_LOSS, SQUARED_ERROR
 from fastnn.exceptions import FastnnWarning
-from fastnn.layout import MLPLayout
+from fastnn.layout import BatchNormLayout, MLPLayout
 
 if TYPE_CHECKING:
     from typing import Any
@@ -338,7 +339,7 @@ TORCH_LOSSES = ("cross_entropy", "nll_loss", "bce_with_logits", "mse")
 
 def from_torch(
     module: Any, loss: str, *, batch_norm: str | None = None
-) -> MLPClassifier | MLPRegressor:
+) -> MLPClassifier | MLPRegressor | BatchNormNetwork:
     """A PyTorch ``nn.Sequential`` network as a fitted fastnn estimator.
 
     Parameters
@@ -349,10 +350,10 @@ def from_torch(
         ``ELU`` (its alpha), ``Softplus`` (beta 1, its threshold); none: the identity),
         each hidden layer its own, ending in a ``Linear`` layer: the output function is
         the loss's -- except with ``loss="mse"``, where one of those activations may follow
-        the last ``Linear`` layer (the estimator's ``output_activation``).  Every
-        ``Linear`` layer has a bias, or none has (``bias=False`` throughout: the estimator
-        has ``biases=False``, and planes, Hessians and training are over the weights alone
-        -- the module's own parameters).  ``Dropout``, ``Identity``
+        the last ``Linear`` layer (the estimator's ``output_activation``).  ``Linear``
+        layers built with ``bias=False`` have no biases in the estimator either (its
+        ``biases``: False, or one flag per layer): planes, Hessians and training are over
+        the module's own parameters.  ``Dropout``, ``Identity``
         and ``Flatten`` layers may stand anywhere: they are taken as evaluated
         (``module.eval()``: the identity on fastnn's two-dimensional inputs).  With
         ``loss="nll_loss"`` the module ends in ``LogSoftmax(dim=1)``.
@@ -362,33 +363,41 @@ def from_torch(
         surface is over the module's own parameters), ``nn.NLLLoss`` of the module's
         ``LogSoftmax`` (the same loss), ``nn.BCEWithLogitsLoss`` (one output, targets
         0/1) or ``nn.MSELoss`` (mean over samples and outputs).
-    batch_norm : {None, "fold"}, default None
-        ``"fold"``: a ``BatchNorm1d`` right after a ``Linear`` layer is folded into it, as
-        evaluated (its running statistics): ``W' = W c`` and ``b' = (b - mean) c + beta``
-        per unit, ``c = gamma / sqrt(var + eps)``.  The estimator computes the module's
-        function exactly, over the folded layer's parameters ``(W', b')`` -- not over
-        ``gamma`` and ``beta``, which planes leave where they are.  Filter-normalised
-        directions with ``bias="zero"`` then give Li et al.'s plane of the module's weights
-        with biases and BatchNorm parameters fixed (their ``--xignore biasbn``): each folded
-        filter is its filter times ``c``, which filter normalisation divides out (the sign
-        of a negative ``gamma`` aside).  :func:`to_torch` unfolds.  None: a ``BatchNorm1d``
-        is refused.
+    batch_norm : {None, "fold", "parameters"}, default None
+        How a ``BatchNorm1d`` right after a ``Linear`` layer is mapped, as evaluated (its
+        running statistics fixed).  ``"fold"``: folded into the Linear layer,
+        ``W' = W c`` and ``b' = (b - mean) c + beta`` per unit, ``c = gamma /
+        sqrt(var + eps)``; the estimator computes the module's function exactly, over the
+        folded layer's parameters ``(W', b')`` -- not over ``gamma`` and ``beta``, which
+        planes leave where they are.  Filter-normalised directions with ``bias="zero"``
+        then give Li et al.'s plane of the module's weights with biases and BatchNorm
+        parameters fixed (their ``--xignore biasbn``): each folded filter is its filter
+        times ``c``, which filter normalisation divides out (the sign of a negative
+        ``gamma`` aside).  :func:`to_torch` unfolds.  ``"parameters"``: ``gamma`` and
+        ``beta`` are parameters of the plane, beside the weights and biases -- the
+        module's own ``parameters()``, in a
+        :class:`~fastnn.layout.BatchNormLayout`; the result is a
+        :class:`BatchNormNetwork` (mapped, not trained).  Filter normalisation treats
+        ``gamma`` and ``beta`` as biases: ``bias="zero"`` leaves them fixed (Li et al.'s
+        ``--xignore biasbn``), ``bias="keep"`` rescales each as one filter.  A
+        ``BatchNorm1d`` without ``affine`` has no parameters: use ``"fold"``.  None: a
+        ``BatchNorm1d`` is refused.
 
     Returns
     -------
-    MLPClassifier or MLPRegressor
+    MLPClassifier, MLPRegressor or BatchNormNetwork
         Fitted with the module's weights (converted to float64); its loss at every
-        point equals torch's own loss of the float64 module (tested to 1e-12).
+        point equals torch's own loss of the float64 module (tested to 1e-12).  A
+        :class:`BatchNormNetwork` with ``batch_norm="parameters"``.
         :func:`to_torch` (or ``Surface.to_torch``) takes its parameters back.
 
     Raises
     ------
     ValueError
         A layer fastnn does not have (named with its position), an activation setting it
-        does not compute (GELU's tanh approximation, Softplus with beta != 1), Linear
-        layers of which some have biases and some not, a ``BatchNorm1d`` without
-        ``batch_norm="fold"`` or not right after a Linear layer, or a loss fastnn does
-        not have.
+        does not compute (GELU's tanh approximation, Softplus with beta != 1), a
+        ``BatchNorm1d`` without ``batch_norm`` or not right after a Linear layer (or
+        without ``affine`` under ``"parameters"``), or a loss fastnn does not have.
 
     Warns
     -----
@@ -398,9 +407,9 @@ def from_torch(
     """
     if loss not in TORCH_LOSSES:
         raise ValueError(f"loss must be one of {', '.join(map(repr, TORCH_LOSSES))}; got {loss!r}")
-    if batch_norm not in (None, "fold"):
-        raise ValueError(f"batch_norm must be None or 'fold'; got {batch_norm!r}")
-    network = _torch_network(module, "from_torch", loss, fold=batch_norm == "fold")
+    if batch_norm not in (None, "fold", "parameters"):
+        raise ValueError(f"batch_norm must be None, 'fold' or 'parameters'; got {batch_norm!r}")
+    network = _torch_network(module, "from_torch", loss, fold=batch_norm is not None)
     training = [
         k for k, layer in enumerate(module)
         if (type(layer).__name__ == "Dropout" and layer.training and layer.p > 0)
@@ -416,18 +425,10 @@ def from_torch(
             stacklevel=2,
         )
     # a folded layer has a bias (BatchNorm's shift) whether or not its Linear layer has one
-    without = [
-        layer for layer in network.linear
-        if layer.bias is None and network.batch_norms[id(layer)] is None
-    ]  # fmt: skip
-    if without and len(without) < len(network.linear):
-        with_bias = next(layer for layer in network.linear if layer not in without)
-        folded = " (its BatchNorm1d's shift, folded in)" if with_bias.bias is None else ""
-        raise ValueError(
-            f"from_torch: layer {network.positions[id(without[0])]} (Linear) has no bias "
-            f"(bias=False) but layer {network.positions[id(with_bias)]} has one{folded}; "
-            "fastnn maps networks whose Linear layers all have biases, or none has"
-        )
+    has_biases = tuple(
+        layer.bias is not None or network.batch_norms[id(layer)] is not None
+        for layer in network.linear
+    )
     layout = MLPLayout(network.sizes)
     theta = np.empty(layout.n_params)
     for layer, weights, biases in zip(
@@ -468,9 +469,11 @@ def from_torch(
         model = _network(
             "MLPClassifier", hidden, activation, layout, theta, SOFTMAX_LOG_LOSS, np.arange(outputs)
         )
-    if without:  # bias=False throughout: the module's parameters are its weights alone
-        model.set_params(biases=False)
+    # bias=False layers: the module's parameters are the weights and the biases it has
+    model.set_params(biases=layout.canonical_biases(has_biases))
     model.imported_from_ = "PyTorch"
+    if batch_norm == "parameters":
+        return _with_norm_parameters(model, network)
     return model
 
 
@@ -506,8 +509,8 @@ def _torch_network(
         known = isinstance(layer, (torch.nn.Linear, torch.nn.LogSoftmax))
         if name == "BatchNorm1d" and not fold:
             raise ValueError(
-                f"{caller}: layer {k} (BatchNorm1d) is mapped folded into the Linear layer "
-                "before it, as evaluated: pass batch_norm='fold' (see from_torch)"
+                f"{caller}: layer {k} (BatchNorm1d) is mapped as evaluated, with the Linear "
+                "layer before it: pass batch_norm='fold' or 'parameters' (see from_torch)"
             )
         known = known or (name == "BatchNorm1d" and fold)
         if not known and name not in _TORCH_ACTIVATIONS and name not in _TORCH_PASSED_THROUGH:
@@ -615,8 +618,8 @@ def _torch_network(
     )
 
 
-def _batch_norm_fold(norm, position: int, caller: str = "from_torch"):
-    """(c, mean, shift) of an evaluated BatchNorm1d: it computes ``(x - mean) c + shift``."""
+def _batch_norm_statistics(norm, position: int, caller: str = "from_torch"):
+    """(mean, 1 / sqrt(var + eps)) of an evaluated BatchNorm1d's running statistics."""
     where = f"layer {position} (BatchNorm1d)"
     if norm.running_mean is None or norm.running_var is None:
         raise ValueError(
@@ -625,12 +628,53 @@ def _batch_norm_fold(norm, position: int, caller: str = "from_torch"):
         )
     mean = _finite(_values(norm.running_mean, where), caller, f"{where}'s running_mean")
     var = _finite(_values(norm.running_var, where), caller, f"{where}'s running_var")
-    scale = 1.0 / np.sqrt(var + float(norm.eps))
+    return mean, 1.0 / np.sqrt(var + float(norm.eps))
+
+
+def _batch_norm_fold(norm, position: int, caller: str = "from_torch"):
+    """(c, mean, shift) of an evaluated BatchNorm1d: it computes ``(x - mean) c + shift``."""
+    where = f"layer {position} (BatchNorm1d)"
+    mean, scale = _batch_norm_statistics(norm, position, caller)
     shift = np.zeros_like(mean)
     if norm.affine:
         scale = scale * _finite(_values(norm.weight, where), caller, f"{where}'s weight")
         shift = _finite(_values(norm.bias, where), caller, f"{where}'s bias")
     return scale, mean, shift
+
+
+def _with_norm_parameters(folded, network) -> BatchNormNetwork:
+    """``batch_norm="parameters"``: the module's own parameters, gamma and beta included."""
+    means, scales = [], []
+    for layer in network.linear:
+        norm = network.batch_norms[id(layer)]
+        if norm is not None and not norm.affine:
+            raise ValueError(
+                f"from_torch: layer {network.positions[id(norm)]} (BatchNorm1d) has no gamma "
+                "or beta (affine=False): nothing of it is a parameter; use batch_norm='fold'"
+            )
+        statistics = (None, None) if norm is None else _batch_norm_statistics(
+            norm, network.positions[id(norm)]
+        )  # fmt: skip
+        means.append(statistics[0])
+        scales.append(statistics[1])
+    layout = BatchNormLayout(network.sizes, means, scales)
+    theta = np.zeros(layout.n_params)
+    parts = zip(
+        network.linear, layout.coefs(theta), layout.intercepts(theta), layout.norms(theta),
+        strict=True,
+    )  # fmt: skip
+    for layer, weights, biases, norm_parameters in parts:
+        where = f"layer {network.positions[id(layer)]} (Linear)"
+        weights[...] = _finite(_values(layer.weight, where), "from_torch", f"{where}'s weight").T
+        if layer.bias is not None:
+            biases[...] = _finite(_values(layer.bias, where), "from_torch", f"{where}'s bias")
+        if norm_parameters is not None:  # the layer's BatchNorm1d's
+            norm = network.batch_norms[id(layer)]
+            where = f"layer {network.positions[id(norm)]} (BatchNorm1d)"
+            for values, parameter in zip(norm_parameters, (norm.weight, norm.bias), strict=True):
+                values[...] = _finite(_values(parameter, where), "from_torch", where)
+    biases = layout.canonical_biases([layer.bias is not None for layer in network.linear])
+    return BatchNormNetwork(folded, layout, theta, biases)
 
 
 def _check_torch_activation(layer, position: int, caller: str) -> None:
@@ -662,7 +706,10 @@ def to_torch(
     ----------
     theta : array-like of shape (n_params,)
         Parameters (or a direction) of the network :func:`from_torch` made of ``module``:
-        weights stored (inputs, outputs), as fastnn's layout has them.
+        weights stored (inputs, outputs), as fastnn's layout has them.  A vector of
+        ``batch_norm="parameters"``'s :class:`~fastnn.layout.BatchNormLayout` (told apart
+        by its length: the BatchNorm layers' ``gamma`` and ``beta`` added) maps entry for
+        entry, points and directions alike.
     module : torch.nn.Sequential
         The module (as :func:`from_torch` accepts it).
     vector : bool, default False
@@ -694,10 +741,16 @@ def to_torch(
     network = _torch_network(module, "to_torch")
     layout = MLPLayout(network.sizes)
     theta = np.asarray(theta, dtype=np.float64)
+    normed = [norm for norm in network.batch_norms.values() if norm is not None]
+    with_norms = layout.n_params + sum(2 * int(norm.num_features) for norm in normed)
+    if normed and theta.shape == (with_norms,):  # batch_norm="parameters"'s layout
+        tensors = _module_parameters(theta, network)
+        return torch.cat([t.reshape(-1) for t in tensors]) if vector else tensors
     if theta.shape != (layout.n_params,):
+        also = f" (or {with_norms}, with the BatchNorm parameters)" if normed else ""
         raise ValueError(
-            f"theta: {layout.n_params} values for the module's {_describe(module)} network; "
-            f"got shape {theta.shape}"
+            f"theta: {layout.n_params} values{also} for the module's {_describe(module)} "
+            f"network; got shape {theta.shape}"
         )
     tensors = []
     for layer, weights, biases in zip(
@@ -724,6 +777,45 @@ def to_torch(
     for tensor, parameter in zip(tensors, module.parameters(), strict=True):
         assert tensor.shape == parameter.shape  # the order of parameters(): weight, bias
     return torch.cat([t.reshape(-1) for t in tensors]) if vector else tensors
+
+
+def _module_parameters(theta: np.ndarray, network) -> list:
+    """``theta`` in a :class:`BatchNormLayout` as the module's own tensors (one each)."""
+    import torch
+
+    # the statistics do not matter here: the layout of the parameters does
+    statistics = [
+        None if network.batch_norms[id(layer)] is None else np.zeros(int(layer.out_features))
+        for layer in network.linear
+    ]
+    layout = BatchNormLayout(network.sizes, statistics, statistics)
+    tensors = []
+    parts = zip(
+        network.linear, layout.coefs(theta), layout.intercepts(theta), layout.norms(theta),
+        strict=True,
+    )  # fmt: skip
+    for layer, weights, biases, norm_parameters in parts:
+        like = layer.weight
+        tensors.append(torch.tensor(weights.T, dtype=like.dtype, device=like.device))
+        if layer.bias is not None:
+            tensors.append(torch.tensor(biases, dtype=like.dtype, device=like.device))
+        elif np.any(biases != 0.0):
+            raise ValueError(
+                f"theta: moves the biases of layer {network.positions[id(layer)]} (Linear), "
+                "which the module has none of (bias=False)"
+            )
+        norm = network.batch_norms[id(layer)]
+        if norm is not None and norm_parameters is not None:  # both or neither: one layout
+            if not norm.affine:
+                raise ValueError(
+                    f"theta: has gamma and beta for layer {network.positions[id(norm)]} "
+                    "(BatchNorm1d), which has none (affine=False)"
+                )
+            tensors.extend(
+                torch.tensor(values, dtype=like.dtype, device=like.device)
+                for values in norm_parameters
+            )
+    return tensors
 
 
 def to_sklearn(theta: ArrayLike, estimator: Any) -> dict:
@@ -810,9 +902,13 @@ def _check_size(theta, n_params: int, kind: str) -> None:
 
 
 def _values(tensor, where: str) -> np.ndarray:
-    """A parameter tensor's values as float64, or a one-line ValueError (a "meta" tensor)."""
+    """A copy of a tensor's values as float64, or a one-line ValueError (a "meta" tensor).
+
+    A copy: a float64 CPU tensor's ``numpy()`` shares its memory, and the module may
+    train on.
+    """
     try:
-        return tensor.detach().cpu().double().numpy()
+        return tensor.detach().cpu().double().numpy().copy()
     except (NotImplementedError, RuntimeError) as exc:
         device = getattr(tensor, "device", "?")
         raise ValueError(

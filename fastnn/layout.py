@@ -158,7 +158,57 @@ class LinearLayout(_Layout):
         return f"LinearLayout(n_features={self.n_features}, n_params={self.n_params})"
 
 
-class MLPLayout(_Layout):
+class _LayerBiases:
+    """Which layers of a network have biases (both network layouts share it)."""
+
+    sizes: np.ndarray
+    n_params: int
+
+    def intercepts(self, theta):  # pragma: no cover - every layout defines it
+        raise NotImplementedError
+
+    def bias_flags(self, biases: bool | Sequence[bool]) -> tuple[bool, ...]:
+        """Whether each layer has biases: ``biases`` is one bool for all, or one per layer."""
+        n_layers = self.sizes.size - 1
+        if isinstance(biases, (bool, np.bool_)):
+            return (bool(biases),) * n_layers
+        flags = tuple(bool(flag) for flag in biases)
+        if len(flags) != n_layers:
+            raise ValueError(
+                f"biases has {len(flags)} flags; the network "
+                f"{tuple(int(s) for s in self.sizes)} has {n_layers} layers (one per layer, "
+                "the input side first)"
+            )
+        return flags
+
+    def canonical_biases(self, biases: bool | Sequence[bool]) -> bool | tuple[bool, ...]:
+        """``biases`` as one bool when every layer's flag is alike, else one per layer."""
+        flags = self.bias_flags(biases)
+        return flags[0] if len(set(flags)) == 1 else flags
+
+    def bias_mask(self, biases: bool | Sequence[bool] = True) -> np.ndarray:
+        """Boolean mask of the biases' entries in a parameter vector.
+
+        ``biases`` (as :meth:`bias_flags`) selects the layers: every layer's by default.
+        """
+        mask = np.zeros(self.n_params, dtype=bool)
+        for b, selected in zip(self.intercepts(mask), self.bias_flags(biases), strict=True):
+            b[...] = selected
+        return mask
+
+    def zero_biases(self, theta: np.ndarray, biases: bool | Sequence[bool] = False) -> np.ndarray:
+        """Set the biases of the layers without them to 0, in place.
+
+        ``biases`` (as :meth:`bias_flags`) says which layers have biases: by default none
+        (a network without biases: every bias becomes 0).
+        """
+        for b, has in zip(self.intercepts(theta), self.bias_flags(biases), strict=True):
+            if not has:
+                b[...] = 0.0
+        return theta
+
+
+class MLPLayout(_LayerBiases, _Layout):
     """Offsets of each layer's weights and biases in a flat parameter vector.
 
     Parameters
@@ -258,18 +308,159 @@ class MLPLayout(_Layout):
             theta[self.weight_start[l] : self.bias_start[l] + self.sizes[l + 1]] *= factor
         return theta
 
-    def bias_mask(self) -> np.ndarray:
-        """Boolean mask of the biases' entries in a parameter vector."""
-        mask = np.zeros(self.n_params, dtype=bool)
-        for b in self.intercepts(mask):
-            b[...] = True
-        return mask
-
-    def zero_biases(self, theta: np.ndarray) -> np.ndarray:
-        """Set every bias of ``theta`` to 0, in place (a network without biases)."""
-        for b in self.intercepts(theta):
-            b[...] = 0.0
-        return theta
-
     def __repr__(self) -> str:
         return f"MLPLayout(sizes={tuple(int(s) for s in self.sizes)}, n_params={self.n_params})"
+
+
+class BatchNormLayout(_LayerBiases, _Layout):
+    """A network whose layers may end in a batch normalisation with its own parameters.
+
+    Per layer ``l``: the weights ``W<l>`` (fan_in x fan_out, row-major) and biases
+    ``b<l>`` as in :class:`MLPLayout`; a normalised layer then ``gamma<l>`` and ``beta<l>``
+    (one per unit).  Such a layer computes ``gamma s (A W + b - mean) + beta`` before its
+    activation, with the running ``mean`` and ``s = 1 / sqrt(var + eps)`` fixed (a
+    ``BatchNorm1d`` as evaluated): constants of the function, held by the layout, not
+    parameters.  :meth:`fold` gives the same function's parameters in
+    :attr:`folded` (an :class:`MLPLayout`); :mod:`fastnn._batch_norm` the derivatives.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        Units per layer, input first and output last.
+    means, scales : sequence of (ndarray or None)
+        Per layer: the running means and ``1 / sqrt(var + eps)`` of its units, or None
+        for a layer without batch normalisation.
+    """
+
+    @property
+    def _name_help(self) -> str:
+        return (
+            "use 'W<layer>[<input>,<unit>]', 'b<layer>[<unit>]', 'gamma<layer>[<unit>]' or "
+            "'beta<layer>[<unit>]'"
+        )
+
+    def __init__(
+        self,
+        sizes: Sequence[int],
+        means: Sequence[np.ndarray | None],
+        scales: Sequence[np.ndarray | None],
+    ) -> None:
+        self.folded = MLPLayout(sizes)
+        self.sizes = self.folded.sizes
+        n_layers = self.sizes.size - 1
+        if len(means) != n_layers or len(scales) != n_layers:
+            raise ValueError(f"means and scales need one entry per layer ({n_layers})")
+        self.means = [None if m is None else np.asarray(m, dtype=np.float64) for m in means]
+        self.scales = [None if c is None else np.asarray(c, dtype=np.float64) for c in scales]
+        self.normed = tuple(m is not None for m in self.means)
+        start, weight_start, bias_start, norm_start = 0, [], [], []
+        for l, (fan_in, fan_out) in enumerate(zip(self.sizes[:-1], self.sizes[1:], strict=True)):
+            mean, scale = self.means[l], self.scales[l]
+            if (mean is None) != (scale is None) or (
+                mean is not None
+                and scale is not None
+                and not mean.shape == scale.shape == (int(fan_out),)
+            ):
+                raise ValueError(f"layer {l}: means and scales need one value per unit ({fan_out})")
+            weight_start.append(start)
+            bias_start.append(start + fan_in * fan_out)
+            start += fan_in * fan_out + fan_out
+            norm_start.append(start if self.normed[l] else -1)
+            start += 2 * fan_out if self.normed[l] else 0
+        self.weight_start = np.array(weight_start, dtype=np.int64)
+        self.bias_start = np.array(bias_start, dtype=np.int64)
+        self.norm_start = np.array(norm_start, dtype=np.int64)
+        self.n_params = int(start)
+
+    @property
+    def n_layers(self) -> int:
+        """Number of weight layers (hidden layers + 1)."""
+        return self.sizes.size - 1
+
+    def coefs(self, theta: np.ndarray) -> list[np.ndarray]:
+        """Per-layer weight matrices, as views of ``theta``."""
+        return [
+            theta[w : w + a * b].reshape(a, b)
+            for w, a, b in zip(self.weight_start, self.sizes[:-1], self.sizes[1:], strict=True)
+        ]
+
+    def intercepts(self, theta: np.ndarray) -> list[np.ndarray]:
+        """Per-layer bias vectors, as views of ``theta``."""
+        return [theta[s : s + b] for s, b in zip(self.bias_start, self.sizes[1:], strict=True)]
+
+    def norms(self, theta: np.ndarray) -> list[tuple[np.ndarray, np.ndarray] | None]:
+        """Per layer ``(gamma, beta)`` views of ``theta``, or None where not normalised."""
+        return [
+            None if start < 0 else (theta[start : start + n], theta[start + n : start + 2 * n])
+            for start, n in zip(self.norm_start, self.sizes[1:], strict=True)
+        ]
+
+    def filters(self, theta: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        """``(weights, biases)`` per layer, then ``(no weights, gamma)``, ``(no weights, beta)``.
+
+        Per normalised layer ``gamma`` and ``beta`` are two more bias vectors: filter
+        normalisation zeroes them with ``bias="zero"`` (Li et al.'s ``--xignore biasbn``)
+        or rescales each as one filter with ``bias="keep"``.
+        """
+        pairs = list(zip(self.coefs(theta), self.intercepts(theta), strict=True))
+        for norm in self.norms(theta):
+            if norm is not None:
+                pairs.extend((theta[:0].reshape(0, v.size), v) for v in norm)
+        return pairs
+
+    def param_name(self, index: int) -> str:
+        """The name of position ``index``: ``W<l>[j,k]``, ``b<l>[k]``, ``gamma<l>[k]``...
+
+        ... or ``beta<l>[k]`` (layer ``l``, input ``j``, unit ``k``).
+        """
+        for l in range(self.n_layers - 1, -1, -1):
+            n = int(self.sizes[l + 1])
+            if self.norm_start[l] >= 0 and index >= self.norm_start[l]:
+                k = index - self.norm_start[l]
+                return f"gamma{l}[{k}]" if k < n else f"beta{l}[{k - n}]"
+            if index >= self.bias_start[l]:
+                return f"b{l}[{index - self.bias_start[l]}]"
+            if index >= self.weight_start[l]:
+                j, k = divmod(index - self.weight_start[l], n)
+                return f"W{l}[{j},{k}]"
+        raise ValueError(f"index {index} is not a position in {self!r}")
+
+    def _index_of_name(self, name: str) -> int | None:
+        match = re.fullmatch(r"(gamma|beta)(\d+)\[(\d+)\]", name)
+        if match is None:
+            found = self.folded._index_of_name(name)
+            if found is None:
+                return None
+            l = int(np.searchsorted(self.folded.weight_start, found, side="right") - 1)
+            return int(found - self.folded.weight_start[l] + self.weight_start[l])
+        which, l, k = match.group(1), int(match.group(2)), int(match.group(3))
+        if l < self.n_layers and self.normed[l] and k < self.sizes[l + 1]:
+            return int(self.norm_start[l] + k + (self.sizes[l + 1] if which == "beta" else 0))
+        return None
+
+    def fold(self, theta: np.ndarray) -> np.ndarray:
+        """The same network's parameters in :attr:`folded`.
+
+        Per normalised layer ``W c`` and ``(b - mean) c + beta``, ``c = gamma s``.
+        """
+        folded = np.empty(self.folded.n_params)
+        parts = zip(
+            self.coefs(theta), self.intercepts(theta), self.norms(theta),
+            self.folded.coefs(folded), self.folded.intercepts(folded), self.means, self.scales,
+            strict=True,
+        )  # fmt: skip
+        for W, b, norm, W_f, b_f, mean, scale in parts:
+            if norm is None:
+                W_f[...], b_f[...] = W, b
+            else:
+                c = norm[0] * scale
+                W_f[...] = W * c
+                b_f[...] = (b - mean) * c + norm[1]
+        return folded
+
+    def __repr__(self) -> str:
+        normed = [l for l, flag in enumerate(self.normed) if flag]
+        return (
+            f"BatchNormLayout(sizes={tuple(int(s) for s in self.sizes)}, normalised layers "
+            f"{normed}, n_params={self.n_params})"
+        )

@@ -37,6 +37,7 @@ from fastnn._validation import (
     check_allocation,
     check_batch_size,
     check_batch_size_setting,
+    check_biases,
     check_bool,
     check_fraction,
     check_hidden_layer_sizes,
@@ -98,7 +99,7 @@ class _BaseMLP(BaseEstimator):
         "epsilon": check_positive,
         "init": one_of("normal", "xavier", "he"),
         "init_scale": check_per_layer,
-        "biases": check_bool,
+        "biases": check_biases,
         "random_state": seed,
         "backend": one_of(*BACKENDS),
         "record_trajectory": check_record_every,
@@ -125,7 +126,7 @@ class _BaseMLP(BaseEstimator):
         epsilon: float = 1e-8,
         init: str = "xavier",
         init_scale: float | Sequence[float] = 1.0,
-        biases: bool = True,
+        biases: bool | Sequence[bool] = True,
         random_state: Seed | None = None,
         backend: str = "numba",
         record_trajectory: bool | int = False,
@@ -223,8 +224,7 @@ class _BaseMLP(BaseEstimator):
             theta = initial_network(params, layout)
         else:
             theta = check_vector(theta0, "theta0", size=layout.n_params).copy()
-        if not params["biases"]:
-            layout.zero_biases(theta)
+        layout.zero_biases(theta, params["biases"])
         activation = network_table(params, layout.sizes.size - 2)
         stopper = None
         if params["early_stopping"]:
@@ -442,9 +442,7 @@ def initial_network(params, layout, scale=None) -> np.ndarray:
     theta = layout.initial_theta(
         params["random_state"], params["init"], params["init_scale"] if scale is None else scale
     )
-    if not params["biases"]:
-        layout.zero_biases(theta)
-    return theta
+    return layout.zero_biases(theta, params["biases"])
 
 
 def _checked_layout(params, X_shape, n_outputs) -> MLPLayout:
@@ -459,6 +457,7 @@ def _checked_layout(params, X_shape, n_outputs) -> MLPLayout:
                 f"{tuple(int(s) for s in layout.sizes)} has {n_layers} layers (one per "
                 "layer, the input side first)"
             )
+    params["biases"] = layout.canonical_biases(params["biases"])  # or a ValueError
     rates = params["learning_rate_init"]
     if isinstance(rates, tuple):
         if params["solver"] == "adam":
@@ -600,12 +599,15 @@ class MLPClassifier(_BaseMLP):
     init_scale : float or sequence of float, default 1.0
         Multiplies the drawn initial parameters; or one factor per layer (its weights
         and biases, the input side first).  A hyperparameter of trainability maps.
-    biases : bool, default True
+    biases : bool or sequence of bool, default True
         False: a network without biases -- they are 0 and never trained (each
         layer computes ``activation(A W)``, as in Sohl-Dickstein's trainability
         experiments).  ``intercepts_`` then holds zeros.  Loss surfaces, lines and
         curvature of such a network are over its weights alone: planes keep the biases
         at 0, and the Hessian is the weights' (see :class:`fastnn.model.LossModel`).
+        One bool per layer (the input side first): only those layers have biases (a
+        PyTorch network with some ``bias=False`` layers); the others' are 0 and are not
+        parameters, as above.
     random_state : None, int or numpy.random.Generator
         Seeds the initial parameters and the sample orders.
     backend : {"numba", "numpy"}, default "numba"
@@ -865,7 +867,7 @@ class MLPRegressor(_BaseMLP):
         epsilon: float = 1e-8,
         init: str = "xavier",
         init_scale: float | Sequence[float] = 1.0,
-        biases: bool = True,
+        biases: bool | Sequence[bool] = True,
         random_state: Seed | None = None,
         backend: str = "numba",
         record_trajectory: bool | int = False,

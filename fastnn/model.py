@@ -18,7 +18,7 @@ import numpy as np
 from fastnn._activations import needs_pre_activations
 from fastnn._backends import backend_module
 from fastnn._codes import LOG_LOSS, SOFTMAX_LOG_LOSS, SQUARED_ERROR
-from fastnn.layout import LinearLayout, MLPLayout
+from fastnn.layout import BatchNormLayout, LinearLayout, MLPLayout
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 
 
 LINEAR, NETWORK = "linear", "mlp"
+# A network with batch normalisation's gamma and beta among its parameters
+# (:class:`~fastnn.layout.BatchNormLayout`): evaluated through its fold.
+NORMED_NETWORK = "mlp-batchnorm"
 
 LOSS_NAMES = {
     SQUARED_ERROR: "mean squared error",
@@ -48,8 +51,25 @@ def _network_loss_grad(impl, model, theta, grad):
     )
 
 
+def _normed_loss_grad(impl, model, theta, grad):
+    from fastnn._batch_norm import pull_back
+
+    layout = model.layout
+    folded_gradient = np.empty(layout.folded.n_params)
+    value = impl.mlp_loss_grad(
+        model.X, model.target, layout.fold(theta), layout.sizes, model.activation, model.loss,
+        folded_gradient,
+    )  # fmt: skip
+    grad[:] = pull_back(layout, theta, folded_gradient)
+    return value
+
+
 # One entry per model family: the kernel giving the mean loss and its gradient.
-_LOSS_GRAD = {LINEAR: _linear_loss_grad, NETWORK: _network_loss_grad}
+_LOSS_GRAD = {
+    LINEAR: _linear_loss_grad,
+    NETWORK: _network_loss_grad,
+    NORMED_NETWORK: _normed_loss_grad,
+}
 
 
 def _linear_logits(impl, model, theta):
@@ -61,8 +81,12 @@ def _network_logits(impl, model, theta):
     return impl.mlp_logits(model.X, theta, model.layout.sizes, model.activation, out)
 
 
+def _normed_logits(impl, model, theta):
+    return _network_logits(impl, model, model.layout.fold(theta))
+
+
 # The logits (n_samples, n_outputs) at theta, for predictions.
-_LOGITS = {LINEAR: _linear_logits, NETWORK: _network_logits}
+_LOGITS = {LINEAR: _linear_logits, NETWORK: _network_logits, NORMED_NETWORK: _normed_logits}
 
 
 def _linear_hvp(impl, model, theta, alpha, V, out, cache, cached):
@@ -75,6 +99,31 @@ def _network_hvp(impl, model, theta, alpha, V, out, cache, cached):
         model.X, model.target, theta, sizes, model.activation, model.loss, alpha, V, out,
         cache, cached,
     )  # fmt: skip
+
+
+def _normed_hvp(impl, model, theta, alpha, V, out, cache, cached):
+    """``J^T H' (J v) + K(v)`` per row (:mod:`fastnn._batch_norm`).
+
+    The folded network's R-operator and its gradient: one pass each.
+    """
+    from fastnn._batch_norm import fold_curvature, pull_back, push_forward
+
+    if alpha != 0.0:
+        raise ValueError("penalty: a network with batch normalisation has no L2 penalty here")
+    layout = model.layout
+    folded = layout.fold(theta)
+    pushed = np.stack([push_forward(layout, theta, v) for v in V])
+    products = _network_hvp(impl, model, folded, 0.0, pushed, np.empty_like(pushed), cache, cached)
+    folded_gradient = np.empty(folded.size)
+    impl.mlp_loss_grad(
+        model.X, model.target, folded, layout.sizes, model.activation, model.loss,
+        folded_gradient,
+    )  # fmt: skip
+    for k, v in enumerate(V):
+        out[k] = pull_back(layout, theta, products[k]) + fold_curvature(
+            layout, theta, folded_gradient, v
+        )
+    return out
 
 
 def hvp_cache_rows(sizes: Sequence[int], activation: np.ndarray) -> int:
@@ -93,11 +142,15 @@ def _network_cache_rows(model) -> int:
 
 # Rows (one per sample column) of what an HVP does not recompute at the same theta
 # (0: nothing).
-_HVP_CACHE_ROWS = {LINEAR: lambda model: 0, NETWORK: _network_cache_rows}
+_HVP_CACHE_ROWS = {
+    LINEAR: lambda model: 0,
+    NETWORK: _network_cache_rows,
+    NORMED_NETWORK: _network_cache_rows,  # the folded network's, at the folded theta
+}
 
 
 # Hessian-vector products of the mean loss (one data pass for a block of vectors).
-_HVP = {LINEAR: _linear_hvp, NETWORK: _network_hvp}
+_HVP = {LINEAR: _linear_hvp, NETWORK: _network_hvp, NORMED_NETWORK: _normed_hvp}
 
 
 @dataclass(frozen=True, eq=False)
@@ -106,9 +159,11 @@ class LossModel:
 
     Attributes
     ----------
-    family : {"linear", "mlp"}
+    family : {"linear", "mlp", "mlp-batchnorm"}
         ``"linear"``: ``theta = [intercept, w]``, logits ``intercept + X w``;
-        ``"mlp"``: a network in :class:`~fastnn.layout.MLPLayout`.
+        ``"mlp"``: a network in :class:`~fastnn.layout.MLPLayout`; ``"mlp-batchnorm"``:
+        one in :class:`~fastnn.layout.BatchNormLayout` (batch normalisation's ``gamma``
+        and ``beta`` among its parameters), evaluated through its fold.
     X : ndarray of shape (n_samples, n_features)
         The data, float64, C-contiguous and finite.
     target : ndarray
@@ -116,7 +171,7 @@ class LossModel:
         models, ``(n_samples, n_outputs)`` for networks.
     theta : ndarray of shape (n_params,)
         The centre: the fitted parameters, or the ones the caller gave.
-    layout : LinearLayout or MLPLayout
+    layout : LinearLayout, MLPLayout or BatchNormLayout
         Views, filters and names of the parameters.
     loss : int
         Loss code (:mod:`fastnn._codes`): squared error, log loss or softmax log loss.
@@ -129,23 +184,24 @@ class LossModel:
     alpha : float
         The estimator's L2 penalty (``alpha / (2 n) ||W||^2`` over the weights): the
         engines map the data term; curvature includes the penalty when asked.
-    biases : bool
+    biases : bool or tuple of bool
         False: a network without biases.  Its biases' entries of ``theta`` stay 0 and are
         not parameters of the model (:attr:`fixed`): planes do not move them, and the
-        Hessian is over the weights alone.
+        Hessian is over the weights alone.  One bool per layer (the input side first, not
+        all alike): the layers flagged False have no biases, as above.
     """
 
     family: str
     X: np.ndarray
     target: np.ndarray
     theta: np.ndarray
-    layout: LinearLayout | MLPLayout
+    layout: LinearLayout | MLPLayout | BatchNormLayout
     loss: int
     activation: np.ndarray
     backend: str
     name: str
     alpha: float = 0.0
-    biases: bool = True
+    biases: bool | tuple[bool, ...] = True
 
     @property
     def n_params(self) -> int:
@@ -155,10 +211,9 @@ class LossModel:
     @property
     def fixed(self) -> np.ndarray | None:
         """Mask of the entries of ``theta`` that are not parameters (None: every one is)."""
-        if self.biases or self.family != NETWORK:
+        if self.biases is True or isinstance(self.layout, LinearLayout):
             return None
-        assert isinstance(self.layout, MLPLayout)  # a network's
-        return self.layout.bias_mask()
+        return self.layout.bias_mask(True) & ~self.layout.bias_mask(self.biases)
 
     @property
     def free(self) -> np.ndarray | None:
@@ -173,12 +228,21 @@ class LossModel:
         return self.n_params if free is None else int(free.size)
 
     def check_free(self, vectors: np.ndarray, name: str) -> None:
-        """Refuse vectors that move a :attr:`fixed` entry (a network without biases)."""
+        """Refuse vectors that move a :attr:`fixed` entry (a bias the network lacks)."""
         fixed = self.fixed
         if fixed is not None and np.any(np.asarray(vectors)[..., fixed]):
+            if self.biases is False:
+                raise ValueError(
+                    f"{name} moves the biases of a network without biases (biases=False): "
+                    "they are not parameters of this model; give them 0"
+                )
+            assert not isinstance(self.layout, LinearLayout)  # networks have fixed entries
+            entries = np.asarray(vectors).reshape(-1, self.n_params)
+            first = int(np.flatnonzero(np.any(entries != 0, axis=0) & fixed)[0])
+            layer = int(np.searchsorted(self.layout.weight_start, first, side="right") - 1)
             raise ValueError(
-                f"{name} moves the biases of a network without biases (biases=False): "
-                "they are not parameters of this model; give them 0"
+                f"{name} moves the biases of layer {layer}, which has none (biases="
+                f"{self.biases}): they are not parameters of this model; give them 0"
             )
 
     @property

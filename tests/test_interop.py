@@ -279,7 +279,7 @@ def test_imported_torch_networks_map_torchs_own_loss_at_every_point(loss, activa
 def test_torch_layers_fastnn_lacks_are_named():
     torch = pytest.importorskip("torch")
     nn = torch.nn
-    with pytest.raises(ValueError, match=r"layer 2 \(BatchNorm1d\) is mapped folded"):
+    with pytest.raises(ValueError, match=r"layer 2 \(BatchNorm1d\) is mapped as evaluated"):
         layers = [nn.Linear(2, 3), nn.Dropout(), nn.BatchNorm1d(3), nn.Linear(3, 1)]
         fastnn.from_torch(nn.Sequential(*layers), "mse")
     with pytest.raises(ValueError, match=r"layer 1 \(LayerNorm\) has no fastnn counterpart"):
@@ -600,9 +600,45 @@ def test_a_module_without_biases_is_mapped_over_its_own_parameters():
     assert fastnn.hessian(model, X, y).shape == (3 * 5 + 5 * 3,) * 2
     # training: torch's SGD on the weights alone
     _assert_gd_takes_torchs_steps(torch, net, model, "cross_entropy", X, y, lr=0.1, steps=4)
-    mixed = nn.Sequential(nn.Linear(3, 5, bias=False), nn.ReLU(), nn.Linear(5, 3))
-    with pytest.raises(ValueError, match=r"layer 0 \(Linear\) has no bias \(bias=False\) but"):
-        fastnn.from_torch(mixed, "cross_entropy")
+
+
+def test_a_module_with_some_bias_free_layers_is_mapped_over_its_own_parameters():
+    """bias=False on some Linear layers: the estimator's biases are one flag per layer, and
+    planes, Hessians and training are over the module's parameters (torch's to 1e-12)."""
+    torch = pytest.importorskip("torch")
+    nn = torch.nn
+    torch.manual_seed(5)
+    rng = np.random.default_rng(5)
+    X, y = rng.normal(size=(40, 3)), rng.integers(0, 3, 40) * 1.0
+    net = nn.Sequential(
+        nn.Linear(3, 5, bias=False), nn.Tanh(), nn.Linear(5, 4), nn.ReLU(),
+        nn.Linear(4, 3, bias=False),
+    ).double()  # fmt: skip
+    model = fastnn.from_torch(net, "cross_entropy")
+    assert model.biases == (False, True, False)
+    lm = model.loss_model(X, y)
+    assert lm.n_free == sum(p.numel() for p in net.parameters())
+    for directions in ("random", "filter"):
+        surface = fastnn.loss_surface(model, X, y, directions=directions, resolution=3,
+                                      random_state=0, bias="keep")  # fmt: skip
+        origin, u, v = surface.to_torch(net)
+        assert [t.shape for t in origin] == [p.shape for p in net.parameters()]
+        with torch.no_grad():
+            for parameter, o, du, dv in zip(net.parameters(), origin, u, v, strict=True):
+                parameter.copy_(o + surface.a[2] * du + surface.b[0] * dv)
+            expected = _torch_loss(torch, net, "cross_entropy", X, y)
+            for parameter, o in zip(net.parameters(), origin, strict=True):
+                parameter.copy_(o)  # back to the centre
+        assert surface.values[2, 0] == pytest.approx(expected, rel=1e-12), directions
+    v = np.zeros(model.theta_.size)
+    v[lm.free] = rng.normal(size=lm.n_free)
+    _assert_hvp_is_torchs(torch, net, model, "cross_entropy", X, y, v)
+    assert fastnn.hessian(model, X, y).shape == (lm.n_free,) * 2
+    _assert_gd_takes_torchs_steps(torch, net, model, "cross_entropy", X, y, lr=0.1, steps=4)
+    moving = np.zeros(model.theta_.size)
+    moving[model.layout_.param_index("b2[1]")] = 1.0
+    with pytest.raises(ValueError, match=r"v moves the biases of layer 2, which has none"):
+        fastnn.hvp(model, X, y, moving)
 
 
 def _batch_norm_module(torch, affine_second=False, seed=4):
@@ -682,10 +718,10 @@ def test_batch_norm_that_cannot_be_folded_is_refused_in_one_line():
     nn = torch.nn
     net = _batch_norm_module(torch)
     with pytest.raises(
-        ValueError, match=r"layer 1 \(BatchNorm1d\) is mapped folded .* batch_norm='fold'"
+        ValueError, match=r"layer 1 \(BatchNorm1d\) is mapped as evaluated.*='fold' or 'param"
     ):
         fastnn.from_torch(net, "cross_entropy")
-    with pytest.raises(ValueError, match="batch_norm must be None or 'fold'"):
+    with pytest.raises(ValueError, match="batch_norm must be None, 'fold' or 'parameters'"):
         fastnn.from_torch(net, "cross_entropy", batch_norm="keep")
     after = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.BatchNorm1d(3), nn.Linear(3, 1)).eval()
     with pytest.raises(ValueError, match=r"layer 2 \(BatchNorm1d\) does not follow a Linear"):
@@ -705,3 +741,166 @@ def test_batch_norm_that_cannot_be_folded_is_refused_in_one_line():
     fastnn.to_torch(model.theta_, shiftless)  # its own point: nothing moved that bias
     with pytest.raises(ValueError, match=r"moves the biases of layer 0 \(Linear\)"):
         fastnn.to_torch(np.ones(model.theta_.size), shiftless, direction=True)
+
+
+def _norm_problem(torch):
+    """_batch_norm_module with both BatchNorms affine (the second after a bias-free Linear
+    layer), 60 samples, and the imported network with gamma and beta as parameters."""
+    net = _batch_norm_module(torch, affine_second=True)
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(60, 3)) * 2 + 1, rng.integers(0, 2, 60) * 1.0
+    return net, X, y, fastnn.from_torch(net, "cross_entropy", batch_norm="parameters")
+
+
+def test_batch_norm_parameters_are_the_modules_own():
+    """batch_norm='parameters': theta_ is the module's parameters, gamma and beta included
+    (to_torch round-trips exactly), the bias-free layer has no biases, and predictions are
+    torch's."""
+    torch = pytest.importorskip("torch")
+    net, X, y, model = _norm_problem(torch)
+    own = torch.nn.utils.parameters_to_vector(net.parameters()).detach()
+    np.testing.assert_array_equal(fastnn.to_torch(model.theta_, net, vector=True), own)
+    assert model.theta_.size == own.numel() + 5  # the second Linear layer's absent biases
+    assert model.biases == (True, False, True)
+    assert model.layout_.param_name(model.layout_.param_index("gamma1[4]")) == "gamma1[4]"
+    with torch.no_grad():
+        logits = net(torch.from_numpy(X)).numpy()
+    np.testing.assert_allclose(model.predict_proba(X)[:, 1], torch.softmax(
+        torch.from_numpy(logits), 1).numpy()[:, 1], rtol=1e-12)  # fmt: skip
+    assert model.score(X, y) == np.mean(logits.argmax(1) == y)
+    lm = model.loss_model(X, y)
+    assert lm.n_free == own.numel()
+    value, grad = lm.loss_grad(lm.theta)
+    grad[lm.fixed] = 0.0  # the gradient of the biases the module lacks (not parameters)
+    objective = _torch_objective(torch, net, "cross_entropy", X, y)
+    expected = torch.autograd.grad(objective, list(net.parameters()))
+    assert value == pytest.approx(objective.item(), rel=1e-12)
+    np.testing.assert_allclose(
+        fastnn.to_torch(grad, net, vector=True).numpy(),
+        torch.cat([g.reshape(-1) for g in expected]).numpy(), rtol=1e-12, atol=1e-14,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("directions", "bias"),
+    [("random", "keep"), ("filter", "keep"), ("filter", "zero"), ("hessian", "keep")],
+)
+def test_batch_norm_parameters_on_the_plane_are_torchs_function(directions, bias):
+    """The loss at every point of a plane over weights, biases, gamma and beta equals
+    torch's own loss of the module set to that point (1e-12); filter normalisation treats
+    gamma and beta as biases (bias='zero': Li et al.'s --xignore biasbn)."""
+    torch = pytest.importorskip("torch")
+    net, X, y, model = _norm_problem(torch)
+    own = torch.nn.utils.parameters_to_vector(net.parameters()).detach().clone()
+    surface = fastnn.loss_surface(model, X, y, resolution=(3, 4), directions=directions,
+                                  bias=bias, random_state=2)  # fmt: skip
+    norm_entries = np.zeros(model.theta_.size, bool)
+    for norm in model.layout_.norms(norm_entries):
+        for values in norm or ():
+            values[...] = True
+    moved = np.any(surface.directions[:, norm_entries] != 0)
+    assert moved == (bias == "keep"), (directions, bias)
+    centre, u, v = surface.to_torch(net, vector=True)
+    for i in range(3):
+        for j in range(4):
+            torch.nn.utils.vector_to_parameters(
+                centre + surface.a[i] * u + surface.b[j] * v, net.parameters()
+            )
+            with torch.no_grad():
+                expected = _torch_loss(torch, net, "cross_entropy", X, y)
+            assert surface.values[i, j] == pytest.approx(expected, rel=1e-12)
+    torch.nn.utils.vector_to_parameters(own, net.parameters())
+    accuracy = fastnn.loss_surface(model, X, y, directions=surface, metric="accuracy")
+    torch.nn.utils.vector_to_parameters(centre + surface.a[2] * u + surface.b[1] * v,
+                                        net.parameters())  # fmt: skip
+    with torch.no_grad():
+        predicted = net(torch.from_numpy(X)).argmax(1).numpy()
+    assert accuracy.values[2, 1] == np.mean(predicted == y)
+    torch.nn.utils.vector_to_parameters(own, net.parameters())
+
+
+def test_batch_norm_parameters_curvature_is_torchs_double_backward():
+    """H v over the module's parameters (gamma and beta included): torch's double backward
+    (1e-10); the dense Hessian, a curvature map's point and a line agree with it."""
+    torch = pytest.importorskip("torch")
+    net, X, y, model = _norm_problem(torch)
+    lm = model.loss_model(X, y)
+    rng = np.random.default_rng(4)
+    v = np.zeros(model.theta_.size)
+    v[lm.free] = rng.normal(size=lm.n_free)
+    _assert_hvp_is_torchs(torch, net, model, "cross_entropy", X, y, v)
+    H = fastnn.hessian(model, X, y)
+    assert H.shape == (lm.n_free,) * 2
+    np.testing.assert_allclose(H[:, :3] @ np.ones(3), fastnn.hvp(
+        model, X, y, np.r_[np.ones(3), np.zeros(model.theta_.size - 3)])[lm.free],
+        rtol=1e-10, atol=1e-12)  # fmt: skip
+    curvature = fastnn.curvature_surface(model, X, y, resolution=3, random_state=0,
+                                         directions="random")  # fmt: skip
+    at = fastnn.hessian(model, X, y, center=curvature.max.theta(0, 2))
+    eigenvalues = np.linalg.eigvalsh(at)
+    assert curvature.max.values[0, 2] == pytest.approx(eigenvalues[-1], rel=1e-9)
+    assert curvature.min.values[0, 2] == pytest.approx(eigenvalues[0], rel=1e-9)
+    line = fastnn.loss_line(model, X, y, direction="random", resolution=5, random_state=1)
+    for k in (0, 4):
+        theta = line.center + line.alpha[k] * line.direction
+        assert line.values[k] == pytest.approx(lm.loss_at(theta), rel=1e-12)
+
+
+def test_batch_norm_parameters_what_fastnn_does_not_do_is_refused_in_one_line():
+    torch = pytest.importorskip("torch")
+    net, X, y, model = _norm_problem(torch)
+    with pytest.raises(TypeError, match=r"^fit: a network with BatchNorm parameters"):
+        model.fit(X, y)
+    with pytest.raises(ValueError, match=r"float64 only"):
+        fastnn.loss_surface(model, X, y, resolution=3, dtype="float32")
+    with pytest.raises(ValueError, match=r"^model_a has BatchNorm parameters"):
+        fastnn.align(model, model)
+    with pytest.raises(TypeError, match=r"^estimator must be a fastnn MLPClassifier"):
+        fastnn.trainability(model, X, y)
+    moving = np.zeros(model.theta_.size)
+    moving[model.layout_.param_index("b1[0]")] = 1.0
+    with pytest.raises(ValueError, match=r"^v moves the biases of layer 1, which has none"):
+        fastnn.hvp(model, X, y, moving)
+    shiftless = _batch_norm_module(torch, affine_second=False)
+    with pytest.raises(ValueError, match=r"^from_torch: layer 5 \(BatchNorm1d\) has no gamma"):
+        fastnn.from_torch(shiftless, "cross_entropy", batch_norm="parameters")
+    with pytest.raises(ValueError, match=r"^batch_norm must be None, 'fold' or 'parameters'"):
+        fastnn.from_torch(net, "cross_entropy", batch_norm="params")
+
+
+def test_the_straight_line_between_two_networks_with_batch_norm_parameters():
+    """linear_barrier interpolates gamma and beta too (the module's own line); networks
+    whose running statistics differ are refused in one line."""
+    torch = pytest.importorskip("torch")
+    net, X, y, model = _norm_problem(torch)
+    with torch.no_grad():
+        net[1].weight.mul_(0.5)
+        net[5].bias.add_(0.3)
+    other = fastnn.from_torch(net, "cross_entropy", batch_norm="parameters")
+    profile = fastnn.linear_barrier(model, other, X, y, resolution=5)
+    middle = 0.5 * (model.theta_ + other.theta_)
+    lm = model.loss_model(X, y)
+    assert profile.loss["train"][2] == pytest.approx(lm.loss_at(middle), rel=1e-12)
+    with torch.no_grad():
+        net[5].running_mean.add_(1.0)
+    moved = fastnn.from_torch(net, "cross_entropy", batch_norm="parameters")
+    with pytest.raises(ValueError, match=r"^model_a's and model_b's BatchNorm running statist"):
+        fastnn.linear_barrier(model, moved, X, y, resolution=5)
+
+
+def test_batch_norm_parameters_through_the_grid_engine(tmp_path):
+    """The normalised network's tiles: the numpy twin's values (1e-12), the same bits
+    whatever the threads and tiles, and a store on disk that resumes to them."""
+    torch = pytest.importorskip("torch")
+    _, X, y, model = _norm_problem(torch)
+    whole = fastnn.loss_surface(model, X, y, resolution=(5, 6), random_state=3, threads=1)
+    twin = fastnn.loss_surface(model, X, y, directions=whole, backend="numpy")
+    np.testing.assert_allclose(twin.values, whole.values, rtol=1e-12)
+    tiled = fastnn.loss_surface(model, X, y, directions=whole, threads=2, tile_rows=1)
+    np.testing.assert_array_equal(tiled.values, whole.values)
+    store = tmp_path / "normed.zarr"
+    stored = fastnn.loss_surface(model, X, y, directions=whole, out=store, tile_rows=2)
+    np.testing.assert_array_equal(stored.values, whole.values)
+    again = fastnn.loss_surface(model, X, y, directions=whole, out=store, resume=True,
+                                tile_rows=2)  # fmt: skip
+    np.testing.assert_array_equal(again.values, whole.values)

@@ -114,7 +114,7 @@ def test_what_would_move_a_missing_bias_is_refused(problem):
     message = "moves the biases of a network without biases"
     with pytest.raises(ValueError, match=r"directions\[1\] \(v\) " + message):
         fastnn.loss_surface(model, X, y, directions=(u, v), resolution=3)
-    with pytest.raises(ValueError, match=r"params: b0\[1\] is a bias of a network without"):
+    with pytest.raises(ValueError, match=r"params: b0\[1\] is a bias of a layer without"):
         fastnn.loss_surface(model, X, y, params=("W0[0,0]", "b0[1]"), resolution=3)
     with pytest.raises(ValueError, match="to " + message):
         fastnn.loss_line(model, X, y, to=model.theta_ + v)
@@ -163,6 +163,111 @@ def test_a_trainability_map_of_a_bias_free_network(problem):
     estimator = fastnn.MLPRegressor((6,), "tanh", solver="gd", max_iter=40, tol=None,
                                     random_state=2, init="normal", init_scale=(0.5, 1 / 6),
                                     biases=False)  # fmt: skip
+    tmap = fastnn.trainability(estimator, X, y, ranges=((1e-2, 30.0), (1e-2, 30.0)),
+                               resolution=(5, 4), progress=False)  # fmt: skip
+    assert tmap.diverged.any() and not tmap.diverged.all()
+    for i, j in [(0, 0), (2, 1), (4, 3)]:
+        rates = (tmap.a[i], tmap.b[j])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", fastnn.FastnnWarning)
+            fitted = fastnn.MLPRegressor(**{**estimator.get_params(),
+                                            "learning_rate_init": rates}).fit(X, y)  # fmt: skip
+        rel = 1e-9 if tmap.diverged[i, j] else 1e-12
+        assert tmap.values[i, j] == pytest.approx(fitted.loss_, rel=rel)
+
+
+# Some layers with biases, some without (a PyTorch network with bias=False layers).
+MIXED = (False, True, False)
+
+
+def _mixed(problem, **settings):
+    X, y = problem
+    defaults = dict(solver="gd", max_iter=3, tol=None, biases=MIXED, random_state=0, init="normal")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", fastnn.FastnnWarning)
+        model = fastnn.MLPRegressor((4, 3), "tanh", **{**defaults, **settings}).fit(X, y)
+    return model, X, y
+
+
+@pytest.mark.parametrize("solver", ["gd", "sgd", "momentum", "adam"])
+def test_only_the_flagged_layers_biases_are_trained(problem, solver):
+    model, X, y = _mixed(problem, solver=solver, batch_size=4)
+    twin, _, _ = _mixed(problem, solver=solver, batch_size=4, backend="numpy")
+    np.testing.assert_allclose(model.theta_, twin.theta_, rtol=1e-12, atol=1e-14)
+    start = fastnn.MLPLayout(model.layout_.sizes).initial_theta(np.random.default_rng(0), "normal")
+    for has, b, b0 in zip(MIXED, model.intercepts_, model.layout_.intercepts(start), strict=True):
+        if has:
+            assert np.all(b != b0)
+        else:
+            np.testing.assert_array_equal(b, 0.0)
+    lm = model.loss_model(X, y)
+    assert lm.biases == MIXED
+    assert lm.fixed.sum() == 4 + 1  # b0 (4 units) and b2 (1 unit) absent
+    assert lm.n_free == model.theta_.size - 5
+
+
+def test_gd_on_some_layers_biases_is_gd_on_those_parameters(problem):
+    """Full-batch GD with per-layer biases equals GD written out with the model's gradient,
+    the absent biases' entries dropped (1e-12)."""
+    model, X, y = _mixed(problem)
+    lm = model.loss_model(X, y)
+    theta = fastnn.MLPLayout(model.layout_.sizes).initial_theta(np.random.default_rng(0), "normal")
+    theta[lm.fixed] = 0.0
+    for _ in range(3):
+        grad = lm.loss_grad(theta)[1]
+        grad[lm.fixed] = 0.0
+        theta = theta - model.learning_rate_init * grad
+    np.testing.assert_allclose(model.theta_, theta, rtol=1e-12, atol=1e-15)
+
+
+def test_planes_and_hessians_over_some_layers_biases(problem):
+    model, X, y = _mixed(problem)
+    lm = model.loss_model(X, y)
+    absent = lm.fixed
+    assert absent.sum() == 5 and not np.any(model.theta_[absent])
+    for directions in ("random", "filter"):
+        surface = fastnn.loss_surface(model, X, y, directions=directions, resolution=4,
+                                      random_state=0, bias="keep")  # fmt: skip
+        assert not np.any(surface.directions[:, absent]), directions
+        assert np.all(surface.directions[0, model.layout_.bias_mask(MIXED)] != 0), directions
+        theta = surface.theta(2, 1)
+        assert surface.values[2, 1] == pytest.approx(model.loss_grad(X, y, theta)[0], rel=1e-12)
+    present = np.flatnonzero(~absent)
+    with_biases = fastnn.MLPRegressor((4, 3), "tanh", solver="gd", max_iter=3, tol=None,
+                                      random_state=0).fit(X, y)  # fmt: skip
+    block = fastnn.hessian(with_biases, X, y, center=model.theta_)[np.ix_(present, present)]
+    np.testing.assert_allclose(fastnn.hessian(model, X, y), block, rtol=1e-12, atol=1e-14)
+    curvature = fastnn.curvature_surface(model, X, y, resolution=3, random_state=0)
+    at = fastnn.hessian(with_biases, X, y, center=curvature.max.theta(1, 2))
+    expected = np.linalg.eigvalsh(at[np.ix_(present, present)])
+    assert curvature.max.values[1, 2] == pytest.approx(expected[-1], rel=1e-9)
+    assert curvature.min.values[1, 2] == pytest.approx(expected[0], rel=1e-9)
+
+
+def test_what_would_move_an_absent_bias_is_refused_naming_its_layer(problem):
+    model, X, y = _mixed(problem)
+    v = np.zeros(model.theta_.size)
+    v[model.layout_.param_index("b2[0]")] = 1.0
+    with pytest.raises(ValueError, match=r"^v moves the biases of layer 2, which has none"):
+        fastnn.hvp(model, X, y, v)
+    with pytest.raises(ValueError, match=r"params: b0\[1\] is a bias of a layer without"):
+        fastnn.loss_surface(model, X, y, params=("W0[0,0]", "b0[1]"), resolution=3)
+    fastnn.loss_surface(model, X, y, params=("W0[0,0]", "b1[1]"), resolution=3)  # present
+    X_, y_ = problem
+    with pytest.raises(ValueError, match=r"^biases has 2 flags; the network \(5, 4, 3, 1\) has 3"):
+        fastnn.MLPRegressor((4, 3), biases=(True, False)).fit(X_, y_)
+    with pytest.raises(ValueError, match=r"^biases\[1\] must be True or False"):
+        fastnn.MLPRegressor((4, 3), biases=(True, 1, False)).fit(X_, y_)
+
+
+@pytest.mark.parametrize("flags", [(False, True), (True, False)])
+def test_a_trainability_map_with_some_layers_biases(problem, flags):
+    """The lanes (their first-layer Gram path with and without the 1 1^T term) train as
+    the estimator does at each point."""
+    X, y = problem
+    estimator = fastnn.MLPRegressor((6,), "tanh", solver="gd", max_iter=40, tol=None,
+                                    random_state=2, init="normal", init_scale=(0.5, 1 / 6),
+                                    biases=flags)  # fmt: skip
     tmap = fastnn.trainability(estimator, X, y, ranges=((1e-2, 30.0), (1e-2, 30.0)),
                                resolution=(5, 4), progress=False)  # fmt: skip
     assert tmap.diverged.any() and not tmap.diverged.all()

@@ -159,3 +159,26 @@ def test_network_kernels_match_the_twins_with_an_output_activation(
     expected = case.run(fastnn.reference, arguments)
     assert all(np.isfinite(e).any() for e in expected if e.size)
     case.compare(got, expected)
+
+
+TRAINING_KERNELS = ("mlp_train", "curve_train", "mlp_trainability")
+BIAS_KINDS = {
+    "all": True, "none": False, "some": (False, True, False), "first": (True, False, False),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", sorted(BIAS_KINDS))
+@pytest.mark.parametrize("name", TRAINING_KERNELS)
+def test_training_kernels_match_the_twins_whichever_layers_have_biases(name, kind, monkeypatch):
+    """Every layer's biases trained, none, or some layers' (``SETTING_BIASES``'s bit mask),
+    in every training kernel: the case table's draws, with ``biases`` set."""
+    import fastnn.cases as cases
+
+    monkeypatch.setattr(cases, "_draw_biases", lambda rng, n_layers: BIAS_KINDS[kind])
+    case = CASES[name]
+    for seed in range(2):
+        arguments = case.arguments("small", seed)
+        got = case.run(fastnn.kernels, arguments)
+        expected = case.run(fastnn.reference, arguments)
+        assert all(np.isfinite(e).any() for e in expected if e.size)
+        case.compare(got, expected)

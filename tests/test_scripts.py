@@ -65,6 +65,7 @@ def test_fractal_trainability_script_zooms_into_the_boundary(tmp_path):
 
 def test_gpu_surfaces_script_checks_and_reports(tmp_path, capsys):
     """The prepared GPU measurement runs end to end at tiny sizes (simulator in CI)."""
+    pytest.importorskip("numba_cuda", reason="the GPU script needs numba-cuda: .[cuda]")
     pytest.importorskip("fastnn.cuda.surface", exc_type=ImportError)
     out = tmp_path / "gpu.json"
     _load("gpu_surfaces").main(["--quick", "--repeats", "1", "--only", "bce", "--json", str(out)])

@@ -237,9 +237,7 @@ def connect(
     model = as_loss_model(model_a, X_train, y_train, backend=backend)
     n = model.X.shape[0]
     batch = check_batch_size(batch_size, n)
-    settings = _settings(
-        optimizer, learning_rate, momentum, alpha, batch, getattr(estimator_a, "biases", True)
-    )
+    settings = _settings(optimizer, learning_rate, momentum, alpha, batch, model.biases)
     theta_a, theta_b = model.theta.copy(), estimator_b.theta_.copy()
     bend = 0.5 * (theta_a + theta_b)
     state = mlp_state(bend, model.loss_at(bend))

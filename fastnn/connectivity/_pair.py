@@ -12,7 +12,9 @@ import pickle
 
 import numpy as np
 
+from fastnn._validation import check_biases
 from fastnn.exceptions import NotFittedError
+from fastnn.layout import BatchNormLayout
 
 
 def estimator_of(model):
@@ -30,6 +32,12 @@ def check_fitted_network(model, name: str, networks_only: bool = True):
         )
     if not hasattr(estimator, "theta_"):
         raise NotFittedError(f"{name} ({type(estimator).__name__}) is not fitted: fit it first")
+    if networks_only and isinstance(getattr(estimator, "layout_", None), BatchNormLayout):
+        raise ValueError(
+            f"{name} has BatchNorm parameters (from_torch(..., batch_norm='parameters')): "
+            "aligning and connecting them is not implemented; import it with "
+            "batch_norm='fold' (or compare the two with linear_barrier)"
+        )
     if networks_only and not hasattr(estimator, "coefs_"):
         raise ValueError(
             f"{name} is a {type(estimator).__name__}: this needs a network "
@@ -74,16 +82,36 @@ def check_same_function(model_a, model_b, networks_only: bool = True) -> None:
             f"model_a's classes are {list(classes_a)} and model_b's {list(classes_b)}: "
             "they must be the same"
         )
-    if getattr(a, "biases", True) != getattr(b, "biases", True):
+    if _bias_flags(a) != _bias_flags(b):
         raise ValueError(
             f"model_a has biases={getattr(a, 'biases', True)} and model_b "
             f"biases={getattr(b, 'biases', True)}: they must be the same"
         )
+    if isinstance(a.layout_, BatchNormLayout):  # its statistics are part of the function
+        check_same_function(a.network, b.network, networks_only)
+        if not all(
+            x is y is None or (x is not None and y is not None and np.array_equal(x, y))
+            for x, y in zip(
+                a.layout_.means + a.layout_.scales, b.layout_.means + b.layout_.scales,
+                strict=True,
+            )
+        ):  # fmt: skip
+            raise ValueError(
+                "model_a's and model_b's BatchNorm running statistics differ: the same "
+                "parameters compute different functions in them"
+            )
     if _preprocessing(model_a) != _preprocessing(model_b):
         raise ValueError(
             "model_a and model_b preprocess their inputs differently (their pipelines' "
             "steps before the model differ): their parameters mean different things"
         )
+
+
+def _bias_flags(estimator) -> tuple[bool, ...]:
+    """Which layers of an estimator have biases (a linear model: its intercept, always)."""
+    if not hasattr(estimator, "coefs_"):
+        return (True,)
+    return estimator.layout_.bias_flags(check_biases(getattr(estimator, "biases", True)))
 
 
 def data_sets(X, y, data) -> dict:

@@ -79,6 +79,7 @@ def check_evaluation(evaluation) -> None:
             "mse-exact": "squared-error surfaces",
             "mse-brute": "squared-error surfaces",
             "accuracy": "a linear classifier's accuracy",
+            "normed-network": "networks with batch normalisation's parameters",
         }.get(evaluation.kind, "curvature maps")
         raise ValueError(GPU_UNSUPPORTED.format(what=what))
     if evaluation.backend != "numba":

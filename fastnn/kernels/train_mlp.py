@@ -115,23 +115,39 @@ def _add_penalty(theta, grad, sizes, offsets, alpha, count):
 
 @njit()
 def _loop_settings(settings, n, full_batch):
-    """``(batch, tol, alpha, biases, n_iter_no_change)``: what a training loop reads once."""
+    """``(batch, tol, alpha, biases, n_iter_no_change)``: what a training loop reads once.
+
+    ``biases`` is the ``SETTING_BIASES`` code (:func:`_has_biases` reads it).
+    """
     return (
         n if full_batch else min(int(settings[SETTING_BATCH_SIZE]), n),
         settings[SETTING_TOL],
         settings[SETTING_ALPHA],
-        settings[SETTING_BIASES] != 0.0,
+        settings[SETTING_BIASES],
         int(settings[SETTING_N_ITER_NO_CHANGE]),
     )
 
 
+@njit(inline=True)
+def _has_biases(biases, l):
+    """Whether layer ``l`` has biases under the ``SETTING_BIASES`` code ``biases``."""
+    if biases == 1.0:
+        return True
+    if biases == 0.0:
+        return False
+    return (int(-biases) >> l) & 1 == 1
+
+
 @njit()
-def _drop_bias_gradient(grad, sizes, offsets):
-    """Zero the biases' gradient: every optimiser then leaves them where they are."""
-    b_start = offsets[1]
+def _drop_bias_gradient(grad, sizes, offsets, biases):
+    """Zero the gradient of the biases the network lacks: every optimiser leaves them be.
+
+    ``grad`` is one network's (n_params,) or lanes' (n_params, lanes); ``offsets[1]``
+    the first row of each layer's biases.
+    """
     for l in range(sizes.size - 1):
-        for p in range(b_start[l], b_start[l] + sizes[l + 1]):
-            grad[p] = 0.0
+        if not _has_biases(biases, l):
+            grad[offsets[1][l] : offsets[1][l] + sizes[l + 1]] = 0.0
 
 
 @njit()
@@ -141,15 +157,16 @@ def _finish_step(
 ):  # fmt: skip
     """A batch's loss and gradient at ``theta`` -> its penalty, bias rule and step.
 
-    Adds the L2 penalty (``alpha``) and drops the biases' gradient (``biases`` False);
+    Adds the L2 penalty (``alpha``) and drops the gradient of the biases the network
+    lacks (``biases``, the ``SETTING_BIASES`` code);
     then either the batch's loss was not finite, ``theta`` goes back to ``previous`` (the
     iterate before the last step) and the non-finite loss is returned, or ``previous``
     takes ``theta`` and the optimiser takes step ``step + 1``.  Returns the batch's loss.
     """
     if alpha > 0.0:
         value += _add_penalty(theta, grad, sizes, offsets, alpha, count)
-    if not biases:
-        _drop_bias_gradient(grad, sizes, offsets)
+    if biases != 1.0:
+        _drop_bias_gradient(grad, sizes, offsets, biases)
     if not np.isfinite(value):
         theta[:] = previous
         return value

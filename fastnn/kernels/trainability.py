@@ -67,7 +67,7 @@ from fastnn.kernels._lane_network import (
     _lane_workspace,
     _shared_product,
 )
-from fastnn.kernels.train_mlp import _loop_settings
+from fastnn.kernels.train_mlp import _drop_bias_gradient, _has_biases, _loop_settings
 
 __all__ = ["ALL_RATES", "INIT_SCALE", "N_FIELDS", "mlp_trainability"]
 
@@ -235,10 +235,10 @@ def _first_layer_state(X, T, sizes, offsets, rates, momenta, biases, keep):
     """The arrays of the kept first layer.
 
     ``(minus_K, Z, Z_other, Z_final, VZ, DZ, dz_scale, M0)``: ``minus_K = -(X X^T +
-    1 1^T)`` (no ``1 1^T`` without biases), padded with zero rows to whole blocks; ``Z``
-    the pre-activations at the start; ``dz_scale`` each lane's first-layer rate over n
-    and ``M0`` its momentum, tiled along a row of ``Z``.  Empty arrays when ``keep`` is
-    False.
+    1 1^T)`` (no ``1 1^T`` when the first layer has no biases), padded with zero rows to
+    whole blocks; ``Z`` the pre-activations at the start; ``dz_scale`` each lane's
+    first-layer rate over n and ``M0`` its momentum, tiled along a row of ``Z``.  Empty
+    arrays when ``keep`` is False.
     """
     n, n_in = X.shape
     lanes = T.shape[1]
@@ -247,7 +247,7 @@ def _first_layer_state(X, T, sizes, offsets, rates, momenta, biases, keep):
     minus_K = np.zeros((rows, n if keep else 0))
     for i in range(min(n, rows)):
         for m in range(n):
-            total = 1.0 if biases else 0.0
+            total = 1.0 if _has_biases(biases, 0) else 0.0
             for j in range(n_in):
                 total += X[i, j] * X[m, j]
             minus_K[i, m] = -total
@@ -360,9 +360,8 @@ def _train_lanes(X, Y, T, sizes, activation, loss, settings, lane_settings, orde
             )  # fmt: skip
             if alpha > 0.0:
                 _lane_penalty(T, sizes, offsets, alpha, hi - lo, G, value, workspace[4][0])
-            if not biases:
-                for l in range(sizes.size - 1):
-                    G[offsets[1][l] : offsets[1][l] + sizes[l + 1]] = 0.0
+            if biases != 1.0:
+                _drop_bias_gradient(G, sizes, offsets, biases)
             for q in range(lanes):
                 if running[q] and not np.isfinite(value[q]):
                     _stop(q, previous, final, Z_previous, Z_final, epochs, epoch, reasons,

@@ -45,6 +45,18 @@ def _weights(sizes, n_params):
     return mask
 
 
+def _lacking_biases(code: float, weights: np.ndarray) -> np.ndarray:
+    """Mask of the biases of the layers that have none under ``SETTING_BIASES`` ``code``."""
+    if code == 1.0:
+        return np.zeros_like(weights)
+    lacking = ~weights
+    if code == 0.0:
+        return lacking
+    starts = weights & ~np.concatenate([[False], weights[:-1]])  # each layer's first weight
+    layer = np.cumsum(starts) - 1
+    return lacking & ((int(-code) >> layer) & 1 == 0)
+
+
 def _finish_step(theta, grad, value, settings, step, vectors, weights, rates, count):
     """A batch's penalty, bias rule and step (:func:`fastnn.kernels.train_mlp._finish_step`).
 
@@ -55,8 +67,7 @@ def _finish_step(theta, grad, value, settings, step, vectors, weights, rates, co
     if alpha > 0.0:  # scikit-learn's L2 penalty, alpha / (2 B) ||W||^2
         value += 0.5 * alpha / count * np.sum(theta[weights] ** 2)
         grad[weights] += alpha / count * theta[weights]
-    if not settings[codes.SETTING_BIASES]:
-        grad[~weights] = 0.0
+    grad[_lacking_biases(settings[codes.SETTING_BIASES], weights)] = 0.0
     if not np.isfinite(value):
         theta[:] = previous
         return value

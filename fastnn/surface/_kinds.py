@@ -15,7 +15,7 @@ from fastnn._activations import NO_HIDDEN, table_from_key, table_key
 from fastnn._builds import blas_threads
 from fastnn._codes import ACCURACY, LOG_LOSS
 from fastnn.grid import Evaluation, TileKernel, register_kind
-from fastnn.model import LINEAR, NETWORK
+from fastnn.model import LINEAR, NETWORK, NORMED_NETWORK
 
 METHODS = ("auto", "exact", "brute")
 DTYPES = ("float64", "float32")
@@ -28,7 +28,8 @@ CURVATURE = "curvature"
 _FLOAT32_ARRAYS = {"bce": 4, "accuracy": 4, "network": 5}
 FLOAT32_UNSUPPORTED = (
     "dtype='float32' is implemented for network (MLP) and cross-entropy (logistic) "
-    "surfaces; squared-error surfaces of linear models and curvature are float64 only"
+    "surfaces; squared-error surfaces of linear models, networks with batch normalisation's "
+    "parameters and curvature are float64 only"
 )
 
 
@@ -76,9 +77,9 @@ def _extreme_eigenvalues(which: tuple):
     def run(impl, arrays, codes, a, b, out):
         from fastnn._spectrum import extreme_eigenvalues
 
-        X, Y, origin, u, v, sizes = arrays
-        family, loss, key, *weights_only, tol = codes
-        model = curvature_model(impl, X, Y, origin, sizes, family, loss, key, not weights_only)
+        X, Y, origin, u, v, *layout = arrays
+        family, loss, key, *marker, tol = codes
+        model = rebuild_model(impl, X, Y, origin, layout, family, loss, key, _biases_of(marker))
         values = out.reshape(a.size, b.size, len(which))
         # one BLAS thread: eigh's and BLAS's results then do not depend on the thread count
         with blas_threads(1):
@@ -90,19 +91,73 @@ def _extreme_eigenvalues(which: tuple):
     return run
 
 
-def curvature_model(impl, X, Y, origin, sizes, family, loss, key, biases=True):
-    """The LossModel a curvature tile needs, rebuilt from the evaluation's arrays and codes."""
+def layout_arrays(model) -> tuple:
+    """A LossModel's layout as arrays (tiles rebuild it with :func:`rebuild_model`).
+
+    A linear model: its feature count; a network: its sizes; a network with batch
+    normalisation: its sizes, which layers are normalised, and their means and scales.
+    """
+    if model.family == LINEAR:
+        return (np.array([model.n_params - 1], dtype=np.int64),)
+    sizes = np.asarray(model.layout.sizes, dtype=np.int64)
+    if model.family == NETWORK:
+        return (sizes,)
+    layout = model.layout
+    normed = np.array(layout.normed, dtype=np.int64)
+    kept = [l for l, flag in enumerate(layout.normed) if flag]
+    statistics = np.stack([
+        np.concatenate([layout.means[l] for l in kept]),
+        np.concatenate([layout.scales[l] for l in kept]),
+    ])  # fmt: skip
+    return sizes, normed, statistics
+
+
+def rebuild_model(impl, X, Y, origin, layout, family, loss, key, biases=True):
+    """The LossModel a tile needs, from the evaluation's arrays and codes.
+
+    ``layout``: the arrays of :func:`layout_arrays`.
+    """
     from fastnn._backends import backend_module
-    from fastnn.layout import LinearLayout, MLPLayout
+    from fastnn.layout import BatchNormLayout, LinearLayout, MLPLayout
     from fastnn.model import LossModel
 
     backend = "numpy" if impl is backend_module("numpy") else "numba"
+    sizes = layout[0]
     if family == LINEAR:
         linear = LinearLayout(int(sizes[0]))
         return LossModel(LINEAR, X, Y, origin, linear, loss, NO_HIDDEN, backend, "")
     activation = table_from_key(key, sizes.size - 2)
-    network = MLPLayout(sizes)
-    return LossModel(NETWORK, X, Y, origin, network, loss, activation, backend, "", 0.0, biases)
+    network: MLPLayout | BatchNormLayout = MLPLayout(sizes)
+    if family == NORMED_NETWORK:
+        normed, statistics = layout[1], layout[2]
+        ends = np.cumsum([0, *(sizes[1:] * normed)])
+        means, scales = [
+            [row[ends[l] : ends[l + 1]] if normed[l] else None for l in range(normed.size)]
+            for row in statistics
+        ]
+        network = BatchNormLayout(sizes, means, scales)
+    return LossModel(family, X, Y, origin, network, loss, activation, backend, "", 0.0, biases)
+
+
+def _run_normed_network(impl, arrays, codes, a, b, out):
+    """A tile of a network with batch normalisation's parameters, point by point.
+
+    Each point's parameters are folded, then the network kernels give its loss (or the
+    accuracy of its logits).
+    """
+    X, Y, origin, u, v, *layout = arrays
+    metric, loss, key, *marker = codes
+    model = rebuild_model(impl, X, Y, origin, layout, NORMED_NETWORK, loss, key, _biases_of(marker))
+    evaluate = model.accuracy_at if metric == ACCURACY else model.loss_at
+    with blas_threads(1):
+        for i in range(a.size):
+            for j in range(b.size):
+                out[i, j] = evaluate(origin + a[i] * u + b[j] * v)
+
+
+def _normed_network_cost(arrays) -> int:
+    """A forward and backward pass per point: about 3 multiply-adds per weight and sample."""
+    return arrays[0].shape[0] * arrays[2].size * 3 // _MULTIPLY_ADDS_PER_UNIT + 1
 
 
 def _curvature_cost(arrays) -> int:
@@ -135,6 +190,9 @@ _KINDS = {
     # 2: softmax and cross-entropy exps without subnormal results; 3: the mean over the
     # samples a correctly rounded division (was a multiplication by 1/n)
     "network": TileKernel(_run_network, _network_cost, _network_fixed, revision=3),
+    # Batch normalisation's parameters on the plane: a point's folded network is not on a
+    # plane, so each point is evaluated on its own.
+    "normed-network": TileKernel(_run_normed_network, _normed_network_cost),
     "max-eigenvalue": TileKernel(_extreme_eigenvalues(("largest",)), _curvature_cost),
     "min-eigenvalue": TileKernel(_extreme_eigenvalues(("smallest",)), _curvature_cost),
     # Both ends of the spectrum in one pass: one dense Hessian and eigvalsh per point.
@@ -181,18 +239,46 @@ def _prepare_network(model, origin, u, v, method, metric):
     return "network", arrays, (table_key(model.activation, model.layout.sizes.size - 2), loss)
 
 
+def _prepare_normed_network(model, origin, u, v, method, metric):
+    arrays = (model.X, model.target, origin, u, v, *layout_arrays(model))
+    metric_code = ACCURACY if metric == "accuracy" else model.loss
+    n_hidden = model.layout.sizes.size - 2
+    marker = () if model.biases is True else _bias_marker(model.biases)
+    key = table_key(model.activation, n_hidden)
+    return "normed-network", arrays, (metric_code, model.loss, key, *marker)
+
+
 # How each model family's plane is reduced to one tile kernel's inputs.
-_PREPARE = {LINEAR: _prepare_linear, NETWORK: _prepare_network}
+_PREPARE = {
+    LINEAR: _prepare_linear,
+    NETWORK: _prepare_network,
+    NORMED_NETWORK: _prepare_normed_network,
+}
+
+
+def _bias_marker(biases) -> tuple[str]:
+    """The curvature codes' marker of a network lacking biases: none, or some layers'."""
+    if biases is False:
+        return ("weights only",)
+    return ("biases " + "".join("1" if has else "0" for has in biases),)
+
+
+def _biases_of(marker) -> bool | tuple[bool, ...]:
+    """The ``biases`` of :func:`_bias_marker`'s ``marker`` (empty: every layer's)."""
+    if not marker:
+        return True
+    if marker[0] == "weights only":
+        return False
+    return tuple(flag == "1" for flag in marker[0].removeprefix("biases "))
 
 
 def _prepare_curvature(model, origin, u, v, metric, tol):
-    sizes = model.layout.sizes if model.family == NETWORK else np.array([model.n_params - 1])
-    arrays = (model.X, model.target, origin, u, v, np.asarray(sizes, dtype=np.int64))
-    # a network without biases: its Hessian is over the weights (the marker only then, so
-    # the codes -- and stores' fingerprints -- of every other model stay as they were)
-    weights_only = () if model.biases or model.family != NETWORK else ("weights only",)
-    n_hidden = model.layout.sizes.size - 2 if model.family == NETWORK else 0
-    codes = (model.family, model.loss, table_key(model.activation, n_hidden), *weights_only, tol)
+    arrays = (model.X, model.target, origin, u, v, *layout_arrays(model))
+    # a network lacking biases: its Hessian is over the rest (the marker only then, so the
+    # codes -- and stores' fingerprints -- of every other model stay as they were)
+    marker = () if model.biases is True or model.family == LINEAR else _bias_marker(model.biases)
+    n_hidden = model.layout.sizes.size - 2 if model.family != LINEAR else 0
+    codes = (model.family, model.loss, table_key(model.activation, n_hidden), *marker, tol)
     return metric.replace("_", "-"), arrays, codes
 
 

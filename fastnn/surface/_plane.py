@@ -389,7 +389,7 @@ def draw_directions(kind, model, random_state, bias, trajectory):
     """(u, v, info) for ``directions=kind`` around ``model.theta`` (``model``: a LossModel)."""
     center = model.theta
     n = model.n_params
-    fixed = model.fixed  # a network without biases: its biases are not parameters
+    fixed = model.fixed  # the biases a network lacks are not parameters
     if isinstance(kind, str):
         if kind == "pca":
             u, v, ratios, singular = pca_directions(trajectory, center)
@@ -479,8 +479,9 @@ def params_plane(loss_model, params, span, resolution) -> Plane:
     for k in (i, j):
         if fixed is not None and fixed[k]:
             raise ValueError(
-                f"params: {loss_model.layout.param_name(k)} is a bias of a network without "
-                "biases (biases=False): not a parameter of this model; name a weight"
+                f"params: {loss_model.layout.param_name(k)} is a bias of a layer without "
+                f"biases (biases={loss_model.biases}): not a parameter of this model; name "
+                "another"
             )
     center = loss_model.theta
     a, b = make_axes(
