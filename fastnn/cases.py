@@ -474,6 +474,26 @@ CASES: dict[str, Case] = {
         bench={"n": 1_000_000, "k": 10},
         work=lambda n, k: (n * k, "values"),
     ),
+    "plane_layer": Case(
+        "plane_layer",
+        lambda rng, n, width: (
+            lambda X, Y, theta, sizes, activation, loss: (
+                rng.normal(scale=2.0, size=(3, n, width)),
+                float(rng.normal()),
+                float(rng.normal()),
+                rng.normal(size=width),
+                rng.normal(size=width),
+                activation,
+                int(rng.integers(activation.shape[0] + 1)),  # a row, or past the table
+                np.full((n, width), np.nan),
+            )
+        )(*_network(rng, 4, (2, 3, 3, 2))),
+        small={"n": 600, "width": 7},
+        quick={"n": 10_000, "width": 128},
+        bench={"n": 60_000, "width": 128},
+        work=lambda n, width: (n * width, "values"),
+        atol=1e-13,
+    ),
     "mlp_loss_grad": Case(
         "mlp_loss_grad",
         lambda rng, n, sizes: (lambda net: (*net, np.full(net[2].size, np.nan)))(

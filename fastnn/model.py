@@ -270,18 +270,27 @@ class LossModel:
         """Mean loss over the samples at ``theta``."""
         return self.loss_grad(theta)[0]
 
+    def logits_at(self, theta: np.ndarray) -> np.ndarray:
+        """The model's outputs (n_samples, n_outputs) at ``theta``: a forward pass.
+
+        Logits; or a regressor's predictions, its output activation applied.
+        """
+        return _LOGITS[self.family](self.impl, self, theta)
+
+    def forward_loss_at(self, theta: np.ndarray) -> float:
+        """Mean loss over the samples at ``theta`` from a forward pass alone.
+
+        The kernels' ``output_loss`` of :meth:`logits_at`: the estimators' ``loss_``;
+        :meth:`loss_at` (the gradient kernel's value) agrees to rounding.
+        """
+        return float(self.impl.output_loss(self.logits_at(theta), self.target, self.loss))
+
     def accuracy_at(self, theta: np.ndarray) -> float:
         """Fraction of samples classified as their target at ``theta`` (as ``score``).
 
         One output: logit > 0 is the second class; several: the first arg-max.
         """
-        logits = _LOGITS[self.family](self.impl, self, theta)
-        if logits.shape[1] == 1:
-            correct = (logits[:, 0] > 0.0) == (self.target.reshape(-1) >= 0.5)
-        else:
-            predicted = np.argmax(logits, axis=1)
-            correct = self.target[np.arange(self.target.shape[0]), predicted] >= 0.5
-        return float(np.mean(correct))
+        return correct_predictions(self.logits_at(theta), self.target) / self.target.shape[0]
 
     def hvp(
         self,
@@ -325,6 +334,19 @@ class LossModel:
             which = "largest" if metric == "max_eigenvalue" else "smallest"
             return extreme_eigenvalues(self, theta, (which,), tol)[0]
         return self.accuracy_at(theta) if metric == "accuracy" else self.loss_at(theta)
+
+
+def correct_predictions(logits: np.ndarray, target: np.ndarray) -> int:
+    """How many samples the logits classify as their (encoded) target.
+
+    One output: logit > 0 is the second class; several: the first arg-max.
+    """
+    if logits.shape[1] == 1:
+        correct = (logits[:, 0] > 0.0) == (target.reshape(-1) >= 0.5)
+    else:
+        predicted = np.argmax(logits, axis=1)
+        correct = target[np.arange(target.shape[0]), predicted] >= 0.5
+    return int(np.count_nonzero(correct))
 
 
 def as_loss_model(

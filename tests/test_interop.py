@@ -904,3 +904,22 @@ def test_batch_norm_parameters_through_the_grid_engine(tmp_path):
     again = fastnn.loss_surface(model, X, y, directions=whole, out=store, resume=True,
                                 tile_rows=2)  # fmt: skip
     np.testing.assert_array_equal(again.values, whole.values)
+
+
+@pytest.mark.parametrize("params", [("gamma1[2]", "beta1[0]"), ("gamma1[3]", "W2[0,1]"),
+                                    ("gamma0[1]", "b2[1]"), ("W2[4,0]", "b2[0]")])  # fmt: skip
+def test_batch_norm_parameters_named_on_the_axes(params):
+    """A plane of two named parameters, gamma's among them: the layers before the first one
+    it moves are fixed (computed once), and every point is torch's loss (1e-12)."""
+    torch = pytest.importorskip("torch")
+    net, X, y, model = _norm_problem(torch)
+    own = torch.nn.utils.parameters_to_vector(net.parameters()).detach().clone()
+    surface = fastnn.loss_surface(model, X, y, params=params, resolution=(3, 3), span=0.5)
+    for i, j in [(0, 0), (1, 2), (2, 1)]:
+        torch.nn.utils.vector_to_parameters(
+            fastnn.to_torch(surface.theta(i, j), net, vector=True), net.parameters()
+        )
+        with torch.no_grad():
+            expected = _torch_loss(torch, net, "cross_entropy", X, y)
+        assert surface.values[i, j] == pytest.approx(expected, rel=1e-12), (params, i, j)
+    torch.nn.utils.vector_to_parameters(own, net.parameters())

@@ -182,3 +182,19 @@ def test_training_kernels_match_the_twins_whichever_layers_have_biases(name, kin
         expected = case.run(fastnn.reference, arguments)
         assert all(np.isfinite(e).any() for e in expected if e.size)
         case.compare(got, expected)
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "tanh", "relu", "identity", ("leaky_relu", 0.2),
+                                  "gelu", "silu", ("elu", 1.3), ("softplus", 0.5), None],
+                         ids=str)  # fmt: skip
+def test_plane_layer_matches_its_twin_for_every_activation(name):
+    """Every activation after the per-unit affine map (None: a layer without a row)."""
+    from fastnn._activations import activation_table
+
+    case = CASES["plane_layer"]
+    arguments = list(case.arguments("small", 0))
+    arguments[5] = activation_table("relu" if name is None else name, 1)
+    arguments[6] = 1 if name is None else 0
+    got = case.run(fastnn.kernels, tuple(arguments))
+    expected = case.run(fastnn.reference, tuple(arguments))
+    case.compare(got, expected)

@@ -34,6 +34,7 @@ from fastnn.kernels.surface import (
     mse_surface_brute,
     mse_surface_quadratic,
     mse_surface_stats,
+    plane_layer,
 )
 from fastnn.kernels.train_curve import curve_train
 from fastnn.kernels.train_linear import (
@@ -72,6 +73,7 @@ __all__ = [
     "mse_surface_quadratic",
     "mse_surface_stats",
     "output_loss",
+    "plane_layer",
     "sigmoid",
     "sigmoid_derivative",
     "softplus",

@@ -39,6 +39,7 @@ import numba
 import numpy as np
 
 from fastnn._numba import njit
+from fastnn.kernels._activation import _activate, _activated, _layer
 from fastnn.kernels._math import _cast_like, _exp_term, _log1p
 from fastnn.kernels._plane_network import (
     BLAS_SUB,
@@ -447,3 +448,42 @@ def _mean(total, n):
     of 97 samples in 100 would not be ``97 / 100``.
     """
     return total / n
+
+
+# Samples per parallel task of plane_layer.
+_PLANE_LAYER_ROWS = 256
+
+
+@njit(parallel=True)
+def plane_layer(
+    P: np.ndarray,
+    a: float,
+    b: float,
+    scale: np.ndarray,
+    shift: np.ndarray,
+    activation: np.ndarray,
+    layer: int,
+    out: np.ndarray,
+) -> np.ndarray:
+    """A layer's outputs at the point ``(a, b)`` of a plane, with a per-unit affine map.
+
+    ``out[i, k] = f((P[0, i, k] + a P[1, i, k] + b P[2, i, k]) scale[k] + shift[k])``:
+    ``P`` holds the layer's pre-activations at the plane's origin and along its two
+    directions (samples x units), ``scale`` and ``shift`` the point's batch
+    normalisation (1 and 0 without one), ``f`` the activation of ``layer`` in the
+    table (the identity when it has no row).
+    """
+    n, width = out.shape
+    activated = _activated(activation, layer)
+    code, param = _layer(activation, layer) if activated else (0, 0.0)
+    n_tasks = (n + _PLANE_LAYER_ROWS - 1) // _PLANE_LAYER_ROWS
+    for task in numba.prange(n_tasks):
+        lo = task * _PLANE_LAYER_ROWS
+        hi = min(lo + _PLANE_LAYER_ROWS, n)
+        for i in range(lo, hi):
+            for k in range(width):
+                z = P[0, i, k] + a * P[1, i, k] + b * P[2, i, k]
+                out[i, k] = z * scale[k] + shift[k]
+        if activated:
+            _activate(out[lo:hi], code, param, width)
+    return out

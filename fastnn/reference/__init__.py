@@ -28,6 +28,7 @@ from fastnn.reference.surface import (
     mse_surface_brute,
     mse_surface_quadratic,
     mse_surface_stats,
+    plane_layer,
 )
 from fastnn.reference.train_curve import curve_train
 from fastnn.reference.train_linear import (
@@ -64,6 +65,7 @@ __all__ = [
     "mse_surface_quadratic",
     "mse_surface_stats",
     "output_loss",
+    "plane_layer",
     "sigmoid",
     "sigmoid_derivative",
     "softplus",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from fastnn._codes import ACCURACY
-from fastnn.reference.mlp import _forward, _loss_terms_and_delta
+from fastnn.reference.mlp import _activate, _forward, _loss_terms_and_delta
 
 # Samples x columns evaluated at once: bounds the temporaries to about 32 MB.
 _BLOCK_VALUES = 1 << 22
@@ -147,4 +147,22 @@ def mlp_surface(
                 out[i, j] = np.mean(_correct(logits, Y))
             else:
                 out[i, j] = np.mean(_loss_terms_and_delta(logits, Y, loss)[0])
+    return out
+
+
+def plane_layer(
+    P: np.ndarray,
+    a: float,
+    b: float,
+    scale: np.ndarray,
+    shift: np.ndarray,
+    activation: np.ndarray,
+    layer: int,
+    out: np.ndarray,
+) -> np.ndarray:
+    """A layer's outputs at the point ``(a, b)`` of a plane, with a per-unit affine map."""
+    z = (P[0] + a * P[1] + b * P[2]) * scale + shift
+    if layer < activation.shape[0]:
+        z = _activate(z, int(activation[layer, 0]), activation[layer, 1])
+    out[...] = z
     return out

@@ -9,6 +9,8 @@ the nine numbers of the quadratic form).  The kinds are registered with the grid
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from fastnn._activations import NO_HIDDEN, table_from_key, table_key
@@ -140,24 +142,42 @@ def rebuild_model(impl, X, Y, origin, layout, family, loss, key, biases=True):
 
 
 def _run_normed_network(impl, arrays, codes, a, b, out):
-    """A tile of a network with batch normalisation's parameters, point by point.
+    """A tile of a network with batch normalisation's parameters moving (``_normed``)."""
+    from fastnn.surface._normed import normed_plane_values
 
-    Each point's parameters are folded, then the network kernels give its loss (or the
-    accuracy of its logits).
-    """
     X, Y, origin, u, v, *layout = arrays
     metric, loss, key, *marker = codes
     model = rebuild_model(impl, X, Y, origin, layout, NORMED_NETWORK, loss, key, _biases_of(marker))
-    evaluate = model.accuracy_at if metric == ACCURACY else model.loss_at
-    with blas_threads(1):
-        for i in range(a.size):
-            for j in range(b.size):
-                out[i, j] = evaluate(origin + a[i] * u + b[j] * v)
+    normed_plane_values(impl, model, origin, u, v, a, b, metric, out)
+
+
+def _normed_network_parts(arrays) -> tuple[int, int]:
+    """Multiply-adds per sample: ``(once per tile, per point)``.
+
+    Once: the products up to the first moved layer; per point: that layer's affine map
+    and activation, and the layers after it.
+    """
+    from fastnn.layout import BatchNormLayout, MLPLayout
+    from fastnn.surface._normed import first_moved_layer
+
+    X, _, _, u, v, sizes, normed, _ = arrays
+    statistics = [
+        np.zeros(int(n)) if flag else None for n, flag in zip(sizes[1:], normed, strict=True)
+    ]
+    first = first_moved_layer(BatchNormLayout(sizes, statistics, statistics), u, v)
+    folded = MLPLayout(sizes)
+    shared = int(folded.weight_start[first]) + 3 * int(sizes[first] * sizes[first + 1])
+    tail = folded.n_params - int(folded.bias_start[first] + sizes[first + 1])
+    return shared, 4 * int(sizes[first + 1]) + tail
 
 
 def _normed_network_cost(arrays) -> int:
-    """A forward and backward pass per point: about 3 multiply-adds per weight and sample."""
-    return arrays[0].shape[0] * arrays[2].size * 3 // _MULTIPLY_ADDS_PER_UNIT + 1
+    work = arrays[0].shape[0] * _normed_network_parts(arrays)[1]
+    return work // _MULTIPLY_ADDS_PER_UNIT + 1
+
+
+def _normed_network_fixed(arrays) -> int:
+    return arrays[0].shape[0] * _normed_network_parts(arrays)[0] // _MULTIPLY_ADDS_PER_UNIT
 
 
 def _curvature_cost(arrays) -> int:
@@ -192,7 +212,7 @@ _KINDS = {
     "network": TileKernel(_run_network, _network_cost, _network_fixed, revision=3),
     # Batch normalisation's parameters on the plane: a point's folded network is not on a
     # plane, so each point is evaluated on its own.
-    "normed-network": TileKernel(_run_normed_network, _normed_network_cost),
+    "normed-network": TileKernel(_run_normed_network, _normed_network_cost, _normed_network_fixed),
     "max-eigenvalue": TileKernel(_extreme_eigenvalues(("largest",)), _curvature_cost),
     "min-eigenvalue": TileKernel(_extreme_eigenvalues(("smallest",)), _curvature_cost),
     # Both ends of the spectrum in one pass: one dense Hessian and eigvalsh per point.
@@ -240,6 +260,23 @@ def _prepare_network(model, origin, u, v, method, metric):
 
 
 def _prepare_normed_network(model, origin, u, v, method, metric):
+    from fastnn._batch_norm import push_forward
+
+    layout = model.layout
+    gammas = np.zeros(layout.n_params, dtype=bool)
+    for norm in layout.norms(gammas):
+        if norm is not None:
+            norm[0][...] = True
+    if not np.any(u[gammas]) and not np.any(v[gammas]):
+        # gamma fixed: the fold is affine in (a, b), the plane a plane of the folded network
+        # (its weights scaled by fixed factors), which the network kernel maps
+        folded = (
+            layout.fold(origin),
+            push_forward(layout, origin, u),
+            push_forward(layout, origin, v),
+        )
+        folded_model = dataclasses.replace(model, family=NETWORK, layout=layout.folded)
+        return _prepare_network(folded_model, *folded, method, metric)
     arrays = (model.X, model.target, origin, u, v, *layout_arrays(model))
     metric_code = ACCURACY if metric == "accuracy" else model.loss
     n_hidden = model.layout.sizes.size - 2
