@@ -87,7 +87,7 @@ def check_same_function(model_a, model_b, networks_only: bool = True) -> None:
             f"model_a has biases={getattr(a, 'biases', True)} and model_b "
             f"biases={getattr(b, 'biases', True)}: they must be the same"
         )
-    if isinstance(a.layout_, BatchNormLayout):  # its statistics are part of the function
+    if isinstance(getattr(a, "layout_", None), BatchNormLayout):  # statistics: the function's
         check_same_function(a.network, b.network, networks_only)
         if not all(
             x is y is None or (x is not None and y is not None and np.array_equal(x, y))

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from fastnn._codes import ACCURACY
-from fastnn.layout import MLPLayout
+from fastnn.layout import BatchNormLayout, MLPLayout
 from fastnn.model import correct_predictions
 
 # Values of one of the three products per chunk of samples (8 MB each in float64).
@@ -55,7 +55,7 @@ def normed_plane_values(impl, model, origin, u, v, a, b, metric: int, out) -> np
     ``model``: a ``"mlp-batchnorm"`` LossModel; the values go into ``out`` (a.size, b.size).
     """
     layout, activation = model.layout, model.activation
-    sizes, folded = layout.sizes, layout.folded
+    sizes = layout.sizes
     first = first_moved_layer(layout, u, v)
     last = first == layout.n_layers - 1
     A = _inputs_of(impl, model, first, layout.fold(origin))
@@ -64,7 +64,16 @@ def normed_plane_values(impl, model, origin, u, v, a, b, metric: int, out) -> np
     n = A.shape[0]
     chunk = max(1, _CHUNK_VALUES // width)
     totals = np.zeros((a.size, b.size))
-    tail_sizes, tail_table = sizes[first + 1 :], activation[first + 1 :]
+    # per point only this layer's normalisation and the layers after it: a point's
+    # parameters from the first of them on, and the layout of the layers after it
+    start = int(layout.norm_start[first]) if layout.normed[first] else origin.size
+    if not last:
+        start = min(start, int(layout.weight_start[first + 1]))
+        tail = BatchNormLayout(
+            sizes[first + 1 :], layout.means[first + 1 :], layout.scales[first + 1 :]
+        )
+        tail_table = activation[first + 1 :]
+    ones, zeros = np.ones(width), np.zeros(width)
     for lo in range(0, n, chunk):
         hi = min(lo + chunk, n)
         P = np.stack([A[lo:hi] @ W + bias for W, bias in blocks])
@@ -73,17 +82,16 @@ def normed_plane_values(impl, model, origin, u, v, a, b, metric: int, out) -> np
         logits = np.empty((hi - lo, int(sizes[-1])))
         for i in range(a.size):
             for j in range(b.size):
-                theta = origin + a[i] * u + b[j] * v
-                norm = layout.norms(theta)[first]
-                if norm is None:
-                    scale, shift = np.ones(width), np.zeros(width)
-                else:
-                    scale = norm[0] * layout.scales[first]
-                    shift = norm[1] - layout.means[first] * scale
+                point = origin[start:] + a[i] * u[start:] + b[j] * v[start:]
+                scale, shift = ones, zeros
+                if layout.normed[first]:
+                    gamma = point[:width]
+                    scale = gamma * layout.scales[first]
+                    shift = point[width : 2 * width] - layout.means[first] * scale
                 impl.plane_layer(P, a[i], b[j], scale, shift, activation, first, H)
                 if not last:
-                    tail = layout.fold(theta)[folded.weight_start[first + 1] :]
-                    impl.mlp_logits(H, tail, tail_sizes, tail_table, logits)
+                    later = point[point.size - tail.n_params :]
+                    impl.mlp_logits(H, tail.fold(later), tail.sizes, tail_table, logits)
                 outputs = H if last else logits
                 if metric == ACCURACY:
                     totals[i, j] += correct_predictions(outputs, Y)
