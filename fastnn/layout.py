@@ -158,14 +158,28 @@ class LinearLayout(_Layout):
         return f"LinearLayout(n_features={self.n_features}, n_params={self.n_params})"
 
 
-class _LayerBiases:
-    """Which layers of a network have biases (both network layouts share it)."""
+class _NetworkLayout(_Layout):
+    """What both network layouts share: per-layer views, and which layers have biases."""
 
     sizes: np.ndarray
-    n_params: int
+    weight_start: np.ndarray
+    bias_start: np.ndarray
 
-    def intercepts(self, theta):  # pragma: no cover - every layout defines it
-        raise NotImplementedError
+    @property
+    def n_layers(self) -> int:
+        """Number of weight layers (hidden layers + 1)."""
+        return self.sizes.size - 1
+
+    def coefs(self, theta: np.ndarray) -> list[np.ndarray]:
+        """Per-layer weight matrices, as views of ``theta``."""
+        return [
+            theta[w : w + a * b].reshape(a, b)
+            for w, a, b in zip(self.weight_start, self.sizes[:-1], self.sizes[1:], strict=True)
+        ]
+
+    def intercepts(self, theta: np.ndarray) -> list[np.ndarray]:
+        """Per-layer bias vectors, as views of ``theta``."""
+        return [theta[s : s + b] for s, b in zip(self.bias_start, self.sizes[1:], strict=True)]
 
     def bias_flags(self, biases: bool | Sequence[bool]) -> tuple[bool, ...]:
         """Whether each layer has biases: ``biases`` is one bool for all, or one per layer."""
@@ -208,7 +222,7 @@ class _LayerBiases:
         return theta
 
 
-class MLPLayout(_LayerBiases, _Layout):
+class MLPLayout(_NetworkLayout):
     """Offsets of each layer's weights and biases in a flat parameter vector.
 
     Parameters
@@ -240,22 +254,6 @@ class MLPLayout(_LayerBiases, _Layout):
         self.weight_start = np.concatenate([[0], np.cumsum(block)[:-1]])
         self.bias_start = self.weight_start + fan_in * fan_out
         self.n_params = int(block.sum())
-
-    @property
-    def n_layers(self) -> int:
-        """Number of weight layers (hidden layers + 1)."""
-        return self.sizes.size - 1
-
-    def coefs(self, theta: np.ndarray) -> list[np.ndarray]:
-        """Per-layer weight matrices, as views of ``theta``."""
-        return [
-            theta[w : w + a * b].reshape(a, b)
-            for w, a, b in zip(self.weight_start, self.sizes[:-1], self.sizes[1:], strict=True)
-        ]
-
-    def intercepts(self, theta: np.ndarray) -> list[np.ndarray]:
-        """Per-layer bias vectors, as views of ``theta``."""
-        return [theta[s : s + b] for s, b in zip(self.bias_start, self.sizes[1:], strict=True)]
 
     def param_name(self, index: int) -> str:
         """``"W<layer>[<input>,<unit>]"`` or ``"b<layer>[<unit>]"`` of position ``index``."""
@@ -312,7 +310,7 @@ class MLPLayout(_LayerBiases, _Layout):
         return f"MLPLayout(sizes={tuple(int(s) for s in self.sizes)}, n_params={self.n_params})"
 
 
-class BatchNormLayout(_LayerBiases, _Layout):
+class BatchNormLayout(_NetworkLayout):
     """A network whose layers may end in a batch normalisation with its own parameters.
 
     Per layer ``l``: the weights ``W<l>`` (fan_in x fan_out, row-major) and biases
@@ -371,22 +369,6 @@ class BatchNormLayout(_LayerBiases, _Layout):
         self.bias_start = np.array(bias_start, dtype=np.int64)
         self.norm_start = np.array(norm_start, dtype=np.int64)
         self.n_params = int(start)
-
-    @property
-    def n_layers(self) -> int:
-        """Number of weight layers (hidden layers + 1)."""
-        return self.sizes.size - 1
-
-    def coefs(self, theta: np.ndarray) -> list[np.ndarray]:
-        """Per-layer weight matrices, as views of ``theta``."""
-        return [
-            theta[w : w + a * b].reshape(a, b)
-            for w, a, b in zip(self.weight_start, self.sizes[:-1], self.sizes[1:], strict=True)
-        ]
-
-    def intercepts(self, theta: np.ndarray) -> list[np.ndarray]:
-        """Per-layer bias vectors, as views of ``theta``."""
-        return [theta[s : s + b] for s, b in zip(self.bias_start, self.sizes[1:], strict=True)]
 
     def norms(self, theta: np.ndarray) -> list[tuple[np.ndarray, np.ndarray] | None]:
         """Per layer ``(gamma, beta)`` views of ``theta``, or None where not normalised."""

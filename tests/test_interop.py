@@ -482,6 +482,22 @@ def test_log_softmax_with_nll_loss_is_the_cross_entropy():
         fastnn.from_torch(nn.Sequential(*middle), "nll_loss")
 
 
+def _assert_surface_is_torchs(torch, net, surface, loss, X, y):
+    """Every point of ``surface``, taken back to ``net``, is torch's own loss (1e-12); the
+    module's parameters are restored after."""
+    own = torch.nn.utils.parameters_to_vector(net.parameters()).detach().clone()
+    centre, u, v = surface.to_torch(net, vector=True)
+    for i in range(surface.a.size):
+        for j in range(surface.b.size):
+            torch.nn.utils.vector_to_parameters(
+                centre + surface.a[i] * u + surface.b[j] * v, net.parameters()
+            )
+            with torch.no_grad():
+                expected = _torch_loss(torch, net, loss, X, y)
+            assert surface.values[i, j] == pytest.approx(expected, rel=1e-12), (i, j)
+    torch.nn.utils.vector_to_parameters(own, net.parameters())
+
+
 def _assert_hvp_is_torchs(torch, net, model, loss, X, y, v):
     """fastnn's H v equals torch's double backward of its own loss (1e-10)."""
     ours = fastnn.hvp(model, X, y, v)
@@ -685,16 +701,7 @@ def test_batch_norm_folded_into_its_linear_layer_is_torchs_function(affine_secon
         surface = fastnn.loss_surface(
             model, X, y, resolution=3, directions="filter", bias=bias, random_state=2
         )
-        centre, u, v = surface.to_torch(net, vector=True)
-        for i in range(3):
-            for j in range(3):
-                torch.nn.utils.vector_to_parameters(
-                    centre + surface.a[i] * u + surface.b[j] * v, net.parameters()
-                )
-                with torch.no_grad():
-                    expected = _torch_loss(torch, net, "cross_entropy", X, y)
-                assert surface.values[i, j] == pytest.approx(expected, rel=1e-12)
-        torch.nn.utils.vector_to_parameters(own, net.parameters())
+        _assert_surface_is_torchs(torch, net, surface, "cross_entropy", X, y)
     # bias="zero": in the module's coordinates u moves the weights alone, each filter (a
     # unit's incoming weights) by the norm of the module's own filter
     moved = fastnn.to_torch(surface.u, net, direction=True)
@@ -800,16 +807,8 @@ def test_batch_norm_parameters_on_the_plane_are_torchs_function(directions, bias
             values[...] = True
     moved = np.any(surface.directions[:, norm_entries] != 0)
     assert moved == (bias == "keep"), (directions, bias)
+    _assert_surface_is_torchs(torch, net, surface, "cross_entropy", X, y)
     centre, u, v = surface.to_torch(net, vector=True)
-    for i in range(3):
-        for j in range(4):
-            torch.nn.utils.vector_to_parameters(
-                centre + surface.a[i] * u + surface.b[j] * v, net.parameters()
-            )
-            with torch.no_grad():
-                expected = _torch_loss(torch, net, "cross_entropy", X, y)
-            assert surface.values[i, j] == pytest.approx(expected, rel=1e-12)
-    torch.nn.utils.vector_to_parameters(own, net.parameters())
     accuracy = fastnn.loss_surface(model, X, y, directions=surface, metric="accuracy")
     torch.nn.utils.vector_to_parameters(centre + surface.a[2] * u + surface.b[1] * v,
                                         net.parameters())  # fmt: skip
