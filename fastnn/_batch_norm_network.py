@@ -55,6 +55,11 @@ class BatchNormNetwork:
         if hasattr(network, "classes_"):
             self.classes_ = network.classes_
 
+    def __setstate__(self, state: dict) -> None:
+        # a copy (pickle, deepcopy) stays read-only, as the original
+        self.__dict__.update(state)
+        self.theta_.flags.writeable = False
+
     def loss_model(
         self,
         X: ArrayLike,

@@ -922,3 +922,47 @@ def test_batch_norm_parameters_named_on_the_axes(params):
             expected = _torch_loss(torch, net, "cross_entropy", X, y)
         assert surface.values[i, j] == pytest.approx(expected, rel=1e-12), (params, i, j)
     torch.nn.utils.vector_to_parameters(own, net.parameters())
+
+
+def _normed_modules(nn):
+    return {
+        "after the output layer": (nn.Sequential(
+            nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2), nn.BatchNorm1d(2)), "cross_entropy"),
+        "mse, then an output activation": (nn.Sequential(
+            nn.Linear(3, 4), nn.BatchNorm1d(4), nn.GELU(), nn.Linear(4, 1), nn.BatchNorm1d(1),
+            nn.Sigmoid()), "mse"),
+        "three layers, a bias-free one": (nn.Sequential(
+            nn.Linear(3, 5), nn.BatchNorm1d(5), nn.Tanh(), nn.Linear(5, 4, bias=False),
+            nn.BatchNorm1d(4), nn.ELU(0.7), nn.Linear(4, 2)), "cross_entropy"),
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ["after the output layer", "mse, then an output activation",
+                                  "three layers, a bias-free one"])  # fmt: skip
+def test_batch_norm_parameters_wherever_the_normalisation_is(name):
+    """A BatchNorm after the output layer, before an output activation under mse, and in
+    two hidden layers: every point of a plane moving gamma is torch's loss (1e-12); a copy
+    of the network keeps theta_ read-only."""
+    import copy
+
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(1)
+    net, loss = _normed_modules(torch.nn)[name]
+    net = net.double()
+    with torch.no_grad():
+        for _ in range(3):
+            net(torch.randn(64, 3, dtype=torch.float64))
+        for layer in net:
+            if isinstance(layer, torch.nn.BatchNorm1d):
+                layer.weight.uniform_(-1.5, 1.5)
+                layer.bias.normal_()
+    net.eval()
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(50, 3))
+    y = rng.normal(size=(50, 1)) if loss == "mse" else rng.integers(0, 2, 50) * 1.0
+    model = fastnn.from_torch(net, loss, batch_norm="parameters")
+    surface = fastnn.loss_surface(model, X, y, resolution=3, random_state=0)
+    _assert_surface_is_torchs(torch, net, surface, loss, X, y)
+    copied = copy.deepcopy(model)
+    with pytest.raises(ValueError, match="read-only"):
+        copied.theta_[0] = 1.0
