@@ -377,7 +377,8 @@ def from_torch(
         ``beta`` are parameters of the plane, beside the weights and biases -- the
         module's own ``parameters()``, in a
         :class:`~fastnn.layout.BatchNormLayout`; the result is a
-        :class:`BatchNormNetwork` (mapped, not trained).  Filter normalisation treats
+        :class:`BatchNormNetwork` (mapped, not trained; a module without BatchNorm1d
+        layers gives the estimator as without it).  Filter normalisation treats
         ``gamma`` and ``beta`` as biases: ``bias="zero"`` leaves them fixed (Li et al.'s
         ``--xignore biasbn``), ``bias="keep"`` rescales each as one filter.  A
         ``BatchNorm1d`` without ``affine`` has no parameters: use ``"fold"``.  None: a
@@ -472,7 +473,7 @@ def from_torch(
     # bias=False layers: the module's parameters are the weights and the biases it has
     model.set_params(biases=layout.canonical_biases(has_biases))
     model.imported_from_ = "PyTorch"
-    if batch_norm == "parameters":
+    if batch_norm == "parameters" and any(n is not None for n in network.batch_norms.values()):
         return _with_norm_parameters(model, network)
     return model
 

@@ -865,6 +865,9 @@ def test_batch_norm_parameters_what_fastnn_does_not_do_is_refused_in_one_line():
         fastnn.from_torch(shiftless, "cross_entropy", batch_norm="parameters")
     with pytest.raises(ValueError, match=r"^batch_norm must be None, 'fold' or 'parameters'"):
         fastnn.from_torch(net, "cross_entropy", batch_norm="params")
+    plain = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
+    without = fastnn.from_torch(plain.double(), "cross_entropy", batch_norm="parameters")
+    assert isinstance(without, fastnn.MLPClassifier)  # no BatchNorm: nothing to add
 
 
 def test_the_straight_line_between_two_networks_with_batch_norm_parameters():

@@ -107,10 +107,12 @@ def layout_arrays(model) -> tuple:
     layout = model.layout
     normed = np.array(layout.normed, dtype=np.int64)
     kept = [l for l, flag in enumerate(layout.normed) if flag]
-    statistics = np.stack([
-        np.concatenate([layout.means[l] for l in kept]),
-        np.concatenate([layout.scales[l] for l in kept]),
-    ])  # fmt: skip
+    statistics = np.zeros((2, 0))
+    if kept:
+        statistics = np.stack([
+            np.concatenate([layout.means[l] for l in kept]),
+            np.concatenate([layout.scales[l] for l in kept]),
+        ])  # fmt: skip
     return sizes, normed, statistics
 
 
@@ -210,8 +212,8 @@ _KINDS = {
     # 2: softmax and cross-entropy exps without subnormal results; 3: the mean over the
     # samples a correctly rounded division (was a multiplication by 1/n)
     "network": TileKernel(_run_network, _network_cost, _network_fixed, revision=3),
-    # Batch normalisation's parameters on the plane: a point's folded network is not on a
-    # plane, so each point is evaluated on its own.
+    # Batch normalisation's gamma moving: a point's folded network is not on a plane, so
+    # only the first moved layer's products are shared; the rest runs per point.
     "normed-network": TileKernel(_run_normed_network, _normed_network_cost, _normed_network_fixed),
     "max-eigenvalue": TileKernel(_extreme_eigenvalues(("largest",)), _curvature_cost),
     "min-eigenvalue": TileKernel(_extreme_eigenvalues(("smallest",)), _curvature_cost),
