@@ -288,16 +288,25 @@ def check_bool(value, name: str) -> bool:
     return bool(value)
 
 
+def _one_or_per_layer(value, name: str, check_one, what: str):
+    """``check_one(value)``, or a tuple of ``check_one`` of each entry of a 1-D sequence.
+
+    The length is the caller's to check (it needs the network); ``what`` names a valid
+    entry in the message.
+    """
+    if isinstance(value, (list, tuple, np.ndarray)):
+        entries = tuple(value.tolist() if isinstance(value, np.ndarray) else value)
+        if not entries or np.ndim(value) != 1:
+            raise ValueError(
+                f"{name} must be {what} or a sequence of them, one per layer; got {value!r}"
+            )
+        return tuple(check_one(entry, f"{name}[{k}]") for k, entry in enumerate(entries))
+    return check_one(value, name)
+
+
 def check_biases(value, name: str = "biases") -> bool | tuple[bool, ...]:
     """True, False, or one bool per layer (a tuple; its length is the caller's to check)."""
-    if isinstance(value, (list, tuple, np.ndarray)):
-        flags = tuple(value.tolist() if isinstance(value, np.ndarray) else value)
-        if not flags or np.ndim(value) != 1:
-            raise ValueError(
-                f"{name} must be True, False or a sequence of them, one per layer; got {value!r}"
-            )
-        return tuple(check_bool(flag, f"{name}[{k}]") for k, flag in enumerate(flags))
-    return check_bool(value, name)
+    return _one_or_per_layer(value, name, check_bool, "True, False")
 
 
 def check_option(value, name: str, options) -> str:
@@ -353,14 +362,7 @@ def check_fraction(value, name: str) -> float:
 
 def check_per_layer(value, name: str = "learning_rate_init"):
     """A number > 0, or a sequence of them (one per layer): float or tuple of floats."""
-    if isinstance(value, (list, tuple, np.ndarray)):
-        rates = tuple(value.tolist() if isinstance(value, np.ndarray) else value)
-        if not rates or np.ndim(value) != 1:
-            raise ValueError(
-                f"{name} must be a number > 0 or a sequence of them, one per layer; got {value!r}"
-            )
-        return tuple(check_positive(rate, f"{name}[{k}]") for k, rate in enumerate(rates))
-    return check_positive(value, name)
+    return _one_or_per_layer(value, name, check_positive, "a number > 0")
 
 
 def check_open_fraction(value, name: str) -> float:

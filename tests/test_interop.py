@@ -637,15 +637,7 @@ def test_a_module_with_some_bias_free_layers_is_mapped_over_its_own_parameters()
     for directions in ("random", "filter"):
         surface = fastnn.loss_surface(model, X, y, directions=directions, resolution=3,
                                       random_state=0, bias="keep")  # fmt: skip
-        origin, u, v = surface.to_torch(net)
-        assert [t.shape for t in origin] == [p.shape for p in net.parameters()]
-        with torch.no_grad():
-            for parameter, o, du, dv in zip(net.parameters(), origin, u, v, strict=True):
-                parameter.copy_(o + surface.a[2] * du + surface.b[0] * dv)
-            expected = _torch_loss(torch, net, "cross_entropy", X, y)
-            for parameter, o in zip(net.parameters(), origin, strict=True):
-                parameter.copy_(o)  # back to the centre
-        assert surface.values[2, 0] == pytest.approx(expected, rel=1e-12), directions
+        _assert_surface_is_torchs(torch, net, surface, "cross_entropy", X, y)
     v = np.zeros(model.theta_.size)
     v[lm.free] = rng.normal(size=lm.n_free)
     _assert_hvp_is_torchs(torch, net, model, "cross_entropy", X, y, v)
