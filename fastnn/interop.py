@@ -435,13 +435,8 @@ def from_torch(
     for layer, weights, biases in zip(
         network.linear, layout.coefs(theta), layout.intercepts(theta), strict=True
     ):
-        where = f"layer {network.positions[id(layer)]} (Linear)"
-        weights[...] = _finite(_values(layer.weight, where), "from_torch", f"{where}'s weight").T
-        biases[...] = (
-            0.0
-            if layer.bias is None
-            else _finite(_values(layer.bias, where), "from_torch", f"{where}'s bias")
-        )
+        weights[...], own = _linear_values(layer, network.positions)
+        biases[...] = 0.0 if own is None else own
         norm = network.batch_norms[id(layer)]
         if norm is not None:
             scale, mean, shift = _batch_norm_fold(norm, network.positions[id(norm)])
@@ -643,6 +638,27 @@ def _batch_norm_fold(norm, position: int, caller: str = "from_torch"):
     return scale, mean, shift
 
 
+def _linear_values(layer, positions) -> tuple[np.ndarray, np.ndarray | None]:
+    """A Linear layer's weights (inputs x outputs, fastnn's layout) and biases (or None)."""
+    where = f"layer {positions[id(layer)]} (Linear)"
+    weights = _finite(_values(layer.weight, where), "from_torch", f"{where}'s weight").T
+    if layer.bias is None:
+        return weights, None
+    return weights, _finite(_values(layer.bias, where), "from_torch", f"{where}'s bias")
+
+
+def _parameter_layout(network) -> BatchNormLayout:
+    """The :class:`BatchNormLayout` of a module's own parameters.
+
+    Its statistics are zeros: it places the parameters, it does not compute the function.
+    """
+    statistics = [
+        None if network.batch_norms[id(layer)] is None else np.zeros(int(layer.out_features))
+        for layer in network.linear
+    ]
+    return BatchNormLayout(network.sizes, statistics, statistics)
+
+
 def _with_norm_parameters(folded, network) -> BatchNormNetwork:
     """``batch_norm="parameters"``: the module's own parameters, gamma and beta included."""
     means, scales = [], []
@@ -665,10 +681,9 @@ def _with_norm_parameters(folded, network) -> BatchNormNetwork:
         strict=True,
     )  # fmt: skip
     for layer, weights, biases, norm_parameters in parts:
-        where = f"layer {network.positions[id(layer)]} (Linear)"
-        weights[...] = _finite(_values(layer.weight, where), "from_torch", f"{where}'s weight").T
-        if layer.bias is not None:
-            biases[...] = _finite(_values(layer.bias, where), "from_torch", f"{where}'s bias")
+        weights[...], own = _linear_values(layer, network.positions)
+        if own is not None:
+            biases[...] = own
         if norm_parameters is not None:  # the layer's BatchNorm1d's
             norm = network.batch_norms[id(layer)]
             where = f"layer {network.positions[id(norm)]} (BatchNorm1d)"
@@ -742,13 +757,13 @@ def to_torch(
     network = _torch_network(module, "to_torch")
     layout = MLPLayout(network.sizes)
     theta = np.asarray(theta, dtype=np.float64)
-    normed = [norm for norm in network.batch_norms.values() if norm is not None]
-    with_norms = layout.n_params + sum(2 * int(norm.num_features) for norm in normed)
-    if normed and theta.shape == (with_norms,):  # batch_norm="parameters"'s layout
-        tensors = _module_parameters(theta, network)
+    normed = any(norm is not None for norm in network.batch_norms.values())
+    with_norms = _parameter_layout(network)
+    if normed and theta.shape == (with_norms.n_params,):  # batch_norm="parameters"'s layout
+        tensors = _module_parameters(theta, network, with_norms)
         return torch.cat([t.reshape(-1) for t in tensors]) if vector else tensors
     if theta.shape != (layout.n_params,):
-        also = f" (or {with_norms}, with the BatchNorm parameters)" if normed else ""
+        also = f" (or {with_norms.n_params}, with the BatchNorm parameters)" if normed else ""
         raise ValueError(
             f"theta: {layout.n_params} values{also} for the module's {_describe(module)} "
             f"network; got shape {theta.shape}"
@@ -780,16 +795,10 @@ def to_torch(
     return torch.cat([t.reshape(-1) for t in tensors]) if vector else tensors
 
 
-def _module_parameters(theta: np.ndarray, network) -> list:
-    """``theta`` in a :class:`BatchNormLayout` as the module's own tensors (one each)."""
+def _module_parameters(theta: np.ndarray, network, layout: BatchNormLayout) -> list:
+    """``theta`` in ``layout`` (:func:`_parameter_layout`) as the module's own tensors."""
     import torch
 
-    # the statistics do not matter here: the layout of the parameters does
-    statistics = [
-        None if network.batch_norms[id(layer)] is None else np.zeros(int(layer.out_features))
-        for layer in network.linear
-    ]
-    layout = BatchNormLayout(network.sizes, statistics, statistics)
     tensors = []
     parts = zip(
         network.linear, layout.coefs(theta), layout.intercepts(theta), layout.norms(theta),
