@@ -184,6 +184,27 @@ def _activate_original(Z, code, width):
                 row[i] = max(row[i], zero)
 
 
+@njit(inline=True)
+def _activate_into(source, target, code, width):
+    """target[:width] = f(source[:width]) for sigmoid, tanh, relu or identity (float64 rows).
+
+    Separate rows, not one row in place: a loop whose two arrays may be one is compiled
+    with a runtime overlap check, which an in-place call would always fail.
+    """
+    if code == SIGMOID:
+        for i in range(width):
+            target[i] = _hidden_sigmoid(source[i])
+    elif code == TANH:
+        for i in range(width):
+            target[i] = _tanh(source[i])
+    elif code == RELU:
+        for i in range(width):
+            target[i] = max(source[i], 0.0)
+    else:
+        for i in range(width):
+            target[i] = source[i]
+
+
 @njit()
 def _activate_with_pre(Z, code, param, width):
     """The activations whose derivatives need pre-activations, each loop's code a constant."""

@@ -33,7 +33,9 @@ import numpy as np
 from fastnn._builds import TRAINABILITY_BOX_ROWS, TRAINABILITY_LANES
 from fastnn._codes import LOG_LOSS, SQUARED_ERROR
 from fastnn._numba import njit
+from fastnn._codes import IDENTITY
 from fastnn.kernels._activation import (
+    _activate_into,
     _activated,
     _any_needs_pre,
     _keep_and_activate,
@@ -117,33 +119,56 @@ def _shared_product(Xb, W, start, A, width):
 
 
 @njit(exact=True)
-def _lane_layer(A_in, W, b, Z):
-    """Z[k, :] = b[k, :] + sum_j A_in[j, :] * W[j, k, :] for one sample, lane by lane.
+def _lane_layer(A, W, b, fan_in_start, fan_out_start):
+    """One layer for the four samples of a block, lane by lane.
 
-    ``A_in`` is ``(fan_in, LANES)``, ``W`` ``(fan_in, fan_out, LANES)``, ``b`` and ``Z``
-    ``(fan_out, LANES)``.
+    ``Z[k] = b[k] + sum_j A_in[j] * W[j, k]`` for each sample, with ``A_in`` the sample's
+    rows ``fan_in_start + j`` of ``A`` and ``Z`` its rows ``fan_out_start + k`` (``A``:
+    ``(BLOCK, units, LANES)``); ``W`` is ``(fan_in, fan_out, LANES)``, ``b``
+    ``(fan_out, LANES)``.  The four samples share each pass over the weights: one loop of
+    ``LANES`` values per four inputs and output, not four (loops that short cost more in
+    start-up than in work).  Each sample's sum is the same as alone.
     """
     fan_in, fan_out, lanes = W.shape
-    for k in range(fan_out):
-        z, bias = Z[k], b[k]
-        for q in range(lanes):
-            z[q] = bias[q]
+    for s in range(A.shape[0]):
+        for k in range(fan_out):
+            z, bias = A[s, fan_out_start + k], b[k]
+            for q in range(lanes):
+                z[q] = bias[q]
     j = 0
     while j + 4 <= fan_in:
-        a0, a1, a2, a3 = A_in[j], A_in[j + 1], A_in[j + 2], A_in[j + 3]
+        a00, a01, a02, a03 = _next_four(A[0], fan_in_start + j)
+        a10, a11, a12, a13 = _next_four(A[1], fan_in_start + j)
+        a20, a21, a22, a23 = _next_four(A[2], fan_in_start + j)
+        a30, a31, a32, a33 = _next_four(A[3], fan_in_start + j)
         for k in range(fan_out):
-            z = Z[k]
+            z0, z1, z2, z3 = _four(A, fan_out_start + k)
             w0, w1, w2, w3 = W[j, k], W[j + 1, k], W[j + 2, k], W[j + 3, k]
             for q in range(lanes):
-                z[q] = z[q] + ((a0[q] * w0[q] + a1[q] * w1[q]) + (a2[q] * w2[q] + a3[q] * w3[q]))
+                p0, p1, p2, p3 = w0[q], w1[q], w2[q], w3[q]
+                z0[q] = z0[q] + ((a00[q] * p0 + a01[q] * p1) + (a02[q] * p2 + a03[q] * p3))
+                z1[q] = z1[q] + ((a10[q] * p0 + a11[q] * p1) + (a12[q] * p2 + a13[q] * p3))
+                z2[q] = z2[q] + ((a20[q] * p0 + a21[q] * p1) + (a22[q] * p2 + a23[q] * p3))
+                z3[q] = z3[q] + ((a30[q] * p0 + a31[q] * p1) + (a32[q] * p2 + a33[q] * p3))
         j += 4
     while j < fan_in:
-        a0 = A_in[j]
+        a0, a1, a2, a3 = _four(A, fan_in_start + j)
         for k in range(fan_out):
-            z, w0 = Z[k], W[j, k]
+            z0, z1, z2, z3 = _four(A, fan_out_start + k)
+            w0 = W[j, k]
             for q in range(lanes):
-                z[q] = z[q] + a0[q] * w0[q]
+                p0 = w0[q]
+                z0[q] = z0[q] + a0[q] * p0
+                z1[q] = z1[q] + a1[q] * p0
+                z2[q] = z2[q] + a2[q] * p0
+                z3[q] = z3[q] + a3[q] * p0
         j += 1
+
+
+@njit(exact=True)
+def _next_four(B, row):
+    """Rows ``row`` to ``row + 3`` of ``B``."""
+    return B[row], B[row + 1], B[row + 2], B[row + 3]
 
 
 @njit(exact=True)
@@ -178,28 +203,35 @@ def _forward_block(Xb, T, sizes, activation, offsets, A, P, Zb):
     fan_out = sizes[1]
     block = A.shape[0]
     first = A.reshape((block, A.shape[1] * lanes))
-    if Zb.shape[0] > 0:
+    width = fan_out * lanes
+    if Zb.shape[0] > 0 and _activated(activation, 0) and _layer(activation, 0)[0] <= IDENTITY:
+        # the kept pre-activations, activated straight into A (no copy to activate in place)
         for s in range(block):
-            z, a = Zb[s], first[s]
-            for c in range(fan_out * lanes):
-                a[c] = z[c]
+            _activate_into(Zb[s], first[s], _layer(activation, 0)[0], width)
     else:
-        W0 = T[w_start[0] : b_start[0]].reshape((sizes[0], fan_out * lanes))
-        b0 = T[b_start[0] : b_start[0] + fan_out].reshape((1, fan_out * lanes))
-        _shared_product(Xb, W0, b0, first, fan_out * lanes)
-    for s in range(block):
+        if Zb.shape[0] > 0:
+            for s in range(block):
+                z, a = Zb[s], first[s]
+                for c in range(width):
+                    a[c] = z[c]
+        else:
+            W0 = T[w_start[0] : b_start[0]].reshape((sizes[0], width))
+            b0 = T[b_start[0] : b_start[0] + fan_out].reshape((1, width))
+            _shared_product(Xb, W0, b0, first, width)
         if _activated(activation, 0):
             code, param = _layer(activation, 0)
-            _keep_and_activate(
-                _one_row(_units(A[s], unit_start, 0)), _one_row(_units(P[s], unit_start, 0)),
-                code, param, fan_out * lanes,
-            )  # fmt: skip
-        for l in range(1, n_layers):
-            b = T[b_start[l] : b_start[l] + sizes[l + 1]]
-            Z = _units(A[s], unit_start, l)
-            _lane_layer(_units(A[s], unit_start, l - 1), _weights(T, sizes, w_start, l), b, Z)
-            if _activated(activation, l):
-                code, param = _layer(activation, l)
+            for s in range(block):
+                _keep_and_activate(
+                    _one_row(_units(A[s], unit_start, 0)), _one_row(_units(P[s], unit_start, 0)),
+                    code, param, width,
+                )  # fmt: skip
+    for l in range(1, n_layers):
+        b = T[b_start[l] : b_start[l] + sizes[l + 1]]
+        _lane_layer(A, _weights(T, sizes, w_start, l), b, unit_start[l - 1], unit_start[l])
+        if _activated(activation, l):
+            code, param = _layer(activation, l)
+            for s in range(block):
+                Z = _units(A[s], unit_start, l)
                 _keep_and_activate(
                     _one_row(Z), _one_row(_units(P[s], unit_start, l)), code, param, Z.size
                 )
