@@ -28,7 +28,7 @@ MLP_PARALLEL_MIN_WORK = 1 << 21
 MLP_BLAS_MIN_WEIGHTS = 4096
 # Trainability maps: grid points trained together, one per SIMD lane, in boxes of this
 # many grid rows (kernels/_lane_network.py; the tile planner makes tiles that tall).
-TRAINABILITY_LANES = 32
+TRAINABILITY_LANES = 64
 TRAINABILITY_BOX_ROWS = 8
 
 

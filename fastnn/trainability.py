@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from fastnn._activations import table_from_key, table_key
-from fastnn._builds import TRAINABILITY_BOX_ROWS
+from fastnn._builds import TRAINABILITY_BOX_ROWS, TRAINABILITY_LANES
 from fastnn._codes import (
     ADAM,
     ALL_RATES,
@@ -130,23 +130,24 @@ def _points_cost(arrays) -> int:
 
 
 # 2: grid points in SIMD lanes, in boxes of GROUP_ROWS rows (rounding changed); 3: a
-# fourth number, the last losses' mean over the first (the paper's outcome rule)
+# fourth number, the last losses' mean over the first (the paper's outcome rule).  The
+# kernel trains a box of grid points together (one per lane): tiles hold whole boxes.
 register_kind(
     "trainability",
     TileKernel(
         _run_trainability, _trainability_cost, revision=3, box_rows=TRAINABILITY_BOX_ROWS,
-        fields=len(FIELDS),
+        box_columns=TRAINABILITY_LANES // TRAINABILITY_BOX_ROWS, fields=len(FIELDS),
     ),
     __name__,
 )  # fmt: skip
 # The scattered points of a refined map's round: a grid of (points x 1), each point's
-# hyperparameters looked up by its row (the kernel's points mode).  Tiles of at least 8
-# groups of 32 lanes: sized by cost alone, a tile held one group (the paper's run costs
-# 2^24 units), and one thread trained it while the other waited.
-POINTS_PER_BOX = 256
+# hyperparameters looked up by its row (the kernel's points mode), LANES consecutive
+# points trained together.
 register_kind(
     "trainability-points",
-    TileKernel(_run_points, _points_cost, revision=3, box_rows=POINTS_PER_BOX, fields=len(FIELDS)),
+    TileKernel(
+        _run_points, _points_cost, revision=3, box_rows=TRAINABILITY_LANES, fields=len(FIELDS)
+    ),
     __name__,
 )
 

@@ -416,10 +416,11 @@ def test_trainability_tiles_are_sized_by_cost_and_change_no_bit():
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(64, 8)), rng.normal(size=64)
     est = fastnn.MLPRegressor((8,), "tanh", solver="gd", max_iter=300, tol=None, random_state=1)
-    kw = dict(ranges=((1e-2, 5.0), (1e-2, 5.0)), resolution=(16, 16))
+    kw = dict(ranges=((1e-2, 5.0), (1e-2, 5.0)), resolution=(16, 80))
     by_cost = fastnn.trainability(est, X, y, **kw)
     whole_rows = fastnn.trainability(est, X, y, tile_rows=16, **kw)
-    assert by_cost.info["tiles"] == 4 and whole_rows.info["tiles"] == 1  # 8 x 12 and 8 x 4
+    # bands of 8 rows split into 8 x 64 and 8 x 16: eight boxes of 8 x 8 points at least
+    assert by_cost.info["tiles"] == 4 and whole_rows.info["tiles"] == 1
     for name in ("values", "convergence", "divergence_epoch"):
         np.testing.assert_array_equal(getattr(by_cost, name), getattr(whole_rows, name))
 

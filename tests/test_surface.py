@@ -276,8 +276,8 @@ def _plane_of(problem, surface):
     return Plane(surface.center, surface.u, surface.v, surface.a, surface.b, "directions", "x")
 
 
-@pytest.mark.parametrize("box_rows", [1, 8])
-def test_tiles_cover_the_grid_once(box_rows):
+@pytest.mark.parametrize("box_rows, box_columns", [(1, 1), (8, 8), (64, 1)])
+def test_tiles_cover_the_grid_once(box_rows, box_columns):
     class Fake:
         shape = (37, 1000)
         device = "cpu"
@@ -291,13 +291,16 @@ def test_tiles_cover_the_grid_once(box_rows):
         def box_rows(self):
             return box_rows
 
+        def box_columns(self):
+            return box_columns
+
     tiles = plan_tiles(Fake())
     seen = np.zeros(Fake.shape, int)
     for (r0, r1), (c0, c1) in tiles:
         seen[r0:r1, c0:c1] += 1
-        if box_rows > 1:  # whole boxes of 8 x 4 points (but at the grid's edges)
-            assert r0 % box_rows == 0 and ((r1 - r0) % box_rows == 0 or r1 == 37)
-            assert c0 % 4 == 0 and ((c1 - c0) % 4 == 0 or c1 == 1000)
+        # whole boxes (but at the grid's edges)
+        assert r0 % box_rows == 0 and ((r1 - r0) % box_rows == 0 or r1 == 37)
+        assert c0 % box_columns == 0 and ((c1 - c0) % box_columns == 0 or c1 == 1000)
     assert (seen == 1).all() and len(tiles) > 1
     # sized by cost: about 2^26 units of work a tile, not a band of whole rows
     assert max(tiles.points(k) for k in range(len(tiles))) * 100_000 <= 2 * (1 << 26)

@@ -44,9 +44,11 @@ class TileKernel:
     cost: Callable
     fixed: Callable = _no_fixed_cost
     revision: int = 1
-    # The kernel works on boxes of points this many rows tall: default tiles hold a
-    # multiple of it (where the grid has that many rows).
+    # The kernel works on boxes of points this many rows tall and columns wide: default
+    # tiles hold whole boxes (where the grid has that many rows and columns), and at
+    # least BOXES_PER_TILE of them (grid/_tiles.py).
     box_rows: int = 1
+    box_columns: int = 1
     # Values per grid point.
     fields: int = 1
     # Kinds whose values each field equals bit for bit (a one-pass kernel of several
@@ -133,6 +135,10 @@ class Evaluation:
     def box_rows(self) -> int:
         """Rows of the boxes of points the kernel works on (default tiles hold a multiple)."""
         return self.kernel.box_rows
+
+    def box_columns(self) -> int:
+        """Columns of the boxes of points the kernel works on (tiles hold a multiple)."""
+        return self.kernel.box_columns
 
 
 def _frozen(array):

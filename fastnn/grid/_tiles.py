@@ -21,6 +21,11 @@ TILE_POINTS = 1 << 20
 FIXED_SHARE = 16
 # Grids with at least this much work show a progress bar by default.
 PROGRESS_WORK = 1 << 33
+# A kernel that trains boxes of points together (the trainability lanes) gets tiles of at
+# least this many boxes: sized by cost alone, a tile of the paper's network held one or
+# two boxes, and one of the two threads waited whenever its box stopped early (or there
+# was none for it).
+BOXES_PER_TILE = 8
 
 
 @dataclass(frozen=True)
@@ -87,29 +92,21 @@ def plan_tiles(evaluation: Evaluation, tile_rows: int | None = None) -> TilePlan
         # Work done once per tile (a network's first-layer products) stays under 1/16 of it.
         work = max(TILE_WORK, FIXED_SHARE * evaluation.cost_per_tile())
     points = max(1, min(TILE_POINTS, work // cost))
-    box_rows = evaluation.box_rows()
-    if tile_rows is None and box_rows > 1:
-        # Boxes of box_rows rows: a tile is whole rows of boxes, or a run of boxes of one
-        # band of rows when a band is more than a tile's work.
+    box_rows, box_columns = evaluation.box_rows(), evaluation.box_columns()
+    if tile_rows is None and box_rows * box_columns > 1:
+        # Boxes of box_rows x box_columns points: a tile is whole rows of boxes, or a run
+        # of boxes of one band of rows when a band is more than a tile's work.
+        points = max(points, BOXES_PER_TILE * box_rows * box_columns)
         band = gb * box_rows
         if points >= band:
             rows = (points // band) * box_rows
             return TilePlan((ga, gb), min(rows, ga), gb)
-        return TilePlan((ga, gb), min(box_rows, ga), _box_columns(points, box_rows, gb))
+        cols = max(box_columns, (points // box_rows) // box_columns * box_columns)
+        return TilePlan((ga, gb), min(box_rows, ga), min(cols, gb))
     cols = gb if points >= gb else max(1, points)
     if tile_rows is None:
         tile_rows = max(1, points // gb) if cols == gb else 1
     return TilePlan((ga, gb), min(tile_rows, ga), cols)
-
-
-# Columns of a box of grid points (kernels/_lane_network: boxes of 8 x 4 points).
-_BOX_COLUMNS = 4
-
-
-def _box_columns(points: int, box_rows: int, gb: int) -> int:
-    """Columns of a tile one band of boxes tall holding about ``points`` points."""
-    cols = max(_BOX_COLUMNS, (points // box_rows) // _BOX_COLUMNS * _BOX_COLUMNS)
-    return min(cols, gb)
 
 
 def default_progress(evaluation: Evaluation) -> bool:

@@ -22,7 +22,7 @@ len(a)`` (``out.shape[1] != len(b)``), the kernel trains the points ``(a[k], b[k
 writes ``out[k, 0]``: the scattered points of a refined map (:mod:`fastnn.trainability`).
 A point's numbers are the same in either mode (they depend on its hyperparameters only).
 
-Grid points are trained 32 at a time, one per SIMD lane (:mod:`._lane_network`), in
+Grid points are trained ``LANES`` (64) at a time, one per SIMD lane (:mod:`._lane_network`), in
 groups that are boxes of the grid, spread over the threads.  The lanes' arithmetic is not
 ``fit``'s summation order, so a point equals a separate ``fit`` to rounding (the tests
 check 1e-12 relative at points where training is not chaotic; 1.7e-11 was seen at one
