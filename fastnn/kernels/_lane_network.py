@@ -31,9 +31,8 @@ from __future__ import annotations
 import numpy as np
 
 from fastnn._builds import TRAINABILITY_BOX_ROWS, TRAINABILITY_LANES
-from fastnn._codes import LOG_LOSS, SQUARED_ERROR
+from fastnn._codes import IDENTITY, LOG_LOSS, SQUARED_ERROR
 from fastnn._numba import njit
-from fastnn._codes import IDENTITY
 from fastnn.kernels._activation import (
     _activate_into,
     _activated,
