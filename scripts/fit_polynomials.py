@@ -4,6 +4,8 @@
   (``fastnn.kernels._math._log1p_unit``);
 * ``exp``: ``exp(r)`` on ``|r| <= ln(2) / 2``, degree 11 in ``r``
   (``fastnn.kernels._math._exp_normal_range``);
+* ``expm1``: ``expm1(r) / r`` on ``|r| <= ln(2) / 2``, degree 10 in ``r``
+  (``fastnn.kernels._math._expm1_short``, the tanh's);
 * ``erfcx``: ``exp(x^2) erfc(x)`` on ``x >= 0``, degree 36 in ``t = (x - 3.75) / (x +
   3.75)`` (Schonfelder's variable; ``fastnn.kernels._math._erfc``);
 * ``exp-f32``: the same in float32, degree 6 (``fastnn.kernels._math._exp_nonpositive_f32``;
@@ -14,7 +16,7 @@ Each is interpolated at the Chebyshev points with 40-digit arithmetic (mpmath), 
 to monomials and rounded to float64.  The script prints the coefficients highest degree
 first (the order of the Horner scheme) and the worst error in ulp on a dense grid.
 
-Usage: ``python scripts/fit_polynomials.py {log1p,exp,erfcx,exp-f32} [degree]``
+Usage: ``python scripts/fit_polynomials.py {log1p,exp,expm1,erfcx,exp-f32} [degree]``
 (needs ``pip install mpmath``).
 """
 
@@ -78,6 +80,14 @@ def fit(kind: str, degree: int | None = None) -> tuple[list[float], float]:
         r = np.linspace(-HALF_LN2, HALF_LN2, 20001)
         approx = _horner(coefficients, r)
         exact = np.array([float(mp.exp(mp.mpf(x))) for x in r])
+    elif kind == "expm1":
+        degree = degree or 10
+        coefficients = chebyshev_monomials(
+            lambda r: mp.expm1(r) / r if r != 0 else mp.mpf(1), -HALF_LN2, HALF_LN2, degree
+        )
+        r = np.concatenate([np.linspace(-HALF_LN2, HALF_LN2, 20000), [1e-300, -1e-300]])
+        approx = r * _horner(coefficients, r)
+        exact = np.array([float(mp.expm1(mp.mpf(x))) for x in r])
     elif kind == "erfcx":
         degree = degree or 36
         k = mp.mpf(ERFCX_SHIFT)
@@ -102,7 +112,7 @@ def fit(kind: str, degree: int | None = None) -> tuple[list[float], float]:
         exact = np.exp(r.astype(np.float64))
         return coefficients, float(np.max(np.abs(approx - exact) / np.spacing(np.float32(exact))))
     else:
-        raise SystemExit(f"unknown function {kind!r}: choose log1p, exp, erfcx or exp-f32")
+        raise SystemExit(f"unknown function {kind!r}: choose log1p, exp, expm1, erfcx or exp-f32")
     return coefficients, float(np.max(np.abs(approx - exact) / np.spacing(np.abs(exact))))
 
 
