@@ -27,7 +27,9 @@ MLP_PARALLEL_MIN_WORK = 1 << 21
 # A layer with this many weights or more uses BLAS, which threads itself: serial build.
 MLP_BLAS_MIN_WEIGHTS = 4096
 # Trainability maps: grid points trained together, one per SIMD lane, in boxes of this
-# many grid rows (kernels/_lane_network.py; the tile planner makes tiles that tall).
+# many grid rows (kernels/_lane_network.py; the tile planner makes tiles of whole boxes).
+# 64 lanes, not 32: loops of 32 values spent as much in start-up as in work (1.10x on the
+# paper's network; 128 gave about 1.02x more: bench/RESULTS.md, issue 33 part 3).
 TRAINABILITY_LANES = 64
 TRAINABILITY_BOX_ROWS = 8
 
