@@ -4,12 +4,18 @@ The paper-sized problem of issue 16 (16-16-1 tanh with biases, N(0, 1) weights, 
 examples, 500 full-batch GD steps), the two layers' learning rates on a 16 x 16 grid over
 [1e-3, 10]^2, where about a third of the runs diverge.  JAX trains one run per grid point
 under ``jit(vmap(...))`` over a grid row with ``lax.fori_loop`` (it cannot stop a run
-inside vmap).  Every variant is first checked against the twin on the runs with both rates
+inside vmap).  JAX runs that program on one core, fastnn on every thread numba has:
+``jax-rows-in-flight`` gives JAX the same cores (as many grid rows in flight as fastnn has
+threads, one Python thread each; a jitted call releases the GIL).  Every variant is first
+checked against the twin on the runs with both rates
 <= 0.05 (further out, training is chaotic and amplifies rounding differences without
 bound); the twin is timed on a 4 x 4 corner of the grid (its time per point is what
 compares).  ``scripts/trainability_vs_jax.py`` measures the same at 64 x 64.
 """
 
+import concurrent.futures
+
+import numba
 import numpy as np
 import pytest
 
@@ -41,7 +47,8 @@ def _twin(problem, rows, cols):
                                progress=False)  # fmt: skip
 
 
-def _jax_map(problem):
+def _jax_map(problem, threads=1):
+    """JAX's map, one grid row per jitted call, ``threads`` rows in flight."""
     jax = pytest.importorskip("jax")
     import jax.numpy as jnp
 
@@ -68,10 +75,17 @@ def _jax_map(problem):
 
     row = jax.jit(jax.vmap(train, in_axes=(None, 0)))
     a, b = jnp.asarray(tmap.a), jnp.asarray(tmap.b)
-    return lambda: np.stack([np.asarray(row(a[i], b)) for i in range(GRID)])
+    if threads == 1:
+        return lambda: np.stack([np.asarray(row(a[i], b)) for i in range(GRID)])
+
+    def in_flight():
+        with concurrent.futures.ThreadPoolExecutor(threads) as pool:
+            return np.stack(list(pool.map(lambda i: np.asarray(row(a[i], b)), range(GRID))))
+
+    return in_flight
 
 
-@pytest.mark.parametrize("variant", ["fastnn-numba", "jax", "numpy-twin-4x4"])
+@pytest.mark.parametrize("variant", ["fastnn-numba", "jax", "jax-rows-in-flight", "numpy-twin-4x4"])
 def test_trainability_map(benchmark, problem, variant):
     X, y, estimator, tmap, calm_a, calm_b = problem
     benchmark.group = f"trainability-16-16-1-tanh-{STEPS}-steps"
@@ -85,6 +99,9 @@ def test_trainability_map(benchmark, problem, variant):
     expected = _twin(problem, calm_a, calm_b).values
     if variant == "jax":
         run = _jax_map(problem)
+    elif variant == "jax-rows-in-flight":
+        run = _jax_map(problem, threads=numba.get_num_threads())
+        benchmark.extra_info["threads"] = numba.get_num_threads()
     else:
         ranges = ((tmap.a[0], tmap.a[-1]), (tmap.b[0], tmap.b[-1]))
 
